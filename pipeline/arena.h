@@ -1,0 +1,67 @@
+/* arena.h - per-document bump allocator.
+ *
+ * Everything a document needs (nodes, strings, layout boxes, diagnostics)
+ * lives in one arena and is released by one bs_arena_free() call, so error
+ * paths cannot leak.  Objects allocated here have no individual free.
+ * Out of memory is not recoverable: bs_xmalloc() and the arena report it on
+ * stderr and abort, as cmark does. */
+#ifndef BS_ARENA_H
+#define BS_ARENA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct bs_arena_block bs_arena_block;
+
+typedef struct bs_arena {
+  bs_arena_block *head; /* newest block; older blocks are chained behind */
+  size_t total;         /* bytes obtained from malloc, for statistics */
+} bs_arena;
+
+/* Initialise an empty arena (no allocation happens until first use). */
+void bs_arena_init(bs_arena *a);
+
+/* Release every block of the arena; the arena may be reused afterwards. */
+void bs_arena_free(bs_arena *a);
+
+/* Return n bytes aligned for any type, zero-filled.  Never returns NULL. */
+void *bs_arena_alloc(bs_arena *a, size_t n);
+
+/* Grow the most recent allocation `p` of `old` bytes to `n` bytes, moving it
+ * when needed (the old copy stays in the arena until it is freed).  Used for
+ * arrays that grow while being built. */
+void *bs_arena_realloc(bs_arena *a, void *p, size_t old, size_t n);
+
+/* Copy the first n bytes of s into the arena and NUL-terminate them. */
+char *bs_arena_strndup(bs_arena *a, const char *s, size_t n);
+
+/* Copy the NUL-terminated string s into the arena. */
+char *bs_arena_strdup(bs_arena *a, const char *s);
+
+/* printf into the arena. */
+char *bs_arena_printf(bs_arena *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* malloc/calloc/realloc that abort with a message on failure. */
+void *bs_xmalloc(size_t n);
+void *bs_xcalloc(size_t n, size_t size);
+void *bs_xrealloc(void *p, size_t n);
+
+/* A growable array of fixed-size elements in malloc'd memory (not in an
+ * arena): for buffers that are reused across paragraphs or documents. */
+typedef struct bs_vec {
+  void *data;   /* elements */
+  size_t len;   /* elements in use */
+  size_t cap;   /* elements allocated */
+  size_t esize; /* size of one element */
+} bs_vec;
+
+#define BS_VEC_INIT(type) {NULL, 0, 0, sizeof(type)}
+/* Make room for `extra` more elements and return a pointer to the first
+ * of them (not counted in len until the caller bumps it). */
+void *bs_vec_reserve(bs_vec *v, size_t extra);
+/* Append one element (copied from `elem`) and return a pointer to it. */
+void *bs_vec_push(bs_vec *v, const void *elem);
+void bs_vec_free(bs_vec *v);
+
+#endif

@@ -1,0 +1,215 @@
+/* diag.c - diagnostics list and message catalogue; see diag.h. */
+#include "diag.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The wording of every message, Chinese first.  Arguments are documented by
+ * the format itself; keep both languages' arguments in the same order. */
+static const struct {
+  const char *zh;
+  const char *en;
+} S_catalog[BS_D_CODE_COUNT] = {
+    [BS_D_TEXT] = {"%s", "%s"},
+    [BS_D_IO_READ] = {"无法读取文件“%s”：%s", "cannot read '%s': %s"},
+    [BS_D_IO_WRITE] = {"无法写入文件“%s”：%s", "cannot write '%s': %s"},
+    [BS_D_XML_SYNTAX] = {"XML 格式错误：%s", "XML syntax: %s"},
+    [BS_D_SCHEMA] = {"不符合模式：%s", "schema: %s"},
+    [BS_D_SCHEMA_LOAD] = {"无法加载模式文件“%s”", "cannot load schema '%s'"},
+    [BS_D_NORM_NFC] = {"文本已按 NFC 规范化：“%s”改为“%s”",
+                       "text normalised to NFC: '%s' became '%s'"},
+    [BS_D_NORM_WIDTH] = {"全角字母或数字“%s”改为半角“%s”",
+                         "full-width letter or digit '%s' became '%s'"},
+    [BS_D_NORM_PUNCT] = {"中文语境中的半角标点“%s”改为全角“%s”",
+                         "half-width punctuation '%s' in Chinese text "
+                         "became '%s'"},
+    [BS_D_NORM_SPACE] = {"删除了汉字之间的空格（“%s”）",
+                         "removed a space between Han characters ('%s')"},
+    [BS_D_NORM_QUOTE] = {"直引号“%s”改为中文引号“%s”",
+                         "straight quote '%s' became the Chinese quote '%s'"},
+    [BS_D_FONT_MAP] = {"字体映射文件错误：%s", "font map: %s"},
+    [BS_D_FONT_ROLE] = {"未定义的字体角色“%s”", "unknown font role '%s'"},
+    [BS_D_FONT_FILE] = {"找不到字体角色“%s”的字体文件“%s”；已查找：%s",
+                        "no font file for role '%s' ('%s'); tried: %s"},
+    [BS_D_FONT_LOAD] = {"无法使用字体文件“%s”：%s",
+                        "cannot use font file '%s': %s"},
+    [BS_D_GLYPH_MISSING] = {"字符 U+%04X“%s”在字体角色“%s”的所有字体中都没有"
+                            "字形；已尝试：%s",
+                            "character U+%04X '%s' has no glyph in any font "
+                            "of role '%s'; tried: %s"},
+    [BS_D_TEMPLATE] = {"版式模板“%s”：%s", "template '%s': %s"},
+    [BS_D_TEMPLATE_MISSING] = {"找不到版式模板“%s”；已查找：%s",
+                               "template '%s' not found; tried: %s"},
+    [BS_D_HEADING_NUMBER] = {"标题文字以序号“%s”开头，而序号会自动生成（可设置"
+                             " number=\"\" 关闭自动序号）",
+                             "heading text starts with the number '%s', but "
+                             "numbers are generated (set number=\"\" to turn "
+                             "this off)"},
+    [BS_D_LAYOUT_OVERFLOW] = {"%s", "%s"},
+    [BS_D_RENDER] = {"生成 PDF 失败：%s", "PDF output failed: %s"},
+    [BS_D_TOO_MANY] = {"另有 %u 条同类提示未列出", "%u more of this kind not shown"},
+    [BS_D_VALUE] = {"取值无效：%s", "invalid value: %s"},
+    [BS_D_NON_BMP] = {"%s", "%s"},
+    [BS_D_KEEP] = {"%s", "%s"},
+    [BS_D_FONT_UNUSABLE] = {"字体角色“%s”没有可用的字体（%s）",
+                            "font role '%s' has no usable font (%s)"},
+};
+
+const char *
+bs_diag_format(bs_code code, bs_lang lang)
+{
+  if ((unsigned)code >= BS_D_CODE_COUNT)
+    return "%s";
+  return lang == BS_LANG_EN ? S_catalog[code].en : S_catalog[code].zh;
+}
+
+const char *
+bs_severity_name(bs_severity sev)
+{
+  switch (sev) {
+  case BS_ERROR:
+    return "error";
+  case BS_WARNING:
+    return "warning";
+  default:
+    return "note";
+  }
+}
+
+void
+bs_diags_init(bs_diags *d, bs_arena *arena, bs_lang lang)
+{
+  memset(d, 0, sizeof *d);
+  d->arena = arena;
+  d->items.esize = sizeof(bs_diagnostic);
+  d->lang = lang;
+  d->max_per_code = 200;
+}
+
+void
+bs_diags_free(bs_diags *d)
+{
+  bs_vec_free(&d->items);
+}
+
+static void
+S_push(bs_diags *d, bs_severity sev, bs_code code, const char *file,
+       uint32_t line, uint32_t col, const char *msg)
+{
+  if (sev == BS_ERROR)
+    d->errors++;
+  else if (sev == BS_WARNING)
+    d->warnings++;
+  if ((unsigned)code < BS_D_CODE_COUNT) {
+    unsigned n = ++d->per_code[code];
+    /* Codes with variable text from libraries are not capped. */
+    if (d->max_per_code && n > d->max_per_code && code != BS_D_TEXT)
+      return;
+  }
+  bs_diagnostic item = {file ? bs_arena_strdup(d->arena, file) : NULL,
+                  line,
+                  line ? col : 0,
+                  sev,
+                  code,
+                  msg};
+  bs_vec_push(&d->items, &item);
+}
+
+void
+bs_diag(bs_diags *d, bs_severity sev, bs_code code, const char *file,
+        uint32_t line, uint32_t col, ...)
+{
+  va_list ap, ap2;
+  const char *fmt = bs_diag_format(code, d->lang);
+  va_start(ap, col);
+  va_copy(ap2, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    n = 0;
+  char *msg = bs_arena_alloc(d->arena, (size_t)n + 1);
+  vsnprintf(msg, (size_t)n + 1, fmt, ap2);
+  va_end(ap2);
+  S_push(d, sev, code, file, line, col, msg);
+}
+
+void
+bs_diag_text(bs_diags *d, bs_severity sev, bs_code code, const char *file,
+             uint32_t line, uint32_t col, const char *fmt, ...)
+{
+  va_list ap, ap2;
+  va_start(ap, fmt);
+  va_copy(ap2, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    n = 0;
+  char *msg = bs_arena_alloc(d->arena, (size_t)n + 1);
+  vsnprintf(msg, (size_t)n + 1, fmt, ap2);
+  va_end(ap2);
+  /* Trim trailing newlines that libraries put on their messages. */
+  size_t len = strlen(msg);
+  while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+    msg[--len] = '\0';
+  S_push(d, sev, code, file, line, col, msg);
+}
+
+typedef struct {
+  const bs_diagnostic *d;
+  size_t seq;
+} S_sortkey;
+
+static int
+S_cmp(const void *pa, const void *pb)
+{
+  const S_sortkey *a = pa, *b = pb;
+  const char *fa = a->d->file ? a->d->file : "";
+  const char *fb = b->d->file ? b->d->file : "";
+  int c = strcmp(fa, fb);
+  if (c)
+    return c;
+  if (a->d->line != b->d->line)
+    return a->d->line < b->d->line ? -1 : 1;
+  if (a->d->col != b->d->col)
+    return a->d->col < b->d->col ? -1 : 1;
+  return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+unsigned
+bs_diags_print(bs_diags *d, FILE *out)
+{
+  size_t n = d->items.len;
+  const bs_diagnostic *items = d->items.data;
+  S_sortkey *keys = bs_xmalloc((n ? n : 1) * sizeof *keys);
+  unsigned errors = 0;
+  for (size_t i = 0; i < n; i++) {
+    keys[i].d = &items[i];
+    keys[i].seq = i;
+  }
+  qsort(keys, n, sizeof *keys, S_cmp);
+  for (size_t i = 0; i < n; i++) {
+    const bs_diagnostic *g = keys[i].d;
+    const char *file = g->file ? g->file : "banshi";
+    if (g->line && g->col)
+      fprintf(out, "%s:%u:%u: ", file, g->line, g->col);
+    else if (g->line)
+      fprintf(out, "%s:%u: ", file, g->line);
+    else
+      fprintf(out, "%s: ", file);
+    fprintf(out, "%s: %s\n", bs_severity_name(g->severity), g->message);
+    if (g->severity == BS_ERROR)
+      errors++;
+  }
+  /* Report what the per-code cap held back. */
+  for (unsigned c = 0; c < BS_D_CODE_COUNT; c++) {
+    if (d->max_per_code && d->per_code[c] > d->max_per_code &&
+        c != BS_D_TEXT) {
+      fprintf(out, "banshi: note: ");
+      fprintf(out, bs_diag_format(BS_D_TOO_MANY, d->lang),
+              d->per_code[c] - d->max_per_code);
+      fputc('\n', out);
+    }
+  }
+  free(keys);
+  return errors;
+}

@@ -1,0 +1,110 @@
+/* diag.h - diagnostics collected per document, printed only by the caller.
+ *
+ * Stages never write to stderr or exit: they append to a bs_diags list owned
+ * by the document and carry on, so that a user sees every problem of a source
+ * in one run (Typst's Sink, SQLite's sqlite3ErrorMsg).  Each message has a
+ * fixed code (append-only enum, as Expat's XML_Error) whose wording is kept in
+ * one table in diag.c, in Chinese and English.  A location with column 0 means
+ * the column is unknown: it prints as `file:line:` and never as a guess. */
+#ifndef BS_DIAG_H
+#define BS_DIAG_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "arena.h"
+
+typedef enum bs_severity {
+  BS_NOTE = 0,
+  BS_WARNING = 1,
+  BS_ERROR = 2,
+} bs_severity;
+
+typedef enum bs_lang {
+  BS_LANG_ZH = 0, /* default: the users are Chinese offices */
+  BS_LANG_EN = 1,
+} bs_lang;
+
+/* Message codes.  Append only; the wording lives in diag.c. */
+typedef enum bs_code {
+  BS_D_TEXT = 0,          /* free text from a library (libxml2), verbatim */
+  BS_D_IO_READ,           /* cannot read a file */
+  BS_D_IO_WRITE,          /* cannot write a file */
+  BS_D_XML_SYNTAX,        /* well-formedness error (libxml2 message) */
+  BS_D_SCHEMA,            /* XSD validation error (libxml2 message) */
+  BS_D_SCHEMA_LOAD,       /* the XSD itself cannot be loaded */
+  BS_D_NORM_NFC,          /* text changed by NFC */
+  BS_D_NORM_WIDTH,        /* full-width letter/digit made half-width */
+  BS_D_NORM_PUNCT,        /* half-width punctuation made full-width */
+  BS_D_NORM_SPACE,        /* space between Han characters removed */
+  BS_D_NORM_QUOTE,        /* straight quote made a Chinese quote */
+  BS_D_FONT_MAP,          /* syntax error in a font map */
+  BS_D_FONT_ROLE,         /* unknown font role */
+  BS_D_FONT_FILE,         /* no file found for a role */
+  BS_D_FONT_LOAD,         /* font file unreadable or not a usable font */
+  BS_D_GLYPH_MISSING,     /* character in no font of the chain */
+  BS_D_TEMPLATE,          /* error in a page template */
+  BS_D_TEMPLATE_MISSING,  /* template not found */
+  BS_D_HEADING_NUMBER,    /* heading text repeats the automatic number */
+  BS_D_LAYOUT_OVERFLOW,   /* content does not fit and was forced */
+  BS_D_RENDER,            /* PDF library failure */
+  BS_D_TOO_MANY,          /* further diagnostics of one kind suppressed */
+  BS_D_VALUE,             /* invalid attribute or element value */
+  BS_D_NON_BMP,           /* character outside the BMP not supported */
+  BS_D_KEEP,              /* a keep rule could not be honoured */
+  BS_D_FONT_UNUSABLE,     /* a role failed earlier in this process */
+  BS_D_CODE_COUNT
+} bs_code;
+
+typedef struct bs_diagnostic {
+  const char *file;     /* source path as given by the user (arena) */
+  uint32_t line;        /* 1-based; 0 = no location */
+  uint32_t col;         /* 1-based in characters; 0 = unknown */
+  bs_severity severity; /* error, warning or note */
+  bs_code code;         /* message code */
+  const char *message;  /* formatted message (arena) */
+} bs_diagnostic;
+
+typedef struct bs_diags {
+  bs_arena *arena;          /* where messages live (the document's arena) */
+  bs_vec items;             /* bs_diag, in order of emission */
+  bs_lang lang;             /* language of messages */
+  unsigned errors;          /* count of errors (the sticky failure flag) */
+  unsigned warnings;        /* count of warnings */
+  unsigned per_code[BS_D_CODE_COUNT]; /* emitted per code, for the cap */
+  unsigned max_per_code;    /* 0 = unlimited */
+} bs_diags;
+
+/* Initialise a list whose messages are allocated in `arena`. */
+void bs_diags_init(bs_diags *d, bs_arena *arena, bs_lang lang);
+/* Free the item array (messages go with the arena). */
+void bs_diags_free(bs_diags *d);
+
+/* Append a diagnostic with the catalogue wording of `code` for the list's
+ * language; the variadic arguments fill its format.  Severity is given by
+ * the caller because some codes are errors in one place and warnings in
+ * another. */
+void bs_diag(bs_diags *d, bs_severity sev, bs_code code, const char *file,
+             uint32_t line, uint32_t col, ...);
+
+/* Append a diagnostic with a caller-formatted message (used for libxml2
+ * messages and data-driven rule messages that carry their own wording). */
+void bs_diag_text(bs_diags *d, bs_severity sev, bs_code code,
+                  const char *file, uint32_t line, uint32_t col,
+                  const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* Sort by file, line and column (stable, unlocated first) and print every
+ * diagnostic as `file:line:col: severity: message`.  Returns the number of
+ * errors printed. */
+unsigned bs_diags_print(bs_diags *d, FILE *out);
+
+/* The catalogue format of `code` in `lang` (for tests and documentation). */
+const char *bs_diag_format(bs_code code, bs_lang lang);
+
+/* The word for a severity in a language ("error" / "错误" are not mixed:
+ * the severity word stays English in both, as compilers and editors parse
+ * it). */
+const char *bs_severity_name(bs_severity sev);
+
+#endif

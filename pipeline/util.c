@@ -1,0 +1,307 @@
+/* util.c - files, paths and UTF-8; see util.h. */
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+unsigned char *
+bs_read_file(const char *path, size_t max_bytes, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  struct stat st;
+  if (fstat(fileno(f), &st) != 0) {
+    int e = errno;
+    fclose(f);
+    errno = e;
+    return NULL;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    fclose(f);
+    errno = EISDIR;
+    return NULL;
+  }
+  size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1
+                                                       : 65536;
+  if (max_bytes && cap > max_bytes + 1)
+    cap = max_bytes + 1;
+  unsigned char *buf = bs_xmalloc(cap + 1);
+  size_t n = 0;
+  for (;;) {
+    if (n == cap) {
+      if (max_bytes && n > max_bytes)
+        break;
+      cap *= 2;
+      buf = bs_xrealloc(buf, cap + 1);
+    }
+    size_t r = fread(buf + n, 1, cap - n, f);
+    n += r;
+    if (r == 0)
+      break;
+  }
+  if (ferror(f)) {
+    int e = errno ? errno : EIO;
+    free(buf);
+    fclose(f);
+    errno = e;
+    return NULL;
+  }
+  fclose(f);
+  if (max_bytes && n > max_bytes) {
+    free(buf);
+    errno = EFBIG;
+    return NULL;
+  }
+  buf[n] = '\0';
+  *len = n;
+  return buf;
+}
+
+bool
+bs_file_readable(const char *path)
+{
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+         access(path, R_OK) == 0;
+}
+
+char *
+bs_path_join(bs_arena *a, const char *dir, const char *name)
+{
+  size_t dl = strlen(dir);
+  if (name[0] == '/' || dl == 0)
+    return bs_arena_strdup(a, name);
+  bool slash = dir[dl - 1] == '/';
+  return bs_arena_printf(a, "%s%s%s", dir, slash ? "" : "/", name);
+}
+
+char *
+bs_path_dir(bs_arena *a, const char *path)
+{
+  const char *s = strrchr(path, '/');
+  if (!s)
+    return bs_arena_strdup(a, ".");
+  if (s == path)
+    return bs_arena_strdup(a, "/");
+  return bs_arena_strndup(a, path, (size_t)(s - path));
+}
+
+static bool
+S_is_data_dir(const char *dir)
+{
+  char buf[4096];
+  snprintf(buf, sizeof buf, "%s/schemas/document.xsd", dir);
+  return bs_file_readable(buf);
+}
+
+const char *
+bs_data_dir(void)
+{
+  static const char *cached;
+  if (cached)
+    return cached;
+  const char *env = getenv("BANSHI_DATA");
+  if (env && *env)
+    return cached = env;
+#ifdef BANSHI_DATADIR
+  if (S_is_data_dir(BANSHI_DATADIR))
+    return cached = BANSHI_DATADIR;
+#endif
+#ifdef BANSHI_SRCDIR
+  if (S_is_data_dir(BANSHI_SRCDIR))
+    return cached = BANSHI_SRCDIR;
+#endif
+  return cached = ".";
+}
+
+int
+bs_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+  if (n == 0)
+    return 0;
+  unsigned c = s[0];
+  if (c < 0x80) {
+    *cp = c;
+    return 1;
+  }
+  int len;
+  uint32_t v, min;
+  if ((c & 0xE0) == 0xC0) {
+    len = 2;
+    v = c & 0x1F;
+    min = 0x80;
+  } else if ((c & 0xF0) == 0xE0) {
+    len = 3;
+    v = c & 0x0F;
+    min = 0x800;
+  } else if ((c & 0xF8) == 0xF0) {
+    len = 4;
+    v = c & 0x07;
+    min = 0x10000;
+  } else {
+    return 0;
+  }
+  if ((size_t)len > n)
+    return 0;
+  for (int i = 1; i < len; i++) {
+    if ((s[i] & 0xC0) != 0x80)
+      return 0;
+    v = (v << 6) | (s[i] & 0x3F);
+  }
+  if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+    return 0;
+  *cp = v;
+  return len;
+}
+
+int
+bs_utf8_encode(uint32_t cp, char *out)
+{
+  if (cp < 0x80) {
+    out[0] = (char)cp;
+    return 1;
+  }
+  if (cp < 0x800) {
+    out[0] = (char)(0xC0 | (cp >> 6));
+    out[1] = (char)(0x80 | (cp & 0x3F));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    out[0] = (char)(0xE0 | (cp >> 12));
+    out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[2] = (char)(0x80 | (cp & 0x3F));
+    return 3;
+  }
+  out[0] = (char)(0xF0 | (cp >> 18));
+  out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+  out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+  out[3] = (char)(0x80 | (cp & 0x3F));
+  return 4;
+}
+
+size_t
+bs_utf8_check(const unsigned char *s, size_t n)
+{
+  size_t i = 0;
+  while (i < n) {
+    if (s[i] < 0x80) {
+      i++;
+      continue;
+    }
+    uint32_t cp;
+    int l = bs_utf8_decode(s + i, n - i, &cp);
+    if (l == 0)
+      return i;
+    i += (size_t)l;
+  }
+  return n;
+}
+
+size_t
+bs_utf8_count(const unsigned char *s, size_t n)
+{
+  size_t c = 0;
+  for (size_t i = 0; i < n; i++)
+    if ((s[i] & 0xC0) != 0x80)
+      c++;
+  return c;
+}
+
+void
+bs_cp_show(uint32_t cp, char out[16])
+{
+  if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
+    snprintf(out, 16, "\\x%02X", (unsigned)cp);
+    return;
+  }
+  int n = bs_utf8_encode(cp, out);
+  out[n] = '\0';
+}
+
+void
+bs_fmt_mpt(int64_t mpt, char out[32])
+{
+  int neg = mpt < 0;
+  uint64_t v = neg ? (uint64_t)(-mpt) : (uint64_t)mpt;
+  uint64_t ip = v / 1000, fp = v % 1000;
+  if (fp == 0) {
+    snprintf(out, 32, "%s%llu", neg ? "-" : "", (unsigned long long)ip);
+    return;
+  }
+  char frac[4];
+  snprintf(frac, sizeof frac, "%03llu", (unsigned long long)fp);
+  int k = 3;
+  while (k > 0 && frac[k - 1] == '0')
+    frac[--k] = '\0';
+  snprintf(out, 32, "%s%llu.%s", neg ? "-" : "", (unsigned long long)ip, frac);
+}
+
+bool
+bs_parse_length(const char *s, bool allow_percent, int32_t *value,
+                bool *is_percent)
+{
+  if (!s)
+    return false;
+  while (*s == ' ')
+    s++;
+  char *end;
+  double v = strtod(s, &end);
+  if (end == s || v < 0 || v > 100000)
+    return false;
+  while (*end == ' ')
+    end++;
+  double mpt;
+  if (is_percent)
+    *is_percent = false;
+  if (strcmp(end, "pt") == 0)
+    mpt = v * 1000.0;
+  else if (strcmp(end, "mm") == 0)
+    mpt = v * 72000.0 / 25.4;
+  else if (strcmp(end, "cm") == 0)
+    mpt = v * 720000.0 / 25.4;
+  else if (strcmp(end, "in") == 0)
+    mpt = v * 72000.0;
+  else if (allow_percent && strcmp(end, "%") == 0) {
+    if (v > 100)
+      return false;
+    if (is_percent)
+      *is_percent = true;
+    mpt = v * 1000.0;
+  } else
+    return false;
+  *value = (int32_t)(mpt + 0.5);
+  return true;
+}
+
+bool
+bs_parse_font_size(const char *s, int32_t *mpt)
+{
+  /* 号数制, GB/T 9704 notes §A7 */
+  static const struct {
+    const char *name;
+    int32_t mpt;
+  } sizes[] = {
+      {"初号", 42000}, {"小初", 36000}, {"一号", 26000}, {"小一", 24000},
+      {"二号", 22000}, {"小二", 18000}, {"三号", 16000}, {"小三", 15000},
+      {"四号", 14000}, {"小四", 12000}, {"五号", 10500}, {"小五", 9000},
+      {"六号", 7500},  {"小六", 6500},  {"七号", 5500},  {"八号", 5000},
+  };
+  if (!s)
+    return false;
+  for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
+    if (strcmp(s, sizes[i].name) == 0) {
+      *mpt = sizes[i].mpt;
+      return true;
+    }
+  int32_t v;
+  bool pct;
+  if (!bs_parse_length(s, false, &v, &pct) || v <= 0 || v > 500000)
+    return false;
+  *mpt = v;
+  return true;
+}

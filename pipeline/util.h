@@ -1,0 +1,64 @@
+/* util.h - small helpers shared by the stages: files, paths, UTF-8. */
+#ifndef BS_UTIL_H
+#define BS_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+
+/* Read a whole file into malloc'd memory (NUL-terminated, *len excludes the
+ * NUL).  Returns NULL and sets errno on failure; fails with EFBIG when the
+ * file is larger than max_bytes. */
+unsigned char *bs_read_file(const char *path, size_t max_bytes, size_t *len);
+
+/* True if path names an existing regular file that we can read. */
+bool bs_file_readable(const char *path);
+
+/* Join dir and name with one '/', in the arena. */
+char *bs_path_join(bs_arena *a, const char *dir, const char *name);
+
+/* Folder part of path ("." when there is none), in the arena. */
+char *bs_path_dir(bs_arena *a, const char *path);
+
+/* The folder holding banshi's data (schemas/, templates/, fonts/): the
+ * BANSHI_DATA environment variable, else the installed data folder, else the
+ * source tree the program was built from.  Never NULL. */
+const char *bs_data_dir(void);
+
+/* Decode one UTF-8 sequence at s (at most n bytes).  Returns its length and
+ * stores the code point, or returns 0 for an invalid sequence. */
+int bs_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+
+/* Encode cp as UTF-8 into out (4 bytes room); returns the length. */
+int bs_utf8_encode(uint32_t cp, char *out);
+
+/* Offset of the first invalid UTF-8 byte in s, or n if all is valid. */
+size_t bs_utf8_check(const unsigned char *s, size_t n);
+
+/* Number of code points in the first n bytes of valid UTF-8. */
+size_t bs_utf8_count(const unsigned char *s, size_t n);
+
+/* A printable rendering of one code point for messages ("U+3000" style
+ * characters are shown as themselves unless they are controls or spaces). */
+void bs_cp_show(uint32_t cp, char out[16]);
+
+/* Format a length in millipoints as a decimal number of points with up to
+ * three decimals and no trailing zeros ("12.5", "-3", "0.001"). */
+void bs_fmt_mpt(int64_t mpt, char out[32]);
+
+#endif
+
+/* Millipoints: the one fine unit of every length in banshi (1 pt = 1000). */
+#define BS_MPT_PER_PT 1000
+#define BS_MM(x) ((int32_t)((x)*72000.0 / 25.4 + 0.5)) /* mm -> mpt */
+
+/* Parse "12pt", "5.5mm", "1cm" into millipoints; with allow_percent also
+ * "40%" (stored as percent * 1000 in *value, *is_percent set).  Returns
+ * false on a malformed value. */
+bool bs_parse_length(const char *s, bool allow_percent, int32_t *value,
+                     bool *is_percent);
+
+/* Parse a font size: "10.5pt" or a Chinese size name (三号, 小四 …). */
+bool bs_parse_font_size(const char *s, int32_t *mpt);
