@@ -1,0 +1,1046 @@
+/* parse.c - source file -> validated document tree (libxml2 + XSD).
+ *
+ * Design: the source is first decoded to UTF-8 here (BOM, then the encoding
+ * of the XML declaration, converted with ICU), so that every later offset is
+ * an offset into one UTF-8 buffer that we keep; libxml2 then parses that
+ * buffer with XML_PARSE_IGNORE_ENC.  libxml2 keeps only line numbers on
+ * nodes, so a thin wrapper around its SAX2 tree builder stores the byte
+ * offset of every element's '<' and of every text node's first character in
+ * the node's _private field; lines and columns are computed from those
+ * offsets.  Validation against the XSD runs on the finished tree and its
+ * errors are located the same way.  The libxml2 tree is then converted into
+ * banshi's own tree (doc.h) and freed.
+ *
+ * Security: DTDs with entity declarations or external identifiers are
+ * refused (no entity expansion, no file or network access), XML_PARSE_NONET
+ * is set, and nesting and size are limited (pipeline.h). */
+#include "pipeline.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/SAX2.h>
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/xmlschemas.h>
+#include <unicode/ucnv.h>
+#include <unicode/ustring.h>
+
+#include "util.h"
+
+static pthread_once_t S_once;
+static void S_init(void);
+
+typedef struct S_parser {
+  bs_document *doc;
+  xmlParserCtxtPtr ctxt;
+  size_t markup_end; /* offset just after the last markup seen */
+  int depth;         /* current element nesting */
+  bool stopped;      /* we stopped the parser for a policy violation */
+} S_parser;
+
+/* ------------------------------------------------------------------ */
+/* Decoding to UTF-8                                                    */
+
+/* Find the encoding name in an ASCII-compatible XML declaration. */
+static bool
+S_decl_encoding(const unsigned char *s, size_t n, char *out, size_t outsz)
+{
+  if (n < 6 || memcmp(s, "<?xml", 5) != 0)
+    return false;
+  size_t end = 5;
+  while (end + 1 < n && !(s[end] == '?' && s[end + 1] == '>') && end < 512)
+    end++;
+  const unsigned char *p = s;
+  for (size_t i = 5; i + 8 < end; i++) {
+    if (memcmp(p + i, "encoding", 8) != 0)
+      continue;
+    size_t j = i + 8;
+    while (j < end && (p[j] == ' ' || p[j] == '\t' || p[j] == '\r' ||
+                       p[j] == '\n'))
+      j++;
+    if (j >= end || p[j] != '=')
+      return false;
+    j++;
+    while (j < end && (p[j] == ' ' || p[j] == '\t'))
+      j++;
+    if (j >= end || (p[j] != '"' && p[j] != '\''))
+      return false;
+    unsigned char q = p[j++];
+    size_t k = 0;
+    while (j < end && p[j] != q && k + 1 < outsz)
+      out[k++] = (char)p[j++];
+    out[k] = '\0';
+    return k > 0;
+  }
+  return false;
+}
+
+static bool
+S_is_utf8_name(const char *e)
+{
+  return strcasecmp(e, "UTF-8") == 0 || strcasecmp(e, "UTF8") == 0 ||
+         strcasecmp(e, "US-ASCII") == 0 || strcasecmp(e, "ASCII") == 0;
+}
+
+/* Report the first invalid byte of a UTF-8 buffer at its line and column. */
+static void
+S_report_bad_utf8(bs_document *doc, const unsigned char *s, size_t n,
+                  size_t bad, const char *enc)
+{
+  uint32_t line = 1;
+  size_t ls = 0;
+  for (size_t i = 0; i < bad && i < n; i++)
+    if (s[i] == '\n') {
+      line++;
+      ls = i + 1;
+    }
+  uint32_t col = (uint32_t)bs_utf8_count(s + ls, bad - ls) + 1;
+  bs_diag_text(&doc->diags, BS_ERROR, BS_D_XML_SYNTAX, doc->path, line, col,
+               doc->diags.lang == BS_LANG_EN
+                   ? "invalid %s byte sequence (byte 0x%02X)"
+                   : "无效的 %s 字节序列（字节 0x%02X）",
+               enc, bad < n ? s[bad] : 0);
+}
+
+/* Convert buf (in encoding `enc`) to UTF-8 with ICU, stopping at the first
+ * invalid sequence.  Returns malloc'd UTF-8 or NULL after a diagnostic. */
+static unsigned char *
+S_convert(bs_document *doc, const unsigned char *buf, size_t len,
+          const char *enc, size_t *outlen)
+{
+  UErrorCode st = U_ZERO_ERROR;
+  UConverter *cv = ucnv_open(enc, &st);
+  if (U_FAILURE(st)) {
+    bs_diag_text(&doc->diags, BS_ERROR, BS_D_XML_SYNTAX, doc->path, 1, 1,
+                 doc->diags.lang == BS_LANG_EN
+                     ? "unsupported encoding '%s'"
+                     : "不支持的编码“%s”",
+                 enc);
+    return NULL;
+  }
+  ucnv_setToUCallBack(cv, UCNV_TO_U_CALLBACK_STOP, NULL, NULL, NULL, &st);
+  size_t cap = len * 2 + 16;
+  UChar *u = bs_xmalloc(cap * sizeof(UChar));
+  UChar *target = u;
+  const char *source = (const char *)buf;
+  ucnv_toUnicode(cv, &target, u + cap, &source, (const char *)buf + len,
+                 NULL, true, &st);
+  size_t ulen = (size_t)(target - u);
+  if (U_FAILURE(st)) {
+    /* Locate the error in the text converted so far. */
+    uint32_t line = 1, col = 1;
+    for (size_t i = 0; i < ulen; i++) {
+      if (u[i] == '\n') {
+        line++;
+        col = 1;
+      } else if (!U16_IS_TRAIL(u[i])) {
+        col++;
+      }
+    }
+    char bytes[64];
+    int8_t blen = 32;
+    char raw[32];
+    UErrorCode st2 = U_ZERO_ERROR;
+    ucnv_getInvalidChars(cv, raw, &blen, &st2);
+    size_t k = 0;
+    for (int i = 0; i < blen && k + 6 < sizeof bytes; i++)
+      k += (size_t)snprintf(bytes + k, sizeof bytes - k, "%s0x%02X",
+                            i ? " " : "", (unsigned char)raw[i]);
+    bytes[k] = '\0';
+    bs_diag_text(&doc->diags, BS_ERROR, BS_D_XML_SYNTAX, doc->path, line, col,
+                 doc->diags.lang == BS_LANG_EN
+                     ? "invalid %s byte sequence (%s)"
+                     : "无效的 %s 字节序列（%s）",
+                 enc, bytes);
+    free(u);
+    ucnv_close(cv);
+    return NULL;
+  }
+  ucnv_close(cv);
+  /* UTF-16 -> UTF-8 */
+  int32_t need = 0;
+  st = U_ZERO_ERROR;
+  u_strToUTF8(NULL, 0, &need, u, (int32_t)ulen, &st);
+  st = U_ZERO_ERROR;
+  unsigned char *out = bs_xmalloc((size_t)need + 1);
+  u_strToUTF8((char *)out, need + 1, &need, u, (int32_t)ulen, &st);
+  free(u);
+  if (U_FAILURE(st)) {
+    free(out);
+    bs_diag_text(&doc->diags, BS_ERROR, BS_D_XML_SYNTAX, doc->path, 0, 0,
+                 "%s", u_errorName(st));
+    return NULL;
+  }
+  out[need] = '\0';
+  *outlen = (size_t)need;
+  return out;
+}
+
+/* Decode the raw file bytes to UTF-8.  Returns malloc'd memory or NULL after
+ * a diagnostic. */
+static unsigned char *
+S_decode(bs_document *doc, const unsigned char *buf, size_t len,
+         size_t *outlen)
+{
+  char enc[64];
+  if (len >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF) {
+    buf += 3;
+    len -= 3;
+    enc[0] = '\0';
+  } else if (len >= 2 && buf[0] == 0xFF && buf[1] == 0xFE) {
+    return S_convert(doc, buf + 2, len - 2, "UTF-16LE", outlen);
+  } else if (len >= 2 && buf[0] == 0xFE && buf[1] == 0xFF) {
+    return S_convert(doc, buf + 2, len - 2, "UTF-16BE", outlen);
+  } else if (len >= 4 && buf[0] == 0 && buf[1] == '<' && buf[2] == 0) {
+    return S_convert(doc, buf, len, "UTF-16BE", outlen);
+  } else if (len >= 4 && buf[0] == '<' && buf[1] == 0 && buf[3] == 0) {
+    return S_convert(doc, buf, len, "UTF-16LE", outlen);
+  } else if (S_decl_encoding(buf, len, enc, sizeof enc) &&
+             !S_is_utf8_name(enc)) {
+    if (strncasecmp(enc, "UTF-16", 6) == 0) {
+      bs_diag_text(&doc->diags, BS_ERROR, BS_D_XML_SYNTAX, doc->path, 1, 1,
+                   doc->diags.lang == BS_LANG_EN
+                       ? "declared encoding %s but the file has no UTF-16 "
+                         "byte order"
+                       : "声明的编码为 %s，但文件不是 UTF-16 字节序列",
+                   enc);
+      return NULL;
+    }
+    return S_convert(doc, buf, len, enc, outlen);
+  }
+  size_t bad = bs_utf8_check(buf, len);
+  if (bad < len) {
+    S_report_bad_utf8(doc, buf, len, bad, "UTF-8");
+    return NULL;
+  }
+  unsigned char *out = bs_xmalloc(len + 1);
+  memcpy(out, buf, len);
+  out[len] = '\0';
+  *outlen = len;
+  return out;
+}
+
+/* ------------------------------------------------------------------ */
+/* SAX wrappers that record source offsets                              */
+
+static size_t
+S_offset(S_parser *p)
+{
+  long c = xmlByteConsumed(p->ctxt);
+  if (c < 0)
+    return 0;
+  if ((size_t)c > p->doc->src_len)
+    return p->doc->src_len;
+  return (size_t)c;
+}
+
+static void
+S_loc(S_parser *p, xmlNodePtr node, uint32_t *line, uint32_t *col)
+{
+  *line = *col = 0;
+  while (node && !node->_private)
+    node = node->parent;
+  if (node && node->_private) {
+    size_t off = (size_t)(uintptr_t)node->_private - 1;
+    bs_document_offset_loc(p->doc, off, line, col);
+  } else if (node) {
+    *line = (uint32_t)xmlGetLineNo(node);
+  }
+}
+
+static void
+S_stop(S_parser *p, uint32_t line, uint32_t col, const char *en,
+       const char *zh)
+{
+  if (p->stopped)
+    return;
+  p->stopped = true;
+  bs_diag_text(&p->doc->diags, BS_ERROR, BS_D_XML_SYNTAX, p->doc->path, line,
+               col, "%s", p->doc->diags.lang == BS_LANG_EN ? en : zh);
+  xmlStopParser(p->ctxt);
+}
+
+static void
+S_here(S_parser *p, uint32_t *line, uint32_t *col)
+{
+  bs_document_offset_loc(p->doc, S_offset(p), line, col);
+}
+
+static void
+S_start_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+                const xmlChar *URI, int nb_namespaces,
+                const xmlChar **namespaces, int nb_attributes,
+                int nb_defaulted, const xmlChar **attributes)
+{
+  xmlParserCtxtPtr ctxt = ctx;
+  S_parser *p = ctxt->_private;
+  size_t off = S_offset(p);
+  const unsigned char *s = p->doc->src;
+  size_t start = off;
+  while (start > 0 && s[start] != '<')
+    start--;
+  size_t end = off;
+  while (end < p->doc->src_len && s[end] != '>')
+    end++;
+  p->markup_end = end < p->doc->src_len ? end + 1 : end;
+  if (++p->depth > BS_MAX_DEPTH) {
+    uint32_t line, col;
+    bs_document_offset_loc(p->doc, start, &line, &col);
+    char en[96], zh[96];
+    snprintf(en, sizeof en, "elements nested deeper than %d levels",
+             BS_MAX_DEPTH);
+    snprintf(zh, sizeof zh, "元素嵌套超过 %d 层", BS_MAX_DEPTH);
+    S_stop(p, line, col, en, zh);
+    return;
+  }
+  xmlSAX2StartElementNs(ctx, localname, prefix, URI, nb_namespaces,
+                        namespaces, nb_attributes, nb_defaulted, attributes);
+  if (ctxt->node)
+    ctxt->node->_private = (void *)(uintptr_t)(start + 1);
+}
+
+static void
+S_end_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+              const xmlChar *URI)
+{
+  xmlParserCtxtPtr ctxt = ctx;
+  S_parser *p = ctxt->_private;
+  p->depth--;
+  xmlSAX2EndElementNs(ctx, localname, prefix, URI);
+  p->markup_end = S_offset(p);
+}
+
+static void
+S_mark_new_text(S_parser *p, xmlNodePtr before)
+{
+  xmlNodePtr parent = p->ctxt->node;
+  if (!parent)
+    return;
+  xmlNodePtr now = parent->last;
+  if (now && now != before && !now->_private)
+    now->_private = (void *)(uintptr_t)(p->markup_end + 1);
+}
+
+static void
+S_characters(void *ctx, const xmlChar *ch, int len)
+{
+  xmlParserCtxtPtr ctxt = ctx;
+  S_parser *p = ctxt->_private;
+  xmlNodePtr before = ctxt->node ? ctxt->node->last : NULL;
+  xmlSAX2Characters(ctx, ch, len);
+  S_mark_new_text(p, before);
+}
+
+static void
+S_cdata(void *ctx, const xmlChar *value, int len)
+{
+  xmlParserCtxtPtr ctxt = ctx;
+  S_parser *p = ctxt->_private;
+  xmlNodePtr before = ctxt->node ? ctxt->node->last : NULL;
+  xmlSAX2CDataBlock(ctx, value, len);
+  S_mark_new_text(p, before);
+  p->markup_end = S_offset(p);
+}
+
+static void
+S_comment(void *ctx, const xmlChar *value)
+{
+  xmlParserCtxtPtr ctxt = ctx;
+  S_parser *p = ctxt->_private;
+  xmlSAX2Comment(ctx, value);
+  p->markup_end = S_offset(p);
+}
+
+static void
+S_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+  xmlParserCtxtPtr ctxt = ctx;
+  S_parser *p = ctxt->_private;
+  xmlSAX2ProcessingInstruction(ctx, target, data);
+  p->markup_end = S_offset(p);
+}
+
+static void
+S_internal_subset(void *ctx, const xmlChar *name, const xmlChar *ExternalID,
+                  const xmlChar *SystemID)
+{
+  xmlParserCtxtPtr ctxt = ctx;
+  S_parser *p = ctxt->_private;
+  if (ExternalID || SystemID) {
+    uint32_t line, col;
+    S_here(p, &line, &col);
+    S_stop(p, line, col,
+           "external DTDs are not allowed in banshi sources (nothing was "
+           "loaded)",
+           "源文件中不允许引用外部 DTD（未加载任何内容）");
+    return;
+  }
+  xmlSAX2InternalSubset(ctx, name, ExternalID, SystemID);
+}
+
+static void
+S_entity_decl(void *ctx, const xmlChar *name, int type,
+              const xmlChar *publicId, const xmlChar *systemId,
+              xmlChar *content)
+{
+  xmlParserCtxtPtr ctxt = ctx;
+  S_parser *p = ctxt->_private;
+  (void)name;
+  (void)type;
+  (void)publicId;
+  (void)systemId;
+  (void)content;
+  uint32_t line, col;
+  S_here(p, &line, &col);
+  S_stop(p, line, col,
+         "entity declarations are not allowed in banshi sources (nothing "
+         "was expanded or loaded)",
+         "源文件中不允许声明实体（未展开、未加载任何内容）");
+}
+
+/* The entity loader of the whole process.  Sources parsed here never load
+ * anything; the project's own data (schemas including schemas, XSLT) may
+ * read local files but never the network. */
+static xmlParserInputPtr
+S_entity_loader(const char *URL, const char *ID, xmlParserCtxtPtr ctxt)
+{
+  if (ctxt && ctxt->sax && ctxt->sax->startElementNs == S_start_element) {
+    S_parser *p = ctxt->_private;
+    if (p) {
+      uint32_t line, col;
+      S_here(p, &line, &col);
+      S_stop(p, line, col, "external resources are never loaded",
+             "不加载任何外部资源");
+    }
+    return NULL;
+  }
+  return xmlNoNetExternalEntityLoader(URL, ID, ctxt);
+}
+
+static void
+S_structured_error(void *ctx, xmlErrorPtr err)
+{
+  /* For parser errors libxml2 passes the parser context. */
+  xmlParserCtxtPtr ctxt = ctx;
+  S_parser *p = ctxt ? ctxt->_private : NULL;
+  if (!p || !err || p->stopped)
+    return;
+  bs_severity sev = err->level == XML_ERR_WARNING ? BS_WARNING : BS_ERROR;
+  uint32_t line = err->line > 0 ? (uint32_t)err->line : 0;
+  uint32_t col = err->int2 > 0 ? (uint32_t)err->int2 : 0;
+  bs_diag(&p->doc->diags, sev, BS_D_XML_SYNTAX, p->doc->path, line, col,
+          err->message ? err->message : "?");
+  /* Collapse the message's trailing newline. */
+  bs_diagnostic *d = (bs_diagnostic *)p->doc->diags.items.data +
+               p->doc->diags.items.len - 1;
+  char *m = (char *)d->message;
+  size_t n = strlen(m);
+  while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
+    m[--n] = '\0';
+}
+
+static void
+S_schema_error(void *ctx, xmlErrorPtr err)
+{
+  S_parser *p = ctx;
+  if (!err)
+    return;
+  xmlNodePtr node = err->node;
+  if (node && node->type == XML_ATTRIBUTE_NODE)
+    node = node->parent;
+  uint32_t line = 0, col = 0;
+  if (node)
+    S_loc(p, node, &line, &col);
+  else if (err->line > 0)
+    line = (uint32_t)err->line;
+  bs_severity sev = err->level == XML_ERR_WARNING ? BS_WARNING : BS_ERROR;
+  bs_diag(&p->doc->diags, sev, BS_D_SCHEMA, p->doc->path, line, col,
+          err->message ? err->message : "?");
+  bs_diagnostic *d = (bs_diagnostic *)p->doc->diags.items.data +
+               p->doc->diags.items.len - 1;
+  char *m = (char *)d->message;
+  size_t n = strlen(m);
+  while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
+    m[--n] = '\0';
+}
+
+/* ------------------------------------------------------------------ */
+/* Schema cache: compiled once per process, shared read-only by threads. */
+
+#define S_MAX_SCHEMAS 16
+static struct {
+  char *path;
+  xmlSchemaPtr schema;
+} S_schemas[S_MAX_SCHEMAS];
+static pthread_mutex_t S_schema_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+S_ignore_errors(void *ctx, xmlErrorPtr err)
+{
+  (void)ctx;
+  (void)err;
+}
+
+static xmlSchemaPtr
+S_schema(const char *path)
+{
+  xmlSchemaPtr found = NULL;
+  pthread_once(&S_once, S_init);
+  pthread_mutex_lock(&S_schema_lock);
+  int i;
+  for (i = 0; i < S_MAX_SCHEMAS && S_schemas[i].path; i++)
+    if (strcmp(S_schemas[i].path, path) == 0) {
+      found = S_schemas[i].schema;
+      break;
+    }
+  if (!found && i < S_MAX_SCHEMAS) {
+    xmlSchemaParserCtxtPtr pc = xmlSchemaNewParserCtxt(path);
+    if (pc) {
+      xmlSchemaSetParserStructuredErrors(pc, S_ignore_errors, NULL);
+      found = xmlSchemaParse(pc);
+      xmlSchemaFreeParserCtxt(pc);
+    }
+    if (found) {
+      S_schemas[i].path = strdup(path);
+      S_schemas[i].schema = found;
+    }
+  }
+  pthread_mutex_unlock(&S_schema_lock);
+  return found;
+}
+
+void
+bs_parse_cleanup(void)
+{
+  pthread_mutex_lock(&S_schema_lock);
+  for (int i = 0; i < S_MAX_SCHEMAS && S_schemas[i].path; i++) {
+    xmlSchemaFree(S_schemas[i].schema);
+    free(S_schemas[i].path);
+    S_schemas[i].path = NULL;
+    S_schemas[i].schema = NULL;
+  }
+  pthread_mutex_unlock(&S_schema_lock);
+  xmlCleanupParser();
+}
+
+/* ------------------------------------------------------------------ */
+/* libxml2 tree -> banshi tree                                          */
+
+static bool
+S_is(xmlNodePtr n, const char *name)
+{
+  return n && n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name,
+                                                       BAD_CAST name) == 0;
+}
+
+static bs_node *
+S_new(S_parser *p, bs_node_type t, xmlNodePtr src)
+{
+  uint32_t line, col;
+  S_loc(p, src, &line, &col);
+  return bs_node_new(p->doc, t, line, col);
+}
+
+/* Trimmed text content of an element, in the arena. */
+static const char *
+S_text(S_parser *p, xmlNodePtr n)
+{
+  xmlChar *c = xmlNodeGetContent(n);
+  if (!c)
+    return bs_arena_strdup(&p->doc->arena, "");
+  const char *s = (const char *)c;
+  while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+    s++;
+  size_t len = strlen(s);
+  while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' ||
+                 s[len - 1] == '\n' || s[len - 1] == '\r'))
+    len--;
+  /* Inner runs of white space in metadata collapse to one space. */
+  char *out = bs_arena_alloc(&p->doc->arena, len + 1);
+  size_t k = 0;
+  bool sp = false;
+  for (size_t i = 0; i < len; i++) {
+    char ch = s[i];
+    if (ch == '\n' || ch == '\r' || ch == '\t' || ch == ' ') {
+      if (!sp)
+        out[k++] = ' ';
+      sp = true;
+    } else {
+      out[k++] = ch;
+      sp = false;
+    }
+  }
+  out[k] = '\0';
+  xmlFree(c);
+  return out;
+}
+
+static const char *
+S_attr(xmlNodePtr n, const char *name, char *buf, size_t bufsz)
+{
+  xmlChar *v = xmlGetProp(n, BAD_CAST name);
+  if (!v)
+    return NULL;
+  snprintf(buf, bufsz, "%s", (const char *)v);
+  xmlFree(v);
+  return buf;
+}
+
+static void
+S_date(const char *s, int *y, int *m, int *d)
+{
+  *y = *m = *d = 0;
+  if (s)
+    sscanf(s, "%d-%d-%d", y, m, d);
+}
+
+static void S_inline(S_parser *p, xmlNodePtr parent, bs_node *out);
+static void S_blocks(S_parser *p, xmlNodePtr parent, bs_node *out,
+                     int level, int list_depth);
+
+static void
+S_append_text(S_parser *p, bs_node *out, xmlNodePtr t)
+{
+  const char *content = (const char *)t->content;
+  if (!content)
+    return;
+  size_t len = strlen(content);
+  bs_node *last = out->last;
+  if (last && last->type == BS_NODE_TEXT) {
+    /* Join with the previous text (split by a comment or CDATA). */
+    char *joined = bs_arena_alloc(&p->doc->arena, last->as.text.len + len + 1);
+    memcpy(joined, last->as.text.data, last->as.text.len);
+    memcpy(joined + last->as.text.len, content, len + 1);
+    last->as.text.data = joined;
+    last->as.text.len += len;
+    return;
+  }
+  bs_node *n = S_new(p, BS_NODE_TEXT, t);
+  n->as.text.data = bs_arena_strndup(&p->doc->arena, content, len);
+  n->as.text.len = len;
+  if (t->_private)
+    n->as.text.src_off = (uint32_t)((uintptr_t)t->_private - 1);
+  bs_node_append(out, n);
+}
+
+static void
+S_inline(S_parser *p, xmlNodePtr parent, bs_node *out)
+{
+  for (xmlNodePtr c = parent->children; c; c = c->next) {
+    if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+      S_append_text(p, out, c);
+    } else if (S_is(c, "em") || S_is(c, "strong")) {
+      bs_node *n = S_new(p, S_is(c, "em") ? BS_NODE_EMPH : BS_NODE_STRONG, c);
+      bs_node_append(out, n);
+      S_inline(p, c, n);
+    } else if (S_is(c, "br")) {
+      bs_node_append(out, S_new(p, BS_NODE_BREAK, c));
+    }
+  }
+}
+
+static bs_align
+S_align(xmlNodePtr n)
+{
+  char buf[32];
+  const char *a = S_attr(n, "align", buf, sizeof buf);
+  if (!a)
+    return BS_ALIGN_DEFAULT;
+  if (strcmp(a, "left") == 0)
+    return BS_ALIGN_LEFT;
+  if (strcmp(a, "center") == 0)
+    return BS_ALIGN_CENTER;
+  if (strcmp(a, "right") == 0)
+    return BS_ALIGN_RIGHT;
+  if (strcmp(a, "justify") == 0)
+    return BS_ALIGN_JUSTIFY;
+  return BS_ALIGN_DEFAULT;
+}
+
+static void
+S_list(S_parser *p, xmlNodePtr l, bs_node *out, int depth)
+{
+  char buf[32];
+  bs_node *list = S_new(p, BS_NODE_LIST, l);
+  const char *t = S_attr(l, "type", buf, sizeof buf);
+  list->as.list.ordered = !t || strcmp(t, "unordered") != 0;
+  const char *st = S_attr(l, "start", buf, sizeof buf);
+  list->as.list.start = st ? atoi(st) : 1;
+  list->as.list.depth = depth;
+  bs_node_append(out, list);
+  for (xmlNodePtr it = l->children; it; it = it->next) {
+    if (!S_is(it, "item"))
+      continue;
+    bs_node *item = S_new(p, BS_NODE_ITEM, it);
+    bs_node_append(list, item);
+    for (xmlNodePtr c = it->children; c; c = c->next) {
+      if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+        S_append_text(p, item, c);
+      } else if (S_is(c, "em") || S_is(c, "strong")) {
+        bs_node *n =
+            S_new(p, S_is(c, "em") ? BS_NODE_EMPH : BS_NODE_STRONG, c);
+        bs_node_append(item, n);
+        S_inline(p, c, n);
+      } else if (S_is(c, "br")) {
+        bs_node_append(item, S_new(p, BS_NODE_BREAK, c));
+      } else if (S_is(c, "list")) {
+        S_list(p, c, item, depth + 1);
+      }
+    }
+  }
+}
+
+static void
+S_rows(S_parser *p, xmlNodePtr group, bs_node *table, bool header)
+{
+  char buf[32];
+  for (xmlNodePtr tr = group->children; tr; tr = tr->next) {
+    if (!S_is(tr, "tr"))
+      continue;
+    bs_node *row = S_new(p, BS_NODE_ROW, tr);
+    row->as.row.header = header;
+    bs_node_append(table, row);
+    if (header)
+      table->as.table.head_rows++;
+    for (xmlNodePtr c = tr->children; c; c = c->next) {
+      if (!S_is(c, "td") && !S_is(c, "th"))
+        continue;
+      bs_node *cell = S_new(p, BS_NODE_CELL, c);
+      const char *v = S_attr(c, "colspan", buf, sizeof buf);
+      cell->as.cell.colspan = v ? atoi(v) : 1;
+      v = S_attr(c, "rowspan", buf, sizeof buf);
+      cell->as.cell.rowspan = v ? atoi(v) : 1;
+      if (cell->as.cell.colspan < 1)
+        cell->as.cell.colspan = 1;
+      if (cell->as.cell.rowspan < 1)
+        cell->as.cell.rowspan = 1;
+      cell->as.cell.align = S_align(c);
+      v = S_attr(c, "valign", buf, sizeof buf);
+      cell->as.cell.valign = !v                        ? BS_VALIGN_DEFAULT
+                             : strcmp(v, "top") == 0    ? BS_VALIGN_TOP
+                             : strcmp(v, "bottom") == 0 ? BS_VALIGN_BOTTOM
+                                                        : BS_VALIGN_MIDDLE;
+      cell->as.cell.header = S_is(c, "th");
+      bs_node_append(row, cell);
+      S_inline(p, c, cell);
+    }
+  }
+}
+
+static void
+S_table(S_parser *p, xmlNodePtr t, bs_node *out)
+{
+  char buf[64];
+  bs_node *table = S_new(p, BS_NODE_TABLE, t);
+  bs_node_append(out, table);
+  const char *sz = S_attr(t, "size", buf, sizeof buf);
+  if (sz)
+    bs_parse_font_size(sz, &table->as.table.size);
+  int ncols = 0;
+  for (xmlNodePtr c = t->children; c; c = c->next) {
+    if (S_is(c, "caption")) {
+      bs_node *cap = S_new(p, BS_NODE_CAPTION, c);
+      bs_node_append(table, cap);
+      S_inline(p, c, cap);
+    } else if (S_is(c, "colgroup")) {
+      for (xmlNodePtr col = c->children; col; col = col->next)
+        if (S_is(col, "col"))
+          ncols++;
+      table->as.table.widths =
+          bs_arena_alloc(&p->doc->arena, (size_t)ncols * sizeof(bs_length));
+      int k = 0;
+      for (xmlNodePtr col = c->children; col; col = col->next) {
+        if (!S_is(col, "col"))
+          continue;
+        const char *w = S_attr(col, "width", buf, sizeof buf);
+        int32_t v;
+        bool pct;
+        if (w && bs_parse_length(w, true, &v, &pct)) {
+          table->as.table.widths[k].kind = pct ? BS_LEN_PERCENT : BS_LEN_ABS;
+          table->as.table.widths[k].value = v;
+        }
+        k++;
+      }
+      table->as.table.ncols = ncols;
+    } else if (S_is(c, "thead")) {
+      S_rows(p, c, table, true);
+    } else if (S_is(c, "tbody")) {
+      S_rows(p, c, table, false);
+    }
+  }
+}
+
+static void
+S_blocks(S_parser *p, xmlNodePtr parent, bs_node *out, int level,
+         int list_depth)
+{
+  char buf[256];
+  for (xmlNodePtr c = parent->children; c; c = c->next) {
+    if (c->type != XML_ELEMENT_NODE)
+      continue;
+    if (S_is(c, "p")) {
+      bs_node *n = S_new(p, BS_NODE_PARAGRAPH, c);
+      n->as.para.align = S_align(c);
+      const char *ind = S_attr(c, "indent", buf, sizeof buf);
+      n->as.para.indent = ind ? atoi(ind) : -1;
+      bs_node_append(out, n);
+      S_inline(p, c, n);
+    } else if (S_is(c, "section")) {
+      bs_node *n = S_new(p, BS_NODE_SECTION, c);
+      n->as.section.level = level + 1;
+      const char *num = S_attr(c, "number", buf, sizeof buf);
+      n->as.section.number = num ? bs_arena_strdup(&p->doc->arena, num) : NULL;
+      const char *ri = S_attr(c, "runin", buf, sizeof buf);
+      n->as.section.runin = ri && (strcmp(ri, "true") == 0 ||
+                                   strcmp(ri, "1") == 0);
+      bs_node_append(out, n);
+      for (xmlNodePtr h = c->children; h; h = h->next)
+        if (S_is(h, "heading")) {
+          bs_node *hn = S_new(p, BS_NODE_HEADING, h);
+          bs_node_append(n, hn);
+          S_inline(p, h, hn);
+          break;
+        }
+      S_blocks(p, c, n, level + 1, list_depth);
+    } else if (S_is(c, "list")) {
+      if (out->type == BS_NODE_ITEM)
+        continue; /* handled by S_list */
+      S_list(p, c, out, list_depth);
+    } else if (S_is(c, "table")) {
+      S_table(p, c, out);
+    } else if (S_is(c, "figure")) {
+      bs_node *n = S_new(p, BS_NODE_FIGURE, c);
+      const char *src = S_attr(c, "src", buf, sizeof buf);
+      n->as.figure.src = bs_arena_strdup(&p->doc->arena, src ? src : "");
+      const char *w = S_attr(c, "width", buf, sizeof buf);
+      int32_t v;
+      bool pct;
+      if (w && bs_parse_length(w, true, &v, &pct)) {
+        n->as.figure.width.kind = pct ? BS_LEN_PERCENT : BS_LEN_ABS;
+        n->as.figure.width.value = v;
+      }
+      bs_node_append(out, n);
+      for (xmlNodePtr cap = c->children; cap; cap = cap->next)
+        if (S_is(cap, "caption")) {
+          bs_node *cn = S_new(p, BS_NODE_CAPTION, cap);
+          bs_node_append(n, cn);
+          S_inline(p, cap, cn);
+        }
+    } else if (S_is(c, "pagebreak")) {
+      bs_node_append(out, S_new(p, BS_NODE_PAGEBREAK, c));
+    }
+  }
+}
+
+static void
+S_meta(S_parser *p, xmlNodePtr meta)
+{
+  bs_meta *m = &p->doc->meta;
+  bs_arena *a = &p->doc->arena;
+  size_t nkw = 0;
+  for (xmlNodePtr c = meta->children; c; c = c->next) {
+    if (S_is(c, "title")) {
+      m->title = S_text(p, c);
+      S_loc(p, c, &m->title_line, &m->title_col);
+    } else if (S_is(c, "issuer")) {
+      m->issuer = S_text(p, c);
+    } else if (S_is(c, "year")) {
+      m->year = atoi(S_text(p, c));
+    } else if (S_is(c, "date")) {
+      S_date(S_text(p, c), &m->date_y, &m->date_m, &m->date_d);
+    } else if (S_is(c, "number")) {
+      m->number = S_text(p, c);
+    } else if (S_is(c, "subject")) {
+      m->subject = S_text(p, c);
+    } else if (S_is(c, "retention")) {
+      m->retention = S_text(p, c);
+    } else if (S_is(c, "keywords")) {
+      for (xmlNodePtr k = c->children; k; k = k->next)
+        if (S_is(k, "keyword"))
+          nkw++;
+      m->keywords = bs_arena_alloc(a, (nkw + 1) * sizeof(char *));
+      size_t i = 0;
+      for (xmlNodePtr k = c->children; k; k = k->next)
+        if (S_is(k, "keyword"))
+          m->keywords[i++] = S_text(p, k);
+    }
+  }
+  if (!m->keywords)
+    m->keywords = bs_arena_alloc(a, sizeof(char *));
+}
+
+static void
+S_closing(S_parser *p, xmlNodePtr cl)
+{
+  bs_meta *m = &p->doc->meta;
+  size_t n = 0;
+  S_loc(p, cl, &m->closing_line, &m->closing_col);
+  for (xmlNodePtr c = cl->children; c; c = c->next)
+    if (S_is(c, "signature"))
+      n++;
+  m->signatures = bs_arena_alloc(&p->doc->arena, (n + 1) * sizeof(char *));
+  size_t i = 0;
+  for (xmlNodePtr c = cl->children; c; c = c->next) {
+    if (S_is(c, "signature"))
+      m->signatures[i++] = S_text(p, c);
+    else if (S_is(c, "date"))
+      S_date(S_text(p, c), &m->close_y, &m->close_m, &m->close_d);
+  }
+}
+
+static void
+S_convert_doc(S_parser *p, xmlDocPtr xdoc)
+{
+  xmlNodePtr root = xmlDocGetRootElement(xdoc);
+  if (!root)
+    return;
+  xmlChar *lang = xmlNodeGetLang(root);
+  if (lang) {
+    p->doc->meta.lang = bs_arena_strdup(&p->doc->arena, (const char *)lang);
+    xmlFree(lang);
+  }
+  for (xmlNodePtr c = root->children; c; c = c->next) {
+    if (S_is(c, "meta"))
+      S_meta(p, c);
+    else if (S_is(c, "body")) {
+      S_loc(p, c, &p->doc->body->line, &p->doc->body->col);
+      S_blocks(p, c, p->doc->body, 0, 0);
+    } else if (S_is(c, "closing"))
+      S_closing(p, c);
+  }
+}
+
+/* ------------------------------------------------------------------ */
+
+static pthread_once_t S_once = PTHREAD_ONCE_INIT;
+
+/* Process-wide libxml2 set-up: nothing external is ever loaded, by any
+ * parser of this process (sources, schemas, stylesheets alike). */
+static void
+S_init(void)
+{
+  xmlInitParser();
+  xmlSetExternalEntityLoader(S_entity_loader);
+}
+
+static bs_document *
+S_parse(bs_document *doc, const unsigned char *raw, size_t rawlen,
+        const bs_parse_options *opts)
+{
+  size_t len = 0;
+  unsigned char *utf8 = S_decode(doc, raw, rawlen, &len);
+  if (!utf8)
+    return doc;
+  /* Keep the UTF-8 source in the arena for locations. */
+  unsigned char *src = bs_arena_alloc(&doc->arena, len + 1);
+  memcpy(src, utf8, len + 1);
+  free(utf8);
+  bs_document_set_source(doc, src, len);
+  if (len > INT32_MAX) {
+    bs_diag(&doc->diags, BS_ERROR, BS_D_IO_READ, doc->path, 0, 0, doc->path,
+            "too large");
+    return doc;
+  }
+
+  S_parser p = {doc, NULL, 0, 0, false};
+  xmlParserCtxtPtr ctxt =
+      xmlCreateMemoryParserCtxt((const char *)src, (int)len);
+  if (!ctxt) {
+    bs_diag(&doc->diags, BS_ERROR, BS_D_XML_SYNTAX, doc->path, 0, 0,
+            "cannot create parser");
+    return doc;
+  }
+  p.ctxt = ctxt;
+  ctxt->_private = &p;
+  xmlSAXHandler *sax = ctxt->sax;
+  sax->startElementNs = S_start_element;
+  sax->endElementNs = S_end_element;
+  sax->characters = S_characters;
+  sax->ignorableWhitespace = S_characters;
+  sax->cdataBlock = S_cdata;
+  sax->comment = S_comment;
+  sax->processingInstruction = S_pi;
+  sax->internalSubset = S_internal_subset;
+  sax->externalSubset = NULL;
+  sax->entityDecl = S_entity_decl;
+  sax->serror = S_structured_error;
+  sax->error = NULL;
+  sax->warning = NULL;
+  sax->initialized = XML_SAX2_MAGIC;
+  xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_IGNORE_ENC |
+                              XML_PARSE_NOCDATA * 0 | XML_PARSE_BIG_LINES);
+  ctxt->replaceEntities = 0;
+  ctxt->loadsubset = 0;
+  ctxt->validate = 0;
+  pthread_once(&S_once, S_init);
+  xmlParseDocument(ctxt);
+  xmlDocPtr xdoc = ctxt->myDoc;
+  ctxt->myDoc = NULL;
+  bool ok = ctxt->wellFormed && !p.stopped && xdoc;
+  if (!ok && doc->diags.errors == 0)
+    bs_diag(&doc->diags, BS_ERROR, BS_D_XML_SYNTAX, doc->path, 0, 0,
+            "not a well-formed XML document");
+  xmlFreeParserCtxt(ctxt);
+  if (!ok) {
+    xmlFreeDoc(xdoc);
+    return doc;
+  }
+
+  /* Validate against the schema. */
+  char *schema_path =
+      opts && opts->schema
+          ? bs_arena_strdup(&doc->arena, opts->schema)
+          : bs_path_join(&doc->arena, bs_data_dir(), "schemas/document.xsd");
+  xmlSchemaPtr schema = S_schema(schema_path);
+  if (!schema) {
+    bs_diag(&doc->diags, BS_ERROR, BS_D_SCHEMA_LOAD, NULL, 0, 0, schema_path);
+    xmlFreeDoc(xdoc);
+    return doc;
+  }
+  xmlSchemaValidCtxtPtr vc = xmlSchemaNewValidCtxt(schema);
+  xmlSchemaSetValidStructuredErrors(vc, S_schema_error, &p);
+  int rc = xmlSchemaValidateDoc(vc, xdoc);
+  xmlSchemaFreeValidCtxt(vc);
+  if (rc != 0 && doc->diags.errors == 0)
+    bs_diag(&doc->diags, BS_ERROR, BS_D_SCHEMA, doc->path, 0, 0,
+            "the document is not valid");
+  if (rc == 0)
+    S_convert_doc(&p, xdoc);
+  xmlFreeDoc(xdoc);
+  return doc;
+}
+
+bs_document *
+bs_parse_memory(const char *path, const unsigned char *buf, size_t len,
+                const bs_parse_options *opts, bs_lang lang)
+{
+  bs_document *doc = bs_document_new(path, lang);
+  size_t max = opts && opts->max_bytes ? opts->max_bytes : BS_MAX_SOURCE_BYTES;
+  if (len > max) {
+    bs_diag(&doc->diags, BS_ERROR, BS_D_IO_READ, doc->path, 0, 0, doc->path,
+            strerror(EFBIG));
+    return doc;
+  }
+  return S_parse(doc, buf, len, opts);
+}
+
+bs_document *
+bs_parse_file(const char *path, const bs_parse_options *opts, bs_lang lang)
+{
+  size_t max = opts && opts->max_bytes ? opts->max_bytes : BS_MAX_SOURCE_BYTES;
+  size_t len = 0;
+  unsigned char *buf = bs_read_file(path, max, &len);
+  if (!buf) {
+    bs_document *doc = bs_document_new(path, lang);
+    bs_diag(&doc->diags, BS_ERROR, BS_D_IO_READ, doc->path, 0, 0, path,
+            strerror(errno));
+    return doc;
+  }
+  bs_document *doc = bs_document_new(path, lang);
+  S_parse(doc, buf, len, opts);
+  free(buf);
+  return doc;
+}

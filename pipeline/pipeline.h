@@ -1,0 +1,51 @@
+/* pipeline.h - the stages of banshi and their entry points.
+ *
+ *   parse.c      source file -> validated document tree   (libxml2 + XSD)
+ *   normalize.c  text policy on the tree                   (ICU)
+ *   layout.c     tree -> pages of positioned runs          (ICU line breaks)
+ *   render_*.c   pages -> PDF (libharu) or a text dump
+ *
+ * Every stage appends its problems to doc->diags and keeps going where it
+ * can; callers check doc->diags.errors between stages. */
+#ifndef BS_PIPELINE_H
+#define BS_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "doc.h"
+
+/* Limits that protect the pipeline against hostile or broken sources. */
+#define BS_MAX_SOURCE_BYTES ((size_t)64 * 1024 * 1024) /* 64 MiB */
+#define BS_MAX_DEPTH 64 /* element nesting */
+
+typedef struct bs_parse_options {
+  const char *schema; /* XSD path; NULL = the core document schema */
+  size_t max_bytes;   /* 0 = BS_MAX_SOURCE_BYTES */
+} bs_parse_options;
+
+/* Read, parse and validate the core-document source at `path` and build its
+ * tree.  Always returns a document (free with bs_document_free); on failure
+ * doc->diags.errors > 0 and the tree may be empty.  No network access and no
+ * external entity or DTD is ever loaded. */
+bs_document *bs_parse_file(const char *path, const bs_parse_options *opts,
+                           bs_lang lang);
+
+/* The same for a source already in memory (the buffer is copied); `path`
+ * is only used in messages and to resolve relative image paths. */
+bs_document *bs_parse_memory(const char *path, const unsigned char *buf,
+                             size_t len, const bs_parse_options *opts,
+                             bs_lang lang);
+
+/* Release process-wide parser state (cached schemas) at exit. */
+void bs_parse_cleanup(void);
+
+typedef struct bs_normalize_options {
+  bool enabled; /* false: only XML white space is collapsed */
+} bs_normalize_options;
+
+/* Apply the text policy (README, "Normalisation") to every text node and
+ * the metadata, warning for each change that alters the text. */
+void bs_normalize(bs_document *doc, const bs_normalize_options *opts);
+
+#endif
