@@ -1,0 +1,582 @@
+/* fonts.c - font map, font files, metrics; see fonts.h. */
+#include "fonts.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <hb-ot.h>
+
+#include "util.h"
+
+typedef struct S_entry {
+  char *spec;     /* file name or path, as written */
+  unsigned index; /* face index after '#' */
+  bool optional;  /* written with a trailing '?': skip quietly if absent */
+} S_entry;
+
+typedef struct S_rolespec {
+  char *name;
+  S_entry *entries;
+  int n;
+  char *map_dir; /* folder of the map that defined it */
+  bs_role role;
+} S_rolespec;
+
+struct bs_fontset {
+  pthread_mutex_t lock;
+  S_rolespec *roles;
+  int nroles;
+  bs_font **fonts; /* distinct fonts opened */
+  int nfonts;
+};
+
+/* ------------------------------------------------------------------ */
+
+static char *S_dirs[16];
+static bs_arena S_dirs_arena;
+
+static void
+S_dirs_init(void)
+{
+  int n = 0;
+  bs_arena_init(&S_dirs_arena);
+  const char *env = getenv("BANSHI_FONT_PATH");
+  if (env && *env) {
+    const char *s = env;
+    while (*s && n < 8) {
+      const char *e = strchr(s, ':');
+      size_t len = e ? (size_t)(e - s) : strlen(s);
+      if (len)
+        S_dirs[n++] = bs_arena_strndup(&S_dirs_arena, s, len);
+      s = e ? e + 1 : s + len;
+    }
+  }
+  const char *home = getenv("HOME");
+  if (home && *home) {
+    S_dirs[n++] = bs_arena_printf(&S_dirs_arena, "%s/.local/share/fonts", home);
+    S_dirs[n++] = bs_arena_printf(&S_dirs_arena, "%s/.fonts", home);
+  }
+  S_dirs[n++] = "/usr/local/share/fonts";
+  S_dirs[n++] = "/usr/share/fonts";
+  S_dirs[n] = NULL;
+}
+
+const char *const *
+bs_font_dirs(void)
+{
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, S_dirs_init);
+  return (const char *const *)S_dirs;
+}
+
+/* Depth-limited search for a file called `name` below `dir`.  Entries are
+ * visited in sorted order so that the result does not depend on the file
+ * system's order. */
+static char *
+S_find_in(const char *dir, const char *name, int depth)
+{
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  if (bs_file_readable(path))
+    return strdup(path);
+  if (depth <= 0)
+    return NULL;
+  struct dirent **list = NULL;
+  int n = scandir(dir, &list, NULL, alphasort);
+  if (n < 0)
+    return NULL;
+  char *found = NULL;
+  for (int i = 0; i < n; i++) {
+    const char *d = list[i]->d_name;
+    if (!found && d[0] != '.') {
+      snprintf(path, sizeof path, "%s/%s", dir, d);
+      struct stat st;
+      if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        found = S_find_in(path, name, depth - 1);
+    }
+    free(list[i]);
+  }
+  free(list);
+  return found;
+}
+
+/* ------------------------------------------------------------------ */
+/* Map parsing                                                          */
+
+static char *
+S_trim(char *s)
+{
+  while (*s == ' ' || *s == '\t')
+    s++;
+  size_t n = strlen(s);
+  while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' ||
+               s[n - 1] == '\n'))
+    s[--n] = '\0';
+  return s;
+}
+
+static S_rolespec *
+S_find_role(bs_fontset *fs, const char *name)
+{
+  for (int i = 0; i < fs->nroles; i++)
+    if (strcmp(fs->roles[i].name, name) == 0)
+      return &fs->roles[i];
+  return NULL;
+}
+
+static bool
+S_load_map(bs_fontset *fs, const char *path, bs_diags *diags)
+{
+  size_t len;
+  unsigned char *buf = bs_read_file(path, 1 << 20, &len);
+  if (!buf) {
+    bs_diag(diags, BS_ERROR, BS_D_IO_READ, path, 0, 0, path,
+            strerror(errno));
+    return false;
+  }
+  char *dir;
+  {
+    const char *sl = strrchr(path, '/');
+    dir = sl ? strndup(path, (size_t)(sl - path)) : strdup(".");
+  }
+  bool ok = true;
+  unsigned lineno = 0;
+  char *save = NULL;
+  for (char *line = strtok_r((char *)buf, "\n", &save); line;
+       line = strtok_r(NULL, "\n", &save)) {
+    lineno++;
+    char *s = S_trim(line);
+    if (!*s || *s == '#')
+      continue;
+    char *eq = strchr(s, '=');
+    if (!eq) {
+      bs_diag_text(diags, BS_ERROR, BS_D_FONT_MAP, path, lineno, 0,
+                   diags->lang == BS_LANG_EN
+                       ? "expected 'role = font, fallback…'"
+                       : "应为“角色 = 字体, 后备字体…”");
+      ok = false;
+      continue;
+    }
+    *eq = '\0';
+    char *name = S_trim(s);
+    char *rhs = S_trim(eq + 1);
+    if (!*name || !*rhs) {
+      bs_diag_text(diags, BS_ERROR, BS_D_FONT_MAP, path, lineno, 0,
+                   diags->lang == BS_LANG_EN ? "empty role or font list"
+                                             : "角色名或字体列表为空");
+      ok = false;
+      continue;
+    }
+    S_rolespec *r = S_find_role(fs, name);
+    if (r) {
+      /* A later map replaces the role entirely. */
+      for (int i = 0; i < r->n; i++)
+        free(r->entries[i].spec);
+      free(r->entries);
+      free(r->map_dir);
+    } else {
+      fs->roles = bs_xrealloc(fs->roles, (size_t)(fs->nroles + 1) *
+                                             sizeof *fs->roles);
+      r = &fs->roles[fs->nroles++];
+      memset(r, 0, sizeof *r);
+      r->name = strdup(name);
+    }
+    r->entries = NULL;
+    r->n = 0;
+    r->map_dir = strdup(dir);
+    char *save2 = NULL;
+    for (char *tok = strtok_r(rhs, ",", &save2); tok;
+         tok = strtok_r(NULL, ",", &save2)) {
+      char *t = S_trim(tok);
+      if (!*t)
+        continue;
+      S_entry e = {0};
+      size_t tl = strlen(t);
+      if (t[tl - 1] == '?') {
+        e.optional = true;
+        t[--tl] = '\0';
+        t = S_trim(t);
+      }
+      char *hash = strrchr(t, '#');
+      if (hash) {
+        char *end;
+        unsigned long idx = strtoul(hash + 1, &end, 10);
+        if (end == hash + 1 || *end || idx > 255) {
+          bs_diag_text(diags, BS_ERROR, BS_D_FONT_MAP, path, lineno, 0,
+                       diags->lang == BS_LANG_EN
+                           ? "bad face index in '%s'"
+                           : "“%s”中的字体序号无效",
+                       t);
+          ok = false;
+          continue;
+        }
+        *hash = '\0';
+        e.index = (unsigned)idx;
+      }
+      e.spec = strdup(S_trim(t));
+      r->entries = bs_xrealloc(r->entries, (size_t)(r->n + 1) *
+                                               sizeof *r->entries);
+      r->entries[r->n++] = e;
+    }
+  }
+  free(dir);
+  free(buf);
+  return ok;
+}
+
+/* ------------------------------------------------------------------ */
+/* Font files                                                           */
+
+static int16_t
+S_i16(const uint8_t *p)
+{
+  return (int16_t)((p[0] << 8) | p[1]);
+}
+
+static int
+S_to1000(const bs_font *f, int v)
+{
+  long long x = (long long)v * 1000;
+  return (int)(x >= 0 ? (x + f->upem / 2) / f->upem
+                      : -((-x + f->upem / 2) / f->upem));
+}
+
+int
+bs_font_advance(const bs_font *f, unsigned gid)
+{
+  hb_position_t a = hb_font_get_glyph_h_advance(f->hbfont, gid);
+  return S_to1000(f, a);
+}
+
+static void
+S_font_free(bs_font *f)
+{
+  if (!f)
+    return;
+  if (f->hbfont)
+    hb_font_destroy(f->hbfont);
+  if (f->face)
+    hb_face_destroy(f->face);
+  if (f->blob)
+    hb_blob_destroy(f->blob);
+  free(f->path);
+  free(f->label);
+  free(f->psname);
+  free(f);
+}
+
+/* Open a font file; on failure return NULL with a reason in `why`. */
+static bs_font *
+S_font_open(const char *path, unsigned index, const char **why)
+{
+  hb_blob_t *blob = hb_blob_create_from_file_or_fail(path);
+  if (!blob) {
+    *why = "cannot read the file";
+    return NULL;
+  }
+  unsigned count = hb_face_count(blob);
+  if (count == 0) {
+    hb_blob_destroy(blob);
+    *why = "not a TrueType/OpenType font";
+    return NULL;
+  }
+  if (index >= count) {
+    hb_blob_destroy(blob);
+    *why = "the collection has fewer faces";
+    return NULL;
+  }
+  bs_font *f = bs_xcalloc(1, sizeof *f);
+  f->blob = blob;
+  f->face = hb_face_create(blob, index);
+  f->upem = hb_face_get_upem(f->face);
+  f->path = strdup(path);
+  f->index = index;
+  hb_blob_t *glyf = hb_face_reference_table(f->face, HB_TAG('g', 'l', 'y', 'f'));
+  hb_blob_t *head = hb_face_reference_table(f->face, HB_TAG('h', 'e', 'a', 'd'));
+  unsigned glen = hb_blob_get_length(glyf);
+  unsigned hlen;
+  const uint8_t *h = (const uint8_t *)hb_blob_get_data(head, &hlen);
+  hb_blob_destroy(glyf);
+  if (glen == 0 || hlen < 54 || f->upem < 16 || f->upem > 16384) {
+    hb_blob_destroy(head);
+    S_font_free(f);
+    *why = glen == 0 ? "no TrueType outlines (glyf table); only TrueType "
+                       "fonts can be embedded"
+                     : "damaged font (head table)";
+    return NULL;
+  }
+  f->hbfont = hb_font_create(f->face);
+  hb_font_set_scale(f->hbfont, (int)f->upem, (int)f->upem);
+  f->bbox[0] = S_to1000(f, S_i16(h + 36));
+  f->bbox[1] = S_to1000(f, S_i16(h + 38));
+  f->bbox[2] = S_to1000(f, S_i16(h + 40));
+  f->bbox[3] = S_to1000(f, S_i16(h + 42));
+  hb_blob_destroy(head);
+
+  hb_position_t v;
+  if (hb_ot_metrics_get_position(f->hbfont, HB_OT_METRICS_TAG_HORIZONTAL_ASCENDER, &v))
+    f->ascent = S_to1000(f, v);
+  else
+    f->ascent = f->bbox[3];
+  if (hb_ot_metrics_get_position(f->hbfont, HB_OT_METRICS_TAG_HORIZONTAL_DESCENDER, &v))
+    f->descent = S_to1000(f, v);
+  else
+    f->descent = f->bbox[1];
+  if (f->descent > 0)
+    f->descent = -f->descent;
+  if (hb_ot_metrics_get_position(f->hbfont, HB_OT_METRICS_TAG_CAP_HEIGHT, &v) && v > 0) {
+    f->cap_height = S_to1000(f, v);
+  } else {
+    hb_codepoint_t g;
+    hb_glyph_extents_t ext;
+    if (hb_font_get_nominal_glyph(f->hbfont, 'H', &g) &&
+        hb_font_get_glyph_extents(f->hbfont, g, &ext) && ext.y_bearing > 0)
+      f->cap_height = S_to1000(f, ext.y_bearing);
+    else
+      f->cap_height = f->ascent;
+  }
+  hb_blob_t *os2 = hb_face_reference_table(f->face, HB_TAG('O', 'S', '/', '2'));
+  unsigned olen;
+  const uint8_t *o = (const uint8_t *)hb_blob_get_data(os2, &olen);
+  if (olen >= 10)
+    f->fs_type = (uint16_t)((o[8] << 8) | o[9]);
+  hb_blob_destroy(os2);
+  hb_blob_t *post = hb_face_reference_table(f->face, HB_TAG('p', 'o', 's', 't'));
+  unsigned plen;
+  const uint8_t *pp = (const uint8_t *)hb_blob_get_data(post, &plen);
+  if (plen >= 8)
+    f->italic_angle = S_i16(pp + 4);
+  hb_blob_destroy(post);
+
+  char name[128];
+  unsigned nlen = sizeof name;
+  name[0] = '\0';
+  hb_ot_name_get_utf8(f->face, HB_OT_NAME_ID_POSTSCRIPT_NAME,
+                      HB_LANGUAGE_INVALID, &nlen, name);
+  size_t k = 0;
+  char clean[64];
+  for (size_t i = 0; name[i] && k + 1 < sizeof clean; i++) {
+    unsigned char c = (unsigned char)name[i];
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+        (c >= '0' && c <= '9') || c == '-' || c == '_')
+      clean[k++] = (char)c;
+  }
+  clean[k] = '\0';
+  if (!k)
+    snprintf(clean, sizeof clean, "Font%u", index);
+  f->psname = strdup(clean);
+
+  /* Embedding restrictions (OS/2 fsType): PDF/A requires embedding. */
+  if ((f->fs_type & 0x000F) == 0x0002) {
+    *why = "its licence (OS/2 fsType) forbids embedding";
+    S_font_free(f);
+    return NULL;
+  }
+  if (f->fs_type & 0x0200) {
+    *why = "its licence (OS/2 fsType) allows bitmap embedding only";
+    S_font_free(f);
+    return NULL;
+  }
+  return f;
+}
+
+bs_fontset *
+bs_fontset_new(const char *user_map, bs_diags *diags)
+{
+  bs_fontset *fs = bs_xcalloc(1, sizeof *fs);
+  pthread_mutex_init(&fs->lock, NULL);
+  char path[4096];
+  snprintf(path, sizeof path, "%s/fonts/default.map", bs_data_dir());
+  bool ok = S_load_map(fs, path, diags);
+  if (ok && user_map)
+    ok = S_load_map(fs, user_map, diags);
+  if (!ok) {
+    bs_fontset_free(fs);
+    return NULL;
+  }
+  return fs;
+}
+
+void
+bs_fontset_free(bs_fontset *fs)
+{
+  if (!fs)
+    return;
+  for (int i = 0; i < fs->nroles; i++) {
+    S_rolespec *r = &fs->roles[i];
+    for (int k = 0; k < r->n; k++)
+      free(r->entries[k].spec);
+    free(r->entries);
+    free(r->name);
+    free(r->map_dir);
+    free(r->role.chain);
+    free(r->role.tried);
+  }
+  free(fs->roles);
+  for (int i = 0; i < fs->nfonts; i++)
+    S_font_free(fs->fonts[i]);
+  free(fs->fonts);
+  pthread_mutex_destroy(&fs->lock);
+  free(fs);
+}
+
+/* Resolve one map entry to a file path (malloc'd) or NULL; appends the
+ * places looked at to `tried`. */
+static char *
+S_resolve(const S_rolespec *r, const S_entry *e, char **tried, size_t *tlen)
+{
+  char buf[4096];
+#define S_TRIED(s)                                                             \
+  do {                                                                         \
+    size_t l_ = strlen(s);                                                     \
+    *tried = bs_xrealloc(*tried, *tlen + l_ + 3);                              \
+    if (*tlen) {                                                               \
+      memcpy(*tried + *tlen, ", ", 2);                                         \
+      *tlen += 2;                                                              \
+    }                                                                          \
+    memcpy(*tried + *tlen, s, l_ + 1);                                         \
+    *tlen += l_;                                                               \
+  } while (0)
+  if (strchr(e->spec, '/')) {
+    if (e->spec[0] == '/')
+      snprintf(buf, sizeof buf, "%s", e->spec);
+    else
+      snprintf(buf, sizeof buf, "%s/%s", r->map_dir, e->spec);
+    S_TRIED(buf);
+    return bs_file_readable(buf) ? strdup(buf) : NULL;
+  }
+  char *found = S_find_in(r->map_dir, e->spec, 0);
+  snprintf(buf, sizeof buf, "%s/%s", r->map_dir, e->spec);
+  S_TRIED(buf);
+  for (const char *const *d = bs_font_dirs(); !found && *d; d++) {
+    snprintf(buf, sizeof buf, "%s/**/%s", *d, e->spec);
+    S_TRIED(buf);
+    found = S_find_in(*d, e->spec, 4);
+  }
+  return found;
+#undef S_TRIED
+}
+
+static void
+S_resolve_role(bs_fontset *fs, S_rolespec *r, bs_diags *diags)
+{
+  bs_role *role = &r->role;
+  role->resolved = true;
+  role->name = r->name;
+  role->chain = bs_xcalloc((size_t)(r->n ? r->n : 1), sizeof(bs_font *));
+  char *labels = NULL;
+  size_t llen = 0;
+  for (int i = 0; i < r->n; i++) {
+    const S_entry *e = &r->entries[i];
+    char label[300];
+    if (e->index)
+      snprintf(label, sizeof label, "%s#%u", e->spec, e->index);
+    else
+      snprintf(label, sizeof label, "%s", e->spec);
+    size_t l = strlen(label);
+    labels = bs_xrealloc(labels, llen + l + 3);
+    if (llen) {
+      memcpy(labels + llen, ", ", 2);
+      llen += 2;
+    }
+    memcpy(labels + llen, label, l + 1);
+    llen += l;
+
+    char *tried = NULL;
+    size_t tlen = 0;
+    char *path = S_resolve(r, e, &tried, &tlen);
+    if (!path) {
+      if (!e->optional) {
+        bs_diag(diags, BS_ERROR, BS_D_FONT_FILE, NULL, 0, 0, r->name, label,
+                tried);
+        role->failed = true;
+      }
+      free(tried);
+      continue;
+    }
+    free(tried);
+    /* Reuse a font already opened for another role. */
+    bs_font *f = NULL;
+    for (int k = 0; k < fs->nfonts; k++)
+      if (strcmp(fs->fonts[k]->path, path) == 0 &&
+          fs->fonts[k]->index == e->index)
+        f = fs->fonts[k];
+    if (!f) {
+      const char *why = NULL;
+      f = S_font_open(path, e->index, &why);
+      if (!f) {
+        bs_diag(diags, BS_ERROR, BS_D_FONT_LOAD, NULL, 0, 0, path, why);
+        role->failed = true;
+        free(path);
+        continue;
+      }
+      f->label = strdup(label);
+      f->id = fs->nfonts;
+      fs->fonts = bs_xrealloc(fs->fonts, (size_t)(fs->nfonts + 1) *
+                                             sizeof *fs->fonts);
+      fs->fonts[fs->nfonts++] = f;
+    }
+    free(path);
+    role->chain[role->nfonts++] = f;
+  }
+  role->tried = labels ? labels : strdup("");
+  if (role->nfonts == 0)
+    role->failed = true;
+}
+
+bs_role *
+bs_fontset_role(bs_fontset *fs, const char *name, bs_diags *diags)
+{
+  pthread_mutex_lock(&fs->lock);
+  S_rolespec *r = S_find_role(fs, name);
+  bs_role *out = NULL;
+  if (!r) {
+    bs_diag(diags, BS_ERROR, BS_D_FONT_ROLE, NULL, 0, 0, name);
+  } else {
+    if (!r->role.resolved)
+      S_resolve_role(fs, r, diags);
+    else if (r->role.failed)
+      bs_diag(diags, BS_ERROR, BS_D_FONT_UNUSABLE, NULL, 0, 0, r->name,
+              r->role.tried);
+    out = r->role.failed ? NULL : &r->role;
+  }
+  pthread_mutex_unlock(&fs->lock);
+  return out;
+}
+
+int
+bs_fontset_count(bs_fontset *fs)
+{
+  pthread_mutex_lock(&fs->lock);
+  int n = fs->nfonts;
+  pthread_mutex_unlock(&fs->lock);
+  return n;
+}
+
+bs_font *
+bs_fontset_font(bs_fontset *fs, int i)
+{
+  pthread_mutex_lock(&fs->lock);
+  bs_font *f = i >= 0 && i < fs->nfonts ? fs->fonts[i] : NULL;
+  pthread_mutex_unlock(&fs->lock);
+  return f;
+}
+
+bs_font *
+bs_role_font_for(const bs_role *role, uint32_t cp, unsigned *gid)
+{
+  for (int i = 0; i < role->nfonts; i++) {
+    unsigned g = bs_font_glyph(role->chain[i], cp);
+    if (g) {
+      *gid = g;
+      return role->chain[i];
+    }
+  }
+  *gid = 0;
+  return NULL;
+}

@@ -1,0 +1,84 @@
+/* fonts.h - font roles, font files, metrics and coverage.
+ *
+ * A font map (fonts/default.map, overridable with --fonts) names, for each
+ * role (song 宋, fangsong 仿宋, kai 楷, hei 黑, xiaobiaosong 小标宋 …), a chain
+ * of font files: the first is preferred, the others are fallbacks for
+ * characters it lacks.  Fonts are read with HarfBuzz (TrueType and .ttc
+ * collections, cmap formats 4 and 12) and are shared read-only by every
+ * document of a process.  Widths are kept in the PDF unit of 1/1000 em so
+ * that layout and the PDF /W array use the very same numbers. */
+#ifndef BS_FONTS_H
+#define BS_FONTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <hb.h>
+
+#include "diag.h"
+
+typedef struct bs_font {
+  char *path;         /* file path */
+  unsigned index;     /* face index in a collection */
+  char *label;        /* as written in the map, for messages */
+  hb_blob_t *blob;    /* the mapped file */
+  hb_face_t *face;    /* HarfBuzz face */
+  hb_font_t *hbfont;  /* at scale = upem */
+  unsigned upem;      /* units per em */
+  char *psname;       /* PostScript name, sanitised for PDF */
+  int ascent;         /* 1/1000 em, positive */
+  int descent;        /* 1/1000 em, negative */
+  int cap_height;     /* 1/1000 em */
+  int bbox[4];        /* xMin yMin xMax yMax, 1/1000 em */
+  int italic_angle;   /* degrees */
+  uint16_t fs_type;   /* OS/2 embedding flags */
+  int id;             /* index in the font set */
+} bs_font;
+
+typedef struct bs_role {
+  char *name;         /* role name */
+  int nfonts;         /* fonts in the chain that were found */
+  bs_font **chain;    /* preferred first */
+  char *tried;        /* labels of all fonts of the chain, for messages */
+  bool resolved;      /* files looked up already */
+  bool failed;        /* no usable font */
+} bs_role;
+
+typedef struct bs_fontset bs_fontset;
+
+/* Load the font map: the default map of the data folder, then the user's
+ * map (may be NULL) whose roles replace the default's.  Files are not opened
+ * until a role is used.  Problems go to `diags`.  Returns NULL only when a
+ * map cannot be read or parsed. */
+bs_fontset *bs_fontset_new(const char *user_map, bs_diags *diags);
+void bs_fontset_free(bs_fontset *fs);
+
+/* The role named `name` with its fonts opened, or NULL (after a diagnostic
+ * in `diags`, once per role) when the role is unknown or has no usable
+ * font.  Thread-safe. */
+bs_role *bs_fontset_role(bs_fontset *fs, const char *name, bs_diags *diags);
+
+/* Number of distinct fonts opened so far, and font number i. */
+int bs_fontset_count(bs_fontset *fs);
+bs_font *bs_fontset_font(bs_fontset *fs, int i);
+
+/* Glyph of cp in font f (0 if missing). */
+static inline unsigned
+bs_font_glyph(const bs_font *f, uint32_t cp)
+{
+  hb_codepoint_t g = 0;
+  if (!hb_font_get_nominal_glyph(f->hbfont, cp, &g))
+    return 0;
+  return g;
+}
+
+/* Advance of glyph g in 1/1000 em, rounded as the PDF /W array holds it. */
+int bs_font_advance(const bs_font *f, unsigned gid);
+
+/* The first font of the role's chain that has cp, or NULL. */
+bs_font *bs_role_font_for(const bs_role *role, uint32_t cp, unsigned *gid);
+
+/* The folders searched for font files named without a path. */
+const char *const *bs_font_dirs(void);
+
+#endif

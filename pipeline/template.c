@@ -1,0 +1,290 @@
+/* template.c - page templates; see template.h. */
+#include "template.h"
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static const char *S_style_names[BS_STYLE_COUNT] = {
+    [BS_STYLE_BODY] = "body",
+    [BS_STYLE_TITLE] = "title",
+    [BS_STYLE_H1] = "h1",
+    [BS_STYLE_H2] = "h2",
+    [BS_STYLE_H3] = "h3",
+    [BS_STYLE_H4] = "h4",
+    [BS_STYLE_EM] = "em",
+    [BS_STYLE_STRONG] = "strong",
+    [BS_STYLE_LIST] = "list",
+    [BS_STYLE_TABLE] = "table",
+    [BS_STYLE_TABLE_HEAD] = "table-head",
+    [BS_STYLE_CAPTION] = "caption",
+    [BS_STYLE_CLOSING] = "closing",
+    [BS_STYLE_PAGE_NUMBER] = "page-number",
+};
+
+typedef struct S_ctx {
+  bs_template *t;
+  bs_diags *diags;
+  const char *path;
+  bool ok;
+} S_ctx;
+
+static void
+S_err(S_ctx *c, xmlNodePtr n, const char *en, const char *zh,
+      const char *what)
+{
+  c->ok = false;
+  char msg[512];
+  snprintf(msg, sizeof msg, c->diags->lang == BS_LANG_EN ? en : zh, what);
+  bs_diag(c->diags, BS_ERROR, BS_D_TEMPLATE, c->path,
+          n ? (uint32_t)xmlGetLineNo(n) : 0, 0, c->t->name, msg);
+}
+
+static char *
+S_prop(S_ctx *c, xmlNodePtr n, const char *name)
+{
+  xmlChar *v = xmlGetProp(n, BAD_CAST name);
+  if (!v)
+    return NULL;
+  char *s = bs_arena_strdup(&c->t->arena, (const char *)v);
+  xmlFree(v);
+  return s;
+}
+
+static void
+S_len(S_ctx *c, xmlNodePtr n, const char *name, int32_t *out)
+{
+  char *v = S_prop(c, n, name);
+  if (!v)
+    return;
+  bool pct;
+  if (!bs_parse_length(v, false, out, &pct))
+    S_err(c, n, "bad length %s", "长度值无效：%s", v);
+}
+
+/* A vertical length that may be given in lines ("1line", "0.5line"). */
+static void
+S_vlen(S_ctx *c, xmlNodePtr n, const char *name, int32_t *out,
+       bool *in_lines, double *lines)
+{
+  char *v = S_prop(c, n, name);
+  if (!v)
+    return;
+  char *end;
+  double d = strtod(v, &end);
+  if (end != v && (strcmp(end, "line") == 0 || strcmp(end, "lines") == 0) &&
+      d >= 0 && d <= 100) {
+    *in_lines = true;
+    *lines = d;
+    return;
+  }
+  bool pct;
+  if (!bs_parse_length(v, false, out, &pct))
+    S_err(c, n, "bad length %s", "长度值无效：%s", v);
+}
+
+static bs_align
+S_align_of(S_ctx *c, xmlNodePtr n, const char *v)
+{
+  if (!v)
+    return BS_ALIGN_DEFAULT;
+  if (strcmp(v, "left") == 0)
+    return BS_ALIGN_LEFT;
+  if (strcmp(v, "right") == 0)
+    return BS_ALIGN_RIGHT;
+  if (strcmp(v, "center") == 0)
+    return BS_ALIGN_CENTER;
+  if (strcmp(v, "justify") == 0)
+    return BS_ALIGN_JUSTIFY;
+  S_err(c, n, "bad alignment %s", "对齐方式无效：%s", v);
+  return BS_ALIGN_DEFAULT;
+}
+
+static int32_t
+S_chars(S_ctx *c, xmlNodePtr n, const char *v)
+{
+  char *end;
+  double d = strtod(v, &end);
+  if (end == v || *end || d < 0 || d > 40) {
+    S_err(c, n, "bad character count %s", "字符数无效：%s", v);
+    return 0;
+  }
+  return (int32_t)(d * 1000 + 0.5);
+}
+
+typedef struct {
+  bool before_lines, after_lines, leading_lines;
+  double before, after, leading;
+} S_pending;
+
+static void
+S_style(S_ctx *c, xmlNodePtr n, S_pending *pend)
+{
+  char *name = S_prop(c, n, "name");
+  int k = -1;
+  for (int i = 0; name && i < BS_STYLE_COUNT; i++)
+    if (strcmp(name, S_style_names[i]) == 0)
+      k = i;
+  if (k < 0) {
+    S_err(c, n, "unknown style '%s'", "未知样式“%s”", name ? name : "");
+    return;
+  }
+  bs_style *s = &c->t->styles[k];
+  char *v;
+  if ((v = S_prop(c, n, "font")))
+    s->role = v;
+  if ((v = S_prop(c, n, "size")) && !bs_parse_font_size(v, &s->size))
+    S_err(c, n, "bad font size %s", "字号无效：%s", v);
+  if ((v = S_prop(c, n, "align")))
+    s->align = S_align_of(c, n, v);
+  if ((v = S_prop(c, n, "indent")))
+    s->indent = S_chars(c, n, v);
+  if ((v = S_prop(c, n, "left")))
+    s->left = S_chars(c, n, v);
+  if ((v = S_prop(c, n, "grid")))
+    s->grid = strcmp(v, "true") == 0;
+  if ((v = S_prop(c, n, "number")))
+    s->number = v;
+  S_vlen(c, n, "space-before", &s->space_before, &pend[k].before_lines,
+         &pend[k].before);
+  S_vlen(c, n, "space-after", &s->space_after, &pend[k].after_lines,
+         &pend[k].after);
+  if ((v = S_prop(c, n, "leading"))) {
+    char *end;
+    double d = strtod(v, &end);
+    if (end != v && *end == '\0' && d > 0.5 && d < 5) {
+      /* a factor of the font size, resolved below */
+      pend[k].leading_lines = false;
+      pend[k].leading = d;
+    } else {
+      S_vlen(c, n, "leading", &s->leading, &pend[k].leading_lines,
+             &pend[k].leading);
+    }
+  }
+}
+
+bs_template *
+bs_template_load(const char *name, bs_diags *diags)
+{
+  bs_template *t = bs_xcalloc(1, sizeof *t);
+  bs_arena_init(&t->arena);
+  t->name = bs_arena_strdup(&t->arena, name);
+  size_t nl = strlen(name);
+  if (strchr(name, '/') || (nl > 4 && strcmp(name + nl - 4, ".xml") == 0))
+    t->path = bs_arena_strdup(&t->arena, name);
+  else
+    t->path = bs_arena_printf(&t->arena, "%s/templates/%s.xml", bs_data_dir(),
+                              name);
+  if (!bs_file_readable(t->path)) {
+    bs_diag(diags, BS_ERROR, BS_D_TEMPLATE_MISSING, NULL, 0, 0, name,
+            t->path);
+    bs_template_free(t);
+    return NULL;
+  }
+  xmlDocPtr x = xmlReadFile(t->path, NULL,
+                            XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                XML_PARSE_NOWARNING);
+  S_ctx c = {t, diags, t->path, true};
+  xmlNodePtr root = x ? xmlDocGetRootElement(x) : NULL;
+  if (!root || xmlStrcmp(root->name, BAD_CAST "template") != 0) {
+    S_err(&c, NULL, "not a template file (%s)", "不是版式模板文件（%s）",
+          t->path);
+    xmlFreeDoc(x);
+    bs_template_free(t);
+    return NULL;
+  }
+  /* defaults before the file's values */
+  t->page_w = BS_MM(210);
+  t->page_h = BS_MM(297);
+  t->grid_lines = 22;
+  t->grid_chars = 28;
+  t->page_number_format = "— {n} —";
+  t->page_number_odd = BS_ALIGN_RIGHT;
+  t->page_number_even = BS_ALIGN_LEFT;
+  t->rule_width = 500;
+  for (int i = 0; i < BS_STYLE_COUNT; i++) {
+    t->styles[i].role = "song";
+    t->styles[i].size = 16000;
+  }
+  S_pending pend[BS_STYLE_COUNT];
+  memset(pend, 0, sizeof pend);
+  for (xmlNodePtr n = root->children; n; n = n->next) {
+    if (n->type != XML_ELEMENT_NODE)
+      continue;
+    const char *en = (const char *)n->name;
+    char *v;
+    if (strcmp(en, "page") == 0) {
+      S_len(&c, n, "width", &t->page_w);
+      S_len(&c, n, "height", &t->page_h);
+      S_len(&c, n, "top", &t->top);
+      S_len(&c, n, "bottom", &t->bottom);
+      S_len(&c, n, "inner", &t->inner);
+      S_len(&c, n, "outer", &t->outer);
+      if ((v = S_prop(&c, n, "mirror")))
+        t->mirror = strcmp(v, "true") == 0;
+    } else if (strcmp(en, "grid") == 0) {
+      if ((v = S_prop(&c, n, "lines")))
+        t->grid_lines = atoi(v);
+      if ((v = S_prop(&c, n, "chars")))
+        t->grid_chars = atoi(v);
+      if (t->grid_lines < 1 || t->grid_lines > 200 || t->grid_chars < 1 ||
+          t->grid_chars > 200)
+        S_err(&c, n, "bad grid %s", "版心网格无效：%s", "lines/chars");
+    } else if (strcmp(en, "style") == 0) {
+      S_style(&c, n, pend);
+    } else if (strcmp(en, "page-number") == 0) {
+      if ((v = S_prop(&c, n, "format")))
+        t->page_number_format = v;
+      S_len(&c, n, "offset", &t->page_number_offset);
+      if ((v = S_prop(&c, n, "odd")))
+        t->page_number_odd = S_align_of(&c, n, v);
+      if ((v = S_prop(&c, n, "even")))
+        t->page_number_even = S_align_of(&c, n, v);
+      if ((v = S_prop(&c, n, "indent")))
+        t->page_number_indent = S_chars(&c, n, v);
+    } else if (strcmp(en, "table") == 0) {
+      S_len(&c, n, "rule", &t->rule_width);
+      S_len(&c, n, "padding-x", &t->cell_pad_x);
+      S_len(&c, n, "padding-y", &t->cell_pad_y);
+    } else {
+      S_err(&c, n, "unknown element <%s>", "未知元素 <%s>", en);
+    }
+  }
+  xmlFreeDoc(x);
+  int32_t tw = bs_template_text_w(t), th = bs_template_text_h(t);
+  if (t->page_w <= 0 || t->page_h <= 0 || tw < 20000 || th < 20000) {
+    S_err(&c, NULL, "page smaller than its margins (%s)",
+          "页边距超过页面（%s）", t->path);
+  } else {
+    t->line_pitch = th / t->grid_lines;
+    t->char_pitch = tw / t->grid_chars;
+  }
+  for (int i = 0; i < BS_STYLE_COUNT; i++) {
+    bs_style *s = &t->styles[i];
+    if (pend[i].before_lines)
+      s->space_before = (int32_t)(pend[i].before * t->line_pitch + 0.5);
+    if (pend[i].after_lines)
+      s->space_after = (int32_t)(pend[i].after * t->line_pitch + 0.5);
+    if (pend[i].leading_lines)
+      s->leading = (int32_t)(pend[i].leading * t->line_pitch + 0.5);
+    else if (pend[i].leading > 0)
+      s->leading = (int32_t)(pend[i].leading * s->size + 0.5);
+  }
+  if (!c.ok) {
+    bs_template_free(t);
+    return NULL;
+  }
+  return t;
+}
+
+void
+bs_template_free(bs_template *t)
+{
+  if (!t)
+    return;
+  bs_arena_free(&t->arena);
+  free(t);
+}
