@@ -1,0 +1,677 @@
+/* inline.c - one paragraph into lines: collect, prepare, break, finalise.
+ *
+ * Design.  Chinese text is set on a grid (GB/T 9704-2012 5.2.3: 28
+ * characters filling the 156 mm measure), so the breaker is greedy, first-fit
+ * per line, as a Chinese compositor (and Word's grid mode) works: a total-fit
+ * (Knuth-Plass) search gains little when almost every position is a break
+ * opportunity and the grid fixes the width of each character, and it would
+ * make line contents depend on later text, which offices find surprising
+ * when they edit.  Titles are the exception: they are balanced (7.3.1, lines
+ * of similar length in a trapezoid or diamond) and broken at word boundaries
+ * where possible ("回行时，要做到词意完整").
+ *
+ * Break opportunities are ICU's line break iterator (UAX #14) corrected by
+ * the clreq 行首行尾禁则 at the GB level (W3C clreq §3.1.7): no line starts
+ * with 、，。．：；！？ closing quotes or brackets, connectors or interpuncts;
+ * none ends with opening quotes or brackets or a solidus.  ICU 72 forbids
+ * breaks on either side of “ ” (UAX #14 LB19, before Unicode 15.1's LB19a),
+ * which is wrong for Chinese: next to CJK text the quotes are treated as
+ * opening and closing punctuation instead.
+ *
+ * Widths.  Full-width characters of grid styles advance by the grid pitch;
+ * everything else by the font's width (in the same 1/1000 em units that the
+ * PDF /W array holds, so layout and viewer agree exactly).  A full-width
+ * mark at the end of a line whose ink sits in the left half of its em
+ * (measured from the glyph, not assumed) is set half-width, as GB/T 15834
+ * 5.1.10 requires.  Two adjacent marks (》《, ”“) are not compressed
+ * (clreq §3.1.5 makes it optional): on the grid each mark keeps its cell,
+ * and overlapping glyph boxes make PDF text extraction (poppler) break the
+ * line between them, which would spoil search in the archived file.
+ * Lines are justified by spreading the remaining space
+ * evenly over the gaps between characters (never inside a run of Latin
+ * letters or digits, nor inside —— or ……), the last line of a paragraph is
+ * set flush left, and Latin text next to Han text gets no extra space. */
+#include "layout_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicode/ubrk.h>
+#include <unicode/uchar.h>
+#include <unicode/ustring.h>
+
+#include "util.h"
+
+enum {
+  S_WIDE = 1,       /* full-width / CJK character */
+  S_WESTERN = 2,    /* letters, digits, narrow punctuation */
+  S_SPACE = 3,      /* a breakable inter-word space */
+};
+
+typedef struct S_ch {
+  uint32_t cp;
+  bs_font *font;     /* NULL for a missing glyph or a forced break */
+  uint32_t gid;
+  int32_t size;
+  int32_t adv;       /* natural advance (font width) */
+  int32_t full;      /* placed advance without compression */
+  int32_t half;      /* amount removable when compressed */
+  uint8_t cls;       /* S_WIDE, S_WESTERN, S_SPACE */
+  bool punct;        /* full-width punctuation */
+  bool ink_left;     /* wide punctuation whose right half is empty */
+  bool ink_right;    /* wide punctuation whose left half is empty */
+  bool brk;          /* a line may break before this char */
+  bool forced;       /* a forced break (<br/>): not drawn */
+  bool skip;         /* not drawn and zero width (format characters) */
+  bool word;         /* a word boundary lies before this char (titles) */
+  uint32_t line, col;/* source location */
+} S_ch;
+
+/* ------------------------------------------------------------------ */
+/* ICU iterators, one set per thread                                   */
+
+static _Thread_local UBreakIterator *S_line_bi;
+static _Thread_local UBreakIterator *S_word_bi;
+
+static UBreakIterator *
+S_bi(UBreakIteratorType type)
+{
+  UBreakIterator **slot = type == UBRK_LINE ? &S_line_bi : &S_word_bi;
+  if (!*slot) {
+    UErrorCode st = U_ZERO_ERROR;
+    *slot = ubrk_open(type, "zh", NULL, 0, &st);
+    if (U_FAILURE(st))
+      *slot = NULL;
+  }
+  return *slot;
+}
+
+void
+bs_layout_cleanup(void)
+{
+  if (S_line_bi)
+    ubrk_close(S_line_bi);
+  if (S_word_bi)
+    ubrk_close(S_word_bi);
+  S_line_bi = S_word_bi = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Character classes                                                    */
+
+/* clreq: not at line start (GB level, plus ASCII marks next to Han). */
+static bool
+S_no_start(uint32_t c)
+{
+  switch (c) {
+  case 0x3001: case 0xFF0C: case 0x3002: case 0xFF0E: case 0xFF1A:
+  case 0xFF1B: case 0xFF01: case 0xFF1F: case 0x203C: case 0x2047:
+  case 0x201D: case 0x2019: case 0x300D: case 0x300F: case 0xFF09:
+  case 0x3015: case 0xFF3D: case 0xFF5D: case 0x3011: case 0x3017:
+  case 0x3009: case 0x300B: case 0xFF5E: case 0x2013: case 0x00B7:
+  case 0x30FB: case 0x2027: case 0x3005: case 0x309D: case 0x309E:
+  case 0x30FC: case 0x2030: case 0x2103: case 0xFF05:
+  case ',': case '.': case ':': case ';': case '!': case '?': case ')':
+  case ']': case '}': case '%':
+    return true;
+  default:
+    return false;
+  }
+}
+
+/* clreq: not at line end (GB level adds the solidus). */
+static bool
+S_no_end(uint32_t c)
+{
+  switch (c) {
+  case 0x201C: case 0x2018: case 0x300C: case 0x300E: case 0xFF08:
+  case 0x3014: case 0xFF3B: case 0xFF5B: case 0x3010: case 0x3016:
+  case 0x3008: case 0x300A: case 0x002F: case 0xFF0F:
+  case '(': case '[': case '{':
+    return true;
+  default:
+    return false;
+  }
+}
+
+/* Two-em units that never split: —— and …… (clreq §3.1.8). */
+static bool
+S_unit_pair(uint32_t a, uint32_t b)
+{
+  return a == b && (a == 0x2014 || a == 0x2026 || a == 0x22EF ||
+                    a == 0x2E3A);
+}
+
+static bool
+S_is_wide(uint32_t c)
+{
+  if (c < 0x1100)
+    return false;
+  int w = u_getIntPropertyValue((UChar32)c, UCHAR_EAST_ASIAN_WIDTH);
+  return w == U_EA_WIDE || w == U_EA_FULLWIDTH;
+}
+
+/* Quotes and dashes are "ambiguous" in East Asian Width but full-width in
+ * Chinese fonts and text. */
+static bool
+S_is_ambiguous_wide(uint32_t c)
+{
+  return c == 0x201C || c == 0x201D || c == 0x2018 || c == 0x2019 ||
+         c == 0x2014 || c == 0x2026 || c == 0x00B7 || c == 0x2015 ||
+         c == 0x25CF || c == 0x25CB || c == 0x2460 || c == 0x2116 ||
+         c == 0x00D7 || c == 0x00F7 || c == 0x2103 || c == 0x3007 ||
+         (c >= 0x2460 && c <= 0x24FF) || (c >= 0x2160 && c <= 0x217F) ||
+         (c >= 0x25A0 && c <= 0x25FF);
+}
+
+static bool
+S_is_format(uint32_t c)
+{
+  return c == 0x00AD || c == 0x200B || c == 0x200C || c == 0x200D ||
+         c == 0x2060 || c == 0xFEFF || (c >= 0xFE00 && c <= 0xFE0F) ||
+         (c >= 0xE0100 && c <= 0xE01EF);
+}
+
+/* ------------------------------------------------------------------ */
+
+bs_role *
+bs_lctx_role(bs_lctx *lc, const bs_style *st)
+{
+  return bs_fontset_role(lc->fonts, st->role, &lc->doc->diags);
+}
+
+void
+bs_para_begin(bs_lctx *lc)
+{
+  lc->chars.esize = sizeof(S_ch);
+  lc->chars.len = 0;
+}
+
+bool
+bs_para_empty(bs_lctx *lc)
+{
+  const S_ch *c = lc->chars.data;
+  for (size_t i = 0; i < lc->chars.len; i++)
+    if (!c[i].forced && !c[i].skip && c[i].cls != S_SPACE)
+      return false;
+  return true;
+}
+
+void
+bs_para_break(bs_lctx *lc)
+{
+  S_ch c;
+  memset(&c, 0, sizeof c);
+  c.cp = '\n';
+  c.forced = true;
+  c.cls = S_SPACE;
+  bs_vec_push(&lc->chars, &c);
+}
+
+/* Is the glyph's ink within one half of its advance? */
+static void
+S_ink_sides(const bs_font *f, uint32_t gid, bool *left, bool *right)
+{
+  *left = *right = false;
+  hb_glyph_extents_t e;
+  if (!hb_font_get_glyph_extents(f->hbfont, gid, &e) || e.width <= 0)
+    return;
+  int adv = hb_font_get_glyph_h_advance(f->hbfont, gid);
+  int half = adv / 2, slack = adv / 20;
+  if (e.x_bearing + e.width <= half + slack)
+    *left = true;
+  else if (e.x_bearing >= half - slack)
+    *right = true;
+}
+
+void
+bs_para_text(bs_lctx *lc, const char *utf8, size_t len, const bs_style *st,
+             const bs_node *src, uint32_t line, uint32_t col)
+{
+  bs_role *role = bs_lctx_role(lc, st);
+  const unsigned char *s = (const unsigned char *)utf8;
+  size_t i = 0;
+  while (i < len) {
+    uint32_t cp;
+    int l = bs_utf8_decode(s + i, len - i, &cp);
+    if (l <= 0) {
+      cp = 0xFFFD;
+      l = 1;
+    }
+    S_ch c;
+    memset(&c, 0, sizeof c);
+    c.cp = cp == '\t' || cp == '\n' || cp == '\r' ? ' ' : cp;
+    c.size = st->size;
+    if (src)
+      bs_document_text_loc(lc->doc, src, (size_t)i, &c.line, &c.col);
+    else {
+      c.line = line;
+      c.col = col;
+    }
+    i += (size_t)l;
+    if (S_is_format(c.cp)) {
+      c.skip = true;
+      c.cls = S_WESTERN;
+      bs_vec_push(&lc->chars, &c);
+      continue;
+    }
+    if (!role) {
+      lc->missing = true;
+      continue;
+    }
+    unsigned gid = 0;
+    bs_font *f = bs_role_font_for(role, c.cp, &gid);
+    if (!f) {
+      if (c.cp == ' ' || c.cp == 0x00A0) {
+        /* a space the fonts lack: use a quarter em of nothing */
+        c.cls = S_SPACE;
+        c.adv = c.full = st->size / 4;
+        bs_vec_push(&lc->chars, &c);
+        continue;
+      }
+      char shown[16];
+      bs_cp_show(c.cp, shown);
+      bs_diag(&lc->doc->diags, BS_ERROR, BS_D_GLYPH_MISSING, lc->doc->path,
+              c.line, c.col, (unsigned)c.cp, shown, role->name, role->tried);
+      lc->missing = true;
+      continue;
+    }
+    c.font = f;
+    c.gid = gid;
+    c.adv = (int32_t)((int64_t)bs_font_advance(f, gid) * st->size / 1000);
+    bool wide = S_is_wide(c.cp) || S_is_ambiguous_wide(c.cp);
+    if (c.cp == ' ')
+      c.cls = S_SPACE;
+    else if (wide)
+      c.cls = S_WIDE;
+    else
+      c.cls = S_WESTERN;
+    c.full = c.adv;
+    if (wide && st->grid && lc->tpl->char_pitch > 0 &&
+        c.adv >= st->size * 9 / 10)
+      c.full = lc->tpl->char_pitch * st->size /
+               lc->tpl->styles[BS_STYLE_BODY].size;
+    if (wide && u_ispunct((UChar32)c.cp)) {
+      c.punct = true;
+      S_ink_sides(f, gid, &c.ink_left, &c.ink_right);
+      if (c.ink_left || c.ink_right)
+        c.half = c.full / 2;
+    }
+    bs_vec_push(&lc->chars, &c);
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* Prepare: break opportunities and compression                         */
+
+static void
+S_prepare(bs_lctx *lc, bool words)
+{
+  S_ch *ch = lc->chars.data;
+  size_t n = lc->chars.len;
+  if (!n)
+    return;
+  /* UTF-16 copy for ICU, with a map back to character indices. */
+  lc->u16.esize = sizeof(UChar);
+  lc->u16map.esize = sizeof(uint32_t);
+  lc->u16.len = lc->u16map.len = 0;
+  UChar *u = bs_vec_reserve(&lc->u16, 2 * n + 1);
+  uint32_t *map = bs_vec_reserve(&lc->u16map, 2 * n + 2);
+  int32_t ul = 0;
+  for (size_t i = 0; i < n; i++) {
+    map[ul] = (uint32_t)i;
+    UChar32 c = (UChar32)ch[i].cp;
+    if (ch[i].forced)
+      c = 0x2028; /* mandatory break for ICU */
+    if (U_IS_BMP(c)) {
+      u[ul++] = (UChar)c;
+    } else {
+      u[ul++] = U16_LEAD(c);
+      map[ul] = (uint32_t)i;
+      u[ul++] = U16_TRAIL(c);
+    }
+  }
+  map[ul] = (uint32_t)n;
+  UErrorCode st = U_ZERO_ERROR;
+  UBreakIterator *bi = S_bi(UBRK_LINE);
+  for (size_t i = 0; i < n; i++)
+    ch[i].brk = ch[i].word = false;
+  if (bi) {
+    ubrk_setText(bi, u, ul, &st);
+    for (int32_t p = ubrk_first(bi); p != UBRK_DONE; p = ubrk_next(bi))
+      if (p > 0 && p < ul)
+        ch[map[p]].brk = true;
+  }
+  if (words) {
+    UBreakIterator *wb = S_bi(UBRK_WORD);
+    st = U_ZERO_ERROR;
+    if (wb) {
+      ubrk_setText(wb, u, ul, &st);
+      for (int32_t p = ubrk_first(wb); p != UBRK_DONE; p = ubrk_next(wb))
+        if (p > 0 && p < ul)
+          ch[map[p]].word = true;
+    }
+  }
+  /* Corrections: quotes next to CJK, clreq prohibitions, units, spaces. */
+  for (size_t i = 1; i < n; i++) {
+    uint32_t a = ch[i - 1].cp, b = ch[i].cp;
+    bool brk = ch[i].brk;
+    bool cjk_ctx = ch[i - 1].cls == S_WIDE || ch[i].cls == S_WIDE;
+    if (cjk_ctx && (b == 0x201C || b == 0x2018) && ch[i - 1].cls == S_WIDE)
+      brk = true; /* before an opening quote */
+    if (cjk_ctx && (a == 0x201D || a == 0x2019) && ch[i].cls == S_WIDE)
+      brk = true; /* after a closing quote */
+    if (ch[i - 1].cls == S_WIDE && ch[i].cls == S_WIDE && !ch[i].skip &&
+        !ch[i - 1].skip)
+      brk = true; /* between two CJK characters by default */
+    if (S_no_start(b) || S_no_end(a) || S_unit_pair(a, b))
+      brk = false;
+    if (ch[i].cls == S_SPACE && !ch[i].forced)
+      brk = false; /* break after spaces, not before */
+    if (ch[i - 1].cls == S_SPACE && ch[i].cls != S_SPACE)
+      brk = true;
+    if (ch[i - 1].forced || ch[i].forced)
+      brk = true;
+    if (ch[i].skip && ch[i].cp != 0x200B)
+      brk = false;
+    if (a == 0x200B)
+      brk = true;
+    ch[i].brk = brk;
+  }
+  ch[0].brk = false;
+}
+
+/* Width of char i inside a line, given whether i+1 is on the same line. */
+static int32_t
+S_w_inside(const S_ch *c)
+{
+  if (c->forced || c->skip)
+    return 0;
+  return c->full;
+}
+
+static int32_t
+S_w_end(const S_ch *c)
+{
+  if (c->forced || c->skip)
+    return 0;
+  if (c->cls == S_SPACE)
+    return 0;
+  return c->ink_left ? c->full - c->half : c->full;
+}
+
+/* Width of [s, b) as one line: interior widths plus the end width of the
+ * last visible character; trailing spaces do not count. */
+static int32_t
+S_span_width(const S_ch *ch, const int64_t *Q, size_t s, size_t b)
+{
+  size_t e = b;
+  while (e > s && (ch[e - 1].cls == S_SPACE || ch[e - 1].forced ||
+                   ch[e - 1].skip))
+    e--;
+  if (e == s)
+    return 0;
+  return (int32_t)(Q[e - 1] - Q[s]) + S_w_end(&ch[e - 1]);
+}
+
+typedef struct S_brk {
+  size_t s, b; /* line is [s, b) */
+} S_brk;
+
+/* Greedy breaking with measure `w0` for the first line and `w` for the
+ * rest; `words` restricts breaks to word boundaries where possible.
+ * Returns the number of lines in `out` (a bs_vec of S_brk). */
+static size_t
+S_break(bs_lctx *lc, const int64_t *Q, int32_t w0, int32_t w, bool words,
+        bs_vec *out)
+{
+  const S_ch *ch = lc->chars.data;
+  size_t n = lc->chars.len, s = 0;
+  out->len = 0;
+  while (s < n) {
+    int32_t avail = out->len == 0 ? w0 : w;
+    size_t best = 0, best_word = 0, last_fit = 0;
+    size_t b;
+    for (b = s + 1; b <= n; b++) {
+      bool allowed = b == n || ch[b].brk;
+      bool forced = b < n && ch[b].forced;
+      int32_t width = S_span_width(ch, Q, s, b);
+      if (width <= avail) {
+        last_fit = b;
+        if (allowed) {
+          best = b;
+          if (!words || b == n || ch[b].word || forced)
+            best_word = b;
+        }
+      } else if (Q[b - 1] - Q[s] > (int64_t)avail) {
+        break; /* later ends can only be wider */
+      }
+      if (forced || (b < n && ch[b - 1].forced))
+        break;
+    }
+    size_t end;
+    if (words && best_word > s)
+      end = best_word;
+    else if (best > s)
+      end = best;
+    else if (last_fit > s) {
+      end = last_fit; /* no break chance fits: break inside the word */
+    } else {
+      end = s + 1; /* a single character wider than the measure */
+      if (!lc->warned_overflow) {
+        lc->warned_overflow = true;
+        bs_diag_text(&lc->doc->diags, BS_WARNING, BS_D_LAYOUT_OVERFLOW,
+                     lc->doc->path, ch[s].line, ch[s].col,
+                     lc->doc->diags.lang == BS_LANG_EN
+                         ? "a character is wider than the space for it "
+                           "and overflows"
+                         : "字符宽度超过可用宽度，已溢出");
+      }
+    }
+    /* A forced break character ends the line it closes. */
+    if (end < n && ch[end].forced)
+      end++;
+    S_brk br = {s, end};
+    bs_vec_push(out, &br);
+    s = end;
+    /* spaces at the start of a line vanish */
+    while (s < n && ch[s].cls == S_SPACE && !ch[s].forced)
+      s++;
+  }
+  return out->len;
+}
+
+/* Prefix sums of interior widths: Q[k] = sum of S_w_inside(ch[0..k-1]). */
+static int64_t *
+S_prefix(bs_lctx *lc)
+{
+  size_t n = lc->chars.len;
+  lc->tmp.esize = sizeof(int64_t);
+  lc->tmp.len = 0;
+  int64_t *Q = bs_vec_reserve(&lc->tmp, n + 1);
+  const S_ch *ch = lc->chars.data;
+  Q[0] = 0;
+  for (size_t i = 0; i < n; i++)
+    Q[i + 1] = Q[i] + S_w_inside(&ch[i]);
+  return Q;
+}
+
+void
+bs_para_measure(bs_lctx *lc, int32_t *minw, int32_t *maxw)
+{
+  *minw = *maxw = 0;
+  size_t n = lc->chars.len;
+  if (!n)
+    return;
+  S_prepare(lc, false);
+  int64_t *Q = S_prefix(lc);
+  const S_ch *ch = lc->chars.data;
+  size_t s = 0;
+  /* preferred: each forced-break segment on one line */
+  for (size_t i = 0; i <= n; i++) {
+    if (i == n || ch[i].forced) {
+      int32_t w = S_span_width(ch, Q, s, i);
+      if (w > *maxw)
+        *maxw = w;
+      s = i + 1;
+    }
+  }
+  /* minimum: the widest piece between break opportunities */
+  s = 0;
+  for (size_t i = 1; i <= n; i++) {
+    if (i == n || ch[i].brk) {
+      int32_t w = S_span_width(ch, Q, s, i);
+      if (w > *minw)
+        *minw = w;
+      s = i;
+      while (s < n && ch[s].cls == S_SPACE)
+        s++;
+    }
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* Finalise: positions, justification, runs                             */
+
+static bool
+S_stretchable(const S_ch *a, const S_ch *b)
+{
+  if (a->skip || b->skip || a->forced || b->forced)
+    return false;
+  if (a->cls == S_WESTERN && b->cls == S_WESTERN)
+    return false;
+  if (S_unit_pair(a->cp, b->cp))
+    return false;
+  return true;
+}
+
+static void
+S_make_line(bs_lctx *lc, const S_brk *br, bool last, int32_t avail,
+            int32_t x0, const bs_para_geom *g, bs_line *out)
+{
+  const S_ch *ch = lc->chars.data;
+  size_t s = br->s, e = br->b;
+  bool ends_forced = e > s && ch[e - 1].forced;
+  /* drop trailing spaces and the forced break */
+  while (e > s && (ch[e - 1].cls == S_SPACE || ch[e - 1].forced))
+    e--;
+  memset(out, 0, sizeof *out);
+  out->height = g->leading;
+  if (e == s)
+    return;
+  /* widths */
+  int32_t natural = 0;
+  int gaps = 0;
+  int32_t maxsize = 0;
+  for (size_t i = s; i < e; i++) {
+    natural += i + 1 < e ? S_w_inside(&ch[i]) : S_w_end(&ch[i]);
+    if (i + 1 < e && S_stretchable(&ch[i], &ch[i + 1]))
+      gaps++;
+    if (ch[i].size > maxsize)
+      maxsize = ch[i].size;
+  }
+  int32_t extra = avail - natural;
+  int32_t per = 0, rem = 0, offset = 0;
+  bs_align al = g->align;
+  bool justify = al == BS_ALIGN_JUSTIFY &&
+                 ((!last && !ends_forced) || g->justify_last);
+  if (justify && gaps > 0 && extra > 0 &&
+      extra <= (int64_t)gaps * (maxsize ? maxsize : 16000)) {
+    per = extra / gaps;
+    rem = extra % gaps;
+  } else if (justify && gaps > 0 && extra < 0) {
+    /* overfull (a forced break inside a word): squeeze evenly */
+    per = -((-extra + gaps - 1) / gaps);
+    rem = 0;
+  } else if (al == BS_ALIGN_CENTER && extra > 0) {
+    offset = extra / 2;
+  } else if (al == BS_ALIGN_RIGHT && extra > 0) {
+    offset = extra;
+  }
+  /* glyph positions and runs (at most one run per character) */
+  out->runs = bs_arena_alloc(lc->arena, (e - s) * sizeof(bs_run));
+  bs_glyph *glyphs = bs_arena_alloc(lc->arena, (e - s) * sizeof(bs_glyph));
+  int32_t x = x0 + offset;
+  int gap_index = 0;
+  bs_run *run = NULL;
+  int32_t baseline = bs_baseline_in(g->leading, maxsize);
+  for (size_t i = s; i < e; i++) {
+    const S_ch *c = &ch[i];
+    if (c->font && !c->skip) {
+      if (!run || run->font != c->font || run->size != c->size) {
+        run = &out->runs[out->nruns++];
+        run->font = c->font;
+        run->size = c->size;
+        run->x = x;
+        run->y = baseline;
+        run->glyphs = glyphs;
+        run->n = 0;
+      }
+      bs_glyph *gl = &run->glyphs[run->n++];
+      glyphs++;
+      gl->cp = c->cp;
+      gl->gid = c->gid;
+      gl->x = x - run->x;
+      gl->adv = c->adv;
+    }
+    int32_t w = i + 1 < e ? S_w_inside(c) : S_w_end(c);
+    x += w;
+    if (i + 1 < e && S_stretchable(c, &ch[i + 1])) {
+      x += per + (gap_index < rem ? 1 : 0);
+      gap_index++;
+    }
+    if (run)
+      run->width = x - run->x;
+  }
+  out->width = x - x0;
+}
+
+int
+bs_para_layout(bs_lctx *lc, const bs_para_geom *g, bs_vec *out)
+{
+  size_t n = lc->chars.len;
+  if (!n)
+    return 0;
+  S_prepare(lc, g->balance);
+  int64_t *Q = S_prefix(lc);
+  int32_t w0 = g->width - g->left - g->first_indent;
+  int32_t w = g->width - g->left;
+  if (w0 < 1000)
+    w0 = 1000;
+  if (w < 1000)
+    w = 1000;
+  bs_vec brks = BS_VEC_INIT(S_brk);
+  size_t nl = S_break(lc, Q, w0, w, g->balance, &brks);
+  if (g->balance && nl > 1) {
+    /* Shrink the measure while the line count stays the same, so that the
+     * lines come out of similar length, the first not shorter. */
+    int32_t lo = (int32_t)(Q[n] / (int64_t)nl), hi = w;
+    bs_vec trial = BS_VEC_INIT(S_brk);
+    while (hi - lo > 500) {
+      int32_t mid = lo + (hi - lo) / 2;
+      if (S_break(lc, Q, mid, mid, true, &trial) <= nl)
+        hi = mid;
+      else
+        lo = mid;
+    }
+    if (S_break(lc, Q, hi, hi, true, &trial) == nl) {
+      bs_vec tmp = brks;
+      brks = trial;
+      trial = tmp;
+    }
+    bs_vec_free(&trial);
+  }
+  const S_brk *b = brks.data;
+  int made = 0;
+  for (size_t i = 0; i < brks.len; i++) {
+    bs_line line;
+    bool first = i == 0;
+    int32_t x0 = g->left + (first ? g->first_indent : 0);
+    S_make_line(lc, &b[i], i + 1 == brks.len, first ? w0 : w, x0, g, &line);
+    line.par_last = i + 1 == brks.len;
+    bs_vec_push(out, &line);
+    made++;
+  }
+  bs_vec_free(&brks);
+  return made;
+}

@@ -1,0 +1,775 @@
+/* layout.c - the document tree into pages.
+ *
+ * Design.  Layout runs in two passes.  The first walks the tree and turns
+ * every block into a flow of items: lines (from inline.c, already broken
+ * and justified, each knowing whether it must stay on the page of the next
+ * line), vertical spaces, forced page breaks and tables (sized by table.c).
+ * The second pass, pagination, cuts the flow into pages of the template's
+ * type area: a line that does not fit starts a new page; a chain of lines
+ * that must stay together (a heading and the first lines of its paragraph,
+ * the two first and two last lines of a paragraph, the closing block) moves
+ * to the next page as a whole when it does not fit; spaces vanish at the top
+ * of a page; tables split themselves row by row.  Page numbers come last,
+ * when every page exists.  The alternative, laying out page by page while
+ * walking the tree, couples keep rules to tree structure and was rejected.
+ *
+ * GB/T 9704-2012: every paragraph and heading is indented two characters
+ * (7.3.3), the title is centred (7.3.1), the signature and date are set as
+ * 7.3.5.2 describes for documents without a seal, and page numbers as 7.5. */
+#include "layout_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+typedef enum {
+  S_F_LINE,
+  S_F_SPACE,
+  S_F_BREAK,
+  S_F_TABLE,
+  S_F_IMAGE,
+} S_fkind;
+
+typedef struct S_flow {
+  S_fkind kind;
+  bs_line line;             /* S_F_LINE */
+  int32_t space;            /* S_F_SPACE */
+  bs_table_layout *table;   /* S_F_TABLE */
+  bs_image image;           /* S_F_IMAGE (x relative to the type area) */
+  const char *outline;      /* S_F_LINE: bookmark starting at this line */
+  int outline_level;
+} S_flow;
+
+typedef struct S_layout {
+  bs_lctx lc;
+  bs_vec flow;      /* S_flow */
+  bs_vec lines;     /* scratch: bs_line from the paragraph engine */
+  bs_vec pages;     /* bs_page */
+  bs_vec outline;   /* bs_outline */
+  int counters[4];  /* heading numbers per level */
+} S_layout;
+
+/* ------------------------------------------------------------------ */
+/* Helpers                                                              */
+
+static void
+S_cn_number(int n, char *out, size_t sz)
+{
+  static const char *d[] = {"零", "一", "二", "三", "四",
+                            "五", "六", "七", "八", "九"};
+  if (n <= 0 || n > 999) {
+    snprintf(out, sz, "%d", n);
+    return;
+  }
+  out[0] = '\0';
+  int h = n / 100, t = (n / 10) % 10, u = n % 10;
+  size_t k = 0;
+#define S_CAT(s) k += (size_t)snprintf(out + k, sz - k, "%s", s)
+  if (h) {
+    S_CAT(d[h]);
+    S_CAT("百");
+    if (t == 0 && u)
+      S_CAT("零");
+  }
+  if (t) {
+    if (!(t == 1 && !h))
+      S_CAT(d[t]);
+    S_CAT("十");
+  }
+  if (u)
+    S_CAT(d[u]);
+#undef S_CAT
+}
+
+/* Expand a number format: {cn} Chinese numeral, {n} Arabic numeral. */
+static char *
+S_format_number(bs_arena *a, const char *fmt, int n)
+{
+  char buf[256], num[64];
+  size_t k = 0;
+  for (const char *p = fmt; *p && k + 1 < sizeof buf;) {
+    if (strncmp(p, "{cn}", 4) == 0) {
+      S_cn_number(n, num, sizeof num);
+      k += (size_t)snprintf(buf + k, sizeof buf - k, "%s", num);
+      p += 4;
+    } else if (strncmp(p, "{n}", 3) == 0) {
+      k += (size_t)snprintf(buf + k, sizeof buf - k, "%d", n);
+      p += 3;
+    } else {
+      buf[k++] = *p++;
+    }
+  }
+  buf[k < sizeof buf ? k : sizeof buf - 1] = '\0';
+  return bs_arena_strdup(a, buf);
+}
+
+/* The plain text of an inline subtree. */
+static void
+S_plain(const bs_node *n, char *buf, size_t sz, size_t *k)
+{
+  for (const bs_node *c = n->first; c; c = c->next) {
+    if (c->type == BS_NODE_TEXT) {
+      size_t l = c->as.text.len;
+      if (*k + l >= sz)
+        l = sz - *k - 1;
+      memcpy(buf + *k, c->as.text.data, l);
+      *k += l;
+      buf[*k] = '\0';
+    } else {
+      S_plain(c, buf, sz, k);
+    }
+  }
+}
+
+static S_flow *
+S_push(S_layout *L, S_fkind kind)
+{
+  S_flow f;
+  memset(&f, 0, sizeof f);
+  f.kind = kind;
+  return bs_vec_push(&L->flow, &f);
+}
+
+static void
+S_space(S_layout *L, int32_t h)
+{
+  if (h > 0)
+    S_push(L, S_F_SPACE)->space = h;
+}
+
+/* Move the lines collected in L->lines into the flow. */
+static S_flow *
+S_emit_lines(S_layout *L, bool keep_all, const char *outline, int level)
+{
+  bs_line *ls = L->lines.data;
+  S_flow *first = NULL;
+  size_t n = L->lines.len;
+  for (size_t i = 0; i < n; i++) {
+    S_flow *f = S_push(L, S_F_LINE);
+    f->line = ls[i];
+    /* orphans and widows: the first two and last two lines of a paragraph
+     * stay together */
+    if (keep_all)
+      f->line.keep_with_next = true;
+    else if ((i == 0 && n > 1) || (n > 2 && i == n - 2))
+      f->line.keep_with_next = true;
+    if (i == 0) {
+      f->outline = outline;
+      f->outline_level = level;
+      first = f;
+    }
+  }
+  L->lines.len = 0;
+  return first;
+}
+
+/* A style derived for inline emphasis: the base size, the em role. */
+static const bs_style *
+S_inline_style(S_layout *L, const bs_style *base, bs_node_type t)
+{
+  const bs_style *over =
+      &L->lc.tpl->styles[t == BS_NODE_EMPH ? BS_STYLE_EM : BS_STYLE_STRONG];
+  bs_style *s = bs_arena_alloc(L->lc.arena, sizeof *s);
+  *s = *base;
+  s->role = over->role;
+  return s;
+}
+
+/* Feed inline content to the paragraph engine. */
+static void
+S_inline(S_layout *L, const bs_node *n, const bs_style *st)
+{
+  for (const bs_node *c = n->first; c; c = c->next) {
+    switch (c->type) {
+    case BS_NODE_TEXT:
+      bs_para_text(&L->lc, c->as.text.data, c->as.text.len, st, c, 0, 0);
+      break;
+    case BS_NODE_EMPH:
+    case BS_NODE_STRONG:
+      S_inline(L, c, S_inline_style(L, st, c->type));
+      break;
+    case BS_NODE_BREAK:
+      bs_para_break(&L->lc);
+      break;
+    default:
+      break;
+    }
+  }
+}
+
+static int32_t
+S_chars(const bs_template *t, const bs_style *st, int32_t thousandths)
+{
+  int32_t unit = st->grid && t->char_pitch > 0
+                     ? t->char_pitch * st->size / t->styles[BS_STYLE_BODY].size
+                     : st->size;
+  return (int32_t)((int64_t)unit * thousandths / 1000);
+}
+
+static bs_para_geom
+S_geom(S_layout *L, const bs_style *st, bs_align align, int indent_chars)
+{
+  const bs_template *t = L->lc.tpl;
+  bs_para_geom g;
+  memset(&g, 0, sizeof g);
+  g.width = bs_template_text_w(t);
+  g.left = S_chars(t, st, st->left);
+  g.first_indent = indent_chars >= 0 ? S_chars(t, st, indent_chars * 1000)
+                                     : S_chars(t, st, st->indent);
+  g.align = align != BS_ALIGN_DEFAULT ? align
+            : st->align != BS_ALIGN_DEFAULT ? st->align
+                                            : BS_ALIGN_JUSTIFY;
+  g.leading = st->leading ? st->leading : t->line_pitch;
+  if (g.leading < st->size)
+    g.leading = st->size;
+  return g;
+}
+
+/* ------------------------------------------------------------------ */
+/* Blocks                                                               */
+
+static void S_blocks(S_layout *L, const bs_node *parent);
+
+static void
+S_title(S_layout *L)
+{
+  const bs_meta *m = &L->lc.doc->meta;
+  if (!m->title || !*m->title)
+    return;
+  const bs_style *st = &L->lc.tpl->styles[BS_STYLE_TITLE];
+  bs_para_begin(&L->lc);
+  bs_para_text(&L->lc, m->title, strlen(m->title), st, NULL, m->title_line,
+               m->title_col);
+  bs_para_geom g = S_geom(L, st, BS_ALIGN_CENTER, 0);
+  g.balance = true;
+  bs_para_layout(&L->lc, &g, &L->lines);
+  S_space(L, st->space_before);
+  S_emit_lines(L, true, NULL, 0);
+  /* the title never ends a page on its own */
+  S_flow *last = (S_flow *)L->flow.data + L->flow.len - 1;
+  last->line.keep_with_next = true;
+  S_space(L, st->space_after);
+}
+
+static const char *
+S_heading_number(S_layout *L, const bs_node *sec, const bs_style *st,
+                 int level)
+{
+  if (sec->as.section.number)
+    return sec->as.section.number;
+  int k = level - 1;
+  L->counters[k]++;
+  for (int i = k + 1; i < 4; i++)
+    L->counters[i] = 0;
+  return st->number ? S_format_number(L->lc.arena, st->number, L->counters[k])
+                    : "";
+}
+
+static bool
+S_is_cn_digit(uint32_t cp)
+{
+  static const uint32_t d[] = {0x96F6, 0x4E00, 0x4E8C, 0x4E09, 0x56DB, 0x4E94,
+                               0x516D, 0x4E03, 0x516B, 0x4E5D, 0x5341, 0x767E};
+  for (size_t i = 0; i < sizeof d / sizeof *d; i++)
+    if (cp == d[i])
+      return true;
+  return false;
+}
+
+/* Warn when a heading repeats the number that banshi generates: 一、
+ * （一） 1. （1） 1、 at its start. */
+static void
+S_check_heading_text(S_layout *L, const bs_node *h, const char *text)
+{
+  const unsigned char *p = (const unsigned char *)text;
+  size_t n = strlen(text), i = 0;
+  uint32_t cp;
+  int l = bs_utf8_decode(p, n, &cp);
+  if (l > 0 && (cp == 0xFF08 || cp == '('))
+    i += (size_t)l;
+  size_t digits = 0;
+  while (i < n && (l = bs_utf8_decode(p + i, n - i, &cp)) > 0 &&
+         ((cp >= '0' && cp <= '9') || S_is_cn_digit(cp))) {
+    i += (size_t)l;
+    digits++;
+  }
+  if (!digits || i >= n || (l = bs_utf8_decode(p + i, n - i, &cp)) <= 0)
+    return;
+  if (cp != 0x3001 && cp != 0xFF09 && cp != ')' && cp != '.' && cp != 0xFF0E)
+    return;
+  i += (size_t)l;
+  char num[64];
+  snprintf(num, sizeof num, "%.*s", (int)(i < 60 ? i : 60), text);
+  bs_diag(&L->lc.doc->diags, BS_WARNING, BS_D_HEADING_NUMBER, L->lc.doc->path,
+          h->line, h->col, num);
+}
+
+static void
+S_section(S_layout *L, const bs_node *sec)
+{
+  int level = sec->as.section.level;
+  if (level > 4)
+    level = 4;
+  const bs_style *hs = &L->lc.tpl->styles[BS_STYLE_H1 + level - 1];
+  const bs_node *heading = sec->first && sec->first->type == BS_NODE_HEADING
+                               ? sec->first
+                               : NULL;
+  const char *num = S_heading_number(L, sec, hs, level);
+  char plain[512];
+  size_t k = 0;
+  plain[0] = '\0';
+  if (heading)
+    S_plain(heading, plain, sizeof plain, &k);
+  if (!sec->as.section.number)
+    S_check_heading_text(L, heading ? heading : sec, plain);
+  /* the bookmark: number and heading, without a closing full stop */
+  char *bm = bs_arena_printf(L->lc.arena, "%s%s", num, plain);
+  size_t bl = strlen(bm);
+  if (bl >= 3 && strcmp(bm + bl - 3, "。") == 0)
+    bm[bl - 3] = '\0';
+
+  const bs_node *body = heading ? heading->next : sec->first;
+  bool runin = sec->as.section.runin && body &&
+               body->type == BS_NODE_PARAGRAPH;
+  bs_para_begin(&L->lc);
+  if (*num)
+    bs_para_text(&L->lc, num, strlen(num), hs, NULL,
+                 heading ? heading->line : sec->line,
+                 heading ? heading->col : sec->col);
+  if (heading)
+    S_inline(L, heading, hs);
+  if (runin) {
+    /* The heading opens the first paragraph, in its own font. */
+    const bs_style *bs = &L->lc.tpl->styles[BS_STYLE_BODY];
+    S_inline(L, body, bs);
+    bs_para_geom g = S_geom(L, bs, body->as.para.align, body->as.para.indent);
+    bs_para_layout(&L->lc, &g, &L->lines);
+    S_space(L, hs->space_before);
+    S_emit_lines(L, false, bm, level);
+    body = body->next;
+  } else {
+    bs_para_geom g = S_geom(L, hs, BS_ALIGN_DEFAULT, -1);
+    if (g.align == BS_ALIGN_JUSTIFY)
+      g.align = BS_ALIGN_JUSTIFY;
+    bs_para_layout(&L->lc, &g, &L->lines);
+    S_space(L, hs->space_before);
+    S_emit_lines(L, true, bm, level);
+    S_space(L, hs->space_after);
+  }
+  /* blocks after the heading (and the run-in paragraph) */
+  if (body) {
+    bs_node fake;
+    memset(&fake, 0, sizeof fake);
+    fake.first = (bs_node *)body;
+    S_blocks(L, &fake);
+  }
+}
+
+static void
+S_paragraph(S_layout *L, const bs_node *p, const bs_style *st)
+{
+  bs_para_begin(&L->lc);
+  S_inline(L, p, st);
+  if (bs_para_empty(&L->lc))
+    return;
+  bs_para_geom g = S_geom(L, st, p->as.para.align, p->as.para.indent);
+  bs_para_layout(&L->lc, &g, &L->lines);
+  S_space(L, st->space_before);
+  S_emit_lines(L, false, NULL, 0);
+  S_space(L, st->space_after);
+}
+
+static void
+S_list(S_layout *L, const bs_node *list)
+{
+  const bs_style *st = &L->lc.tpl->styles[BS_STYLE_LIST];
+  int num = list->as.list.start > 0 ? list->as.list.start : 1;
+  int depth = list->as.list.depth;
+  for (const bs_node *it = list->first; it; it = it->next, num++) {
+    char marker[64];
+    if (list->as.list.ordered)
+      snprintf(marker, sizeof marker, depth % 2 == 0 ? "%d." : "（%d）", num);
+    else
+      snprintf(marker, sizeof marker, "%s", depth % 2 == 0 ? "●" : "○");
+    bs_style s = *st;
+    s.left = st->left + depth * 2000;
+    bs_para_begin(&L->lc);
+    bs_para_text(&L->lc, marker, strlen(marker), &s, NULL, it->line,
+                 it->col);
+    if (!list->as.list.ordered)
+      bs_para_text(&L->lc, " ", 1, &s, NULL, it->line, it->col);
+    S_inline(L, it, &s);
+    bs_para_geom g = S_geom(L, &s, BS_ALIGN_DEFAULT, -1);
+    bs_para_layout(&L->lc, &g, &L->lines);
+    S_emit_lines(L, false, NULL, 0);
+    for (const bs_node *c = it->first; c; c = c->next)
+      if (c->type == BS_NODE_LIST)
+        S_list(L, c);
+  }
+}
+
+static void
+S_table(S_layout *L, const bs_node *t)
+{
+  const bs_style *cs = &L->lc.tpl->styles[BS_STYLE_CAPTION];
+  S_space(L, L->lc.tpl->line_pitch / 4);
+  for (const bs_node *c = t->first; c; c = c->next) {
+    if (c->type != BS_NODE_CAPTION)
+      continue;
+    bs_para_begin(&L->lc);
+    S_inline(L, c, cs);
+    bs_para_geom g = S_geom(L, cs, BS_ALIGN_CENTER, 0);
+    bs_para_layout(&L->lc, &g, &L->lines);
+    S_space(L, cs->space_before);
+    S_emit_lines(L, true, NULL, 0);
+  }
+  bs_table_layout *tl =
+      bs_table_prepare(&L->lc, t, bs_template_text_w(L->lc.tpl));
+  if (tl)
+    S_push(L, S_F_TABLE)->table = tl;
+  S_space(L, L->lc.tpl->line_pitch / 2);
+}
+
+static void
+S_blocks(S_layout *L, const bs_node *parent)
+{
+  const bs_style *body = &L->lc.tpl->styles[BS_STYLE_BODY];
+  for (const bs_node *c = parent->first; c; c = c->next) {
+    switch (c->type) {
+    case BS_NODE_PARAGRAPH:
+      S_paragraph(L, c, body);
+      break;
+    case BS_NODE_SECTION:
+      S_section(L, c);
+      break;
+    case BS_NODE_LIST:
+      S_list(L, c);
+      break;
+    case BS_NODE_TABLE:
+      S_table(L, c);
+      break;
+    case BS_NODE_PAGEBREAK:
+      S_push(L, S_F_BREAK);
+      break;
+    case BS_NODE_FIGURE:
+      bs_diag_text(&L->lc.doc->diags, BS_ERROR, BS_D_VALUE, L->lc.doc->path,
+                   c->line, c->col, "%s",
+                   L->lc.doc->diags.lang == BS_LANG_EN
+                       ? "figures are not supported by this version"
+                       : "此版本尚不支持插图");
+      break;
+    default:
+      break;
+    }
+  }
+}
+
+/* 7.3.5.2: signature right-aligned two characters from the right edge, the
+ * date on the next line starting two characters right of the signature's
+ * first character; a date longer than that is set two characters from the
+ * edge and the signature moves left with it. */
+static void
+S_closing(S_layout *L)
+{
+  const bs_meta *m = &L->lc.doc->meta;
+  if (!m->signatures || !m->signatures[0])
+    return;
+  const bs_style *st = &L->lc.tpl->styles[BS_STYLE_CLOSING];
+  int32_t em = S_chars(L->lc.tpl, st, 1000);
+  int32_t W = bs_template_text_w(L->lc.tpl);
+  char date[64];
+  snprintf(date, sizeof date, "%d年%d月%d日", m->close_y, m->close_m,
+           m->close_d);
+  /* Measure each line. */
+  int nsig = 0;
+  while (m->signatures[nsig])
+    nsig++;
+  int32_t sig_w = 0, date_w;
+  bs_para_geom g = S_geom(L, st, BS_ALIGN_LEFT, 0);
+  g.first_indent = 0;
+  int32_t minw, maxw;
+  for (int i = 0; i < nsig; i++) {
+    bs_para_begin(&L->lc);
+    bs_para_text(&L->lc, m->signatures[i], strlen(m->signatures[i]), st,
+                 NULL, m->closing_line, m->closing_col);
+    bs_para_measure(&L->lc, &minw, &maxw);
+    if (maxw > sig_w)
+      sig_w = maxw;
+  }
+  bs_para_begin(&L->lc);
+  bs_para_text(&L->lc, date, strlen(date), st, NULL, m->closing_line,
+               m->closing_col);
+  bs_para_measure(&L->lc, &minw, &maxw);
+  date_w = maxw;
+  int32_t sig_x = W - 2 * em - sig_w;
+  int32_t date_x = sig_x + 2 * em;
+  if (date_x + date_w > W - 2 * em) {
+    date_x = W - 2 * em - date_w;
+    sig_x = date_x - 2 * em;
+  }
+  if (sig_x < 0)
+    sig_x = 0;
+  if (date_x < 0)
+    date_x = 0;
+  /* the last line of the body stays with the closing */
+  if (L->flow.len) {
+    S_flow *last = (S_flow *)L->flow.data + L->flow.len - 1;
+    if (last->kind == S_F_LINE)
+      last->line.keep_with_next = true;
+  }
+  S_space(L, st->space_before);
+  for (int i = 0; i <= nsig; i++) {
+    const char *text = i < nsig ? m->signatures[i] : date;
+    bs_para_begin(&L->lc);
+    bs_para_text(&L->lc, text, strlen(text), st, NULL, m->closing_line,
+                 m->closing_col);
+    g.left = i < nsig ? sig_x : date_x;
+    g.width = W;
+    bs_para_layout(&L->lc, &g, &L->lines);
+    S_emit_lines(L, true, NULL, 0);
+  }
+  S_flow *last = (S_flow *)L->flow.data + L->flow.len - 1;
+  last->line.keep_with_next = false;
+}
+
+/* ------------------------------------------------------------------ */
+/* Pagination                                                           */
+
+typedef struct S_pager {
+  bs_pager pg;
+  S_layout *L;
+} S_pager;
+
+bs_item *
+bs_page_add(bs_lctx *lc, bs_page *page, bs_item_type type)
+{
+  if (page->n == page->cap) {
+    size_t cap = page->cap ? page->cap * 2 : 64;
+    page->items = bs_arena_realloc(lc->arena, page->items,
+                                   page->cap * sizeof(bs_item),
+                                   cap * sizeof(bs_item));
+    page->cap = cap;
+  }
+  bs_item *it = &page->items[page->n++];
+  memset(it, 0, sizeof *it);
+  it->type = type;
+  return it;
+}
+
+void
+bs_page_add_line(bs_lctx *lc, bs_page *page, const bs_line *line, int32_t x,
+                 int32_t y)
+{
+  for (int i = 0; i < line->nruns; i++) {
+    bs_item *it = bs_page_add(lc, page, BS_ITEM_RUN);
+    it->as.run = line->runs[i];
+    it->as.run.x += x;
+    it->as.run.y += y;
+  }
+}
+
+static int32_t
+S_left_margin(const bs_template *t, int index)
+{
+  /* index is 0-based: page 1 is odd */
+  if (t->mirror && index % 2 == 1)
+    return t->outer;
+  return t->inner;
+}
+
+static void
+S_new_page(bs_pager *pg)
+{
+  S_pager *sp = (S_pager *)pg;
+  S_layout *L = sp->L;
+  const bs_template *t = L->lc.tpl;
+  bs_page p;
+  memset(&p, 0, sizeof p);
+  p.w = t->page_w;
+  p.h = t->page_h;
+  p.number = (int)L->pages.len + 1;
+  bs_vec_push(&L->pages, &p);
+  pg->page = (bs_page *)L->pages.data + L->pages.len - 1;
+  pg->top = t->top;
+  pg->bottom = t->page_h - t->bottom;
+  pg->left = S_left_margin(t, (int)L->pages.len - 1);
+  pg->width = bs_template_text_w(t);
+  pg->y = pg->top;
+}
+
+/* Height of the chain of kept-together items starting at flow index i:
+ * lines with keep_with_next and the line that ends the chain. */
+static int32_t
+S_chain_height(const S_flow *f, size_t n, size_t i)
+{
+  int32_t h = 0;
+  for (size_t k = i; k < n; k++) {
+    if (f[k].kind == S_F_SPACE) {
+      h += f[k].space;
+      continue;
+    }
+    if (f[k].kind == S_F_TABLE) {
+      h += bs_table_first_h(f[k].table);
+      break;
+    }
+    if (f[k].kind != S_F_LINE)
+      break;
+    h += f[k].line.height;
+    if (!f[k].line.keep_with_next)
+      break;
+  }
+  return h;
+}
+
+static void
+S_paginate(S_layout *L)
+{
+  S_pager sp;
+  memset(&sp, 0, sizeof sp);
+  sp.L = L;
+  sp.pg.new_page = S_new_page;
+  S_new_page(&sp.pg);
+  bs_pager *pg = &sp.pg;
+  S_flow *f = L->flow.data;
+  size_t n = L->flow.len;
+  bool chain_checked = false;
+  for (size_t i = 0; i < n; i++) {
+    /* the page vector may move: refresh the page pointer */
+    pg->page = (bs_page *)L->pages.data + L->pages.len - 1;
+    switch (f[i].kind) {
+    case S_F_SPACE:
+      if (pg->y > pg->top) {
+        pg->y += f[i].space;
+        if (pg->y > pg->bottom)
+          pg->y = pg->bottom;
+      }
+      break;
+    case S_F_BREAK:
+      if (pg->page->n > 0 || pg->y > pg->top)
+        S_new_page(pg);
+      break;
+    case S_F_LINE: {
+      const bs_line *ln = &f[i].line;
+      int32_t page_h = pg->bottom - pg->top;
+      if (!chain_checked && ln->keep_with_next && pg->y > pg->top) {
+        int32_t h = S_chain_height(f, n, i);
+        if (pg->y + h > pg->bottom && h <= page_h)
+          S_new_page(pg);
+      }
+      chain_checked = ln->keep_with_next;
+      if (pg->y + ln->height > pg->bottom && pg->y > pg->top)
+        S_new_page(pg);
+      if (f[i].outline) {
+        bs_outline o = {f[i].outline, f[i].outline_level,
+                        (int)L->pages.len - 1, pg->y};
+        bs_vec_push(&L->outline, &o);
+      }
+      bs_page_add_line(&L->lc, pg->page, ln, pg->left, pg->y);
+      pg->y += ln->height;
+      break;
+    }
+    case S_F_TABLE:
+      chain_checked = false;
+      bs_table_place(&L->lc, f[i].table, pg);
+      break;
+    case S_F_IMAGE:
+      break;
+    }
+  }
+}
+
+/* 7.5: "— 1 —" in 4号 宋体, 7 mm below the type area (measured to the
+ * dashes), odd pages flush right one character in, even pages flush left
+ * one character in. */
+static void
+S_page_numbers(S_layout *L)
+{
+  const bs_template *t = L->lc.tpl;
+  const bs_style *st = &t->styles[BS_STYLE_PAGE_NUMBER];
+  bs_page *pages = L->pages.data;
+  for (size_t i = 0; i < L->pages.len; i++) {
+    char *text = S_format_number(L->lc.arena, t->page_number_format,
+                                 pages[i].number);
+    bs_para_begin(&L->lc);
+    bs_para_text(&L->lc, text, strlen(text), st, NULL, 0, 0);
+    bs_para_geom g;
+    memset(&g, 0, sizeof g);
+    g.width = bs_template_text_w(t);
+    g.leading = st->size;
+    bool odd = pages[i].number % 2 == 1;
+    bs_align al = odd ? t->page_number_odd : t->page_number_even;
+    int32_t indent = (int32_t)((int64_t)st->size * t->page_number_indent / 1000);
+    g.align = al;
+    if (al == BS_ALIGN_RIGHT)
+      g.width -= indent;
+    else if (al == BS_ALIGN_LEFT)
+      g.left = indent;
+    L->lines.len = 0;
+    bs_para_layout(&L->lc, &g, &L->lines);
+    if (!L->lines.len)
+      continue;
+    bs_line *ln = L->lines.data;
+    /* Put the middle of the dash (or of the digits) at the offset. */
+    int32_t mid = st->size * 3 / 10;
+    if (ln->nruns && ln->runs[0].n) {
+      bs_font *f = ln->runs[0].font;
+      hb_glyph_extents_t e;
+      if (hb_font_get_glyph_extents(f->hbfont, ln->runs[0].glyphs[0].gid,
+                                    &e) &&
+          e.height != 0)
+        mid = (int32_t)((int64_t)(2 * e.y_bearing + e.height) * st->size /
+                        (2 * (int64_t)f->upem));
+    }
+    int32_t base = t->page_h - t->bottom + t->page_number_offset + mid;
+    int32_t top = base - ln->runs[0].y;
+    bs_page_add_line(&L->lc, &pages[i], ln, S_left_margin(t, (int)i), top);
+    L->lines.len = 0;
+  }
+}
+
+bs_layout *
+bs_layout_document(bs_document *doc, const bs_layout_options *o)
+{
+  S_layout *L = bs_xcalloc(1, sizeof *L);
+  L->lc.doc = doc;
+  L->lc.tpl = o->tpl;
+  L->lc.fonts = o->fonts;
+  L->lc.arena = &doc->arena;
+  L->flow.esize = sizeof(S_flow);
+  L->lines.esize = sizeof(bs_line);
+  L->pages.esize = sizeof(bs_page);
+  L->outline.esize = sizeof(bs_outline);
+
+  S_title(L);
+  S_blocks(L, doc->body);
+  S_closing(L);
+
+  bs_layout *out = NULL;
+  if (!L->lc.missing && doc->diags.errors == 0) {
+    S_paginate(L);
+    S_page_numbers(L);
+    out = bs_arena_alloc(&doc->arena, sizeof *out);
+    out->doc = doc;
+    out->tpl = o->tpl;
+    out->npages = (int)L->pages.len;
+    out->pages = bs_arena_alloc(&doc->arena, L->pages.len * sizeof(bs_page));
+    memcpy(out->pages, L->pages.data, L->pages.len * sizeof(bs_page));
+    out->noutline = (int)L->outline.len;
+    out->outline =
+        bs_arena_alloc(&doc->arena, (L->outline.len + 1) * sizeof(bs_outline));
+    memcpy(out->outline, L->outline.data,
+           L->outline.len * sizeof(bs_outline));
+  }
+  bs_vec_free(&L->lc.chars);
+  bs_vec_free(&L->lc.u16);
+  bs_vec_free(&L->lc.u16map);
+  bs_vec_free(&L->lc.tmp);
+  bs_vec_free(&L->flow);
+  bs_vec_free(&L->lines);
+  bs_vec_free(&L->pages);
+  bs_vec_free(&L->outline);
+  free(L);
+  return out;
+}

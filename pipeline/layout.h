@@ -1,0 +1,95 @@
+/* layout.h - the layout output: pages of positioned glyph runs, rules and
+ * images (as Typst's frames), plus the outline.  It is plain data: renderers
+ * (render.h) only read it.  Every length is an integer in millipoints (mpt,
+ * 1/1000 pt), so sums are exact and dumps are stable; y grows downwards from
+ * the top edge of the page. */
+#ifndef BS_LAYOUT_H
+#define BS_LAYOUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "doc.h"
+#include "fonts.h"
+#include "template.h"
+
+typedef struct bs_glyph {
+  uint32_t cp;  /* Unicode code point (for the text layer / ToUnicode) */
+  uint32_t gid; /* glyph in the run's font */
+  int32_t x;    /* pen position relative to the run's x */
+  int32_t adv;  /* natural advance from the font's widths */
+} bs_glyph;
+
+typedef struct bs_run {
+  bs_font *font;    /* font of every glyph of the run */
+  int32_t size;     /* font size */
+  int32_t x, y;     /* baseline origin of the first glyph */
+  uint32_t n;       /* glyphs */
+  bs_glyph *glyphs; /* in reading order */
+  int32_t width;    /* from x to the end of the last glyph's advance */
+} bs_run;
+
+typedef struct bs_rule {
+  int32_t x0, y0, x1, y1; /* a straight line */
+  int32_t width;          /* stroke width */
+} bs_rule;
+
+typedef struct bs_image {
+  const char *path; /* resolved file path */
+  int32_t x, y;     /* top-left corner */
+  int32_t w, h;     /* size on the page */
+  int kind;         /* 1 = PNG, 2 = JPEG */
+} bs_image;
+
+typedef enum bs_item_type {
+  BS_ITEM_RUN,
+  BS_ITEM_RULE,
+  BS_ITEM_IMAGE,
+} bs_item_type;
+
+typedef struct bs_item {
+  bs_item_type type;
+  union {
+    bs_run run;
+    bs_rule rule;
+    bs_image image;
+  } as;
+} bs_item;
+
+typedef struct bs_page {
+  int32_t w, h;   /* media size */
+  int number;     /* printed page number (1-based) */
+  bs_item *items; /* in drawing and reading order */
+  size_t n, cap;  /* items used and allocated */
+} bs_page;
+
+typedef struct bs_outline {
+  const char *title; /* UTF-8 bookmark text */
+  int level;         /* 1 = top */
+  int page;          /* 0-based page index */
+  int32_t y;         /* top of the heading on that page */
+} bs_outline;
+
+typedef struct bs_layout {
+  bs_document *doc;       /* the document laid out (owns the arena) */
+  const bs_template *tpl; /* template used */
+  bs_page *pages;
+  int npages;
+  bs_outline *outline;
+  int noutline;
+} bs_layout;
+
+typedef struct bs_layout_options {
+  const bs_template *tpl; /* page template */
+  bs_fontset *fonts;      /* font roles */
+} bs_layout_options;
+
+/* Lay the document out.  Returns NULL when errors make a faithful layout
+ * impossible (missing fonts, characters no font has); the reasons are in
+ * doc->diags.  The layout lives in the document's arena. */
+bs_layout *bs_layout_document(bs_document *doc, const bs_layout_options *o);
+
+/* Release per-thread layout state (ICU iterators) at exit. */
+void bs_layout_cleanup(void);
+
+#endif

@@ -1,0 +1,118 @@
+/* layout_int.h - internals shared by layout.c, inline.c and table.c.
+ *
+ * layout.c walks the tree and produces a flow of lines and tables;
+ * inline.c turns one paragraph into lines; table.c sizes and splits tables;
+ * paginate (in layout.c) cuts the flow into pages. */
+#ifndef BS_LAYOUT_INT_H
+#define BS_LAYOUT_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "layout.h"
+
+/* One laid-out line: runs positioned relative to the line box (x from the
+ * left edge of the box the line was set for, y of the baseline from the
+ * top of the line). */
+typedef struct bs_line {
+  bs_run *runs;        /* arena */
+  int nruns;
+  int32_t height;      /* line pitch */
+  int32_t width;       /* width of the content (after justification) */
+  bool keep_with_next; /* never end a page after this line */
+  bool par_last;       /* last line of its paragraph */
+} bs_line;
+
+/* Geometry and behaviour of one paragraph. */
+typedef struct bs_para_geom {
+  int32_t width;       /* measure available to every line */
+  int32_t first_indent;/* extra indent of the first line */
+  int32_t left;        /* indent of every line */
+  bs_align align;      /* justify, left, center, right */
+  int32_t leading;     /* line pitch */
+  bool balance;        /* balance line lengths and prefer word breaks
+                          (titles, GB/T 9704 7.3.1) */
+  bool justify_last;   /* justify the last line too */
+} bs_para_geom;
+
+typedef struct bs_lctx bs_lctx;
+
+/* The per-document layout context (created by layout.c). */
+struct bs_lctx {
+  bs_document *doc;
+  const bs_template *tpl;
+  bs_fontset *fonts;
+  bs_arena *arena;     /* output arena (the document's) */
+  bs_vec chars;        /* scratch: characters of the current paragraph */
+  bs_vec u16;          /* scratch: UTF-16 for ICU */
+  bs_vec u16map;       /* scratch: UTF-16 index -> char index */
+  bs_vec tmp;          /* scratch: widths and prefix sums */
+  bool missing;        /* a character had no glyph (an error was emitted) */
+  bool warned_overflow;/* one overflow warning per document */
+};
+
+/* Font role of a style, opened (NULL after a diagnostic). */
+bs_role *bs_lctx_role(bs_lctx *lc, const bs_style *st);
+
+/* Start collecting a new paragraph. */
+void bs_para_begin(bs_lctx *lc);
+/* Append UTF-8 text set in style `st`; `src` (a text node or NULL) and the
+ * byte index of each character locate errors. */
+void bs_para_text(bs_lctx *lc, const char *utf8, size_t len,
+                  const bs_style *st, const bs_node *src, uint32_t line,
+                  uint32_t col);
+/* Append a forced line break. */
+void bs_para_break(bs_lctx *lc);
+/* True when nothing visible was collected. */
+bool bs_para_empty(bs_lctx *lc);
+/* Break the collected paragraph into lines and append them (bs_line) to
+ * `out`.  Returns the number of lines. */
+int bs_para_layout(bs_lctx *lc, const bs_para_geom *g, bs_vec *out);
+/* Minimum width (widest unbreakable piece) and preferred width (longest
+ * line without wrapping) of the collected paragraph. */
+void bs_para_measure(bs_lctx *lc, int32_t *minw, int32_t *maxw);
+
+/* Ideographic em box: baseline at 0.88 em below its top, used to centre
+ * text vertically in its line. */
+#define BS_EM_ASCENT 880
+
+/* Baseline offset of text of size `size` centred in a line of `height`. */
+static inline int32_t
+bs_baseline_in(int32_t height, int32_t size)
+{
+  return (height - size) / 2 + (int32_t)((int64_t)size * BS_EM_ASCENT / 1000);
+}
+
+/* Tables: lay out `table` for a box of `width`, appending flow items. */
+typedef struct bs_table_layout bs_table_layout;
+bs_table_layout *bs_table_prepare(bs_lctx *lc, const bs_node *table,
+                                  int32_t width);
+
+/* Height of the header rows and the first body row: what must fit below
+ * a heading kept with the table. */
+int32_t bs_table_first_h(const bs_table_layout *t);
+
+/* Place the table starting at *y on the current page, adding pages as
+ * needed through the callbacks. */
+typedef struct bs_pager bs_pager;
+void bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg);
+
+/* The pager as tables see it: current page, cursor, and a way to start a
+ * new page. */
+struct bs_pager {
+  bs_page *page;       /* current page */
+  int32_t y;           /* cursor (top of the next box) */
+  int32_t top, bottom; /* type area on this page */
+  int32_t left, width; /* type area on this page */
+  void *ctx;
+  void (*new_page)(bs_pager *pg); /* start a new page, reset y */
+};
+
+/* Add an item to a page. */
+bs_item *bs_page_add(bs_lctx *lc, bs_page *page, bs_item_type type);
+
+/* Place `line` with its box's left edge at x and its top at y. */
+void bs_page_add_line(bs_lctx *lc, bs_page *page, const bs_line *line,
+                      int32_t x, int32_t y);
+
+#endif

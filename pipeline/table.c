@@ -1,0 +1,665 @@
+/* table.c - tables: grid, column widths, row heights, page splitting.
+ *
+ * Design.  Cells are placed on a grid as HTML does (rowspan and colspan at
+ * any depth; a row shorter than the grid gets empty cells).  Column widths
+ * come from <colgroup> where given (percent of the type area or absolute)
+ * and otherwise from content as CSS 2.1 automatic table layout computes them
+ * (§17.5.2.2): each cell's minimum width (its widest unbreakable piece) and
+ * preferred width (its text on one line), spanning cells spread over their
+ * columns, then the free space is shared in proportion to what each column
+ * would still like, so numeric columns stay narrow and labels wrap.
+ *
+ * Rows get the height of their tallest single-row cell; a row-spanned cell
+ * taller than its rows adds the difference to its last row.  Pagination
+ * works row by row: header rows (<thead>) are repeated at the top of every
+ * page; a row that does not fit moves to the next page; a row taller than a
+ * whole page is split between lines of its cells.  A row-spanned cell cut
+ * by a page break is drawn on every page it reaches: its text is repeated
+ * when it fits each piece (a label such as 三、本年度办理结果) and continued
+ * otherwise, so nothing is lost.  A table never leaves its header alone at
+ * the foot of a page.
+ *
+ * Rules: each cell piece draws its top and left edges, and each page's piece
+ * of the table its right and bottom edges: every edge once, a closed grid.
+ * Text is emitted cell by cell, line by line, so that text extraction keeps
+ * each cell's words together. */
+#include "layout_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+typedef struct S_cell {
+  const bs_node *node;  /* NULL for a filler cell */
+  int row, col;         /* top-left grid position */
+  int rowspan, colspan;
+  bs_align align;
+  bs_valign valign;
+  bs_line *lines;       /* laid out at the final width */
+  int nlines;
+  int32_t leading;      /* line pitch in this cell */
+  int32_t minw, maxw;   /* content widths, padding included */
+  int consumed;         /* lines already drawn (continued cells) */
+  bool shown;           /* the whole text was drawn in one piece */
+} S_cell;
+
+struct bs_table_layout {
+  const bs_node *node;
+  int nrows, ncols, head_rows;
+  S_cell *cells;
+  int ncells;
+  int *grid;            /* nrows * ncols cell indices */
+  int32_t *colw;        /* column widths */
+  int32_t *colx;        /* column left edges (ncols + 1) */
+  int32_t *rowh;        /* row heights */
+  int32_t width;        /* table width */
+  int32_t pad_x, pad_y, rule;
+};
+
+#define S_AT(t, r, c) ((t)->grid[(size_t)(r) * (size_t)(t)->ncols + (size_t)(c)])
+
+static const bs_style *
+S_cell_style(const bs_lctx *lc, const S_cell *c)
+{
+  bool head = c->node && c->node->as.cell.header;
+  return &lc->tpl->styles[head ? BS_STYLE_TABLE_HEAD : BS_STYLE_TABLE];
+}
+
+static void
+S_cell_text(bs_lctx *lc, const bs_node *n, const bs_style *st)
+{
+  for (const bs_node *c = n->first; c; c = c->next) {
+    if (c->type == BS_NODE_TEXT) {
+      bs_para_text(lc, c->as.text.data, c->as.text.len, st, c, 0, 0);
+    } else if (c->type == BS_NODE_EMPH || c->type == BS_NODE_STRONG) {
+      bs_style *s = bs_arena_alloc(lc->arena, sizeof *s);
+      *s = *st;
+      s->role = lc->tpl->styles[c->type == BS_NODE_EMPH ? BS_STYLE_EM
+                                                         : BS_STYLE_STRONG]
+                    .role;
+      S_cell_text(lc, c, s);
+    } else if (c->type == BS_NODE_BREAK) {
+      bs_para_break(lc);
+    }
+  }
+}
+
+static void
+S_collect_cell(bs_lctx *lc, const bs_table_layout *t, const S_cell *c,
+               const bs_style **st_out)
+{
+  const bs_style *base = S_cell_style(lc, c);
+  bs_style *st = bs_arena_alloc(lc->arena, sizeof *st);
+  *st = *base;
+  st->grid = false;
+  if (t->node->as.table.size)
+    st->size = t->node->as.table.size;
+  if (!st->leading || t->node->as.table.size)
+    st->leading = st->size * 135 / 100;
+  *st_out = st;
+  bs_para_begin(lc);
+  if (c->node)
+    S_cell_text(lc, c->node, st);
+}
+
+/* Grid placement (HTML row/col algorithm). */
+static bool
+S_place_cells(bs_lctx *lc, bs_table_layout *t, const bs_node *table)
+{
+  int nrows = 0, ncells = 0;
+  for (const bs_node *r = table->first; r; r = r->next)
+    if (r->type == BS_NODE_ROW) {
+      nrows++;
+      for (const bs_node *c = r->first; c; c = c->next)
+        ncells++;
+    }
+  if (nrows == 0)
+    return false;
+  /* columns: the widest row, counting spans and cells spanning into it */
+  int ncols = table->as.table.ncols;
+  int *carry = bs_xcalloc(1024, sizeof(int));
+  int carry_cap = 1024;
+  {
+    int ri = 0;
+    memset(carry, 0, sizeof(int) * (size_t)carry_cap);
+    for (const bs_node *r = table->first; r; r = r->next) {
+      if (r->type != BS_NODE_ROW)
+        continue;
+      int col = 0;
+      for (const bs_node *c = r->first; c; c = c->next) {
+        while (col < carry_cap && carry[col] > 0)
+          col++;
+        int cs = c->as.cell.colspan;
+        int rs = c->as.cell.rowspan;
+        if (col + cs > carry_cap) {
+          int nc = (col + cs) * 2;
+          carry = bs_xrealloc(carry, sizeof(int) * (size_t)nc);
+          memset(carry + carry_cap, 0, sizeof(int) * (size_t)(nc - carry_cap));
+          carry_cap = nc;
+        }
+        for (int k = 0; k < cs; k++)
+          carry[col + k] = rs;
+        col += cs;
+      }
+      for (int k = 0; k < carry_cap; k++)
+        if (carry[k] > 0 && k + 1 > ncols)
+          ncols = k + 1;
+      for (int k = 0; k < carry_cap; k++)
+        if (carry[k] > 0)
+          carry[k]--;
+      ri++;
+    }
+    (void)ri;
+  }
+  free(carry);
+  if (ncols == 0)
+    ncols = 1;
+  t->nrows = nrows;
+  t->ncols = ncols;
+  t->grid = bs_arena_alloc(lc->arena,
+                           (size_t)nrows * (size_t)ncols * sizeof(int));
+  for (size_t i = 0; i < (size_t)nrows * (size_t)ncols; i++)
+    t->grid[i] = -1;
+  /* up to one filler per grid slot */
+  t->cells = bs_arena_alloc(lc->arena, ((size_t)ncells +
+                                        (size_t)nrows * (size_t)ncols) *
+                                           sizeof(S_cell));
+  int r = 0;
+  for (const bs_node *row = table->first; row; row = row->next) {
+    if (row->type != BS_NODE_ROW)
+      continue;
+    int col = 0;
+    for (const bs_node *c = row->first; c; c = c->next) {
+      while (col < ncols && S_AT(t, r, col) >= 0)
+        col++;
+      if (col >= ncols)
+        break;
+      int cs = c->as.cell.colspan, rs = c->as.cell.rowspan;
+      if (col + cs > ncols)
+        cs = ncols - col;
+      if (r + rs > nrows) {
+        bs_diag_text(&lc->doc->diags, BS_WARNING, BS_D_VALUE, lc->doc->path,
+                     c->line, c->col,
+                     lc->doc->diags.lang == BS_LANG_EN
+                         ? "rowspan=\"%d\" reaches beyond the last row; cut "
+                           "to %d"
+                         : "rowspan=\"%d\" 超出表格末行，已截为 %d",
+                     rs, nrows - r);
+        rs = nrows - r;
+      }
+      S_cell *cell = &t->cells[t->ncells];
+      memset(cell, 0, sizeof *cell);
+      cell->node = c;
+      cell->row = r;
+      cell->col = col;
+      cell->rowspan = rs;
+      cell->colspan = cs;
+      cell->align = c->as.cell.align;
+      cell->valign = c->as.cell.valign;
+      for (int y = r; y < r + rs; y++)
+        for (int x = col; x < col + cs; x++)
+          if (S_AT(t, y, x) < 0)
+            S_AT(t, y, x) = t->ncells;
+      t->ncells++;
+      col += cs;
+    }
+    r++;
+  }
+  /* holes become empty cells, so the grid is closed */
+  for (int y = 0; y < nrows; y++)
+    for (int x = 0; x < ncols; x++)
+      if (S_AT(t, y, x) < 0) {
+        S_cell *cell = &t->cells[t->ncells];
+        memset(cell, 0, sizeof *cell);
+        cell->row = y;
+        cell->col = x;
+        cell->rowspan = cell->colspan = 1;
+        S_AT(t, y, x) = t->ncells++;
+      }
+  return true;
+}
+
+/* Column widths: explicit from <colgroup>, automatic otherwise. */
+static void
+S_widths(bs_lctx *lc, bs_table_layout *t, const bs_node *table, int32_t W)
+{
+  int nc = t->ncols;
+  int64_t *mn = bs_xcalloc((size_t)nc, sizeof(int64_t));
+  int64_t *mx = bs_xcalloc((size_t)nc, sizeof(int64_t));
+  int32_t *fixed = bs_xcalloc((size_t)nc, sizeof(int32_t));
+  bool *isfixed = bs_xcalloc((size_t)nc, sizeof(bool));
+  /* content widths */
+  for (int i = 0; i < t->ncells; i++) {
+    S_cell *c = &t->cells[i];
+    const bs_style *st;
+    S_collect_cell(lc, t, c, &st);
+    int32_t a, b;
+    bs_para_measure(lc, &a, &b);
+    /* A column narrower than two characters reads as a vertical strip:
+     * ask for two characters where the text has them. */
+    int32_t two = 2 * st->size;
+    if (a < two)
+      a = b < two ? b : two;
+    c->minw = a + 2 * t->pad_x + t->rule;
+    c->maxw = b + 2 * t->pad_x + t->rule;
+  }
+  /* single-column cells first, then spans by increasing width */
+  for (int pass = 1; pass <= nc; pass++) {
+    for (int i = 0; i < t->ncells; i++) {
+      S_cell *c = &t->cells[i];
+      if (c->colspan != pass)
+        continue;
+      int64_t smin = 0, smax = 0;
+      for (int k = c->col; k < c->col + c->colspan; k++) {
+        smin += mn[k];
+        smax += mx[k];
+      }
+      if (c->minw > smin) {
+        int64_t d = c->minw - smin;
+        for (int k = 0; k < c->colspan; k++)
+          mn[c->col + k] += d / c->colspan + (k < d % c->colspan ? 1 : 0);
+      }
+      if (c->maxw > smax) {
+        int64_t d = c->maxw - smax;
+        for (int k = 0; k < c->colspan; k++)
+          mx[c->col + k] += d / c->colspan + (k < d % c->colspan ? 1 : 0);
+      }
+    }
+  }
+  for (int k = 0; k < nc; k++)
+    if (mx[k] < mn[k])
+      mx[k] = mn[k];
+  /* explicit widths */
+  int64_t fixed_sum = 0;
+  const bs_length *ws = table->as.table.widths;
+  for (int k = 0; ws && k < nc && k < table->as.table.ncols; k++) {
+    if (ws[k].kind == BS_LEN_PERCENT)
+      fixed[k] = (int32_t)((int64_t)W * ws[k].value / 100000);
+    else if (ws[k].kind == BS_LEN_ABS)
+      fixed[k] = ws[k].value;
+    else
+      continue;
+    isfixed[k] = true;
+    fixed_sum += fixed[k];
+  }
+  if (fixed_sum > W) {
+    for (int k = 0; k < nc; k++)
+      if (isfixed[k])
+        fixed[k] = (int32_t)((int64_t)fixed[k] * W / fixed_sum);
+    fixed_sum = W;
+  }
+  int64_t rest = W - fixed_sum;
+  int64_t amin = 0, amax = 0;
+  int nauto = 0;
+  for (int k = 0; k < nc; k++)
+    if (!isfixed[k]) {
+      amin += mn[k];
+      amax += mx[k];
+      nauto++;
+    }
+  for (int k = 0; k < nc; k++) {
+    if (isfixed[k]) {
+      t->colw[k] = fixed[k];
+      continue;
+    }
+    int64_t w;
+    if (amax <= rest)
+      /* everything fits on one line: share the surplus by preference */
+      w = amax ? mx[k] + (rest - amax) * mx[k] / amax : rest / nauto;
+    else if (amin >= rest)
+      /* not even the minimum fits: shrink in proportion to the minimum */
+      w = amin ? rest * mn[k] / amin : rest / nauto;
+    else
+      w = mn[k] + (rest - amin) * (mx[k] - mn[k]) / (amax - amin);
+    t->colw[k] = (int32_t)w;
+  }
+  /* all columns fixed but short of the width: stretch them */
+  int64_t total = 0;
+  for (int k = 0; k < nc; k++)
+    total += t->colw[k];
+  if (nauto == 0 && total > 0 && total < W)
+    for (int k = 0; k < nc; k++)
+      t->colw[k] = (int32_t)((int64_t)t->colw[k] * W / total);
+  /* rounding: give the remainder to the last column */
+  total = 0;
+  for (int k = 0; k < nc; k++)
+    total += t->colw[k];
+  if (total != W && nc > 0 && total > 0 && total < (int64_t)W + nc)
+    t->colw[nc - 1] += (int32_t)(W - total);
+  t->colx[0] = 0;
+  for (int k = 0; k < nc; k++)
+    t->colx[k + 1] = t->colx[k] + t->colw[k];
+  t->width = t->colx[nc];
+  free(mn);
+  free(mx);
+  free(fixed);
+  free(isfixed);
+}
+
+static int32_t
+S_cell_content_h(const S_cell *c)
+{
+  int32_t h = 0;
+  for (int i = 0; i < c->nlines; i++)
+    h += c->lines[i].height;
+  return h;
+}
+
+bs_table_layout *
+bs_table_prepare(bs_lctx *lc, const bs_node *table, int32_t width)
+{
+  bs_table_layout *t = bs_arena_alloc(lc->arena, sizeof *t);
+  t->node = table;
+  t->pad_x = lc->tpl->cell_pad_x;
+  t->pad_y = lc->tpl->cell_pad_y;
+  t->rule = lc->tpl->rule_width;
+  if (!S_place_cells(lc, t, table))
+    return NULL;
+  t->head_rows = table->as.table.head_rows;
+  if (t->head_rows >= t->nrows)
+    t->head_rows = 0; /* a table of headers only has nothing to repeat */
+  t->colw = bs_arena_alloc(lc->arena, (size_t)t->ncols * sizeof(int32_t));
+  t->colx = bs_arena_alloc(lc->arena,
+                           (size_t)(t->ncols + 1) * sizeof(int32_t));
+  t->rowh = bs_arena_alloc(lc->arena, (size_t)t->nrows * sizeof(int32_t));
+  S_widths(lc, t, table, width);
+  /* lay out every cell at its width */
+  bs_vec lines = BS_VEC_INIT(bs_line);
+  for (int i = 0; i < t->ncells; i++) {
+    S_cell *c = &t->cells[i];
+    const bs_style *st;
+    S_collect_cell(lc, t, c, &st);
+    bs_para_geom g;
+    memset(&g, 0, sizeof g);
+    g.width = t->colx[c->col + c->colspan] - t->colx[c->col] - 2 * t->pad_x -
+              t->rule;
+    g.leading = st->leading;
+    c->leading = st->leading;
+    bs_align al = c->align != BS_ALIGN_DEFAULT ? c->align
+                  : st->align != BS_ALIGN_DEFAULT ? st->align
+                                                  : BS_ALIGN_CENTER;
+    /* left-aligned Chinese labels read best justified, last line flush */
+    g.align = al == BS_ALIGN_LEFT ? BS_ALIGN_JUSTIFY : al;
+    /* centred text wraps into lines of similar length, at words */
+    g.balance = g.align == BS_ALIGN_CENTER;
+    lines.len = 0;
+    bs_para_layout(lc, &g, &lines);
+    c->nlines = (int)lines.len;
+    c->lines = bs_arena_alloc(lc->arena,
+                              (lines.len ? lines.len : 1) * sizeof(bs_line));
+    memcpy(c->lines, lines.data, lines.len * sizeof(bs_line));
+  }
+  bs_vec_free(&lines);
+  /* row heights: single-row cells, then spanning cells by span */
+  int32_t min_row = 0;
+  for (int i = 0; i < t->ncells; i++)
+    if (t->cells[i].leading > min_row)
+      min_row = t->cells[i].leading;
+  for (int r = 0; r < t->nrows; r++)
+    t->rowh[r] = min_row + 2 * t->pad_y;
+  for (int span = 1; span <= t->nrows; span++) {
+    for (int i = 0; i < t->ncells; i++) {
+      S_cell *c = &t->cells[i];
+      if (c->rowspan != span)
+        continue;
+      int32_t need = S_cell_content_h(c) + 2 * t->pad_y;
+      int32_t have = 0;
+      for (int r = c->row; r < c->row + span; r++)
+        have += t->rowh[r];
+      if (need > have) {
+        /* spread over the spanned rows, the remainder on the last */
+        int32_t d = need - have;
+        for (int r = c->row; r < c->row + span; r++)
+          t->rowh[r] += d / span;
+        t->rowh[c->row + span - 1] += d % span;
+      }
+    }
+  }
+  return t;
+}
+
+/* ------------------------------------------------------------------ */
+/* Placement                                                            */
+
+static void
+S_rule(bs_lctx *lc, bs_page *p, int32_t x0, int32_t y0, int32_t x1,
+       int32_t y1, int32_t w)
+{
+  bs_item *it = bs_page_add(lc, p, BS_ITEM_RULE);
+  it->as.rule.x0 = x0;
+  it->as.rule.y0 = y0;
+  it->as.rule.x1 = x1;
+  it->as.rule.y1 = y1;
+  it->as.rule.width = w;
+}
+
+/* Draw the text of a cell piece of height h at (x, y). */
+static void
+S_cell_piece(bs_lctx *lc, bs_table_layout *t, S_cell *c, bs_page *p,
+             int32_t x, int32_t y, int32_t h, bool last_piece)
+{
+  int32_t inner = h - 2 * t->pad_y;
+  int first = 0, count = 0;
+  int32_t content = 0;
+  int32_t total = S_cell_content_h(c);
+  if (c->consumed == 0 && total <= inner) {
+    /* the whole text fits this piece: draw it (again, on a new page) */
+    count = c->nlines;
+    content = total;
+    c->shown = true;
+  } else if (c->shown) {
+    /* shown whole on an earlier page; this piece is too small to repeat */
+    count = 0;
+  } else {
+    /* continue where the previous piece stopped */
+    first = c->consumed;
+    for (int i = first; i < c->nlines; i++) {
+      if (content + c->lines[i].height > inner && !last_piece)
+        break;
+      content += c->lines[i].height;
+      count++;
+    }
+    c->consumed = first + count;
+  }
+  int32_t ty = y + t->pad_y;
+  bs_valign va = c->valign;
+  if (va == BS_VALIGN_DEFAULT)
+    va = BS_VALIGN_MIDDLE;
+  if (va == BS_VALIGN_MIDDLE && content < inner)
+    ty += (inner - content) / 2;
+  else if (va == BS_VALIGN_BOTTOM && content < inner)
+    ty += inner - content;
+  int32_t tx = x + t->pad_x + t->rule / 2;
+  for (int i = first; i < first + count; i++) {
+    bs_page_add_line(lc, p, &c->lines[i], tx, ty);
+    ty += c->lines[i].height;
+  }
+}
+
+/* Draw rows [r0, r1) of the table at *y with row heights h[] (which may be
+ * cut for a split row).  `split`: the last row continues on the next page. */
+static void
+S_draw_rows(bs_lctx *lc, bs_table_layout *t, bs_page *p, int32_t x0,
+            int32_t y0, int r0, int r1, const int32_t *h, bool split)
+{
+  /* row tops */
+  int32_t *ry = bs_xmalloc((size_t)(r1 - r0 + 1) * sizeof(int32_t));
+  ry[0] = y0;
+  for (int r = r0; r < r1; r++)
+    ry[r - r0 + 1] = ry[r - r0] + h[r - r0];
+  /* each cell that has a piece in [r0, r1), in reading order */
+  for (int r = r0; r < r1; r++) {
+    for (int col = 0; col < t->ncols; col++) {
+      int ci = S_AT(t, r, col);
+      S_cell *c = &t->cells[ci];
+      if (c->col != col)
+        continue;
+      /* a cell starts its piece at its own row or at the top of the piece */
+      if (c->row != r && r != r0)
+        continue;
+      int end = c->row + c->rowspan;
+      int pe = end < r1 ? end : r1;
+      int32_t x = x0 + t->colx[c->col];
+      int32_t w = t->colx[c->col + c->colspan] - t->colx[c->col];
+      int32_t y = ry[r - r0], hh = ry[pe - r0] - y;
+      /* top and left edges */
+      S_rule(lc, p, x, y, x + w, y, t->rule);
+      S_rule(lc, p, x, y, x, y + hh, t->rule);
+      S_cell_piece(lc, t, c, p, x, y, hh, end < r1 || (end == r1 && !split));
+    }
+  }
+  /* right and bottom edges of this piece of the table */
+  int32_t yb = ry[r1 - r0];
+  S_rule(lc, p, x0 + t->width, y0, x0 + t->width, yb, t->rule);
+  S_rule(lc, p, x0, yb, x0 + t->width, yb, t->rule);
+  free(ry);
+}
+
+static int32_t
+S_rows_h(const bs_table_layout *t, int r0, int r1)
+{
+  int32_t h = 0;
+  for (int r = r0; r < r1; r++)
+    h += t->rowh[r];
+  return h;
+}
+
+/* The least height of a piece of a split row: one line and padding. */
+static int32_t
+S_min_split_h(const bs_table_layout *t)
+{
+  return 2 * t->pad_y + (t->ncells ? t->cells[0].leading : 0);
+}
+
+int32_t
+bs_table_first_h(const bs_table_layout *t)
+{
+  int32_t h = S_rows_h(t, 0, t->head_rows);
+  if (t->head_rows < t->nrows)
+    h += t->rowh[t->head_rows];
+  return h;
+}
+
+/* Lower the end r1 of a page's piece so that no row-spanned cell that
+ * starts on this page (after row r) is cut before its text fits: such a
+ * cell then starts on the next page instead. */
+static int
+S_respect_spans(const bs_table_layout *t, int r, int r1)
+{
+  bool moved = true;
+  while (moved && r1 > r) {
+    moved = false;
+    for (int i = 0; i < t->ncells; i++) {
+      const S_cell *c = &t->cells[i];
+      if (c->row <= r || c->row >= r1 || c->row + c->rowspan <= r1)
+        continue;
+      int32_t piece = S_rows_h(t, c->row, r1) - 2 * t->pad_y;
+      if (piece < S_cell_content_h(c)) {
+        r1 = c->row;
+        moved = true;
+      }
+    }
+  }
+  return r1;
+}
+
+void
+bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg)
+{
+  int32_t head_h = S_rows_h(t, 0, t->head_rows);
+  int r = t->head_rows;
+  int32_t *h = bs_xmalloc((size_t)t->nrows * sizeof(int32_t));
+  /* `left_h` is what remains of row r (less than its height once split) */
+  int32_t left_h = r < t->nrows ? t->rowh[r] : 0;
+  for (int i = 0; i < t->ncells; i++) {
+    t->cells[i].consumed = 0;
+    t->cells[i].shown = false;
+  }
+  while (r < t->nrows) {
+    bool at_top = pg->y <= pg->top;
+    int32_t page_h = pg->bottom - pg->top;
+    int32_t avail = pg->bottom - pg->y - head_h;
+    /* whole rows that fit */
+    int r1 = r, n = 0;
+    int32_t used = 0;
+    while (r1 < t->nrows) {
+      int32_t rh = r1 == r ? left_h : t->rowh[r1];
+      if (used + rh > avail)
+        break;
+      h[n++] = rh;
+      used += rh;
+      r1++;
+    }
+    if (r1 < t->nrows && r1 > r) {
+      int k = S_respect_spans(t, r, r1);
+      if (k < r1) {
+        r1 = k;
+        n = k - r;
+        used = 0;
+        for (int i = 0; i < n; i++)
+          used += h[i];
+      }
+    }
+    bool split = false;
+    if (r1 == r) {
+      /* nothing fits whole: a new page, unless the row is taller than a
+       * page (split it here) or we are at the top already */
+      bool fits_fresh = left_h <= page_h - head_h;
+      if (!at_top && (fits_fresh || avail < S_min_split_h(t))) {
+        pg->new_page(pg);
+        continue;
+      }
+      if (avail >= S_min_split_h(t) && avail < left_h) {
+        h[0] = avail;
+        split = true;
+      } else {
+        /* the header leaves no room at all: let the row overflow */
+        h[0] = left_h;
+        if (!lc->warned_overflow) {
+          lc->warned_overflow = true;
+          const bs_node *tn = t->node;
+          bs_diag_text(&lc->doc->diags, BS_WARNING, BS_D_LAYOUT_OVERFLOW,
+                       lc->doc->path, tn->line, tn->col, "%s",
+                       lc->doc->diags.lang == BS_LANG_EN
+                           ? "table header rows leave no room on the page; "
+                             "a row overflows"
+                           : "表头占满整页，表格行溢出页面");
+        }
+      }
+      n = 1;
+      r1 = r + 1;
+      used = h[0];
+    }
+    /* header rows, repeated on every page */
+    int32_t y = pg->y;
+    if (t->head_rows) {
+      int32_t *hh = bs_xmalloc((size_t)t->head_rows * sizeof(int32_t));
+      for (int k = 0; k < t->head_rows; k++)
+        hh[k] = t->rowh[k];
+      for (int i = 0; i < t->ncells; i++)
+        if (t->cells[i].row < t->head_rows) {
+          t->cells[i].consumed = 0;
+          t->cells[i].shown = false;
+        }
+      S_draw_rows(lc, t, pg->page, pg->left, y, 0, t->head_rows, hh, false);
+      free(hh);
+      y += head_h;
+    }
+    S_draw_rows(lc, t, pg->page, pg->left, y, r, r1, h, split);
+    pg->y = y + used;
+    if (split) {
+      left_h -= h[0];
+      if (left_h <= 0) {
+        r = r1;
+        left_h = r < t->nrows ? t->rowh[r] : 0;
+      }
+    } else {
+      r = r1;
+      left_h = r < t->nrows ? t->rowh[r] : 0;
+    }
+    if (r < t->nrows)
+      pg->new_page(pg);
+  }
+  free(h);
+}
