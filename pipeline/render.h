@@ -1,0 +1,47 @@
+/* render.h - output devices.  A renderer is a struct of function pointers
+ * (MuPDF's fz_device): the walker in render.c calls it for every page and
+ * item of a layout, in order.  render_pdf.c writes PDF/A-1b through libharu;
+ * render_dump.c prints each call as text, the oracle of the layout tests. */
+#ifndef BS_RENDER_H
+#define BS_RENDER_H
+
+#include <stdio.h>
+
+#include "layout.h"
+
+typedef struct bs_renderer {
+  void *ctx;
+  /* each returns 0 on success; a failure stops the walk */
+  int (*begin_page)(void *ctx, const bs_page *page, int index);
+  int (*glyph_run)(void *ctx, const bs_run *run);
+  int (*rule)(void *ctx, const bs_rule *rule);
+  int (*image)(void *ctx, const bs_image *image);
+  int (*end_page)(void *ctx);
+} bs_renderer;
+
+/* Walk every page of `l` through `r`.  Returns 0 or the first failure. */
+int bs_render(const bs_layout *l, const bs_renderer *r);
+
+/* Print the layout as text: one line per page, run, rule and image, with
+ * lengths in points.  Returns 0, or -1 on a write error. */
+int bs_render_dump(const bs_layout *l, FILE *out);
+
+typedef struct bs_pdf_options {
+  const char *icc_profile; /* sRGB ICC v2 profile; NULL = the default */
+  long long epoch;         /* SOURCE_DATE_EPOCH, or -1 to use the source */
+} bs_pdf_options;
+
+/* Write `l` as a PDF/A-1b file at `path`.  The file is written under a
+ * temporary name, flushed and renamed into place, so that `path` never
+ * holds a partial file.  Returns 0, or -1 after diagnostics in the
+ * document's list. */
+int bs_render_pdf(const bs_layout *l, const char *path,
+                  const bs_pdf_options *o);
+
+/* The program's name and version, for metadata and --version. */
+#define BANSHI_NAME "banshi"
+#ifndef BANSHI_VERSION
+#define BANSHI_VERSION "0.1.0"
+#endif
+
+#endif

@@ -1,0 +1,972 @@
+/* render_pdf.c - the layout as PDF/A-1b (ISO 19005-1 = GB/T 23286.1-2009)
+ * through libharu 2.3.0.
+ *
+ * Design.  libharu writes the file: object tree, pages, content streams and
+ * their compression, outlines, images, the Info dictionary, cross-reference
+ * table and trailer.  Fonts and text are banshi's own, on libharu's object
+ * tree, because libharu's TrueType path cannot give an archival file:
+ * HPDF_GetFont walks all 65,536 code points (20-65 ms per font and
+ * document), writes a /W array of every glyph (over PDF/A's 8,191 limit for
+ * large CJK fonts), keeps the full loca/hmtx/cmap/post tables in the
+ * embedded program, writes an encoding CMap where a ToUnicode CMap belongs,
+ * has no CIDSet or CapHeight, and turns characters outside the BMP into
+ * spaces.  Instead, before any page is written, the glyphs each font needs
+ * are collected from the layout, the font is cut down with HarfBuzz's
+ * subsetter (glyphs renumbered from 0, so CID = new glyph id and the
+ * CIDToGIDMap is /Identity), and the Type0 / CIDFontType2 / FontDescriptor /
+ * FontFile2 / CIDSet / ToUnicode objects are built directly with exactly
+ * the widths layout used.  Text is drawn with TJ, one text object per run,
+ * glyph positions exact to 1/1000 of the font size.
+ *
+ * PDF/A-1b needs, besides: an sRGB ICC v2 output intent (icc-profiles-free),
+ * XMP metadata in an x:xmpmeta wrapper with the pdfaid schema and the same
+ * values as Info (written here, XML-escaped), a trailer /ID (an MD5 of the
+ * inputs, so identical inputs give identical bytes), direct outline
+ * destinations, PDF 1.4, no transparency.  ../shared notes on libharu
+ * record how each of these was found. */
+#include "render.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hb-subset.h>
+#include <hpdf.h>
+
+#include "util.h"
+
+#define S_DEFAULT_ICC "/usr/share/color/icc/sRGB.icc"
+
+typedef struct S_font {
+  bs_font *font;        /* the source font */
+  hb_set_t *gids;       /* original glyphs used */
+  hb_map_t *gid_cp;     /* original glyph -> a code point it shows */
+  hb_map_t *old_new;    /* original glyph -> CID (subset glyph) */
+  HPDF_Dict type0;      /* the font resource */
+} S_font;
+
+typedef struct S_pdf {
+  const bs_layout *l;
+  bs_diags *diags;
+  HPDF_Doc pdf;
+  HPDF_Page page;
+  HPDF_Stream cs;       /* current page's content stream */
+  int32_t page_h;
+  S_font *fonts;
+  int nfonts;
+  /* content state */
+  bool in_text;
+  S_font *cur_font;
+  int32_t cur_size;
+  bool in_path;
+  int32_t path_width;
+  HPDF_STATUS error;
+  HPDF_STATUS detail;
+} S_pdf;
+
+static void
+S_error_handler(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user)
+{
+  S_pdf *p = user;
+  if (!p->error) {
+    p->error = error_no;
+    p->detail = detail_no;
+  }
+}
+
+static void
+S_fail(S_pdf *p, const char *what)
+{
+  char msg[256];
+  if (p->error)
+    snprintf(msg, sizeof msg, "%s (libharu error 0x%04X, detail %u)", what,
+             (unsigned)p->error, (unsigned)p->detail);
+  else
+    snprintf(msg, sizeof msg, "%s", what);
+  bs_diag(p->diags, BS_ERROR, BS_D_RENDER, p->l->doc->path, 0, 0, msg);
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing numbers and strings into content streams                     */
+
+static void
+S_num(HPDF_Stream s, int64_t mpt)
+{
+  char buf[32];
+  bs_fmt_mpt(mpt, buf);
+  HPDF_Stream_WriteStr(s, buf);
+}
+
+static void
+S_str(HPDF_Stream s, const char *str)
+{
+  HPDF_Stream_WriteStr(s, str);
+}
+
+/* ------------------------------------------------------------------ */
+/* Fonts                                                                */
+
+static S_font *
+S_font_of(S_pdf *p, bs_font *f)
+{
+  for (int i = 0; i < p->nfonts; i++)
+    if (p->fonts[i].font == f)
+      return &p->fonts[i];
+  p->fonts = bs_xrealloc(p->fonts, (size_t)(p->nfonts + 1) * sizeof *p->fonts);
+  S_font *sf = &p->fonts[p->nfonts++];
+  memset(sf, 0, sizeof *sf);
+  sf->font = f;
+  sf->gids = hb_set_create();
+  sf->gid_cp = hb_map_create();
+  hb_set_add(sf->gids, 0);
+  return sf;
+}
+
+static void
+S_collect_glyphs(S_pdf *p)
+{
+  for (int pi = 0; pi < p->l->npages; pi++) {
+    const bs_page *pg = &p->l->pages[pi];
+    for (size_t i = 0; i < pg->n; i++) {
+      if (pg->items[i].type != BS_ITEM_RUN)
+        continue;
+      const bs_run *r = &pg->items[i].as.run;
+      S_font *sf = S_font_of(p, r->font);
+      for (uint32_t g = 0; g < r->n; g++) {
+        hb_set_add(sf->gids, r->glyphs[g].gid);
+        if (!hb_map_has(sf->gid_cp, r->glyphs[g].gid))
+          hb_map_set(sf->gid_cp, r->glyphs[g].gid, r->glyphs[g].cp);
+      }
+    }
+  }
+}
+
+/* A stream object holding `data`, Flate-compressed. */
+static HPDF_Dict
+S_stream(S_pdf *p, const void *data, size_t len, bool compress)
+{
+  HPDF_Dict d = HPDF_DictStream_New(p->pdf->mmgr, p->pdf->xref);
+  if (!d)
+    return NULL;
+  if (compress)
+    d->filter = HPDF_STREAM_FILTER_FLATE_DECODE;
+  if (len)
+    HPDF_Stream_Write(d->stream, (const HPDF_BYTE *)data, (HPDF_UINT)len);
+  return d;
+}
+
+/* Six capital letters from a hash of the font and its glyph set, so the
+ * subset tag is stable for identical inputs. */
+static void
+S_subset_tag(const S_font *sf, char tag[8])
+{
+  HPDF_MD5_CTX ctx;
+  HPDF_BYTE d[16];
+  HPDF_MD5Init(&ctx);
+  HPDF_MD5Update(&ctx, (const HPDF_BYTE *)sf->font->psname,
+                 (HPDF_UINT)strlen(sf->font->psname));
+  hb_codepoint_t g = HB_SET_VALUE_INVALID;
+  while (hb_set_next(sf->gids, &g)) {
+    HPDF_BYTE b[4] = {(HPDF_BYTE)(g >> 24), (HPDF_BYTE)(g >> 16),
+                      (HPDF_BYTE)(g >> 8), (HPDF_BYTE)g};
+    HPDF_MD5Update(&ctx, b, 4);
+  }
+  HPDF_MD5Final(d, &ctx);
+  for (int i = 0; i < 6; i++)
+    tag[i] = (char)('A' + d[i] % 26);
+  tag[6] = '+';
+  tag[7] = '\0';
+}
+
+static void
+S_hex4(char *out, unsigned v)
+{
+  static const char hx[] = "0123456789ABCDEF";
+  out[0] = hx[(v >> 12) & 15];
+  out[1] = hx[(v >> 8) & 15];
+  out[2] = hx[(v >> 4) & 15];
+  out[3] = hx[v & 15];
+}
+
+/* The ToUnicode CMap: every CID to the character it was drawn for. */
+static HPDF_Dict
+S_tounicode(S_pdf *p, const S_font *sf, unsigned ncids,
+            const hb_codepoint_t *new_old)
+{
+  size_t cap = 512 + (size_t)ncids * 32, len = 0;
+  char *buf = bs_xmalloc(cap);
+  len += (size_t)snprintf(
+      buf + len, cap - len,
+      "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+      "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 "
+      ">> def\n/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+      "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
+  unsigned cid = 1;
+  while (cid < ncids) {
+    unsigned block = 0;
+    size_t mark = len;
+    len += (size_t)snprintf(buf + len, cap - len, "%-3u beginbfchar\n", 100u);
+    for (; cid < ncids && block < 100; cid++) {
+      hb_codepoint_t old = new_old[cid];
+      if (!hb_map_has(sf->gid_cp, old))
+        continue; /* a component glyph, never drawn alone */
+      uint32_t cp = hb_map_get(sf->gid_cp, old);
+      char e[32];
+      e[0] = '<';
+      S_hex4(e + 1, cid);
+      memcpy(e + 5, "> <", 3);
+      size_t k = 8;
+      if (cp < 0x10000) {
+        S_hex4(e + k, cp);
+        k += 4;
+      } else {
+        uint32_t v = cp - 0x10000;
+        S_hex4(e + k, 0xD800 + (v >> 10));
+        S_hex4(e + k + 4, 0xDC00 + (v & 0x3FF));
+        k += 8;
+      }
+      e[k++] = '>';
+      e[k++] = '\n';
+      memcpy(buf + len, e, k);
+      len += k;
+      block++;
+    }
+    if (block == 0) {
+      len = mark;
+      continue;
+    }
+    /* patch the count written in front of the block */
+    char cnt[8];
+    snprintf(cnt, sizeof cnt, "%-3u", block);
+    memcpy(buf + mark, cnt, 3);
+    len += (size_t)snprintf(buf + len, cap - len, "endbfchar\n");
+  }
+  len += (size_t)snprintf(buf + len, cap - len,
+                          "endcmap\nCMapName currentdict /CMap defineresource "
+                          "pop\nend\nend\n");
+  HPDF_Dict d = S_stream(p, buf, len, true);
+  free(buf);
+  return d;
+}
+
+/* Subset one font and build its PDF objects. */
+static int
+S_embed_font(S_pdf *p, S_font *sf)
+{
+  bs_font *f = sf->font;
+  HPDF_MMgr mm = p->pdf->mmgr;
+  hb_subset_input_t *in = hb_subset_input_create_or_fail();
+  if (!in) {
+    S_fail(p, "cannot prepare a font subset");
+    return -1;
+  }
+  hb_set_union(hb_subset_input_glyph_set(in), sf->gids);
+  /* tables a PDF font program does not need */
+  static const hb_tag_t drop[] = {
+      HB_TAG('G', 'S', 'U', 'B'), HB_TAG('G', 'P', 'O', 'S'),
+      HB_TAG('G', 'D', 'E', 'F'), HB_TAG('B', 'A', 'S', 'E'),
+      HB_TAG('J', 'S', 'T', 'F'), HB_TAG('M', 'A', 'T', 'H'),
+      HB_TAG('v', 'h', 'e', 'a'), HB_TAG('v', 'm', 't', 'x'),
+      HB_TAG('V', 'O', 'R', 'G'), HB_TAG('k', 'e', 'r', 'n'),
+      HB_TAG('D', 'S', 'I', 'G'), HB_TAG('E', 'B', 'D', 'T'),
+      HB_TAG('E', 'B', 'L', 'C'), HB_TAG('E', 'B', 'S', 'C'),
+      HB_TAG('h', 'd', 'm', 'x'), HB_TAG('L', 'T', 'S', 'H'),
+      HB_TAG('V', 'D', 'M', 'X'), HB_TAG('P', 'C', 'L', 'T'),
+      HB_TAG('m', 'o', 'r', 'x'), HB_TAG('m', 'o', 'r', 't'),
+      HB_TAG('f', 'e', 'a', 't'), HB_TAG('g', 'a', 's', 'p'),
+      HB_TAG('c', 'm', 'a', 'p'), HB_TAG('n', 'a', 'm', 'e'),
+  };
+  hb_set_t *dt = hb_subset_input_set(in, HB_SUBSET_SETS_DROP_TABLE_TAG);
+  for (size_t i = 0; i < sizeof drop / sizeof *drop; i++)
+    hb_set_add(dt, drop[i]);
+  hb_subset_plan_t *plan = hb_subset_plan_create_or_fail(f->face, in);
+  hb_subset_input_destroy(in);
+  if (!plan) {
+    S_fail(p, "cannot plan a font subset");
+    return -1;
+  }
+  hb_face_t *sub = hb_subset_plan_execute_or_fail(plan);
+  if (!sub) {
+    hb_subset_plan_destroy(plan);
+    S_fail(p, "cannot subset a font");
+    return -1;
+  }
+  sf->old_new = hb_map_reference(
+      (hb_map_t *)hb_subset_plan_old_to_new_glyph_mapping(plan));
+  const hb_map_t *n2o = hb_subset_plan_new_to_old_glyph_mapping(plan);
+  unsigned ncids = hb_face_get_glyph_count(sub);
+  if (!ncids)
+    ncids = hb_map_get_population(n2o);
+  hb_codepoint_t *new_old = bs_xcalloc(ncids ? ncids : 1,
+                                       sizeof(hb_codepoint_t));
+  for (unsigned c = 0; c < ncids; c++)
+    new_old[c] = hb_map_has(n2o, c) ? hb_map_get(n2o, c) : 0;
+  hb_blob_t *blob = hb_face_reference_blob(sub);
+  unsigned blen;
+  const char *bdata = hb_blob_get_data(blob, &blen);
+
+  char tag[8];
+  S_subset_tag(sf, tag);
+  char base[128];
+  snprintf(base, sizeof base, "%s%s", tag, f->psname);
+
+  /* FontFile2 */
+  HPDF_Dict ff = S_stream(p, bdata, blen, true);
+  HPDF_Dict_AddNumber(ff, "Length1", (HPDF_INT32)blen);
+  hb_blob_destroy(blob);
+  hb_face_destroy(sub);
+  hb_subset_plan_destroy(plan);
+
+  /* CIDSet: every CID of the subset is present */
+  size_t setlen = (ncids + 7) / 8;
+  unsigned char *bits = bs_xcalloc(setlen ? setlen : 1, 1);
+  for (unsigned c = 0; c < ncids; c++)
+    bits[c / 8] |= (unsigned char)(0x80 >> (c % 8));
+  HPDF_Dict cidset = S_stream(p, bits, setlen, true);
+  free(bits);
+
+  /* FontDescriptor */
+  HPDF_Dict fd = HPDF_Dict_New(mm);
+  HPDF_Xref_Add(p->pdf->xref, fd);
+  HPDF_Dict_AddName(fd, "Type", "FontDescriptor");
+  HPDF_Dict_AddName(fd, "FontName", base);
+  HPDF_Dict_AddNumber(fd, "Flags", 4);
+  HPDF_Array bbox = HPDF_Array_New(mm);
+  for (int i = 0; i < 4; i++)
+    HPDF_Array_AddNumber(bbox, f->bbox[i]);
+  HPDF_Dict_Add(fd, "FontBBox", bbox);
+  HPDF_Dict_AddNumber(fd, "ItalicAngle", f->italic_angle);
+  HPDF_Dict_AddNumber(fd, "Ascent", f->ascent);
+  HPDF_Dict_AddNumber(fd, "Descent", f->descent);
+  HPDF_Dict_AddNumber(fd, "CapHeight", f->cap_height);
+  HPDF_Dict_AddNumber(fd, "StemV", 80);
+  HPDF_Dict_Add(fd, "FontFile2", ff);
+  HPDF_Dict_Add(fd, "CIDSet", cidset);
+
+  /* CIDFontType2 with the widths layout used */
+  HPDF_Dict cid = HPDF_Dict_New(mm);
+  HPDF_Xref_Add(p->pdf->xref, cid);
+  HPDF_Dict_AddName(cid, "Type", "Font");
+  HPDF_Dict_AddName(cid, "Subtype", "CIDFontType2");
+  HPDF_Dict_AddName(cid, "BaseFont", base);
+  HPDF_Dict sysinfo = HPDF_Dict_New(mm);
+  HPDF_Dict_Add(sysinfo, "Registry", HPDF_String_New(mm, "Adobe", NULL));
+  HPDF_Dict_Add(sysinfo, "Ordering", HPDF_String_New(mm, "Identity", NULL));
+  HPDF_Dict_AddNumber(sysinfo, "Supplement", 0);
+  HPDF_Dict_Add(cid, "CIDSystemInfo", sysinfo);
+  HPDF_Dict_Add(cid, "FontDescriptor", fd);
+  HPDF_Dict_AddNumber(cid, "DW", 1000);
+  HPDF_Array w = HPDF_Array_New(mm);
+  unsigned c = 0;
+  while (c < ncids) {
+    int wc = bs_font_advance(f, new_old[c]);
+    if (wc == 1000) {
+      c++;
+      continue;
+    }
+    /* a run of consecutive CIDs, each sub-array within PDF/A's limit */
+    HPDF_Array run = HPDF_Array_New(mm);
+    HPDF_Array_AddNumber(w, (HPDF_INT32)c);
+    unsigned k = 0;
+    while (c < ncids && k < 8000) {
+      int wv = bs_font_advance(f, new_old[c]);
+      if (wv == 1000)
+        break;
+      HPDF_Array_AddNumber(run, wv);
+      c++;
+      k++;
+    }
+    HPDF_Array_Add(w, run);
+  }
+  HPDF_Dict_Add(cid, "W", w);
+  HPDF_Dict_AddName(cid, "CIDToGIDMap", "Identity");
+
+  /* Type0 */
+  HPDF_Dict t0 = HPDF_Dict_New(mm);
+  HPDF_Xref_Add(p->pdf->xref, t0);
+  HPDF_Dict_AddName(t0, "Type", "Font");
+  HPDF_Dict_AddName(t0, "Subtype", "Type0");
+  HPDF_Dict_AddName(t0, "BaseFont", base);
+  HPDF_Dict_AddName(t0, "Encoding", "Identity-H");
+  HPDF_Array desc = HPDF_Array_New(mm);
+  HPDF_Array_Add(desc, cid);
+  HPDF_Dict_Add(t0, "DescendantFonts", desc);
+  HPDF_Dict_Add(t0, "ToUnicode", S_tounicode(p, sf, ncids, new_old));
+  free(new_old);
+  sf->type0 = t0;
+  if (p->error) {
+    S_fail(p, "cannot build a font");
+    return -1;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Content                                                              */
+
+static void
+S_end_path(S_pdf *p)
+{
+  if (p->in_path) {
+    S_str(p->cs, "S\n");
+    p->in_path = false;
+  }
+}
+
+static void
+S_end_text(S_pdf *p)
+{
+  if (p->in_text) {
+    S_str(p->cs, "ET\n");
+    p->in_text = false;
+  }
+}
+
+static int
+S_begin_page(void *ctx, const bs_page *page, int index)
+{
+  S_pdf *p = ctx;
+  (void)index;
+  p->page = HPDF_AddPage(p->pdf);
+  if (!p->page)
+    return -1;
+  HPDF_Page_SetWidth(p->page, (HPDF_REAL)page->w / 1000.0f);
+  HPDF_Page_SetHeight(p->page, (HPDF_REAL)page->h / 1000.0f);
+  /* libharu stores the media box as reals; write it exactly */
+  HPDF_Array mb = HPDF_Array_New(p->pdf->mmgr);
+  HPDF_Array_AddNumber(mb, 0);
+  HPDF_Array_AddNumber(mb, 0);
+  HPDF_Array_AddReal(mb, (HPDF_REAL)page->w / 1000.0f);
+  HPDF_Array_AddReal(mb, (HPDF_REAL)page->h / 1000.0f);
+  HPDF_Dict_Add(p->page, "MediaBox", mb);
+  p->cs = ((HPDF_PageAttr)p->page->attr)->stream;
+  p->page_h = page->h;
+  p->in_text = p->in_path = false;
+  p->cur_font = NULL;
+  p->cur_size = 0;
+  p->path_width = -1;
+  /* black text and rules; projecting caps close the corners of grids */
+  S_str(p->cs, "0 g 0 G 2 J\n");
+  return p->error ? -1 : 0;
+}
+
+static int
+S_glyph_run(void *ctx, const bs_run *r)
+{
+  S_pdf *p = ctx;
+  if (!r->n)
+    return 0;
+  S_end_path(p);
+  S_font *sf = S_font_of(p, r->font);
+  if (!sf->type0)
+    return -1;
+  HPDF_Stream s = p->cs;
+  if (!p->in_text) {
+    S_str(s, "BT\n");
+    p->in_text = true;
+  }
+  if (p->cur_font != sf || p->cur_size != r->size) {
+    const char *name = HPDF_Page_GetLocalFontName(p->page, sf->type0);
+    if (!name)
+      return -1;
+    S_str(s, "/");
+    S_str(s, name);
+    S_str(s, " ");
+    S_num(s, r->size);
+    S_str(s, " Tf\n");
+    p->cur_font = sf;
+    p->cur_size = r->size;
+  }
+  S_str(s, "1 0 0 1 ");
+  S_num(s, r->x);
+  S_str(s, " ");
+  S_num(s, (int64_t)p->page_h - r->y);
+  S_str(s, " Tm [<");
+  for (uint32_t i = 0; i < r->n; i++) {
+    const bs_glyph *g = &r->glyphs[i];
+    char hex[5];
+    hb_codepoint_t cid = hb_map_get(sf->old_new, g->gid);
+    if (cid == HB_MAP_VALUE_INVALID)
+      cid = 0;
+    S_hex4(hex, cid);
+    hex[4] = '\0';
+    S_str(s, hex);
+    if (i + 1 < r->n) {
+      /* TJ adjustment in 1/1000 of the font size: the font's advance minus
+       * the gap layout wants, kept to three decimals */
+      int w1000 = bs_font_advance(r->font, g->gid);
+      int64_t want = ((int64_t)r->glyphs[i + 1].x - g->x) * 1000000;
+      int64_t q = want >= 0 ? (want + r->size / 2) / r->size
+                            : -((-want + r->size / 2) / r->size);
+      int64_t adj = (int64_t)w1000 * 1000 - q;
+      if (adj != 0) {
+        char buf[40];
+        bs_fmt_mpt(adj, buf);
+        S_str(s, "> ");
+        S_str(s, buf);
+        S_str(s, " <");
+      }
+    }
+  }
+  S_str(s, ">] TJ\n");
+  return p->error ? -1 : 0;
+}
+
+static int
+S_rule(void *ctx, const bs_rule *r)
+{
+  S_pdf *p = ctx;
+  S_end_text(p);
+  HPDF_Stream s = p->cs;
+  if (p->in_path && p->path_width != r->width)
+    S_end_path(p);
+  if (p->path_width != r->width) {
+    S_num(s, r->width);
+    S_str(s, " w\n");
+    p->path_width = r->width;
+  }
+  p->in_path = true;
+  S_num(s, r->x0);
+  S_str(s, " ");
+  S_num(s, (int64_t)p->page_h - r->y0);
+  S_str(s, " m ");
+  S_num(s, r->x1);
+  S_str(s, " ");
+  S_num(s, (int64_t)p->page_h - r->y1);
+  S_str(s, " l\n");
+  return p->error ? -1 : 0;
+}
+
+static int
+S_image(void *ctx, const bs_image *im)
+{
+  S_pdf *p = ctx;
+  (void)im;
+  S_end_text(p);
+  S_end_path(p);
+  return -1; /* images are refused by layout in this version */
+}
+
+static int
+S_end_page(void *ctx)
+{
+  S_pdf *p = ctx;
+  S_end_text(p);
+  S_end_path(p);
+  return p->error ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Document-level objects                                               */
+
+static void
+S_xml_escape(bs_vec *out, const char *s)
+{
+  for (; s && *s; s++) {
+    const char *rep = NULL;
+    switch (*s) {
+    case '&': rep = "&amp;"; break;
+    case '<': rep = "&lt;"; break;
+    case '>': rep = "&gt;"; break;
+    case '"': rep = "&quot;"; break;
+    case '\'': rep = "&apos;"; break;
+    default: break;
+    }
+    if (rep) {
+      size_t l = strlen(rep);
+      memcpy(bs_vec_reserve(out, l), rep, l);
+      out->len += l;
+    } else {
+      bs_vec_push(out, s);
+    }
+  }
+}
+
+static void
+S_cat(bs_vec *out, const char *s)
+{
+  size_t l = strlen(s);
+  memcpy(bs_vec_reserve(out, l), s, l);
+  out->len += l;
+}
+
+typedef struct S_date {
+  int y, mo, d, h, mi, s;
+  int off_h, off_m; /* zone east of UTC */
+} S_date;
+
+static void
+S_keywords(const bs_meta *m, char *buf, size_t sz)
+{
+  size_t k = 0;
+  buf[0] = '\0';
+  for (int i = 0; m->keywords && m->keywords[i]; i++)
+    k += (size_t)snprintf(buf + k, k < sz ? sz - k : 0, "%s%s", i ? ", " : "",
+                          m->keywords[i]);
+  if (k >= sz)
+    buf[sz - 1] = '\0';
+}
+
+static HPDF_Dict
+S_xmp(S_pdf *p, const S_date *dt, const char *creator, const char *producer)
+{
+  const bs_meta *m = &p->l->doc->meta;
+  bs_vec x = BS_VEC_INIT(char);
+  char date[64], kw[2048];
+  snprintf(date, sizeof date, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d",
+           dt->y, dt->mo, dt->d, dt->h, dt->mi, dt->s, '+', dt->off_h,
+           dt->off_m);
+  S_keywords(m, kw, sizeof kw);
+  S_cat(&x, "<?xpacket begin=\"\xEF\xBB\xBF\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n"
+            "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n"
+            " <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n"
+            "  <rdf:Description rdf:about=\"\" "
+            "xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n"
+            "   <dc:format>application/pdf</dc:format>\n");
+  if (m->title) {
+    S_cat(&x, "   <dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">");
+    S_xml_escape(&x, m->title);
+    S_cat(&x, "</rdf:li></rdf:Alt></dc:title>\n");
+  }
+  if (m->issuer) {
+    S_cat(&x, "   <dc:creator><rdf:Seq><rdf:li>");
+    S_xml_escape(&x, m->issuer);
+    S_cat(&x, "</rdf:li></rdf:Seq></dc:creator>\n");
+  }
+  if (m->subject) {
+    S_cat(&x, "   <dc:description><rdf:Alt><rdf:li xml:lang=\"x-default\">");
+    S_xml_escape(&x, m->subject);
+    S_cat(&x, "</rdf:li></rdf:Alt></dc:description>\n");
+  }
+  if (m->keywords && m->keywords[0]) {
+    S_cat(&x, "   <dc:subject><rdf:Bag>");
+    for (int i = 0; m->keywords[i]; i++) {
+      S_cat(&x, "<rdf:li>");
+      S_xml_escape(&x, m->keywords[i]);
+      S_cat(&x, "</rdf:li>");
+    }
+    S_cat(&x, "</rdf:Bag></dc:subject>\n");
+  }
+  S_cat(&x, "   <dc:language><rdf:Bag><rdf:li>");
+  S_xml_escape(&x, m->lang);
+  S_cat(&x, "</rdf:li></rdf:Bag></dc:language>\n  </rdf:Description>\n");
+  S_cat(&x, "  <rdf:Description rdf:about=\"\" "
+            "xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\">\n   <pdf:Producer>");
+  S_xml_escape(&x, producer);
+  S_cat(&x, "</pdf:Producer>\n");
+  if (kw[0]) {
+    S_cat(&x, "   <pdf:Keywords>");
+    S_xml_escape(&x, kw);
+    S_cat(&x, "</pdf:Keywords>\n");
+  }
+  S_cat(&x, "  </rdf:Description>\n  <rdf:Description rdf:about=\"\" "
+            "xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\">\n   <xmp:CreatorTool>");
+  S_xml_escape(&x, creator);
+  S_cat(&x, "</xmp:CreatorTool>\n   <xmp:CreateDate>");
+  S_cat(&x, date);
+  S_cat(&x, "</xmp:CreateDate>\n   <xmp:ModifyDate>");
+  S_cat(&x, date);
+  S_cat(&x, "</xmp:ModifyDate>\n   <xmp:MetadataDate>");
+  S_cat(&x, date);
+  S_cat(&x, "</xmp:MetadataDate>\n  </rdf:Description>\n"
+            "  <rdf:Description rdf:about=\"\" "
+            "xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\">\n"
+            "   <pdfaid:part>1</pdfaid:part>\n"
+            "   <pdfaid:conformance>B</pdfaid:conformance>\n"
+            "  </rdf:Description>\n </rdf:RDF>\n</x:xmpmeta>\n");
+  /* padding lets editors update the packet in place */
+  for (int i = 0; i < 20; i++)
+    S_cat(&x, "                                                                                                   \n");
+  S_cat(&x, "<?xpacket end=\"w\"?>");
+  HPDF_Dict d = S_stream(p, x.data, x.len, false);
+  bs_vec_free(&x);
+  if (!d)
+    return NULL;
+  HPDF_Dict_AddName(d, "Type", "Metadata");
+  HPDF_Dict_AddName(d, "Subtype", "XML");
+  return d;
+}
+
+static int
+S_output_intent(S_pdf *p, const char *icc_path)
+{
+  if (!bs_file_readable(icc_path)) {
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "the sRGB ICC profile %s is missing (Debian package "
+             "icc-profiles-free)",
+             icc_path);
+    S_fail(p, msg);
+    return -1;
+  }
+  HPDF_OutputIntent icc = HPDF_LoadIccProfileFromFile(p->pdf, icc_path, 3);
+  if (!icc) {
+    S_fail(p, "cannot load the sRGB ICC profile");
+    return -1;
+  }
+  icc->filter = HPDF_STREAM_FILTER_FLATE_DECODE;
+  HPDF_MMgr mm = p->pdf->mmgr;
+  HPDF_Dict oi = HPDF_Dict_New(mm);
+  HPDF_Xref_Add(p->pdf->xref, oi);
+  HPDF_Dict_AddName(oi, "Type", "OutputIntent");
+  HPDF_Dict_AddName(oi, "S", "GTS_PDFA1");
+  HPDF_Dict_Add(oi, "OutputConditionIdentifier",
+                HPDF_String_New(mm, "sRGB IEC61966-2.1", NULL));
+  HPDF_Dict_Add(oi, "Info", HPDF_String_New(mm, "sRGB IEC61966-2.1", NULL));
+  HPDF_Dict_Add(oi, "DestOutputProfile", icc);
+  HPDF_Array arr = HPDF_Array_New(mm);
+  HPDF_Array_Add(arr, oi);
+  HPDF_Dict_Add(p->pdf->catalog, "OutputIntents", arr);
+  return p->error ? -1 : 0;
+}
+
+/* Outline with direct destinations (PDFBox Preflight rejects indirect
+ * ones). */
+static int
+S_outline(S_pdf *p)
+{
+  const bs_layout *l = p->l;
+  if (!l->noutline)
+    return 0;
+  HPDF_Encoder enc = HPDF_GetEncoder(p->pdf, "UTF-8");
+  HPDF_Outline parents[8] = {NULL};
+  for (int i = 0; i < l->noutline; i++) {
+    const bs_outline *o = &l->outline[i];
+    int lv = o->level < 1 ? 1 : o->level > 6 ? 6 : o->level;
+    HPDF_Outline parent = NULL;
+    for (int k = lv - 1; k >= 1 && !parent; k--)
+      parent = parents[k];
+    HPDF_Outline ol = HPDF_CreateOutline(p->pdf, parent, o->title, enc);
+    if (!ol)
+      return -1;
+    HPDF_Outline_SetOpened(ol, lv == 1 ? HPDF_TRUE : HPDF_FALSE);
+    HPDF_Page pg = HPDF_GetPageByIndex(p->pdf, (HPDF_UINT)o->page);
+    HPDF_Array dest = HPDF_Array_New(p->pdf->mmgr);
+    HPDF_Array_Add(dest, pg);
+    HPDF_Array_AddName(dest, "XYZ");
+    HPDF_Array_AddNumber(dest, 0);
+    HPDF_Array_AddReal(dest,
+                       (HPDF_REAL)(l->pages[o->page].h - o->y) / 1000.0f);
+    HPDF_Array_AddNumber(dest, 0);
+    HPDF_Dict_Add(ol, "Dest", dest);
+    parents[lv] = ol;
+    for (int k = lv + 1; k < 8; k++)
+      parents[k] = NULL;
+  }
+  HPDF_SetPageMode(p->pdf, HPDF_PAGE_MODE_USE_OUTLINE);
+  return p->error ? -1 : 0;
+}
+
+/* The trailer /ID: an MD5 of everything that determines the output. */
+static void
+S_set_id(S_pdf *p)
+{
+  const bs_document *doc = p->l->doc;
+  HPDF_MD5_CTX ctx;
+  HPDF_BYTE d[16];
+  HPDF_MD5Init(&ctx);
+  HPDF_MD5Update(&ctx, (const HPDF_BYTE *)BANSHI_VERSION,
+                 (HPDF_UINT)strlen(BANSHI_VERSION));
+  if (doc->src)
+    HPDF_MD5Update(&ctx, doc->src, (HPDF_UINT)doc->src_len);
+  const char *tn = p->l->tpl->path;
+  HPDF_MD5Update(&ctx, (const HPDF_BYTE *)tn, (HPDF_UINT)strlen(tn));
+  for (int i = 0; i < p->nfonts; i++) {
+    const bs_font *f = p->fonts[i].font;
+    HPDF_MD5Update(&ctx, (const HPDF_BYTE *)f->path,
+                   (HPDF_UINT)strlen(f->path) + 1);
+    HPDF_MD5Update(&ctx, (const HPDF_BYTE *)f->psname,
+                   (HPDF_UINT)strlen(f->psname) + 1);
+  }
+  HPDF_MD5Final(d, &ctx);
+  HPDF_Array id = HPDF_Array_New(p->pdf->mmgr);
+  HPDF_Array_Add(id, HPDF_Binary_New(p->pdf->mmgr, d, 16));
+  HPDF_Array_Add(id, HPDF_Binary_New(p->pdf->mmgr, d, 16));
+  HPDF_Dict_Add(p->pdf->trailer, "ID", id);
+}
+
+static void
+S_dates(const bs_document *doc, long long epoch, S_date *dt)
+{
+  memset(dt, 0, sizeof *dt);
+  if (epoch >= 0) {
+    time_t t = (time_t)epoch;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    dt->y = tm.tm_year + 1900;
+    dt->mo = tm.tm_mon + 1;
+    dt->d = tm.tm_mday;
+    dt->h = tm.tm_hour;
+    dt->mi = tm.tm_min;
+    dt->s = tm.tm_sec;
+    return;
+  }
+  /* the date of issue, at midnight China Standard Time */
+  dt->y = doc->meta.date_y ? doc->meta.date_y : 2000;
+  dt->mo = doc->meta.date_m ? doc->meta.date_m : 1;
+  dt->d = doc->meta.date_d ? doc->meta.date_d : 1;
+  dt->off_h = 8;
+}
+
+/* Save the document to `path` atomically. */
+static int
+S_save(S_pdf *p, const char *path)
+{
+  if (HPDF_SaveToStream(p->pdf) != HPDF_OK) {
+    S_fail(p, "cannot serialise the PDF");
+    return -1;
+  }
+  HPDF_UINT32 size = HPDF_GetStreamSize(p->pdf);
+  char *tmp = bs_xmalloc(strlen(path) + 32);
+  const char *slash = strrchr(path, '/');
+  if (slash)
+    sprintf(tmp, "%.*s/.%s.%ld.tmp", (int)(slash - path), path, slash + 1,
+            (long)getpid());
+  else
+    sprintf(tmp, ".%s.%ld.tmp", path, (long)getpid());
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    bs_diag(p->diags, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, path,
+            strerror(errno));
+    free(tmp);
+    return -1;
+  }
+  HPDF_BYTE buf[65536];
+  HPDF_UINT32 done = 0;
+  int rc = 0;
+  while (done < size) {
+    HPDF_UINT32 n = sizeof buf;
+    HPDF_STATUS st = HPDF_ReadFromStream(p->pdf, buf, &n);
+    if (n == 0)
+      break;
+    size_t off = 0;
+    while (off < n) {
+      ssize_t w = write(fd, buf + off, n - off);
+      if (w < 0) {
+        if (errno == EINTR)
+          continue;
+        rc = -1;
+        break;
+      }
+      off += (size_t)w;
+    }
+    done += n;
+    if (rc || (st != HPDF_OK && st != HPDF_STREAM_EOF))
+      break;
+  }
+  int e = errno;
+  if (rc == 0 && done != size) {
+    rc = -1;
+    e = EIO;
+  }
+  if (rc == 0 && fsync(fd) != 0) {
+    rc = -1;
+    e = errno;
+  }
+  if (close(fd) != 0 && rc == 0) {
+    rc = -1;
+    e = errno;
+  }
+  if (rc == 0 && rename(tmp, path) != 0) {
+    rc = -1;
+    e = errno;
+  }
+  if (rc != 0) {
+    unlink(tmp);
+    bs_diag(p->diags, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, path, strerror(e));
+  }
+  free(tmp);
+  return rc;
+}
+
+int
+bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
+{
+  S_pdf p;
+  memset(&p, 0, sizeof p);
+  p.l = l;
+  p.diags = &l->doc->diags;
+  p.pdf = HPDF_New(S_error_handler, &p);
+  if (!p.pdf) {
+    S_fail(&p, "cannot create a PDF document");
+    return -1;
+  }
+  int rc = 0;
+  HPDF_SetCompressionMode(p.pdf, HPDF_COMP_ALL);
+  HPDF_UseUTFEncodings(p.pdf);
+  HPDF_SetCurrentEncoder(p.pdf, "UTF-8");
+  p.pdf->pdf_version = HPDF_VER_14;
+
+  const bs_meta *m = &l->doc->meta;
+  char creator[64], producer[128], kw[2048];
+  snprintf(creator, sizeof creator, "%s %s", BANSHI_NAME, BANSHI_VERSION);
+  snprintf(producer, sizeof producer, "%s %s (libharu %s)", BANSHI_NAME,
+           BANSHI_VERSION, HPDF_GetVersion());
+  S_keywords(m, kw, sizeof kw);
+  S_date dt;
+  S_dates(l->doc, o ? o->epoch : -1, &dt);
+  if (m->title)
+    HPDF_SetInfoAttr(p.pdf, HPDF_INFO_TITLE, m->title);
+  if (m->issuer)
+    HPDF_SetInfoAttr(p.pdf, HPDF_INFO_AUTHOR, m->issuer);
+  if (m->subject)
+    HPDF_SetInfoAttr(p.pdf, HPDF_INFO_SUBJECT, m->subject);
+  if (kw[0])
+    HPDF_SetInfoAttr(p.pdf, HPDF_INFO_KEYWORDS, kw);
+  HPDF_SetInfoAttr(p.pdf, HPDF_INFO_CREATOR, creator);
+  HPDF_SetInfoAttr(p.pdf, HPDF_INFO_PRODUCER, producer);
+  HPDF_Date hd = {dt.y, dt.mo, dt.d, dt.h, dt.mi, dt.s, '+', dt.off_h,
+                  dt.off_m};
+  HPDF_SetInfoDateAttr(p.pdf, HPDF_INFO_CREATION_DATE, hd);
+  HPDF_SetInfoDateAttr(p.pdf, HPDF_INFO_MOD_DATE, hd);
+  HPDF_Dict_Add(p.pdf->catalog, "Lang",
+                HPDF_String_New(p.pdf->mmgr, m->lang, NULL));
+  HPDF_Dict xmp = S_xmp(&p, &dt, creator, producer);
+  if (xmp)
+    HPDF_Dict_Add(p.pdf->catalog, "Metadata", xmp);
+  const char *icc = o && o->icc_profile ? o->icc_profile : getenv("BANSHI_ICC");
+  if (!icc || !*icc)
+    icc = S_DEFAULT_ICC;
+  if (S_output_intent(&p, icc) != 0)
+    rc = -1;
+
+  S_collect_glyphs(&p);
+  for (int i = 0; rc == 0 && i < p.nfonts; i++)
+    if (S_embed_font(&p, &p.fonts[i]) != 0)
+      rc = -1;
+  if (rc == 0) {
+    bs_renderer r = {&p, S_begin_page, S_glyph_run, S_rule, S_image,
+                     S_end_page};
+    if (bs_render(l, &r) != 0) {
+      S_fail(&p, "cannot write a page");
+      rc = -1;
+    }
+  }
+  if (rc == 0 && S_outline(&p) != 0) {
+    S_fail(&p, "cannot write the bookmarks");
+    rc = -1;
+  }
+  if (rc == 0) {
+    S_set_id(&p);
+    if (p.error) {
+      S_fail(&p, "cannot finish the PDF");
+      rc = -1;
+    }
+  }
+  if (rc == 0)
+    rc = S_save(&p, path);
+  for (int i = 0; i < p.nfonts; i++) {
+    hb_set_destroy(p.fonts[i].gids);
+    hb_map_destroy(p.fonts[i].gid_cp);
+    if (p.fonts[i].old_new)
+      hb_map_destroy(p.fonts[i].old_new);
+  }
+  free(p.fonts);
+  HPDF_Free(p.pdf);
+  return rc;
+}
