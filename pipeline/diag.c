@@ -23,8 +23,8 @@ static const struct {
     [BS_D_NORM_PUNCT] = {"中文语境中的半角标点“%s”改为全角“%s”",
                          "half-width punctuation '%s' in Chinese text "
                          "became '%s'"},
-    [BS_D_NORM_SPACE] = {"删除了汉字之间的空格（“%s”）",
-                         "removed a space between Han characters ('%s')"},
+    [BS_D_NORM_SPACE] = {"删除了中文文字间的空格（“%s”）",
+                         "removed a space inside Chinese text ('%s')"},
     [BS_D_NORM_QUOTE] = {"直引号“%s”改为中文引号“%s”",
                          "straight quote '%s' became the Chinese quote '%s'"},
     [BS_D_FONT_MAP] = {"字体映射文件错误：%s", "font map: %s"},

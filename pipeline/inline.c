@@ -350,6 +350,10 @@ S_prepare(bs_lctx *lc, bool words)
       for (int32_t p = ubrk_first(wb); p != UBRK_DONE; p = ubrk_next(wb))
         if (p > 0 && p < ul)
           ch[map[p]].word = true;
+      /* a number stays with its unit: 2020年, 175条 */
+      for (size_t i = 1; i < n; i++)
+        if (ch[i - 1].cp >= '0' && ch[i - 1].cp <= '9' && ch[i].cls == S_WIDE)
+          ch[i].word = false;
     }
   }
   /* Corrections: quotes next to CJK, clreq prohibitions, units, spaces. */

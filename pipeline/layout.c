@@ -755,12 +755,14 @@ bs_layout_document(bs_document *doc, const bs_layout_options *o)
     out->tpl = o->tpl;
     out->npages = (int)L->pages.len;
     out->pages = bs_arena_alloc(&doc->arena, L->pages.len * sizeof(bs_page));
-    memcpy(out->pages, L->pages.data, L->pages.len * sizeof(bs_page));
+    if (L->pages.len)
+      memcpy(out->pages, L->pages.data, L->pages.len * sizeof(bs_page));
     out->noutline = (int)L->outline.len;
     out->outline =
         bs_arena_alloc(&doc->arena, (L->outline.len + 1) * sizeof(bs_outline));
-    memcpy(out->outline, L->outline.data,
-           L->outline.len * sizeof(bs_outline));
+    if (L->outline.len)
+      memcpy(out->outline, L->outline.data,
+             L->outline.len * sizeof(bs_outline));
   }
   bs_vec_free(&L->lc.chars);
   bs_vec_free(&L->lc.u16);

@@ -9,11 +9,14 @@
  *  2. Full-width Latin letters and digits (Ａ１) become half-width (A1).
  *  3. Half-width punctuation , ; : ! ? . ( ) " in Chinese text becomes the
  *     full-width mark (， ； ： ！ ？ 。 （ ） “ ”).  "Chinese text" means the
- *     neighbouring character is CJK; a full stop only after a Han character
- *     and not before a letter or digit; brackets only as a pair whose
- *     content or surroundings are CJK.
- *  4. Spaces (U+0020, U+3000, no-break space) typed between two CJK
- *     characters, or between a CJK character and a digit, are removed.
+ *     preceding character is CJK; a full stop only after a Han character or
+ *     a closing bracket or quote, and not before a letter or digit; brackets
+ *     only as a pair whose content or surroundings are CJK; a comma or colon
+ *     before a digit stays (1,000 and 10:30).
+ *  4. Spaces (U+0020, no-break space) typed between two CJK characters, or
+ *     between a CJK character and a number (2020 年), are removed; a space
+ *     after a Latin word with digits (GB18030 编码) stays, and so does the
+ *     ideographic space U+3000, which is typed on purpose (表1　示例).
  * Steps 1-4 can be turned off with --no-normalize; each change they make is
  * reported as a warning at its source location.  The result is what is
  * typeset and what text extraction gives back. */
@@ -189,7 +192,8 @@ S_collapse(S_cp *a, size_t n)
         a[k].drop = true;
     } else if (formatting) {
       uint32_t p = a[i - 1].cp, q = a[j].cp;
-      bool cjk = S_is_cjk(p) && S_is_cjk(q);
+      bool cjk = (S_is_cjk(p) || (p >= 0xFF01 && p <= 0xFF5E)) &&
+                 (S_is_cjk(q) || (q >= 0xFF01 && q <= 0xFF5E));
       for (size_t k = i; k < j; k++)
         a[k].drop = true;
       if (!cjk) {
@@ -327,7 +331,9 @@ S_punct(S_norm *n, S_cp *a, size_t cnt)
       }
       break;
     case '.':
-      if (S_is_han(p) && !S_is_alnum(q) && q != '.')
+      if ((S_is_han(p) || p == 0xFF09 || p == 0x201D || p == 0x300B ||
+           p == 0x300D || p == 0x300F) &&
+          !S_is_alnum(q) && q != '.')
         S_change(n, &a[i], 0x3002, BS_D_NORM_PUNCT);
       break;
     case '(': {
@@ -365,17 +371,47 @@ S_punct(S_norm *n, S_cp *a, size_t cnt)
   }
 }
 
+/* Is the digit at a[i] part of a number, not of a Latin token such as
+ * GB18030 or UTF-8?  The token is the run of letters, digits and . - _ /
+ * around it, scanned in direction dir. */
+static bool
+S_number_digit(S_cp *a, size_t i, int dir, size_t cnt)
+{
+  size_t k = i;
+  for (;;) {
+    uint32_t c = a[k].cp;
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))
+      return false;
+    if (!(c >= '0' && c <= '9') && c != '.' && c != '-' && c != '_' &&
+        c != '/')
+      return true;
+    if (dir < 0) {
+      if (k == 0)
+        return true;
+      k--;
+    } else {
+      if (++k >= cnt)
+        return true;
+    }
+  }
+}
+
 static void
 S_spaces(S_norm *n, S_cp *a, size_t cnt)
 {
   for (size_t i = 0; i < cnt; i++) {
-    if (a[i].drop || !S_is_space(a[i].cp))
+    /* U+3000 is typed on purpose in Chinese text (表1　示例): kept */
+    if (a[i].drop || !S_is_space(a[i].cp) || a[i].cp == 0x3000)
       continue;
     size_t j = i;
-    while (j < cnt && (a[j].drop || S_is_space(a[j].cp)))
+    while (j < cnt && (a[j].drop || (S_is_space(a[j].cp) && a[j].cp != 0x3000)))
       j++;
-    uint32_t p = S_prev(a, i), q = j < cnt ? a[j].cp : 0;
-    bool pd = p >= '0' && p <= '9', qd = q >= '0' && q <= '9';
+    size_t pi = i;
+    while (pi > 0 && a[pi - 1].drop)
+      pi--;
+    uint32_t p = pi > 0 ? a[pi - 1].cp : 0, q = j < cnt ? a[j].cp : 0;
+    bool pd = p >= '0' && p <= '9' && S_number_digit(a, pi - 1, -1, cnt);
+    bool qd = q >= '0' && q <= '9' && S_number_digit(a, j, +1, cnt);
     if (p && q &&
         ((S_is_cjk(p) && S_is_cjk(q)) || (S_is_cjk(p) && qd) ||
          (pd && S_is_cjk(q)))) {

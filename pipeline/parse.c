@@ -39,6 +39,7 @@ typedef struct S_parser {
   size_t markup_end; /* offset just after the last markup seen */
   int depth;         /* current element nesting */
   bool stopped;      /* we stopped the parser for a policy violation */
+  bs_vec schema_errs;/* S_schema_err of the current validation pass */
 } S_parser;
 
 /* ------------------------------------------------------------------ */
@@ -433,6 +434,12 @@ S_structured_error(void *ctx, xmlErrorPtr err)
   uint32_t col = err->int2 > 0 ? (uint32_t)err->int2 : 0;
   bs_diag(&p->doc->diags, sev, BS_D_XML_SYNTAX, p->doc->path, line, col,
           err->message ? err->message : "?");
+  /* XML is not recoverable after a fatal error (XML 1.0 §1.2): what
+   * libxml2 would report next is a cascade of the first error. */
+  if (err->level == XML_ERR_FATAL) {
+    p->stopped = true;
+    xmlStopParser(ctxt);
+  }
   /* Collapse the message's trailing newline. */
   bs_diagnostic *d = (bs_diagnostic *)p->doc->diags.items.data +
                p->doc->diags.items.len - 1;
@@ -441,6 +448,14 @@ S_structured_error(void *ctx, xmlErrorPtr err)
   while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
     m[--n] = '\0';
 }
+
+typedef struct S_schema_err {
+  xmlNodePtr node;     /* element the error is about (NULL if unknown) */
+  uint32_t line, col;
+  bs_severity sev;
+  const char *message; /* in the document's arena */
+  bool unexpected;     /* "This element is not expected" */
+} S_schema_err;
 
 static void
 S_schema_error(void *ctx, xmlErrorPtr err)
@@ -451,20 +466,96 @@ S_schema_error(void *ctx, xmlErrorPtr err)
   xmlNodePtr node = err->node;
   if (node && node->type == XML_ATTRIBUTE_NODE)
     node = node->parent;
-  uint32_t line = 0, col = 0;
+  S_schema_err e;
+  memset(&e, 0, sizeof e);
+  e.node = node && node->type == XML_ELEMENT_NODE ? node : NULL;
   if (node)
-    S_loc(p, node, &line, &col);
+    S_loc(p, node, &e.line, &e.col);
   else if (err->line > 0)
-    line = (uint32_t)err->line;
-  bs_severity sev = err->level == XML_ERR_WARNING ? BS_WARNING : BS_ERROR;
-  bs_diag(&p->doc->diags, sev, BS_D_SCHEMA, p->doc->path, line, col,
-          err->message ? err->message : "?");
-  bs_diagnostic *d = (bs_diagnostic *)p->doc->diags.items.data +
-               p->doc->diags.items.len - 1;
-  char *m = (char *)d->message;
+    e.line = (uint32_t)err->line;
+  e.sev = err->level == XML_ERR_WARNING ? BS_WARNING : BS_ERROR;
+  const char *m = err->message ? err->message : "?";
   size_t n = strlen(m);
   while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
-    m[--n] = '\0';
+    n--;
+  e.message = bs_arena_strndup(&p->doc->arena, m, n);
+  e.unexpected = strstr(e.message, "This element is not expected") != NULL;
+  bs_vec_push(&p->schema_errs, &e);
+}
+
+static bool
+S_is_ancestor_or_self(xmlNodePtr a, xmlNodePtr n)
+{
+  for (; n; n = n->parent)
+    if (n == a)
+      return true;
+  return false;
+}
+
+/* Validate, report, and validate again without the elements that were not
+ * expected, so that one stray element does not hide the problems after it
+ * (libxml2 stops checking a content model at its first error).  Errors at
+ * the parents of removed elements in later passes are consequences of the
+ * removal and are not reported. */
+static bool
+S_validate(S_parser *p, xmlSchemaPtr schema, xmlDocPtr xdoc)
+{
+  enum { MAX_PASSES = 32 };
+  xmlNodePtr parents[MAX_PASSES * 8];
+  int nparents = 0;
+  bs_vec seen = BS_VEC_INIT(S_schema_err);
+  bool valid = true;
+  for (int pass = 0; pass < MAX_PASSES; pass++) {
+    p->schema_errs.len = 0;
+    xmlSchemaValidCtxtPtr vc = xmlSchemaNewValidCtxt(schema);
+    xmlSchemaSetValidStructuredErrors(vc, S_schema_error, p);
+    int rc = xmlSchemaValidateDoc(vc, xdoc);
+    xmlSchemaFreeValidCtxt(vc);
+    if (rc == 0)
+      break;
+    valid = false;
+    S_schema_err *errs = p->schema_errs.data;
+    size_t n = p->schema_errs.len;
+    int removed = 0;
+    for (size_t i = 0; i < n; i++) {
+      S_schema_err *e = &errs[i];
+      bool dup = false;
+      for (size_t k = 0; k < seen.len && !dup; k++) {
+        S_schema_err *s = (S_schema_err *)seen.data + k;
+        dup = s->line == e->line && s->col == e->col &&
+              strcmp(s->message, e->message) == 0;
+      }
+      for (int k = 0; k < nparents && !dup; k++)
+        dup = e->node && S_is_ancestor_or_self(e->node, parents[k]);
+      if (dup)
+        continue;
+      bs_vec_push(&seen, e);
+      bs_diag(&p->doc->diags, e->sev, BS_D_SCHEMA, p->doc->path, e->line,
+              e->col, e->message);
+    }
+    for (size_t i = 0; i < n; i++) {
+      S_schema_err *e = &errs[i];
+      if (!e->unexpected || !e->node || !e->node->parent ||
+          e->node->parent->type != XML_ELEMENT_NODE ||
+          nparents >= (int)(sizeof parents / sizeof *parents))
+        continue;
+      parents[nparents++] = e->node->parent;
+      xmlUnlinkNode(e->node);
+      xmlFreeNode(e->node);
+      /* later errors of this pass may point into the freed subtree */
+      for (size_t k = i + 1; k < n; k++)
+        errs[k].node = NULL;
+      removed++;
+      break;
+    }
+    if (!removed)
+      break;
+  }
+  bs_vec_free(&seen);
+  if (!valid && p->doc->diags.errors == 0)
+    bs_diag(&p->doc->diags, BS_ERROR, BS_D_SCHEMA, p->doc->path, 0, 0,
+            "the document is not valid");
+  return valid;
 }
 
 /* ------------------------------------------------------------------ */
@@ -945,7 +1036,17 @@ S_parse(bs_document *doc, const unsigned char *raw, size_t rawlen,
     return doc;
   }
 
-  S_parser p = {doc, NULL, 0, 0, false};
+  if (len == 0 || (len < 64 && strspn((const char *)src, " \t\r\n") == len)) {
+    bs_diag_text(&doc->diags, BS_ERROR, BS_D_XML_SYNTAX, doc->path, 1, 0,
+                 "%s", doc->diags.lang == BS_LANG_EN
+                           ? "the file is empty: not an XML document"
+                           : "文件为空，不是 XML 文档");
+    return doc;
+  }
+  S_parser p;
+  memset(&p, 0, sizeof p);
+  p.doc = doc;
+  p.schema_errs.esize = sizeof(S_schema_err);
   xmlParserCtxtPtr ctxt =
       xmlCreateMemoryParserCtxt((const char *)src, (int)len);
   if (!ctxt) {
@@ -1000,15 +1101,9 @@ S_parse(bs_document *doc, const unsigned char *raw, size_t rawlen,
     xmlFreeDoc(xdoc);
     return doc;
   }
-  xmlSchemaValidCtxtPtr vc = xmlSchemaNewValidCtxt(schema);
-  xmlSchemaSetValidStructuredErrors(vc, S_schema_error, &p);
-  int rc = xmlSchemaValidateDoc(vc, xdoc);
-  xmlSchemaFreeValidCtxt(vc);
-  if (rc != 0 && doc->diags.errors == 0)
-    bs_diag(&doc->diags, BS_ERROR, BS_D_SCHEMA, doc->path, 0, 0,
-            "the document is not valid");
-  if (rc == 0)
+  if (S_validate(&p, schema, xdoc))
     S_convert_doc(&p, xdoc);
+  bs_vec_free(&p.schema_errs);
   xmlFreeDoc(xdoc);
   return doc;
 }

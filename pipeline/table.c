@@ -388,7 +388,8 @@ bs_table_prepare(bs_lctx *lc, const bs_node *table, int32_t width)
     c->nlines = (int)lines.len;
     c->lines = bs_arena_alloc(lc->arena,
                               (lines.len ? lines.len : 1) * sizeof(bs_line));
-    memcpy(c->lines, lines.data, lines.len * sizeof(bs_line));
+    if (lines.len)
+      memcpy(c->lines, lines.data, lines.len * sizeof(bs_line));
   }
   bs_vec_free(&lines);
   /* row heights: single-row cells, then spanning cells by span */

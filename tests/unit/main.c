@@ -1,0 +1,42 @@
+/* The unit test runner: `unit_tests NAME` runs one group, no argument all. */
+#include <stdlib.h>
+
+#include "harness.h"
+#include "layout.h"
+#include "pipeline.h"
+
+void test_arena(test_state *st);
+void test_utf8(test_state *st);
+void test_lengths(test_state *st);
+void test_diag(test_state *st);
+void test_parse(test_state *st);
+void test_normalize(test_state *st);
+
+static const struct {
+  const char *name;
+  test_fn fn;
+} S_tests[] = {
+    {"arena", test_arena},   {"utf8", test_utf8},   {"lengths", test_lengths},
+    {"diag", test_diag},     {"parse", test_parse}, {"normalize", test_normalize},
+};
+
+int
+main(int argc, char **argv)
+{
+  test_state st = {0, 0};
+  int matched = 0;
+  for (size_t i = 0; i < sizeof S_tests / sizeof *S_tests; i++) {
+    if (argc > 1 && strcmp(argv[1], S_tests[i].name) != 0)
+      continue;
+    matched++;
+    S_tests[i].fn(&st);
+  }
+  bs_layout_cleanup();
+  bs_parse_cleanup();
+  if (!matched) {
+    fprintf(stderr, "no test named %s\n", argc > 1 ? argv[1] : "");
+    return 2;
+  }
+  printf("%d checks, %d failed\n", st.run, st.failed);
+  return st.failed ? 1 : 0;
+}

@@ -1,0 +1,127 @@
+/* Unit tests of the core helpers: arena, UTF-8, lengths, diagnostics. */
+#include <stdlib.h>
+
+#include "arena.h"
+#include "diag.h"
+#include "harness.h"
+#include "util.h"
+
+void test_arena(test_state *st);
+void test_utf8(test_state *st);
+void test_lengths(test_state *st);
+void test_diag(test_state *st);
+
+void
+test_arena(test_state *st)
+{
+  bs_arena a;
+  bs_arena_init(&a);
+  char *p = bs_arena_alloc(&a, 10);
+  CHECK(st, p != NULL, "allocation");
+  CHECK(st, ((uintptr_t)p % _Alignof(max_align_t)) == 0, "alignment");
+  CHECK(st, p[0] == 0 && p[9] == 0, "zero-filled");
+  /* growing the last allocation keeps its content */
+  memcpy(p, "abcdefghi", 10);
+  char *q = bs_arena_realloc(&a, p, 10, 100000);
+  CHECK_STR(st, q, "abcdefghi");
+  /* many small allocations across blocks */
+  for (int i = 0; i < 100000; i++) {
+    int *x = bs_arena_alloc(&a, sizeof(int));
+    *x = i;
+  }
+  CHECK_STR(st, bs_arena_printf(&a, "%d-%s", 42, "x"), "42-x");
+  CHECK_STR(st, bs_arena_strndup(&a, "hello", 3), "hel");
+  bs_arena_free(&a);
+  CHECK(st, a.head == NULL, "freed");
+
+  bs_vec v = BS_VEC_INIT(int);
+  for (int i = 0; i < 1000; i++)
+    bs_vec_push(&v, &i);
+  CHECK_INT(st, v.len, 1000);
+  CHECK_INT(st, ((int *)v.data)[999], 999);
+  bs_vec_free(&v);
+}
+
+void
+test_utf8(test_state *st)
+{
+  uint32_t cp;
+  CHECK_INT(st, bs_utf8_decode((const unsigned char *)"A", 1, &cp), 1);
+  CHECK_INT(st, cp, 'A');
+  CHECK_INT(st, bs_utf8_decode((const unsigned char *)"\xE4\xB8\x80", 3, &cp),
+            3);
+  CHECK_INT(st, cp, 0x4E00);
+  CHECK_INT(st, bs_utf8_decode((const unsigned char *)"\xF0\xA0\x80\x8B", 4,
+                               &cp),
+            4);
+  CHECK_INT(st, cp, 0x2000B);
+  /* overlong, surrogate, truncated */
+  CHECK_INT(st, bs_utf8_decode((const unsigned char *)"\xC0\x80", 2, &cp), 0);
+  CHECK_INT(st, bs_utf8_decode((const unsigned char *)"\xED\xA0\x80", 3, &cp),
+            0);
+  CHECK_INT(st, bs_utf8_decode((const unsigned char *)"\xE4\xB8", 2, &cp), 0);
+  CHECK_INT(st, bs_utf8_check((const unsigned char *)"ab\xE4\xB8\x80\xFF", 6),
+            5);
+  CHECK_INT(st, bs_utf8_count((const unsigned char *)"a\xE4\xB8\x80z", 5), 3);
+  char out[5];
+  CHECK_INT(st, bs_utf8_encode(0x2000B, out), 4);
+  CHECK(st, memcmp(out, "\xF0\xA0\x80\x8B", 4) == 0, "encode non-BMP");
+}
+
+void
+test_lengths(test_state *st)
+{
+  char buf[32];
+  bs_fmt_mpt(12500, buf);
+  CHECK_STR(st, buf, "12.5");
+  bs_fmt_mpt(-3000, buf);
+  CHECK_STR(st, buf, "-3");
+  bs_fmt_mpt(1, buf);
+  CHECK_STR(st, buf, "0.001");
+  int32_t v;
+  bool pct;
+  CHECK(st, bs_parse_length("10mm", false, &v, &pct), "mm");
+  CHECK_INT(st, v, 28346);
+  CHECK(st, bs_parse_length("40%", true, &v, &pct) && pct, "percent");
+  CHECK_INT(st, v, 40000);
+  CHECK(st, !bs_parse_length("40%", false, &v, &pct), "percent refused");
+  CHECK(st, !bs_parse_length("12 furlongs", false, &v, &pct), "bad unit");
+  CHECK(st, bs_parse_font_size("三号", &v), "三号");
+  CHECK_INT(st, v, 16000);
+  CHECK(st, bs_parse_font_size("五号", &v), "五号");
+  CHECK_INT(st, v, 10500);
+  CHECK(st, bs_parse_font_size("10.5pt", &v), "10.5pt");
+  CHECK_INT(st, v, 10500);
+  CHECK(st, !bs_parse_font_size("十号", &v), "unknown size name");
+}
+
+void
+test_diag(test_state *st)
+{
+  bs_arena a;
+  bs_arena_init(&a);
+  bs_diags d;
+  bs_diags_init(&d, &a, BS_LANG_EN);
+  bs_diag(&d, BS_WARNING, BS_D_NORM_WIDTH, "b.xml", 3, 4, "Ａ", "A");
+  bs_diag(&d, BS_ERROR, BS_D_SCHEMA, "b.xml", 2, 0, "bad");
+  bs_diag(&d, BS_ERROR, BS_D_SCHEMA, "a.xml", 9, 1, "first file");
+  CHECK_INT(st, d.errors, 2);
+  CHECK_INT(st, d.warnings, 1);
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  CHECK_INT(st, bs_diags_print(&d, f), 2);
+  fclose(f);
+  CHECK_STR(st, buf,
+            "a.xml:9:1: error: schema: first file\n"
+            "b.xml:2: error: schema: bad\n"
+            "b.xml:3:4: warning: full-width letter or digit 'Ａ' became 'A'\n");
+  free(buf);
+  /* the cap on one kind of message */
+  d.max_per_code = 2;
+  for (int i = 0; i < 5; i++)
+    bs_diag(&d, BS_WARNING, BS_D_NORM_SPACE, "c.xml", 1, 1, "x");
+  CHECK_INT(st, d.items.len, 5); /* 3 earlier + 2 kept */
+  bs_diags_free(&d);
+  bs_arena_free(&a);
+}
