@@ -4,16 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "job.h"
 #include "layout.h"
 #include "pipeline.h"
 #include "render.h"
-#include "util.h"
 
 enum {
-  EXIT_OK = 0,
-  EXIT_INVALID = 1, /* the source has errors */
-  EXIT_USAGE = 2,   /* bad command line */
-  EXIT_FAILURE_IO = 3, /* I/O, environment or internal failure */
+  EXIT_OK = BS_STATUS_OK,
+  EXIT_USAGE = BS_STATUS_USAGE,
 };
 
 static void
@@ -52,44 +50,11 @@ S_usage(FILE *out)
 
 typedef struct S_opts {
   const char *output;
-  const char *tpl;
-  const char *fonts;
   const char *dump;
-  bool normalize;
-  bs_lang lang;
+  bs_job_options job;
   const char **inputs;
   int ninputs;
 } S_opts;
-
-/* Which exit status a list of diagnostics calls for. */
-static int
-S_status(const bs_diags *d)
-{
-  if (!d->errors)
-    return EXIT_OK;
-  const bs_diagnostic *it = d->items.data;
-  for (size_t i = 0; i < d->items.len; i++) {
-    if (it[i].severity != BS_ERROR)
-      continue;
-    switch (it[i].code) {
-    case BS_D_IO_READ:
-    case BS_D_IO_WRITE:
-    case BS_D_SCHEMA_LOAD:
-    case BS_D_FONT_MAP:
-    case BS_D_FONT_ROLE:
-    case BS_D_FONT_FILE:
-    case BS_D_FONT_LOAD:
-    case BS_D_FONT_UNUSABLE:
-    case BS_D_TEMPLATE:
-    case BS_D_TEMPLATE_MISSING:
-    case BS_D_RENDER:
-      return EXIT_FAILURE_IO;
-    default:
-      break;
-    }
-  }
-  return EXIT_INVALID;
-}
 
 static long long
 S_epoch(void)
@@ -102,46 +67,6 @@ S_epoch(void)
   if (*end || v < 0)
     return -1;
   return v;
-}
-
-/* Run one source through the pipeline.  Returns the exit status. */
-static int
-S_process(const S_opts *o, const char *path, bool write_pdf)
-{
-  bs_document *doc = bs_parse_file(path, NULL, o->lang);
-  bs_template *tpl = NULL;
-  bs_fontset *fonts = NULL;
-  if (doc->diags.errors == 0) {
-    bs_normalize_options no = {o->normalize};
-    bs_normalize(doc, &no);
-    tpl = bs_template_load(o->tpl ? o->tpl : "gbt9704", &doc->diags);
-    fonts = bs_fontset_new(o->fonts, &doc->diags);
-  }
-  bs_layout *lay = NULL;
-  if (doc->diags.errors == 0 && tpl && fonts) {
-    bs_layout_options lo = {tpl, fonts};
-    lay = bs_layout_document(doc, &lo);
-  }
-  if (lay && o->dump) {
-    FILE *f = strcmp(o->dump, "-") == 0 ? stdout : fopen(o->dump, "w");
-    if (!f || bs_render_dump(lay, f) != 0)
-      bs_diag(&doc->diags, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, o->dump,
-              strerror(errno ? errno : EIO));
-    if (f && f != stdout)
-      fclose(f);
-  }
-  if (lay && write_pdf && doc->diags.errors == 0) {
-    bs_pdf_options po = {NULL, S_epoch()};
-    bs_render_pdf(lay, o->output, &po);
-  }
-  bs_diags_print(&doc->diags, stderr);
-  int st = S_status(&doc->diags);
-  if (st == EXIT_OK && !lay)
-    st = EXIT_FAILURE_IO;
-  bs_fontset_free(fonts);
-  bs_template_free(tpl);
-  bs_document_free(doc);
-  return st;
 }
 
 int
@@ -169,7 +94,8 @@ main(int argc, char **argv)
   }
   S_opts o;
   memset(&o, 0, sizeof o);
-  o.normalize = true;
+  o.job.normalize = true;
+  o.job.epoch = S_epoch();
   o.inputs = calloc((size_t)argc, sizeof(char *));
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i];
@@ -177,13 +103,13 @@ main(int argc, char **argv)
     if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)
       slot = &o.output;
     else if (strcmp(a, "--template") == 0)
-      slot = &o.tpl;
+      slot = &o.job.tpl;
     else if (strcmp(a, "--fonts") == 0)
-      slot = &o.fonts;
+      slot = &o.job.font_map;
     else if (strcmp(a, "--dump") == 0)
       slot = &o.dump;
     else if (strcmp(a, "--no-normalize") == 0) {
-      o.normalize = false;
+      o.job.normalize = false;
       continue;
     } else if (strcmp(a, "--lang") == 0) {
       if (i + 1 >= argc || (strcmp(argv[i + 1], "zh") != 0 &&
@@ -192,7 +118,7 @@ main(int argc, char **argv)
         free(o.inputs);
         return EXIT_USAGE;
       }
-      o.lang = strcmp(argv[++i], "en") == 0 ? BS_LANG_EN : BS_LANG_ZH;
+      o.job.lang = strcmp(argv[++i], "en") == 0 ? BS_LANG_EN : BS_LANG_ZH;
       continue;
     } else if (strcmp(a, "--help") == 0) {
       S_usage(stdout);
@@ -220,18 +146,26 @@ main(int argc, char **argv)
       free(o.inputs);
       return EXIT_USAGE;
     }
-    status = S_process(&o, o.inputs[0], o.output != NULL);
+    bs_shared *sh = bs_shared_new(&o.job);
+    bs_job_result res;
+    status = bs_job_run(sh, o.inputs[0], o.output, o.dump, stderr, &res);
+    bs_job_result_free(&res);
+    bs_shared_free(sh);
   } else {
     if (o.ninputs == 0) {
       fprintf(stderr, "banshi: validate takes at least one SOURCE\n");
       free(o.inputs);
       return EXIT_USAGE;
     }
+    bs_shared *sh = bs_shared_new(&o.job);
     for (int i = 0; i < o.ninputs; i++) {
-      int st = S_process(&o, o.inputs[i], false);
+      bs_job_result res;
+      int st = bs_job_run(sh, o.inputs[i], NULL, o.dump, stderr, &res);
+      bs_job_result_free(&res);
       if (st > status)
         status = st;
     }
+    bs_shared_free(sh);
   }
   free(o.inputs);
   bs_layout_cleanup();

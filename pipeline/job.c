@@ -1,0 +1,159 @@
+/* job.c - one source through the pipeline; see job.h. */
+#include "job.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "layout.h"
+#include "pipeline.h"
+#include "render.h"
+#include "util.h"
+
+struct bs_shared {
+  bs_job_options o;
+  pthread_mutex_t lock;
+  bool loaded;
+  bs_template *tpl;     /* NULL after a failure */
+  bs_fontset *fonts;    /* NULL after a failure */
+  bs_arena arena;       /* diagnostics of loading, replayed per job */
+  bs_diags load_diags;
+};
+
+bs_shared *
+bs_shared_new(const bs_job_options *o)
+{
+  bs_shared *s = bs_xcalloc(1, sizeof *s);
+  s->o = *o;
+  pthread_mutex_init(&s->lock, NULL);
+  bs_arena_init(&s->arena);
+  bs_diags_init(&s->load_diags, &s->arena, o->lang);
+  return s;
+}
+
+void
+bs_shared_free(bs_shared *s)
+{
+  if (!s)
+    return;
+  bs_template_free(s->tpl);
+  bs_fontset_free(s->fonts);
+  bs_diags_free(&s->load_diags);
+  bs_arena_free(&s->arena);
+  pthread_mutex_destroy(&s->lock);
+  free(s);
+}
+
+/* Load template and font map once; replay their diagnostics into every
+ * job's list so each result is complete on its own. */
+static void
+S_load(bs_shared *s, bs_diags *d)
+{
+  pthread_mutex_lock(&s->lock);
+  if (!s->loaded) {
+    s->loaded = true;
+    s->tpl = bs_template_load(s->o.tpl ? s->o.tpl : "gbt9704",
+                              &s->load_diags);
+    s->fonts = bs_fontset_new(s->o.font_map, &s->load_diags);
+  }
+  pthread_mutex_unlock(&s->lock);
+  const bs_diagnostic *it = s->load_diags.items.data;
+  for (size_t i = 0; i < s->load_diags.items.len; i++)
+    bs_diag_text(d, it[i].severity, it[i].code, it[i].file, it[i].line,
+                 it[i].col, "%s", it[i].message);
+}
+
+int
+bs_diags_status(const bs_diags *d)
+{
+  if (!d->errors)
+    return BS_STATUS_OK;
+  const bs_diagnostic *it = d->items.data;
+  for (size_t i = 0; i < d->items.len; i++) {
+    if (it[i].severity != BS_ERROR)
+      continue;
+    switch (it[i].code) {
+    case BS_D_IO_READ:
+    case BS_D_IO_WRITE:
+    case BS_D_SCHEMA_LOAD:
+    case BS_D_FONT_MAP:
+    case BS_D_FONT_ROLE:
+    case BS_D_FONT_FILE:
+    case BS_D_FONT_LOAD:
+    case BS_D_FONT_UNUSABLE:
+    case BS_D_TEMPLATE:
+    case BS_D_TEMPLATE_MISSING:
+    case BS_D_RENDER:
+      return BS_STATUS_FAILURE;
+    default:
+      break;
+    }
+  }
+  return BS_STATUS_INVALID;
+}
+
+int
+bs_job_run(bs_shared *sh, const char *src, const char *pdf, const char *dump,
+           FILE *diag_out, bs_job_result *res)
+{
+  memset(res, 0, sizeof *res);
+  const bs_job_options *o = &sh->o;
+  bs_document *doc = bs_parse_file(src, NULL, o->lang);
+  bs_layout *lay = NULL;
+  if (doc->diags.errors == 0) {
+    bs_normalize_options no = {o->normalize};
+    bs_normalize(doc, &no);
+    S_load(sh, &doc->diags);
+  }
+  if (doc->diags.errors == 0 && sh->tpl && sh->fonts) {
+    bs_layout_options lo = {sh->tpl, sh->fonts};
+    lay = bs_layout_document(doc, &lo);
+  }
+  if (lay) {
+    res->pages = lay->npages;
+    if (dump) {
+      FILE *f = strcmp(dump, "-") == 0 ? stdout : fopen(dump, "w");
+      int e = errno;
+      if (!f || bs_render_dump(lay, f) != 0)
+        bs_diag(&doc->diags, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, dump,
+                strerror(f ? EIO : e));
+      if (f && f != stdout && fclose(f) != 0)
+        bs_diag(&doc->diags, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, dump,
+                strerror(errno));
+    }
+    if (pdf && doc->diags.errors == 0) {
+      bs_pdf_options po = {NULL, o->epoch};
+      if (bs_render_pdf(lay, pdf, &po) == 0) {
+        struct stat st;
+        if (stat(pdf, &st) == 0)
+          res->bytes = (long long)st.st_size;
+      }
+    }
+  }
+  char *text = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&text, &len);
+  if (mem) {
+    bs_diags_print(&doc->diags, mem);
+    fclose(mem);
+  }
+  if (diag_out && text)
+    fputs(text, diag_out);
+  res->diagnostics = text ? text : strdup("");
+  res->errors = doc->diags.errors;
+  res->warnings = doc->diags.warnings;
+  res->status = bs_diags_status(&doc->diags);
+  if (res->status == BS_STATUS_OK && !lay)
+    res->status = BS_STATUS_FAILURE;
+  bs_document_free(doc);
+  return res->status;
+}
+
+void
+bs_job_result_free(bs_job_result *res)
+{
+  free(res->diagnostics);
+  res->diagnostics = NULL;
+}

@@ -1,0 +1,59 @@
+/* job.h - one source through the whole pipeline: the unit of work of the
+ * command line and of batch production.
+ *
+ *   parse + validate -> normalise -> lay out -> PDF (and/or text dump)
+ *
+ * Templates and fonts are loaded once into a bs_shared and used read-only by
+ * every job, from any thread. */
+#ifndef BS_JOB_H
+#define BS_JOB_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "diag.h"
+
+/* Exit statuses of the command line, also the status of a job. */
+enum {
+  BS_STATUS_OK = 0,      /* success */
+  BS_STATUS_INVALID = 1, /* the source has errors */
+  BS_STATUS_USAGE = 2,   /* bad command line */
+  BS_STATUS_FAILURE = 3, /* I/O, environment or internal failure */
+};
+
+typedef struct bs_job_options {
+  const char *tpl;       /* template name or path; NULL = "gbt9704" */
+  const char *font_map;  /* user font map, or NULL */
+  bool normalize;        /* apply the text policy */
+  bs_lang lang;          /* language of messages */
+  long long epoch;       /* SOURCE_DATE_EPOCH, or -1 */
+  const char *previous;  /* last year's source for cross-year rules */
+} bs_job_options;
+
+typedef struct bs_job_result {
+  int status;            /* BS_STATUS_* */
+  int pages;             /* pages laid out */
+  long long bytes;       /* size of the PDF written, 0 if none */
+  unsigned errors, warnings;
+  char *diagnostics;     /* malloc'd text of every diagnostic (may be "") */
+} bs_job_result;
+
+typedef struct bs_shared bs_shared;
+
+/* Resources shared by jobs with the same options (template, fonts).  Free
+ * with bs_shared_free after the last job. */
+bs_shared *bs_shared_new(const bs_job_options *o);
+void bs_shared_free(bs_shared *s);
+
+/* Run `src` through the pipeline, writing the PDF to `pdf` (NULL: none)
+ * and the layout dump to `dump` (NULL: none, "-": stdout).  Diagnostics go
+ * to `diag_out` when not NULL and into res->diagnostics; free that with
+ * bs_job_result_free.  Returns res->status. */
+int bs_job_run(bs_shared *sh, const char *src, const char *pdf,
+               const char *dump, FILE *diag_out, bs_job_result *res);
+void bs_job_result_free(bs_job_result *res);
+
+/* The status a list of diagnostics calls for. */
+int bs_diags_status(const bs_diags *d);
+
+#endif

@@ -1,0 +1,482 @@
+"""Core test groups.
+
+  cases        tests/cases/*.xml: banshi's diagnostics and exit status must
+               equal NAME.diag and NAME.rc (--update rewrites them).
+  cli          command-line behaviour: usage, exit codes, messages.
+  layout       line breaking, justification, headings, closing block, page
+               numbers, checked on the text dump of generated sources (the
+               layout oracle).
+  example      the bundled example report as PDF: text extraction, fonts,
+               page geometry, structure.
+  determinism  identical input gives identical bytes.
+  pdfa         PDFs of several kinds pass Apache PDFBox Preflight (PDF/A-1b)
+               without errors or ToUnicode warnings.
+"""
+import glob
+import os
+import re
+import shutil
+import xml.etree.ElementTree as ET
+
+from bstest import *  # noqa: F401,F403
+
+# ---------------------------------------------------------------------------
+# cases
+
+def group_cases(a):
+    cases = sorted(glob.glob(os.path.join(HERE, "cases", "*.xml")))
+    check(len(cases) >= 10, "expected at least 10 cases, found %d" % len(cases))
+    for src in cases:
+        name = os.path.basename(src)[:-4]
+        d = os.path.dirname(src)
+        args = ["validate"]
+        argf = os.path.join(d, name + ".args")
+        if os.path.exists(argf):
+            args = open(argf, encoding="utf-8").read().split()
+        rc, out, err = run([a.banshi] + args + [name + ".xml"], cwd=d)
+        diagf = os.path.join(d, name + ".diag")
+        rcf = os.path.join(d, name + ".rc")
+        if a.update:
+            open(diagf, "w", encoding="utf-8").write(err)
+            open(rcf, "w").write("%d\n" % rc)
+            continue
+        want = open(diagf, encoding="utf-8").read() if os.path.exists(diagf) else ""
+        want_rc = int(open(rcf).read()) if os.path.exists(rcf) else 0
+        if err != want:
+            import difflib
+            diff = "".join(difflib.unified_diff(
+                want.splitlines(True), err.splitlines(True),
+                name + ".diag", "actual"))
+            fail("case %s: diagnostics differ\n%s" % (name, diff))
+        check(rc == want_rc, "case %s: exit %d, want %d" % (name, rc, want_rc))
+        # every diagnostic names the file and a line
+        for line in err.splitlines():
+            check(re.match(r"^[^:]+\.xml:\d+(:\d+)?: (error|warning|note): ", line)
+                  or line.startswith("banshi:"),
+                  "case %s: badly formed diagnostic %r" % (name, line))
+
+
+# ---------------------------------------------------------------------------
+# cli
+
+def group_cli(a):
+    b = a.banshi
+    rc, out, err = run([b, "--version"])
+    check(rc == 0 and re.match(r"^banshi \d+\.\d+\.\d+\n$", out), "--version: %r" % out)
+    rc, out, err = run([b, "--help"])
+    check(rc == 0 and "banshi render" in out and "exit status" in out, "--help")
+    rc, out, err = run([b])
+    check(rc == 2 and "usage" in err, "no arguments: exit %d" % rc)
+    rc, out, err = run([b, "frobnicate"])
+    check(rc == 2 and "unknown command" in err, "unknown command: %d %r" % (rc, err))
+    rc, out, err = run([b, "render", EXAMPLE])
+    check(rc == 2 and "-o" in err, "render without -o: %d" % rc)
+    rc, out, err = run([b, "render", EXAMPLE, "-o"])
+    check(rc == 2 and "needs a value" in err, "-o without a value: %d %r" % (rc, err))
+    rc, out, err = run([b, "validate", "--bogus", EXAMPLE])
+    check(rc == 2 and "unknown option" in err, "unknown option: %d" % rc)
+    rc, out, err = run([b, "validate", "--lang", "fr", EXAMPLE])
+    check(rc == 2, "bad --lang: %d" % rc)
+    # a missing source is an I/O failure (3) with a message naming it
+    rc, out, err = run([b, "validate", "/nonexistent/x.xml"])
+    check(rc == 3 and "/nonexistent/x.xml" in err, "missing source: %d %r" % (rc, err))
+    # the example is valid and clean
+    rc, out, err = run([b, "validate", EXAMPLE])
+    check(rc == 0 and err == "", "example validates: %d %r" % (rc, err))
+    # an unwritable output: exit 3, no file left behind
+    os.makedirs(a.work, exist_ok=True)
+    rc, out, err = run([b, "render", EXAMPLE, "-o", "/nonexistent-dir/x.pdf"])
+    check(rc == 3 and "x.pdf" in err, "unwritable output: %d %r" % (rc, err))
+    # validate reports every file and the worst status
+    bad = os.path.join(a.work, "cli-bad.xml")
+    with open(bad, "w") as f:
+        f.write("<document><meta></document>")
+    rc, out, err = run([b, "validate", EXAMPLE, bad, "--lang", "en"])
+    check(rc == 1 and "cli-bad.xml:1:" in err, "validate two files: %d %r" % (rc, err))
+    # English and Chinese messages
+    rc, out, err = run([b, "validate", bad])
+    check("XML 格式错误" in err, "Chinese messages by default: %r" % err)
+    # a missing template and a missing font map are I/O failures
+    rc, out, err = run([b, "validate", EXAMPLE, "--template", "nosuch"])
+    check(rc == 3 and "nosuch" in err, "missing template: %d %r" % (rc, err))
+    rc, out, err = run([b, "validate", EXAMPLE, "--fonts", "/nonexistent.map"])
+    check(rc == 3 and "nonexistent.map" in err, "missing font map: %d %r" % (rc, err))
+    # a font map naming a font file that does not exist: role and paths
+    fm = os.path.join(a.work, "missing-font.map")
+    with open(fm, "w") as f:
+        f.write("fangsong = FZFangSong-NotInstalled.ttf\n")
+    rc, out, err = run([b, "validate", EXAMPLE, "--fonts", fm, "--lang", "en"])
+    check(rc == 3 and "fangsong" in err and "FZFangSong-NotInstalled.ttf" in err
+          and "/usr/share/fonts" in err, "missing font file: %d %r" % (rc, err))
+    # a user map replaces one role and keeps the others
+    fm2 = os.path.join(a.work, "kai-as-song.map")
+    with open(fm2, "w") as f:
+        f.write("# headings in the Song face\nhei = gbsn00lp.ttf\n")
+    (pages, _), err = dump_of(b, EXAMPLE, a.work, ["--fonts", fm2])
+    fonts = {r.font for p in pages for r in p["runs"]}
+    check("wqy-zenhei.ttc" in fonts, "title role keeps its font: %s" % fonts)
+    heading = [r for p in pages for r in p["runs"] if r.text.startswith("一、总体情况")]
+    check(heading and heading[0].font == "gbsn00lp.ttf",
+          "user map changes the hei role: %s" % [h.font for h in heading])
+
+
+# ---------------------------------------------------------------------------
+# layout
+
+PUNCT_TEXT = (
+    "本机关依法办理申请，按程序审查，及时答复；对不予公开的，说明理由。"
+    "“以公开为常态、不公开为例外”原则得到落实，“放管服”改革持续深化。"
+    "《条例》《办法》等文件（含附件）均已公开！是否及时？均按时。"
+)
+
+
+def body_lines(pages):
+    """Visual lines of body text: (page, [runs]) in reading order."""
+    out = []
+    for i, p in enumerate(pages):
+        for ln in lines_of(p):
+            out.append((i, ln))
+    return out
+
+
+def line_text(runs):
+    return "".join(r.text for r in runs)
+
+
+def group_layout(a):
+    os.makedirs(a.work, exist_ok=True)
+    # 1. Prohibited marks at line starts and ends, over many alignments: the
+    # same text shifted by one character at a time.
+    paras = []
+    for k in range(28):
+        paras.append("<p>%s%s</p>" % ("政" * k, PUNCT_TEXT * 2))
+    src = os.path.join(a.work, "kinsoku.xml")
+    write_source(src, "\n".join(paras))
+    (pages, _), err = dump_of(a.banshi, src, a.work)
+    lines = body_lines(pages)
+    check(len(lines) > 200, "kinsoku: %d lines" % len(lines))
+    starts = ends = 0
+    for pg, ln in lines:
+        t = line_text(ln)
+        if t[0] in NO_START:
+            fail("kinsoku: line starts with %r: %s" % (t[0], t))
+        if t[-1] in NO_END:
+            fail("kinsoku: line ends with %r: %s" % (t[-1], t))
+        starts += t[0] in "“《（"
+        ends += t[-1] in "，。；、！？”》）"
+    # the test must have exercised both rules
+    check(starts > 5 and ends > 20, "kinsoku: lines starting with openers %d, "
+          "ending with closers %d" % (starts, ends))
+    # every source character comes back, in order, with nothing added
+    got = "".join(line_text(ln) for pg, ln in lines[1:])  # skip the title
+    want = "".join(("政" * k + PUNCT_TEXT * 2) for k in range(28))
+    check(got == want, "kinsoku: text differs from the source")
+
+    # 2. Justification: every line but the last of a paragraph fills the
+    # measure exactly; last lines start at the margin and stop short.
+    for pg, ln in lines[1:]:
+        x0, x1 = ln[0].x0, ln[-1].x1
+        check(abs(x0 - LEFT) < EPS or abs(x0 - (LEFT + 2 * 156 * MM / 28)) < 0.02,
+              "justify: line starts at %.3f: %s" % (x0, line_text(ln)))
+        check(x1 <= RIGHT + EPS, "justify: line overflows to %.3f" % x1)
+    full = [ln for pg, ln in lines[1:] if abs(ln[-1].x1 - RIGHT) < EPS]
+    check(len(full) > 150, "justify: only %d full lines" % len(full))
+    # a paragraph's lines: all but the last must be full
+    para_lines = []
+    cur = []
+    for pg, ln in lines[1:]:
+        if cur and abs(ln[0].x0 - LEFT) > EPS:  # indented: a new paragraph
+            para_lines.append(cur)
+            cur = []
+        cur.append(ln)
+    para_lines.append(cur)
+    check(len(para_lines) == 28, "justify: %d paragraphs, want 28" % len(para_lines))
+    for pl in para_lines:
+        for ln in pl[:-1]:
+            check(abs(ln[-1].x1 - RIGHT) < EPS, "justify: short line %.3f: %s"
+                  % (ln[-1].x1, line_text(ln)))
+        check(pl[-1][-1].x1 < RIGHT - 1 or len(line_text(pl[-1])) >= 27,
+              "justify: last line stretched")
+    # first lines are indented two grid characters
+    for pl in para_lines:
+        check(abs(pl[0][0].x0 - (LEFT + 2 * 156 * MM / 28)) < 0.02,
+              "indent: first line at %.3f" % pl[0][0].x0)
+
+    # 3. Mixed Han, Latin and digits: no inserted spaces, numbers and words
+    # never split, URLs too long for a line are broken without overflow.
+    mixed = ("本机关2020年共收到申请175件，按PDF/A-1b格式归档，平均用时3.5天；"
+             "办理结果见表3。网址为https://www.example.gov.cn/xxgk/ndbg/2020/"
+             "report-final-version-2021-01-05.html，欢迎查阅。")
+    src = os.path.join(a.work, "mixed.xml")
+    write_source(src, "\n".join("<p>%s%s</p>" % ("字" * k, mixed) for k in range(28)))
+    (pages, _), err = dump_of(a.banshi, src, a.work)
+    lines = body_lines(pages)[1:]
+    got = "".join(line_text(ln) for pg, ln in lines)
+    want = "".join("字" * k + mixed for k in range(28))
+    check(got == want, "mixed: text differs (spaces inserted or lost)")
+    for pg, ln in lines:
+        t = line_text(ln)
+        check(ln[-1].x1 <= RIGHT + EPS, "mixed: overflow %.3f: %s" % (ln[-1].x1, t))
+    joined = "\n".join(line_text(ln) for pg, ln in lines)
+    for word in ("2020", "175", "PDF/A-1b", "3.5"):
+        for k in range(1, len(word)):
+            check(word[:k] + "\n" + word[k:] not in joined,
+                  "mixed: %r split across lines" % word)
+    check(any(len(line_text(ln)) > 30 and "example" in line_text(ln)
+              for pg, ln in lines), "mixed: the URL is set on full lines")
+
+    # 4. Headings at four levels: numbers, fonts, indent, bookmarks.
+    body = ("<section><heading>第一层</heading><p>正文。</p>"
+            "<section><heading>第二层</heading><p>正文。</p>"
+            "<section><heading>第三层</heading><p>正文。</p>"
+            "<section><heading>第四层</heading><p>正文。</p></section>"
+            "<section><heading>第四层乙</heading></section>"
+            "</section></section>"
+            "<section><heading>第二层乙</heading></section></section>"
+            "<section><heading>第一层乙</heading></section>")
+    src = os.path.join(a.work, "headings.xml")
+    write_source(src, body)
+    (pages, outline), err = dump_of(a.banshi, src, a.work)
+    texts = [(line_text(ln), ln[0].font, ln[0].x0) for pg, ln in body_lines(pages)]
+    want = [("一、第一层", "wqy-zenhei.ttc"), ("（一）第二层", "gkai00mp.ttf"),
+            ("1.第三层", "gbsn00lp.ttf"), ("（1）第四层", "gbsn00lp.ttf"),
+            ("（2）第四层乙", "gbsn00lp.ttf"), ("（二）第二层乙", "gkai00mp.ttf"),
+            ("二、第一层乙", "wqy-zenhei.ttc")]
+    got = [(t, f) for t, f, x in texts if not t.startswith("正文") and t != "测试文档"]
+    check(got == want, "headings: %s" % got)
+    for t, f, x in texts[1:]:
+        check(abs(x - (LEFT + 2 * 156 * MM / 28)) < 0.02, "headings: indent %s %.3f" % (t, x))
+    check(len(outline) == 7 and "level=4" in outline[3] and '"（1）第四层"' in outline[3],
+          "headings: outline %s" % outline)
+
+    # 5. A heading is never the last line of a page: fill a page so that a
+    # heading would land on its last line.
+    for k in range(15, 24):
+        body = "<p>%s</p>" % ("满" * (26 + 28 * k)) + \
+            "<section><heading>标题</heading><p>%s</p></section>" % ("续" * 80)
+        src = os.path.join(a.work, "keep%d.xml" % k)
+        write_source(src, body)
+        (pages, _), err = dump_of(a.banshi, src, a.work)
+        for i, p in enumerate(pages):
+            ls = lines_of(p)
+            if ls and line_text(ls[-1]).startswith("一、"):
+                fail("keep: heading alone at the foot of page %d (k=%d)" % (i + 1, k))
+            check(len(ls) <= 22, "grid: %d lines on a page" % len(ls))
+            for ln in ls:
+                check(ln[0].y <= BOTTOM and ln[0].y >= TOP, "grid: line outside type area")
+
+    # 6. Title: centred, balanced lines, broken at a word.
+    src = os.path.join(a.work, "title.xml")
+    write_source(src, "<p>正文。</p>",
+                 title="广州市荔湾区应急管理局2020年政府信息公开工作年度报告")
+    (pages, _), err = dump_of(a.banshi, src, a.work)
+    tl = [ln for ln in lines_of(pages[0]) if ln[0].size == 22]
+    check(len(tl) == 2, "title: %d lines" % len(tl))
+    if len(tl) == 2:
+        w0, w1 = (ln[-1].x1 - ln[0].x0 for ln in tl)
+        check(abs(w0 - w1) < 3 * 22, "title: unbalanced %.1f / %.1f" % (w0, w1))
+        for ln in tl:
+            mid = (ln[0].x0 + ln[-1].x1) / 2
+            check(abs(mid - (LEFT + RIGHT) / 2) < 0.1, "title: not centred")
+        check(line_text(tl[1]).startswith("政府"), "title: broken inside a word: %s"
+              % [line_text(x) for x in tl])
+
+    # 7. Closing block (GB/T 9704-2012 7.3.5.2): signature two characters
+    # from the right edge; date two characters right of the signature start.
+    em = 156 * MM / 28
+    for sig, date in (("广州市荔湾区应急管理局", "2021-01-29"), ("某局", "2021-12-31")):
+        src = os.path.join(a.work, "closing.xml")
+        write_source(src, "<p>正文。</p>", closing=([sig], date))
+        (pages, _), err = dump_of(a.banshi, src, a.work)
+        ls = lines_of(pages[-1])
+        s_ln = [ln for ln in ls if line_text(ln) == sig]
+        y, m, d = (int(x) for x in date.split("-"))
+        dt = "%d年%d月%d日" % (y, m, d)
+        d_ln = [ln for ln in ls if line_text(ln) == dt]
+        if check(s_ln and d_ln, "closing: lines %s" % [line_text(l) for l in ls]):
+            s, dd = s_ln[0], d_ln[0]
+            sw, dw = s[-1].x1 - s[0].x0, dd[-1].x1 - dd[0].x0
+            if dw <= sw - 2 * em:
+                check(abs(s[-1].x1 - (RIGHT - 2 * em)) < 0.02,
+                      "closing: signature right %.3f" % s[-1].x1)
+            else:
+                check(abs(dd[-1].x1 - (RIGHT - 2 * em)) < 0.02,
+                      "closing: long date right %.3f" % dd[-1].x1)
+            check(abs(dd[0].x0 - (s[0].x0 + 2 * em)) < 0.02, "closing: date start")
+            check(dd[0].y > s[0].y, "closing: date below signature")
+
+    # 8. Page numbers: "— N —", odd pages right, even pages left, one 4号
+    # character in, 7 mm below the type area.
+    src = os.path.join(a.work, "pages.xml")
+    write_source(src, "\n".join("<p>%s</p>" % ("页" * 200) for _ in range(12)))
+    (pages, _), err = dump_of(a.banshi, src, a.work)
+    check(len(pages) >= 3, "page numbers: %d pages" % len(pages))
+    for i, p in enumerate(pages):
+        num = [r for r in p["runs"] if r.y > BOTTOM]
+        if not check(len(num) == 1, "page %d: %d footer runs" % (i + 1, len(num))):
+            continue
+        r = num[0]
+        check(r.text == "— %d —" % (i + 1), "page number text %r" % r.text)
+        check(r.size == 14, "page number size %s" % r.size)
+        if (i + 1) % 2:
+            check(abs(r.x1 - (RIGHT - 14)) < EPS, "odd page number at %.3f" % r.x1)
+        else:
+            check(abs(r.x0 - (LEFT + 14)) < EPS, "even page number at %.3f" % r.x0)
+        check(BOTTOM + 7 * MM < r.y < BOTTOM + 7 * MM + 14, "page number y %.3f" % r.y)
+
+
+# ---------------------------------------------------------------------------
+# example
+
+def sentences_of(path):
+    """Text of every paragraph and heading of a core source, in order."""
+    tree = ET.parse(path)
+    out = []
+    for el in tree.iter():
+        if el.tag in ("p", "heading", "signature", "title") and el.text is not None:
+            t = "".join(el.itertext())
+            out.append(re.sub(r"\s+", "", t))
+    return out
+
+
+def group_example(a):
+    os.makedirs(a.work, exist_ok=True)
+    pdf = os.path.join(a.work, "example.pdf")
+    dump = os.path.join(a.work, "example.dump")
+    rc, out, err = run([a.banshi, "render", EXAMPLE, "-o", pdf, "--dump", dump])
+    if not check(rc == 0 and err == "", "render example: %d %r" % (rc, err)):
+        return
+    pages, outline = parse_dump(open(dump, encoding="utf-8").read())
+    # every sentence comes back, in order
+    rc, text, err = run(["pdftotext", "-enc", "UTF-8", pdf, "-"])
+    flat = re.sub(r"\s+", "", text)
+    pos = 0
+    for s in sentences_of(EXAMPLE):
+        for sent in re.split(r"(?<=[。；])", s):
+            if not sent:
+                continue
+            i = flat.find(sent, pos)
+            if check(i >= 0, "example: sentence missing or out of order: %s" % sent):
+                pos = i + len(sent)
+    # every table cell's text comes back intact in raw order
+    rc, raw, err = run(["pdftotext", "-raw", "-enc", "UTF-8", pdf, "-"])
+    rawflat = re.sub(r"\s+", "", raw)
+    tree = ET.parse(EXAMPLE)
+    pos = 0
+    for cell in tree.iter():
+        if cell.tag in ("td", "th"):
+            t = re.sub(r"\s+", "", "".join(cell.itertext()))
+            i = rawflat.find(t, pos)
+            if check(i >= 0, "example: table cell missing or out of order: %s" % t):
+                pos = i + len(t)
+    for label in ("社会公益组织", "本机关不掌握相关政府信息", "本年新制作数量"):
+        check(label in raw.replace("\n", ""), "example: label %s" % label)
+    # the closing date as GB/T 9704 writes it
+    check("2021年1月29日" in flat, "example: closing date")
+    # fonts: all embedded subsets with ToUnicode
+    rc, out, err = run(["pdffonts", pdf])
+    rows = out.splitlines()[2:]
+    check(len(rows) >= 3, "example: %d fonts" % len(rows))
+    for r in rows:
+        f = r.split()
+        check(f[-5:-2] == ["yes", "yes", "yes"] and "CID" in r and "Identity-H" in r,
+              "example: font not embedded/subset/unicode: %s" % r)
+    # geometry and page count
+    rc, out, err = run(["pdfinfo", pdf])
+    info = dict(l.split(":", 1) for l in out.splitlines() if ":" in l)
+    check("595.276 x 841.89 pts (A4)" in info.get("Page size", ""), "example: not A4")
+    npages = int(info.get("Pages", "0"))
+    check(npages == len(pages), "example: %d pages in the PDF, %d laid out" % (npages, len(pages)))
+    # the report sets in five pages in the official geometry (2 of prose,
+    # 2 of tables, 1 of prose and closing); a change here is a layout change
+    check(npages == 5, "example: %d pages, expected 5" % npages)
+    check(info.get("Title", "").strip() == "荔湾区应急管理局2020年政府信息公开工作年度报告",
+          "example: title metadata")
+    check(info.get("Author", "").strip() == "广州市荔湾区应急管理局", "example: author")
+    rc, out, err = run(["pdfinfo", "-box", "-f", "1", "-l", str(npages), pdf])
+    check(out.count("MediaBox:") == npages, "example: media boxes")
+    # structure
+    rc, out, err = run(["qpdf", "--check", pdf])
+    check(rc == 0 and "No syntax or stream encoding errors" in out, "qpdf: %s %s" % (out, err))
+    # bookmarks: six sections, five subsections
+    check(len(outline) == 11, "example: %d bookmarks" % len(outline))
+    # every run inside the type area (page numbers below it)
+    for i, p in enumerate(pages):
+        for r in p["runs"]:
+            check(LEFT - EPS <= r.x0 and r.x1 <= RIGHT + EPS, "example: run outside: %s" % r.text)
+            check(r.y >= TOP or r.size == 22, "example: run above the type area")
+        for x0, y0, x1, y1, w in p["rules"]:
+            check(LEFT - EPS <= min(x0, x1) and max(x0, x1) <= RIGHT + EPS
+                  and TOP - EPS <= min(y0, y1) and max(y0, y1) <= BOTTOM + EPS,
+                  "example: rule outside the type area")
+    shutil.copy(pdf, os.path.join(a.work, "pdfa-example.pdf"))
+
+
+# ---------------------------------------------------------------------------
+# determinism
+
+def group_determinism(a):
+    os.makedirs(a.work, exist_ok=True)
+    p1 = os.path.join(a.work, "det1.pdf")
+    p2 = os.path.join(a.work, "det2.pdf")
+    env = {"SOURCE_DATE_EPOCH": ""}
+    for p in (p1, p2):
+        rc, out, err = run([a.banshi, "render", EXAMPLE, "-o", p], env=env)
+        check(rc == 0, "render: %s" % err)
+    b1, b2 = open(p1, "rb").read(), open(p2, "rb").read()
+    check(b1 == b2, "two renders differ")
+    # the date of issue is the PDF date unless SOURCE_DATE_EPOCH is set
+    rc, out, err = run(["pdfinfo", "-isodates", p1])
+    check("2021-01-29T00:00:00+08" in out, "creation date from the source: %s" % out)
+    p3 = os.path.join(a.work, "det3.pdf")
+    rc, out, err = run([a.banshi, "render", EXAMPLE, "-o", p3],
+                       env={"SOURCE_DATE_EPOCH": "1700000000"})
+    rc, out, err = run(["pdfinfo", "-isodates", p3])
+    check("2023-11-14T22:13:20" in out, "SOURCE_DATE_EPOCH date: %s" % out)
+    check(open(p3, "rb").read() != b1, "SOURCE_DATE_EPOCH changes the file")
+    # no temporary file is left beside the output
+    left = [f for f in os.listdir(a.work) if f.endswith(".tmp")]
+    check(not left, "temporary files left: %s" % left)
+
+
+# ---------------------------------------------------------------------------
+# pdfa
+
+def group_pdfa(a):
+    os.makedirs(a.work, exist_ok=True)
+    # PDFs of their own: the example, and sources with bookmarks, a title
+    # full of XML specials, tables, many pages
+    srcs = {
+        "pdfa-specials": ("<section><heading>标题</heading><p>正文&amp;&lt;&gt;"
+                          "&quot;&apos;。</p></section>", "A&amp;B &lt;报告&gt; \"引号\" 'x'"),
+        "pdfa-table": ("<table><thead><tr><th>甲</th><th>乙</th></tr></thead><tbody>"
+                       + "<tr><td>一</td><td>1</td></tr>" * 80 + "</tbody></table>", "表格"),
+    }
+    pdfs = []
+    for name, (body, title) in srcs.items():
+        src = os.path.join(a.work, name + ".xml")
+        write_source(src, body, title=title)
+        pdf = os.path.join(a.work, name + ".pdf")
+        rc, out, err = run([a.banshi, "render", src, "-o", pdf])
+        if check(rc == 0, "render %s: %s" % (name, err)):
+            pdfs.append(pdf)
+    pdf = os.path.join(a.work, "pdfa-liwan.pdf")
+    rc, out, err = run([a.banshi, "render", EXAMPLE, "-o", pdf])
+    if check(rc == 0, "render example: %s" % err):
+        pdfs.append(pdf)
+    res, log = preflight(pdfs, a.work)
+    for p in pdfs:
+        name = os.path.basename(p)
+        if not check(name in res, "preflight: no verdict for %s" % name):
+            continue
+        valid, errs = res[name]
+        check(valid and not errs, "preflight: %s is not PDF/A-1b: %s" % (name, errs))
+    check("ToUnicode" not in log, "preflight warns about ToUnicode: %s" % log)
+    print("preflight: %d PDFs valid PDF/A-1b" % sum(1 for v in res.values() if v[0]))
+
+
+GROUPS = {
+    "cases": group_cases, "cli": group_cli, "layout": group_layout,
+    "example": group_example, "determinism": group_determinism,
+    "pdfa": group_pdfa,
+}
