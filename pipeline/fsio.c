@@ -1,0 +1,242 @@
+/* fsio.c - atomic file writes and folder helpers; see fsio.h. */
+#include "fsio.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arena.h"
+
+char *
+bs_temp_name(const char *path, long pid)
+{
+  /* The same shape as render_pdf.c's S_save: .NAME.PID.tmp */
+  char *tmp = bs_xmalloc(strlen(path) + 32);
+  const char *slash = strrchr(path, '/');
+  if (slash)
+    sprintf(tmp, "%.*s/.%s.%ld.tmp", (int)(slash - path), path, slash + 1,
+            pid);
+  else
+    sprintf(tmp, ".%s.%ld.tmp", path, pid);
+  return tmp;
+}
+
+bool
+bs_temp_parse(const char *name, char **final, long *pid)
+{
+  size_t n = strlen(name);
+  if (n < 8 || name[0] != '.' || strcmp(name + n - 4, ".tmp") != 0)
+    return false;
+  size_t end = n - 4, p = end;
+  while (p > 1 && name[p - 1] >= '0' && name[p - 1] <= '9')
+    p--;
+  if (p == end || p < 3 || name[p - 1] != '.')
+    return false;
+  *pid = strtol(name + p, NULL, 10);
+  *final = bs_xmalloc(p - 1);
+  memcpy(*final, name + 1, p - 2);
+  (*final)[p - 2] = '\0';
+  return true;
+}
+
+static char *
+S_dir_of(const char *path)
+{
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    return strdup(".");
+  if (slash == path)
+    return strdup("/");
+  return strndup(path, (size_t)(slash - path));
+}
+
+int
+bs_fsync_dir(const char *dir)
+{
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return errno;
+  int rc = 0;
+  if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
+    rc = errno;
+  close(fd);
+  return rc;
+}
+
+int
+bs_atomic_open(bs_atomic *a, const char *path)
+{
+  memset(a, 0, sizeof *a);
+  char *tmp = bs_temp_name(path, (long)getpid());
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    int e = errno;
+    free(tmp);
+    return e;
+  }
+  a->f = fdopen(fd, "w");
+  if (!a->f) {
+    int e = errno;
+    close(fd);
+    unlink(tmp);
+    free(tmp);
+    return e;
+  }
+  a->path = strdup(path);
+  a->tmp = tmp;
+  return 0;
+}
+
+static void
+S_atomic_clear(bs_atomic *a)
+{
+  free(a->path);
+  free(a->tmp);
+  memset(a, 0, sizeof *a);
+}
+
+int
+bs_atomic_commit(bs_atomic *a)
+{
+  int rc = 0;
+  if (fflush(a->f) != 0 || ferror(a->f))
+    rc = errno ? errno : EIO;
+  if (!rc && fsync(fileno(a->f)) != 0)
+    rc = errno;
+  if (fclose(a->f) != 0 && !rc)
+    rc = errno;
+  a->f = NULL;
+  if (!rc && rename(a->tmp, a->path) != 0)
+    rc = errno;
+  if (rc) {
+    unlink(a->tmp);
+  } else {
+    char *dir = S_dir_of(a->path);
+    rc = bs_fsync_dir(dir);
+    free(dir);
+  }
+  S_atomic_clear(a);
+  return rc;
+}
+
+void
+bs_atomic_abort(bs_atomic *a)
+{
+  if (a->f)
+    fclose(a->f);
+  if (a->tmp)
+    unlink(a->tmp);
+  S_atomic_clear(a);
+}
+
+int
+bs_atomic_write(const char *path, const void *data, size_t len)
+{
+  bs_atomic a;
+  int rc = bs_atomic_open(&a, path);
+  if (rc)
+    return rc;
+  if (len && fwrite(data, 1, len, a.f) != len) {
+    rc = errno ? errno : EIO;
+    bs_atomic_abort(&a);
+    return rc;
+  }
+  return bs_atomic_commit(&a);
+}
+
+int
+bs_mkdirs(const char *dir)
+{
+  struct stat st;
+  if (stat(dir, &st) == 0)
+    return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+  char *p = strdup(dir);
+  int rc = 0;
+  for (char *s = p + 1; *s && !rc; s++) {
+    if (*s != '/')
+      continue;
+    *s = '\0';
+    if (mkdir(p, 0777) != 0 && errno != EEXIST)
+      rc = errno;
+    *s = '/';
+  }
+  if (!rc && mkdir(p, 0777) != 0 && errno != EEXIST)
+    rc = errno;
+  if (!rc && (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)))
+    rc = ENOTDIR;
+  free(p);
+  return rc;
+}
+
+static bool
+S_alive(long pid)
+{
+  if (pid <= 0)
+    return false;
+  if (pid == (long)getpid())
+    return true;
+  return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+int
+bs_remove_stale_temps(const char *dir,
+                      bool (*wanted)(void *ctx, const char *final), void *ctx)
+{
+  DIR *d = opendir(dir);
+  if (!d)
+    return 0;
+  int removed = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    char *final;
+    long pid;
+    if (!bs_temp_parse(e->d_name, &final, &pid))
+      continue;
+    if (!S_alive(pid) && (!wanted || wanted(ctx, final))) {
+      size_t n = strlen(dir) + strlen(e->d_name) + 2;
+      char *path = bs_xmalloc(n);
+      snprintf(path, n, "%s/%s", dir, e->d_name);
+      if (unlink(path) == 0)
+        removed++;
+      free(path);
+    }
+    free(final);
+  }
+  closedir(d);
+  return removed;
+}
+
+int
+bs_remove_tree(const char *path)
+{
+  struct stat st;
+  if (lstat(path, &st) != 0)
+    return errno == ENOENT ? 0 : errno;
+  if (!S_ISDIR(st.st_mode))
+    return unlink(path) == 0 ? 0 : errno;
+  DIR *d = opendir(path);
+  if (!d)
+    return errno;
+  int rc = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    size_t n = strlen(path) + strlen(e->d_name) + 2;
+    char *sub = bs_xmalloc(n);
+    snprintf(sub, n, "%s/%s", path, e->d_name);
+    int r = bs_remove_tree(sub);
+    if (r && !rc)
+      rc = r;
+    free(sub);
+  }
+  closedir(d);
+  if (rmdir(path) != 0 && !rc)
+    rc = errno;
+  return rc;
+}
