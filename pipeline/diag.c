@@ -53,6 +53,26 @@ static const struct {
     [BS_D_KEEP] = {"%s", "%s"},
     [BS_D_FONT_UNUSABLE] = {"字体角色“%s”没有可用的字体（%s）",
                             "font role '%s' has no usable font (%s)"},
+    [BS_D_BATCH_CLASH] = {"输出文件“%s”与源文件“%s”的输出重名，未处理",
+                          "output '%s' is also the output of '%s'; not "
+                          "processed"},
+    [BS_D_ARCHIVE_RECORD] = {"“%s”没有批量生成记录（不是由 banshi batch 生成，"
+                             "或其源文件后来处理失败）；请重新运行 banshi batch",
+                             "'%s' has no batch record (not made by banshi "
+                             "batch, or its source failed since); run banshi "
+                             "batch again"},
+    [BS_D_ARCHIVE_CHANGED] = {"“%s”在生成 PDF 之后被改动过；请重新运行 banshi "
+                              "batch",
+                              "'%s' changed after the PDF was made; run "
+                              "banshi batch again"},
+    [BS_D_BAG_MISSING] = {"文件缺失（列于“%s”）",
+                          "missing (listed in '%s')"},
+    [BS_D_BAG_ALTERED] = {"文件已被改动：SHA-256 为 %s，“%s”记录为 %s",
+                          "altered: SHA-256 is %s, '%s' records %s"},
+    [BS_D_BAG_UNLISTED] = {"文件未列入“%s”", "not listed in '%s'"},
+    [BS_D_BAG_FORMAT] = {"BagIt 格式错误：%s", "BagIt format: %s"},
+    [BS_D_BAG_OXUM] = {"Payload-Oxum 记录为 %s，实际为 %s",
+                       "Payload-Oxum records %s, the payload is %s"},
 };
 
 const char *

@@ -54,6 +54,15 @@ typedef enum bs_code {
   BS_D_NON_BMP,           /* character outside the BMP not supported */
   BS_D_KEEP,              /* a keep rule could not be honoured */
   BS_D_FONT_UNUSABLE,     /* a role failed earlier in this process */
+  /* batch and archive (batch.c, archive.c) */
+  BS_D_BATCH_CLASH,       /* two sources would write the same output */
+  BS_D_ARCHIVE_RECORD,    /* an output has no batch record */
+  BS_D_ARCHIVE_CHANGED,   /* a file changed since the batch made the PDF */
+  BS_D_BAG_MISSING,       /* a file listed in a bag manifest is missing */
+  BS_D_BAG_ALTERED,       /* a bag file's checksum differs */
+  BS_D_BAG_UNLISTED,      /* a payload file is in no manifest */
+  BS_D_BAG_FORMAT,        /* a bag's tag file is malformed */
+  BS_D_BAG_OXUM,          /* Payload-Oxum does not match the payload */
   BS_D_CODE_COUNT
 } bs_code;
 

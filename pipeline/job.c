@@ -66,6 +66,37 @@ S_load(bs_shared *s, bs_diags *d)
 }
 
 int
+bs_shared_inputs(bs_shared *s, void (*fn)(void *ctx, const char *path),
+                 void *ctx)
+{
+  bs_arena scratch;
+  bs_diags d;
+  bs_arena_init(&scratch);
+  bs_diags_init(&d, &scratch, s->o.lang);
+  S_load(s, &d);
+  int rc = s->tpl && s->fonts ? 0 : -1;
+  if (rc == 0) {
+    fn(ctx, s->tpl->path);
+    char map[4096];
+    snprintf(map, sizeof map, "%s/fonts/default.map", bs_data_dir());
+    fn(ctx, map);
+    if (s->o.font_map)
+      fn(ctx, s->o.font_map);
+    /* Resolving a failed role again would only add a diagnostic to the
+     * scratch list; the jobs that use it report it. */
+    for (int i = 0; i < BS_STYLE_COUNT; i++)
+      if (s->tpl->styles[i].role)
+        bs_fontset_role(s->fonts, s->tpl->styles[i].role, &d);
+    int n = bs_fontset_count(s->fonts);
+    for (int i = 0; i < n; i++)
+      fn(ctx, bs_fontset_font(s->fonts, i)->path);
+  }
+  bs_diags_free(&d);
+  bs_arena_free(&scratch);
+  return rc;
+}
+
+int
 bs_diags_status(const bs_diags *d)
 {
   if (!d->errors)

@@ -45,6 +45,16 @@ typedef struct bs_shared bs_shared;
 bs_shared *bs_shared_new(const bs_job_options *o);
 void bs_shared_free(bs_shared *s);
 
+/* Call fn(ctx, path) for every file that the output of any job depends on
+ * besides its own source: the template, the font maps and the font file of
+ * every role the template names, in a fixed order (batch.c hashes them for
+ * its up-to-date check).  Loads the template and the fonts now if no job
+ * did yet; a role without a usable font is skipped here and reported by
+ * the jobs that use it.  Returns 0, or -1 when the template or the font map
+ * cannot be loaded (every job will then report why). */
+int bs_shared_inputs(bs_shared *s, void (*fn)(void *ctx, const char *path),
+                     void *ctx);
+
 /* Run `src` through the pipeline, writing the PDF to `pdf` (NULL: none)
  * and the layout dump to `dump` (NULL: none, "-": stdout).  Diagnostics go
  * to `diag_out` when not NULL and into res->diagnostics; free that with

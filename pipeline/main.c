@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive.h"
+#include "batch.h"
 #include "job.h"
 #include "layout.h"
 #include "pipeline.h"
@@ -20,12 +22,21 @@ S_usage(FILE *out)
   fputs(
       "usage: banshi render SOURCE.xml -o OUT.pdf [options]\n"
       "       banshi validate SOURCE.xml... [options]\n"
+      "       banshi batch INPUT... -o OUTDIR [-j N] [--shard K/N] "
+      "[options]\n"
+      "       banshi archive OUTDIR -o BAG | banshi archive --verify BAG\n"
       "       banshi --help | --version\n"
       "\n"
       "render    lay out SOURCE.xml and write OUT.pdf (PDF/A-1b)\n"
       "validate  check sources (schema, text policy, fonts, layout) "
       "without\n"
       "          writing anything\n"
+      "batch     render many sources (files, folders, manifests) with N "
+      "workers,\n"
+      "          skipping those up to date (banshi batch --help)\n"
+      "archive   pack a batch's PDFs, sources and metadata as a BagIt bag, "
+      "or\n"
+      "          verify one (banshi archive --help)\n"
       "\n"
       "options:\n"
       "  -o, --output FILE    the PDF to write (render)\n"
@@ -85,6 +96,14 @@ main(int argc, char **argv)
     return EXIT_OK;
   }
   const char *cmd = argv[1];
+  if (strcmp(cmd, "batch") == 0 || strcmp(cmd, "archive") == 0) {
+    int st = strcmp(cmd, "batch") == 0
+                 ? bs_batch_main(argc - 2, argv + 2, stdout, stderr)
+                 : bs_archive_main(argc - 2, argv + 2, stdout, stderr);
+    bs_layout_cleanup();
+    bs_parse_cleanup();
+    return st;
+  }
   bool render = strcmp(cmd, "render") == 0;
   bool validate = strcmp(cmd, "validate") == 0;
   if (!render && !validate) {

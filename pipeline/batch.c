@@ -1,0 +1,1336 @@
+/* batch.c - batch production; see batch.h.
+ *
+ * Design.  Workers are POSIX threads in one process sharing one bs_shared
+ * (template and fonts loaded once, read-only): a job queue that is nothing
+ * but an index into the sorted plan, taken under a mutex, so at most N
+ * documents are in memory whatever the size of the batch.  Results are
+ * reported by the worker that made them, under the same mutex, to the log
+ * and to the terminal; the main thread only waits, redraws the progress
+ * line and notices signals.
+ *
+ * Rejected: one process per document (fork/exec) - simple isolation, but
+ * every process loads the schema, the template and 10-50 MB of fonts again,
+ * and the batch then costs several times the work of its documents; and a
+ * worker pool of forked processes - crash isolation, at the price of a
+ * result protocol over pipes, while the pipeline already reports every
+ * failure as a diagnostic and the hostile-input work keeps it from
+ * crashing.  Rejected too: keeping results in memory for a report at the
+ * end - the log is written as results arrive, so memory stays flat and the
+ * log of an interrupted batch still says what was done.
+ *
+ * Nothing half-written: PDFs are written by render_pdf.c under a temporary
+ * name, fsync'd and renamed; stamps and the log go through fsio.h the same
+ * way.  A stamp is removed before its PDF is rendered again and written
+ * after the new PDF is in place, so after a kill at any moment a rerun
+ * either finds a stamp that matches the PDF beside it, or renders again.
+ *
+ * Signals: the first SIGINT or SIGTERM stops the hand-out of new documents;
+ * those in flight are finished, the rest are logged as not run, and the
+ * summary is printed.  The handler is reset, so a second signal ends the
+ * process at once (leaving only temporaries, removed by the next run). */
+#include "batch.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fsio.h"
+#include "job.h"
+#include "layout.h"
+#include "render.h"
+#include "util.h"
+
+#define S_STATE_DIR ".banshi"
+#define S_MAX_WALK_DEPTH 64
+#define S_MAX_JOBS 256
+
+/* ------------------------------------------------------------------ */
+/* Planning                                                             */
+
+void
+bs_batch_plan_init(bs_batch_plan *p, bs_lang lang)
+{
+  memset(p, 0, sizeof *p);
+  p->items.esize = sizeof(bs_batch_item);
+  bs_arena_init(&p->arena);
+  bs_diags_init(&p->diags, &p->arena, lang);
+}
+
+void
+bs_batch_plan_free(bs_batch_plan *p)
+{
+  bs_vec_free(&p->items);
+  bs_diags_free(&p->diags);
+  bs_arena_free(&p->arena);
+}
+
+static bool
+S_ends_xml(const char *s)
+{
+  size_t n = strlen(s);
+  return n > 4 && strcasecmp(s + n - 4, ".xml") == 0;
+}
+
+/* The output name for a source name: .xml becomes .pdf. */
+static char *
+S_rel_pdf(bs_arena *a, const char *name)
+{
+  size_t n = strlen(name);
+  if (S_ends_xml(name))
+    n -= 4;
+  return bs_arena_printf(a, "%.*s.pdf", (int)n, name);
+}
+
+static void
+S_add(bs_batch_plan *p, const char *source, const char *previous,
+      const char *rel)
+{
+  bs_batch_item it = {bs_arena_strdup(&p->arena, source),
+                      previous ? bs_arena_strdup(&p->arena, previous) : NULL,
+                      rel, NULL, p->items.len};
+  bs_vec_push(&p->items, &it);
+}
+
+static int
+S_cmp_name(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+S_walk(bs_batch_plan *p, const char *dir, const char *prefix, int depth)
+{
+  DIR *d = opendir(dir);
+  if (!d) {
+    bs_diag(&p->diags, BS_ERROR, BS_D_IO_READ, dir, 0, 0, dir,
+            strerror(errno));
+    return;
+  }
+  bs_vec names = BS_VEC_INIT(char *);
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.')
+      continue; /* hidden, ., .., and banshi's own state and temporaries */
+    char *s = strdup(e->d_name);
+    bs_vec_push(&names, &s);
+  }
+  closedir(d);
+  qsort(names.data, names.len, sizeof(char *), S_cmp_name);
+  for (size_t i = 0; i < names.len; i++) {
+    char *name = ((char **)names.data)[i];
+    char *path = bs_path_join(&p->arena, dir, name);
+    char *rel = *prefix ? bs_arena_printf(&p->arena, "%s/%s", prefix, name)
+                        : name;
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+      if (depth < S_MAX_WALK_DEPTH)
+        S_walk(p, path, bs_arena_strdup(&p->arena, rel), depth + 1);
+    } else if (S_ends_xml(name) && stat(path, &st) == 0 &&
+               S_ISREG(st.st_mode)) {
+      S_add(p, path, NULL, S_rel_pdf(&p->arena, rel));
+    }
+    free(name);
+  }
+  bs_vec_free(&names);
+}
+
+/* A relative path without "." or ".." steps keeps its folders in the output
+ * name; anything else is named after its base name. */
+static const char *
+S_manifest_rel(bs_arena *a, const char *written)
+{
+  while (written[0] == '.' && written[1] == '/')
+    written += 2;
+  bool keep = written[0] != '/';
+  for (const char *s = written; keep && *s; s++)
+    if ((s == written || s[-1] == '/') && s[0] == '.' &&
+        (s[1] == '/' || s[1] == '\0' || (s[1] == '.' && (s[2] == '/' ||
+                                                          s[2] == '\0'))))
+      keep = false;
+  if (!keep) {
+    const char *slash = strrchr(written, '/');
+    written = slash ? slash + 1 : written;
+  }
+  return S_rel_pdf(a, written);
+}
+
+static void S_add_input(bs_batch_plan *p, const char *input, int depth);
+
+static void
+S_manifest(bs_batch_plan *p, const char *path, FILE *f, int depth)
+{
+  char *base = strcmp(path, "-") == 0 ? "." : bs_path_dir(&p->arena, path);
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  while ((n = getline(&line, &cap, f)) >= 0) {
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+      line[--n] = '\0';
+    char *s = line;
+    while (*s == ' ')
+      s++;
+    if (!*s || *s == '#')
+      continue;
+    char *prev = strchr(s, '\t');
+    if (prev) {
+      *prev++ = '\0';
+      while (*prev == '\t' || *prev == ' ')
+        prev++;
+      if (!*prev)
+        prev = NULL;
+    }
+    const char *src = s[0] == '/' ? s : bs_path_join(&p->arena, base, s);
+    const char *pv = !prev || prev[0] == '/'
+                         ? prev
+                         : bs_path_join(&p->arena, base, prev);
+    struct stat st;
+    if (stat(src, &st) == 0 && S_ISDIR(st.st_mode)) {
+      S_add_input(p, src, depth + 1);
+      continue;
+    }
+    /* A missing source is the failure of that source, not of the batch. */
+    S_add(p, src, pv, S_manifest_rel(&p->arena, s));
+  }
+  free(line);
+}
+
+static void
+S_add_input(bs_batch_plan *p, const char *input, int depth)
+{
+  if (depth > 8)
+    return; /* manifests naming manifests in a loop */
+  if (strcmp(input, "-") == 0) {
+    S_manifest(p, input, stdin, depth);
+    return;
+  }
+  struct stat st;
+  if (stat(input, &st) == 0 && S_ISDIR(st.st_mode)) {
+    S_walk(p, input, "", 0);
+    return;
+  }
+  if (S_ends_xml(input)) {
+    const char *slash = strrchr(input, '/');
+    S_add(p, input, NULL, S_rel_pdf(&p->arena, slash ? slash + 1 : input));
+    return;
+  }
+  FILE *f = fopen(input, "r");
+  if (!f) {
+    bs_diag(&p->diags, BS_ERROR, BS_D_IO_READ, input, 0, 0, input,
+            strerror(errno));
+    return;
+  }
+  S_manifest(p, input, f, depth);
+  fclose(f);
+}
+
+void
+bs_batch_plan_add(bs_batch_plan *p, const char *input)
+{
+  S_add_input(p, input, 0);
+}
+
+static int
+S_cmp_item(const void *pa, const void *pb)
+{
+  const bs_batch_item *a = pa, *b = pb;
+  int c = strcmp(a->rel, b->rel);
+  if (c)
+    return c;
+  return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* The same file, however it was named. */
+static bool
+S_same_file(const char *a, const char *b)
+{
+  if (strcmp(a, b) == 0)
+    return true;
+  struct stat sa, sb;
+  return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
+
+void
+bs_batch_plan_finish(bs_batch_plan *p)
+{
+  bs_batch_item *it = p->items.data;
+  size_t n = p->items.len;
+  qsort(it, n, sizeof *it, S_cmp_item);
+  size_t out = 0;
+  for (size_t i = 0; i < n; i++) {
+    size_t first = out; /* the first kept item with this output name */
+    while (first > 0 && strcmp(it[first - 1].rel, it[i].rel) == 0)
+      first--;
+    if (first < out) {
+      if (S_same_file(it[first].source, it[i].source))
+        continue; /* listed twice */
+      it[i].clash = it[first].source;
+    }
+    it[out++] = it[i];
+  }
+  p->items.len = out;
+}
+
+bool
+bs_shard_selects(const char *rel, unsigned k, unsigned n)
+{
+  if (n <= 1)
+    return true;
+  bs_sha256 c;
+  unsigned char d[32];
+  bs_sha256_init(&c);
+  bs_sha256_update(&c, rel, strlen(rel));
+  bs_sha256_final(&c, d);
+  uint64_t h = 0;
+  for (int i = 0; i < 8; i++)
+    h = h << 8 | d[i];
+  return h % n == k;
+}
+
+/* ------------------------------------------------------------------ */
+/* Stamps                                                               */
+
+char *
+bs_stamp_path(const char *outdir, const char *rel)
+{
+  size_t n = strlen(outdir) + strlen(rel) + sizeof S_STATE_DIR + 16;
+  char *s = bs_xmalloc(n);
+  snprintf(s, n, "%s/%s/%s.stamp", outdir, S_STATE_DIR, rel);
+  return s;
+}
+
+void
+bs_stamp_free(bs_stamp *st)
+{
+  free(st->source);
+  free(st->previous);
+  memset(st, 0, sizeof *st);
+}
+
+static bool
+S_hex_ok(const char *s)
+{
+  if (strlen(s) != 64)
+    return false;
+  for (int i = 0; i < 64; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+      return false;
+  return true;
+}
+
+int
+bs_stamp_read(const char *path, bs_stamp *st)
+{
+  memset(st, 0, sizeof *st);
+  st->pages = -1;
+  st->bytes = -1;
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return errno;
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  bool magic = false;
+  while ((n = getline(&line, &cap, f)) >= 0) {
+    if (n > 0 && line[n - 1] == '\n')
+      line[--n] = '\0';
+    char *v = strchr(line, ' ');
+    if (!v)
+      continue;
+    *v++ = '\0';
+    if (strcmp(line, "banshi-stamp") == 0)
+      magic = strcmp(v, "1") == 0;
+    else if (strcmp(line, "key") == 0 && S_hex_ok(v))
+      memcpy(st->key, v, BS_SHA256_HEX);
+    else if (strcmp(line, "source") == 0 && !st->source)
+      st->source = strdup(v);
+    else if (strcmp(line, "source-sha256") == 0 && S_hex_ok(v))
+      memcpy(st->source_sha, v, BS_SHA256_HEX);
+    else if (strcmp(line, "previous") == 0 && !st->previous)
+      st->previous = strdup(v);
+    else if (strcmp(line, "pages") == 0)
+      st->pages = atoi(v);
+    else if (strcmp(line, "bytes") == 0)
+      st->bytes = atoll(v);
+    else if (strcmp(line, "normalize") == 0)
+      st->normalize = strcmp(v, "1") == 0;
+  }
+  free(line);
+  fclose(f);
+  if (!magic || !st->key[0] || !st->source || !st->source_sha[0] ||
+      st->pages < 0 || st->bytes < 0)
+    return EINVAL;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Messages of the batch itself (not diagnostics of a source)          */
+
+typedef enum {
+  S_M_PROGRESS,
+  S_M_PROGRESS_TTY,
+  S_M_INTERRUPT,
+  S_M_SUMMARY,
+  S_M_LOG,
+  S_M_COUNT
+} S_msg;
+
+static const char *const S_msgs[S_M_COUNT][2] = {
+    [S_M_PROGRESS] = {"banshi：已完成 %zu/%zu（%d%%），失败 %zu，每秒 %.1f 份，"
+                      "预计还需 %s\n",
+                      "banshi: %zu/%zu done (%d%%), %zu failed, %.1f/s, "
+                      "%s left\n"},
+    [S_M_PROGRESS_TTY] = {"%zu/%zu  失败 %zu  %.1f 份/秒  剩余 %s",
+                          "%zu/%zu  %zu failed  %.1f/s  %s left"},
+    [S_M_INTERRUPT] = {"banshi：收到信号，正在完成处理中的 %zu 份文档，"
+                       "不再开始新的文档（再次中断则立即退出）\n",
+                       "banshi: interrupted: finishing the %zu documents in "
+                       "flight, starting no more (interrupt again to stop "
+                       "at once)\n"},
+    [S_M_SUMMARY] = {"banshi：共 %zu 份：生成 %zu，已是最新 %zu，无效 %zu，"
+                     "失败 %zu，未处理 %zu；用时 %.1f 秒\n",
+                     "banshi: %zu sources: %zu written, %zu up to date, "
+                     "%zu invalid, %zu failed, %zu not run; %.1f s\n"},
+    [S_M_LOG] = {"banshi：结果日志 %s\n", "banshi: result log %s\n"},
+};
+
+/* ------------------------------------------------------------------ */
+/* The run                                                              */
+
+typedef struct S_opts {
+  const char *outdir;
+  const char *log;
+  unsigned jobs;
+  unsigned shard_k, shard_n;
+  bs_job_options job;
+  bs_vec inputs; /* const char * */
+} S_opts;
+
+typedef enum {
+  S_ST_OK,
+  S_ST_CURRENT,
+  S_ST_INVALID,
+  S_ST_FAILED,
+  S_ST_NOT_RUN,
+  S_ST_COUNT
+} S_status;
+
+static const char *const S_status_names[S_ST_COUNT] = {
+    "ok", "up-to-date", "invalid", "failed", "not-run"};
+
+typedef struct S_batch {
+  const S_opts *o;
+  bs_shared *shared;
+  bs_batch_item **todo; /* the selected items, in plan order */
+  size_t ntodo;
+  bool env_ok;                  /* env_hex is valid */
+  char env_hex[BS_SHA256_HEX];  /* key of everything but the sources */
+  FILE *err;
+  bool tty;
+  bs_atomic log;
+  bool log_ok;
+  int log_errno;
+  struct timespec t0;
+
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  size_t next;          /* next item to hand out */
+  size_t inflight;      /* items being processed */
+  size_t done;          /* items reported */
+  size_t rendered;      /* items rendered (not up to date) */
+  size_t count[S_ST_COUNT];
+  unsigned running;     /* workers not yet finished */
+  bool bar_shown;       /* a progress bar is on the terminal line */
+  double last_line;     /* time of the last plain progress line */
+  int last_decile;      /* decile of the last plain progress line */
+  size_t last_done;     /* items done at the last plain progress line */
+} S_batch;
+
+static atomic_int S_signal;
+
+static void
+S_on_signal(int sig)
+{
+  atomic_store(&S_signal, sig);
+}
+
+static double
+S_elapsed(const S_batch *b)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)(t.tv_sec - b->t0.tv_sec) +
+         (double)(t.tv_nsec - b->t0.tv_nsec) / 1e9;
+}
+
+static const char *
+S_msg_text(const S_batch *b, S_msg m)
+{
+  return S_msgs[m][b->o->job.lang == BS_LANG_EN ? 1 : 0];
+}
+
+/* JSON string: UTF-8 kept, controls escaped, invalid bytes as U+FFFD. */
+static void
+S_json_str(FILE *f, const char *s)
+{
+  fputc('"', f);
+  const unsigned char *p = (const unsigned char *)s;
+  size_t n = strlen(s);
+  while (n) {
+    uint32_t cp;
+    int k = bs_utf8_decode(p, n, &cp);
+    if (k == 0) {
+      fputs("\xEF\xBF\xBD", f);
+      p++;
+      n--;
+      continue;
+    }
+    if (cp == '"' || cp == '\\')
+      fprintf(f, "\\%c", (int)cp);
+    else if (cp == '\n')
+      fputs("\\n", f);
+    else if (cp == '\t')
+      fputs("\\t", f);
+    else if (cp < 0x20 || cp == 0x7F)
+      fprintf(f, "\\u%04x", (unsigned)cp);
+    else
+      fwrite(p, 1, (size_t)k, f);
+    p += k;
+    n -= (size_t)k;
+  }
+  fputc('"', f);
+}
+
+typedef struct S_result {
+  S_status status;
+  int pages;
+  long long bytes;
+  unsigned errors, warnings;
+  double seconds;
+  char *diagnostics; /* malloc'd text, one diagnostic a line */
+} S_result;
+
+static char *
+S_out_path(const S_batch *b, const char *rel)
+{
+  size_t n = strlen(b->o->outdir) + strlen(rel) + 2;
+  char *s = bs_xmalloc(n);
+  snprintf(s, n, "%s/%s", b->o->outdir, rel);
+  return s;
+}
+
+static char *
+S_dirname(const char *path)
+{
+  const char *slash = strrchr(path, '/');
+  return slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+}
+
+/* Hash one file into the key as "name path sha\n"; false if unreadable. */
+static bool
+S_key_file(bs_sha256 *c, const char *name, const char *path, char *sha_out)
+{
+  char hex[BS_SHA256_HEX];
+  if (bs_sha256_file(path, hex, NULL) != 0)
+    return false;
+  char *abs = realpath(path, NULL);
+  const char *p = abs ? abs : path;
+  bs_sha256_update(c, name, strlen(name));
+  bs_sha256_update(c, " ", 1);
+  bs_sha256_update(c, p, strlen(p) + 1);
+  bs_sha256_update(c, hex, 64);
+  bs_sha256_update(c, "\n", 1);
+  free(abs);
+  if (sha_out)
+    memcpy(sha_out, hex, BS_SHA256_HEX);
+  return true;
+}
+
+/* The key of one item, or false when it cannot be computed (then the item
+ * is rendered, and its failure, if any, reported by the job). */
+static bool
+S_item_key(const S_batch *b, const bs_batch_item *it,
+           char key[BS_SHA256_HEX], char src_sha[BS_SHA256_HEX])
+{
+  if (!b->env_ok)
+    return false;
+  bs_sha256 c;
+  unsigned char d[32];
+  bs_sha256_init(&c);
+  bs_sha256_update(&c, b->env_hex, 64);
+  bs_sha256_update(&c, "\n", 1);
+  if (!S_key_file(&c, "source", it->source, src_sha))
+    return false;
+  if (it->previous && !S_key_file(&c, "previous", it->previous, NULL))
+    return false;
+  bs_sha256_final(&c, d);
+  bs_sha256_hex(d, key);
+  return true;
+}
+
+static int
+S_stamp_write(const char *path, const char *key, const char *src_sha,
+              const bs_batch_item *it, const S_result *r, bool normalize)
+{
+  char *src = realpath(it->source, NULL);
+  char *prev = it->previous ? realpath(it->previous, NULL) : NULL;
+  char *text = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&text, &len);
+  if (!m) {
+    free(src);
+    free(prev);
+    return errno;
+  }
+  fprintf(m, "banshi-stamp 1\nkey %s\nsource %s\nsource-sha256 %s\n", key,
+          src ? src : it->source, src_sha);
+  if (it->previous)
+    fprintf(m, "previous %s\n", prev ? prev : it->previous);
+  fprintf(m, "pages %d\nbytes %lld\nnormalize %d\nbanshi %s\n", r->pages,
+          r->bytes, normalize ? 1 : 0, BANSHI_VERSION);
+  fclose(m);
+  int rc = bs_atomic_write(path, text, len);
+  free(text);
+  free(src);
+  free(prev);
+  return rc;
+}
+
+static void
+S_process(S_batch *b, const bs_batch_item *it, S_result *r)
+{
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  memset(r, 0, sizeof *r);
+  bs_arena arena;
+  bs_diags d;
+  bs_arena_init(&arena);
+  bs_diags_init(&d, &arena, b->o->job.lang);
+  char *out = S_out_path(b, it->rel);
+  char *stamp = bs_stamp_path(b->o->outdir, it->rel);
+  char *job_diags = NULL;
+  int status = BS_STATUS_OK;
+  bool current = false;
+
+  if (it->clash) {
+    bs_diag(&d, BS_ERROR, BS_D_BATCH_CLASH, it->source, 0, 0, out,
+            it->clash);
+    status = BS_STATUS_FAILURE;
+    goto done;
+  }
+  char *dirs[2] = {S_dirname(out), S_dirname(stamp)};
+  for (int i = 0; i < 2; i++) {
+    int e = bs_mkdirs(dirs[i]);
+    if (e && status == BS_STATUS_OK) {
+      bs_diag(&d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, dirs[i], strerror(e));
+      status = BS_STATUS_FAILURE;
+    }
+    free(dirs[i]);
+  }
+  if (status != BS_STATUS_OK)
+    goto done;
+
+  char key[BS_SHA256_HEX] = "", src_sha[BS_SHA256_HEX] = "";
+  bool have_key = S_item_key(b, it, key, src_sha);
+  if (have_key) {
+    bs_stamp st;
+    struct stat ps;
+    if (bs_stamp_read(stamp, &st) == 0 && strcmp(st.key, key) == 0 &&
+        stat(out, &ps) == 0 && S_ISREG(ps.st_mode) &&
+        (long long)ps.st_size == st.bytes) {
+      current = true;
+      r->pages = st.pages;
+      r->bytes = st.bytes;
+    }
+    bs_stamp_free(&st);
+  }
+  if (!current) {
+    /* The stamp must not outlive the PDF it describes. */
+    if (unlink(stamp) != 0 && errno != ENOENT) {
+      bs_diag(&d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, stamp,
+              strerror(errno));
+      status = BS_STATUS_FAILURE;
+      goto done;
+    }
+    /* HOOK(cross-year): it->previous is last year's source from the
+     * manifest; it is part of the key already.  When job.h gains a
+     * per-job previous source, pass it->previous here. */
+    bs_job_result res;
+    status = bs_job_run(b->shared, it->source, out, NULL, NULL, &res);
+    r->pages = res.pages;
+    r->bytes = res.bytes;
+    r->errors = res.errors;
+    r->warnings = res.warnings;
+    job_diags = res.diagnostics;
+    res.diagnostics = NULL;
+    bs_job_result_free(&res);
+    if (status == BS_STATUS_OK && have_key) {
+      int e = S_stamp_write(stamp, key, src_sha, it, r, b->o->job.normalize);
+      if (e) {
+        bs_diag(&d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, stamp, strerror(e));
+        status = BS_STATUS_FAILURE;
+      }
+    }
+  }
+
+done:;
+  char *text = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&text, &len);
+  if (m) {
+    if (job_diags)
+      fputs(job_diags, m);
+    bs_diags_print(&d, m);
+    fclose(m);
+  }
+  r->diagnostics = text ? text : strdup("");
+  r->errors += d.errors;
+  r->warnings += d.warnings;
+  r->status = current                         ? S_ST_CURRENT
+              : status == BS_STATUS_OK        ? S_ST_OK
+              : status == BS_STATUS_INVALID   ? S_ST_INVALID
+                                              : S_ST_FAILED;
+  free(job_diags);
+  free(out);
+  free(stamp);
+  bs_diags_free(&d);
+  bs_arena_free(&arena);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  r->seconds = (double)(t1.tv_sec - t0.tv_sec) +
+               (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+}
+
+static void
+S_log_record(S_batch *b, const bs_batch_item *it, const S_result *r)
+{
+  if (!b->log_ok)
+    return;
+  FILE *f = b->log.f;
+  char *out = S_out_path(b, it->rel);
+  fputs("{\"source\":", f);
+  S_json_str(f, it->source);
+  fputs(",\"output\":", f);
+  S_json_str(f, out);
+  fprintf(f, ",\"status\":\"%s\"", S_status_names[r->status]);
+  if (it->previous) {
+    fputs(",\"previous\":", f);
+    S_json_str(f, it->previous);
+  }
+  fprintf(f, ",\"errors\":%u,\"warnings\":%u,\"diagnostics\":[", r->errors,
+          r->warnings);
+  const char *s = r->diagnostics ? r->diagnostics : "";
+  bool first = true;
+  while (*s) {
+    const char *nl = strchr(s, '\n');
+    size_t n = nl ? (size_t)(nl - s) : strlen(s);
+    char *line = strndup(s, n);
+    if (!first)
+      fputc(',', f);
+    S_json_str(f, line);
+    free(line);
+    first = false;
+    s += n + (nl ? 1 : 0);
+  }
+  fprintf(f, "],\"pages\":%d,\"bytes\":%lld,\"time\":%.3f}\n", r->pages,
+          r->bytes, r->seconds);
+  free(out);
+  if (ferror(f) && !b->log_errno)
+    b->log_errno = errno ? errno : EIO;
+}
+
+static void
+S_fmt_eta(double secs, char out[32])
+{
+  if (secs < 0 || secs > 360000) {
+    strcpy(out, "--:--");
+    return;
+  }
+  long s = (long)(secs + 0.5);
+  if (s >= 3600)
+    snprintf(out, 32, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+  else
+    snprintf(out, 32, "%ld:%02ld", s / 60, s % 60);
+}
+
+/* Progress: a bar redrawn in place on a terminal, a plain line at every
+ * tenth of the batch (and at least every 10 s) otherwise.  Called with the
+ * lock held. */
+static void
+S_progress(S_batch *b, bool force)
+{
+  size_t total = b->ntodo, done = b->done;
+  size_t failed = b->count[S_ST_INVALID] + b->count[S_ST_FAILED];
+  double t = S_elapsed(b);
+  double rate = t > 0 ? (double)b->rendered / t : 0;
+  /* up-to-date items take no time: the estimate counts rendered ones */
+  double eta = rate > 0 ? (double)(total - done) / rate : -1;
+  if (done == total)
+    eta = 0;
+  char etas[32];
+  S_fmt_eta(eta, etas);
+  if (b->tty) {
+    char text[256];
+    int w = 24, fill = total ? (int)((double)done * w / (double)total) : w;
+    char bar[32];
+    for (int i = 0; i < w; i++)
+      bar[i] = i < fill ? '#' : '-';
+    bar[w] = '\0';
+    snprintf(text, sizeof text, S_msg_text(b, S_M_PROGRESS_TTY), done, total,
+             failed, rate, etas);
+    fprintf(b->err, "\r\033[K[%s] %s", bar, text);
+    fflush(b->err);
+    b->bar_shown = true;
+    return;
+  }
+  int decile = total ? (int)(done * 10 / total) : 10;
+  if (force ? b->last_decile >= 0 && done == b->last_done
+            : decile == b->last_decile && t - b->last_line < 10)
+    return;
+  b->last_decile = decile;
+  b->last_done = done;
+  b->last_line = t;
+  fprintf(b->err, S_msg_text(b, S_M_PROGRESS), done, total,
+          total ? (int)(done * 100 / total) : 100, failed, rate, etas);
+  fflush(b->err);
+}
+
+static void
+S_clear_bar(S_batch *b)
+{
+  if (b->tty && b->bar_shown) {
+    fputs("\r\033[K", b->err);
+    b->bar_shown = false;
+  }
+}
+
+/* Report one result: log, diagnostics, counters.  Lock held. */
+static void
+S_report(S_batch *b, const bs_batch_item *it, const S_result *r)
+{
+  S_log_record(b, it, r);
+  if (r->diagnostics && *r->diagnostics) {
+    S_clear_bar(b);
+    fputs(r->diagnostics, b->err);
+  }
+  b->count[r->status]++;
+  b->done++;
+  if (r->status != S_ST_CURRENT && r->status != S_ST_NOT_RUN)
+    b->rendered++;
+}
+
+static void *
+S_worker(void *arg)
+{
+  S_batch *b = arg;
+  for (;;) {
+    pthread_mutex_lock(&b->lock);
+    if (atomic_load(&S_signal) || b->next >= b->ntodo) {
+      pthread_mutex_unlock(&b->lock);
+      break;
+    }
+    const bs_batch_item *it = b->todo[b->next++];
+    b->inflight++;
+    pthread_mutex_unlock(&b->lock);
+
+    S_result r;
+    S_process(b, it, &r);
+
+    pthread_mutex_lock(&b->lock);
+    S_report(b, it, &r);
+    b->inflight--;
+    pthread_cond_signal(&b->cond);
+    pthread_mutex_unlock(&b->lock);
+    free(r.diagnostics);
+  }
+  bs_layout_cleanup(); /* this thread's ICU break iterators */
+  pthread_mutex_lock(&b->lock);
+  b->running--;
+  pthread_cond_signal(&b->cond);
+  pthread_mutex_unlock(&b->lock);
+  return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* The key of everything but the sources                                */
+
+typedef struct S_env {
+  bs_sha256 c;
+  bs_vec seen; /* char *, files hashed already */
+  bool ok;
+} S_env;
+
+static void
+S_env_file(void *ctx, const char *path)
+{
+  S_env *e = ctx;
+  char **seen = e->seen.data;
+  for (size_t i = 0; i < e->seen.len; i++)
+    if (strcmp(seen[i], path) == 0)
+      return;
+  char *copy = strdup(path);
+  bs_vec_push(&e->seen, &copy);
+  if (!S_key_file(&e->c, "input", path, NULL))
+    e->ok = false;
+}
+
+static void
+S_env_key(S_batch *b)
+{
+  S_env e;
+  memset(&e, 0, sizeof e);
+  e.seen.esize = sizeof(char *);
+  e.ok = true;
+  bs_sha256_init(&e.c);
+  char head[256];
+  snprintf(head, sizeof head, "banshi %s\nnormalize %d\nepoch %lld\n",
+           BANSHI_VERSION, b->o->job.normalize ? 1 : 0, b->o->job.epoch);
+  bs_sha256_update(&e.c, head, strlen(head));
+  if (bs_shared_inputs(b->shared, S_env_file, &e) != 0)
+    e.ok = false;
+  unsigned char d[32];
+  bs_sha256_final(&e.c, d);
+  bs_sha256_hex(d, b->env_hex);
+  b->env_ok = e.ok;
+  for (size_t i = 0; i < e.seen.len; i++)
+    free(((char **)e.seen.data)[i]);
+  bs_vec_free(&e.seen);
+}
+
+/* ------------------------------------------------------------------ */
+/* Temporaries of killed runs                                           */
+
+typedef struct S_sweep {
+  bs_batch_item **todo; /* sorted by rel */
+  size_t n;
+  const char *prefix;   /* folder below OUTDIR, "" for OUTDIR itself */
+  const char *suffix;   /* ".stamp" in the state folder, else "" */
+} S_sweep;
+
+static int
+S_cmp_rel(const void *key, const void *elem)
+{
+  return strcmp(key, (*(bs_batch_item *const *)elem)->rel);
+}
+
+static bool
+S_sweep_wanted(void *ctx, const char *final)
+{
+  S_sweep *s = ctx;
+  size_t fl = strlen(final), sl = strlen(s->suffix);
+  if (fl < sl || strcmp(final + fl - sl, s->suffix) != 0)
+    return false;
+  size_t n = strlen(s->prefix) + fl + 2;
+  char *rel = bs_xmalloc(n);
+  snprintf(rel, n, "%s%s%.*s", s->prefix, *s->prefix ? "/" : "",
+           (int)(fl - sl), final);
+  bool found = bsearch(rel, s->todo, s->n, sizeof *s->todo, S_cmp_rel);
+  free(rel);
+  return found;
+}
+
+/* Remove the temporaries that killed runs left for this batch's outputs
+ * and stamps.  Only names of the selected items are touched, so shards
+ * sharing an output folder never remove each other's. */
+static void
+S_sweep_temps(S_batch *b)
+{
+  bs_vec dirs = BS_VEC_INIT(char *);
+  for (size_t i = 0; i < b->ntodo; i++) {
+    const char *rel = b->todo[i]->rel;
+    const char *slash = strrchr(rel, '/');
+    char *d = slash ? strndup(rel, (size_t)(slash - rel)) : strdup("");
+    bs_vec_push(&dirs, &d);
+  }
+  qsort(dirs.data, dirs.len, sizeof(char *), S_cmp_name);
+  char **ds = dirs.data;
+  for (size_t i = 0; i < dirs.len; i++) {
+    if (i > 0 && strcmp(ds[i], ds[i - 1]) == 0)
+      continue;
+    S_sweep s = {b->todo, b->ntodo, ds[i], ""};
+    size_t n = strlen(b->o->outdir) + strlen(ds[i]) + 32;
+    char *path = bs_xmalloc(n);
+    snprintf(path, n, "%s/%s", b->o->outdir, ds[i]);
+    bs_remove_stale_temps(path, S_sweep_wanted, &s);
+    snprintf(path, n, "%s/%s/%s", b->o->outdir, S_STATE_DIR, ds[i]);
+    s.suffix = ".stamp";
+    bs_remove_stale_temps(path, S_sweep_wanted, &s);
+    free(path);
+  }
+  for (size_t i = 0; i < dirs.len; i++)
+    free(ds[i]);
+  bs_vec_free(&dirs);
+}
+
+static bool
+S_log_wanted(void *ctx, const char *final)
+{
+  return strcmp(ctx, final) == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Command line                                                         */
+
+static void
+S_usage(FILE *f)
+{
+  fputs(
+      "usage: banshi batch INPUT... -o OUTDIR [options]\n"
+      "\n"
+      "INPUT is a source (.xml), a folder (every .xml below it) or a "
+      "manifest\n"
+      "(one source per line, optionally TAB and last year's source; '-' "
+      "reads\n"
+      "standard input).  Each source becomes OUTDIR/NAME.pdf; sources that "
+      "are\n"
+      "up to date are skipped.\n"
+      "\n"
+      "options:\n"
+      "  -o, --output DIR     the output folder (created if missing)\n"
+      "  -j, --jobs N         documents rendered at once (default: the "
+      "cores)\n"
+      "  --shard K/N          only the K-th of N shares of the sources (K "
+      "from 0)\n"
+      "  --log FILE           result log, JSON Lines (default "
+      "OUTDIR/banshi-batch.jsonl,\n"
+      "                       with a shard OUTDIR/banshi-batch.K-of-N.jsonl)\n"
+      "  --template NAME, --fonts MAP, --no-normalize, --lang zh|en\n"
+      "                       as for banshi render\n"
+      "\n"
+      "exit status: 0 all succeeded, 1 some sources invalid, 2 usage error,\n"
+      "             3 other failures, 130/143 stopped by SIGINT/SIGTERM\n",
+      f);
+}
+
+static unsigned
+S_cores(void)
+{
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0)
+      return (unsigned)n;
+  }
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (unsigned)n : 1;
+}
+
+static bool
+S_parse_uint(const char *s, unsigned long max, unsigned *out)
+{
+  if (!s || !*s)
+    return false;
+  char *end;
+  errno = 0;
+  unsigned long v = strtoul(s, &end, 10);
+  if (*end || errno || v > max || s[0] == '-' || s[0] == '+')
+    return false;
+  *out = (unsigned)v;
+  return true;
+}
+
+/* Returns -1 to go on, or an exit status. */
+static int
+S_parse_args(int argc, char **argv, S_opts *o, FILE *out, FILE *err)
+{
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      S_usage(out);
+      return BS_STATUS_OK;
+    }
+    if (strcmp(a, "--no-normalize") == 0) {
+      o->job.normalize = false;
+      continue;
+    }
+    if (strncmp(a, "-j", 2) == 0 && a[2]) {
+      if (!S_parse_uint(a + 2, S_MAX_JOBS, &o->jobs) || o->jobs == 0) {
+        fprintf(err, "banshi: -j takes a number from 1 to %d\n", S_MAX_JOBS);
+        return BS_STATUS_USAGE;
+      }
+      continue;
+    }
+    bool takes = strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
+                 strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0 ||
+                 strcmp(a, "--shard") == 0 || strcmp(a, "--log") == 0 ||
+                 strcmp(a, "--template") == 0 ||
+                 strcmp(a, "--fonts") == 0 || strcmp(a, "--lang") == 0;
+    if (!takes) {
+      if (a[0] == '-' && a[1]) {
+        fprintf(err, "banshi: unknown option '%s'\n", a);
+        return BS_STATUS_USAGE;
+      }
+      bs_vec_push(&o->inputs, &a);
+      continue;
+    }
+    if (!v) {
+      fprintf(err, "banshi: %s needs a value\n", a);
+      return BS_STATUS_USAGE;
+    }
+    i++;
+    if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)
+      o->outdir = v;
+    else if (strcmp(a, "--log") == 0)
+      o->log = v;
+    else if (strcmp(a, "--template") == 0)
+      o->job.tpl = v;
+    else if (strcmp(a, "--fonts") == 0)
+      o->job.font_map = v;
+    else if (strcmp(a, "--lang") == 0) {
+      if (strcmp(v, "zh") != 0 && strcmp(v, "en") != 0) {
+        fprintf(err, "banshi: --lang takes zh or en\n");
+        return BS_STATUS_USAGE;
+      }
+      o->job.lang = strcmp(v, "en") == 0 ? BS_LANG_EN : BS_LANG_ZH;
+    } else if (strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0) {
+      if (!S_parse_uint(v, S_MAX_JOBS, &o->jobs) || o->jobs == 0) {
+        fprintf(err, "banshi: -j takes a number from 1 to %d\n", S_MAX_JOBS);
+        return BS_STATUS_USAGE;
+      }
+    } else { /* --shard K/N */
+      const char *slash = strchr(v, '/');
+      char *k = slash ? strndup(v, (size_t)(slash - v)) : NULL;
+      bool ok = k && S_parse_uint(k, UINT_MAX, &o->shard_k) &&
+                S_parse_uint(slash + 1, 1000000, &o->shard_n) &&
+                o->shard_n > 0 && o->shard_k < o->shard_n;
+      free(k);
+      if (!ok) {
+        fprintf(err, "banshi: --shard takes K/N with 0 <= K < N, as 0/4\n");
+        return BS_STATUS_USAGE;
+      }
+    }
+  }
+  if (!o->outdir || o->inputs.len == 0) {
+    fprintf(err, "banshi: batch takes at least one INPUT and -o OUTDIR\n");
+    S_usage(err);
+    return BS_STATUS_USAGE;
+  }
+  return -1;
+}
+
+static long long
+S_epoch(void)
+{
+  const char *e = getenv("SOURCE_DATE_EPOCH");
+  if (!e || !*e)
+    return -1;
+  char *end;
+  long long v = strtoll(e, &end, 10);
+  return *end || v < 0 ? -1 : v;
+}
+
+int
+bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
+{
+  S_opts o;
+  memset(&o, 0, sizeof o);
+  o.inputs.esize = sizeof(const char *);
+  o.job.normalize = true;
+  o.job.epoch = S_epoch();
+  o.shard_n = 1;
+  int rc = S_parse_args(argc, argv, &o, out, err);
+  if (rc >= 0) {
+    bs_vec_free(&o.inputs);
+    return rc;
+  }
+  if (!o.jobs)
+    o.jobs = S_cores();
+
+  /* Plan. */
+  bs_batch_plan plan;
+  bs_batch_plan_init(&plan, o.job.lang);
+  for (size_t i = 0; i < o.inputs.len; i++)
+    bs_batch_plan_add(&plan, ((const char **)o.inputs.data)[i]);
+  bs_batch_plan_finish(&plan);
+  bs_diags_print(&plan.diags, err);
+  int status = plan.diags.errors ? BS_STATUS_FAILURE : BS_STATUS_OK;
+
+  S_batch b;
+  memset(&b, 0, sizeof b);
+  b.o = &o;
+  b.err = err;
+  b.tty = isatty(fileno(err));
+  b.last_decile = -1;
+  bs_batch_item *items = plan.items.data;
+  b.todo = bs_xmalloc((plan.items.len + 1) * sizeof *b.todo);
+  for (size_t i = 0; i < plan.items.len; i++)
+    if (bs_shard_selects(items[i].rel, o.shard_k, o.shard_n))
+      b.todo[b.ntodo++] = &items[i];
+
+  int e = bs_mkdirs(o.outdir);
+  char *log_path = NULL;
+  if (o.log) {
+    log_path = strdup(o.log);
+  } else {
+    size_t n = strlen(o.outdir) + 64;
+    log_path = bs_xmalloc(n);
+    if (o.shard_n > 1)
+      snprintf(log_path, n, "%s/banshi-batch.%u-of-%u.jsonl", o.outdir,
+               o.shard_k, o.shard_n);
+    else
+      snprintf(log_path, n, "%s/banshi-batch.jsonl", o.outdir);
+  }
+  if (e) {
+    fprintf(err, "%s: error: ", o.outdir);
+    fprintf(err, bs_diag_format(BS_D_IO_WRITE, o.job.lang), o.outdir,
+            strerror(e));
+    fputc('\n', err);
+    free(log_path);
+    free(b.todo);
+    bs_batch_plan_free(&plan);
+    bs_vec_free(&o.inputs);
+    return BS_STATUS_FAILURE;
+  }
+  {
+    char *ld = S_dirname(log_path);
+    const char *slash = strrchr(log_path, '/');
+    bs_remove_stale_temps(ld, S_log_wanted,
+                          (void *)(slash ? slash + 1 : log_path));
+    free(ld);
+  }
+  e = bs_atomic_open(&b.log, log_path);
+  b.log_ok = e == 0;
+  if (e) {
+    fprintf(err, "%s: error: ", log_path);
+    fprintf(err, bs_diag_format(BS_D_IO_WRITE, o.job.lang), log_path,
+            strerror(e));
+    fputc('\n', err);
+    status = BS_STATUS_FAILURE;
+  }
+  S_sweep_temps(&b);
+
+  b.shared = bs_shared_new(&o.job);
+  S_env_key(&b);
+  pthread_mutex_init(&b.lock, NULL);
+  pthread_cond_init(&b.cond, NULL);
+  clock_gettime(CLOCK_MONOTONIC, &b.t0);
+
+  /* Workers never see SIGINT/SIGTERM: only this thread notices them. */
+  atomic_store(&S_signal, 0);
+  struct sigaction sa, old_int, old_term;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = S_on_signal;
+  sa.sa_flags = SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+  sigset_t block, prev;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &block, &prev);
+  unsigned nw = o.jobs < b.ntodo ? o.jobs : (unsigned)b.ntodo;
+  pthread_t *tids = bs_xcalloc(nw ? nw : 1, sizeof *tids);
+  b.running = nw;
+  for (unsigned i = 0; i < nw; i++)
+    if (pthread_create(&tids[i], NULL, S_worker, &b) != 0) {
+      /* run with the workers we have; the others never existed */
+      pthread_mutex_lock(&b.lock);
+      b.running -= nw - i;
+      pthread_mutex_unlock(&b.lock);
+      nw = i;
+      break;
+    }
+  pthread_sigmask(SIG_SETMASK, &prev, NULL);
+  if (nw == 0 && b.ntodo > 0) {
+    /* no thread could be started: do the work here */
+    b.running = 0;
+    pthread_mutex_lock(&b.lock);
+    b.running = 1;
+    pthread_mutex_unlock(&b.lock);
+    S_worker(&b);
+  }
+
+  bool announced = false;
+  pthread_mutex_lock(&b.lock);
+  S_progress(&b, true);
+  while (b.running > 0) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += 250 * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+      until.tv_sec++;
+      until.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&b.cond, &b.lock, &until);
+    if (atomic_load(&S_signal) && !announced) {
+      announced = true;
+      S_clear_bar(&b);
+      fprintf(err, S_msg_text(&b, S_M_INTERRUPT), b.inflight);
+    }
+    S_progress(&b, false);
+  }
+  pthread_mutex_unlock(&b.lock);
+  for (unsigned i = 0; i < nw; i++)
+    pthread_join(tids[i], NULL);
+  free(tids);
+  int sig = atomic_load(&S_signal);
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
+
+  /* Items never handed out (interrupted): logged as not run. */
+  for (size_t i = b.next; i < b.ntodo; i++) {
+    S_result r;
+    memset(&r, 0, sizeof r);
+    r.status = S_ST_NOT_RUN;
+    S_report(&b, b.todo[i], &r);
+  }
+  S_progress(&b, true);
+  S_clear_bar(&b);
+  double secs = S_elapsed(&b);
+  fprintf(err, S_msg_text(&b, S_M_SUMMARY), b.ntodo, b.count[S_ST_OK],
+          b.count[S_ST_CURRENT], b.count[S_ST_INVALID], b.count[S_ST_FAILED],
+          b.count[S_ST_NOT_RUN], secs);
+  if (b.log_ok) {
+    FILE *f = b.log.f;
+    fprintf(f,
+            "{\"summary\":{\"sources\":%zu,\"ok\":%zu,\"up_to_date\":%zu,"
+            "\"invalid\":%zu,\"failed\":%zu,\"not_run\":%zu,\"jobs\":%u,"
+            "\"shard\":\"%u/%u\",\"interrupted\":%s,\"seconds\":%.3f}}\n",
+            b.ntodo, b.count[S_ST_OK], b.count[S_ST_CURRENT],
+            b.count[S_ST_INVALID], b.count[S_ST_FAILED],
+            b.count[S_ST_NOT_RUN], o.jobs, o.shard_k, o.shard_n,
+            sig ? "true" : "false", secs);
+    e = b.log_errno;
+    if (e)
+      bs_atomic_abort(&b.log);
+    else
+      e = bs_atomic_commit(&b.log);
+    if (e) {
+      fprintf(err, "%s: error: ", log_path);
+      fprintf(err, bs_diag_format(BS_D_IO_WRITE, o.job.lang), log_path,
+              strerror(e));
+      fputc('\n', err);
+      status = BS_STATUS_FAILURE;
+    } else {
+      fprintf(err, S_msg_text(&b, S_M_LOG), log_path);
+    }
+  }
+  fflush(err);
+
+  if (b.count[S_ST_FAILED] || b.count[S_ST_NOT_RUN])
+    status = BS_STATUS_FAILURE;
+  else if (b.count[S_ST_INVALID] && status == BS_STATUS_OK)
+    status = BS_STATUS_INVALID;
+  if (sig)
+    status = 128 + sig;
+
+  pthread_cond_destroy(&b.cond);
+  pthread_mutex_destroy(&b.lock);
+  bs_shared_free(b.shared);
+  free(log_path);
+  free(b.todo);
+  bs_batch_plan_free(&plan);
+  bs_vec_free(&o.inputs);
+  return status;
+}

@@ -1,0 +1,96 @@
+/* batch.h - `banshi batch`: many sources to PDF/A with N workers, nothing
+ * lost and nothing half-written, reruns that skip what is up to date, and
+ * deterministic shards for schedulers that run banshi across machines.
+ *
+ * A batch is planned first (sources from files, folders and manifests,
+ * sorted by output name), then the planned items are handed one at a time
+ * to worker threads that each run bs_job_run(); each result is appended to
+ * a JSON Lines log as it arrives.  Only the plan (a path and an output name
+ * per source) grows with the size of the batch; documents are in memory
+ * only while a worker renders them.
+ *
+ * Up to date means: the stamp `OUTDIR/.banshi/REL.stamp` written after the
+ * PDF holds the same key, and the PDF has the size it recorded.  The key is
+ * a SHA-256 of banshi's version, the options that change the output, the
+ * template, the font maps and font files, and the source (and the previous
+ * year's source, when one is given).  The stamp is removed before a PDF is
+ * rendered again and written after it is in place, so a stamp never vouches
+ * for a PDF it did not see. */
+#ifndef BS_BATCH_H
+#define BS_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "arena.h"
+#include "diag.h"
+#include "sha256.h"
+
+typedef struct bs_batch_item {
+  const char *source;   /* path as found (argument, folder, manifest) */
+  const char *previous; /* last year's source (manifest column 2) or NULL:
+                           the hook for cross-year rules */
+  const char *rel;      /* output path below OUTDIR, "dept/report.pdf" */
+  const char *clash;    /* source of an earlier item with the same output,
+                           or NULL */
+  size_t seq;           /* order of discovery */
+} bs_batch_item;
+
+typedef struct bs_batch_plan {
+  bs_vec items;         /* bs_batch_item */
+  bs_arena arena;       /* the items' strings and the diagnostics */
+  bs_diags diags;       /* inputs that cannot be read */
+} bs_batch_plan;
+
+/* Start an empty plan whose messages are in `lang`. */
+void bs_batch_plan_init(bs_batch_plan *p, bs_lang lang);
+void bs_batch_plan_free(bs_batch_plan *p);
+
+/* Add the sources an input names: a folder (every *.xml below it, hidden
+ * names skipped, output names relative to the folder), a file ending in
+ * .xml (output named after its base name), or any other file, or "-" for
+ * standard input, as a manifest: one source per line, relative to the
+ * manifest's folder, "#" comments, optionally a TAB and last year's source;
+ * a relative path keeps its folders in the output name.  An input that
+ * cannot be read is a diagnostic in p->diags. */
+void bs_batch_plan_add(bs_batch_plan *p, const char *input);
+
+/* Sort the items by output name, drop a source listed twice for the same
+ * output, and mark the later of two different sources with one output
+ * name as a clash. */
+void bs_batch_plan_finish(bs_batch_plan *p);
+
+/* True if shard k of n (0 <= k < n) takes the output `rel`: a hash of the
+ * name, so the choice depends neither on the order of the inputs nor on
+ * the machine, and the n shards together take every name exactly once. */
+bool bs_shard_selects(const char *rel, unsigned k, unsigned n);
+
+/* What a stamp records about one PDF. */
+typedef struct bs_stamp {
+  char key[BS_SHA256_HEX];        /* the up-to-date key */
+  char *source;                   /* absolute path of the source */
+  char source_sha[BS_SHA256_HEX]; /* SHA-256 of the source */
+  char *previous;                 /* absolute path, or NULL */
+  int pages;                      /* pages of the PDF */
+  long long bytes;                /* size of the PDF */
+  bool normalize;                 /* the text policy was applied */
+} bs_stamp;
+
+/* The stamp path for output `rel` of `outdir`, malloc'd. */
+char *bs_stamp_path(const char *outdir, const char *rel);
+
+/* Read a stamp.  Returns 0, or an errno value (EINVAL when malformed);
+ * free with bs_stamp_free either way. */
+int bs_stamp_read(const char *path, bs_stamp *st);
+void bs_stamp_free(bs_stamp *st);
+
+/* `banshi batch INPUT... -o OUTDIR [options]`: argv holds the arguments
+ * after the command name.  Prints progress, diagnostics and the summary on
+ * `err`, help on `out`.  Returns the exit status: 0 when every source
+ * succeeded or was up to date, 1 when some were invalid, 3 on other
+ * failures, 2 on a usage error, 128 + the signal when SIGINT or SIGTERM
+ * stopped it (after the documents in flight were finished). */
+int bs_batch_main(int argc, char **argv, FILE *out, FILE *err);
+
+#endif
