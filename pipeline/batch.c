@@ -599,7 +599,9 @@ S_stamp_write(const char *path, const char *key, const char *src_sha,
   fprintf(m, "pages %d\nbytes %lld\nnormalize %d\nbanshi %s\n", r->pages,
           r->bytes, normalize ? 1 : 0, BANSHI_VERSION);
   fclose(m);
-  int rc = bs_atomic_write(path, text, len);
+  /* Not flushed: a stamp lost or garbled by a power failure is found
+   * invalid when read, and costs only a rendering again. */
+  int rc = bs_atomic_write(path, text, len, false);
   free(text);
   free(src);
   free(prev);
@@ -674,6 +676,17 @@ S_process(S_batch *b, const bs_batch_item *it, S_result *r)
     job_diags = res.diagnostics;
     res.diagnostics = NULL;
     bs_job_result_free(&res);
+    if (status == BS_STATUS_OK) {
+      /* The renderer flushed the PDF; its rename is flushed with its
+       * folder before a stamp may vouch for it. */
+      char *dir = S_dirname(out);
+      int e = bs_fsync_dir(dir);
+      free(dir);
+      if (e) {
+        bs_diag(&d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, out, strerror(e));
+        status = BS_STATUS_FAILURE;
+      }
+    }
     if (status == BS_STATUS_OK && have_key) {
       int e = S_stamp_write(stamp, key, src_sha, it, r, b->o->job.normalize);
       if (e) {

@@ -89,6 +89,7 @@ bs_atomic_open(bs_atomic *a, const char *path)
   }
   a->path = strdup(path);
   a->tmp = tmp;
+  a->durable = true;
   return 0;
 }
 
@@ -106,7 +107,7 @@ bs_atomic_commit(bs_atomic *a)
   int rc = 0;
   if (fflush(a->f) != 0 || ferror(a->f))
     rc = errno ? errno : EIO;
-  if (!rc && fsync(fileno(a->f)) != 0)
+  if (!rc && a->durable && fsync(fileno(a->f)) != 0)
     rc = errno;
   if (fclose(a->f) != 0 && !rc)
     rc = errno;
@@ -115,7 +116,7 @@ bs_atomic_commit(bs_atomic *a)
     rc = errno;
   if (rc) {
     unlink(a->tmp);
-  } else {
+  } else if (a->durable) {
     char *dir = S_dir_of(a->path);
     rc = bs_fsync_dir(dir);
     free(dir);
@@ -135,12 +136,13 @@ bs_atomic_abort(bs_atomic *a)
 }
 
 int
-bs_atomic_write(const char *path, const void *data, size_t len)
+bs_atomic_write(const char *path, const void *data, size_t len, bool durable)
 {
   bs_atomic a;
   int rc = bs_atomic_open(&a, path);
   if (rc)
     return rc;
+  a.durable = durable;
   if (len && fwrite(data, 1, len, a.f) != len) {
     rc = errno ? errno : EIO;
     bs_atomic_abort(&a);

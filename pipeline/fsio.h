@@ -17,9 +17,10 @@
 #include <sys/types.h>
 
 typedef struct bs_atomic {
-  char *path; /* final name (malloc'd) */
-  char *tmp;  /* temporary name beside it (malloc'd) */
-  FILE *f;    /* open for writing on tmp */
+  char *path;   /* final name (malloc'd) */
+  char *tmp;    /* temporary name beside it (malloc'd) */
+  FILE *f;      /* open for writing on tmp */
+  bool durable; /* fsync file and folder on commit (the default) */
 } bs_atomic;
 
 /* Create the temporary file for `path` (its folder must exist) and open
@@ -35,9 +36,14 @@ int bs_atomic_commit(bs_atomic *a);
 /* Close and remove the temporary; the final name is untouched. */
 void bs_atomic_abort(bs_atomic *a);
 
-/* Write `len` bytes as the whole content of `path` atomically.  Returns 0
+/* Write `len` bytes as the whole content of `path` atomically.  With
+ * `durable` the content and the rename are flushed to disk before it
+ * returns; without, a crash of the machine (not of the process) may lose
+ * the new file or leave the old one, but never a part of either - enough
+ * for files that are checked when read and cheap to make again.  Returns 0
  * or an errno value. */
-int bs_atomic_write(const char *path, const void *data, size_t len);
+int bs_atomic_write(const char *path, const void *data, size_t len,
+                    bool durable);
 
 /* fsync the folder `dir` so that a rename in it survives a power loss.
  * Returns 0 or an errno value. */
