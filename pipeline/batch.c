@@ -169,7 +169,9 @@ static void S_add_input(bs_batch_plan *p, const char *input, int depth);
 static void
 S_manifest(bs_batch_plan *p, const char *path, FILE *f, int depth)
 {
-  char *base = strcmp(path, "-") == 0 ? "." : bs_path_dir(&p->arena, path);
+  /* paths in a manifest on standard input are relative to the current
+   * folder, those in a file to the file's folder */
+  char *base = strcmp(path, "-") == 0 ? NULL : bs_path_dir(&p->arena, path);
   char *line = NULL;
   size_t cap = 0;
   ssize_t n;
@@ -189,8 +191,9 @@ S_manifest(bs_batch_plan *p, const char *path, FILE *f, int depth)
       if (!*prev)
         prev = NULL;
     }
-    const char *src = s[0] == '/' ? s : bs_path_join(&p->arena, base, s);
-    const char *pv = !prev || prev[0] == '/'
+    const char *src = s[0] == '/' || !base ? s
+                                            : bs_path_join(&p->arena, base, s);
+    const char *pv = !prev || prev[0] == '/' || !base
                          ? prev
                          : bs_path_join(&p->arena, base, prev);
     struct stat st;
@@ -458,10 +461,14 @@ typedef struct S_batch {
 
 static atomic_int S_signal;
 
+/* The first SIGINT or SIGTERM only sets the flag; both go back to their
+ * default action, so that a second one ends the process at once. */
 static void
 S_on_signal(int sig)
 {
   atomic_store(&S_signal, sig);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
 }
 
 static double
@@ -1158,6 +1165,10 @@ bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
   }
   if (!o.jobs)
     o.jobs = S_cores();
+  char *outdir = strdup(o.outdir); /* without trailing slashes */
+  for (size_t n = strlen(outdir); n > 1 && outdir[n - 1] == '/'; n--)
+    outdir[n - 1] = '\0';
+  o.outdir = outdir;
 
   /* Plan. */
   bs_batch_plan plan;
@@ -1200,6 +1211,7 @@ bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
     fputc('\n', err);
     free(log_path);
     free(b.todo);
+    free(outdir);
     bs_batch_plan_free(&plan);
     bs_vec_free(&o.inputs);
     return BS_STATUS_FAILURE;
@@ -1233,7 +1245,6 @@ bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
   struct sigaction sa, old_int, old_term;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = S_on_signal;
-  sa.sa_flags = SA_RESETHAND;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
@@ -1256,11 +1267,7 @@ bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
     }
   pthread_sigmask(SIG_SETMASK, &prev, NULL);
   if (nw == 0 && b.ntodo > 0) {
-    /* no thread could be started: do the work here */
-    b.running = 0;
-    pthread_mutex_lock(&b.lock);
-    b.running = 1;
-    pthread_mutex_unlock(&b.lock);
+    b.running = 1; /* no thread could be started: work in this one */
     S_worker(&b);
   }
 
@@ -1343,6 +1350,7 @@ bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
   bs_shared_free(b.shared);
   free(log_path);
   free(b.todo);
+  free(outdir);
   bs_batch_plan_free(&plan);
   bs_vec_free(&o.inputs);
   return status;

@@ -412,6 +412,14 @@ def group_batch_shard(a):
     rc, _, err = run([a.banshi, "batch", src, "-o", out, "--lang", "en"])
     check("0 written, %d up to date" % n in err, "after shards: %s" % err[-300:])
 
+    # a manifest on standard input: paths relative to the current folder
+    out5 = os.path.join(w, "out5")
+    rc, _, err = run([os.path.abspath(a.banshi), "batch", "-", "-o", out5], cwd=src,
+                     stdin="dept-0003/report.xml\n# comment\n\ndept-0004/report.xml\n")
+    check(rc == 0 and sorted(pdf_files(out5)) ==
+          ["dept-0003/report.pdf", "dept-0004/report.pdf"],
+          "manifest on standard input: %d %s" % (rc, sorted(pdf_files(out5))))
+
     # progress: plain lines without a terminal ...
     out3 = os.path.join(w, "out3")
     rc, _, err = run([a.banshi, "batch", src, "-o", out3, "-j", "2", "--lang", "en"])
