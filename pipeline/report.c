@@ -772,14 +772,20 @@ S_number_ok(const char *s, const char *kind)
   return s[i] == '\0';
 }
 
+/* Does `s` hold a digit, ASCII or full-width (U+FF10..U+FF19, which are
+ * EF BC 90..99 in UTF-8)?  A cell without one is a placeholder ("/", "无"),
+ * not a mistyped number. */
 static bool
 S_has_digit(const char *s)
 {
-  for (; *s; s++)
-    if ((*s >= '0' && *s <= '9'))
+  const unsigned char *u = (const unsigned char *)s;
+  for (; *u; u++) {
+    if (*u >= '0' && *u <= '9')
       return true;
-  /* full-width digits U+FF10..U+FF19 are EF BC 90..99 in UTF-8 */
-  return strstr(s, "\xEF\xBC") != NULL;
+    if (u[0] == 0xEF && u[1] == 0xBC && u[2] >= 0x90 && u[2] <= 0x99)
+      return true;
+  }
+  return false;
 }
 
 /* <cells select="XPATH" kind="count|integer|amount" where="…" where-en="…">:
@@ -882,6 +888,19 @@ S_rule(S_check *c, xmlNodePtr rule)
   char *assert_expr = test ? S_prop(test, "test") : NULL;
   bool is_equal = test && S_is(test, "equal");
   bs_severity sev = S_severity(rule);
+  if (!test || (is_equal && (!left || !right)) ||
+      (!is_equal && !assert_expr)) {
+    char *id = S_prop(rule, "id");
+    char what[512];
+    snprintf(what, sizeof what,
+             "%s: rule %s has no <equal left=\"\" right=\"\"/> or "
+             "<assert test=\"\"/>",
+             c->t->rules_path, id ? id : "?");
+    bs_diag(&c->p->doc->diags, BS_ERROR, BS_D_REPORT_TYPE, NULL, 0, 0,
+            c->t->name, what);
+    free(id);
+    test = NULL;
+  }
 
   c->x->node = xmlDocGetRootElement(c->x->doc);
   xmlXPathObjectPtr ctxs = S_eval(c, rule, context ? context : "/*");

@@ -370,15 +370,17 @@ def group_types(a):
     target = os.path.join(a.work, "written-by-xslt.txt")
     if os.path.exists(target):
         os.remove(target)
+    # libxslt implements XSLT 1.1's xsl:document: only the security
+    # preferences stand between it and the file system
     s = open(xsl, encoding="utf-8").read().replace(
-        '<xsl:stylesheet version="1.0"',
-        '<xsl:stylesheet version="1.0" xmlns:exsl="http://exslt.org/common" '
-        'extension-element-prefixes="exsl"').replace(
-        "<body>", '<body><exsl:document href="%s" method="text">x</exsl:document>' % target)
+        '<xsl:stylesheet version="1.0"', '<xsl:stylesheet version="1.1"').replace(
+        "<body>", '<body><xsl:document href="%s" method="text">x</xsl:document>' % target)
     open(xsl, "w", encoding="utf-8").write(s)
     rc, out, err = run([a.banshi, "validate", good], env={"BANSHI_TYPES": evil})
     check(not os.path.exists(target), "the stylesheet wrote a file")
-    check(rc != 0, "a stylesheet that writes files is refused: %d %r" % (rc, err))
+    check(rc == 3 and "budget-summary" in err and "refused" in err,
+          "a stylesheet that writes files is refused: "
+          "%d %r" % (rc, err))
 
 
 # ---------------------------------------------------------------------------
