@@ -1101,7 +1101,7 @@ S_find_src(const bs_vec *nodes, size_t off)
 /* Turn bsloc:at attributes of the result back into _private offsets, and
  * locate text copied from the source at that source text. */
 static void
-S_unmark(xmlDocPtr out, const bs_vec *nodes)
+S_unmark(xmlDocPtr out, const bs_vec *nodes, size_t src_len)
 {
   xmlNodePtr root = xmlDocGetRootElement(out);
   for (xmlNodePtr n = root; n;) {
@@ -1113,8 +1113,10 @@ S_unmark(xmlDocPtr out, const bs_vec *nodes)
                        : SIZE_MAX;
         xmlFree(v);
         xmlRemoveProp(a);
-        n->_private = (void *)(uintptr_t)(off + 1);
-        xmlNodePtr s = S_find_src(nodes, off);
+        /* an offset we did not write (a stylesheet's own) locates nothing */
+        xmlNodePtr s = off < src_len ? S_find_src(nodes, off) : NULL;
+        if (off < src_len)
+          n->_private = (void *)(uintptr_t)(off + 1);
         xmlNodePtr sc = s ? s->children : NULL;
         for (xmlNodePtr t = n->children; s && t; t = t->next) {
           if (t->type != XML_TEXT_NODE && t->type != XML_CDATA_SECTION_NODE)
@@ -1193,7 +1195,7 @@ S_transform(bs_xml_parser *p, const S_type *t, xmlDocPtr src)
     bs_diag(&p->doc->diags, BS_ERROR, BS_D_REPORT_TYPE, p->doc->path, 0, 0,
             t->name, what);
   } else {
-    S_unmark(out, &nodes);
+    S_unmark(out, &nodes, p->doc->src_len);
   }
   free(why);
   bs_vec_free(&nodes);
