@@ -54,6 +54,7 @@ typedef enum bs_code {
   BS_D_NON_BMP,           /* character outside the BMP not supported */
   BS_D_KEEP,              /* a keep rule could not be honoured */
   BS_D_FONT_UNUSABLE,     /* a role failed earlier in this process */
+  BS_D_IMAGE,             /* an image cannot be used */
   BS_D_CODE_COUNT
 } bs_code;
 

@@ -587,8 +587,8 @@ S_make_line(bs_lctx *lc, const S_brk *br, bool last, int32_t avail,
     /* overfull (a forced break inside a word): squeeze evenly */
     per = -((-extra + gaps - 1) / gaps);
     rem = 0;
-  } else if (al == BS_ALIGN_CENTER && extra > 0) {
-    offset = extra / 2;
+  } else if (al == BS_ALIGN_CENTER) {
+    offset = extra / 2; /* an overfull line overflows both sides evenly */
   } else if (al == BS_ALIGN_RIGHT && extra > 0) {
     offset = extra;
   }

@@ -38,6 +38,7 @@
 #include <hb-subset.h>
 #include <hpdf.h>
 
+#include "image.h"
 #include "util.h"
 
 #define S_DEFAULT_ICC "/usr/share/color/icc/sRGB.icc"
@@ -59,6 +60,9 @@ typedef struct S_pdf {
   int32_t page_h;
   S_font *fonts;
   int nfonts;
+  const bs_picture **pics; /* images embedded so far, each once */
+  HPDF_Image *images;
+  int nimages;
   /* content state */
   bool in_text;
   S_font *cur_font;
@@ -266,6 +270,10 @@ S_embed_font(S_pdf *p, S_font *sf)
     return -1;
   }
   hb_set_union(hb_subset_input_glyph_set(in), sf->gids);
+  /* Hinting instructions only help low-resolution screens; archival
+   * copies are printed or viewed by renderers that ignore or replace
+   * them, and they are a tenth of a CJK font's glyph data. */
+  hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING);
   /* tables a PDF font program does not need */
   static const hb_tag_t drop[] = {
       HB_TAG('G', 'S', 'U', 'B'), HB_TAG('G', 'P', 'O', 'S'),
@@ -546,10 +554,45 @@ static int
 S_image(void *ctx, const bs_image *im)
 {
   S_pdf *p = ctx;
-  (void)im;
   S_end_text(p);
   S_end_path(p);
-  return -1; /* images are refused by layout in this version */
+  const bs_picture *pic = im->pic;
+  HPDF_Image img = NULL;
+  for (int i = 0; i < p->nimages && !img; i++)
+    if (p->pics[i] == pic)
+      img = p->images[i];
+  if (!img) {
+    if (pic->kind == BS_IMAGE_JPEG)
+      img = HPDF_LoadJpegImageFromMem(p->pdf, pic->data, (HPDF_UINT)pic->size);
+    else
+      img = HPDF_LoadRawImageFromMem(
+          p->pdf, pic->data, pic->width, pic->height,
+          pic->components == 1 ? HPDF_CS_DEVICE_GRAY : HPDF_CS_DEVICE_RGB, 8);
+    if (!img)
+      return -1;
+    p->pics = bs_xrealloc(p->pics, (size_t)(p->nimages + 1) * sizeof *p->pics);
+    p->images =
+        bs_xrealloc(p->images, (size_t)(p->nimages + 1) * sizeof *p->images);
+    p->pics[p->nimages] = pic;
+    p->images[p->nimages++] = img;
+  }
+  /* q w 0 0 h x y cm /Im Do Q, exactly as laid out */
+  const char *name = HPDF_Page_GetXObjectName(p->page, img);
+  if (!name)
+    return -1;
+  HPDF_Stream s = p->cs;
+  S_str(s, "q ");
+  S_num(s, im->w);
+  S_str(s, " 0 0 ");
+  S_num(s, im->h);
+  S_str(s, " ");
+  S_num(s, im->x);
+  S_str(s, " ");
+  S_num(s, (int64_t)p->page_h - im->y - im->h);
+  S_str(s, " cm /");
+  S_str(s, name);
+  S_str(s, " Do Q\n");
+  return p->error ? -1 : 0;
 }
 
 static int
@@ -679,9 +722,7 @@ S_xmp(S_pdf *p, const S_date *dt, const char *creator, const char *producer)
             "   <pdfaid:part>1</pdfaid:part>\n"
             "   <pdfaid:conformance>B</pdfaid:conformance>\n"
             "  </rdf:Description>\n </rdf:RDF>\n</x:xmpmeta>\n");
-  /* padding lets editors update the packet in place */
-  for (int i = 0; i < 20; i++)
-    S_cat(&x, "                                                                                                   \n");
+  /* no padding: an archival copy is never updated in place */
   S_cat(&x, "<?xpacket end=\"w\"?>");
   HPDF_Dict d = S_stream(p, x.data, x.len, false);
   bs_vec_free(&x);
@@ -967,6 +1008,8 @@ bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
       hb_map_destroy(p.fonts[i].old_new);
   }
   free(p.fonts);
+  free(p.pics);
+  free(p.images);
   HPDF_Free(p.pdf);
   return rc;
 }
