@@ -32,9 +32,11 @@ need() {
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO=sudo
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq >/dev/null
+  log="$ROOT/apt.log"
   # shellcheck disable=SC2086
-  $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  { $SUDO apt-get update -qq &&
+    $SUDO apt-get install -y -qq --no-install-recommends $missing; } \
+    >"$log" 2>&1 || { cat "$log"; exit 1; }
 }
 
 # build DIR [cmake options]: configure once, then build; the log is shown
