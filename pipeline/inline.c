@@ -57,9 +57,7 @@ typedef struct S_ch {
   int32_t full;      /* placed advance without compression */
   int32_t half;      /* amount removable when compressed */
   uint8_t cls;       /* S_WIDE, S_WESTERN, S_SPACE */
-  bool punct;        /* full-width punctuation */
   bool ink_left;     /* wide punctuation whose right half is empty */
-  bool ink_right;    /* wide punctuation whose left half is empty */
   bool brk;          /* a line may break before this char */
   bool forced;       /* a forced break (<br/>): not drawn */
   bool skip;         /* not drawn and zero width (format characters) */
@@ -208,20 +206,16 @@ bs_para_break(bs_lctx *lc)
   bs_vec_push(&lc->chars, &c);
 }
 
-/* Is the glyph's ink within one half of its advance? */
-static void
-S_ink_sides(const bs_font *f, uint32_t gid, bool *left, bool *right)
+/* Is the glyph's ink within the left half of its advance (、，。 and
+ * closing brackets in Chinese fonts)? */
+static bool
+S_ink_left(const bs_font *f, uint32_t gid)
 {
-  *left = *right = false;
   hb_glyph_extents_t e;
   if (!hb_font_get_glyph_extents(f->hbfont, gid, &e) || e.width <= 0)
-    return;
+    return false;
   int adv = hb_font_get_glyph_h_advance(f->hbfont, gid);
-  int half = adv / 2, slack = adv / 20;
-  if (e.x_bearing + e.width <= half + slack)
-    *left = true;
-  else if (e.x_bearing >= half - slack)
-    *right = true;
+  return e.x_bearing + e.width <= adv / 2 + adv / 20;
 }
 
 void
@@ -292,9 +286,8 @@ bs_para_text(bs_lctx *lc, const char *utf8, size_t len, const bs_style *st,
       c.full = lc->tpl->char_pitch * st->size /
                lc->tpl->styles[BS_STYLE_BODY].size;
     if (wide && u_ispunct((UChar32)c.cp)) {
-      c.punct = true;
-      S_ink_sides(f, gid, &c.ink_left, &c.ink_right);
-      if (c.ink_left || c.ink_right)
+      c.ink_left = S_ink_left(f, gid);
+      if (c.ink_left)
         c.half = c.full / 2;
     }
     bs_vec_push(&lc->chars, &c);

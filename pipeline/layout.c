@@ -355,8 +355,6 @@ S_section(S_layout *L, const bs_node *sec)
     body = body->next;
   } else {
     bs_para_geom g = S_geom(L, hs, BS_ALIGN_DEFAULT, -1);
-    if (g.align == BS_ALIGN_JUSTIFY)
-      g.align = BS_ALIGN_JUSTIFY;
     bs_para_layout(&L->lc, &g, &L->lines);
     S_space(L, hs->space_before);
     S_emit_lines(L, true, bm, level);
