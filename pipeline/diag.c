@@ -116,6 +116,19 @@ S_push(bs_diags *d, bs_severity sev, bs_code code, const char *file,
   bs_vec_push(&d->items, &item);
 }
 
+bool
+bs_diag_wanted(const bs_diags *d, bs_code code)
+{
+  return !d->max_per_code || (unsigned)code >= BS_D_CODE_COUNT ||
+         code == BS_D_TEXT || d->per_code[code] < d->max_per_code;
+}
+
+void
+bs_diag_count(bs_diags *d, bs_severity sev, bs_code code)
+{
+  S_push(d, sev, code, NULL, 0, 0, "");
+}
+
 void
 bs_diag(bs_diags *d, bs_severity sev, bs_code code, const char *file,
         uint32_t line, uint32_t col, ...)

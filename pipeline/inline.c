@@ -62,7 +62,9 @@ typedef struct S_ch {
   bool forced;       /* a forced break (<br/>): not drawn */
   bool skip;         /* not drawn and zero width (format characters) */
   bool word;         /* a word boundary lies before this char (titles) */
-  uint32_t line, col;/* source location */
+  const bs_node *src;/* text node the character comes from, or NULL */
+  uint32_t idx;      /* its byte index there; or line and col when NULL */
+  uint32_t line, col;
 } S_ch;
 
 /* ------------------------------------------------------------------ */
@@ -172,6 +174,18 @@ S_is_format(uint32_t c)
 
 /* ------------------------------------------------------------------ */
 
+/* Source location of a character, for messages. */
+static void
+S_loc(const bs_lctx *lc, const S_ch *c, uint32_t *line, uint32_t *col)
+{
+  if (c->src) {
+    bs_document_text_loc(lc->doc, c->src, c->idx, line, col);
+  } else {
+    *line = c->line;
+    *col = c->col;
+  }
+}
+
 bs_role *
 bs_lctx_role(bs_lctx *lc, const bs_style *st)
 {
@@ -236,12 +250,11 @@ bs_para_text(bs_lctx *lc, const char *utf8, size_t len, const bs_style *st,
     memset(&c, 0, sizeof c);
     c.cp = cp == '\t' || cp == '\n' || cp == '\r' ? ' ' : cp;
     c.size = st->size;
-    if (src)
-      bs_document_text_loc(lc->doc, src, (size_t)i, &c.line, &c.col);
-    else {
-      c.line = line;
-      c.col = col;
-    }
+    /* the location is computed only when a message needs it */
+    c.src = src;
+    c.idx = (uint32_t)i;
+    c.line = line;
+    c.col = col;
     i += (size_t)l;
     if (S_is_format(c.cp)) {
       c.skip = true;
@@ -263,10 +276,17 @@ bs_para_text(bs_lctx *lc, const char *utf8, size_t len, const bs_style *st,
         bs_vec_push(&lc->chars, &c);
         continue;
       }
+      lc->missing = true;
+      if (!bs_diag_wanted(&lc->doc->diags, BS_D_GLYPH_MISSING)) {
+        bs_diag_count(&lc->doc->diags, BS_ERROR, BS_D_GLYPH_MISSING);
+        continue;
+      }
       char shown[16];
+      uint32_t ln, cl;
+      S_loc(lc, &c, &ln, &cl);
       bs_cp_show(c.cp, shown);
       bs_diag(&lc->doc->diags, BS_ERROR, BS_D_GLYPH_MISSING, lc->doc->path,
-              c.line, c.col, (unsigned)c.cp, shown, role->name, role->tried);
+              ln, cl, (unsigned)c.cp, shown, role->name, role->tried);
       lc->missing = true;
       continue;
     }
@@ -457,8 +477,10 @@ S_break(bs_lctx *lc, const int64_t *Q, int32_t w0, int32_t w, bool words,
       end = s + 1; /* a single character wider than the measure */
       if (!lc->warned_overflow) {
         lc->warned_overflow = true;
+        uint32_t ln, cl;
+        S_loc(lc, &ch[s], &ln, &cl);
         bs_diag_text(&lc->doc->diags, BS_WARNING, BS_D_LAYOUT_OVERFLOW,
-                     lc->doc->path, ch[s].line, ch[s].col,
+                     lc->doc->path, ln, cl,
                      lc->doc->diags.lang == BS_LANG_EN
                          ? "a character is wider than the space for it "
                            "and overflows"
