@@ -636,7 +636,9 @@ S_make_line(bs_lctx *lc, const S_brk *br, bool last, int32_t avail,
     int32_t w = i + 1 < e ? S_w_inside(c) : S_w_end(c);
     x += w;
     if (i + 1 < e && S_stretchable(c, &ch[i + 1])) {
-      x += per + (gap_index < rem ? 1 : 0);
+      /* the remainder of the division goes to the first gap, so that the
+       * others are equal and the PDF can set them with one Tc */
+      x += per + (gap_index == 0 ? rem : 0);
       gap_index++;
     }
     if (run)
