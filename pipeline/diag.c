@@ -51,6 +51,7 @@ static const struct {
     [BS_D_VALUE] = {"取值无效：%s", "invalid value: %s"},
     [BS_D_NON_BMP] = {"%s", "%s"},
     [BS_D_KEEP] = {"%s", "%s"},
+    [BS_D_IMAGE] = {"%s", "%s"},
     [BS_D_FONT_UNUSABLE] = {"字体角色“%s”没有可用的字体（%s）",
                             "font role '%s' has no usable font (%s)"},
     [BS_D_REPORT_TYPE] = {"报告类型“%s”不可用：%s",
@@ -126,6 +127,19 @@ S_push(bs_diags *d, bs_severity sev, bs_code code, const char *file,
                   code,
                   msg};
   bs_vec_push(&d->items, &item);
+}
+
+bool
+bs_diag_wanted(const bs_diags *d, bs_code code)
+{
+  return !d->max_per_code || (unsigned)code >= BS_D_CODE_COUNT ||
+         code == BS_D_TEXT || d->per_code[code] < d->max_per_code;
+}
+
+void
+bs_diag_count(bs_diags *d, bs_severity sev, bs_code code)
+{
+  S_push(d, sev, code, NULL, 0, 0, "");
 }
 
 void

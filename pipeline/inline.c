@@ -57,14 +57,14 @@ typedef struct S_ch {
   int32_t full;      /* placed advance without compression */
   int32_t half;      /* amount removable when compressed */
   uint8_t cls;       /* S_WIDE, S_WESTERN, S_SPACE */
-  bool punct;        /* full-width punctuation */
   bool ink_left;     /* wide punctuation whose right half is empty */
-  bool ink_right;    /* wide punctuation whose left half is empty */
   bool brk;          /* a line may break before this char */
   bool forced;       /* a forced break (<br/>): not drawn */
   bool skip;         /* not drawn and zero width (format characters) */
   bool word;         /* a word boundary lies before this char (titles) */
-  uint32_t line, col;/* source location */
+  const bs_node *src;/* text node the character comes from, or NULL */
+  uint32_t idx;      /* its byte index there; or line and col when NULL */
+  uint32_t line, col;
 } S_ch;
 
 /* ------------------------------------------------------------------ */
@@ -174,6 +174,18 @@ S_is_format(uint32_t c)
 
 /* ------------------------------------------------------------------ */
 
+/* Source location of a character, for messages. */
+static void
+S_loc(const bs_lctx *lc, const S_ch *c, uint32_t *line, uint32_t *col)
+{
+  if (c->src) {
+    bs_document_text_loc(lc->doc, c->src, c->idx, line, col);
+  } else {
+    *line = c->line;
+    *col = c->col;
+  }
+}
+
 bs_role *
 bs_lctx_role(bs_lctx *lc, const bs_style *st)
 {
@@ -208,20 +220,16 @@ bs_para_break(bs_lctx *lc)
   bs_vec_push(&lc->chars, &c);
 }
 
-/* Is the glyph's ink within one half of its advance? */
-static void
-S_ink_sides(const bs_font *f, uint32_t gid, bool *left, bool *right)
+/* Is the glyph's ink within the left half of its advance (、，。 and
+ * closing brackets in Chinese fonts)? */
+static bool
+S_ink_left(const bs_font *f, uint32_t gid)
 {
-  *left = *right = false;
   hb_glyph_extents_t e;
   if (!hb_font_get_glyph_extents(f->hbfont, gid, &e) || e.width <= 0)
-    return;
+    return false;
   int adv = hb_font_get_glyph_h_advance(f->hbfont, gid);
-  int half = adv / 2, slack = adv / 20;
-  if (e.x_bearing + e.width <= half + slack)
-    *left = true;
-  else if (e.x_bearing >= half - slack)
-    *right = true;
+  return e.x_bearing + e.width <= adv / 2 + adv / 20;
 }
 
 void
@@ -242,12 +250,11 @@ bs_para_text(bs_lctx *lc, const char *utf8, size_t len, const bs_style *st,
     memset(&c, 0, sizeof c);
     c.cp = cp == '\t' || cp == '\n' || cp == '\r' ? ' ' : cp;
     c.size = st->size;
-    if (src)
-      bs_document_text_loc(lc->doc, src, (size_t)i, &c.line, &c.col);
-    else {
-      c.line = line;
-      c.col = col;
-    }
+    /* the location is computed only when a message needs it */
+    c.src = src;
+    c.idx = (uint32_t)i;
+    c.line = line;
+    c.col = col;
     i += (size_t)l;
     if (S_is_format(c.cp)) {
       c.skip = true;
@@ -269,10 +276,17 @@ bs_para_text(bs_lctx *lc, const char *utf8, size_t len, const bs_style *st,
         bs_vec_push(&lc->chars, &c);
         continue;
       }
+      lc->missing = true;
+      if (!bs_diag_wanted(&lc->doc->diags, BS_D_GLYPH_MISSING)) {
+        bs_diag_count(&lc->doc->diags, BS_ERROR, BS_D_GLYPH_MISSING);
+        continue;
+      }
       char shown[16];
+      uint32_t ln, cl;
+      S_loc(lc, &c, &ln, &cl);
       bs_cp_show(c.cp, shown);
       bs_diag(&lc->doc->diags, BS_ERROR, BS_D_GLYPH_MISSING, lc->doc->path,
-              c.line, c.col, (unsigned)c.cp, shown, role->name, role->tried);
+              ln, cl, (unsigned)c.cp, shown, role->name, role->tried);
       lc->missing = true;
       continue;
     }
@@ -292,9 +306,8 @@ bs_para_text(bs_lctx *lc, const char *utf8, size_t len, const bs_style *st,
       c.full = lc->tpl->char_pitch * st->size /
                lc->tpl->styles[BS_STYLE_BODY].size;
     if (wide && u_ispunct((UChar32)c.cp)) {
-      c.punct = true;
-      S_ink_sides(f, gid, &c.ink_left, &c.ink_right);
-      if (c.ink_left || c.ink_right)
+      c.ink_left = S_ink_left(f, gid);
+      if (c.ink_left)
         c.half = c.full / 2;
     }
     bs_vec_push(&lc->chars, &c);
@@ -464,8 +477,10 @@ S_break(bs_lctx *lc, const int64_t *Q, int32_t w0, int32_t w, bool words,
       end = s + 1; /* a single character wider than the measure */
       if (!lc->warned_overflow) {
         lc->warned_overflow = true;
+        uint32_t ln, cl;
+        S_loc(lc, &ch[s], &ln, &cl);
         bs_diag_text(&lc->doc->diags, BS_WARNING, BS_D_LAYOUT_OVERFLOW,
-                     lc->doc->path, ch[s].line, ch[s].col,
+                     lc->doc->path, ln, cl,
                      lc->doc->diags.lang == BS_LANG_EN
                          ? "a character is wider than the space for it "
                            "and overflows"
@@ -587,8 +602,8 @@ S_make_line(bs_lctx *lc, const S_brk *br, bool last, int32_t avail,
     /* overfull (a forced break inside a word): squeeze evenly */
     per = -((-extra + gaps - 1) / gaps);
     rem = 0;
-  } else if (al == BS_ALIGN_CENTER && extra > 0) {
-    offset = extra / 2;
+  } else if (al == BS_ALIGN_CENTER) {
+    offset = extra / 2; /* an overfull line overflows both sides evenly */
   } else if (al == BS_ALIGN_RIGHT && extra > 0) {
     offset = extra;
   }
@@ -621,7 +636,9 @@ S_make_line(bs_lctx *lc, const S_brk *br, bool last, int32_t avail,
     int32_t w = i + 1 < e ? S_w_inside(c) : S_w_end(c);
     x += w;
     if (i + 1 < e && S_stretchable(c, &ch[i + 1])) {
-      x += per + (gap_index < rem ? 1 : 0);
+      /* the remainder of the division goes to the first gap, so that the
+       * others are equal and the PDF can set them with one Tc */
+      x += per + (gap_index == 0 ? rem : 0);
       gap_index++;
     }
     if (run)
