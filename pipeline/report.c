@@ -43,6 +43,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1259,12 +1260,28 @@ bs_report_map(bs_xml_parser *p, xmlDocPtr src,
 bool
 bs_report_save(bs_document *doc, xmlDocPtr core, const char *path)
 {
-  if (xmlSaveFormatFileEnc(path, core, "UTF-8", 1) < 0) {
+  /* under a temporary name, renamed into place: never a partial file */
+  char *tmp = NULL;
+  S_appendf(&tmp, "%s.tmp", path);
+  xmlChar *mem = NULL;
+  int size = 0;
+  xmlDocDumpFormatMemoryEnc(core, &mem, &size, "UTF-8", 1);
+  errno = 0;
+  FILE *f = mem ? fopen(tmp, "wb") : NULL;
+  bool ok = f && fwrite(mem, 1, (size_t)size, f) == (size_t)size;
+  if (f && fclose(f) != 0)
+    ok = false;
+  ok = ok && rename(tmp, path) == 0;
+  xmlFree(mem);
+  if (!ok) {
+    int e = errno ? errno : EIO;
+    if (f)
+      remove(tmp);
     bs_diag(&doc->diags, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, path,
-            strerror(errno ? errno : EIO));
-    return false;
+            strerror(e));
   }
-  return true;
+  free(tmp);
+  return ok;
 }
 
 /* ------------------------------------------------------------------ */

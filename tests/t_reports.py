@@ -300,6 +300,11 @@ def group_example(a):
           "example: generated tables differ from tests/reports/liwan-tables.xml")
     # and they are the official 2019-format tables
     check([grid_of(t) for t in got] == official("2019"), "example: not the official tables")
+    # convert's command line
+    rc, out, err = run([a.banshi, "convert", EXAMPLE])
+    check(rc == 2 and "convert" in err, "convert without -o: %d %r" % (rc, err))
+    rc, out, err = run([a.banshi, "convert", EXAMPLE, "-o", "/nonexistent-dir/core.xml"])
+    check(rc == 3 and "/nonexistent-dir/core.xml" in err, "convert to nowhere: %d %r" % (rc, err))
     heads = ["".join(h.itertext()) for h in root.iter("heading")]
     check(heads[:1] == ["总体情况"] and "其他需要报告的事项" in heads, "example headings %s" % heads)
     # messages about generated text point into the source: a half-width
