@@ -10,11 +10,13 @@ cd "$(dirname "$0")"
 ROOT=$(pwd)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
-# Build and run: compiler, CMake, libxml2, ICU, libharu, HarfBuzz (font
-# subsetting), the default CJK fonts and the sRGB ICC profile for PDF/A.
-PKGS_RUN="gcc libc6-dev make cmake pkg-config libxml2-dev libicu-dev
-  libhpdf-dev libharfbuzz-dev fonts-arphic-gbsn00lp fonts-arphic-gkai00mp
-  fonts-wqy-zenhei fonts-lxgw-wenkai icc-profiles-free"
+# Build and run: compiler, CMake, libxml2, libxslt (report types), ICU,
+# libharu, HarfBuzz (font subsetting), libpng and libjpeg (figures are
+# decoded and checked before they are embedded), the default CJK fonts and the
+# sRGB ICC profile.
+PKGS_RUN="gcc libc6-dev make cmake pkg-config libxml2-dev libxslt1-dev libicu-dev
+  libhpdf-dev libharfbuzz-dev libpng-dev libjpeg-dev fonts-arphic-gbsn00lp
+  fonts-arphic-gkai00mp fonts-wqy-zenhei fonts-lxgw-wenkai icc-profiles-free"
 # Tests: Python for the driver, poppler and qpdf to inspect PDFs, Apache
 # PDFBox Preflight (Java) for PDF/A-1b.
 PKGS_TEST="python3 poppler-utils qpdf libpdfbox2-java default-jre-headless
@@ -31,9 +33,11 @@ need() {
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO=sudo
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq >/dev/null
+  log="$ROOT/apt.log"
   # shellcheck disable=SC2086
-  $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  { $SUDO apt-get update -qq &&
+    $SUDO apt-get install -y -qq --no-install-recommends $missing; } \
+    >"$log" 2>&1 || { cat "$log"; exit 1; }
 }
 
 # build DIR [cmake options]: configure once, then build; the log is shown

@@ -48,6 +48,7 @@
 #include "job.h"
 #include "layout.h"
 #include "render.h"
+#include "report.h"
 #include "util.h"
 
 #define S_STATE_DIR ".banshi"
@@ -436,6 +437,7 @@ typedef struct S_batch {
   bs_shared *shared;
   bs_batch_item **todo; /* the selected items, in plan order */
   size_t ntodo;
+  bs_arena scratch;             /* small strings of the main thread */
   bool env_ok;                  /* env_hex is valid */
   char env_hex[BS_SHA256_HEX];  /* key of everything but the sources */
   FILE *err;
@@ -671,11 +673,18 @@ S_process(S_batch *b, const bs_batch_item *it, S_result *r)
       status = BS_STATUS_FAILURE;
       goto done;
     }
-    /* HOOK(cross-year): it->previous is last year's source from the
-     * manifest; it is part of the key already.  When job.h gains a
-     * per-job previous source, pass it->previous here. */
+    /* Last year's source (manifest column 2) for the cross-year rules of
+     * report types; it is part of the key as well. */
     bs_job_result res;
-    status = bs_job_run(b->shared, it->source, out, NULL, NULL, &res);
+    if (it->previous) {
+      bs_report_source *prev =
+          bs_report_source_load(it->previous, b->o->job.lang);
+      status = bs_job_run_previous(b->shared, it->source, prev, out, NULL,
+                                   NULL, &res);
+      bs_report_source_free(prev);
+    } else {
+      status = bs_job_run(b->shared, it->source, out, NULL, NULL, &res);
+    }
     r->pages = res.pages;
     r->bytes = res.bytes;
     r->errors = res.errors;
@@ -903,6 +912,42 @@ S_env_file(void *ctx, const char *path)
     e->ok = false;
 }
 
+/* Every file below `dir`, in name order: the schemas, and the report types
+ * with their schemas, rules and stylesheets, whichever a source uses. */
+static void
+S_env_tree(S_env *e, const char *dir, int depth)
+{
+  DIR *d = opendir(dir);
+  if (!d)
+    return;
+  bs_vec names = BS_VEC_INIT(char *);
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.')
+      continue;
+    char *s = strdup(de->d_name);
+    bs_vec_push(&names, &s);
+  }
+  closedir(d);
+  qsort(names.data, names.len, sizeof(char *), S_cmp_name);
+  for (size_t i = 0; i < names.len; i++) {
+    char *name = ((char **)names.data)[i];
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *path = bs_xmalloc(n);
+    snprintf(path, n, "%s/%s", dir, name);
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+      if (depth < 8)
+        S_env_tree(e, path, depth + 1);
+    } else if (S_ISREG(st.st_mode)) {
+      S_env_file(e, path);
+    }
+    free(path);
+    free(name);
+  }
+  bs_vec_free(&names);
+}
+
 static void
 S_env_key(S_batch *b)
 {
@@ -917,6 +962,17 @@ S_env_key(S_batch *b)
   bs_sha256_update(&e.c, head, strlen(head));
   if (bs_shared_inputs(b->shared, S_env_file, &e) != 0)
     e.ok = false;
+  char *schemas = bs_path_join(&b->scratch, bs_data_dir(), "schemas");
+  S_env_tree(&e, schemas, 0);
+  const char *types = getenv("BANSHI_TYPES");
+  while (types && *types) {
+    size_t n = strcspn(types, ":");
+    if (n) {
+      char *dir = bs_arena_strndup(&b->scratch, types, n);
+      S_env_tree(&e, dir, 0);
+    }
+    types += n + (types[n] == ':');
+  }
   unsigned char d[32];
   bs_sha256_final(&e.c, d);
   bs_sha256_hex(d, b->env_hex);
@@ -1235,6 +1291,7 @@ bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
   S_sweep_temps(&b);
 
   b.shared = bs_shared_new(&o.job);
+  bs_arena_init(&b.scratch);
   S_env_key(&b);
   pthread_mutex_init(&b.lock, NULL);
   pthread_cond_init(&b.cond, NULL);
@@ -1348,6 +1405,7 @@ bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
   pthread_cond_destroy(&b.cond);
   pthread_mutex_destroy(&b.lock);
   bs_shared_free(b.shared);
+  bs_arena_free(&b.scratch);
   free(log_path);
   free(b.todo);
   free(outdir);

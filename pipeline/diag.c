@@ -51,8 +51,22 @@ static const struct {
     [BS_D_VALUE] = {"取值无效：%s", "invalid value: %s"},
     [BS_D_NON_BMP] = {"%s", "%s"},
     [BS_D_KEEP] = {"%s", "%s"},
+    [BS_D_IMAGE] = {"%s", "%s"},
     [BS_D_FONT_UNUSABLE] = {"字体角色“%s”没有可用的字体（%s）",
                             "font role '%s' has no usable font (%s)"},
+    [BS_D_REPORT_TYPE] = {"报告类型“%s”不可用：%s",
+                          "report type '%s' cannot be used: %s"},
+    [BS_D_REPORT_FORMAT] = {"报告格式“%s”无效，应为：%s",
+                            "unknown report format '%s'; expected one of: %s"},
+    [BS_D_RULE] = {"%s", "%s"},
+    [BS_D_CELL_BLANK] = {"%s：未填写；没有的请填 0",
+                         "%s: left blank; write 0 where there is nothing to "
+                         "report"},
+    [BS_D_CELL_PLACEHOLDER] = {"%s：“%s”不是数字；没有的请填 0",
+                               "%s: '%s' is not a number; write 0 where "
+                               "there is nothing to report"},
+    [BS_D_CELL_VALUE] = {"%s：“%s”不是%s", "%s: '%s' is not %s"},
+    [BS_D_PREVIOUS] = {"上年报告“%s”：%s", "previous year's report '%s': %s"},
     [BS_D_BATCH_CLASH] = {"输出文件“%s”与源文件“%s”的输出重名，未处理",
                           "output '%s' is also the output of '%s'; not "
                           "processed"},
@@ -133,6 +147,19 @@ S_push(bs_diags *d, bs_severity sev, bs_code code, const char *file,
                   code,
                   msg};
   bs_vec_push(&d->items, &item);
+}
+
+bool
+bs_diag_wanted(const bs_diags *d, bs_code code)
+{
+  return !d->max_per_code || (unsigned)code >= BS_D_CODE_COUNT ||
+         code == BS_D_TEXT || d->per_code[code] < d->max_per_code;
+}
+
+void
+bs_diag_count(bs_diags *d, bs_severity sev, bs_code code)
+{
+  S_push(d, sev, code, NULL, 0, 0, "");
 }
 
 void

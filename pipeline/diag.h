@@ -10,6 +10,7 @@
 #define BS_DIAG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -54,6 +55,14 @@ typedef enum bs_code {
   BS_D_NON_BMP,           /* character outside the BMP not supported */
   BS_D_KEEP,              /* a keep rule could not be honoured */
   BS_D_FONT_UNUSABLE,     /* a role failed earlier in this process */
+  BS_D_IMAGE,             /* an image cannot be used */
+  BS_D_REPORT_TYPE,       /* a report type's data cannot be used */
+  BS_D_REPORT_FORMAT,     /* the source names no format of its type */
+  BS_D_RULE,              /* a report type's rule fails (data wording) */
+  BS_D_CELL_BLANK,        /* a number cell of a report is empty */
+  BS_D_CELL_PLACEHOLDER,  /* a number cell holds "/" or similar */
+  BS_D_CELL_VALUE,        /* a number cell holds a number of the wrong kind */
+  BS_D_PREVIOUS,          /* last year's source cannot be used */
   /* batch and archive (batch.c, archive.c) */
   BS_D_BATCH_CLASH,       /* two sources would write the same output */
   BS_D_ARCHIVE_RECORD,    /* an output has no batch record */
@@ -102,6 +111,12 @@ void bs_diag(bs_diags *d, bs_severity sev, bs_code code, const char *file,
 void bs_diag_text(bs_diags *d, bs_severity sev, bs_code code,
                   const char *file, uint32_t line, uint32_t col,
                   const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* False when a diagnostic of `code` would be held back by the per-code cap:
+ * callers whose locations are costly to compute check this first and call
+ * bs_diag_count instead, so the summary of held-back messages stays right. */
+bool bs_diag_wanted(const bs_diags *d, bs_code code);
+void bs_diag_count(bs_diags *d, bs_severity sev, bs_code code);
 
 /* Sort by file, line and column (stable, unlocated first) and print every
  * diagnostic as `file:line:col: severity: message`.  Returns the number of

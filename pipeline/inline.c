@@ -57,14 +57,14 @@ typedef struct S_ch {
   int32_t full;      /* placed advance without compression */
   int32_t half;      /* amount removable when compressed */
   uint8_t cls;       /* S_WIDE, S_WESTERN, S_SPACE */
-  bool punct;        /* full-width punctuation */
   bool ink_left;     /* wide punctuation whose right half is empty */
-  bool ink_right;    /* wide punctuation whose left half is empty */
   bool brk;          /* a line may break before this char */
   bool forced;       /* a forced break (<br/>): not drawn */
   bool skip;         /* not drawn and zero width (format characters) */
   bool word;         /* a word boundary lies before this char (titles) */
-  uint32_t line, col;/* source location */
+  const bs_node *src;/* text node the character comes from, or NULL */
+  uint32_t idx;      /* its byte index there; or line and col when NULL */
+  uint32_t line, col;
 } S_ch;
 
 /* ------------------------------------------------------------------ */
@@ -174,6 +174,18 @@ S_is_format(uint32_t c)
 
 /* ------------------------------------------------------------------ */
 
+/* Source location of a character, for messages. */
+static void
+S_loc(const bs_lctx *lc, const S_ch *c, uint32_t *line, uint32_t *col)
+{
+  if (c->src) {
+    bs_document_text_loc(lc->doc, c->src, c->idx, line, col);
+  } else {
+    *line = c->line;
+    *col = c->col;
+  }
+}
+
 bs_role *
 bs_lctx_role(bs_lctx *lc, const bs_style *st)
 {
@@ -208,20 +220,16 @@ bs_para_break(bs_lctx *lc)
   bs_vec_push(&lc->chars, &c);
 }
 
-/* Is the glyph's ink within one half of its advance? */
-static void
-S_ink_sides(const bs_font *f, uint32_t gid, bool *left, bool *right)
+/* Is the glyph's ink within the left half of its advance (、，。 and
+ * closing brackets in Chinese fonts)? */
+static bool
+S_ink_left(const bs_font *f, uint32_t gid)
 {
-  *left = *right = false;
   hb_glyph_extents_t e;
   if (!hb_font_get_glyph_extents(f->hbfont, gid, &e) || e.width <= 0)
-    return;
+    return false;
   int adv = hb_font_get_glyph_h_advance(f->hbfont, gid);
-  int half = adv / 2, slack = adv / 20;
-  if (e.x_bearing + e.width <= half + slack)
-    *left = true;
-  else if (e.x_bearing >= half - slack)
-    *right = true;
+  return e.x_bearing + e.width <= adv / 2 + adv / 20;
 }
 
 void
@@ -242,12 +250,11 @@ bs_para_text(bs_lctx *lc, const char *utf8, size_t len, const bs_style *st,
     memset(&c, 0, sizeof c);
     c.cp = cp == '\t' || cp == '\n' || cp == '\r' ? ' ' : cp;
     c.size = st->size;
-    if (src)
-      bs_document_text_loc(lc->doc, src, (size_t)i, &c.line, &c.col);
-    else {
-      c.line = line;
-      c.col = col;
-    }
+    /* the location is computed only when a message needs it */
+    c.src = src;
+    c.idx = (uint32_t)i;
+    c.line = line;
+    c.col = col;
     i += (size_t)l;
     if (S_is_format(c.cp)) {
       c.skip = true;
@@ -269,10 +276,17 @@ bs_para_text(bs_lctx *lc, const char *utf8, size_t len, const bs_style *st,
         bs_vec_push(&lc->chars, &c);
         continue;
       }
+      lc->missing = true;
+      if (!bs_diag_wanted(&lc->doc->diags, BS_D_GLYPH_MISSING)) {
+        bs_diag_count(&lc->doc->diags, BS_ERROR, BS_D_GLYPH_MISSING);
+        continue;
+      }
       char shown[16];
+      uint32_t ln, cl;
+      S_loc(lc, &c, &ln, &cl);
       bs_cp_show(c.cp, shown);
       bs_diag(&lc->doc->diags, BS_ERROR, BS_D_GLYPH_MISSING, lc->doc->path,
-              c.line, c.col, (unsigned)c.cp, shown, role->name, role->tried);
+              ln, cl, (unsigned)c.cp, shown, role->name, role->tried);
       lc->missing = true;
       continue;
     }
@@ -292,9 +306,8 @@ bs_para_text(bs_lctx *lc, const char *utf8, size_t len, const bs_style *st,
       c.full = lc->tpl->char_pitch * st->size /
                lc->tpl->styles[BS_STYLE_BODY].size;
     if (wide && u_ispunct((UChar32)c.cp)) {
-      c.punct = true;
-      S_ink_sides(f, gid, &c.ink_left, &c.ink_right);
-      if (c.ink_left || c.ink_right)
+      c.ink_left = S_ink_left(f, gid);
+      if (c.ink_left)
         c.half = c.full / 2;
     }
     bs_vec_push(&lc->chars, &c);
@@ -464,8 +477,10 @@ S_break(bs_lctx *lc, const int64_t *Q, int32_t w0, int32_t w, bool words,
       end = s + 1; /* a single character wider than the measure */
       if (!lc->warned_overflow) {
         lc->warned_overflow = true;
+        uint32_t ln, cl;
+        S_loc(lc, &ch[s], &ln, &cl);
         bs_diag_text(&lc->doc->diags, BS_WARNING, BS_D_LAYOUT_OVERFLOW,
-                     lc->doc->path, ch[s].line, ch[s].col,
+                     lc->doc->path, ln, cl,
                      lc->doc->diags.lang == BS_LANG_EN
                          ? "a character is wider than the space for it "
                            "and overflows"
@@ -587,8 +602,8 @@ S_make_line(bs_lctx *lc, const S_brk *br, bool last, int32_t avail,
     /* overfull (a forced break inside a word): squeeze evenly */
     per = -((-extra + gaps - 1) / gaps);
     rem = 0;
-  } else if (al == BS_ALIGN_CENTER && extra > 0) {
-    offset = extra / 2;
+  } else if (al == BS_ALIGN_CENTER) {
+    offset = extra / 2; /* an overfull line overflows both sides evenly */
   } else if (al == BS_ALIGN_RIGHT && extra > 0) {
     offset = extra;
   }
@@ -621,13 +636,49 @@ S_make_line(bs_lctx *lc, const S_brk *br, bool last, int32_t avail,
     int32_t w = i + 1 < e ? S_w_inside(c) : S_w_end(c);
     x += w;
     if (i + 1 < e && S_stretchable(c, &ch[i + 1])) {
-      x += per + (gap_index < rem ? 1 : 0);
+      /* the remainder of the division goes to the first gap, so that the
+       * others are equal and the PDF can set them with one Tc */
+      x += per + (gap_index == 0 ? rem : 0);
       gap_index++;
     }
     if (run)
       run->width = x - run->x;
   }
   out->width = x - x0;
+}
+
+/* clreq 3.1.9: a paragraph should not end with a line of one character
+ * (or one character and a mark).  Move the last break back to the previous
+ * opportunity when the line above keeps at least three characters. */
+static void
+S_no_lone_char(bs_lctx *lc, bs_vec *brks)
+{
+  const S_ch *ch = lc->chars.data;
+  S_brk *b = brks->data;
+  S_brk *prev = &b[brks->len - 2], *last = &b[brks->len - 1];
+  size_t visible = 0;
+  for (size_t i = last->s; i < last->b; i++)
+    if (ch[i].font && !ch[i].skip && ch[i].cls != S_SPACE && !ch[i].ink_left)
+      visible++;
+  if (visible != 1 || (prev->b > prev->s && ch[prev->b - 1].forced))
+    return;
+  for (size_t p = last->s - 1; p > prev->s + 3; p--) {
+    if (!ch[p].brk)
+      continue;
+    prev->b = p;
+    last->s = p;
+    return;
+  }
+}
+
+static bool
+S_has_forced(const bs_lctx *lc)
+{
+  const S_ch *ch = lc->chars.data;
+  for (size_t i = 0; i < lc->chars.len; i++)
+    if (ch[i].forced)
+      return true;
+  return false;
 }
 
 int
@@ -646,9 +697,48 @@ bs_para_layout(bs_lctx *lc, const bs_para_geom *g, bs_vec *out)
     w = 1000;
   bs_vec brks = BS_VEC_INIT(S_brk);
   size_t nl = S_break(lc, Q, w0, w, g->balance, &brks);
-  if (g->balance && nl > 1) {
-    /* Shrink the measure while the line count stays the same, so that the
-     * lines come out of similar length, the first not shorter. */
+  if (g->balance && nl == 2 && !S_has_forced(lc)) {
+    /* Two lines: try every break and keep the one with the most even
+     * lines, at a word boundary, preferring the end of a phrase such as
+     * 2021年 (GB/T 9704-2012 7.3.1: 词意完整，排列对称). */
+    const S_ch *ch = lc->chars.data;
+    int64_t best = INT64_MAX;
+    size_t at = 0;
+    int32_t em = ch[0].full > 0 ? ch[0].full : ch[0].size;
+    for (size_t b = 1; b < n; b++) {
+      if (!ch[b].brk)
+        continue;
+      size_t s2 = b;
+      while (s2 < n && ch[s2].cls == S_SPACE)
+        s2++;
+      int32_t w1 = S_span_width(ch, Q, 0, b), w2 = S_span_width(ch, Q, s2, n);
+      if (w1 > w0 || w2 > w || s2 >= n)
+        continue;
+      /* doubled, so that the first line wins a tie (倒梯形 for "自然/人") */
+      int64_t cost = 2 * (int64_t)(w1 > w2 ? w1 - w2 : w2 - w1) + (w1 < w2);
+      if (!ch[b].word)
+        cost += 8 * (int64_t)em;
+      if (b >= 2 && ch[b - 1].cp == 0x5E74 && ch[b - 2].cp >= '0' &&
+          ch[b - 2].cp <= '9')
+        cost -= 6 * (int64_t)em;
+      if (cost < best) {
+        best = cost;
+        at = b;
+      }
+    }
+    if (at) {
+      S_brk *bb = brks.data;
+      bb[0].b = at;
+      size_t s2 = at;
+      while (s2 < n && ch[s2].cls == S_SPACE)
+        s2++;
+      bb[1].s = s2;
+      bb[1].b = n;
+    }
+  } else if (g->balance && nl > 1) {
+    /* More lines: shrink the measure while the line count stays the same,
+     * so that the lines come out of similar length, the first not
+     * shorter. */
     int32_t lo = (int32_t)(Q[n] / (int64_t)nl), hi = w;
     bs_vec trial = BS_VEC_INIT(S_brk);
     while (hi - lo > 500) {
@@ -665,6 +755,8 @@ bs_para_layout(bs_lctx *lc, const bs_para_geom *g, bs_vec *out)
     }
     bs_vec_free(&trial);
   }
+  if (!g->balance && brks.len >= 2)
+    S_no_lone_char(lc, &brks);
   const S_brk *b = brks.data;
   int made = 0;
   for (size_t i = 0; i < brks.len; i++) {

@@ -18,10 +18,13 @@
  * 7.3.5.2 describes for documents without a seal, and page numbers as 7.5. */
 #include "layout_int.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "image.h"
 #include "util.h"
 
 typedef enum {
@@ -37,7 +40,8 @@ typedef struct S_flow {
   bs_line line;             /* S_F_LINE */
   int32_t space;            /* S_F_SPACE */
   bs_table_layout *table;   /* S_F_TABLE */
-  bs_image image;           /* S_F_IMAGE (x relative to the type area) */
+  bs_image image;           /* S_F_IMAGE (x relative to the type area);
+                               its height is also in `space` */
   const char *outline;      /* S_F_LINE: bookmark starting at this line */
   int outline_level;
 } S_flow;
@@ -351,8 +355,6 @@ S_section(S_layout *L, const bs_node *sec)
     body = body->next;
   } else {
     bs_para_geom g = S_geom(L, hs, BS_ALIGN_DEFAULT, -1);
-    if (g.align == BS_ALIGN_JUSTIFY)
-      g.align = BS_ALIGN_JUSTIFY;
     bs_para_layout(&L->lc, &g, &L->lines);
     S_space(L, hs->space_before);
     S_emit_lines(L, true, bm, level);
@@ -433,6 +435,133 @@ S_table(S_layout *L, const bs_node *t)
 }
 
 static void
+S_figure_error(S_layout *L, const bs_node *fig, const char *en,
+               const char *zh, const char *a, const char *b)
+{
+  bs_document *doc = L->lc.doc;
+  bs_diag_text(&doc->diags, BS_ERROR, BS_D_IMAGE, doc->path, fig->line,
+               fig->col, doc->diags.lang == BS_LANG_EN ? en : zh, a, b);
+}
+
+/* A figure: the image centred, scaled to fit the type area, its caption
+ * below (图题 below figures, 表题 above tables).  The path is resolved
+ * relative to the source's folder and must stay inside it. */
+static void
+S_figure(S_layout *L, const bs_node *fig)
+{
+  bs_document *doc = L->lc.doc;
+  const bs_template *t = L->lc.tpl;
+  const char *src = fig->as.figure.src;
+  char base[PATH_MAX], real[PATH_MAX];
+  /* refuse absolute paths and ".." that climbs out, before any file
+   * system access, so a source cannot probe for files elsewhere */
+  int depth = 0;
+  bool escapes = src[0] == '/';
+  for (const char *c = src; *c && !escapes;) {
+    const char *e = strchr(c, '/');
+    size_t n = e ? (size_t)(e - c) : strlen(c);
+    if (n == 2 && c[0] == '.' && c[1] == '.')
+      escapes = --depth < 0;
+    else if (n > 0 && !(n == 1 && c[0] == '.'))
+      depth++;
+    c = e ? e + 1 : c + n;
+  }
+  if (escapes) {
+    S_figure_error(L, fig, "image '%s' is outside the source's folder%s; refused",
+                   "图片“%s”不在源文件所在目录之内%s，拒绝读取", src, "");
+    return;
+  }
+  if (!realpath(doc->dir, base)) {
+    S_figure_error(L, fig, "cannot resolve the source folder %s: %s",
+                   "无法解析源文件所在目录 %s：%s", doc->dir, strerror(errno));
+    return;
+  }
+  char *joined = bs_path_join(L->lc.arena, doc->dir, src);
+  if (!realpath(joined, real)) {
+    S_figure_error(L, fig, "image '%s': %s", "无法读取图片“%s”：%s", src,
+                   strerror(errno));
+    return;
+  }
+  size_t bl = strlen(base);
+  if (!(strncmp(real, base, bl) == 0 && (real[bl] == '/' || bl == 1))) {
+    S_figure_error(L, fig,
+                   "image '%s' is outside the source's folder %s; refused",
+                   "图片“%s”不在源文件所在目录 %s 之内，拒绝读取", src, base);
+    return;
+  }
+  bs_picture *pic = bs_arena_alloc(L->lc.arena, sizeof *pic);
+  const char *why = NULL;
+  switch (bs_picture_load(L->lc.arena, real, pic, &why)) {
+  case BS_PIC_OK:
+    break;
+  case BS_PIC_IO:
+    S_figure_error(L, fig, "image '%s': %s", "无法读取图片“%s”：%s", src, why);
+    return;
+  case BS_PIC_FORMAT:
+    S_figure_error(L, fig, "image '%s' is not a PNG or JPEG file%s",
+                   "图片“%s”不是 PNG 或 JPEG 文件%s", src, "");
+    return;
+  case BS_PIC_TOO_LARGE:
+    S_figure_error(L, fig, "image '%s' is larger than %s",
+                   "图片“%s”超过 %s 的上限", src, why);
+    return;
+  case BS_PIC_PNG:
+    S_figure_error(L, fig, "image '%s' is a damaged PNG file (%s)",
+                   "图片“%s”是损坏的 PNG 文件（%s）", src, why);
+    return;
+  case BS_PIC_JPEG:
+    S_figure_error(L, fig, "image '%s' is a damaged JPEG file (%s)",
+                   "图片“%s”是损坏的 JPEG 文件（%s）", src, why);
+    return;
+  }
+  /* size: requested width, else the file's resolution (96 dpi if none),
+   * never wider than the type area nor taller than most of a page */
+  int32_t W = bs_template_text_w(t), H = bs_template_text_h(t);
+  double dpi_x = pic->dpi_x > 1 ? pic->dpi_x : 96.0;
+  double dpi_y = pic->dpi_y > 1 ? pic->dpi_y : dpi_x;
+  double w = pic->width * 72000.0 / dpi_x;
+  double ratio = (pic->height / dpi_y) / (pic->width / dpi_x);
+  if (fig->as.figure.width.kind == BS_LEN_PERCENT)
+    w = (double)W * fig->as.figure.width.value / 100000.0;
+  else if (fig->as.figure.width.kind == BS_LEN_ABS)
+    w = fig->as.figure.width.value;
+  if (w > W)
+    w = W;
+  double h = w * ratio;
+  double maxh = H * 0.8;
+  if (h > maxh) {
+    w = w * maxh / h;
+    h = maxh;
+  }
+  if (w < 1000)
+    w = 1000;
+  if (h < 1000)
+    h = 1000;
+  S_space(L, t->line_pitch / 4);
+  S_flow *f = S_push(L, S_F_IMAGE);
+  f->image.path = bs_arena_strdup(L->lc.arena, real);
+  f->image.w = (int32_t)w;
+  f->image.h = (int32_t)h;
+  f->image.x = (W - f->image.w) / 2;
+  f->image.pic = pic;
+  f->space = f->image.h;
+  const bs_style *cs = &t->styles[BS_STYLE_CAPTION];
+  for (const bs_node *c = fig->first; c; c = c->next) {
+    if (c->type != BS_NODE_CAPTION)
+      continue;
+    bs_para_begin(&L->lc);
+    S_inline(L, c, cs);
+    bs_para_geom g = S_geom(L, cs, BS_ALIGN_CENTER, 0);
+    bs_para_layout(&L->lc, &g, &L->lines);
+    S_space(L, cs->space_after);
+    S_emit_lines(L, true, NULL, 0);
+    S_flow *last = (S_flow *)L->flow.data + L->flow.len - 1;
+    last->line.keep_with_next = false;
+  }
+  S_space(L, t->line_pitch / 2);
+}
+
+static void
 S_blocks(S_layout *L, const bs_node *parent)
 {
   const bs_style *body = &L->lc.tpl->styles[BS_STYLE_BODY];
@@ -454,11 +583,7 @@ S_blocks(S_layout *L, const bs_node *parent)
       S_push(L, S_F_BREAK);
       break;
     case BS_NODE_FIGURE:
-      bs_diag_text(&L->lc.doc->diags, BS_ERROR, BS_D_VALUE, L->lc.doc->path,
-                   c->line, c->col, "%s",
-                   L->lc.doc->diags.lang == BS_LANG_EN
-                       ? "figures are not supported by this version"
-                       : "此版本尚不支持插图");
+      S_figure(L, c);
       break;
     default:
       break;
@@ -614,6 +739,10 @@ S_chain_height(const S_flow *f, size_t n, size_t i)
       h += bs_table_first_h(f[k].table);
       break;
     }
+    if (f[k].kind == S_F_IMAGE) {
+      h += f[k].space;
+      continue; /* with its caption */
+    }
     if (f[k].kind != S_F_LINE)
       break;
     h += f[k].line.height;
@@ -674,8 +803,22 @@ S_paginate(S_layout *L)
       chain_checked = false;
       bs_table_place(&L->lc, f[i].table, pg);
       break;
-    case S_F_IMAGE:
+    case S_F_IMAGE: {
+      /* the image and the first line of its caption stay together */
+      int32_t h = S_chain_height(f, n, i);
+      if (pg->y + h > pg->bottom && pg->y > pg->top &&
+          h <= pg->bottom - pg->top)
+        S_new_page(pg);
+      else if (pg->y + f[i].space > pg->bottom && pg->y > pg->top)
+        S_new_page(pg);
+      bs_item *it = bs_page_add(&L->lc, pg->page, BS_ITEM_IMAGE);
+      it->as.image = f[i].image;
+      it->as.image.x += pg->left;
+      it->as.image.y = pg->y;
+      pg->y += f[i].space;
+      chain_checked = false;
       break;
+    }
     }
   }
 }

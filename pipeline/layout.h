@@ -35,10 +35,10 @@ typedef struct bs_rule {
 } bs_rule;
 
 typedef struct bs_image {
-  const char *path; /* resolved file path */
-  int32_t x, y;     /* top-left corner */
-  int32_t w, h;     /* size on the page */
-  int kind;         /* 1 = PNG, 2 = JPEG */
+  const char *path;            /* resolved file path */
+  int32_t x, y;                /* top-left corner */
+  int32_t w, h;                /* size on the page */
+  const struct bs_picture *pic; /* decoded content (image.h) */
 } bs_image;
 
 typedef enum bs_item_type {

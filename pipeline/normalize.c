@@ -93,6 +93,10 @@ static void
 S_warn(S_norm *n, const S_cp *at, bs_code code, const char *from,
        const char *to)
 {
+  if (!bs_diag_wanted(&n->doc->diags, code)) {
+    bs_diag_count(&n->doc->diags, BS_WARNING, code);
+    return;
+  }
   uint32_t line, col;
   bs_document_text_loc(n->doc, at->node, at->idx, &line, &col);
   bs_diag(&n->doc->diags, BS_WARNING, code, n->doc->path, line, col, from,
@@ -102,6 +106,10 @@ S_warn(S_norm *n, const S_cp *at, bs_code code, const char *from,
 static void
 S_warn1(S_norm *n, const S_cp *at, bs_code code, const char *what)
 {
+  if (!bs_diag_wanted(&n->doc->diags, code)) {
+    bs_diag_count(&n->doc->diags, BS_WARNING, code);
+    return;
+  }
   uint32_t line, col;
   bs_document_text_loc(n->doc, at->node, at->idx, &line, &col);
   bs_diag(&n->doc->diags, BS_WARNING, code, n->doc->path, line, col, what);

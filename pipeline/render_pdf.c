@@ -38,6 +38,7 @@
 #include <hb-subset.h>
 #include <hpdf.h>
 
+#include "image.h"
 #include "util.h"
 
 #define S_DEFAULT_ICC "/usr/share/color/icc/sRGB.icc"
@@ -59,10 +60,14 @@ typedef struct S_pdf {
   int32_t page_h;
   S_font *fonts;
   int nfonts;
+  const bs_picture **pics; /* images embedded so far, each once */
+  HPDF_Image *images;
+  int nimages;
   /* content state */
   bool in_text;
   S_font *cur_font;
   int32_t cur_size;
+  int64_t cur_tc;       /* character spacing Tc, in 1e-9 pt */
   bool in_path;
   int32_t path_width;
   HPDF_STATUS error;
@@ -266,6 +271,10 @@ S_embed_font(S_pdf *p, S_font *sf)
     return -1;
   }
   hb_set_union(hb_subset_input_glyph_set(in), sf->gids);
+  /* Hinting instructions only help low-resolution screens; archival
+   * copies are printed or viewed by renderers that ignore or replace
+   * them, and they are a tenth of a CJK font's glyph data. */
+  hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING);
   /* tables a PDF font program does not need */
   static const hb_tag_t drop[] = {
       HB_TAG('G', 'S', 'U', 'B'), HB_TAG('G', 'P', 'O', 'S'),
@@ -449,6 +458,7 @@ S_begin_page(void *ctx, const bs_page *page, int index)
   p->in_text = p->in_path = false;
   p->cur_font = NULL;
   p->cur_size = 0;
+  p->cur_tc = 0;
   p->path_width = -1;
   /* black text and rules; projecting caps close the corners of grids */
   S_str(p->cs, "0 g 0 G 2 J\n");
@@ -482,6 +492,46 @@ S_glyph_run(void *ctx, const bs_run *r)
     p->cur_font = sf;
     p->cur_size = r->size;
   }
+  /* Adjustment after each glyph, in millionths of the font size: the
+   * font's advance minus the gap layout wants.  The most frequent one
+   * becomes the character spacing Tc (justified Chinese lines space every
+   * gap alike); TJ carries only the differences. */
+  int64_t stack[64];
+  int64_t *adj = r->n <= 64 ? stack : bs_xmalloc(r->n * sizeof(int64_t));
+  for (uint32_t i = 0; i + 1 < r->n; i++) {
+    const bs_glyph *g = &r->glyphs[i];
+    int w1000 = bs_font_advance(r->font, g->gid);
+    int64_t want = ((int64_t)r->glyphs[i + 1].x - g->x) * 1000000;
+    int64_t q = want >= 0 ? (want + r->size / 2) / r->size
+                          : -((-want + r->size / 2) / r->size);
+    adj[i] = (int64_t)w1000 * 1000 - q;
+  }
+  int64_t mode = 0;
+  int best = 0;
+  for (uint32_t i = 0; i + 1 < r->n && best * 2 < (int)r->n; i++) {
+    int cnt = 0;
+    for (uint32_t k = i; k + 1 < r->n; k++)
+      cnt += adj[k] == adj[i];
+    if (cnt > best) {
+      best = cnt;
+      mode = adj[i];
+    }
+  }
+  /* Tc in points = -mode / 1e6 * size / 1000; kept exact in 1e-9 pt */
+  int64_t tc = -mode * r->size;
+  if (tc != p->cur_tc) {
+    char buf[48];
+    int64_t v = tc < 0 ? -tc : tc;
+    int n = snprintf(buf, sizeof buf, "%s%lld.%09lld", tc < 0 ? "-" : "",
+                     (long long)(v / 1000000000), (long long)(v % 1000000000));
+    while (n > 0 && buf[n - 1] == '0')
+      buf[--n] = '\0';
+    if (n > 0 && buf[n - 1] == '.')
+      buf[--n] = '\0';
+    S_str(s, buf);
+    S_str(s, " Tc\n");
+    p->cur_tc = tc;
+  }
   S_str(s, "1 0 0 1 ");
   S_num(s, r->x);
   S_str(s, " ");
@@ -496,24 +546,17 @@ S_glyph_run(void *ctx, const bs_run *r)
     S_hex4(hex, cid);
     hex[4] = '\0';
     S_str(s, hex);
-    if (i + 1 < r->n) {
-      /* TJ adjustment in 1/1000 of the font size: the font's advance minus
-       * the gap layout wants, kept to three decimals */
-      int w1000 = bs_font_advance(r->font, g->gid);
-      int64_t want = ((int64_t)r->glyphs[i + 1].x - g->x) * 1000000;
-      int64_t q = want >= 0 ? (want + r->size / 2) / r->size
-                            : -((-want + r->size / 2) / r->size);
-      int64_t adj = (int64_t)w1000 * 1000 - q;
-      if (adj != 0) {
-        char buf[40];
-        bs_fmt_mpt(adj, buf);
-        S_str(s, "> ");
-        S_str(s, buf);
-        S_str(s, " <");
-      }
+    if (i + 1 < r->n && adj[i] != mode) {
+      char buf[40];
+      bs_fmt_mpt(adj[i] - mode, buf);
+      S_str(s, "> ");
+      S_str(s, buf);
+      S_str(s, " <");
     }
   }
   S_str(s, ">] TJ\n");
+  if (adj != stack)
+    free(adj);
   return p->error ? -1 : 0;
 }
 
@@ -546,10 +589,45 @@ static int
 S_image(void *ctx, const bs_image *im)
 {
   S_pdf *p = ctx;
-  (void)im;
   S_end_text(p);
   S_end_path(p);
-  return -1; /* images are refused by layout in this version */
+  const bs_picture *pic = im->pic;
+  HPDF_Image img = NULL;
+  for (int i = 0; i < p->nimages && !img; i++)
+    if (p->pics[i] == pic)
+      img = p->images[i];
+  if (!img) {
+    if (pic->kind == BS_IMAGE_JPEG)
+      img = HPDF_LoadJpegImageFromMem(p->pdf, pic->data, (HPDF_UINT)pic->size);
+    else
+      img = HPDF_LoadRawImageFromMem(
+          p->pdf, pic->data, pic->width, pic->height,
+          pic->components == 1 ? HPDF_CS_DEVICE_GRAY : HPDF_CS_DEVICE_RGB, 8);
+    if (!img)
+      return -1;
+    p->pics = bs_xrealloc(p->pics, (size_t)(p->nimages + 1) * sizeof *p->pics);
+    p->images =
+        bs_xrealloc(p->images, (size_t)(p->nimages + 1) * sizeof *p->images);
+    p->pics[p->nimages] = pic;
+    p->images[p->nimages++] = img;
+  }
+  /* q w 0 0 h x y cm /Im Do Q, exactly as laid out */
+  const char *name = HPDF_Page_GetXObjectName(p->page, img);
+  if (!name)
+    return -1;
+  HPDF_Stream s = p->cs;
+  S_str(s, "q ");
+  S_num(s, im->w);
+  S_str(s, " 0 0 ");
+  S_num(s, im->h);
+  S_str(s, " ");
+  S_num(s, im->x);
+  S_str(s, " ");
+  S_num(s, (int64_t)p->page_h - im->y - im->h);
+  S_str(s, " cm /");
+  S_str(s, name);
+  S_str(s, " Do Q\n");
+  return p->error ? -1 : 0;
 }
 
 static int
@@ -679,9 +757,7 @@ S_xmp(S_pdf *p, const S_date *dt, const char *creator, const char *producer)
             "   <pdfaid:part>1</pdfaid:part>\n"
             "   <pdfaid:conformance>B</pdfaid:conformance>\n"
             "  </rdf:Description>\n </rdf:RDF>\n</x:xmpmeta>\n");
-  /* padding lets editors update the packet in place */
-  for (int i = 0; i < 20; i++)
-    S_cat(&x, "                                                                                                   \n");
+  /* no padding: an archival copy is never updated in place */
   S_cat(&x, "<?xpacket end=\"w\"?>");
   HPDF_Dict d = S_stream(p, x.data, x.len, false);
   bs_vec_free(&x);
@@ -967,6 +1043,8 @@ bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
       hb_map_destroy(p.fonts[i].old_new);
   }
   free(p.fonts);
+  free(p.pics);
+  free(p.images);
   HPDF_Free(p.pdf);
   return rc;
 }

@@ -55,6 +55,8 @@ struct bs_table_layout {
   int32_t *rowh;        /* row heights */
   int32_t width;        /* table width */
   int32_t pad_x, pad_y, rule;
+  int32_t scale;        /* text size in 1/1000 of the style's, for tables
+                           whose columns cannot all fit otherwise */
 };
 
 #define S_AT(t, r, c) ((t)->grid[(size_t)(r) * (size_t)(t)->ncols + (size_t)(c)])
@@ -97,6 +99,8 @@ S_collect_cell(bs_lctx *lc, const bs_table_layout *t, const S_cell *c,
     st->size = t->node->as.table.size;
   if (!st->leading || t->node->as.table.size)
     st->leading = st->size * 135 / 100;
+  st->size = (int32_t)((int64_t)st->size * t->scale / 1000);
+  st->leading = (int32_t)((int64_t)st->leading * t->scale / 1000);
   *st_out = st;
   bs_para_begin(lc);
   if (c->node)
@@ -220,8 +224,9 @@ S_place_cells(bs_lctx *lc, bs_table_layout *t, const bs_node *table)
   return true;
 }
 
-/* Column widths: explicit from <colgroup>, automatic otherwise. */
-static void
+/* Column widths: explicit from <colgroup>, automatic otherwise.  Returns
+ * the least width the columns need (their minimum widths). */
+static int64_t
 S_widths(bs_lctx *lc, bs_table_layout *t, const bs_node *table, int32_t W)
 {
   int nc = t->ncols;
@@ -331,10 +336,12 @@ S_widths(bs_lctx *lc, bs_table_layout *t, const bs_node *table, int32_t W)
   for (int k = 0; k < nc; k++)
     t->colx[k + 1] = t->colx[k] + t->colw[k];
   t->width = t->colx[nc];
+  int64_t need = fixed_sum + amin;
   free(mn);
   free(mx);
   free(fixed);
   free(isfixed);
+  return need;
 }
 
 static int32_t
@@ -363,7 +370,29 @@ bs_table_prepare(bs_lctx *lc, const bs_node *table, int32_t width)
   t->colx = bs_arena_alloc(lc->arena,
                            (size_t)(t->ncols + 1) * sizeof(int32_t));
   t->rowh = bs_arena_alloc(lc->arena, (size_t)t->nrows * sizeof(int32_t));
-  S_widths(lc, t, table, width);
+  t->scale = 1000;
+  int64_t min_w = S_widths(lc, t, table, width);
+  if (min_w > width) {
+    /* The columns cannot all fit: set the table's text smaller (down to
+     * 4/10 of its size) and measure again; warn if even that overflows. */
+    int32_t scale = (int32_t)((int64_t)width * 1000 / min_w);
+    t->scale = scale < 400 ? 400 : scale;
+    t->pad_x = t->pad_x * t->scale / 1000;
+    t->pad_y = t->pad_y * t->scale / 1000;
+    min_w = S_widths(lc, t, table, width);
+    if (min_w > width) {
+      char msg[256];
+      snprintf(msg, sizeof msg,
+               lc->doc->diags.lang == BS_LANG_EN
+                   ? "table of %d columns needs %.0f mm but the type area is "
+                     "%.0f mm wide: its text overflows the cells"
+                   : "表格有 %d 列，至少需要 %.0f 毫米宽，版心只有 %.0f 毫米："
+                     "单元格文字会溢出",
+               t->ncols, min_w * 25.4 / 72000.0, width * 25.4 / 72000.0);
+      bs_diag_text(&lc->doc->diags, BS_WARNING, BS_D_LAYOUT_OVERFLOW,
+                   lc->doc->path, table->line, table->col, "%s", msg);
+    }
+  }
   /* lay out every cell at its width */
   bs_vec lines = BS_VEC_INIT(bs_line);
   for (int i = 0; i < t->ncells; i++) {
@@ -650,10 +679,23 @@ bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg)
     S_draw_rows(lc, t, pg->page, pg->left, y, r, r1, h, split);
     pg->y = y + used;
     if (split) {
-      left_h -= h[0];
-      if (left_h <= 0) {
+      /* what is left of row r: the tallest rest of its cells' text */
+      int32_t rest = 0;
+      for (int i = 0; i < t->ncells; i++) {
+        const S_cell *c = &t->cells[i];
+        if (c->row != r || c->rowspan != 1 || c->shown)
+          continue;
+        int32_t ch = 0;
+        for (int k = c->consumed; k < c->nlines; k++)
+          ch += c->lines[k].height;
+        if (ch > 0 && ch + 2 * t->pad_y > rest)
+          rest = ch + 2 * t->pad_y;
+      }
+      if (rest == 0) {
         r = r1;
         left_h = r < t->nrows ? t->rowh[r] : 0;
+      } else {
+        left_h = rest;
       }
     } else {
       r = r1;

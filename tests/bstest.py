@@ -113,6 +113,19 @@ def write_source(path, body, title="测试文档", closing=None, meta_extra=""):
 
 
 
+def body_lines(pages):
+    """Visual lines of body text: (page, [runs]) in reading order."""
+    out = []
+    for i, p in enumerate(pages):
+        for ln in lines_of(p):
+            out.append((i, ln))
+    return out
+
+
+def line_text(runs):
+    return "".join(r.text for r in runs)
+
+
 PREFLIGHT_CP = ":".join("/usr/share/java/%s.jar" % j for j in (
     "preflight", "pdfbox2", "fontbox2", "xmpbox", "commons-logging",
     "javax.activation", "jaxb-api"))

@@ -10,6 +10,8 @@
                SIGINT finishes the documents in flight and prints the summary.
   batch_shard  --shard K/N: the shards together give the whole, without
                overlap; progress on a terminal and as plain lines.
+  batch_previous  report sources with last year's source from a manifest:
+               passed to the cross-year rules, part of the key, archived.
   archive      a BagIt bag checked by an independent reader (hashlib), by
                banshi archive --verify, and after a flipped byte, a missing
                and an unlisted file; the index in pinyin order of the issuing
@@ -641,7 +643,46 @@ def group_archive(a):
     check(rc == 0 and "--verify" in o, "archive --help")
 
 
+# ---------------------------------------------------------------------------
+# batch_previous
+
+def group_batch_previous(a):
+    """Report sources with last year's source from the manifest."""
+    w = fresh(a, "batch_previous")
+    reports = os.path.join(ROOT, "tests", "reports")
+    s2019 = os.path.join(reports, "sample-2020.xml")  # 2019 format, year 2020
+    s2021 = os.path.join(reports, "sample-2021.xml")
+    lst = os.path.join(w, "list.txt")
+    with open(lst, "w") as f:
+        f.write("%s\t%s\n%s\n" % (s2021, s2019, s2019))
+    out = os.path.join(w, "out")
+    rc, _, err = run([a.banshi, "batch", lst, "-o", out, "--lang", "en"])
+    check(rc == 0 and "2 written" in err, "report batch: %d %s" % (rc, err[-500:]))
+    recs, _ = read_log(os.path.join(out, "banshi-batch.jsonl"))
+    r21 = [r for r in recs if r["source"] == s2021]
+    check(len(r21) == 1 and r21[0].get("previous") == s2019, "previous in the log: %r" % r21)
+    # the bag of report sources: metadata from the core document they map to
+    bag = os.path.join(w, "bag")
+    rc, _, err = run([a.banshi, "archive", out, "-o", bag, "--lang", "en"])
+    check(rc == 0, "archive of report sources: %d %s" % (rc, err))
+    if rc == 0:
+        problems, _, listed = independent_verify(bag)
+        check(not problems and "data/documents/sample-2021.xml" in listed,
+              "report bag: %s" % problems)
+        rec = ET.parse(os.path.join(bag, "data/metadata/sample-2021.xml")).getroot()
+        check("2021" in (rec.findtext("内容描述/题名") or ""), "report record 题名: %r"
+              % rec.findtext("内容描述/题名"))
+    # another previous source is another key, and reaches the cross-year
+    # rules: the same year as this one is reported
+    with open(lst, "w") as f:
+        f.write("%s\t%s\n%s\n" % (s2021, s2021, s2019))
+    rc, _, err = run([a.banshi, "batch", lst, "-o", out])
+    check(rc == 1 and "已是最新 1" in err and "上年报告的年度为2021年" in err,
+          "changed previous: %d %s" % (rc, err[-600:]))
+
+
 GROUPS = {
     "batch": group_batch, "batch_kill": group_batch_kill,
     "batch_shard": group_batch_shard, "archive": group_archive,
+    "batch_previous": group_batch_previous,
 }

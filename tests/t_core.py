@@ -130,19 +130,6 @@ PUNCT_TEXT = (
 )
 
 
-def body_lines(pages):
-    """Visual lines of body text: (page, [runs]) in reading order."""
-    out = []
-    for i, p in enumerate(pages):
-        for ln in lines_of(p):
-            out.append((i, ln))
-    return out
-
-
-def line_text(runs):
-    return "".join(r.text for r in runs)
-
-
 def group_layout(a):
     os.makedirs(a.work, exist_ok=True)
     # 1. Prohibited marks at line starts and ends, over many alignments: the
@@ -347,11 +334,16 @@ def group_example(a):
     if not check(rc == 0 and err == "", "render example: %d %r" % (rc, err)):
         return
     pages, outline = parse_dump(open(dump, encoding="utf-8").read())
+    # the example is a report source: read the core document it maps to
+    core = os.path.join(a.work, "example-core.xml")
+    rc, out, err = run([a.banshi, "convert", EXAMPLE, "-o", core])
+    if not check(rc == 0 and err == "", "convert example: %d %r" % (rc, err)):
+        return
     # every sentence comes back, in order
     rc, text, err = run(["pdftotext", "-enc", "UTF-8", pdf, "-"])
     flat = re.sub(r"\s+", "", text)
     pos = 0
-    for s in sentences_of(EXAMPLE):
+    for s in sentences_of(core):
         for sent in re.split(r"(?<=[。；])", s):
             if not sent:
                 continue
@@ -361,7 +353,7 @@ def group_example(a):
     # every table cell's text comes back intact in raw order
     rc, raw, err = run(["pdftotext", "-raw", "-enc", "UTF-8", pdf, "-"])
     rawflat = re.sub(r"\s+", "", raw)
-    tree = ET.parse(EXAMPLE)
+    tree = ET.parse(core)
     pos = 0
     for cell in tree.iter():
         if cell.tag in ("td", "th"):
@@ -443,28 +435,50 @@ def group_determinism(a):
 # pdfa
 
 def group_pdfa(a):
-    os.makedirs(a.work, exist_ok=True)
-    # PDFs of their own: the example, and sources with bookmarks, a title
-    # full of XML specials, tables, many pages
+    """Every kind of PDF banshi makes passes Preflight: the example, each
+    valid case source, figures, bookmarks, a title full of XML specials,
+    fallback fonts, a character outside the BMP, long and tall tables."""
+    from t_tables import make_png
+    d = os.path.join(a.work, "pdfa")
+    os.makedirs(d, exist_ok=True)
+    make_png(os.path.join(d, "alpha.png"), 120, 60, 6,
+             lambda x, y: (30, 90, 200, 255 if x % 20 < 10 else 0), dpi=96)
+    shutil.copy(os.path.join(HERE, "cases", "figures", "photo.jpg"), d)
     srcs = {
-        "pdfa-specials": ("<section><heading>标题</heading><p>正文&amp;&lt;&gt;"
-                          "&quot;&apos;。</p></section>", "A&amp;B &lt;报告&gt; \"引号\" 'x'"),
-        "pdfa-table": ("<table><thead><tr><th>甲</th><th>乙</th></tr></thead><tbody>"
-                       + "<tr><td>一</td><td>1</td></tr>" * 80 + "</tbody></table>", "表格"),
+        "specials": ("<section><heading>标题</heading><p>正文&amp;&lt;&gt;"
+                     "&quot;&apos;。</p></section>",
+                     "A&amp;B &lt;报告&gt; \"引号\" 'x'"),
+        "fallback": ("<p>〇号文件；生僻字𠀋；〇〇七。</p>", "后备字体"),
+        "figures": ('<figure src="alpha.png"><caption>图1</caption></figure>'
+                    '<figure src="photo.jpg"><caption>图2</caption></figure>', "插图"),
+        "table": ("<table><thead><tr><th>甲</th><th>乙</th></tr></thead><tbody>"
+                  + "<tr><td>一</td><td>1</td></tr>" * 120 + "</tbody></table>", "表格"),
+        "sections": ("".join("<section><heading>第%d部分</heading><p>%s</p>"
+                             "<section><heading>细则</heading><p>内容。</p></section>"
+                             "</section>" % (i, "正文" * 200) for i in range(1, 6)),
+                     "书签"),
     }
     pdfs = []
     for name, (body, title) in srcs.items():
-        src = os.path.join(a.work, name + ".xml")
+        src = os.path.join(d, name + ".xml")
         write_source(src, body, title=title)
-        pdf = os.path.join(a.work, name + ".pdf")
+        pdf = os.path.join(d, "pdfa-" + name + ".pdf")
         rc, out, err = run([a.banshi, "render", src, "-o", pdf])
         if check(rc == 0, "render %s: %s" % (name, err)):
             pdfs.append(pdf)
-    pdf = os.path.join(a.work, "pdfa-liwan.pdf")
+    pdf = os.path.join(d, "pdfa-liwan.pdf")
     rc, out, err = run([a.banshi, "render", EXAMPLE, "-o", pdf])
     if check(rc == 0, "render example: %s" % err):
         pdfs.append(pdf)
-    res, log = preflight(pdfs, a.work)
+    # every case source that renders
+    for src in sorted(glob.glob(os.path.join(HERE, "cases", "*.xml"))):
+        name = os.path.basename(src)[:-4]
+        pdf = os.path.join(d, "case-" + name + ".pdf")
+        rc, out, err = run([a.banshi, "render", src, "-o", pdf])
+        if rc == 0:
+            pdfs.append(pdf)
+    check(len(pdfs) >= 12, "pdfa: only %d PDFs" % len(pdfs))
+    res, log = preflight(pdfs, d)
     for p in pdfs:
         name = os.path.basename(p)
         if not check(name in res, "preflight: no verdict for %s" % name):
@@ -472,6 +486,13 @@ def group_pdfa(a):
         valid, errs = res[name]
         check(valid and not errs, "preflight: %s is not PDF/A-1b: %s" % (name, errs))
     check("ToUnicode" not in log, "preflight warns about ToUnicode: %s" % log)
+    # the fallback characters are drawn from the fonts that have them and
+    # come back from the text layer
+    fb = os.path.join(d, "pdfa-fallback.pdf")
+    rc, out, err = run(["pdftotext", fb, "-"])
+    check("〇号文件；生僻字𠀋；〇〇七。" in out, "fallback text: %r" % out)
+    rc, out, err = run(["pdffonts", fb])
+    check("WenQuanYi" in out and "LXGW" in out, "fallback fonts embedded: %s" % out)
     print("preflight: %d PDFs valid PDF/A-1b" % sum(1 for v in res.values() if v[0]))
 
 

@@ -1,0 +1,53 @@
+/* image.h - figures: PNG and JPEG files checked, decoded and prepared for
+ * PDF/A-1 before layout.
+ *
+ * Every image is decoded completely when the document is laid out, so that
+ * a damaged file is an error of `banshi validate` and never a broken page.
+ * PNG (libpng): palettes, 16-bit samples and transparency are converted;
+ * any alpha is flattened onto white, because PDF/A-1 forbids transparency
+ * (ISO 19005-1 6.4).  JPEG (libjpeg): grey and colour files are embedded as
+ * they are (DCT passes through untouched); CMYK files, which would need a
+ * CMYK output intent, are converted to RGB. */
+#ifndef BS_IMAGE_H
+#define BS_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+
+/* Limits that protect against hostile files. */
+#define BS_IMAGE_MAX_PIXELS ((uint64_t)64 * 1024 * 1024) /* 64 megapixels */
+#define BS_IMAGE_MAX_BYTES ((size_t)64 * 1024 * 1024)
+
+typedef enum bs_image_kind {
+  BS_IMAGE_PIXELS = 1, /* decoded 8-bit samples in `data` */
+  BS_IMAGE_JPEG = 2,   /* the JPEG file itself in `data` */
+} bs_image_kind;
+
+typedef struct bs_picture {
+  bs_image_kind kind;
+  uint32_t width, height; /* pixels */
+  int components;         /* 1 grey, 3 RGB */
+  double dpi_x, dpi_y;    /* resolution recorded in the file, 0 if none */
+  const unsigned char *data; /* samples (rows top to bottom) or JPEG bytes */
+  size_t size;            /* bytes in data */
+} bs_picture;
+
+typedef enum bs_picture_error {
+  BS_PIC_OK = 0,
+  BS_PIC_IO,        /* cannot read: detail is strerror */
+  BS_PIC_FORMAT,    /* neither PNG nor JPEG */
+  BS_PIC_TOO_LARGE, /* over the pixel or byte limit */
+  BS_PIC_PNG,       /* damaged PNG: detail from libpng */
+  BS_PIC_JPEG,      /* damaged JPEG: detail from libjpeg */
+} bs_picture_error;
+
+/* Read and decode the image at `path` into `out`, with the pixels or bytes
+ * in `arena`.  Returns BS_PIC_OK, or an error with the library's detail
+ * (static or arena string) in *detail. */
+bs_picture_error bs_picture_load(bs_arena *arena, const char *path,
+                                 bs_picture *out, const char **detail);
+
+#endif
