@@ -44,6 +44,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libxml/xmlreader.h>
+
 #include "fsio.h"
 #include "job.h"
 #include "layout.h"
@@ -565,6 +567,75 @@ S_key_file(bs_sha256 *c, const char *name, const char *path, char *sha_out)
   return true;
 }
 
+/* A relative path that does not climb out of its folder. */
+static bool
+S_inside(const char *p)
+{
+  if (p[0] == '/')
+    return false;
+  int depth = 0;
+  for (const char *c = p; *c;) {
+    const char *e = strchr(c, '/');
+    size_t n = e ? (size_t)(e - c) : strlen(c);
+    if (n == 2 && c[0] == '.' && c[1] == '.') {
+      if (--depth < 0)
+        return false;
+    } else if (n > 0 && !(n == 1 && c[0] == '.')) {
+      depth++;
+    }
+    c = e ? e + 1 : c + n;
+  }
+  return true;
+}
+
+static void
+S_quiet(void *ctx, xmlErrorPtr err)
+{
+  (void)ctx;
+  (void)err;
+}
+
+/* Add the images a source's figures name (relative to its folder, where
+ * layout.c reads them) to the key.  A streaming read of the source, no
+ * validation: a source too broken for that fails in its job anyway. */
+static void
+S_key_images(bs_sha256 *c, const char *source)
+{
+  xmlTextReaderPtr r = xmlReaderForFile(
+      source, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  if (!r)
+    return;
+  xmlTextReaderSetStructuredErrorHandler(r, S_quiet, NULL);
+  const char *slash = strrchr(source, '/');
+  size_t dl = slash ? (size_t)(slash - source) : 1;
+  const char *dir = slash ? source : ".";
+  while (xmlTextReaderRead(r) == 1) {
+    if (xmlTextReaderNodeType(r) != XML_READER_TYPE_ELEMENT ||
+        !xmlStrEqual(xmlTextReaderConstLocalName(r), BAD_CAST "figure"))
+      continue;
+    xmlChar *src = xmlTextReaderGetAttribute(r, BAD_CAST "src");
+    if (!src)
+      continue;
+    size_t n = dl + strlen((const char *)src) + 2;
+    char *path = bs_xmalloc(n);
+    snprintf(path, n, "%.*s/%s", (int)dl, dir, (const char *)src);
+    /* layout.c refuses images outside the source's folder; so is their
+     * digest here, and only regular files are read (never /dev/zero) */
+    char hex[BS_SHA256_HEX] = "refused";
+    struct stat st;
+    if (S_inside((const char *)src) && stat(path, &st) == 0 &&
+        S_ISREG(st.st_mode) && bs_sha256_file(path, hex, NULL) != 0)
+      strcpy(hex, "missing");
+    bs_sha256_update(c, "image ", 6);
+    bs_sha256_update(c, src, strlen((const char *)src) + 1);
+    bs_sha256_update(c, hex, strlen(hex));
+    bs_sha256_update(c, "\n", 1);
+    free(path);
+    xmlFree(src);
+  }
+  xmlFreeTextReader(r);
+}
+
 /* The key of one item, or false when it cannot be computed (then the item
  * is rendered, and its failure, if any, reported by the job). */
 static bool
@@ -582,6 +653,7 @@ S_item_key(const S_batch *b, const bs_batch_item *it,
     return false;
   if (it->previous && !S_key_file(&c, "previous", it->previous, NULL))
     return false;
+  S_key_images(&c, it->source);
   bs_sha256_final(&c, d);
   bs_sha256_hex(d, key);
   return true;

@@ -13,8 +13,8 @@
  * PDF holds the same key, and the PDF has the size it recorded.  The key is
  * a SHA-256 of banshi's version, the options that change the output, the
  * template, the font maps and font files, the schemas and report types
- * (schemas/ and $BANSHI_TYPES), and the source (and the previous year's
- * source, when one is given).  The stamp is removed before a PDF is
+ * (schemas/ and $BANSHI_TYPES), and the source with the images its
+ * figures name (and the previous year's source, when one is given).  The stamp is removed before a PDF is
  * rendered again and written after it is in place, so a stamp never vouches
  * for a PDF it did not see. */
 #ifndef BS_BATCH_H

@@ -11,7 +11,8 @@
   batch_shard  --shard K/N: the shards together give the whole, without
                overlap; progress on a terminal and as plain lines.
   batch_previous  report sources with last year's source from a manifest:
-               passed to the cross-year rules, part of the key, archived.
+               passed to the cross-year rules, part of the key, archived;
+               the images of figures are part of the key too.
   archive      a BagIt bag checked by an independent reader (hashlib), by
                banshi archive --verify, and after a flipped byte, a missing
                and an unlisted file; the index in pinyin order of the issuing
@@ -646,6 +647,21 @@ def group_archive(a):
 # ---------------------------------------------------------------------------
 # batch_previous
 
+def grey_png(path, shade):
+    """A 4 x 4 grey PNG of one shade."""
+    import struct
+    import zlib
+
+    def chunk(t, d):
+        return (struct.pack(">I", len(d)) + t + d +
+                struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF))
+    raw = b"".join(b"\0" + bytes([shade]) * 4 for _ in range(4))
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" +
+                chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 0, 0, 0, 0)) +
+                chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
 def group_batch_previous(a):
     """Report sources with last year's source from the manifest."""
     w = fresh(a, "batch_previous")
@@ -679,6 +695,25 @@ def group_batch_previous(a):
     rc, _, err = run([a.banshi, "batch", lst, "-o", out])
     check(rc == 1 and "已是最新 1" in err and "上年报告的年度为2021年" in err,
           "changed previous: %d %s" % (rc, err[-600:]))
+
+    # the images of a source's figures are part of its key; an image
+    # outside the source's folder is refused without being read
+    figs = os.path.join(w, "figs")
+    os.makedirs(figs)
+    grey_png(os.path.join(figs, "pic.png"), 100)
+    with open(os.path.join(figs, "fig.xml"), "w", encoding="utf-8") as f:
+        f.write(source_text(1, body='<p>见下图。</p><figure src="pic.png">'
+                            "<caption>图1　示例</caption></figure>"))
+    with open(os.path.join(figs, "evil.xml"), "w", encoding="utf-8") as f:
+        f.write(source_text(2, body='<figure src="../../../../../../../dev/zero"/>'))
+    out2 = os.path.join(w, "out-figs")
+    for want in ("1 written, 0 up to date", "0 written, 1 up to date"):
+        rc, _, err = run([a.banshi, "batch", figs, "-o", out2, "--lang", "en"])
+        check(rc == 1 and want in err and "outside the source's folder" in err,
+              "figures, want %r: %d %s" % (want, rc, err[-400:]))
+    grey_png(os.path.join(figs, "pic.png"), 200)
+    rc, _, err = run([a.banshi, "batch", figs, "-o", out2, "--lang", "en"])
+    check("1 written, 0 up to date" in err, "changed image not rendered again: %s" % err[-300:])
 
 
 GROUPS = {
