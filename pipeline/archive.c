@@ -31,6 +31,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -450,6 +451,8 @@ typedef struct S_doc {
   const char **keywords;
   int year, y, m, d;
   S_file pdf, src;     /* in the bag */
+  S_file *images;      /* the images of its figures, in the bag */
+  int nimages;         /* as many as the stamp lists */
 } S_doc;
 
 typedef struct S_bag {
@@ -533,6 +536,47 @@ S_put(S_bag *b, const char *rel, const void *data, size_t len,
     bs_vec_push(&b->files, &f);
   }
   free(path);
+  return rc;
+}
+
+/* The image `src` of a source, as a path beside it (malloc'd). */
+static char *
+S_image_path(const char *source, const char *src)
+{
+  const char *slash = strrchr(source, '/');
+  size_t dl = slash ? (size_t)(slash - source) : 1;
+  size_t n = dl + strlen(src) + 2;
+  char *p = bs_xmalloc(n);
+  snprintf(p, n, "%.*s/%s", (int)dl, slash ? source : ".", src);
+  return p;
+}
+
+/* Copy an image into the bag, once: sources of one folder share their
+ * images; two different images for one bag path are an error. */
+static int
+S_put_shared(S_bag *b, const char *rel, const char *source,
+             const bs_stamp_image *im, S_file *out)
+{
+  S_file *fs = b->files.data;
+  for (size_t i = 0; i < b->files.len; i++) {
+    if (strcmp(fs[i].path, rel) != 0)
+      continue;
+    if (strcmp(fs[i].sha, im->sha) == 0) {
+      *out = fs[i];
+      return 0;
+    }
+    char *p = S_image_path(source, im->src);
+    bs_diag(&b->diags, BS_ERROR, BS_D_BATCH_CLASH, p, 0, 0, rel, source);
+    free(p);
+    return EEXIST;
+  }
+  char *p = S_image_path(source, im->src);
+  int rc = S_put(b, rel, NULL, 0, p, out);
+  free(p);
+  if (!rc && strcmp(out->sha, im->sha) != 0) {
+    bs_diag(&b->diags, BS_ERROR, BS_D_ARCHIVE_CHANGED, rel, 0, 0, rel);
+    rc = EIO;
+  }
   return rc;
 }
 
@@ -625,7 +669,13 @@ S_record(const S_doc *doc, size_t *len)
          !doc->lang || strncmp(doc->lang, "zh", 2) == 0 ? "汉语" : doc->lang);
   fputs("  </形式特征>\n  <文件数据>\n", f);
   S_file_record(f, &doc->pdf, "PDF/A-1b（GB/T 23286.1-2009）");
-  S_file_record(f, &doc->src, "XML（banshi 核心文档，第 1 版）");
+  S_file_record(f, &doc->src, "XML（banshi 源文件）");
+  for (int i = 0; i < doc->nimages; i++) {
+    const char *ext = strrchr(doc->images[i].path, '.');
+    bool jpeg = ext && (strcasecmp(ext, ".jpg") == 0 ||
+                        strcasecmp(ext, ".jpeg") == 0);
+    S_file_record(f, &doc->images[i], jpeg ? "JPEG（图片）" : "PNG（图片）");
+  }
   fputs("  </文件数据>\n", f);
   fprintf(f, "  <生成方式>原生</生成方式>\n"
              "  <信息系统描述>%s %s</信息系统描述>\n"
@@ -802,6 +852,27 @@ S_find_pdfs(const char *outdir, const char *rel, bs_vec *out, int depth)
   free(dir);
 }
 
+/* Every image the stamp lists still has the digest it was rendered with. */
+static bool
+S_images_unchanged(S_bag *b, const bs_stamp *st)
+{
+  bool ok = true;
+  for (int i = 0; i < st->nimages; i++) {
+    char *p = S_image_path(st->source, st->images[i].src);
+    char hex[BS_SHA256_HEX];
+    if (bs_sha256_file(p, hex, NULL) != 0) {
+      bs_diag(&b->diags, BS_ERROR, BS_D_IO_READ, p, 0, 0, p,
+              strerror(errno));
+      ok = false;
+    } else if (strcmp(hex, st->images[i].sha) != 0) {
+      bs_diag(&b->diags, BS_ERROR, BS_D_ARCHIVE_CHANGED, p, 0, 0, p);
+      ok = false;
+    }
+    free(p);
+  }
+  return ok;
+}
+
 /* Check one PDF against its stamp and read its source's metadata. */
 static void
 S_load_doc(S_bag *b, const char *rel)
@@ -822,6 +893,8 @@ S_load_doc(S_bag *b, const char *rel)
   } else if (strcmp(hex, doc.stamp.source_sha) != 0) {
     bs_diag(&b->diags, BS_ERROR, BS_D_ARCHIVE_CHANGED, doc.stamp.source, 0,
             0, doc.stamp.source);
+  } else if (!S_images_unchanged(b, &doc.stamp)) {
+    /* reported */
   } else {
     bs_document *src = bs_parse_file(doc.stamp.source, NULL, b->lang);
     if (src->diags.errors == 0) {
@@ -1003,6 +1076,19 @@ S_write_bag(const S_opts *o, FILE *err)
       free(from);
       if (rc || S_put(&b, s, NULL, 0, d->stamp.source, &d->src))
         break;
+      /* the images beside the source copy, where its figures find them */
+      d->nimages = d->stamp.nimages;
+      d->images = bs_arena_alloc(&b.arena, (size_t)(d->nimages + 1) *
+                                               sizeof(S_file));
+      const char *slash = strrchr(d->rel, '/');
+      for (int k = 0; k < d->nimages && !b.diags.errors; k++) {
+        char *ip = bs_arena_printf(&b.arena, "data/documents/%.*s%s%s",
+                                   slash ? (int)(slash - d->rel) : 0, d->rel,
+                                   slash ? "/" : "", d->stamp.images[k].src);
+        if (S_put_shared(&b, ip, d->stamp.source, &d->stamp.images[k],
+                         &d->images[k]))
+          break;
+      }
       size_t len = 0;
       char *rec = S_record(d, &len);
       S_put(&b, m, rec, len, NULL, NULL);

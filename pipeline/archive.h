@@ -6,15 +6,16 @@
  *   BAG/manifest-sha256.txt       every payload file
  *   BAG/tagmanifest-sha256.txt    bagit.txt, bag-info.txt, the manifest
  *   BAG/data/documents/REL.pdf    each PDF/A of the batch
- *   BAG/data/documents/REL.xml    with the source it was made from
+ *   BAG/data/documents/REL.xml    with the source it was made from, and
+ *                                 the images of its figures beside it
  *   BAG/data/metadata/REL.xml     a record per document with DA/T 46-2009
  *                                 element names (题名, 责任者, 日期 ...)
  *   BAG/data/index.csv|xml|pdf    all documents, by issuing body in pinyin
  *                                 order (ICU collation), as CSV and PDF/A
  *
  * Only PDFs that the batch vouches for are packed: each needs its stamp
- * (batch.h), the size the stamp records, and a source whose SHA-256 is the
- * one the stamp records; otherwise nothing is written and every problem is
+ * (batch.h), the size the stamp records, and a source and images whose
+ * SHA-256 is the one the stamp records; otherwise nothing is written and every problem is
  * reported.  The bag is built in a temporary folder beside BAG, every file
  * flushed, and renamed into place: BAG is complete or absent. */
 #ifndef BS_ARCHIVE_H

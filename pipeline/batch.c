@@ -318,6 +318,9 @@ bs_stamp_path(const char *outdir, const char *rel)
 void
 bs_stamp_free(bs_stamp *st)
 {
+  for (int i = 0; i < st->nimages; i++)
+    free(st->images[i].src);
+  free(st->images);
   free(st->source);
   free(st->previous);
   memset(st, 0, sizeof *st);
@@ -370,6 +373,15 @@ bs_stamp_read(const char *path, bs_stamp *st)
       st->bytes = atoll(v);
     else if (strcmp(line, "normalize") == 0)
       st->normalize = strcmp(v, "1") == 0;
+    else if (strcmp(line, "image") == 0 && strlen(v) > 65 && v[64] == ' ') {
+      bs_stamp_image im;
+      memcpy(im.sha, v, 64);
+      im.sha[64] = '\0';
+      im.src = strdup(v + 65);
+      st->images = bs_xrealloc(st->images, (size_t)(st->nimages + 1) *
+                                               sizeof *st->images);
+      st->images[st->nimages++] = im;
+    }
   }
   free(line);
   fclose(f);
@@ -567,25 +579,52 @@ S_key_file(bs_sha256 *c, const char *name, const char *path, char *sha_out)
   return true;
 }
 
-/* A relative path that does not climb out of its folder. */
+/* A relative path that does not climb out of its folder, normalised
+ * ("a/./b/../c.png" -> "a/c.png") into `out` (malloc'd); false if it
+ * would climb out or is absolute. */
 static bool
-S_inside(const char *p)
+S_inside(const char *p, char **out)
 {
-  if (p[0] == '/')
+  if (p[0] == '/' || strchr(p, '\n') || strchr(p, '\r'))
     return false;
-  int depth = 0;
-  for (const char *c = p; *c;) {
+  bs_vec parts = BS_VEC_INIT(const char *);
+  bs_vec lens = BS_VEC_INIT(size_t);
+  bool ok = true;
+  for (const char *c = p; *c && ok;) {
     const char *e = strchr(c, '/');
     size_t n = e ? (size_t)(e - c) : strlen(c);
     if (n == 2 && c[0] == '.' && c[1] == '.') {
-      if (--depth < 0)
-        return false;
+      if (parts.len == 0)
+        ok = false;
+      else {
+        parts.len--;
+        lens.len--;
+      }
     } else if (n > 0 && !(n == 1 && c[0] == '.')) {
-      depth++;
+      bs_vec_push(&parts, &c);
+      bs_vec_push(&lens, &n);
     }
     c = e ? e + 1 : c + n;
   }
-  return true;
+  ok = ok && parts.len > 0;
+  if (ok) {
+    size_t total = 1;
+    for (size_t i = 0; i < parts.len; i++)
+      total += ((size_t *)lens.data)[i] + 1;
+    char *o = bs_xmalloc(total), *w = o;
+    for (size_t i = 0; i < parts.len; i++) {
+      if (i)
+        *w++ = '/';
+      size_t n = ((size_t *)lens.data)[i];
+      memcpy(w, ((const char **)parts.data)[i], n);
+      w += n;
+    }
+    *w = '\0';
+    *out = o;
+  }
+  bs_vec_free(&parts);
+  bs_vec_free(&lens);
+  return ok;
 }
 
 static void
@@ -595,11 +634,10 @@ S_quiet(void *ctx, xmlErrorPtr err)
   (void)err;
 }
 
-/* Add the images a source's figures name (relative to its folder, where
- * layout.c reads them) to the key.  A streaming read of the source, no
- * validation: a source too broken for that fails in its job anyway. */
-static void
-S_key_images(bs_sha256 *c, const char *source)
+void
+bs_source_images(const char *source,
+                 void (*fn)(void *ctx, const char *src, const char *path),
+                 void *ctx)
 {
   xmlTextReaderPtr r = xmlReaderForFile(
       source, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
@@ -616,31 +654,55 @@ S_key_images(bs_sha256 *c, const char *source)
     xmlChar *src = xmlTextReaderGetAttribute(r, BAD_CAST "src");
     if (!src)
       continue;
-    size_t n = dl + strlen((const char *)src) + 2;
-    char *path = bs_xmalloc(n);
-    snprintf(path, n, "%.*s/%s", (int)dl, dir, (const char *)src);
-    /* layout.c refuses images outside the source's folder; so is their
-     * digest here, and only regular files are read (never /dev/zero) */
-    char hex[BS_SHA256_HEX] = "refused";
+    /* layout.c refuses images outside the source's folder; so does this,
+     * and it passes on regular files only (never /dev/zero) */
+    char *norm = NULL, *path = NULL;
     struct stat st;
-    if (S_inside((const char *)src) && stat(path, &st) == 0 &&
-        S_ISREG(st.st_mode) && bs_sha256_file(path, hex, NULL) != 0)
-      strcpy(hex, "missing");
-    bs_sha256_update(c, "image ", 6);
-    bs_sha256_update(c, src, strlen((const char *)src) + 1);
-    bs_sha256_update(c, hex, strlen(hex));
-    bs_sha256_update(c, "\n", 1);
+    if (S_inside((const char *)src, &norm)) {
+      size_t n = dl + strlen(norm) + 2;
+      path = bs_xmalloc(n);
+      snprintf(path, n, "%.*s/%s", (int)dl, dir, norm);
+      if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        free(path);
+        path = NULL;
+      }
+    }
+    fn(ctx, norm ? norm : (const char *)src, path);
+    free(norm);
     free(path);
     xmlFree(src);
   }
   xmlFreeTextReader(r);
 }
 
+typedef struct S_images {
+  bs_sha256 *c;  /* the key */
+  bs_vec *list;  /* bs_stamp_image, for the stamp */
+} S_images;
+
+static void
+S_key_image(void *ctx, const char *src, const char *path)
+{
+  S_images *im = ctx;
+  bs_stamp_image e;
+  memset(&e, 0, sizeof e);
+  strcpy(e.sha, path ? "missing" : "refused");
+  if (path && bs_sha256_file(path, e.sha, NULL) != 0)
+    strcpy(e.sha, "missing");
+  bs_sha256_update(im->c, "image ", 6);
+  bs_sha256_update(im->c, src, strlen(src) + 1);
+  bs_sha256_update(im->c, e.sha, strlen(e.sha));
+  bs_sha256_update(im->c, "\n", 1);
+  e.src = strdup(src);
+  bs_vec_push(im->list, &e);
+}
+
 /* The key of one item, or false when it cannot be computed (then the item
  * is rendered, and its failure, if any, reported by the job). */
 static bool
 S_item_key(const S_batch *b, const bs_batch_item *it,
-           char key[BS_SHA256_HEX], char src_sha[BS_SHA256_HEX])
+           char key[BS_SHA256_HEX], char src_sha[BS_SHA256_HEX],
+           bs_vec *images)
 {
   if (!b->env_ok)
     return false;
@@ -653,7 +715,8 @@ S_item_key(const S_batch *b, const bs_batch_item *it,
     return false;
   if (it->previous && !S_key_file(&c, "previous", it->previous, NULL))
     return false;
-  S_key_images(&c, it->source);
+  S_images im = {&c, images};
+  bs_source_images(it->source, S_key_image, &im);
   bs_sha256_final(&c, d);
   bs_sha256_hex(d, key);
   return true;
@@ -661,7 +724,8 @@ S_item_key(const S_batch *b, const bs_batch_item *it,
 
 static int
 S_stamp_write(const char *path, const char *key, const char *src_sha,
-              const bs_batch_item *it, const S_result *r, bool normalize)
+              const bs_vec *images, const bs_batch_item *it,
+              const S_result *r, bool normalize)
 {
   char *src = realpath(it->source, NULL);
   char *prev = it->previous ? realpath(it->previous, NULL) : NULL;
@@ -677,6 +741,9 @@ S_stamp_write(const char *path, const char *key, const char *src_sha,
           src ? src : it->source, src_sha);
   if (it->previous)
     fprintf(m, "previous %s\n", prev ? prev : it->previous);
+  const bs_stamp_image *im = images->data;
+  for (size_t i = 0; i < images->len; i++)
+    fprintf(m, "image %s %s\n", im[i].sha, im[i].src);
   fprintf(m, "pages %d\nbytes %lld\nnormalize %d\nbanshi %s\n", r->pages,
           r->bytes, normalize ? 1 : 0, BANSHI_VERSION);
   fclose(m);
@@ -704,6 +771,7 @@ S_process(S_batch *b, const bs_batch_item *it, S_result *r)
   char *job_diags = NULL;
   int status = BS_STATUS_OK;
   bool current = false;
+  bs_vec images = {NULL, 0, 0, sizeof(bs_stamp_image)};
 
   if (it->clash) {
     bs_diag(&d, BS_ERROR, BS_D_BATCH_CLASH, it->source, 0, 0, out,
@@ -724,7 +792,7 @@ S_process(S_batch *b, const bs_batch_item *it, S_result *r)
     goto done;
 
   char key[BS_SHA256_HEX] = "", src_sha[BS_SHA256_HEX] = "";
-  bool have_key = S_item_key(b, it, key, src_sha);
+  bool have_key = S_item_key(b, it, key, src_sha, &images);
   if (have_key) {
     bs_stamp st;
     struct stat ps;
@@ -776,7 +844,8 @@ S_process(S_batch *b, const bs_batch_item *it, S_result *r)
       }
     }
     if (status == BS_STATUS_OK && have_key) {
-      int e = S_stamp_write(stamp, key, src_sha, it, r, b->o->job.normalize);
+      int e = S_stamp_write(stamp, key, src_sha, &images, it, r,
+                            b->o->job.normalize);
       if (e) {
         bs_diag(&d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, stamp, strerror(e));
         status = BS_STATUS_FAILURE;
@@ -801,6 +870,9 @@ done:;
               : status == BS_STATUS_OK        ? S_ST_OK
               : status == BS_STATUS_INVALID   ? S_ST_INVALID
                                               : S_ST_FAILED;
+  for (size_t i = 0; i < images.len; i++)
+    free(((bs_stamp_image *)images.data)[i].src);
+  bs_vec_free(&images);
   free(job_diags);
   free(out);
   free(stamp);

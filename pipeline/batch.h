@@ -67,6 +67,12 @@ void bs_batch_plan_finish(bs_batch_plan *p);
  * the machine, and the n shards together take every name exactly once. */
 bool bs_shard_selects(const char *rel, unsigned k, unsigned n);
 
+/* An image a source's figure names, and its digest. */
+typedef struct bs_stamp_image {
+  char *src;               /* as written, normalised ("fig/1.png") */
+  char sha[BS_SHA256_HEX]; /* SHA-256 */
+} bs_stamp_image;
+
 /* What a stamp records about one PDF. */
 typedef struct bs_stamp {
   char key[BS_SHA256_HEX];        /* the up-to-date key */
@@ -76,6 +82,8 @@ typedef struct bs_stamp {
   int pages;                      /* pages of the PDF */
   long long bytes;                /* size of the PDF */
   bool normalize;                 /* the text policy was applied */
+  bs_stamp_image *images;         /* images of its figures (malloc'd) */
+  int nimages;                    /* entries in images */
 } bs_stamp;
 
 /* The stamp path for output `rel` of `outdir`, malloc'd. */
@@ -85,6 +93,16 @@ char *bs_stamp_path(const char *outdir, const char *rel);
  * free with bs_stamp_free either way. */
 int bs_stamp_read(const char *path, bs_stamp *st);
 void bs_stamp_free(bs_stamp *st);
+
+/* Call fn for each image that a figure of the source at `source` names,
+ * read the way layout.c reads it: `src` is the name, normalised, relative
+ * to the source's folder, `path` the file to read, or NULL when layout.c
+ * would refuse it (outside the source's folder, not a regular file).  A
+ * streaming read of the source that stops quietly where it is broken. */
+void bs_source_images(const char *source,
+                      void (*fn)(void *ctx, const char *src,
+                                 const char *path),
+                      void *ctx);
 
 /* `banshi batch INPUT... -o OUTDIR [options]`: argv holds the arguments
  * after the command name.  Prints progress, diagnostics and the summary on

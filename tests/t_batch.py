@@ -714,6 +714,24 @@ def group_batch_previous(a):
     grey_png(os.path.join(figs, "pic.png"), 200)
     rc, _, err = run([a.banshi, "batch", figs, "-o", out2, "--lang", "en"])
     check("1 written, 0 up to date" in err, "changed image not rendered again: %s" % err[-300:])
+    # the bag holds the image beside the source copy, as its figure names it
+    bag = os.path.join(w, "bag-figs")
+    rc, _, err = run([a.banshi, "archive", out2, "-o", bag, "--lang", "en"])
+    check(rc == 0, "archive with a figure: %d %s" % (rc, err))
+    if rc == 0:
+        problems, _, listed = independent_verify(bag)
+        check(not problems and listed.get("data/documents/pic.png") ==
+              sha256_of(os.path.join(figs, "pic.png")), "image in the bag: %s %s"
+              % (problems, sorted(listed)))
+        rec = ET.parse(os.path.join(bag, "data/metadata/fig.xml")).getroot()
+        names = [d.findtext("计算机文件名") for d in rec.findall("文件数据/文档")]
+        check(names == ["data/documents/fig.pdf", "data/documents/fig.xml",
+                        "data/documents/pic.png"], "record files: %s" % names)
+    # an image changed after the batch: refused
+    grey_png(os.path.join(figs, "pic.png"), 50)
+    rc, _, err = run([a.banshi, "archive", out2, "-o", bag + "2", "--lang", "en"])
+    check(rc == 1 and "pic.png' changed after the PDF was made" in err,
+          "changed image archived: %d %s" % (rc, err))
 
 
 GROUPS = {

@@ -226,6 +226,19 @@ S_item(const bs_batch_plan *p, const char *rel)
   return NULL;
 }
 
+typedef struct S_seen {
+  char text[512];
+} S_seen;
+
+static void
+S_image(void *ctx, const char *src, const char *path)
+{
+  S_seen *s = ctx;
+  size_t n = strlen(s->text);
+  snprintf(s->text + n, sizeof s->text - n, "%s=%s;", src,
+           path ? strrchr(path, '/') + 1 : "-");
+}
+
 void
 test_plan(test_state *st)
 {
@@ -298,6 +311,19 @@ test_plan(test_state *st)
   char *sp = bs_stamp_path("out", "d/r.pdf");
   CHECK_STR(st, sp, "out/.banshi/d/r.pdf.stamp");
   free(sp);
+
+  /* the images of figures, found the way layout.c finds them */
+  S_write(dir, "img/a/c.png", "x");
+  S_write(dir, "img/s.xml",
+          "<document><body><figure src=\"a/./b/../c.png\"/>"
+          "<figure src=\"../s.xml\"/><figure src=\"/etc/passwd\"/>"
+          "<figure src=\"none.png\"/><p>x</p><figure/></body></document>");
+  S_seen seen = {""};
+  char src[512];
+  snprintf(src, sizeof src, "%s/img/s.xml", dir);
+  bs_source_images(src, S_image, &seen);
+  CHECK_STR(st, seen.text,
+            "a/c.png=c.png;../s.xml=-;/etc/passwd=-;none.png=-;");
   bs_remove_tree(dir);
 }
 
