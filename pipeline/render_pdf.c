@@ -270,7 +270,28 @@ S_embed_font(S_pdf *p, S_font *sf)
     S_fail(p, "cannot prepare a font subset");
     return -1;
   }
-  hb_set_union(hb_subset_input_glyph_set(in), sf->gids);
+  /* Ask for the characters rather than the glyphs when every glyph is
+   * its character's glyph in the font's cmap (the usual case): the
+   * subsetter then looks up only those characters, where a glyph set makes
+   * it map the whole cmap, 20,000-45,000 entries for a CJK font, in every
+   * document (23% of the instructions of a one-document run).  The
+   * subset is the same. */
+  hb_set_t *cps = hb_set_create();
+  hb_codepoint_t g = HB_SET_VALUE_INVALID;
+  while (cps && hb_set_next(sf->gids, &g)) {
+    uint32_t cp = g ? hb_map_get(sf->gid_cp, g) : 0;
+    if (g && (cp == HB_MAP_VALUE_INVALID || bs_font_glyph(f, cp) != g)) {
+      hb_set_destroy(cps);
+      cps = NULL;
+    } else if (g) {
+      hb_set_add(cps, cp);
+    }
+  }
+  if (cps)
+    hb_set_union(hb_subset_input_unicode_set(in), cps);
+  else
+    hb_set_union(hb_subset_input_glyph_set(in), sf->gids);
+  hb_set_destroy(cps);
   /* Hinting instructions only help low-resolution screens; archival
    * copies are printed or viewed by renderers that ignore or replace
    * them, and they are a tenth of a CJK font's glyph data. */
