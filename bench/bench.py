@@ -418,7 +418,7 @@ STAGES = (
     ("normalise", ("bs_normalize",)),
     ("layout", ("bs_layout_document",)),
     ("PDF: font subsetting", ("hb_subset_plan_create_or_fail", "hb_subset_plan_execute_or_fail")),
-    ("PDF: compression", ("deflate", "libdeflate_deflate_compress", "libdeflate_zlib_compress")),
+    ("PDF: compression", ("deflate", "libdeflate_zlib_compress")),
     ("PDF: all", ("bs_render_pdf",)),
     ("whole job", ("bs_job_run",)),
 )
