@@ -2,9 +2,10 @@
 each tool's format, and banshi core documents that grow (pages, table rows,
 tiny documents for large batches).
 
-Variants differ in the issuing body's name and in every number of the text
+Variants differ in the issuing body's name and in the numbers of the text
 and the tables, so that no tool can reuse the result (or the font subset) of
-an earlier document.  The substitution is plain text replacement on the
+an earlier document; the counts of a variant are the example's times a
+factor, so that its sums and totals still add up.  The substitution is plain text replacement on the
 hand-written sources in peers/ and on examples/liwan-emergency-2020.xml.
 """
 import html
@@ -39,22 +40,33 @@ def _num(i, k):
     return x % 1000
 
 
+def factor(i):
+    """Every count of variant i is the example's times this factor, so that
+    the report's sums and totals (its 勾稽关系, which banshi checks) still
+    hold."""
+    return 2 + i % 97
+
+
 def variant(text, fmt, i):
     """Variant i of a source `text` in format fmt (xml, fo, html, typ,
-    fodt)."""
+    fodt): another issuing body, another number of items published, every
+    count of the tables multiplied by factor(i)."""
     district, name = body_name(i)
+    k = factor(i)
     text = text.replace("荔湾区应急管理局", name).replace("荔湾区", district)
     text = text.replace("175条", "%d条" % (100 + i % 900))
-    text = text.replace("事项1件", "事项%d件" % (1 + i % 97))
-    k = [0]
+    text = text.replace("事项1件", "事项%d件" % k)
 
-    def cell(m):
-        k[0] += 1
-        return m.group(1) + str(_num(i, k[0])) + m.group(2)
+    def times(m):
+        return m.group(1) + str(int(m.group(2)) * k) + m.group(3)
 
     if fmt == "typ":
-        return re.sub(r"(\[)0(\])", cell, text)
-    return re.sub(r"(>)0(<)", cell, text)
+        return re.sub(r"(\[)(\d+)(\])", times, text)
+    text = re.sub(r"(?<!<year)(>)(\d+)(<)", times, text)
+    if fmt == "xml":
+        # counts as attributes (report sources), not format or version
+        text = re.sub(r'(\s(?!format=|version=)[a-z-]+=")(\d+)(")', times, text)
+    return text
 
 
 def write_variants(src, fmt, outdir, n, stem="doc"):

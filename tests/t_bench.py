@@ -36,6 +36,7 @@ def group_bench(a):
     srcs = gen.write_variants(gen.EXAMPLE, "xml", os.path.join(w, "var"), 3)
     texts = [open(s, encoding="utf-8").read() for s in srcs]
     check(len(set(texts)) == 3, "variants are not distinct")
+    check('="%d"' % gen.factor(1) in texts[1], "variant 1: counts not varied")
     pdfs = []
     for i, s in enumerate(srcs):
         pdf = s[:-4] + ".pdf"
@@ -53,9 +54,10 @@ def group_bench(a):
         v = gen.variant(open(src, encoding="utf-8").read(), fmt, 7)
         check("荔湾区" not in v and gen.body_name(7)[1] in v,
               "peer source %s: name not replaced" % fmt)
-        check(v.count(">0<" if fmt != "typ" else "[0]") <
-              open(src, encoding="utf-8").read().count(">0<" if fmt != "typ" else "[0]") / 2,
-              "peer source %s: numbers not varied" % fmt)
+        one, k = (">1<", ">%d<") if fmt != "typ" else ("[1]", "[%d]")
+        n = open(src, encoding="utf-8").read().count(one)
+        check(n > 0 and one not in v and v.count(k % gen.factor(7)) >= n,
+              "peer source %s: counts not varied" % fmt)
     # generated documents
     cases = (("pages", gen.pages_doc(3), 3), ("tiny", gen.tiny_doc(4), 1))
     for name, text, pages in cases:
