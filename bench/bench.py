@@ -499,10 +499,11 @@ def write_report(a, m, cmp, sc, prof, jobs, elapsed, load_end):
       "**Date:** %s. **Load average** at the start %.2f / %.2f / %.2f and at "
       "the end %.2f / %.2f / %.2f (other work on the machine makes single "
       "timings noisy; the minimum is the least disturbed figure). "
-      "The run took %.0f s.\n"
+      "The run took %.0f s%s.\n"
       % (m["nproc"], m["cpu"], m["ram"], m["debian"], m["kernel"], m["date"],
          m["load"][0], m["load"][1], m["load"][2], load_end[0], load_end[1],
-         load_end[2], elapsed))
+         load_end[2], elapsed,
+         ", at scheduling priority nice %d (every tool alike)" % os.nice(0) if os.nice(0) else ""))
     w("## The same report in every tool, PDF/A on\n")
     w("Source: the 荔湾区应急管理局 2020 report (5 pages, three tables with "
       "merged cells, two CJK fonts), written in each tool's own format "
