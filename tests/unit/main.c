@@ -17,6 +17,7 @@ void test_fsio(test_state *st);
 void test_plan(test_state *st);
 void test_shard(test_state *st);
 void test_bagpath(test_state *st);
+void test_fmt(test_state *st);
 
 static const struct {
   const char *name;
@@ -26,7 +27,7 @@ static const struct {
     {"diag", test_diag},     {"parse", test_parse}, {"normalize", test_normalize},
     {"report", test_report},
     {"sha256", test_sha256}, {"fsio", test_fsio},   {"plan", test_plan},
-    {"shard", test_shard},   {"bagpath", test_bagpath},
+    {"shard", test_shard},   {"bagpath", test_bagpath}, {"fmt", test_fmt},
 };
 
 int

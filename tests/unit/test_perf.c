@@ -1,0 +1,50 @@
+/* Unit tests of code rewritten for speed, against the plain versions.
+ *
+ * fmt: bs_fmt_mpt writes what printf would, over a range of values and at
+ * the extremes. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "harness.h"
+#include "pipeline.h"
+#include "util.h"
+
+void test_fmt(test_state *st);
+
+/* The reference: printf, trailing zeros of the decimals removed. */
+static void
+S_fmt_ref(int64_t mpt, char out[48])
+{
+  bool neg = mpt < 0;
+  uint64_t v = neg ? 0 - (uint64_t)mpt : (uint64_t)mpt;
+  int n = snprintf(out, 48, "%s%llu.%03u", neg ? "-" : "",
+                   (unsigned long long)(v / 1000), (unsigned)(v % 1000));
+  while (out[n - 1] == '0')
+    out[--n] = '\0';
+  if (out[n - 1] == '.')
+    out[--n] = '\0';
+}
+
+void
+test_fmt(test_state *st)
+{
+  char got[32], want[48];
+  int bad = 0;
+  for (int64_t v = -120000; v <= 120000; v++) {
+    bs_fmt_mpt(v, got);
+    S_fmt_ref(v, want);
+    if (strcmp(got, want) != 0 && bad++ < 5)
+      CHECK_STR(st, got, want);
+  }
+  CHECK_INT(st, bad, 0);
+  static const int64_t edge[] = {INT64_MIN, INT64_MIN + 1, INT64_MAX,
+                                  -1000000000007LL, 999999999999999LL};
+  for (size_t i = 0; i < sizeof edge / sizeof *edge; i++) {
+    bs_fmt_mpt(edge[i], got);
+    S_fmt_ref(edge[i], want);
+    CHECK_STR(st, got, want);
+  }
+  bs_fmt_mpt(-50, got);
+  CHECK_STR(st, got, "-0.05");
+}
