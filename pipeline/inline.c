@@ -594,8 +594,9 @@ S_make_line(bs_lctx *lc, const S_brk *br, bool last, int32_t avail,
   bs_align al = g->align;
   bool justify = al == BS_ALIGN_JUSTIFY &&
                  ((!last && !ends_forced) || g->justify_last);
-  if (justify && gaps > 0 && extra > 0 &&
-      extra <= (int64_t)gaps * (maxsize ? maxsize : 16000)) {
+  int64_t limit = g->max_stretch > 0 ? g->max_stretch
+                                     : (maxsize ? maxsize : 16000);
+  if (justify && gaps > 0 && extra > 0 && extra <= (int64_t)gaps * limit) {
     per = extra / gaps;
     rem = extra % gaps;
   } else if (justify && gaps > 0 && extra < 0) {
@@ -687,7 +688,7 @@ bs_para_layout(bs_lctx *lc, const bs_para_geom *g, bs_vec *out)
   size_t n = lc->chars.len;
   if (!n)
     return 0;
-  S_prepare(lc, g->balance);
+  S_prepare(lc, g->balance || g->prefer_words);
   int64_t *Q = S_prefix(lc);
   int32_t w0 = g->width - g->left - g->first_indent;
   int32_t w = g->width - g->left;
@@ -696,7 +697,7 @@ bs_para_layout(bs_lctx *lc, const bs_para_geom *g, bs_vec *out)
   if (w < 1000)
     w = 1000;
   bs_vec brks = BS_VEC_INIT(S_brk);
-  size_t nl = S_break(lc, Q, w0, w, g->balance, &brks);
+  size_t nl = S_break(lc, Q, w0, w, g->balance || g->prefer_words, &brks);
   if (g->balance && nl == 2 && !S_has_forced(lc)) {
     /* Two lines: try every break and keep the one with the most even
      * lines, at a word boundary, preferring the end of a phrase such as

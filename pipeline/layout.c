@@ -764,6 +764,8 @@ S_paginate(S_layout *L)
   S_flow *f = L->flow.data;
   size_t n = L->flow.len;
   bool chain_checked = false;
+  bool off_grid = false; /* a table or figure left y between grid lines */
+  const int32_t pitch = L->lc.tpl->line_pitch;
   for (size_t i = 0; i < n; i++) {
     /* the page vector may move: refresh the page pointer */
     pg->page = (bs_page *)L->pages.data + L->pages.len - 1;
@@ -782,6 +784,14 @@ S_paginate(S_layout *L)
     case S_F_LINE: {
       const bs_line *ln = &f[i].line;
       int32_t page_h = pg->bottom - pg->top;
+      if (off_grid && ln->height == pitch && pitch > 0 && pg->y > pg->top) {
+        /* back onto the page's line grid, so that lines of facing pages
+         * and of both sides of a sheet stay in register */
+        int32_t k = (pg->y - pg->top + pitch - 1) / pitch;
+        pg->y = pg->top + k * pitch;
+      }
+      if (ln->height == pitch)
+        off_grid = false;
       if (!chain_checked && ln->keep_with_next && pg->y > pg->top) {
         int32_t h = S_chain_height(f, n, i);
         if (pg->y + h > pg->bottom && h <= page_h)
@@ -801,6 +811,7 @@ S_paginate(S_layout *L)
     }
     case S_F_TABLE:
       chain_checked = false;
+      off_grid = true;
       bs_table_place(&L->lc, f[i].table, pg);
       break;
     case S_F_IMAGE: {
@@ -817,6 +828,7 @@ S_paginate(S_layout *L)
       it->as.image.y = pg->y;
       pg->y += f[i].space;
       chain_checked = false;
+      off_grid = true;
       break;
     }
     }

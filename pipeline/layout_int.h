@@ -33,6 +33,10 @@ typedef struct bs_para_geom {
   bool balance;        /* balance line lengths and prefer word breaks
                           (titles, GB/T 9704 7.3.1) */
   bool justify_last;   /* justify the last line too */
+  bool prefer_words;   /* break at word boundaries where one fits (narrow
+                          table cells: 办理/结果, not 办理结/果) */
+  int32_t max_stretch; /* most space added to a gap when justifying; a
+                          looser line is set flush left (0 = no limit) */
 } bs_para_geom;
 
 typedef struct bs_lctx bs_lctx;

@@ -410,8 +410,11 @@ bs_table_prepare(bs_lctx *lc, const bs_node *table, int32_t width)
                                                   : BS_ALIGN_CENTER;
     /* left-aligned Chinese labels read best justified, last line flush */
     g.align = al == BS_ALIGN_LEFT ? BS_ALIGN_JUSTIFY : al;
-    /* centred text wraps into lines of similar length, at words */
+    /* centred text wraps into lines of similar length, at words; labels
+     * break at words and are not letter-spaced across a wide cell */
     g.balance = g.align == BS_ALIGN_CENTER;
+    g.prefer_words = true;
+    g.max_stretch = st->size / 4;
     lines.len = 0;
     bs_para_layout(lc, &g, &lines);
     c->nlines = (int)lines.len;
@@ -524,7 +527,8 @@ S_cell_piece(bs_lctx *lc, bs_table_layout *t, S_cell *c, bs_page *p,
  * cut for a split row).  `split`: the last row continues on the next page. */
 static void
 S_draw_rows(bs_lctx *lc, bs_table_layout *t, bs_page *p, int32_t x0,
-            int32_t y0, int r0, int r1, const int32_t *h, bool split)
+            int32_t y0, int r0, int r1, const int32_t *h, bool split,
+            bool close_bottom)
 {
   /* row tops */
   int32_t *ry = bs_xmalloc((size_t)(r1 - r0 + 1) * sizeof(int32_t));
@@ -555,7 +559,8 @@ S_draw_rows(bs_lctx *lc, bs_table_layout *t, bs_page *p, int32_t x0,
   /* right and bottom edges of this piece of the table */
   int32_t yb = ry[r1 - r0];
   S_rule(lc, p, x0 + t->width, y0, x0 + t->width, yb, t->rule);
-  S_rule(lc, p, x0, yb, x0 + t->width, yb, t->rule);
+  if (close_bottom) /* a header's bottom is the top of the rows below */
+    S_rule(lc, p, x0, yb, x0 + t->width, yb, t->rule);
   free(ry);
 }
 
@@ -575,13 +580,39 @@ S_min_split_h(const bs_table_layout *t)
   return 2 * t->pad_y + (t->ncells ? t->cells[0].leading : 0);
 }
 
+/* The fewest body rows a table shows on the page where it starts: a
+ * piece of one or two rows under a repeated header reads as a stray. */
+#define S_FIRST_ROWS 3
+
+/* End of the first piece a table needs on its first page: at least
+ * S_FIRST_ROWS body rows (or all), and every row-spanned cell starting in
+ * them whole, unless its text fits the rows already included. */
+static int
+S_first_end(const bs_table_layout *t)
+{
+  int nbody = t->nrows - t->head_rows;
+  int k = t->head_rows + (nbody < S_FIRST_ROWS ? nbody : S_FIRST_ROWS);
+  bool moved = true;
+  while (moved) {
+    moved = false;
+    for (int row = t->head_rows; row < k; row++)
+      for (int col = 0; col < t->ncols; col++) {
+        const S_cell *c = &t->cells[S_AT(t, row, col)];
+        if (c->row != row || c->col != col || c->row + c->rowspan <= k)
+          continue;
+        if (S_rows_h(t, c->row, k) - 2 * t->pad_y < S_cell_content_h(c)) {
+          k = c->row + c->rowspan;
+          moved = true;
+        }
+      }
+  }
+  return k;
+}
+
 int32_t
 bs_table_first_h(const bs_table_layout *t)
 {
-  int32_t h = S_rows_h(t, 0, t->head_rows);
-  if (t->head_rows < t->nrows)
-    h += t->rowh[t->head_rows];
-  return h;
+  return S_rows_h(t, 0, S_first_end(t));
 }
 
 /* Lower the end r1 of a page's piece so that no row-spanned cell that
@@ -651,6 +682,13 @@ bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg)
           used += h[i];
       }
     }
+    /* the table's first page shows at least its first piece, or nothing */
+    if (!at_top && r == t->head_rows && left_h == t->rowh[r] &&
+        r1 < t->nrows && r1 < S_first_end(t) &&
+        bs_table_first_h(t) <= page_h) {
+      pg->new_page(pg);
+      continue;
+    }
     bool split = false;
     if (r1 == r) {
       /* nothing fits whole: a new page, unless the row is taller than a
@@ -691,11 +729,12 @@ bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg)
         t->cells[t->grid[k]].consumed = 0;
         t->cells[t->grid[k]].shown = false;
       }
-      S_draw_rows(lc, t, pg->page, pg->left, y, 0, t->head_rows, hh, false);
+      S_draw_rows(lc, t, pg->page, pg->left, y, 0, t->head_rows, hh, false,
+                  false);
       free(hh);
       y += head_h;
     }
-    S_draw_rows(lc, t, pg->page, pg->left, y, r, r1, h, split);
+    S_draw_rows(lc, t, pg->page, pg->left, y, r, r1, h, split, true);
     pg->y = y + used;
     if (split) {
       /* what is left of row r: the tallest rest of its cells' text */

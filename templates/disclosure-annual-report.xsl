@@ -78,9 +78,18 @@
   <!-- 表二 -->
   <xsl:template match="active">
     <xsl:call-template name="blocks"/>
-    <table size="小四">
+    <table size="五号">
       <xsl:copy-of select="@bsloc:at"/>
-      <colgroup><col width="40%"/><col width="20%"/><col width="20%"/><col width="20%"/></colgroup>
+      <xsl:choose>
+        <xsl:when test="/disclosure-report/@format = '2021'">
+          <colgroup><col width="34%"/><col width="22%"/><col width="22%"/><col width="22%"/></colgroup>
+        </xsl:when>
+        <!-- 2019: the form's five-column grid, so that three values share
+             the width in thirds and two values in halves -->
+        <xsl:otherwise>
+          <colgroup><col width="28%"/><col width="24%"/><col width="12%"/><col width="12%"/><col width="24%"/></colgroup>
+        </xsl:otherwise>
+      </xsl:choose>
       <tbody>
         <xsl:choose>
           <xsl:when test="/disclosure-report/@format = '2021'">
@@ -100,24 +109,24 @@
         <tr><xsl:copy-of select="item-8/fees/@bsloc:at"/><td>行政事业性收费</td><td colspan="3"><xsl:copy-of select="item-8/fees/@bsloc:at"/><xsl:value-of select="item-8/fees/@amount"/></td></tr>
           </xsl:when>
           <xsl:otherwise>
-        <tr><th colspan="4">第二十条第（一）项</th></tr>
-        <tr><th>信息内容</th><th>本年新制作数量</th><th>本年新公开数量</th><th>对外公开总数量</th></tr>
-        <tr><xsl:copy-of select="item-1/regulations/@bsloc:at"/><td>规章</td><td><xsl:copy-of select="item-1/regulations/@bsloc:at"/><xsl:value-of select="item-1/regulations/@made"/></td><td><xsl:copy-of select="item-1/regulations/@bsloc:at"/><xsl:value-of select="item-1/regulations/@published"/></td><td><xsl:copy-of select="item-1/regulations/@bsloc:at"/><xsl:value-of select="item-1/regulations/@public-total"/></td></tr>
-        <tr><xsl:copy-of select="item-1/normative-documents/@bsloc:at"/><td>规范性文件</td><td><xsl:copy-of select="item-1/normative-documents/@bsloc:at"/><xsl:value-of select="item-1/normative-documents/@made"/></td><td><xsl:copy-of select="item-1/normative-documents/@bsloc:at"/><xsl:value-of select="item-1/normative-documents/@published"/></td><td><xsl:copy-of select="item-1/normative-documents/@bsloc:at"/><xsl:value-of select="item-1/normative-documents/@public-total"/></td></tr>
-        <tr><th colspan="4">第二十条第（五）项</th></tr>
-        <tr><th>信息内容</th><th>上一年项目数量</th><th>本年增/减</th><th>处理决定数量</th></tr>
-        <tr><xsl:copy-of select="item-5/licensing/@bsloc:at"/><td>行政许可</td><td><xsl:copy-of select="item-5/licensing/@bsloc:at"/><xsl:value-of select="item-5/licensing/@previous"/></td><td><xsl:copy-of select="item-5/licensing/@bsloc:at"/><xsl:value-of select="item-5/licensing/@change"/></td><td><xsl:copy-of select="item-5/licensing/@bsloc:at"/><xsl:value-of select="item-5/licensing/@decisions"/></td></tr>
-        <tr><xsl:copy-of select="item-5/other-services/@bsloc:at"/><td>其他对外管理服务事项</td><td><xsl:copy-of select="item-5/other-services/@bsloc:at"/><xsl:value-of select="item-5/other-services/@previous"/></td><td><xsl:copy-of select="item-5/other-services/@bsloc:at"/><xsl:value-of select="item-5/other-services/@change"/></td><td><xsl:copy-of select="item-5/other-services/@bsloc:at"/><xsl:value-of select="item-5/other-services/@decisions"/></td></tr>
-        <tr><th colspan="4">第二十条第（六）项</th></tr>
-        <tr><th>信息内容</th><th>上一年项目数量</th><th>本年增/减</th><th>处理决定数量</th></tr>
-        <tr><xsl:copy-of select="item-6/penalties/@bsloc:at"/><td>行政处罚</td><td><xsl:copy-of select="item-6/penalties/@bsloc:at"/><xsl:value-of select="item-6/penalties/@previous"/></td><td><xsl:copy-of select="item-6/penalties/@bsloc:at"/><xsl:value-of select="item-6/penalties/@change"/></td><td><xsl:copy-of select="item-6/penalties/@bsloc:at"/><xsl:value-of select="item-6/penalties/@decisions"/></td></tr>
-        <tr><xsl:copy-of select="item-6/enforcement/@bsloc:at"/><td>行政强制</td><td><xsl:copy-of select="item-6/enforcement/@bsloc:at"/><xsl:value-of select="item-6/enforcement/@previous"/></td><td><xsl:copy-of select="item-6/enforcement/@bsloc:at"/><xsl:value-of select="item-6/enforcement/@change"/></td><td><xsl:copy-of select="item-6/enforcement/@bsloc:at"/><xsl:value-of select="item-6/enforcement/@decisions"/></td></tr>
-        <tr><th colspan="4">第二十条第（八）项</th></tr>
-        <tr><th>信息内容</th><th>上一年项目数量</th><th colspan="2">本年增/减</th></tr>
-        <tr><xsl:copy-of select="item-8/fees/@bsloc:at"/><td>行政事业性收费</td><td><xsl:copy-of select="item-8/fees/@bsloc:at"/><xsl:value-of select="item-8/fees/@previous"/></td><td colspan="2"><xsl:copy-of select="item-8/fees/@bsloc:at"/><xsl:value-of select="item-8/fees/@change"/></td></tr>
-        <tr><th colspan="4">第二十条第（九）项</th></tr>
-        <tr><th>信息内容</th><th>采购项目数量</th><th colspan="2">采购总金额</th></tr>
-        <tr><xsl:copy-of select="item-9/procurement/@bsloc:at"/><td>政府集中采购</td><td><xsl:copy-of select="item-9/procurement/@bsloc:at"/><xsl:value-of select="item-9/procurement/@projects"/></td><td colspan="2"><xsl:copy-of select="item-9/procurement/@bsloc:at"/><xsl:value-of select="item-9/procurement/@total-amount"/><xsl:value-of select="item-9/procurement/@unit"/></td></tr>
+        <tr><th colspan="5">第二十条第（一）项</th></tr>
+        <tr><th>信息内容</th><th>本年新制作数量</th><th colspan="2">本年新公开数量</th><th>对外公开总数量</th></tr>
+        <tr><xsl:copy-of select="item-1/regulations/@bsloc:at"/><td>规章</td><td><xsl:copy-of select="item-1/regulations/@bsloc:at"/><xsl:value-of select="item-1/regulations/@made"/></td><td colspan="2"><xsl:copy-of select="item-1/regulations/@bsloc:at"/><xsl:value-of select="item-1/regulations/@published"/></td><td><xsl:copy-of select="item-1/regulations/@bsloc:at"/><xsl:value-of select="item-1/regulations/@public-total"/></td></tr>
+        <tr><xsl:copy-of select="item-1/normative-documents/@bsloc:at"/><td>规范性文件</td><td><xsl:copy-of select="item-1/normative-documents/@bsloc:at"/><xsl:value-of select="item-1/normative-documents/@made"/></td><td colspan="2"><xsl:copy-of select="item-1/normative-documents/@bsloc:at"/><xsl:value-of select="item-1/normative-documents/@published"/></td><td><xsl:copy-of select="item-1/normative-documents/@bsloc:at"/><xsl:value-of select="item-1/normative-documents/@public-total"/></td></tr>
+        <tr><th colspan="5">第二十条第（五）项</th></tr>
+        <tr><th>信息内容</th><th>上一年项目数量</th><th colspan="2">本年增/减</th><th>处理决定数量</th></tr>
+        <tr><xsl:copy-of select="item-5/licensing/@bsloc:at"/><td>行政许可</td><td><xsl:copy-of select="item-5/licensing/@bsloc:at"/><xsl:value-of select="item-5/licensing/@previous"/></td><td colspan="2"><xsl:copy-of select="item-5/licensing/@bsloc:at"/><xsl:value-of select="item-5/licensing/@change"/></td><td><xsl:copy-of select="item-5/licensing/@bsloc:at"/><xsl:value-of select="item-5/licensing/@decisions"/></td></tr>
+        <tr><xsl:copy-of select="item-5/other-services/@bsloc:at"/><td>其他对外管理服务事项</td><td><xsl:copy-of select="item-5/other-services/@bsloc:at"/><xsl:value-of select="item-5/other-services/@previous"/></td><td colspan="2"><xsl:copy-of select="item-5/other-services/@bsloc:at"/><xsl:value-of select="item-5/other-services/@change"/></td><td><xsl:copy-of select="item-5/other-services/@bsloc:at"/><xsl:value-of select="item-5/other-services/@decisions"/></td></tr>
+        <tr><th colspan="5">第二十条第（六）项</th></tr>
+        <tr><th>信息内容</th><th>上一年项目数量</th><th colspan="2">本年增/减</th><th>处理决定数量</th></tr>
+        <tr><xsl:copy-of select="item-6/penalties/@bsloc:at"/><td>行政处罚</td><td><xsl:copy-of select="item-6/penalties/@bsloc:at"/><xsl:value-of select="item-6/penalties/@previous"/></td><td colspan="2"><xsl:copy-of select="item-6/penalties/@bsloc:at"/><xsl:value-of select="item-6/penalties/@change"/></td><td><xsl:copy-of select="item-6/penalties/@bsloc:at"/><xsl:value-of select="item-6/penalties/@decisions"/></td></tr>
+        <tr><xsl:copy-of select="item-6/enforcement/@bsloc:at"/><td>行政强制</td><td><xsl:copy-of select="item-6/enforcement/@bsloc:at"/><xsl:value-of select="item-6/enforcement/@previous"/></td><td colspan="2"><xsl:copy-of select="item-6/enforcement/@bsloc:at"/><xsl:value-of select="item-6/enforcement/@change"/></td><td><xsl:copy-of select="item-6/enforcement/@bsloc:at"/><xsl:value-of select="item-6/enforcement/@decisions"/></td></tr>
+        <tr><th colspan="5">第二十条第（八）项</th></tr>
+        <tr><th>信息内容</th><th colspan="2">上一年项目数量</th><th colspan="2">本年增/减</th></tr>
+        <tr><xsl:copy-of select="item-8/fees/@bsloc:at"/><td>行政事业性收费</td><td colspan="2"><xsl:copy-of select="item-8/fees/@bsloc:at"/><xsl:value-of select="item-8/fees/@previous"/></td><td colspan="2"><xsl:copy-of select="item-8/fees/@bsloc:at"/><xsl:value-of select="item-8/fees/@change"/></td></tr>
+        <tr><th colspan="5">第二十条第（九）项</th></tr>
+        <tr><th>信息内容</th><th colspan="2">采购项目数量</th><th colspan="2">采购总金额</th></tr>
+        <tr><xsl:copy-of select="item-9/procurement/@bsloc:at"/><td>政府集中采购</td><td colspan="2"><xsl:copy-of select="item-9/procurement/@bsloc:at"/><xsl:value-of select="item-9/procurement/@projects"/></td><td colspan="2"><xsl:copy-of select="item-9/procurement/@bsloc:at"/><xsl:value-of select="item-9/procurement/@total-amount"/><xsl:value-of select="item-9/procurement/@unit"/></td></tr>
           </xsl:otherwise>
         </xsl:choose>
       </tbody>
@@ -140,7 +149,7 @@
     <xsl:call-template name="blocks"/>
     <table size="五号">
       <xsl:copy-of select="@bsloc:at"/>
-      <colgroup><col width="9%"/><col width="14%"/><col width="28%"/><col width="7%"/><col width="7%"/><col width="7%"/><col width="7%"/><col width="7%"/><col width="7%"/><col width="7%"/></colgroup>
+      <colgroup><col width="9%"/><col width="13%"/><col width="34%"/><col width="6.3%"/><col width="6.3%"/><col width="6.3%"/><col width="6.3%"/><col width="6.3%"/><col width="6.3%"/><col width="6.2%"/></colgroup>
       <thead>
         <tr><th colspan="3" rowspan="3">（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）</th><th colspan="7">申请人情况</th></tr>
         <tr><th rowspan="2">自然人</th><th colspan="5">法人或其他组织</th><th rowspan="2">总计</th></tr>
