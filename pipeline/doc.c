@@ -101,6 +101,30 @@ bs_document_set_source(bs_document *doc, const unsigned char *src,
     if (src[i] == '\n')
       doc->line_starts[k++] = (uint32_t)(i + 1);
   doc->nlines = n;
+  /* characters before each stride boundary: a column is then a difference
+   * of two prefix counts plus at most two strides of counting */
+  size_t nstrides = len / BS_LOC_STRIDE + 1;
+  doc->chars_before =
+      bs_arena_alloc(&doc->arena, nstrides * sizeof(uint32_t));
+  uint32_t chars = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (i % BS_LOC_STRIDE == 0)
+      doc->chars_before[i / BS_LOC_STRIDE] = chars;
+    if ((src[i] & 0xC0) != 0x80)
+      chars++;
+  }
+  if (len % BS_LOC_STRIDE == 0)
+    doc->chars_before[len / BS_LOC_STRIDE] = chars;
+}
+
+/* Characters in src[0, off). */
+static size_t
+S_chars_before(const bs_document *doc, size_t off)
+{
+  size_t k = off / BS_LOC_STRIDE;
+  size_t base = k * BS_LOC_STRIDE;
+  return doc->chars_before[k] +
+         bs_utf8_count(doc->src + base, off - base);
 }
 
 bool
@@ -122,8 +146,8 @@ bs_document_offset_loc(const bs_document *doc, size_t off, uint32_t *line,
       hi = mid - 1;
   }
   *line = lo + 1;
-  *col = (uint32_t)bs_utf8_count(doc->src + doc->line_starts[lo],
-                                 off - doc->line_starts[lo]) +
+  *col = (uint32_t)(S_chars_before(doc, off) -
+                    S_chars_before(doc, doc->line_starts[lo])) +
          1;
   return true;
 }
