@@ -86,6 +86,31 @@ S_is_utf8_name(const char *e)
          strcasecmp(e, "US-ASCII") == 0 || strcasecmp(e, "ASCII") == 0;
 }
 
+/* A byte order mark decides the encoding (XML 1.0 F.1); a declaration that
+ * names another one is a leftover of an editor's conversion.  The text is
+ * read as the mark says, with a warning at the declaration. */
+static void
+S_check_bom_decl(bs_document *doc, const unsigned char *utf8, size_t len,
+                 const char *bom_enc)
+{
+  char decl[64];
+  if (!S_decl_encoding(utf8, len, decl, sizeof decl))
+    return;
+  bool utf16 = strncasecmp(bom_enc, "UTF-16", 6) == 0;
+  if (utf16 ? strncasecmp(decl, "UTF-16", 6) == 0 ||
+                  strcasecmp(decl, "UTF16") == 0
+            : S_is_utf8_name(decl))
+    return;
+  const char *at = memmem(utf8, len < 512 ? len : 512, "encoding", 8);
+  uint32_t col = at ? (uint32_t)(at - (const char *)utf8) + 1 : 0;
+  bs_diag_text(&doc->diags, BS_WARNING, BS_D_XML_SYNTAX, doc->path, 1, col,
+               doc->diags.lang == BS_LANG_EN
+                   ? "the file starts with a %s byte order mark but declares "
+                     "encoding %s; it was read as %s"
+                   : "文件以 %s 字节顺序标记开头，却声明编码为 %s；已按 %s 读取",
+               bom_enc, decl, bom_enc);
+}
+
 /* Report the first invalid byte of a UTF-8 buffer at its line and column. */
 static void
 S_report_bad_utf8(bs_document *doc, const unsigned char *s, size_t n,
@@ -187,14 +212,18 @@ S_decode(bs_document *doc, const unsigned char *buf, size_t len,
          size_t *outlen)
 {
   char enc[64];
+  const char *bom = NULL;
   if (len >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF) {
     buf += 3;
     len -= 3;
-    enc[0] = '\0';
-  } else if (len >= 2 && buf[0] == 0xFF && buf[1] == 0xFE) {
-    return S_convert(doc, buf + 2, len - 2, "UTF-16LE", outlen);
-  } else if (len >= 2 && buf[0] == 0xFE && buf[1] == 0xFF) {
-    return S_convert(doc, buf + 2, len - 2, "UTF-16BE", outlen);
+    bom = "UTF-8";
+  } else if (len >= 2 && ((buf[0] == 0xFF && buf[1] == 0xFE) ||
+                          (buf[0] == 0xFE && buf[1] == 0xFF))) {
+    bom = buf[0] == 0xFF ? "UTF-16LE" : "UTF-16BE";
+    unsigned char *out = S_convert(doc, buf + 2, len - 2, bom, outlen);
+    if (out)
+      S_check_bom_decl(doc, out, *outlen, bom);
+    return out;
   } else if (len >= 4 && buf[0] == 0 && buf[1] == '<' && buf[2] == 0) {
     return S_convert(doc, buf, len, "UTF-16BE", outlen);
   } else if (len >= 4 && buf[0] == '<' && buf[1] == 0 && buf[3] == 0) {
@@ -217,6 +246,8 @@ S_decode(bs_document *doc, const unsigned char *buf, size_t len,
     S_report_bad_utf8(doc, buf, len, bad, "UTF-8");
     return NULL;
   }
+  if (bom)
+    S_check_bom_decl(doc, buf, len, bom);
   unsigned char *out = bs_xmalloc(len + 1);
   memcpy(out, buf, len);
   out[len] = '\0';
