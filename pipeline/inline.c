@@ -277,6 +277,8 @@ bs_para_text(bs_lctx *lc, const char *utf8, size_t len, const bs_style *st,
         continue;
       }
       lc->missing = true;
+      if (lc->measuring)
+        continue;
       if (!bs_diag_wanted(&lc->doc->diags, BS_D_GLYPH_MISSING)) {
         bs_diag_count(&lc->doc->diags, BS_ERROR, BS_D_GLYPH_MISSING);
         continue;

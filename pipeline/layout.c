@@ -615,6 +615,7 @@ S_closing(S_layout *L)
   bs_para_geom g = S_geom(L, st, BS_ALIGN_LEFT, 0);
   g.first_indent = 0;
   int32_t minw, maxw;
+  L->lc.measuring = true;
   for (int i = 0; i < nsig; i++) {
     bs_para_begin(&L->lc);
     bs_para_text(&L->lc, m->signatures[i], strlen(m->signatures[i]), st,
@@ -627,6 +628,7 @@ S_closing(S_layout *L)
   bs_para_text(&L->lc, date, strlen(date), st, NULL, m->closing_line,
                m->closing_col);
   bs_para_measure(&L->lc, &minw, &maxw);
+  L->lc.measuring = false;
   date_w = maxw;
   int32_t sig_x = W - 2 * em - sig_w;
   int32_t date_x = sig_x + 2 * em;

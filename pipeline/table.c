@@ -238,7 +238,9 @@ S_widths(bs_lctx *lc, bs_table_layout *t, const bs_node *table, int32_t W)
   for (int i = 0; i < t->ncells; i++) {
     S_cell *c = &t->cells[i];
     const bs_style *st;
+    lc->measuring = true;
     S_collect_cell(lc, t, c, &st);
+    lc->measuring = false;
     int32_t a, b;
     bs_para_measure(lc, &a, &b);
     /* A column narrower than two characters reads as a vertical strip:
