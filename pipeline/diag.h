@@ -56,6 +56,7 @@ typedef enum bs_code {
   BS_D_KEEP,              /* a keep rule could not be honoured */
   BS_D_FONT_UNUSABLE,     /* a role failed earlier in this process */
   BS_D_IMAGE,             /* an image cannot be used */
+  BS_D_LIMIT,             /* a limit against hostile sources (pipeline.h) */
   BS_D_CODE_COUNT
 } bs_code;
 
