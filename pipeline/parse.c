@@ -1139,6 +1139,22 @@ S_parse(bs_document *doc, const unsigned char *raw, size_t rawlen,
   return doc;
 }
 
+/* A source over the size limit is refused before it is parsed. */
+static void
+S_too_large(bs_document *doc, size_t max)
+{
+  char size[32];
+  if (max % (1024 * 1024) == 0)
+    snprintf(size, sizeof size, "%zu MiB", max / (1024 * 1024));
+  else
+    snprintf(size, sizeof size, "%zu bytes", max);
+  bs_diag_text(&doc->diags, BS_ERROR, BS_D_LIMIT, doc->path, 0, 0,
+               doc->diags.lang == BS_LANG_EN
+                   ? "the source is larger than the limit of %s"
+                   : "源文件超过 %s 的大小上限",
+               size);
+}
+
 bs_document *
 bs_parse_memory(const char *path, const unsigned char *buf, size_t len,
                 const bs_parse_options *opts, bs_lang lang)
@@ -1146,8 +1162,7 @@ bs_parse_memory(const char *path, const unsigned char *buf, size_t len,
   bs_document *doc = bs_document_new(path, lang);
   size_t max = opts && opts->max_bytes ? opts->max_bytes : BS_MAX_SOURCE_BYTES;
   if (len > max) {
-    bs_diag(&doc->diags, BS_ERROR, BS_D_IO_READ, doc->path, 0, 0, doc->path,
-            strerror(EFBIG));
+    S_too_large(doc, max);
     return doc;
   }
   return S_parse(doc, buf, len, opts);
@@ -1160,9 +1175,13 @@ bs_parse_file(const char *path, const bs_parse_options *opts, bs_lang lang)
   size_t len = 0;
   unsigned char *buf = bs_read_file(path, max, &len);
   if (!buf) {
+    int e = errno;
     bs_document *doc = bs_document_new(path, lang);
-    bs_diag(&doc->diags, BS_ERROR, BS_D_IO_READ, doc->path, 0, 0, path,
-            strerror(errno));
+    if (e == EFBIG)
+      S_too_large(doc, max);
+    else
+      bs_diag(&doc->diags, BS_ERROR, BS_D_IO_READ, doc->path, 0, 0, path,
+              strerror(e));
     return doc;
   }
   bs_document *doc = bs_document_new(path, lang);
