@@ -116,8 +116,12 @@ S_plain(const bs_node *n, char *buf, size_t sz, size_t *k)
   for (const bs_node *c = n->first; c; c = c->next) {
     if (c->type == BS_NODE_TEXT) {
       size_t l = c->as.text.len;
-      if (*k + l >= sz)
+      if (*k + l >= sz) {
         l = sz - *k - 1;
+        /* never cut a character in two: bookmarks must stay UTF-8 */
+        while (l > 0 && ((unsigned char)c->as.text.data[l] & 0xC0) == 0x80)
+          l--;
+      }
       memcpy(buf + *k, c->as.text.data, l);
       *k += l;
       buf[*k] = '\0';

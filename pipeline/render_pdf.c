@@ -647,13 +647,17 @@ typedef struct S_date {
 static void
 S_keywords(const bs_meta *m, char *buf, size_t sz)
 {
+  /* whole keywords only, so that the text stays UTF-8 and Info and XMP
+   * agree; the XMP dc:subject list has every keyword */
   size_t k = 0;
   buf[0] = '\0';
-  for (int i = 0; m->keywords && m->keywords[i]; i++)
-    k += (size_t)snprintf(buf + k, k < sz ? sz - k : 0, "%s%s", i ? ", " : "",
-                          m->keywords[i]);
-  if (k >= sz)
-    buf[sz - 1] = '\0';
+  for (int i = 0; m->keywords && m->keywords[i]; i++) {
+    const char *sep = i ? ", " : "";
+    size_t need = strlen(sep) + strlen(m->keywords[i]);
+    if (k + need >= sz)
+      break;
+    k += (size_t)snprintf(buf + k, sz - k, "%s%s", sep, m->keywords[i]);
+  }
 }
 
 static HPDF_Dict
@@ -1069,7 +1073,12 @@ bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
   const char *icc = o && o->icc_profile ? o->icc_profile : getenv("BANSHI_ICC");
   if (!icc || !*icc)
     icc = S_DEFAULT_ICC;
-  if (S_output_intent(&p, icc) != 0)
+  if (p.error) {
+    /* reported here, not as a failure of whatever comes next */
+    S_fail(&p, "cannot write the document information");
+    rc = -1;
+  }
+  if (rc == 0 && S_output_intent(&p, icc) != 0)
     rc = -1;
 
   S_collect_glyphs(&p);
