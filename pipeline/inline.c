@@ -189,7 +189,16 @@ S_loc(const bs_lctx *lc, const S_ch *c, uint32_t *line, uint32_t *col)
 bs_role *
 bs_lctx_role(bs_lctx *lc, const bs_style *st)
 {
-  return bs_fontset_role(lc->fonts, st->role, &lc->doc->diags);
+  /* a role without a usable font is reported once per document, not for
+   * every paragraph that uses it */
+  for (int i = 0; i < lc->nfailed; i++)
+    if (strcmp(lc->failed_roles[i], st->role) == 0)
+      return NULL;
+  bs_role *r = bs_fontset_role(lc->fonts, st->role, &lc->doc->diags);
+  if (!r && lc->nfailed < (int)(sizeof lc->failed_roles /
+                                sizeof *lc->failed_roles))
+    lc->failed_roles[lc->nfailed++] = st->role;
+  return r;
 }
 
 void
