@@ -658,17 +658,22 @@ bs_table_first_h(const bs_table_layout *t)
 static int
 S_respect_spans(const bs_table_layout *t, int r, int r1)
 {
+  /* only the cells starting on this page's rows, found through the grid
+   * in the order they were placed: scanning every cell of the table for
+   * every page made long tables quadratic */
   bool moved = true;
   while (moved && r1 > r) {
     moved = false;
-    for (int i = 0; i < t->ncells; i++) {
-      const S_cell *c = &t->cells[i];
-      if (c->row <= r || c->row >= r1 || c->row + c->rowspan <= r1)
-        continue;
-      int32_t piece = S_rows_h(t, c->row, r1) - 2 * t->pad_y;
-      if (piece < S_cell_content_h(c)) {
-        r1 = c->row;
-        moved = true;
+    for (int row = r + 1; row < r1; row++) {
+      for (int col = 0; col < t->ncols; col++) {
+        const S_cell *c = &t->cells[S_AT(t, row, col)];
+        if (c->row != row || c->col != col || c->row + c->rowspan <= r1)
+          continue;
+        int32_t piece = S_rows_h(t, c->row, r1) - 2 * t->pad_y;
+        if (piece < S_cell_content_h(c)) {
+          r1 = c->row;
+          moved = true;
+        }
       }
     }
   }
@@ -683,9 +688,14 @@ bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg)
   int32_t *h = bs_xmalloc((size_t)t->nrows * sizeof(int32_t));
   /* `left_h` is what remains of row r (less than its height once split) */
   int32_t left_h = r < t->nrows ? t->rowh[r] : 0;
+  /* the header's cells, drawn afresh on every page */
+  int *head = bs_xmalloc((size_t)(t->ncells ? t->ncells : 1) * sizeof(int));
+  int nhead = 0;
   for (int i = 0; i < t->ncells; i++) {
     t->cells[i].consumed = 0;
     t->cells[i].shown = false;
+    if (t->cells[i].row < t->head_rows)
+      head[nhead++] = i;
   }
   while (r < t->nrows) {
     bool at_top = pg->y <= pg->top;
@@ -748,11 +758,10 @@ bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg)
       int32_t *hh = bs_xmalloc((size_t)t->head_rows * sizeof(int32_t));
       for (int k = 0; k < t->head_rows; k++)
         hh[k] = t->rowh[k];
-      for (int i = 0; i < t->ncells; i++)
-        if (t->cells[i].row < t->head_rows) {
-          t->cells[i].consumed = 0;
-          t->cells[i].shown = false;
-        }
+      for (int k = 0; k < nhead; k++) {
+        t->cells[head[k]].consumed = 0;
+        t->cells[head[k]].shown = false;
+      }
       S_draw_rows(lc, t, pg->page, pg->left, y, 0, t->head_rows, hh, false);
       free(hh);
       y += head_h;
@@ -762,9 +771,9 @@ bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg)
     if (split) {
       /* what is left of row r: the tallest rest of its cells' text */
       int32_t rest = 0;
-      for (int i = 0; i < t->ncells; i++) {
-        const S_cell *c = &t->cells[i];
-        if (c->row != r || c->rowspan != 1 || c->shown)
+      for (int col = 0; col < t->ncols; col++) {
+        const S_cell *c = &t->cells[S_AT(t, r, col)];
+        if (c->row != r || c->col != col || c->rowspan != 1 || c->shown)
           continue;
         int32_t ch = 0;
         for (int k = c->consumed; k < c->nlines; k++)
@@ -786,4 +795,5 @@ bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg)
       pg->new_page(pg);
   }
   free(h);
+  free(head);
 }
