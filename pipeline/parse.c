@@ -395,6 +395,23 @@ S_pi(void *ctx, const xmlChar *target, const xmlChar *data)
   p->markup_end = S_offset(p);
 }
 
+/* Where the declaration that the parser has just read starts: the last
+ * `what` ("<!ENTITY", "<!DOCTYPE") before the current offset, so that the
+ * message points at the declaration rather than past its end. */
+static void
+S_decl_start(S_parser *p, const char *what, uint32_t *line, uint32_t *col)
+{
+  size_t off = S_offset(p), n = strlen(what);
+  const unsigned char *s = p->doc->src;
+  size_t limit = off > 65536 ? off - 65536 : 0;
+  for (size_t i = off >= n ? off - n + 1 : 0; i-- > limit;)
+    if (memcmp(s + i, what, n) == 0) {
+      off = i;
+      break;
+    }
+  bs_document_offset_loc(p->doc, off, line, col);
+}
+
 static void
 S_internal_subset(void *ctx, const xmlChar *name, const xmlChar *ExternalID,
                   const xmlChar *SystemID)
@@ -403,7 +420,7 @@ S_internal_subset(void *ctx, const xmlChar *name, const xmlChar *ExternalID,
   S_parser *p = ctxt->_private;
   if (ExternalID || SystemID) {
     uint32_t line, col;
-    S_here(p, &line, &col);
+    S_decl_start(p, "<!DOCTYPE", &line, &col);
     S_stop(p, line, col,
            "external DTDs are not allowed in banshi sources (nothing was "
            "loaded)",
@@ -426,7 +443,7 @@ S_entity_decl(void *ctx, const xmlChar *name, int type,
   (void)systemId;
   (void)content;
   uint32_t line, col;
-  S_here(p, &line, &col);
+  S_decl_start(p, "<!ENTITY", &line, &col);
   S_stop(p, line, col,
          "entity declarations are not allowed in banshi sources (nothing "
          "was expanded or loaded)",
