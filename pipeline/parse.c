@@ -45,15 +45,20 @@ typedef struct S_parser {
 /* ------------------------------------------------------------------ */
 /* Decoding to UTF-8                                                    */
 
-/* Find the encoding name in an ASCII-compatible XML declaration. */
+/* Find the encoding name in an ASCII-compatible XML declaration: only a
+ * well-formed EncName (XML 1.0 [81]) inside a declaration closed by "?>"
+ * within 512 bytes counts.  *at is the offset of the "encoding" keyword. */
 static bool
-S_decl_encoding(const unsigned char *s, size_t n, char *out, size_t outsz)
+S_decl_encoding(const unsigned char *s, size_t n, char *out, size_t outsz,
+                size_t *at)
 {
   if (n < 6 || memcmp(s, "<?xml", 5) != 0)
     return false;
   size_t end = 5;
   while (end + 1 < n && !(s[end] == '?' && s[end + 1] == '>') && end < 512)
     end++;
+  if (end + 1 >= n || s[end] != '?' || s[end + 1] != '>')
+    return false;
   const unsigned char *p = s;
   for (size_t i = 5; i + 8 < end; i++) {
     if (memcmp(p + i, "encoding", 8) != 0)
@@ -71,9 +76,20 @@ S_decl_encoding(const unsigned char *s, size_t n, char *out, size_t outsz)
       return false;
     unsigned char q = p[j++];
     size_t k = 0;
-    while (j < end && p[j] != q && k + 1 < outsz)
-      out[k++] = (char)p[j++];
+    while (j < end && p[j] != q && k + 1 < outsz) {
+      unsigned char c = p[j++];
+      bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                (k > 0 && ((c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                           c == '-'));
+      if (!ok)
+        return false;
+      out[k++] = (char)c;
+    }
     out[k] = '\0';
+    if (j >= end || p[j] != q)
+      return false;
+    if (at)
+      *at = i;
     return k > 0;
   }
   return false;
@@ -94,16 +110,24 @@ S_check_bom_decl(bs_document *doc, const unsigned char *utf8, size_t len,
                  const char *bom_enc)
 {
   char decl[64];
-  if (!S_decl_encoding(utf8, len, decl, sizeof decl))
+  size_t at = 0;
+  if (!S_decl_encoding(utf8, len, decl, sizeof decl, &at))
     return;
   bool utf16 = strncasecmp(bom_enc, "UTF-16", 6) == 0;
   if (utf16 ? strncasecmp(decl, "UTF-16", 6) == 0 ||
                   strcasecmp(decl, "UTF16") == 0
             : S_is_utf8_name(decl))
     return;
-  const char *at = memmem(utf8, len < 512 ? len : 512, "encoding", 8);
-  uint32_t col = at ? (uint32_t)(at - (const char *)utf8) + 1 : 0;
-  bs_diag_text(&doc->diags, BS_WARNING, BS_D_XML_SYNTAX, doc->path, 1, col,
+  /* the declaration may span lines */
+  uint32_t line = 1;
+  size_t ls = 0;
+  for (size_t i = 0; i < at; i++)
+    if (utf8[i] == '\n') {
+      line++;
+      ls = i + 1;
+    }
+  uint32_t col = (uint32_t)bs_utf8_count(utf8 + ls, at - ls) + 1;
+  bs_diag_text(&doc->diags, BS_WARNING, BS_D_XML_SYNTAX, doc->path, line, col,
                doc->diags.lang == BS_LANG_EN
                    ? "the file starts with a %s byte order mark but declares "
                      "encoding %s; it was read as %s"
@@ -228,7 +252,7 @@ S_decode(bs_document *doc, const unsigned char *buf, size_t len,
     return S_convert(doc, buf, len, "UTF-16BE", outlen);
   } else if (len >= 4 && buf[0] == '<' && buf[1] == 0 && buf[3] == 0) {
     return S_convert(doc, buf, len, "UTF-16LE", outlen);
-  } else if (S_decl_encoding(buf, len, enc, sizeof enc) &&
+  } else if (S_decl_encoding(buf, len, enc, sizeof enc, NULL) &&
              !S_is_utf8_name(enc)) {
     if (strncasecmp(enc, "UTF-16", 6) == 0) {
       bs_diag_text(&doc->diags, BS_ERROR, BS_D_XML_SYNTAX, doc->path, 1, 1,

@@ -59,8 +59,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       }
   }
   const bs_diagnostic *d = doc->diags.items.data;
-  for (size_t i = 0; i < doc->diags.items.len; i++)
-    fuzz_check_no_canary("a message", d[i].message, strlen(d[i].message));
+  for (size_t i = 0; i < doc->diags.items.len; i++) {
+    size_t n = strlen(d[i].message);
+    fuzz_check_no_canary("a message", d[i].message, n);
+    FUZZ_CHECK(bs_utf8_check((const unsigned char *)d[i].message, n) == n,
+               "a message is not UTF-8: %s", d[i].message);
+  }
   if (doc->meta.title)
     fuzz_check_no_canary("the title", doc->meta.title, strlen(doc->meta.title));
   if (S_null)
