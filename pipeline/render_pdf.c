@@ -1039,6 +1039,10 @@ bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
   }
   int rc = 0;
   HPDF_SetCompressionMode(p.pdf, HPDF_COMP_ALL);
+  /* One page tree node holds at most 8,191 kids (libharu's and PDF/A-1's
+   * array limit): longer documents get a tree of nodes of 1,000 pages. */
+  if (l->npages > 8000)
+    HPDF_SetPagesConfiguration(p.pdf, 1000);
   HPDF_UseUTFEncodings(p.pdf);
   HPDF_SetCurrentEncoder(p.pdf, "UTF-8");
   p.pdf->pdf_version = HPDF_VER_14;
