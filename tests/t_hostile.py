@@ -18,12 +18,14 @@ clear error every time.
              change gives a different file ID.
   extremes   layout and size extremes, generated: numbers and words wider
              than the line or the cell, a 60-column table, table limits,
-             100,000 paragraphs, 1,000,000 zero-width spaces and '(' in one
+             185,000 paragraphs on 8,410 pages (a PDF page tree of more
+             than one node), 1,000,000 zero-width spaces and '(' in one
              paragraph, a 50,000-row table on one line, empty documents,
              headings at the foot of a page before a table, a list or a
              subsection, nesting 100,000 deep, text nodes and files over the
-             limits.  Time and peak memory of the big ones are printed (the
-             README states the limits); they are not asserted.
+             limits, metadata at its limits (Preflight).  Time and peak
+             memory of the big ones are printed (the README states the
+             limits); they are not asserted.
   files      unreadable sources, damaged fonts and font maps, a damaged
              template, unwritable output paths, a full disk (RLIMIT_FSIZE),
              /dev/full: exit 3, a message naming the file, no partial file,
@@ -414,20 +416,25 @@ def group_extremes(a):
               "%s: %d %r" % (name, rc, err))
         report(name, secs, mb, "refused")
 
-    # 5. 100,000 paragraphs: one line each, 22 lines a page.
-    n = 100000
+    # 5. 185,000 paragraphs: one line each, 22 lines a page, more pages
+    # (8,410) than one node of the PDF page tree holds (8,191).
+    n = 185000
     src = source(w, "paragraphs", ("<p>第%d段。</p>\n" % i for i in range(n)))
     rc, pages, err, secs, mb = dump(a, src)
     count = sum(1 for p in pages for l in lines_of(p) if line_text(l).startswith("第"))
-    check(rc == 0 and err == "", "100,000 paragraphs: %d %r" % (rc, err[:300]))
-    check(count == n, "100,000 paragraphs: %d lines" % count)
-    check(len(pages) >= n // 22, "100,000 paragraphs: %d pages" % len(pages))
-    report("100,000 paragraphs", secs, mb, "%d pages" % len(pages))
+    check(rc == 0 and err == "", "185,000 paragraphs: %d %r" % (rc, err[:300]))
+    check(count == n, "185,000 paragraphs: %d lines" % count)
+    check(len(pages) > 8191, "185,000 paragraphs: %d pages" % len(pages))
+    report("185,000 paragraphs", secs, mb, "%d pages" % len(pages))
     pdf = os.path.join(w, "x-paragraphs.pdf")
     rc, out, err, secs, mb = peak_rss_mb([a.banshi, "render", src, "-o", pdf])
-    check(rc == 0 and os.path.exists(pdf), "100,000 paragraphs to PDF: %d %r" % (rc, err))
-    report("100,000 paragraphs (PDF)", secs, mb,
+    check(rc == 0 and os.path.exists(pdf), "185,000 paragraphs to PDF: %d %r" % (rc, err))
+    report("185,000 paragraphs (PDF)", secs, mb,
            "%.1f MB PDF" % (os.path.getsize(pdf) / 1e6 if os.path.exists(pdf) else 0))
+    rc, out, err = run(["pdfinfo", pdf])
+    check(re.search(r"^Pages: +%d$" % len(pages), out, re.M),
+          "185,000 paragraphs: pdfinfo %r" % out)
+    big_pdfs = [pdf]
 
     # 6. One paragraph of 1,000,000 zero-width spaces, of '(' and of
     # no-break spaces: linear, nothing lost.
@@ -507,6 +514,28 @@ def group_extremes(a):
           "65 MiB source: %d %r" % (rc, err))
     report("65 MiB source", secs, mb, "refused")
     os.unlink(big)
+
+    # 12. Metadata and bookmarks at their limits: 1,000-character title,
+    # 5,000 keywords, a 300-character heading (its bookmark is cut between
+    # characters); valid PDF/A with Info and XMP in agreement.
+    meta = ('<?xml version="1.0" encoding="UTF-8"?>\n<document version="1"><meta>'
+            '<title>%s</title><issuer>测试机关</issuer><date>2021-01-05</date>'
+            '<subject>%s</subject><keywords>%s</keywords></meta>\n<body>\n'
+            % ("标" * 1000, "主题" * 500,
+               "".join("<keyword>关键词%d</keyword>" % i for i in range(5000))))
+    src = source(w, "metadata", "<section><heading>%s</heading><p>正文。</p></section>"
+                 % ("长标题" * 100), head=meta)
+    pdf = os.path.join(w, "x-metadata.pdf")
+    rc, out, err = run([a.banshi, "render", src, "-o", pdf])
+    check(rc == 0 and os.path.exists(pdf), "metadata at its limits: %d %r" % (rc, err[:300]))
+    if os.path.exists(pdf):
+        big_pdfs.append(pdf)
+        rc, out, err = run(["pdfinfo", pdf])
+        check("标" * 1000 in out, "metadata: the title is not whole")
+    res, log = preflight(big_pdfs, w)
+    for p in big_pdfs:
+        valid, errs = res.get(os.path.basename(p), (False, ["no verdict"]))
+        check(valid and not errs, "preflight: %s: %s" % (os.path.basename(p), errs[:5]))
 
 
 # ---------------------------------------------------------------------------
