@@ -400,7 +400,9 @@ S_list(S_layout *L, const bs_node *list)
     else
       snprintf(marker, sizeof marker, "%s", depth % 2 == 0 ? "●" : "○");
     bs_style s = *st;
-    s.left = st->left + depth * 2000;
+    /* two characters per level, up to eight levels: deeper lists keep
+     * twelve characters of measure instead of running off the page */
+    s.left = st->left + (depth < 8 ? depth : 8) * 2000;
     bs_para_begin(&L->lc);
     bs_para_text(&L->lc, marker, strlen(marker), &s, NULL, it->line,
                  it->col);

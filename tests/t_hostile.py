@@ -492,6 +492,16 @@ def group_extremes(a):
                     fail("heading before a %s alone at the foot of page %d (k=%d)"
                          % (what, i + 1, k))
 
+    # 9b. Lists nested 30 deep: indented up to eight levels, no overflow.
+    body = "<list>%s<item>底</item>%s</list>" % ("<item>项<list>" * 30, "</list></item>" * 30)
+    rc, pages, err, secs, mb = dump(a, source(w, "deep-lists", body))
+    check(rc == 0 and err == "", "lists 30 deep: %d %r" % (rc, err))
+    runs = [r for p in pages for r in p["runs"]]
+    check(all(r.x0 >= LEFT - EPS and r.x1 <= RIGHT + EPS for r in runs),
+          "lists 30 deep: text outside the type area")
+    check(sum(1 for r in runs if r.text.endswith("项")) == 30
+          and any(r.text.endswith("底") for r in runs), "lists 30 deep: items lost")
+
     # 10. Nesting 100,000 deep: refused at level 65, at once.
     src = source(w, "deep", ["<p>", "<em>" * 100000, "深", "</em>" * 100000, "</p>"])
     rc, out, err, secs, mb = peak_rss_mb([a.banshi, "validate", src, "--lang", "en"])
