@@ -493,6 +493,42 @@ S_entity_loader(const char *URL, const char *ID, xmlParserCtxtPtr ctxt)
   return xmlNoNetExternalEntityLoader(URL, ID, ctxt);
 }
 
+/* A libxml2 message as one line of valid UTF-8, in the arena: libxml2
+ * quotes pieces of the source after a line break ("CData section not
+ * finished\n<50 bytes>") cut at a byte count, which would split a
+ * diagnostic over lines and leave half a character at its end.  A run
+ * of line breaks and tabs becomes one space; bytes of a cut character are
+ * dropped; trailing spaces go. */
+static const char *
+S_clean_message(bs_arena *a, const char *m)
+{
+  if (!m)
+    return "?";
+  size_t n = strlen(m), k = 0;
+  char *out = bs_arena_alloc(a, n + 1);
+  const unsigned char *s = (const unsigned char *)m;
+  for (size_t i = 0; i < n;) {
+    uint32_t cp;
+    int l = bs_utf8_decode(s + i, n - i, &cp);
+    if (l <= 0) {
+      i++;
+      continue;
+    }
+    if (cp < 0x20) {
+      if (k && out[k - 1] != ' ')
+        out[k++] = ' ';
+    } else {
+      memcpy(out + k, s + i, (size_t)l);
+      k += (size_t)l;
+    }
+    i += (size_t)l;
+  }
+  while (k && out[k - 1] == ' ')
+    k--;
+  out[k] = '\0';
+  return out;
+}
+
 static void
 S_structured_error(void *ctx, xmlErrorPtr err)
 {
@@ -505,20 +541,13 @@ S_structured_error(void *ctx, xmlErrorPtr err)
   uint32_t line = err->line > 0 ? (uint32_t)err->line : 0;
   uint32_t col = err->int2 > 0 ? (uint32_t)err->int2 : 0;
   bs_diag(&p->doc->diags, sev, BS_D_XML_SYNTAX, p->doc->path, line, col,
-          err->message ? err->message : "?");
+          S_clean_message(&p->doc->arena, err->message));
   /* XML is not recoverable after a fatal error (XML 1.0 §1.2): what
    * libxml2 would report next is a cascade of the first error. */
   if (err->level == XML_ERR_FATAL) {
     p->stopped = true;
     xmlStopParser(ctxt);
   }
-  /* Collapse the message's trailing newline. */
-  bs_diagnostic *d = (bs_diagnostic *)p->doc->diags.items.data +
-               p->doc->diags.items.len - 1;
-  char *m = (char *)d->message;
-  size_t n = strlen(m);
-  while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
-    m[--n] = '\0';
 }
 
 typedef struct S_schema_err {
@@ -546,11 +575,7 @@ S_schema_error(void *ctx, xmlErrorPtr err)
   else if (err->line > 0)
     e.line = (uint32_t)err->line;
   e.sev = err->level == XML_ERR_WARNING ? BS_WARNING : BS_ERROR;
-  const char *m = err->message ? err->message : "?";
-  size_t n = strlen(m);
-  while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
-    n--;
-  e.message = bs_arena_strndup(&p->doc->arena, m, n);
+  e.message = S_clean_message(&p->doc->arena, err->message);
   e.unexpected = strstr(e.message, "This element is not expected") != NULL;
   bs_vec_push(&p->schema_errs, &e);
 }

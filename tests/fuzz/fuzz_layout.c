@@ -14,7 +14,8 @@
  *
  * Invariants besides the sanitizers': the status is 0, 1 or 3; a PDF
  * exists exactly when the status is 0, starts with %PDF- and ends with
- * %%EOF; no temporary file is left behind; no text of a local file
+ * %%EOF; no temporary file is left behind; every line of the messages is
+ * a diagnostic of the source or of the program; no text of a local file
  * (FUZZ_CANARY) reaches the dump or a message.
  *
  * BANSHI_FUZZ_VERBOSE=1 prints each job's status and messages, =2 also the
@@ -445,6 +446,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
            res.diagnostics);
   fuzz_check_no_canary("a message", res.diagnostics,
                        strlen(res.diagnostics));
+  /* one diagnostic a line, each naming the source or the program */
+  for (const char *l = res.diagnostics; *l;) {
+    const char *e = strchr(l, '\n');
+    FUZZ_CHECK(e && (strncmp(l, src, strlen(src)) == 0 ||
+                     strncmp(l, "banshi: ", 8) == 0),
+               "a message line that is not a diagnostic: %.200s", l);
+    l = e + 1;
+  }
   if (want_pdf) {
     struct stat sb;
     bool exists = stat(pdf, &sb) == 0;

@@ -4,8 +4,9 @@
  * damage).  Option bits: 0 English messages, 1 normalisation off, 2 a small
  * size limit (4 KiB) instead of the default.  Besides the sanitizers'
  * findings, every located diagnostic must point into the source
- * (fuzz_check_locations), no text of a local file may reach the tree or a
- * message (fuzz.h, FUZZ_CANARY), and printing the list must work. */
+ * (fuzz_check_locations), every message is one line of UTF-8, no text of
+ * a local file may reach the tree or a message (fuzz.h, FUZZ_CANARY), and
+ * printing the list must work. */
 #include <string.h>
 
 #include "fuzz.h"
@@ -64,6 +65,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_check_no_canary("a message", d[i].message, n);
     FUZZ_CHECK(bs_utf8_check((const unsigned char *)d[i].message, n) == n,
                "a message is not UTF-8: %s", d[i].message);
+    FUZZ_CHECK(!strchr(d[i].message, '\n') && !strchr(d[i].message, '\r'),
+               "a message of several lines: %s", d[i].message);
   }
   if (doc->meta.title)
     fuzz_check_no_canary("the title", doc->meta.title, strlen(doc->meta.title));
