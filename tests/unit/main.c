@@ -11,6 +11,7 @@ void test_lengths(test_state *st);
 void test_diag(test_state *st);
 void test_parse(test_state *st);
 void test_normalize(test_state *st);
+void test_hostile(test_state *st);
 
 static const struct {
   const char *name;
@@ -18,6 +19,7 @@ static const struct {
 } S_tests[] = {
     {"arena", test_arena},   {"utf8", test_utf8},   {"lengths", test_lengths},
     {"diag", test_diag},     {"parse", test_parse}, {"normalize", test_normalize},
+    {"hostile", test_hostile},
 };
 
 int
