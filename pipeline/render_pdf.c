@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -963,14 +964,26 @@ S_save(S_pdf *p, const char *path)
     return -1;
   }
   HPDF_UINT32 size = HPDF_GetStreamSize(p->pdf);
-  char *tmp = bs_xmalloc(strlen(path) + 32);
+  /* A new file beside the target, never an existing one: O_EXCL and
+   * O_NOFOLLOW, so that a name planted in a shared folder (a symbolic link
+   * to another file) is never written through, and a counter, so that
+   * threads of one process writing the same name do not share it. */
+  static atomic_uint counter;
+  char *tmp = bs_xmalloc(strlen(path) + 48);
   const char *slash = strrchr(path, '/');
-  if (slash)
-    sprintf(tmp, "%.*s/.%s.%ld.tmp", (int)(slash - path), path, slash + 1,
-            (long)getpid());
-  else
-    sprintf(tmp, ".%s.%ld.tmp", path, (long)getpid());
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = -1;
+  for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
+    unsigned n = atomic_fetch_add(&counter, 1);
+    if (slash)
+      sprintf(tmp, "%.*s/.%s.%ld-%u.tmp", (int)(slash - path), path,
+              slash + 1, (long)getpid(), n);
+    else
+      sprintf(tmp, ".%s.%ld-%u.tmp", path, (long)getpid(), n);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+              0644);
+    if (fd < 0 && errno != EEXIST)
+      break;
+  }
   if (fd < 0) {
     bs_diag(p->diags, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, path,
             strerror(errno));

@@ -20,6 +20,7 @@
  *
  * BANSHI_FUZZ_VERBOSE=1 prints each job's status and messages, =2 also the
  * source (for studying an input with the replay driver). */
+#include <dirent.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -475,9 +476,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(b);
   }
   bs_job_result_free(&res);
-  /* nothing but the files of this run is left in the folder */
-  char tmp[300];
-  snprintf(tmp, sizeof tmp, "%s/.out.pdf.%ld.tmp", dir, (long)getpid());
-  FUZZ_CHECK(access(tmp, F_OK) != 0, "temporary file left: %s", tmp);
+  /* no temporary file is left in the folder */
+  DIR *dh = opendir(dir);
+  FUZZ_CHECK(dh, "cannot list %s", dir);
+  for (struct dirent *e; (e = readdir(dh)) != NULL;) {
+    size_t n = strlen(e->d_name);
+    FUZZ_CHECK(n < 4 || strcmp(e->d_name + n - 4, ".tmp") != 0,
+               "temporary file left: %s", e->d_name);
+  }
+  closedir(dh);
   return 0;
 }
