@@ -658,6 +658,16 @@ def group_files(a):
     check(os.path.isdir(outdir) and not os.listdir(outdir), "output folder changed")
     check(not [f for f in os.listdir(w) if f.endswith(".tmp")], "output folder: .tmp left")
 
+    # the source itself as the output (a typo): refused, the source intact
+    before = open(good, "rb").read()
+    expect("output is the source", ["render", good, "-o", good], 3,
+           r"cannot write '%s': it is the source file itself" % re.escape(good))
+    link = os.path.join(w, "link-to-source.pdf")
+    os.symlink(good, link)
+    expect("output links to the source", ["render", good, "--dump", link], 3,
+           r"it is the source file itself")
+    check(open(good, "rb").read() == before, "output is the source: the source changed")
+
     # a full disk: the write fails, nothing is left under the final name,
     # and an earlier file of that name is kept as it was
     pdf = os.path.join(w, "full.pdf")
