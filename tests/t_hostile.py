@@ -596,6 +596,10 @@ def group_files(a):
     else:
         print("  (running as root: a mode-000 file stays readable; not tested)")
     os.chmod(locked, 0o644)
+    if os.path.exists("/proc/self/mem"):
+        # a file that opens but cannot be read (EIO), even for root
+        expect("source that fails to read", ["validate", "/proc/self/mem"], 3,
+               r"cannot read '/proc/self/mem': Input/output error")
 
     # fonts: damaged, not fonts at all, a folder, a face that is not there
     gbsn = None
@@ -651,6 +655,10 @@ def group_files(a):
     pdf = os.path.join(afile, "out.pdf")
     expect("output under a file", ["render", good, "-o", pdf], 3,
            r"cannot write '%s': Not a directory" % re.escape(pdf))
+    if os.path.isdir("/sys/kernel"):
+        # a folder nobody may create files in, even root
+        expect("output folder not writable", ["render", good, "-o", "/sys/banshi.pdf"], 3,
+               r"cannot write '/sys/banshi\.pdf': Permission denied")
     outdir = os.path.join(w, "out-is-a-folder.pdf")
     os.makedirs(outdir)
     expect("output is a folder", ["render", good, "-o", outdir], 3,
