@@ -589,6 +589,56 @@ S_is_ancestor_or_self(xmlNodePtr a, xmlNodePtr n)
   return false;
 }
 
+/* Schema errors reported so far, as a set of 64-bit hashes of line, column
+ * and message (open addressing): a document with 40,000 errors took 9 s
+ * when each new error was compared with every earlier one. */
+typedef struct S_seen {
+  uint64_t *keys; /* 0 = empty */
+  size_t cap, len;
+} S_seen;
+
+static uint64_t
+S_err_key(const S_schema_err *e)
+{
+  uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+  const uint32_t lc[2] = {e->line, e->col};
+  const unsigned char *b = (const unsigned char *)lc;
+  for (size_t i = 0; i < sizeof lc; i++)
+    h = (h ^ b[i]) * 1099511628211ULL;
+  for (const unsigned char *m = (const unsigned char *)e->message; *m; m++)
+    h = (h ^ *m) * 1099511628211ULL;
+  return h ? h : 1;
+}
+
+/* Add `key`; false if it was there already. */
+static bool
+S_seen_add(S_seen *s, uint64_t key)
+{
+  if (2 * (s->len + 1) > s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 256;
+    uint64_t *keys = bs_xcalloc(cap, sizeof *keys);
+    for (size_t i = 0; i < s->cap; i++)
+      if (s->keys[i]) {
+        size_t j = s->keys[i] & (cap - 1);
+        while (keys[j])
+          j = (j + 1) & (cap - 1);
+        keys[j] = s->keys[i];
+      }
+    free(s->keys);
+    s->keys = keys;
+    s->cap = cap;
+  }
+  size_t j = key & (s->cap - 1);
+  while (s->keys[j]) {
+    if (s->keys[j] == key)
+      return false;
+    j = (j + 1) & (s->cap - 1);
+  }
+  s->keys[j] = key;
+  s->len++;
+  return true;
+}
+
 /* Validate, report, and validate again without the elements that were not
  * expected, so that one stray element does not hide the problems after it
  * (libxml2 stops checking a content model at its first error).  Errors at
@@ -600,7 +650,7 @@ S_validate(S_parser *p, xmlSchemaPtr schema, xmlDocPtr xdoc)
   enum { MAX_PASSES = 32 };
   xmlNodePtr parents[MAX_PASSES * 8];
   int nparents = 0;
-  bs_vec seen = BS_VEC_INIT(S_schema_err);
+  S_seen seen = {NULL, 0, 0};
   bool valid = true;
   for (int pass = 0; pass < MAX_PASSES; pass++) {
     p->schema_errs.len = 0;
@@ -617,16 +667,10 @@ S_validate(S_parser *p, xmlSchemaPtr schema, xmlDocPtr xdoc)
     for (size_t i = 0; i < n; i++) {
       S_schema_err *e = &errs[i];
       bool dup = false;
-      for (size_t k = 0; k < seen.len && !dup; k++) {
-        S_schema_err *s = (S_schema_err *)seen.data + k;
-        dup = s->line == e->line && s->col == e->col &&
-              strcmp(s->message, e->message) == 0;
-      }
       for (int k = 0; k < nparents && !dup; k++)
         dup = e->node && S_is_ancestor_or_self(e->node, parents[k]);
-      if (dup)
+      if (dup || !S_seen_add(&seen, S_err_key(e)))
         continue;
-      bs_vec_push(&seen, e);
       bs_diag(&p->doc->diags, e->sev, BS_D_SCHEMA, p->doc->path, e->line,
               e->col, e->message);
     }
@@ -648,7 +692,7 @@ S_validate(S_parser *p, xmlSchemaPtr schema, xmlDocPtr xdoc)
     if (!removed)
       break;
   }
-  bs_vec_free(&seen);
+  free(seen.keys);
   if (!valid && p->doc->diags.errors == 0)
     bs_diag(&p->doc->diags, BS_ERROR, BS_D_SCHEMA, p->doc->path, 0, 0,
             "the document is not valid");

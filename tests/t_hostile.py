@@ -502,6 +502,16 @@ def group_extremes(a):
     check(sum(1 for r in runs if r.text.endswith("项")) == 30
           and any(r.text.endswith("底") for r in runs), "lists 30 deep: items lost")
 
+    # 9c. 40,000 schema errors: the first 200 shown with a count of the
+    # rest, nothing repeated.
+    src = source(w, "schema-errors", "<p><p>x</p></p>\n" * 40000)
+    rc, out, err, secs, mb = peak_rss_mb([a.banshi, "validate", src, "--lang", "en"])
+    lines = err.splitlines()
+    check(rc == 1 and len(lines) == 201 and len(set(lines)) == 201
+          and re.match(r"banshi: note: \d+ more of this kind not shown", lines[-1]),
+          "40,000 schema errors: %d, %d lines %r" % (rc, len(lines), lines[-1:]))
+    report("40,000 schema errors", secs, mb, "200 shown")
+
     # 10. Nesting 100,000 deep: refused at level 65, at once.
     src = source(w, "deep", ["<p>", "<em>" * 100000, "深", "</em>" * 100000, "</p>"])
     rc, out, err, secs, mb = peak_rss_mb([a.banshi, "validate", src, "--lang", "en"])
