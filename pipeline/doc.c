@@ -153,7 +153,8 @@ bs_document_offset_loc(const bs_document *doc, size_t off, uint32_t *line,
 }
 
 /* Skip markup that produces no text inside a run of character data:
- * comments and CDATA delimiters.  Returns bytes skipped. */
+ * comments, processing instructions and CDATA delimiters.  Returns bytes
+ * skipped. */
 static size_t
 S_skip_markup(const unsigned char *s, size_t n, bool *in_cdata)
 {
@@ -173,6 +174,13 @@ S_skip_markup(const unsigned char *s, size_t n, bool *in_cdata)
     while ((size_t)(e - s) + 3 <= n && memcmp(e, "-->", 3) != 0)
       e++;
     return (size_t)(e - s) + 3 <= n ? (size_t)(e - s) + 3 : n;
+  }
+  if (n >= 2 && s[0] == '<' && s[1] == '?') {
+    /* a processing instruction between two pieces of text */
+    const unsigned char *e = s + 2;
+    while ((size_t)(e - s) + 2 <= n && memcmp(e, "?>", 2) != 0)
+      e++;
+    return (size_t)(e - s) + 2 <= n ? (size_t)(e - s) + 2 : n;
   }
   return 0;
 }

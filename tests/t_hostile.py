@@ -449,6 +449,16 @@ def group_extremes(a):
             check(want in text, "1,000,000 %s: characters lost" % name)
         report("1,000,000 %s" % name, secs, mb, "%d pages" % len(pages))
 
+    # 6b. A paragraph split by 100,000 comments and processing
+    # instructions: joined once (piece by piece it took 15 GB).
+    src = source(w, "split-text", ["<p>", "政<!---->府<?pi x?>" * 50000, "</p>"])
+    rc, pages, err, secs, mb = dump(a, src)
+    text = "".join(r.text for p in pages for r in p["runs"])
+    check(rc == 0 and text.count("政") == 50000 and text.count("府") == 50000,
+          "text split by 100,000 comments: %d %r" % (rc, err[:200]))
+    check(mb is None or mb < 1024, "text split by 100,000 comments: %.0f MB" % (mb or 0))
+    report("text split by 100,000 markups", secs, mb, "%d pages" % len(pages))
+
     # 7. A 50,000-row table written on one line (minified): locations stay
     # cheap.
     rows = "".join("<tr><td>%d</td><td>项目</td><td>%d</td></tr>" % (i, i * 7)
