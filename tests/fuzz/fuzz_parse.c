@@ -4,7 +4,8 @@
  * damage).  Option bits: 0 English messages, 1 normalisation off, 2 a small
  * size limit (4 KiB) instead of the default.  Besides the sanitizers'
  * findings, every located diagnostic must point into the source
- * (fuzz_check_locations), every message is one line of UTF-8, no text of
+ * (fuzz_check_locations), the document's memory stays within 16 times
+ * the source plus 1 MiB, every message is one line of UTF-8, no text of
  * a local file may reach the tree or a message (fuzz.h, FUZZ_CANARY), and
  * printing the list must work. */
 #include <string.h>
@@ -59,6 +60,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    "normalised text is not UTF-8");
       }
   }
+  /* memory stays proportional to the source: a quadratic copy (text split
+   * by many comments once took gigabytes) shows as a large ratio */
+  FUZZ_CHECK(doc->arena.total <= ((size_t)1 << 20) + 16 * size,
+             "%zu bytes of memory for %zu bytes of source", doc->arena.total,
+             size);
   const bs_diagnostic *d = doc->diags.items.data;
   for (size_t i = 0; i < doc->diags.items.len; i++) {
     size_t n = strlen(d[i].message);
