@@ -13,10 +13,11 @@ cd "$(dirname "$0")"
 ROOT=$(pwd)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
-# Build and run: compiler, CMake, libxml2, ICU, libharu, HarfBuzz (font
-# subsetting), libpng and libjpeg (figures are decoded and checked before
-# they are embedded), the default CJK fonts and the sRGB ICC profile.
-PKGS_RUN="gcc libc6-dev make cmake pkg-config libxml2-dev libicu-dev
+# Build and run: compiler, CMake, libxml2, libxslt (report types), ICU,
+# libharu, HarfBuzz (font subsetting), libpng and libjpeg (figures are
+# decoded and checked before they are embedded), the default CJK fonts and the
+# sRGB ICC profile.
+PKGS_RUN="gcc libc6-dev make cmake pkg-config libxml2-dev libxslt1-dev libicu-dev
   libhpdf-dev libharfbuzz-dev libpng-dev libjpeg-dev fonts-arphic-gbsn00lp
   fonts-arphic-gkai00mp fonts-wqy-zenhei fonts-lxgw-wenkai icc-profiles-free"
 # Tests: Python for the driver, poppler and qpdf to inspect PDFs, Apache

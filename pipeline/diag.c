@@ -55,6 +55,19 @@ static const struct {
     [BS_D_LIMIT] = {"%s", "%s"},
     [BS_D_FONT_UNUSABLE] = {"字体角色“%s”没有可用的字体（%s）",
                             "font role '%s' has no usable font (%s)"},
+    [BS_D_REPORT_TYPE] = {"报告类型“%s”不可用：%s",
+                          "report type '%s' cannot be used: %s"},
+    [BS_D_REPORT_FORMAT] = {"报告格式“%s”无效，应为：%s",
+                            "unknown report format '%s'; expected one of: %s"},
+    [BS_D_RULE] = {"%s", "%s"},
+    [BS_D_CELL_BLANK] = {"%s：未填写；没有的请填 0",
+                         "%s: left blank; write 0 where there is nothing to "
+                         "report"},
+    [BS_D_CELL_PLACEHOLDER] = {"%s：“%s”不是数字；没有的请填 0",
+                               "%s: '%s' is not a number; write 0 where "
+                               "there is nothing to report"},
+    [BS_D_CELL_VALUE] = {"%s：“%s”不是%s", "%s: '%s' is not %s"},
+    [BS_D_PREVIOUS] = {"上年报告“%s”：%s", "previous year's report '%s': %s"},
 };
 
 const char *

@@ -56,6 +56,13 @@ typedef enum bs_code {
   BS_D_KEEP,              /* a keep rule could not be honoured */
   BS_D_FONT_UNUSABLE,     /* a role failed earlier in this process */
   BS_D_IMAGE,             /* an image cannot be used */
+  BS_D_REPORT_TYPE,       /* a report type's data cannot be used */
+  BS_D_REPORT_FORMAT,     /* the source names no format of its type */
+  BS_D_RULE,              /* a report type's rule fails (data wording) */
+  BS_D_CELL_BLANK,        /* a number cell of a report is empty */
+  BS_D_CELL_PLACEHOLDER,  /* a number cell holds "/" or similar */
+  BS_D_CELL_VALUE,        /* a number cell holds a number of the wrong kind */
+  BS_D_PREVIOUS,          /* last year's source cannot be used */
   BS_D_LIMIT,             /* a limit against hostile sources (pipeline.h) */
   BS_D_CODE_COUNT
 } bs_code;

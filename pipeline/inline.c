@@ -656,13 +656,49 @@ S_make_line(bs_lctx *lc, const S_brk *br, bool last, int32_t avail,
     int32_t w = i + 1 < e ? S_w_inside(c) : S_w_end(c);
     x += w;
     if (i + 1 < e && S_stretchable(c, &ch[i + 1])) {
-      x += per + (gap_index < rem ? 1 : 0);
+      /* the remainder of the division goes to the first gap, so that the
+       * others are equal and the PDF can set them with one Tc */
+      x += per + (gap_index == 0 ? rem : 0);
       gap_index++;
     }
     if (run)
       run->width = x - run->x;
   }
   out->width = x - x0;
+}
+
+/* clreq 3.1.9: a paragraph should not end with a line of one character
+ * (or one character and a mark).  Move the last break back to the previous
+ * opportunity when the line above keeps at least three characters. */
+static void
+S_no_lone_char(bs_lctx *lc, bs_vec *brks)
+{
+  const S_ch *ch = lc->chars.data;
+  S_brk *b = brks->data;
+  S_brk *prev = &b[brks->len - 2], *last = &b[brks->len - 1];
+  size_t visible = 0;
+  for (size_t i = last->s; i < last->b; i++)
+    if (ch[i].font && !ch[i].skip && ch[i].cls != S_SPACE && !ch[i].ink_left)
+      visible++;
+  if (visible != 1 || (prev->b > prev->s && ch[prev->b - 1].forced))
+    return;
+  for (size_t p = last->s - 1; p > prev->s + 3; p--) {
+    if (!ch[p].brk)
+      continue;
+    prev->b = p;
+    last->s = p;
+    return;
+  }
+}
+
+static bool
+S_has_forced(const bs_lctx *lc)
+{
+  const S_ch *ch = lc->chars.data;
+  for (size_t i = 0; i < lc->chars.len; i++)
+    if (ch[i].forced)
+      return true;
+  return false;
 }
 
 int
@@ -682,9 +718,49 @@ bs_para_layout(bs_lctx *lc, const bs_para_geom *g, bs_vec *out)
     w = 1000;
   bs_vec brks = BS_VEC_INIT(S_brk);
   size_t nl = S_break(lc, Q, V, w0, w, g->balance, &brks);
-  if (g->balance && nl > 1) {
-    /* Shrink the measure while the line count stays the same, so that the
-     * lines come out of similar length, the first not shorter. */
+  if (g->balance && nl == 2 && !S_has_forced(lc)) {
+    /* Two lines: try every break and keep the one with the most even
+     * lines, at a word boundary, preferring the end of a phrase such as
+     * 2021年 (GB/T 9704-2012 7.3.1: 词意完整，排列对称). */
+    const S_ch *ch = lc->chars.data;
+    int64_t best = INT64_MAX;
+    size_t at = 0;
+    int32_t em = ch[0].full > 0 ? ch[0].full : ch[0].size;
+    for (size_t b = 1; b < n; b++) {
+      if (!ch[b].brk)
+        continue;
+      size_t s2 = b;
+      while (s2 < n && ch[s2].cls == S_SPACE)
+        s2++;
+      int32_t w1 = S_span_width(ch, Q, V, 0, b),
+              w2 = S_span_width(ch, Q, V, s2, n);
+      if (w1 > w0 || w2 > w || s2 >= n)
+        continue;
+      /* doubled, so that the first line wins a tie (倒梯形 for "自然/人") */
+      int64_t cost = 2 * (int64_t)(w1 > w2 ? w1 - w2 : w2 - w1) + (w1 < w2);
+      if (!ch[b].word)
+        cost += 8 * (int64_t)em;
+      if (b >= 2 && ch[b - 1].cp == 0x5E74 && ch[b - 2].cp >= '0' &&
+          ch[b - 2].cp <= '9')
+        cost -= 6 * (int64_t)em;
+      if (cost < best) {
+        best = cost;
+        at = b;
+      }
+    }
+    if (at) {
+      S_brk *bb = brks.data;
+      bb[0].b = at;
+      size_t s2 = at;
+      while (s2 < n && ch[s2].cls == S_SPACE)
+        s2++;
+      bb[1].s = s2;
+      bb[1].b = n;
+    }
+  } else if (g->balance && nl > 1) {
+    /* More lines: shrink the measure while the line count stays the same,
+     * so that the lines come out of similar length, the first not
+     * shorter. */
     int32_t lo = (int32_t)(Q[n] / (int64_t)nl), hi = w;
     bs_vec trial = BS_VEC_INIT(S_brk);
     while (hi - lo > 500) {
@@ -701,6 +777,8 @@ bs_para_layout(bs_lctx *lc, const bs_para_geom *g, bs_vec *out)
     }
     bs_vec_free(&trial);
   }
+  if (!g->balance && brks.len >= 2)
+    S_no_lone_char(lc, &brks);
   const S_brk *b = brks.data;
   int made = 0;
   for (size_t i = 0; i < brks.len; i++) {

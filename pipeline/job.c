@@ -86,6 +86,7 @@ bs_diags_status(const bs_diags *d)
     case BS_D_TEMPLATE:
     case BS_D_TEMPLATE_MISSING:
     case BS_D_RENDER:
+    case BS_D_REPORT_TYPE:
       return BS_STATUS_FAILURE;
     default:
       break;
@@ -108,9 +109,24 @@ int
 bs_job_run(bs_shared *sh, const char *src, const char *pdf, const char *dump,
            FILE *diag_out, bs_job_result *res)
 {
+  bs_report_source *prev =
+      sh->o.previous ? bs_report_source_load(sh->o.previous, sh->o.lang)
+                     : NULL;
+  int st = bs_job_run_previous(sh, src, prev, pdf, dump, diag_out, res);
+  bs_report_source_free(prev);
+  return st;
+}
+
+int
+bs_job_run_previous(bs_shared *sh, const char *src,
+                    const bs_report_source *previous, const char *pdf,
+                    const char *dump, FILE *diag_out, bs_job_result *res)
+{
   memset(res, 0, sizeof *res);
   const bs_job_options *o = &sh->o;
-  bs_document *doc = bs_parse_file(src, NULL, o->lang);
+  bs_parse_options popts = {0};
+  popts.previous = previous;
+  bs_document *doc = bs_parse_file(src, &popts, o->lang);
   for (int i = 0; i < 2; i++) {
     const char *out = i ? dump : pdf;
     if (S_same_file(src, out)) {

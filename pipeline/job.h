@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "diag.h"
+#include "report.h"
 
 /* Exit statuses of the command line, also the status of a job. */
 enum {
@@ -52,6 +53,14 @@ void bs_shared_free(bs_shared *s);
 int bs_job_run(bs_shared *sh, const char *src, const char *pdf,
                const char *dump, FILE *diag_out, bs_job_result *res);
 void bs_job_result_free(bs_job_result *res);
+
+/* bs_job_run with last year's report source already loaded (report.h), for
+ * callers that find it themselves (batch): `previous` replaces the
+ * options' path; NULL means no cross-year rules. */
+int bs_job_run_previous(bs_shared *sh, const char *src,
+                        const bs_report_source *previous, const char *pdf,
+                        const char *dump, FILE *diag_out,
+                        bs_job_result *res);
 
 /* The status a list of diagnostics calls for. */
 int bs_diags_status(const bs_diags *d);

@@ -8,6 +8,7 @@
 #include "layout.h"
 #include "pipeline.h"
 #include "render.h"
+#include "report.h"
 
 enum {
   EXIT_OK = BS_STATUS_OK,
@@ -20,12 +21,14 @@ S_usage(FILE *out)
   fputs(
       "usage: banshi render SOURCE.xml -o OUT.pdf [options]\n"
       "       banshi validate SOURCE.xml... [options]\n"
+      "       banshi convert SOURCE.xml -o CORE.xml [--previous FILE]\n"
       "       banshi --help | --version\n"
       "\n"
       "render    lay out SOURCE.xml and write OUT.pdf (PDF/A-1b)\n"
       "validate  check sources (schema, text policy, fonts, layout) "
       "without\n"
       "          writing anything\n"
+      "convert   write the core document a report source maps to\n"
       "\n"
       "options:\n"
       "  -o, --output FILE    the PDF to write (render)\n"
@@ -37,12 +40,15 @@ S_usage(FILE *out)
       "  --no-normalize       typeset the text exactly as written\n"
       "  --lang zh|en         language of messages (default zh)\n"
       "  --dump FILE          also write the layout as text ('-' = stdout)\n"
+      "  --previous FILE      last year's report source, for the cross-year\n"
+      "                       rules (上年结转 = 上年结转下年度继续办理)\n"
       "\n"
       "exit status: 0 success, 1 invalid source, 2 usage error,\n"
       "             3 I/O or internal failure\n"
       "Messages: FILE:LINE:COL: error|warning: text, on standard error.\n"
       "Environment: BANSHI_DATA (data folder), BANSHI_FONT_PATH (font "
       "folders),\n"
+      "             BANSHI_TYPES (extra report type folders, ':'-separated),\n"
       "             SOURCE_DATE_EPOCH (PDF dates instead of the date of "
       "issue).\n",
       out);
@@ -69,6 +75,24 @@ S_epoch(void)
   return v;
 }
 
+/* banshi convert: the core document of a source, written as XML. */
+static int
+S_convert(const S_opts *o)
+{
+  bs_report_source *prev =
+      o->job.previous ? bs_report_source_load(o->job.previous, o->job.lang)
+                      : NULL;
+  bs_parse_options po = {0};
+  po.previous = prev;
+  po.core_out = o->output;
+  bs_document *doc = bs_parse_file(o->inputs[0], &po, o->job.lang);
+  bs_diags_print(&doc->diags, stderr);
+  int status = bs_diags_status(&doc->diags);
+  bs_document_free(doc);
+  bs_report_source_free(prev);
+  return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -87,7 +111,8 @@ main(int argc, char **argv)
   const char *cmd = argv[1];
   bool render = strcmp(cmd, "render") == 0;
   bool validate = strcmp(cmd, "validate") == 0;
-  if (!render && !validate) {
+  bool convert = strcmp(cmd, "convert") == 0;
+  if (!render && !validate && !convert) {
     fprintf(stderr, "banshi: unknown command '%s'\n", cmd);
     S_usage(stderr);
     return EXIT_USAGE;
@@ -108,6 +133,8 @@ main(int argc, char **argv)
       slot = &o.job.font_map;
     else if (strcmp(a, "--dump") == 0)
       slot = &o.dump;
+    else if (strcmp(a, "--previous") == 0)
+      slot = &o.job.previous;
     else if (strcmp(a, "--no-normalize") == 0) {
       o.job.normalize = false;
       continue;
@@ -140,7 +167,14 @@ main(int argc, char **argv)
     *slot = argv[++i];
   }
   int status = EXIT_OK;
-  if (render) {
+  if (convert) {
+    if (o.ninputs != 1 || !o.output) {
+      fprintf(stderr, "banshi: convert takes one SOURCE and -o CORE.xml\n");
+      free(o.inputs);
+      return EXIT_USAGE;
+    }
+    status = S_convert(&o);
+  } else if (render) {
     if (o.ninputs != 1 || (!o.output && !o.dump)) {
       fprintf(stderr, "banshi: render takes one SOURCE and -o OUT.pdf\n");
       free(o.inputs);

@@ -28,19 +28,14 @@
 #include <unicode/ucnv.h>
 #include <unicode/ustring.h>
 
+#include "parse_int.h"
+#include "report.h"
 #include "util.h"
 
 static pthread_once_t S_once;
 static void S_init(void);
 
-typedef struct S_parser {
-  bs_document *doc;
-  xmlParserCtxtPtr ctxt;
-  size_t markup_end; /* offset just after the last markup seen */
-  int depth;         /* current element nesting */
-  bool stopped;      /* we stopped the parser for a policy violation */
-  bs_vec schema_errs;/* S_schema_err of the current validation pass */
-} S_parser;
+typedef bs_xml_parser S_parser; /* see parse_int.h */
 
 /* ------------------------------------------------------------------ */
 /* Decoding to UTF-8                                                    */
@@ -755,6 +750,7 @@ bs_parse_cleanup(void)
     S_schemas[i].schema = NULL;
   }
   pthread_mutex_unlock(&S_schema_lock);
+  bs_report_cleanup();
   xmlCleanupParser();
 }
 
@@ -1184,14 +1180,15 @@ S_init(void)
   xmlSetExternalEntityLoader(S_entity_loader);
 }
 
-static bs_document *
-S_parse(bs_document *doc, const unsigned char *raw, size_t rawlen,
-        const bs_parse_options *opts)
+/* Decode, keep the source and parse it; see bs_xml_read. */
+static xmlDocPtr
+S_read(S_parser *p, const unsigned char *raw, size_t rawlen)
 {
+  bs_document *doc = p->doc;
   size_t len = 0;
   unsigned char *utf8 = S_decode(doc, raw, rawlen, &len);
   if (!utf8)
-    return doc;
+    return NULL;
   /* Keep the UTF-8 source in the arena for locations. */
   unsigned char *src = bs_arena_alloc(&doc->arena, len + 1);
   memcpy(src, utf8, len + 1);
@@ -1200,7 +1197,7 @@ S_parse(bs_document *doc, const unsigned char *raw, size_t rawlen,
   if (len > INT32_MAX) {
     bs_diag(&doc->diags, BS_ERROR, BS_D_IO_READ, doc->path, 0, 0, doc->path,
             "too large");
-    return doc;
+    return NULL;
   }
 
   if (len == 0 || (len < 64 && strspn((const char *)src, " \t\r\n") == len)) {
@@ -1208,21 +1205,17 @@ S_parse(bs_document *doc, const unsigned char *raw, size_t rawlen,
                  "%s", doc->diags.lang == BS_LANG_EN
                            ? "the file is empty: not an XML document"
                            : "文件为空，不是 XML 文档");
-    return doc;
+    return NULL;
   }
-  S_parser p;
-  memset(&p, 0, sizeof p);
-  p.doc = doc;
-  p.schema_errs.esize = sizeof(S_schema_err);
   xmlParserCtxtPtr ctxt =
       xmlCreateMemoryParserCtxt((const char *)src, (int)len);
   if (!ctxt) {
     bs_diag(&doc->diags, BS_ERROR, BS_D_XML_SYNTAX, doc->path, 0, 0,
             "cannot create parser");
-    return doc;
+    return NULL;
   }
-  p.ctxt = ctxt;
-  ctxt->_private = &p;
+  p->ctxt = ctxt;
+  ctxt->_private = p;
   xmlSAXHandler *sax = ctxt->sax;
   sax->startElementNs = S_start_element;
   sax->endElementNs = S_end_element;
@@ -1247,14 +1240,46 @@ S_parse(bs_document *doc, const unsigned char *raw, size_t rawlen,
   xmlParseDocument(ctxt);
   xmlDocPtr xdoc = ctxt->myDoc;
   ctxt->myDoc = NULL;
-  bool ok = ctxt->wellFormed && !p.stopped && xdoc;
+  bool ok = ctxt->wellFormed && !p->stopped && xdoc;
   if (!ok && doc->diags.errors == 0)
     bs_diag(&doc->diags, BS_ERROR, BS_D_XML_SYNTAX, doc->path, 0, 0,
             "not a well-formed XML document");
   xmlFreeParserCtxt(ctxt);
+  p->ctxt = NULL;
   if (!ok) {
     xmlFreeDoc(xdoc);
+    return NULL;
+  }
+  return xdoc;
+}
+
+static bs_document *
+S_parse(bs_document *doc, const unsigned char *raw, size_t rawlen,
+        const bs_parse_options *opts)
+{
+  S_parser p;
+  bs_xml_parser_init(&p, doc);
+  xmlDocPtr xdoc = S_read(&p, raw, rawlen);
+  if (!xdoc) {
+    bs_xml_parser_done(&p);
     return doc;
+  }
+
+  /* A report source (a root element that a report type claims) is
+   * validated against its type's schema, checked against its rules and
+   * mapped to a core document, which is then treated as if it had been
+   * the source: report.h. */
+  if (!(opts && opts->schema)) {
+    xmlDocPtr core = NULL;
+    int r = bs_report_map(&p, xdoc, opts ? opts->previous : NULL, &core);
+    if (r != 0) {
+      xmlFreeDoc(xdoc);
+      xdoc = core;
+      if (!xdoc) {
+        bs_xml_parser_done(&p);
+        return doc;
+      }
+    }
   }
 
   /* Validate against the schema. */
@@ -1266,11 +1291,14 @@ S_parse(bs_document *doc, const unsigned char *raw, size_t rawlen,
   if (!schema) {
     bs_diag(&doc->diags, BS_ERROR, BS_D_SCHEMA_LOAD, NULL, 0, 0, schema_path);
     xmlFreeDoc(xdoc);
+    bs_xml_parser_done(&p);
     return doc;
   }
+  if (opts && opts->core_out)
+    bs_report_save(doc, xdoc, opts->core_out);
   if (S_validate(&p, schema, xdoc))
     S_convert_doc(&p, xdoc);
-  bs_vec_free(&p.schema_errs);
+  bs_xml_parser_done(&p);
   xmlFreeDoc(xdoc);
   return doc;
 }
@@ -1324,4 +1352,45 @@ bs_parse_file(const char *path, const bs_parse_options *opts, bs_lang lang)
   S_parse(doc, buf, len, opts);
   free(buf);
   return doc;
+}
+
+/* ------------------------------------------------------------------ */
+/* parse_int.h                                                          */
+
+void
+bs_xml_parser_init(bs_xml_parser *p, bs_document *doc)
+{
+  memset(p, 0, sizeof *p);
+  p->doc = doc;
+  p->schema_errs.esize = sizeof(S_schema_err);
+}
+
+void
+bs_xml_parser_done(bs_xml_parser *p)
+{
+  bs_vec_free(&p->schema_errs);
+}
+
+xmlDocPtr
+bs_xml_read(bs_xml_parser *p, const unsigned char *raw, size_t rawlen)
+{
+  return S_read(p, raw, rawlen);
+}
+
+void
+bs_xml_loc(bs_xml_parser *p, xmlNodePtr node, uint32_t *line, uint32_t *col)
+{
+  S_loc(p, node, line, col);
+}
+
+bool
+bs_xml_validate(bs_xml_parser *p, xmlSchemaPtr schema, xmlDocPtr xdoc)
+{
+  return S_validate(p, schema, xdoc);
+}
+
+xmlSchemaPtr
+bs_xml_schema(const char *path)
+{
+  return S_schema(path);
 }

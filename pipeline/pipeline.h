@@ -21,13 +21,19 @@
 #define BS_MAX_TABLE_COLUMNS 1000           /* columns of one table */
 #define BS_MAX_TABLE_CELLS (2 * 1000 * 1000) /* rows x columns of one table */
 
+struct bs_report_source;
+
 typedef struct bs_parse_options {
   const char *schema; /* XSD path; NULL = the core document schema */
   size_t max_bytes;   /* 0 = BS_MAX_SOURCE_BYTES */
+  const struct bs_report_source *previous; /* last year's report source for
+                                              cross-year rules, or NULL */
+  const char *core_out; /* write the core document here (banshi convert) */
 } bs_parse_options;
 
-/* Read, parse and validate the core-document source at `path` and build its
- * tree.  Always returns a document (free with bs_document_free); on failure
+/* Read, parse and validate the source at `path` and build its tree: a core
+ * document, or a report source that a report type maps to one (report.h).
+ * Always returns a document (free with bs_document_free); on failure
  * doc->diags.errors > 0 and the tree may be empty.  No network access and no
  * external entity or DTD is ever loaded. */
 bs_document *bs_parse_file(const char *path, const bs_parse_options *opts,

@@ -69,6 +69,7 @@ typedef struct S_pdf {
   bool in_text;
   S_font *cur_font;
   int32_t cur_size;
+  int64_t cur_tc;       /* character spacing Tc, in 1e-9 pt */
   bool in_path;
   int32_t path_width;
   HPDF_STATUS error;
@@ -459,6 +460,7 @@ S_begin_page(void *ctx, const bs_page *page, int index)
   p->in_text = p->in_path = false;
   p->cur_font = NULL;
   p->cur_size = 0;
+  p->cur_tc = 0;
   p->path_width = -1;
   /* black text and rules; projecting caps close the corners of grids */
   S_str(p->cs, "0 g 0 G 2 J\n");
@@ -492,6 +494,46 @@ S_glyph_run(void *ctx, const bs_run *r)
     p->cur_font = sf;
     p->cur_size = r->size;
   }
+  /* Adjustment after each glyph, in millionths of the font size: the
+   * font's advance minus the gap layout wants.  The most frequent one
+   * becomes the character spacing Tc (justified Chinese lines space every
+   * gap alike); TJ carries only the differences. */
+  int64_t stack[64];
+  int64_t *adj = r->n <= 64 ? stack : bs_xmalloc(r->n * sizeof(int64_t));
+  for (uint32_t i = 0; i + 1 < r->n; i++) {
+    const bs_glyph *g = &r->glyphs[i];
+    int w1000 = bs_font_advance(r->font, g->gid);
+    int64_t want = ((int64_t)r->glyphs[i + 1].x - g->x) * 1000000;
+    int64_t q = want >= 0 ? (want + r->size / 2) / r->size
+                          : -((-want + r->size / 2) / r->size);
+    adj[i] = (int64_t)w1000 * 1000 - q;
+  }
+  int64_t mode = 0;
+  int best = 0;
+  for (uint32_t i = 0; i + 1 < r->n && best * 2 < (int)r->n; i++) {
+    int cnt = 0;
+    for (uint32_t k = i; k + 1 < r->n; k++)
+      cnt += adj[k] == adj[i];
+    if (cnt > best) {
+      best = cnt;
+      mode = adj[i];
+    }
+  }
+  /* Tc in points = -mode / 1e6 * size / 1000; kept exact in 1e-9 pt */
+  int64_t tc = -mode * r->size;
+  if (tc != p->cur_tc) {
+    char buf[48];
+    int64_t v = tc < 0 ? -tc : tc;
+    int n = snprintf(buf, sizeof buf, "%s%lld.%09lld", tc < 0 ? "-" : "",
+                     (long long)(v / 1000000000), (long long)(v % 1000000000));
+    while (n > 0 && buf[n - 1] == '0')
+      buf[--n] = '\0';
+    if (n > 0 && buf[n - 1] == '.')
+      buf[--n] = '\0';
+    S_str(s, buf);
+    S_str(s, " Tc\n");
+    p->cur_tc = tc;
+  }
   S_str(s, "1 0 0 1 ");
   S_num(s, r->x);
   S_str(s, " ");
@@ -506,24 +548,17 @@ S_glyph_run(void *ctx, const bs_run *r)
     S_hex4(hex, cid);
     hex[4] = '\0';
     S_str(s, hex);
-    if (i + 1 < r->n) {
-      /* TJ adjustment in 1/1000 of the font size: the font's advance minus
-       * the gap layout wants, kept to three decimals */
-      int w1000 = bs_font_advance(r->font, g->gid);
-      int64_t want = ((int64_t)r->glyphs[i + 1].x - g->x) * 1000000;
-      int64_t q = want >= 0 ? (want + r->size / 2) / r->size
-                            : -((-want + r->size / 2) / r->size);
-      int64_t adj = (int64_t)w1000 * 1000 - q;
-      if (adj != 0) {
-        char buf[40];
-        bs_fmt_mpt(adj, buf);
-        S_str(s, "> ");
-        S_str(s, buf);
-        S_str(s, " <");
-      }
+    if (i + 1 < r->n && adj[i] != mode) {
+      char buf[40];
+      bs_fmt_mpt(adj[i] - mode, buf);
+      S_str(s, "> ");
+      S_str(s, buf);
+      S_str(s, " <");
     }
   }
   S_str(s, ">] TJ\n");
+  if (adj != stack)
+    free(adj);
   return p->error ? -1 : 0;
 }
 

@@ -334,11 +334,16 @@ def group_example(a):
     if not check(rc == 0 and err == "", "render example: %d %r" % (rc, err)):
         return
     pages, outline = parse_dump(open(dump, encoding="utf-8").read())
+    # the example is a report source: read the core document it maps to
+    core = os.path.join(a.work, "example-core.xml")
+    rc, out, err = run([a.banshi, "convert", EXAMPLE, "-o", core])
+    if not check(rc == 0 and err == "", "convert example: %d %r" % (rc, err)):
+        return
     # every sentence comes back, in order
     rc, text, err = run(["pdftotext", "-enc", "UTF-8", pdf, "-"])
     flat = re.sub(r"\s+", "", text)
     pos = 0
-    for s in sentences_of(EXAMPLE):
+    for s in sentences_of(core):
         for sent in re.split(r"(?<=[。；])", s):
             if not sent:
                 continue
@@ -348,7 +353,7 @@ def group_example(a):
     # every table cell's text comes back intact in raw order
     rc, raw, err = run(["pdftotext", "-raw", "-enc", "UTF-8", pdf, "-"])
     rawflat = re.sub(r"\s+", "", raw)
-    tree = ET.parse(EXAMPLE)
+    tree = ET.parse(core)
     pos = 0
     for cell in tree.iter():
         if cell.tag in ("td", "th"):

@@ -36,7 +36,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return 0;
   uint8_t opt = data[0];
   bs_lang lang = opt & 1 ? BS_LANG_EN : BS_LANG_ZH;
-  bs_parse_options po = {NULL, opt & 4 ? 4096 : 0};
+  bs_parse_options po;
+  memset(&po, 0, sizeof po);
+  po.max_bytes = opt & 4 ? 4096 : 0;
   fuzz_canary_arm(data, size);
   bs_document *doc =
       bs_parse_memory(S_path, data + 1, size - 1, &po, lang);

@@ -12,6 +12,7 @@ void test_diag(test_state *st);
 void test_parse(test_state *st);
 void test_normalize(test_state *st);
 void test_hostile(test_state *st);
+void test_report(test_state *st);
 
 static const struct {
   const char *name;
@@ -20,6 +21,7 @@ static const struct {
     {"arena", test_arena},   {"utf8", test_utf8},   {"lengths", test_lengths},
     {"diag", test_diag},     {"parse", test_parse}, {"normalize", test_normalize},
     {"hostile", test_hostile},
+    {"report", test_report},
 };
 
 int

@@ -1,0 +1,65 @@
+/* parse_int.h - parse.c's machinery shared with report.c (not a public
+ * interface: the stages see only pipeline.h).
+ *
+ * A libxml2 tree read by bs_xml_read() carries, in every element's and text
+ * node's _private field, the byte offset + 1 of that node in the document's
+ * UTF-8 source; bs_xml_loc() turns it into line and column.  Report sources
+ * are read, validated and checked with these functions before they are
+ * mapped to the core document. */
+#ifndef BS_PARSE_INT_H
+#define BS_PARSE_INT_H
+
+#include <stdbool.h>
+
+#include <libxml/parser.h>
+#include <libxml/xmlschemas.h>
+
+#include "pipeline.h"
+
+typedef struct bs_xml_parser {
+  bs_document *doc;      /* the document whose source is parsed */
+  xmlParserCtxtPtr ctxt; /* libxml2 parser while parsing, else NULL */
+  size_t markup_end;     /* offset just after the last markup seen */
+  int depth;             /* current element nesting */
+  bool stopped;          /* we stopped the parser for a policy violation */
+  bs_vec schema_errs;    /* S_schema_err of the current validation pass */
+} bs_xml_parser;
+
+/* Prepare `p` for `doc` (no allocation); release with bs_xml_parser_done. */
+void bs_xml_parser_init(bs_xml_parser *p, bs_document *doc);
+void bs_xml_parser_done(bs_xml_parser *p);
+
+/* Decode `raw` (any supported encoding), keep it as doc's source and parse
+ * it with the security policy of sources (no DTD, entity or external
+ * resource).  Returns the tree (free with xmlFreeDoc) or NULL after
+ * diagnostics in doc. */
+xmlDocPtr bs_xml_read(bs_xml_parser *p, const unsigned char *raw,
+                      size_t rawlen);
+
+/* Line and column of `node` in doc's source (0:0 when unknown; nodes without
+ * an offset take their nearest located ancestor's). */
+void bs_xml_loc(bs_xml_parser *p, xmlNodePtr node, uint32_t *line,
+                uint32_t *col);
+
+/* Validate `xdoc` against `schema`, reporting every error located in the
+ * source.  Returns true when valid.  May remove unexpected elements from
+ * xdoc (to find the errors behind them). */
+bool bs_xml_validate(bs_xml_parser *p, xmlSchemaPtr schema, xmlDocPtr xdoc);
+
+/* The compiled XSD at `path`, cached for the process and shared read-only
+ * (NULL when it cannot be loaded).  Freed by bs_parse_cleanup. */
+xmlSchemaPtr bs_xml_schema(const char *path);
+
+/* Implemented in report.c (see report.h).  If a report type claims the root
+ * element of `src`, validate it, check its rules (with `previous` for
+ * cross-year rules) and map it to the core document: returns 1 and sets
+ * *core to the new tree (nodes located in the source), or to NULL after
+ * errors.  Returns 0, touching nothing, when no type claims the root. */
+int bs_report_map(bs_xml_parser *p, xmlDocPtr src,
+                  const struct bs_report_source *previous, xmlDocPtr *core);
+
+/* Write `core` as XML to `path` (banshi convert); false after an I/O
+ * diagnostic in doc. */
+bool bs_report_save(bs_document *doc, xmlDocPtr core, const char *path);
+
+#endif

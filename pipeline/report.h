@@ -1,0 +1,48 @@
+/* report.h - report types as data.
+ *
+ * A report type (政府信息公开工作年度报告, …) is a folder of data, never C:
+ *
+ *   type.xml     descriptor: the root element (and namespace) that marks a
+ *                source of this type, the XSD of each format the source may
+ *                declare, the rules file and the stylesheet;
+ *   *.xsd        the source schema(s);
+ *   rules.xml    business rules (勾稽关系): XPath equalities and assertions
+ *                with their messages in Chinese and English;
+ *   *.xsl        XSLT 1.0 (libxslt) mapping the source to the core document
+ *                (schemas/document.xsd).
+ *
+ * Types are found in the subfolders of $BANSHI_DATA/schemas and of every
+ * folder named in $BANSHI_TYPES (colon-separated), so a type is added
+ * without recompiling.  bs_parse_file() recognises a report source by its
+ * root element, validates it against its type's schema, checks every rule,
+ * and lays out the core document the stylesheet makes of it. */
+#ifndef BS_REPORT_H
+#define BS_REPORT_H
+
+#include "diag.h"
+
+/* A report source read and validated on its own, to serve as last year's
+ * source of cross-year rules (bs_parse_options.previous). */
+typedef struct bs_report_source bs_report_source;
+
+/* Read the report source at `path` and validate it against its type's
+ * schema (its rules are not checked: that is its own run's job).  Always
+ * returns an object (free with bs_report_source_free); when the file cannot
+ * be read, is not a report source, or is invalid, the object carries the
+ * diagnostics and cross-year rules that use it report that instead of
+ * comparing.  Messages are in `lang`. */
+bs_report_source *bs_report_source_load(const char *path, bs_lang lang);
+void bs_report_source_free(bs_report_source *s);
+
+/* The report year of a loaded source (its meta/year), 0 if unknown: lets a
+ * batch find the previous year's source among its inputs. */
+int bs_report_source_year(const bs_report_source *s);
+
+/* The name of the report type of a loaded source, NULL if none. */
+const char *bs_report_source_type(const bs_report_source *s);
+
+/* Release the process-wide type registry (compiled schemas, rules and
+ * stylesheets).  Called by bs_parse_cleanup(). */
+void bs_report_cleanup(void);
+
+#endif

@@ -1,0 +1,93 @@
+/* Unit tests of report types (report.c): a source of the test-only type in
+ * tests/types is mapped to a core tree whose nodes are located in the report
+ * source, and rule messages point at the attribute they are about. */
+#include <stdlib.h>
+
+#include "harness.h"
+#include "pipeline.h"
+#include "report.h"
+#include "util.h"
+
+void test_report(test_state *st);
+
+#define BUDGET(total)                                                          \
+  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"                               \
+  "<budget-summary xmlns=\"urn:banshi:test:budget-summary\" year=\"2022\">\n"  \
+  "  <title>预算表</title><issuer>测试局</issuer><date>2022-02-10</date>\n"    \
+  "  <intro>收入情况如下。</intro>\n"                                          \
+  "  <income item=\"财政拨款收入\" amount=\"1200.5\"/>\n"                      \
+  "  <income item=\"事业收入\" amount=\"300\"/>\n"                             \
+  "  <total   amount=\"" total "\"/>\n"                                        \
+  "</budget-summary>\n"
+
+static bs_document *
+S_parse(const char *src)
+{
+  return bs_parse_memory("b.xml", (const unsigned char *)src, strlen(src),
+                         NULL, BS_LANG_ZH);
+}
+
+void
+test_report(test_state *st)
+{
+  /* The registry is read once per process: name the test types first. */
+  bs_arena a;
+  bs_arena_init(&a);
+  setenv("BANSHI_TYPES", bs_path_join(&a, bs_data_dir(), "tests/types"), 1);
+
+  bs_document *doc = S_parse(BUDGET("1500.5"));
+  CHECK_INT(st, doc->diags.errors, 0);
+  CHECK_STR(st, doc->meta.title, "预算表");
+  CHECK_INT(st, doc->meta.year, 2022);
+  bs_node *p = doc->body->first;
+  CHECK(st, p && p->type == BS_NODE_PARAGRAPH, "first block is the intro");
+  if (p && p->first) {
+    /* the paragraph and its text are located at <intro> and its text */
+    CHECK_INT(st, p->line, 4);
+    CHECK_INT(st, p->col, 3);
+    uint32_t line, col;
+    bs_document_text_loc(doc, p->first, 3, &line, &col); /* "情" */
+    CHECK_INT(st, line, 4);
+    CHECK_INT(st, col, 11);
+  }
+  bs_node *table = p ? p->next : NULL;
+  CHECK(st, table && table->type == BS_NODE_TABLE, "a table follows");
+  int rows = 0;
+  for (bs_node *r = table ? table->first : NULL; r; r = r->next) {
+    if (r->type != BS_NODE_ROW)
+      continue;
+    rows++;
+    if (rows == 3) /* the second income line: located at its element */
+      CHECK_INT(st, r->line, 6);
+  }
+  CHECK_INT(st, rows, 4);
+  bs_document_free(doc);
+
+  /* a rule violation: located at the total's amount attribute */
+  doc = S_parse(BUDGET("1600"));
+  CHECK_INT(st, doc->diags.errors, 1);
+  const bs_diagnostic *d = doc->diags.items.data;
+  if (doc->diags.items.len == 1) {
+    CHECK_INT(st, d->line, 7);
+    CHECK_INT(st, d->col, 12);
+    CHECK_STR(st, d->message, "收入合计=1600，各收入项目之和=1500.5，应相等");
+  }
+  bs_document_free(doc);
+
+  /* a blank amount: one message, and the sum rule does not also fire */
+  doc = S_parse(BUDGET(""));
+  CHECK_INT(st, doc->diags.errors, 1);
+  d = doc->diags.items.data;
+  if (doc->diags.items.len == 1)
+    CHECK_INT(st, d->code, BS_D_CELL_BLANK);
+  bs_document_free(doc);
+
+  /* last year's source: loaded, typed and dated for batch callers */
+  bs_report_source *prev = bs_report_source_load(
+      bs_path_join(&a, bs_data_dir(), "tests/reports/sample-2020.xml"),
+      BS_LANG_ZH);
+  CHECK_STR(st, bs_report_source_type(prev), "disclosure-annual-report");
+  CHECK_INT(st, bs_report_source_year(prev), 2020);
+  bs_report_source_free(prev);
+  bs_arena_free(&a);
+}
