@@ -9,9 +9,9 @@ clear error every time.
              validation passed (no partial output), every PDF passes
              Preflight, and the text of tests/hostile/secret.txt or
              /etc/passwd appears in no message and no PDF.
-  sandbox    every hostile source and case under strace: no socket, no
-             connection, no other program, and neither secret.txt nor
-             /etc/passwd is ever opened.
+  sandbox    every hostile source, case and report case under strace: no
+             socket, no connection, no other program, and neither
+             secret.txt nor /etc/passwd is ever opened.
   encodings  the same report saved as UTF-8 (with and without a byte order
              mark, with CRLF, with character references), UTF-16LE/BE,
              GB18030 and GBK gives byte-identical PDFs; a one-character
@@ -49,6 +49,7 @@ from bstest import *  # noqa: F401,F403
 
 HOSTILE = os.path.join(HERE, "hostile")
 CASES = os.path.join(HERE, "cases")
+REPORT_CASES = os.path.join(HERE, "reports", "cases")
 SECRETS = ("BANSHI-CANARY", "root:x:0:0")
 DIAG_RX = re.compile(r"^[^:]+\.xml(:\d+(:\d+)?)?: (error|warning|note): |^banshi: ")
 
@@ -202,7 +203,8 @@ def group_sandbox(a):
                  "strace does not work here: %s" % err):
         return
     srcs = sorted(glob.glob(os.path.join(HOSTILE, "*.xml"))) + \
-        sorted(glob.glob(os.path.join(CASES, "*.xml")))
+        sorted(glob.glob(os.path.join(CASES, "*.xml"))) + \
+        sorted(glob.glob(os.path.join(REPORT_CASES, "*.xml")))
     for src in srcs:
         name = os.path.basename(src)
         rc, out, err = run(["strace", "-f", "-qq", "-o", log, "-e",
@@ -737,7 +739,7 @@ def group_valgrind(a):
     shutil.rmtree(w, ignore_errors=True)
     os.makedirs(w)
     jobs = []
-    for folder in (HOSTILE, CASES):
+    for folder in (HOSTILE, CASES, REPORT_CASES):
         for src in sorted(glob.glob(os.path.join(folder, "*.xml"))):
             name = os.path.basename(src)
             args = ["validate", name]
