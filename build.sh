@@ -3,7 +3,10 @@
 # Debian packages that are missing, so a second run is quiet and quick.
 #
 #   sh build.sh example   install, build, render examples/*.xml to out/*.pdf
-#   sh build.sh test      install, build (plain and ASan+UBSan), run ctest
+#   sh build.sh test      install, build (plain and ASan+UBSan), run ctest,
+#                         then fuzz each libFuzzer target for a minute
+#   sh build.sh fuzz [S]  build the libFuzzer targets (clang) and run each
+#                         for S seconds (default 60)
 #   sh build.sh deps      install the packages only
 set -eu
 cd "$(dirname "$0")"
@@ -23,6 +26,11 @@ PKGS_RUN="gcc libc6-dev make cmake pkg-config libxml2-dev libxslt1-dev libicu-de
 # PDFBox Preflight (Java) for PDF/A-1b.
 PKGS_TEST="python3 poppler-utils qpdf libpdfbox2-java default-jre-headless
   libactivation-java libjaxb-api-java"
+# Hostile-input tests: strace to see that no file or network is touched,
+# valgrind for memory errors and leaks on every path; clang with its
+# sanitizer and libFuzzer runtimes for the fuzz targets.
+PKGS_HOSTILE="strace valgrind"
+PKGS_FUZZ="clang-14 libclang-rt-14-dev"
 
 need() {
   missing=""
@@ -55,9 +63,52 @@ build() {
   cmake --build "$dir" -j "$JOBS" >"$log" 2>&1 || { cat "$log"; exit 1; }
 }
 
+# fuzz SECONDS: build the libFuzzer targets (clang-14, ASan+UBSan) and run
+# both at once for SECONDS each on a copy of the seed corpus and of every
+# input that once failed.  A crash, leak, hang (60 s) or failed invariant
+# fails the step; the input is left in build-fuzz/artifacts/.
+fuzz() {
+  secs=$1
+  build build-fuzz -DCMAKE_C_COMPILER=clang-14 -DBANSHI_FUZZ=ON
+  mkdir -p build-fuzz/artifacts
+  pids=""
+  for t in parse layout; do
+    corpus="build-fuzz/corpus/$t"
+    mkdir -p "$corpus"
+    cp tests/fuzz/corpus/$t/* tests/fuzz/regress/$t/* "$corpus"/ \
+      2>/dev/null || true
+    BANSHI_DATA="$ROOT" ./build-fuzz/tests/fuzz_$t -dict=tests/fuzz/xml.dict \
+      -max_total_time="$secs" -timeout=60 -rss_limit_mb=2048 \
+      -artifact_prefix="build-fuzz/artifacts/$t-" -print_final_stats=1 \
+      "$corpus" >"build-fuzz/fuzz-$t.log" 2>&1 &
+    pids="$pids $!"
+  done
+  status=0
+  for p in $pids; do
+    wait "$p" || status=1
+  done
+  for t in parse layout; do
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' \
+      "build-fuzz/fuzz-$t.log")
+    echo "fuzz_$t: $secs s, ${runs:-?} inputs"
+  done
+  if [ $status -ne 0 ]; then
+    for t in parse layout; do
+      grep -q -E "ERROR|invariant failed|Test unit written" \
+        "build-fuzz/fuzz-$t.log" && tail -n 60 "build-fuzz/fuzz-$t.log"
+    done
+    ls build-fuzz/artifacts
+    exit 1
+  fi
+}
+
 case "${1:-}" in
 deps)
-  need $PKGS_RUN $PKGS_TEST
+  need $PKGS_RUN $PKGS_TEST $PKGS_HOSTILE $PKGS_FUZZ
+  ;;
+fuzz)
+  need $PKGS_RUN $PKGS_FUZZ
+  fuzz "${2:-60}"
   ;;
 example)
   need $PKGS_RUN
@@ -75,7 +126,7 @@ example)
   exit $status
   ;;
 test)
-  need $PKGS_RUN $PKGS_TEST
+  need $PKGS_RUN $PKGS_TEST $PKGS_HOSTILE $PKGS_FUZZ
   build build
   build build-asan -DBANSHI_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
   for dir in build build-asan; do
@@ -83,9 +134,11 @@ test)
       >"$ROOT/$dir.test.log" 2>&1) || { cat "$ROOT/$dir.test.log"; exit 1; }
     tail -n 3 "$ROOT/$dir.test.log" | head -n 1 | sed "s|^|$dir: |"
   done
+  # BANSHI_FUZZ_SECONDS=0 skips the fuzz step
+  [ "${BANSHI_FUZZ_SECONDS:-60}" -eq 0 ] || fuzz "${BANSHI_FUZZ_SECONDS:-60}"
   ;;
 *)
-  echo "usage: sh build.sh example|test|deps" >&2
+  echo "usage: sh build.sh example|test|fuzz [SECONDS]|deps" >&2
   exit 2
   ;;
 esac

@@ -52,6 +52,7 @@ static const struct {
     [BS_D_NON_BMP] = {"%s", "%s"},
     [BS_D_KEEP] = {"%s", "%s"},
     [BS_D_IMAGE] = {"%s", "%s"},
+    [BS_D_LIMIT] = {"%s", "%s"},
     [BS_D_FONT_UNUSABLE] = {"字体角色“%s”没有可用的字体（%s）",
                             "font role '%s' has no usable font (%s)"},
     [BS_D_REPORT_TYPE] = {"报告类型“%s”不可用：%s",

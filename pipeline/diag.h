@@ -72,6 +72,7 @@ typedef enum bs_code {
   BS_D_BAG_UNLISTED,      /* a payload file is in no manifest */
   BS_D_BAG_FORMAT,        /* a bag's tag file is malformed */
   BS_D_BAG_OXUM,          /* Payload-Oxum does not match the payload */
+  BS_D_LIMIT,             /* a limit against hostile sources (pipeline.h) */
   BS_D_CODE_COUNT
 } bs_code;
 

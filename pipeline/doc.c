@@ -101,6 +101,30 @@ bs_document_set_source(bs_document *doc, const unsigned char *src,
     if (src[i] == '\n')
       doc->line_starts[k++] = (uint32_t)(i + 1);
   doc->nlines = n;
+  /* characters before each stride boundary: a column is then a difference
+   * of two prefix counts plus at most two strides of counting */
+  size_t nstrides = len / BS_LOC_STRIDE + 1;
+  doc->chars_before =
+      bs_arena_alloc(&doc->arena, nstrides * sizeof(uint32_t));
+  uint32_t chars = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (i % BS_LOC_STRIDE == 0)
+      doc->chars_before[i / BS_LOC_STRIDE] = chars;
+    if ((src[i] & 0xC0) != 0x80)
+      chars++;
+  }
+  if (len % BS_LOC_STRIDE == 0)
+    doc->chars_before[len / BS_LOC_STRIDE] = chars;
+}
+
+/* Characters in src[0, off). */
+static size_t
+S_chars_before(const bs_document *doc, size_t off)
+{
+  size_t k = off / BS_LOC_STRIDE;
+  size_t base = k * BS_LOC_STRIDE;
+  return doc->chars_before[k] +
+         bs_utf8_count(doc->src + base, off - base);
 }
 
 bool
@@ -122,14 +146,15 @@ bs_document_offset_loc(const bs_document *doc, size_t off, uint32_t *line,
       hi = mid - 1;
   }
   *line = lo + 1;
-  *col = (uint32_t)bs_utf8_count(doc->src + doc->line_starts[lo],
-                                 off - doc->line_starts[lo]) +
+  *col = (uint32_t)(S_chars_before(doc, off) -
+                    S_chars_before(doc, doc->line_starts[lo])) +
          1;
   return true;
 }
 
 /* Skip markup that produces no text inside a run of character data:
- * comments and CDATA delimiters.  Returns bytes skipped. */
+ * comments, processing instructions and CDATA delimiters.  Returns bytes
+ * skipped. */
 static size_t
 S_skip_markup(const unsigned char *s, size_t n, bool *in_cdata)
 {
@@ -149,6 +174,13 @@ S_skip_markup(const unsigned char *s, size_t n, bool *in_cdata)
     while ((size_t)(e - s) + 3 <= n && memcmp(e, "-->", 3) != 0)
       e++;
     return (size_t)(e - s) + 3 <= n ? (size_t)(e - s) + 3 : n;
+  }
+  if (n >= 2 && s[0] == '<' && s[1] == '?') {
+    /* a processing instruction between two pieces of text */
+    const unsigned char *e = s + 2;
+    while ((size_t)(e - s) + 2 <= n && memcmp(e, "?>", 2) != 0)
+      e++;
+    return (size_t)(e - s) + 2 <= n ? (size_t)(e - s) + 2 : n;
   }
   return 0;
 }

@@ -137,6 +137,9 @@ typedef struct bs_document {
   size_t src_len;            /* bytes in src */
   uint32_t *line_starts;     /* offsets where each line starts (arena) */
   uint32_t nlines;           /* entries in line_starts */
+  uint32_t *chars_before;    /* characters before every BS_LOC_STRIDE-th
+                                byte (arena): columns in constant time even
+                                on a single-line (minified) source */
 } bs_document;
 
 /* Create an empty document for the source at `path`; diagnostics will use
@@ -154,6 +157,9 @@ void bs_node_append(bs_node *parent, bs_node *child);
 void bs_node_unlink(bs_node *node);
 /* Next node in document order (pre-order) below `root`, or NULL. */
 bs_node *bs_node_walk_next(bs_node *node, const bs_node *root);
+
+/* Byte stride of doc->chars_before. */
+#define BS_LOC_STRIDE 64
 
 /* Remember the source bytes (already UTF-8) and index its lines. */
 void bs_document_set_source(bs_document *doc, const unsigned char *src,

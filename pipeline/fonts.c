@@ -332,9 +332,62 @@ S_font_free(bs_font *f)
   free(f);
 }
 
-/* Open a font file; on failure return NULL with a reason in `why`. */
+static uint32_t
+S_u32(const uint8_t *p)
+{
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+         p[3];
+}
+
+/* Check the table directory of face `index` against the file: every table
+ * lies inside it and the tables a TrueType font needs are there.  A cut-off
+ * or damaged file otherwise opens "fine" in HarfBuzz, which sanitizes the
+ * damage away into a font without characters, and every character of the
+ * document would be reported missing.  Returns NULL or the reason, in
+ * `buf`. */
+static const char *
+S_check_directory(hb_blob_t *blob, unsigned index, char *buf, size_t bufsz)
+{
+  unsigned len;
+  const uint8_t *d = (const uint8_t *)hb_blob_get_data(blob, &len);
+  size_t off = 0;
+  if (len >= 12 && memcmp(d, "ttcf", 4) == 0) {
+    if ((size_t)16 + 4 * (size_t)index > len)
+      return "damaged font: the collection header is cut off";
+    off = S_u32(d + 12 + 4 * (size_t)index);
+  }
+  if (off > len || len - off < 12)
+    return "damaged font: the table directory is cut off";
+  unsigned ntables = (unsigned)(d[off + 4] << 8 | d[off + 5]);
+  if ((len - off - 12) / 16 < ntables)
+    return "damaged font: the table directory is cut off";
+  static const char need[][5] = {"head", "hhea", "hmtx", "maxp", "cmap"};
+  bool have[sizeof need / sizeof *need] = {false};
+  for (unsigned i = 0; i < ntables; i++) {
+    const uint8_t *r = d + off + 12 + 16 * (size_t)i;
+    uint32_t toff = S_u32(r + 8), tlen = S_u32(r + 12);
+    if (toff > len || tlen > len - toff) {
+      snprintf(buf, bufsz, "damaged font: its '%.4s' table is cut off",
+               (const char *)r);
+      return buf;
+    }
+    for (size_t k = 0; k < sizeof need / sizeof *need; k++)
+      if (memcmp(r, need[k], 4) == 0 && tlen > 0)
+        have[k] = true;
+  }
+  for (size_t k = 0; k < sizeof need / sizeof *need; k++)
+    if (!have[k]) {
+      snprintf(buf, bufsz, "damaged font: it has no '%s' table", need[k]);
+      return buf;
+    }
+  return NULL;
+}
+
+/* Open a font file; on failure return NULL with a reason in `why` (static
+ * text or `buf`). */
 static bs_font *
-S_font_open(const char *path, unsigned index, const char **why)
+S_font_open(const char *path, unsigned index, const char **why, char *buf,
+            size_t bufsz)
 {
   hb_blob_t *blob = hb_blob_create_from_file_or_fail(path);
   if (!blob) {
@@ -350,6 +403,10 @@ S_font_open(const char *path, unsigned index, const char **why)
   if (index >= count) {
     hb_blob_destroy(blob);
     *why = "the collection has fewer faces";
+    return NULL;
+  }
+  if ((*why = S_check_directory(blob, index, buf, bufsz)) != NULL) {
+    hb_blob_destroy(blob);
     return NULL;
   }
   bs_font *f = bs_xcalloc(1, sizeof *f);
@@ -370,6 +427,16 @@ S_font_open(const char *path, unsigned index, const char **why)
     *why = glen == 0 ? "no TrueType outlines (glyf table); only TrueType "
                        "fonts can be embedded"
                      : "damaged font (head table)";
+    return NULL;
+  }
+  hb_set_t *cps = hb_set_create();
+  hb_face_collect_unicodes(f->face, cps);
+  bool maps = !hb_set_is_empty(cps);
+  hb_set_destroy(cps);
+  if (!maps) {
+    hb_blob_destroy(head);
+    S_font_free(f);
+    *why = "damaged font: its character map is empty";
     return NULL;
   }
   f->hbfont = hb_font_create(f->face);
@@ -587,7 +654,8 @@ S_resolve_role(bs_fontset *fs, S_rolespec *r, bs_diags *diags)
         f = fs->fonts[k];
     if (!f) {
       const char *why = NULL;
-      f = S_font_open(path, e->index, &why);
+      char whybuf[96];
+      f = S_font_open(path, e->index, &why, whybuf, sizeof whybuf);
       if (!f) {
         bs_diag(diags, BS_ERROR, BS_D_FONT_LOAD, NULL, 0, 0, path, why);
         role->failed = true;

@@ -189,7 +189,16 @@ S_loc(const bs_lctx *lc, const S_ch *c, uint32_t *line, uint32_t *col)
 bs_role *
 bs_lctx_role(bs_lctx *lc, const bs_style *st)
 {
-  return bs_fontset_role(lc->fonts, st->role, &lc->doc->diags);
+  /* a role without a usable font is reported once per document, not for
+   * every paragraph that uses it */
+  for (int i = 0; i < lc->nfailed; i++)
+    if (strcmp(lc->failed_roles[i], st->role) == 0)
+      return NULL;
+  bs_role *r = bs_fontset_role(lc->fonts, st->role, &lc->doc->diags);
+  if (!r && lc->nfailed < (int)(sizeof lc->failed_roles /
+                                sizeof *lc->failed_roles))
+    lc->failed_roles[lc->nfailed++] = st->role;
+  return r;
 }
 
 void
@@ -277,6 +286,8 @@ bs_para_text(bs_lctx *lc, const char *utf8, size_t len, const bs_style *st,
         continue;
       }
       lc->missing = true;
+      if (lc->measuring)
+        continue;
       if (!bs_diag_wanted(&lc->doc->diags, BS_D_GLYPH_MISSING)) {
         bs_diag_count(&lc->doc->diags, BS_ERROR, BS_D_GLYPH_MISSING);
         continue;
@@ -418,15 +429,15 @@ S_w_end(const S_ch *c)
 }
 
 /* Width of [s, b) as one line: interior widths plus the end width of the
- * last visible character; trailing spaces do not count. */
+ * last visible character; trailing spaces do not count.  V (S_prefix) finds
+ * that character without walking back over the invisible ones, which made
+ * a run of 100,000 zero-width spaces quadratic. */
 static int32_t
-S_span_width(const S_ch *ch, const int64_t *Q, size_t s, size_t b)
+S_span_width(const S_ch *ch, const int64_t *Q, const int64_t *V, size_t s,
+             size_t b)
 {
-  size_t e = b;
-  while (e > s && (ch[e - 1].cls == S_SPACE || ch[e - 1].forced ||
-                   ch[e - 1].skip))
-    e--;
-  if (e == s)
+  size_t e = (size_t)V[b];
+  if (e <= s)
     return 0;
   return (int32_t)(Q[e - 1] - Q[s]) + S_w_end(&ch[e - 1]);
 }
@@ -439,8 +450,8 @@ typedef struct S_brk {
  * rest; `words` restricts breaks to word boundaries where possible.
  * Returns the number of lines in `out` (a bs_vec of S_brk). */
 static size_t
-S_break(bs_lctx *lc, const int64_t *Q, int32_t w0, int32_t w, bool words,
-        bs_vec *out)
+S_break(bs_lctx *lc, const int64_t *Q, const int64_t *V, int32_t w0,
+        int32_t w, bool words, bs_vec *out)
 {
   const S_ch *ch = lc->chars.data;
   size_t n = lc->chars.len, s = 0;
@@ -452,7 +463,7 @@ S_break(bs_lctx *lc, const int64_t *Q, int32_t w0, int32_t w, bool words,
     for (b = s + 1; b <= n; b++) {
       bool allowed = b == n || ch[b].brk;
       bool forced = b < n && ch[b].forced;
-      int32_t width = S_span_width(ch, Q, s, b);
+      int32_t width = S_span_width(ch, Q, V, s, b);
       if (width <= avail) {
         last_fit = b;
         if (allowed) {
@@ -500,18 +511,26 @@ S_break(bs_lctx *lc, const int64_t *Q, int32_t w0, int32_t w, bool words,
   return out->len;
 }
 
-/* Prefix sums of interior widths: Q[k] = sum of S_w_inside(ch[0..k-1]). */
+/* Prefix sums of interior widths: Q[k] = sum of S_w_inside(ch[0..k-1]);
+ * and *V: V[k] = 1 + the index of the last visible character before k
+ * (not a space, forced break or format character), 0 if none. */
 static int64_t *
-S_prefix(bs_lctx *lc)
+S_prefix(bs_lctx *lc, const int64_t **V)
 {
   size_t n = lc->chars.len;
   lc->tmp.esize = sizeof(int64_t);
   lc->tmp.len = 0;
-  int64_t *Q = bs_vec_reserve(&lc->tmp, n + 1);
+  int64_t *Q = bs_vec_reserve(&lc->tmp, 2 * (n + 1));
+  int64_t *vis = Q + n + 1;
   const S_ch *ch = lc->chars.data;
   Q[0] = 0;
-  for (size_t i = 0; i < n; i++)
+  vis[0] = 0;
+  for (size_t i = 0; i < n; i++) {
     Q[i + 1] = Q[i] + S_w_inside(&ch[i]);
+    bool visible = ch[i].cls != S_SPACE && !ch[i].forced && !ch[i].skip;
+    vis[i + 1] = visible ? (int64_t)i + 1 : vis[i];
+  }
+  *V = vis;
   return Q;
 }
 
@@ -523,13 +542,14 @@ bs_para_measure(bs_lctx *lc, int32_t *minw, int32_t *maxw)
   if (!n)
     return;
   S_prepare(lc, false);
-  int64_t *Q = S_prefix(lc);
+  const int64_t *V;
+  int64_t *Q = S_prefix(lc, &V);
   const S_ch *ch = lc->chars.data;
   size_t s = 0;
   /* preferred: each forced-break segment on one line */
   for (size_t i = 0; i <= n; i++) {
     if (i == n || ch[i].forced) {
-      int32_t w = S_span_width(ch, Q, s, i);
+      int32_t w = S_span_width(ch, Q, V, s, i);
       if (w > *maxw)
         *maxw = w;
       s = i + 1;
@@ -539,7 +559,7 @@ bs_para_measure(bs_lctx *lc, int32_t *minw, int32_t *maxw)
   s = 0;
   for (size_t i = 1; i <= n; i++) {
     if (i == n || ch[i].brk) {
-      int32_t w = S_span_width(ch, Q, s, i);
+      int32_t w = S_span_width(ch, Q, V, s, i);
       if (w > *minw)
         *minw = w;
       s = i;
@@ -689,7 +709,8 @@ bs_para_layout(bs_lctx *lc, const bs_para_geom *g, bs_vec *out)
   if (!n)
     return 0;
   S_prepare(lc, g->balance || g->prefer_words);
-  int64_t *Q = S_prefix(lc);
+  const int64_t *V;
+  int64_t *Q = S_prefix(lc, &V);
   int32_t w0 = g->width - g->left - g->first_indent;
   int32_t w = g->width - g->left;
   if (w0 < 1000)
@@ -697,7 +718,7 @@ bs_para_layout(bs_lctx *lc, const bs_para_geom *g, bs_vec *out)
   if (w < 1000)
     w = 1000;
   bs_vec brks = BS_VEC_INIT(S_brk);
-  size_t nl = S_break(lc, Q, w0, w, g->balance || g->prefer_words, &brks);
+  size_t nl = S_break(lc, Q, V, w0, w, g->balance || g->prefer_words, &brks);
   if (g->balance && nl == 2 && !S_has_forced(lc)) {
     /* Two lines: try every break and keep the one with the most even
      * lines, at a word boundary, preferring the end of a phrase such as
@@ -712,7 +733,8 @@ bs_para_layout(bs_lctx *lc, const bs_para_geom *g, bs_vec *out)
       size_t s2 = b;
       while (s2 < n && ch[s2].cls == S_SPACE)
         s2++;
-      int32_t w1 = S_span_width(ch, Q, 0, b), w2 = S_span_width(ch, Q, s2, n);
+      int32_t w1 = S_span_width(ch, Q, V, 0, b),
+              w2 = S_span_width(ch, Q, V, s2, n);
       if (w1 > w0 || w2 > w || s2 >= n)
         continue;
       /* doubled, so that the first line wins a tie (倒梯形 for "自然/人") */
@@ -744,12 +766,12 @@ bs_para_layout(bs_lctx *lc, const bs_para_geom *g, bs_vec *out)
     bs_vec trial = BS_VEC_INIT(S_brk);
     while (hi - lo > 500) {
       int32_t mid = lo + (hi - lo) / 2;
-      if (S_break(lc, Q, mid, mid, true, &trial) <= nl)
+      if (S_break(lc, Q, V, mid, mid, true, &trial) <= nl)
         hi = mid;
       else
         lo = mid;
     }
-    if (S_break(lc, Q, hi, hi, true, &trial) == nl) {
+    if (S_break(lc, Q, V, hi, hi, true, &trial) == nl) {
       bs_vec tmp = brks;
       brks = trial;
       trial = tmp;

@@ -126,6 +126,16 @@ bs_diags_status(const bs_diags *d)
   return BS_STATUS_INVALID;
 }
 
+/* True when `out` names the file `src` is (a typo such as -o report.xml
+ * would otherwise replace the source with the PDF). */
+static bool
+S_same_file(const char *src, const char *out)
+{
+  struct stat a, b;
+  return out && strcmp(out, "-") != 0 && stat(src, &a) == 0 &&
+         stat(out, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 int
 bs_job_run(bs_shared *sh, const char *src, const char *pdf, const char *dump,
            FILE *diag_out, bs_job_result *res)
@@ -148,6 +158,18 @@ bs_job_run_previous(bs_shared *sh, const char *src,
   bs_parse_options popts = {0};
   popts.previous = previous;
   bs_document *doc = bs_parse_file(src, &popts, o->lang);
+  for (int i = 0; i < 2; i++) {
+    const char *out = i ? dump : pdf;
+    if (S_same_file(src, out)) {
+      bs_diag(&doc->diags, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, out,
+              o->lang == BS_LANG_EN ? "it is the source file itself"
+                                    : "它就是源文件本身");
+      if (i)
+        dump = NULL;
+      else
+        pdf = NULL;
+    }
+  }
   bs_layout *lay = NULL;
   if (doc->diags.errors == 0) {
     bs_normalize_options no = {o->normalize};

@@ -116,8 +116,12 @@ S_plain(const bs_node *n, char *buf, size_t sz, size_t *k)
   for (const bs_node *c = n->first; c; c = c->next) {
     if (c->type == BS_NODE_TEXT) {
       size_t l = c->as.text.len;
-      if (*k + l >= sz)
+      if (*k + l >= sz) {
         l = sz - *k - 1;
+        /* never cut a character in two: bookmarks must stay UTF-8 */
+        while (l > 0 && ((unsigned char)c->as.text.data[l] & 0xC0) == 0x80)
+          l--;
+      }
       memcpy(buf + *k, c->as.text.data, l);
       *k += l;
       buf[*k] = '\0';
@@ -396,7 +400,9 @@ S_list(S_layout *L, const bs_node *list)
     else
       snprintf(marker, sizeof marker, "%s", depth % 2 == 0 ? "●" : "○");
     bs_style s = *st;
-    s.left = st->left + depth * 2000;
+    /* two characters per level, up to eight levels: deeper lists keep
+     * twelve characters of measure instead of running off the page */
+    s.left = st->left + (depth < 8 ? depth : 8) * 2000;
     bs_para_begin(&L->lc);
     bs_para_text(&L->lc, marker, strlen(marker), &s, NULL, it->line,
                  it->col);
@@ -615,6 +621,7 @@ S_closing(S_layout *L)
   bs_para_geom g = S_geom(L, st, BS_ALIGN_LEFT, 0);
   g.first_indent = 0;
   int32_t minw, maxw;
+  L->lc.measuring = true;
   for (int i = 0; i < nsig; i++) {
     bs_para_begin(&L->lc);
     bs_para_text(&L->lc, m->signatures[i], strlen(m->signatures[i]), st,
@@ -627,6 +634,7 @@ S_closing(S_layout *L)
   bs_para_text(&L->lc, date, strlen(date), st, NULL, m->closing_line,
                m->closing_col);
   bs_para_measure(&L->lc, &minw, &maxw);
+  L->lc.measuring = false;
   date_w = maxw;
   int32_t sig_x = W - 2 * em - sig_w;
   int32_t date_x = sig_x + 2 * em;

@@ -53,6 +53,10 @@ struct bs_lctx {
   bs_vec tmp;          /* scratch: widths and prefix sums */
   bool missing;        /* a character had no glyph (an error was emitted) */
   bool warned_overflow;/* one overflow warning per document */
+  bool measuring;      /* text collected only to be measured: a missing
+                          glyph is reported when the text is laid out */
+  const char *failed_roles[16]; /* roles already reported unusable */
+  int nfailed;
 };
 
 /* Font role of a style, opened (NULL after a diagnostic). */

@@ -22,6 +22,7 @@
  * typeset and what text extraction gives back. */
 #include "pipeline.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -317,21 +318,55 @@ S_change(S_norm *n, S_cp *at, uint32_t to, bs_code code)
   at->cp = to;
 }
 
+/* For every kept '(' the index of its matching ')' (SIZE_MAX if none), and
+ * the number of kept CJK characters before each index: computed in one pass
+ * each, so that a block of 100,000 '(' or of spaces stays linear (scanning
+ * from every bracket made it quadratic).  Both arrays are malloc'd. */
+static void
+S_brackets(S_cp *a, size_t cnt, size_t **match, uint32_t **cjk_before)
+{
+  size_t *m = bs_xmalloc((cnt ? cnt : 1) * sizeof *m);
+  size_t *stack = bs_xmalloc((cnt ? cnt : 1) * sizeof *stack);
+  uint32_t *cb = bs_xmalloc((cnt + 1) * sizeof *cb);
+  size_t top = 0;
+  uint32_t cjk = 0;
+  for (size_t k = 0; k < cnt; k++) {
+    m[k] = SIZE_MAX;
+    cb[k] = cjk;
+    if (a[k].drop)
+      continue;
+    if (a[k].cp == '(')
+      stack[top++] = k;
+    else if (a[k].cp == ')' && top > 0)
+      m[stack[--top]] = k;
+    else if (S_is_cjk(a[k].cp))
+      cjk++;
+  }
+  cb[cnt] = cjk;
+  free(stack);
+  *match = m;
+  *cjk_before = cb;
+}
+
 static void
 S_punct(S_norm *n, S_cp *a, size_t cnt)
 {
   bool quote_open = true; /* next straight quote opens */
+  size_t *match;
+  uint32_t *cjk_before;
+  S_brackets(a, cnt, &match, &cjk_before);
   for (size_t i = 0; i < cnt; i++) {
     if (a[i].drop)
       continue;
-    uint32_t c = a[i].cp;
-    uint32_t p = S_prev(a, i), q = S_next(a, cnt, i);
+    uint32_t c = a[i].cp, p, q;
     switch (c) {
     case ',':
     case ';':
     case ':':
     case '!':
     case '?':
+      p = S_prev(a, i);
+      q = S_next(a, cnt, i);
       if (S_is_cjk(p) && !(q >= '0' && q <= '9' && (c == ',' || c == ':'))) {
         uint32_t to = c == ',' ? 0xFF0C : c == ';' ? 0xFF1B
                       : c == ':' ? 0xFF1A : c == '!' ? 0xFF01 : 0xFF1F;
@@ -339,34 +374,28 @@ S_punct(S_norm *n, S_cp *a, size_t cnt)
       }
       break;
     case '.':
+      p = S_prev(a, i);
+      q = S_next(a, cnt, i);
       if ((S_is_han(p) || p == 0xFF09 || p == 0x201D || p == 0x300B ||
            p == 0x300D || p == 0x300F) &&
           !S_is_alnum(q) && q != '.')
         S_change(n, &a[i], 0x3002, BS_D_NORM_PUNCT);
       break;
     case '(': {
-      /* find the matching ')' */
-      size_t j = i + 1;
-      int depth = 1;
-      bool cjk_inside = false;
-      for (; j < cnt; j++) {
-        if (a[j].drop)
-          continue;
-        if (a[j].cp == '(')
-          depth++;
-        else if (a[j].cp == ')' && --depth == 0)
-          break;
-        else if (S_is_cjk(a[j].cp))
-          cjk_inside = true;
-      }
-      if (j < cnt && (cjk_inside || S_is_cjk(p) || S_is_cjk(S_next(a, cnt, j)))) {
+      /* brackets only as a pair with CJK inside or around */
+      size_t j = match[i];
+      if (j == SIZE_MAX)
+        break;
+      bool cjk_inside = cjk_before[j] > cjk_before[i + 1];
+      if (cjk_inside || S_is_cjk(S_prev(a, i)) ||
+          S_is_cjk(S_next(a, cnt, j))) {
         S_change(n, &a[i], 0xFF08, BS_D_NORM_PUNCT);
         S_change(n, &a[j], 0xFF09, BS_D_NORM_PUNCT);
       }
       break;
     }
     case '"': {
-      bool cjk = S_is_cjk(p) || S_is_cjk(q);
+      bool cjk = S_is_cjk(S_prev(a, i)) || S_is_cjk(S_next(a, cnt, i));
       if (cjk) {
         S_change(n, &a[i], quote_open ? 0x201C : 0x201D, BS_D_NORM_QUOTE);
       }
@@ -377,6 +406,8 @@ S_punct(S_norm *n, S_cp *a, size_t cnt)
       break;
     }
   }
+  free(match);
+  free(cjk_before);
 }
 
 /* Is the digit at a[i] part of a number, not of a Latin token such as

@@ -18,6 +18,8 @@
 /* Limits that protect the pipeline against hostile or broken sources. */
 #define BS_MAX_SOURCE_BYTES ((size_t)64 * 1024 * 1024) /* 64 MiB */
 #define BS_MAX_DEPTH 64 /* element nesting */
+#define BS_MAX_TABLE_COLUMNS 1000           /* columns of one table */
+#define BS_MAX_TABLE_CELLS (2 * 1000 * 1000) /* rows x columns of one table */
 
 struct bs_report_source;
 

@@ -21,13 +21,15 @@
  * PDF/A-1b needs, besides: an sRGB ICC v2 output intent (icc-profiles-free),
  * XMP metadata in an x:xmpmeta wrapper with the pdfaid schema and the same
  * values as Info (written here, XML-escaped), a trailer /ID (an MD5 of the
- * inputs, so identical inputs give identical bytes), direct outline
+ * pages and metadata, so identical content gives identical bytes whatever
+ * the source's encoding), direct outline
  * destinations, PDF 1.4, no transparency.  ../shared notes on libharu
  * record how each of these was found. */
 #include "render.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -733,13 +735,17 @@ typedef struct S_date {
 static void
 S_keywords(const bs_meta *m, char *buf, size_t sz)
 {
+  /* whole keywords only, so that the text stays UTF-8 and Info and XMP
+   * agree; the XMP dc:subject list has every keyword */
   size_t k = 0;
   buf[0] = '\0';
-  for (int i = 0; m->keywords && m->keywords[i]; i++)
-    k += (size_t)snprintf(buf + k, k < sz ? sz - k : 0, "%s%s", i ? ", " : "",
-                          m->keywords[i]);
-  if (k >= sz)
-    buf[sz - 1] = '\0';
+  for (int i = 0; m->keywords && m->keywords[i]; i++) {
+    const char *sep = i ? ", " : "";
+    size_t need = strlen(sep) + strlen(m->keywords[i]);
+    if (k + need >= sz)
+      break;
+    k += (size_t)snprintf(buf + k, sz - k, "%s%s", sep, m->keywords[i]);
+  }
 }
 
 static HPDF_Dict
@@ -890,26 +896,121 @@ S_outline(S_pdf *p)
   return p->error ? -1 : 0;
 }
 
-/* The trailer /ID: an MD5 of everything that determines the output. */
+/* The trailer /ID: an MD5 of what the file shows (ISO 32000 14.4 asks for
+ * an identifier of the content).  It is computed from the layout, the
+ * metadata and the fonts, not from the source bytes: a source saved as
+ * GB18030, UTF-16 or UTF-8, with or without a byte order mark, CRLF line
+ * ends or character references, gives the same pages and so the same file,
+ * while any change that shows (a character, a position, a date, a font)
+ * changes the ID. */
 static void
-S_set_id(S_pdf *p)
+S_md5_int(HPDF_MD5_CTX *ctx, int64_t v)
 {
-  const bs_document *doc = p->l->doc;
+  HPDF_BYTE b[8];
+  for (int i = 0; i < 8; i++)
+    b[i] = (HPDF_BYTE)((uint64_t)v >> (8 * i));
+  HPDF_MD5Update(ctx, b, 8);
+}
+
+static void
+S_md5_str(HPDF_MD5_CTX *ctx, const char *s)
+{
+  if (!s)
+    s = "";
+  HPDF_MD5Update(ctx, (const HPDF_BYTE *)s, (HPDF_UINT)strlen(s) + 1);
+}
+
+static void
+S_md5_bytes(HPDF_MD5_CTX *ctx, const void *data, size_t n)
+{
+  S_md5_int(ctx, (int64_t)n);
+  const HPDF_BYTE *b = data;
+  while (n > 0) {
+    HPDF_UINT k = n > 0x40000000 ? 0x40000000 : (HPDF_UINT)n;
+    HPDF_MD5Update(ctx, b, k);
+    b += k;
+    n -= k;
+  }
+}
+
+static void
+S_set_id(S_pdf *p, const S_date *dt)
+{
+  const bs_layout *l = p->l;
+  const bs_meta *m = &l->doc->meta;
   HPDF_MD5_CTX ctx;
   HPDF_BYTE d[16];
   HPDF_MD5Init(&ctx);
-  HPDF_MD5Update(&ctx, (const HPDF_BYTE *)BANSHI_VERSION,
-                 (HPDF_UINT)strlen(BANSHI_VERSION));
-  if (doc->src)
-    HPDF_MD5Update(&ctx, doc->src, (HPDF_UINT)doc->src_len);
-  const char *tn = p->l->tpl->path;
-  HPDF_MD5Update(&ctx, (const HPDF_BYTE *)tn, (HPDF_UINT)strlen(tn));
+  S_md5_str(&ctx, BANSHI_VERSION);
+  /* document information and XMP */
+  S_md5_str(&ctx, m->title);
+  S_md5_str(&ctx, m->issuer);
+  S_md5_str(&ctx, m->subject);
+  S_md5_str(&ctx, m->lang);
+  for (int i = 0; m->keywords && m->keywords[i]; i++)
+    S_md5_str(&ctx, m->keywords[i]);
+  S_md5_str(&ctx, "");
+  const int date[] = {dt->y, dt->mo, dt->d, dt->h, dt->mi, dt->s, dt->off_h,
+                      dt->off_m};
+  for (size_t i = 0; i < sizeof date / sizeof *date; i++)
+    S_md5_int(&ctx, date[i]);
+  /* fonts, in the order of their first use */
   for (int i = 0; i < p->nfonts; i++) {
     const bs_font *f = p->fonts[i].font;
-    HPDF_MD5Update(&ctx, (const HPDF_BYTE *)f->path,
-                   (HPDF_UINT)strlen(f->path) + 1);
-    HPDF_MD5Update(&ctx, (const HPDF_BYTE *)f->psname,
-                   (HPDF_UINT)strlen(f->psname) + 1);
+    S_md5_str(&ctx, f->path);
+    S_md5_int(&ctx, f->index);
+    S_md5_str(&ctx, f->psname);
+  }
+  /* pages */
+  for (int pi = 0; pi < l->npages; pi++) {
+    const bs_page *pg = &l->pages[pi];
+    S_md5_int(&ctx, pg->w);
+    S_md5_int(&ctx, pg->h);
+    S_md5_int(&ctx, (int64_t)pg->n);
+    for (size_t i = 0; i < pg->n; i++) {
+      const bs_item *it = &pg->items[i];
+      S_md5_int(&ctx, it->type);
+      if (it->type == BS_ITEM_RUN) {
+        const bs_run *r = &it->as.run;
+        int fi = 0;
+        while (fi < p->nfonts && p->fonts[fi].font != r->font)
+          fi++;
+        const int64_t v[] = {fi, r->size, r->x, r->y, r->n};
+        for (size_t k = 0; k < sizeof v / sizeof *v; k++)
+          S_md5_int(&ctx, v[k]);
+        for (uint32_t g = 0; g < r->n; g++) {
+          S_md5_int(&ctx, r->glyphs[g].cp);
+          S_md5_int(&ctx, r->glyphs[g].gid);
+          S_md5_int(&ctx, r->glyphs[g].x);
+        }
+      } else if (it->type == BS_ITEM_RULE) {
+        const bs_rule *r = &it->as.rule;
+        const int64_t v[] = {r->x0, r->y0, r->x1, r->y1, r->width};
+        for (size_t k = 0; k < sizeof v / sizeof *v; k++)
+          S_md5_int(&ctx, v[k]);
+      } else if (it->type == BS_ITEM_IMAGE) {
+        const bs_image *im = &it->as.image;
+        const int64_t v[] = {im->x, im->y, im->w, im->h};
+        for (size_t k = 0; k < sizeof v / sizeof *v; k++)
+          S_md5_int(&ctx, v[k]);
+        const bs_picture *pic = im->pic;
+        if (pic) {
+          const int64_t w[] = {pic->kind, pic->width, pic->height,
+                               pic->components};
+          for (size_t k = 0; k < sizeof w / sizeof *w; k++)
+            S_md5_int(&ctx, w[k]);
+          S_md5_bytes(&ctx, pic->data, pic->size);
+        }
+      }
+    }
+  }
+  /* bookmarks */
+  for (int i = 0; i < l->noutline; i++) {
+    const bs_outline *o = &l->outline[i];
+    S_md5_str(&ctx, o->title);
+    const int64_t v[] = {o->level, o->page, o->y};
+    for (size_t k = 0; k < sizeof v / sizeof *v; k++)
+      S_md5_int(&ctx, v[k]);
   }
   HPDF_MD5Final(d, &ctx);
   HPDF_Array id = HPDF_Array_New(p->pdf->mmgr);
@@ -950,14 +1051,26 @@ S_save(S_pdf *p, const char *path)
     return -1;
   }
   HPDF_UINT32 size = HPDF_GetStreamSize(p->pdf);
-  char *tmp = bs_xmalloc(strlen(path) + 32);
+  /* A new file beside the target, never an existing one: O_EXCL and
+   * O_NOFOLLOW, so that a name planted in a shared folder (a symbolic link
+   * to another file) is never written through, and a counter, so that
+   * threads of one process writing the same name do not share it. */
+  static atomic_uint counter;
+  char *tmp = bs_xmalloc(strlen(path) + 48);
   const char *slash = strrchr(path, '/');
-  if (slash)
-    sprintf(tmp, "%.*s/.%s.%ld.tmp", (int)(slash - path), path, slash + 1,
-            (long)getpid());
-  else
-    sprintf(tmp, ".%s.%ld.tmp", path, (long)getpid());
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = -1;
+  for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
+    unsigned n = atomic_fetch_add(&counter, 1);
+    if (slash)
+      sprintf(tmp, "%.*s/.%s.%ld-%u.tmp", (int)(slash - path), path,
+              slash + 1, (long)getpid(), n);
+    else
+      sprintf(tmp, ".%s.%ld-%u.tmp", path, (long)getpid(), n);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+              0644);
+    if (fd < 0 && errno != EEXIST)
+      break;
+  }
   if (fd < 0) {
     bs_diag(p->diags, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, path,
             strerror(errno));
@@ -1026,6 +1139,10 @@ bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
   }
   int rc = 0;
   HPDF_SetCompressionMode(p.pdf, HPDF_COMP_ALL);
+  /* One page tree node holds at most 8,191 kids (libharu's and PDF/A-1's
+   * array limit): longer documents get a tree of nodes of 1,000 pages. */
+  if (l->npages > 8000)
+    HPDF_SetPagesConfiguration(p.pdf, 1000);
   HPDF_UseUTFEncodings(p.pdf);
   HPDF_SetCurrentEncoder(p.pdf, "UTF-8");
   p.pdf->pdf_version = HPDF_VER_14;
@@ -1060,7 +1177,12 @@ bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
   const char *icc = o && o->icc_profile ? o->icc_profile : getenv("BANSHI_ICC");
   if (!icc || !*icc)
     icc = S_DEFAULT_ICC;
-  if (S_output_intent(&p, icc) != 0)
+  if (p.error) {
+    /* reported here, not as a failure of whatever comes next */
+    S_fail(&p, "cannot write the document information");
+    rc = -1;
+  }
+  if (rc == 0 && S_output_intent(&p, icc) != 0)
     rc = -1;
 
   S_collect_glyphs(&p);
@@ -1080,7 +1202,7 @@ bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
     rc = -1;
   }
   if (rc == 0) {
-    S_set_id(&p);
+    S_set_id(&p, &dt);
     if (p.error) {
       S_fail(&p, "cannot finish the PDF");
       rc = -1;

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipeline.h"
 #include "util.h"
 
 typedef struct S_cell {
@@ -57,6 +58,8 @@ struct bs_table_layout {
   int32_t pad_x, pad_y, rule;
   int32_t scale;        /* text size in 1/1000 of the style's, for tables
                            whose columns cannot all fit otherwise */
+  bool squeeze;         /* even then too wide: columns may be one character
+                           narrow and long words break inside */
 };
 
 #define S_AT(t, r, c) ((t)->grid[(size_t)(r) * (size_t)(t)->ncols + (size_t)(c)])
@@ -120,43 +123,65 @@ S_place_cells(bs_lctx *lc, bs_table_layout *t, const bs_node *table)
     }
   if (nrows == 0)
     return false;
-  /* columns: the widest row, counting spans and cells spanning into it */
+  /* columns: the widest row, counting spans and cells spanning into it.
+   * A table over the limits (pipeline.h) is refused before anything of
+   * the grid's size is allocated or walked: 1,000 cells of colspan 1,000
+   * take 20 KB of source. */
   int ncols = table->as.table.ncols;
-  int *carry = bs_xcalloc(1024, sizeof(int));
-  int carry_cap = 1024;
-  {
-    int ri = 0;
-    memset(carry, 0, sizeof(int) * (size_t)carry_cap);
-    for (const bs_node *r = table->first; r; r = r->next) {
-      if (r->type != BS_NODE_ROW)
-        continue;
-      int col = 0;
-      for (const bs_node *c = r->first; c; c = c->next) {
-        while (col < carry_cap && carry[col] > 0)
-          col++;
-        int cs = c->as.cell.colspan;
-        int rs = c->as.cell.rowspan;
-        if (col + cs > carry_cap) {
-          int nc = (col + cs) * 2;
-          carry = bs_xrealloc(carry, sizeof(int) * (size_t)nc);
-          memset(carry + carry_cap, 0, sizeof(int) * (size_t)(nc - carry_cap));
-          carry_cap = nc;
-        }
-        for (int k = 0; k < cs; k++)
-          carry[col + k] = rs;
-        col += cs;
+  bool too_wide = ncols > BS_MAX_TABLE_COLUMNS;
+  bool too_big = (size_t)nrows > BS_MAX_TABLE_CELLS;
+  int *carry = bs_xcalloc(BS_MAX_TABLE_COLUMNS + 1, sizeof(int));
+  int used = 0; /* columns that ever held a cell */
+  int ri = 0;
+  for (const bs_node *r = table->first; r && !too_wide && !too_big;
+       r = r->next) {
+    if (r->type != BS_NODE_ROW)
+      continue;
+    int col = 0;
+    for (const bs_node *c = r->first; c; c = c->next) {
+      while (col < used && carry[col] > 0)
+        col++;
+      int cs = c->as.cell.colspan;
+      int rs = c->as.cell.rowspan;
+      if (cs > BS_MAX_TABLE_COLUMNS - col) {
+        too_wide = true;
+        break;
       }
-      for (int k = 0; k < carry_cap; k++)
-        if (carry[k] > 0 && k + 1 > ncols)
-          ncols = k + 1;
-      for (int k = 0; k < carry_cap; k++)
-        if (carry[k] > 0)
-          carry[k]--;
-      ri++;
+      for (int k = 0; k < cs; k++)
+        carry[col + k] = rs;
+      col += cs;
+      if (col > used)
+        used = col;
     }
-    (void)ri;
+    if (used > ncols)
+      ncols = used;
+    for (int k = 0; k < used; k++)
+      if (carry[k] > 0)
+        carry[k]--;
+    ri++;
+    too_big = (size_t)ri * (size_t)ncols > BS_MAX_TABLE_CELLS;
   }
   free(carry);
+  if (!too_wide && (size_t)nrows * (size_t)(ncols ? ncols : 1) >
+                       BS_MAX_TABLE_CELLS)
+    too_big = true;
+  if (too_wide || too_big) {
+    bool en = lc->doc->diags.lang == BS_LANG_EN;
+    if (too_wide)
+      bs_diag_text(&lc->doc->diags, BS_ERROR, BS_D_LIMIT, lc->doc->path,
+                   table->line, table->col,
+                   en ? "table has more than %d columns (the limit)"
+                      : "表格超过 %d 列的上限",
+                   BS_MAX_TABLE_COLUMNS);
+    else
+      bs_diag_text(&lc->doc->diags, BS_ERROR, BS_D_LIMIT, lc->doc->path,
+                   table->line, table->col,
+                   en ? "table of %d rows and %d columns has more than %d "
+                        "cells (the limit)"
+                      : "表格有 %d 行、%d 列，超过 %d 个单元格的上限",
+                   nrows, ncols, BS_MAX_TABLE_CELLS);
+    return false;
+  }
   if (ncols == 0)
     ncols = 1;
   t->nrows = nrows;
@@ -224,6 +249,39 @@ S_place_cells(bs_lctx *lc, bs_table_layout *t, const bs_node *table)
   return true;
 }
 
+/* Cell indices ordered by colspan (or rowspan), then by position: spanning
+ * cells are sized after the cells they span, in one pass over the cells
+ * rather than one pass per possible span (which made a table with a
+ * 1,000-column span take seconds).  malloc'd. */
+typedef struct S_span_key {
+  int span, index;
+} S_span_key;
+
+static int
+S_span_cmp(const void *pa, const void *pb)
+{
+  const S_span_key *a = pa, *b = pb;
+  if (a->span != b->span)
+    return a->span < b->span ? -1 : 1;
+  return (a->index > b->index) - (a->index < b->index);
+}
+
+static int *
+S_by_span(const bs_table_layout *t, bool rows)
+{
+  S_span_key *k = bs_xmalloc((size_t)(t->ncells ? t->ncells : 1) * sizeof *k);
+  for (int i = 0; i < t->ncells; i++) {
+    k[i].span = rows ? t->cells[i].rowspan : t->cells[i].colspan;
+    k[i].index = i;
+  }
+  qsort(k, (size_t)t->ncells, sizeof *k, S_span_cmp);
+  int *order = bs_xmalloc((size_t)(t->ncells ? t->ncells : 1) * sizeof(int));
+  for (int i = 0; i < t->ncells; i++)
+    order[i] = k[i].index;
+  free(k);
+  return order;
+}
+
 /* Column widths: explicit from <colgroup>, automatic otherwise.  Returns
  * the least width the columns need (their minimum widths). */
 static int64_t
@@ -238,23 +296,31 @@ S_widths(bs_lctx *lc, bs_table_layout *t, const bs_node *table, int32_t W)
   for (int i = 0; i < t->ncells; i++) {
     S_cell *c = &t->cells[i];
     const bs_style *st;
+    lc->measuring = true;
     S_collect_cell(lc, t, c, &st);
+    lc->measuring = false;
     int32_t a, b;
     bs_para_measure(lc, &a, &b);
     /* A column narrower than two characters reads as a vertical strip:
      * ask for two characters where the text has them. */
     int32_t two = 2 * st->size;
-    if (a < two)
+    if (t->squeeze)
+      a = a < st->size ? a : st->size;
+    else if (a < two)
       a = b < two ? b : two;
+    /* A word or number longer than eight characters (a URL, a 30-digit
+     * code) would make the whole table smaller for one cell: it breaks
+     * inside instead, as on a line of text. */
+    else if (a > 8 * st->size)
+      a = 8 * st->size;
     c->minw = a + 2 * t->pad_x + t->rule;
     c->maxw = b + 2 * t->pad_x + t->rule;
   }
   /* single-column cells first, then spans by increasing width */
-  for (int pass = 1; pass <= nc; pass++) {
-    for (int i = 0; i < t->ncells; i++) {
-      S_cell *c = &t->cells[i];
-      if (c->colspan != pass)
-        continue;
+  int *order = S_by_span(t, false);
+  {
+    for (int oi = 0; oi < t->ncells; oi++) {
+      S_cell *c = &t->cells[order[oi]];
       int64_t smin = 0, smax = 0;
       for (int k = c->col; k < c->col + c->colspan; k++) {
         smin += mn[k];
@@ -272,6 +338,7 @@ S_widths(bs_lctx *lc, bs_table_layout *t, const bs_node *table, int32_t W)
       }
     }
   }
+  free(order);
   for (int k = 0; k < nc; k++)
     if (mx[k] < mn[k])
       mx[k] = mn[k];
@@ -380,14 +447,27 @@ bs_table_prepare(bs_lctx *lc, const bs_node *table, int32_t width)
     t->pad_x = t->pad_x * t->scale / 1000;
     t->pad_y = t->pad_y * t->scale / 1000;
     min_w = S_widths(lc, t, table, width);
-    if (min_w > width) {
+  }
+  if (min_w > width) {
+    /* Still too wide: long words and numbers break inside (as inline.c's
+     * emergency break does on a line), each column keeping one character;
+     * when even that does not fit, the text overflows its cells. */
+    t->squeeze = true;
+    int64_t squeezed = S_widths(lc, t, table, width);
+    bool en = lc->doc->diags.lang == BS_LANG_EN;
+    if (squeezed <= width) {
+      bs_diag_text(&lc->doc->diags, BS_WARNING, BS_D_LAYOUT_OVERFLOW,
+                   lc->doc->path, table->line, table->col, "%s",
+                   en ? "the table's columns are too narrow for its longest "
+                        "words or numbers: they are broken across lines"
+                      : "表格列宽容纳不下最长的词或数字，已在词内换行");
+    } else {
       char msg[256];
       snprintf(msg, sizeof msg,
-               lc->doc->diags.lang == BS_LANG_EN
-                   ? "table of %d columns needs %.0f mm but the type area is "
-                     "%.0f mm wide: its text overflows the cells"
-                   : "表格有 %d 列，至少需要 %.0f 毫米宽，版心只有 %.0f 毫米："
-                     "单元格文字会溢出",
+               en ? "table of %d columns needs %.0f mm but the type area is "
+                    "%.0f mm wide: its text overflows the cells"
+                  : "表格有 %d 列，至少需要 %.0f 毫米宽，版心只有 %.0f 毫米："
+                    "单元格文字会溢出",
                t->ncols, min_w * 25.4 / 72000.0, width * 25.4 / 72000.0);
       bs_diag_text(&lc->doc->diags, BS_WARNING, BS_D_LAYOUT_OVERFLOW,
                    lc->doc->path, table->line, table->col, "%s", msg);
@@ -431,23 +511,9 @@ bs_table_prepare(bs_lctx *lc, const bs_node *table, int32_t width)
       min_row = t->cells[i].leading;
   for (int r = 0; r < t->nrows; r++)
     t->rowh[r] = min_row + 2 * t->pad_y;
-  /* Cells by rowspan, then in source order: a counting sort, because
-   * trying every span for every cell is quadratic in the rows (seconds for
-   * a table of 10,000 rows). */
-  int *first = bs_xcalloc((size_t)t->nrows + 2, sizeof *first);
-  int *order = bs_xmalloc(((size_t)t->ncells + 1) * sizeof *order);
-  for (int i = 0; i < t->ncells; i++)
-    if (t->cells[i].rowspan >= 1 && t->cells[i].rowspan <= t->nrows)
-      first[t->cells[i].rowspan + 1]++;
-  for (int span = 1; span <= t->nrows; span++)
-    first[span + 1] += first[span];
-  for (int i = 0; i < t->ncells; i++)
-    if (t->cells[i].rowspan >= 1 && t->cells[i].rowspan <= t->nrows)
-      order[first[t->cells[i].rowspan]++] = i;
-  int nordered = first[t->nrows];
-  free(first);
-  for (int k = 0; k < nordered; k++) {
-    S_cell *c = &t->cells[order[k]];
+  int *order = S_by_span(t, true);
+  for (int oi = 0; oi < t->ncells; oi++) {
+    S_cell *c = &t->cells[order[oi]];
     int span = c->rowspan;
     int32_t need = S_cell_content_h(c) + 2 * t->pad_y;
     int32_t have = 0;
@@ -653,9 +719,14 @@ bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg)
   int32_t *h = bs_xmalloc((size_t)t->nrows * sizeof(int32_t));
   /* `left_h` is what remains of row r (less than its height once split) */
   int32_t left_h = r < t->nrows ? t->rowh[r] : 0;
+  /* the header's cells, drawn afresh on every page */
+  int *head = bs_xmalloc((size_t)(t->ncells ? t->ncells : 1) * sizeof(int));
+  int nhead = 0;
   for (int i = 0; i < t->ncells; i++) {
     t->cells[i].consumed = 0;
     t->cells[i].shown = false;
+    if (t->cells[i].row < t->head_rows)
+      head[nhead++] = i;
   }
   while (r < t->nrows) {
     bool at_top = pg->y <= pg->top;
@@ -725,9 +796,9 @@ bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg)
       int32_t *hh = bs_xmalloc((size_t)t->head_rows * sizeof(int32_t));
       for (int k = 0; k < t->head_rows; k++)
         hh[k] = t->rowh[k];
-      for (int k = 0; k < t->head_rows * t->ncols; k++) {
-        t->cells[t->grid[k]].consumed = 0;
-        t->cells[t->grid[k]].shown = false;
+      for (int k = 0; k < nhead; k++) {
+        t->cells[head[k]].consumed = 0;
+        t->cells[head[k]].shown = false;
       }
       S_draw_rows(lc, t, pg->page, pg->left, y, 0, t->head_rows, hh, false,
                   false);
@@ -763,4 +834,5 @@ bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg)
       pg->new_page(pg);
   }
   free(h);
+  free(head);
 }

@@ -26,6 +26,11 @@ bs_read_file(const char *path, size_t max_bytes, size_t *len)
     errno = EISDIR;
     return NULL;
   }
+  if (max_bytes && S_ISREG(st.st_mode) && (uint64_t)st.st_size > max_bytes) {
+    fclose(f);
+    errno = EFBIG;
+    return NULL;
+  }
   size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1
                                                        : 65536;
   if (max_bytes && cap > max_bytes + 1)

@@ -11,6 +11,7 @@ void test_lengths(test_state *st);
 void test_diag(test_state *st);
 void test_parse(test_state *st);
 void test_normalize(test_state *st);
+void test_hostile(test_state *st);
 void test_report(test_state *st);
 void test_sha256(test_state *st);
 void test_fsio(test_state *st);
@@ -25,6 +26,7 @@ static const struct {
 } S_tests[] = {
     {"arena", test_arena},   {"utf8", test_utf8},   {"lengths", test_lengths},
     {"diag", test_diag},     {"parse", test_parse}, {"normalize", test_normalize},
+    {"hostile", test_hostile},
     {"report", test_report},
     {"sha256", test_sha256}, {"fsio", test_fsio},   {"plan", test_plan},
     {"shard", test_shard},   {"bagpath", test_bagpath}, {"fmt", test_fmt},
