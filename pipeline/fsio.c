@@ -1,10 +1,13 @@
 /* fsio.c - atomic file writes and folder helpers; see fsio.h. */
 #include "fsio.h"
 
+#include <stdatomic.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,6 +38,13 @@ bs_temp_parse(const char *name, char **final, long *pid)
   size_t end = n - 4, p = end;
   while (p > 1 && name[p - 1] >= '0' && name[p - 1] <= '9')
     p--;
+  /* .NAME.PID-N.tmp (bs_atomic_open) or .NAME.PID.tmp (bs_temp_name) */
+  if (p < end && p > 1 && name[p - 1] == '-') {
+    end = p - 1;
+    p = end;
+    while (p > 1 && name[p - 1] >= '0' && name[p - 1] <= '9')
+      p--;
+  }
   if (p == end || p < 3 || name[p - 1] != '.')
     return false;
   *pid = strtol(name + p, NULL, 10);
@@ -71,17 +81,35 @@ bs_fsync_dir(const char *dir)
 int
 bs_atomic_open(bs_atomic *a, const char *path)
 {
+  /* A new file beside the target, never an existing one: O_EXCL and
+   * O_NOFOLLOW, so that a name planted in a shared folder (a symbolic link
+   * to another file) is never written through, and a counter, so that
+   * threads of one process writing the same name do not share it. */
+  static atomic_uint counter;
   memset(a, 0, sizeof *a);
-  char *tmp = bs_temp_name(path, (long)getpid());
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  char *tmp = bs_xmalloc(strlen(path) + 48);
+  const char *slash = strrchr(path, '/');
+  int fd = -1, e = 0;
+  for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
+    unsigned n = atomic_fetch_add(&counter, 1);
+    if (slash)
+      sprintf(tmp, "%.*s/.%s.%ld-%u.tmp", (int)(slash - path), path,
+              slash + 1, (long)getpid(), n);
+    else
+      sprintf(tmp, ".%s.%ld-%u.tmp", path, (long)getpid(), n);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+              0644);
+    e = errno;
+    if (fd < 0 && e != EEXIST)
+      break;
+  }
   if (fd < 0) {
-    int e = errno;
     free(tmp);
     return e;
   }
   a->f = fdopen(fd, "w");
   if (!a->f) {
-    int e = errno;
+    e = errno;
     close(fd);
     unlink(tmp);
     free(tmp);

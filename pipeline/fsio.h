@@ -2,7 +2,7 @@
  *
  * Every file banshi's batch and archive commands write (PDFs through
  * render_pdf.c, stamps, logs, bag files) follows one convention: it is
- * written under the temporary name `.NAME.PID.tmp` in the folder of its
+ * written under a temporary name `.NAME.PID-N.tmp` in the folder of its
  * final name, flushed to disk (fsync), renamed into place, and the folder
  * is flushed too.  rename(2) within one folder is atomic, so whoever looks
  * at NAME, at any moment and whatever happens to the writer (a crash,
@@ -53,7 +53,8 @@ int bs_fsync_dir(const char *dir);
  * Returns 0 or an errno value. */
 int bs_mkdirs(const char *dir);
 
-/* The temporary name for `path` written by process `pid`, malloc'd. */
+/* The temporary name `.NAME.PID.tmp` for `path` of process `pid`, malloc'd
+ * (for folders made whole, as bags; files use bs_atomic_open). */
 char *bs_temp_name(const char *path, long pid);
 
 /* If `name` (a file name without folder) is a temporary name of this

@@ -41,6 +41,7 @@
 #include <hpdf.h>
 #include <libdeflate.h>
 
+#include "fsio.h"
 #include "image.h"
 #include "util.h"
 
@@ -1051,78 +1052,34 @@ S_save(S_pdf *p, const char *path)
     return -1;
   }
   HPDF_UINT32 size = HPDF_GetStreamSize(p->pdf);
-  /* A new file beside the target, never an existing one: O_EXCL and
-   * O_NOFOLLOW, so that a name planted in a shared folder (a symbolic link
-   * to another file) is never written through, and a counter, so that
-   * threads of one process writing the same name do not share it. */
-  static atomic_uint counter;
-  char *tmp = bs_xmalloc(strlen(path) + 48);
-  const char *slash = strrchr(path, '/');
-  int fd = -1;
-  for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-    unsigned n = atomic_fetch_add(&counter, 1);
-    if (slash)
-      sprintf(tmp, "%.*s/.%s.%ld-%u.tmp", (int)(slash - path), path,
-              slash + 1, (long)getpid(), n);
-    else
-      sprintf(tmp, ".%s.%ld-%u.tmp", path, (long)getpid(), n);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-              0644);
-    if (fd < 0 && errno != EEXIST)
-      break;
-  }
-  if (fd < 0) {
-    bs_diag(p->diags, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, path,
-            strerror(errno));
-    free(tmp);
+  bs_atomic out;
+  int e = bs_atomic_open(&out, path);
+  if (e) {
+    bs_diag(p->diags, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, path, strerror(e));
     return -1;
   }
   HPDF_BYTE buf[65536];
   HPDF_UINT32 done = 0;
-  int rc = 0;
   while (done < size) {
     HPDF_UINT32 n = sizeof buf;
     HPDF_STATUS st = HPDF_ReadFromStream(p->pdf, buf, &n);
-    if (n == 0)
+    if (n == 0 || fwrite(buf, 1, n, out.f) != n)
       break;
-    size_t off = 0;
-    while (off < n) {
-      ssize_t w = write(fd, buf + off, n - off);
-      if (w < 0) {
-        if (errno == EINTR)
-          continue;
-        rc = -1;
-        break;
-      }
-      off += (size_t)w;
-    }
     done += n;
-    if (rc || (st != HPDF_OK && st != HPDF_STREAM_EOF))
+    if (st != HPDF_OK && st != HPDF_STREAM_EOF)
       break;
   }
-  int e = errno;
-  if (rc == 0 && done != size) {
-    rc = -1;
-    e = EIO;
+  if (done != size) {
+    e = errno ? errno : EIO;
+    bs_atomic_abort(&out);
+  } else {
+    e = bs_atomic_commit(&out);
   }
-  if (rc == 0 && fsync(fd) != 0) {
-    rc = -1;
-    e = errno;
-  }
-  if (close(fd) != 0 && rc == 0) {
-    rc = -1;
-    e = errno;
-  }
-  if (rc == 0 && rename(tmp, path) != 0) {
-    rc = -1;
-    e = errno;
-  }
-  if (rc != 0) {
-    unlink(tmp);
+  if (e) {
     bs_diag(p->diags, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, path, strerror(e));
+    return -1;
   }
-  free(tmp);
-  return rc;
+  return 0;
 }
 
 int

@@ -142,6 +142,12 @@ test_fsio(test_state *st)
   CHECK_INT(st, pid, 1234);
   free(final);
   free(t);
+  /* the per-writer counter of bs_atomic_open */
+  CHECK(st, bs_temp_parse(".out.pdf.1234-7.tmp", &final, &pid), "parse -N");
+  CHECK_STR(st, final, "out.pdf");
+  CHECK_INT(st, pid, 1234);
+  free(final);
+  CHECK(st, !bs_temp_parse(".out.pdf.-7.tmp", &final, &pid), "no pid before -N");
   CHECK(st, !bs_temp_parse("out.pdf", &final, &pid), "not a temporary");
   CHECK(st, !bs_temp_parse(".out.pdf.tmp", &final, &pid), "no pid");
   CHECK(st, !bs_temp_parse(".x.12a.tmp", &final, &pid), "bad pid");
