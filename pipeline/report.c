@@ -1059,6 +1059,21 @@ typedef struct S_srcnode {
 
 /* Give every located element of `src` a bsloc:at attribute holding its
  * source offset; collect the elements (in document order, so by offset). */
+
+/* The node after n in document order within root's subtree, or NULL
+ * (descending into elements only). */
+static xmlNodePtr
+S_next_in(xmlNodePtr n, xmlNodePtr root)
+{
+  if (n->type == XML_ELEMENT_NODE && n->children)
+    return n->children;
+  while (n && n != root && !n->next)
+    n = n->parent;
+  if (!n || n == root)
+    return NULL;
+  return n->next;
+}
+
 static void
 S_mark(xmlDocPtr src, bs_vec *nodes)
 {
@@ -1072,15 +1087,7 @@ S_mark(xmlDocPtr src, bs_vec *nodes)
       S_srcnode s = {S_offset_of(n), n};
       bs_vec_push(nodes, &s);
     }
-    if (n->type == XML_ELEMENT_NODE && n->children) {
-      n = n->children;
-      continue;
-    }
-    while (n && n != root && !n->next)
-      n = n->parent;
-    if (!n || n == root)
-      break;
-    n = n->next;
+    n = S_next_in(n, root);
   }
 }
 
@@ -1133,15 +1140,7 @@ S_unmark(xmlDocPtr out, const bs_vec *nodes, size_t src_len)
         }
       }
     }
-    if (n->type == XML_ELEMENT_NODE && n->children) {
-      n = n->children;
-      continue;
-    }
-    while (n && n != root && !n->next)
-      n = n->parent;
-    if (!n || n == root)
-      break;
-    n = n->next;
+    n = S_next_in(n, root);
   }
   /* the namespace declarations that carried the marks go too */
   for (xmlNodePtr n = root; n;) {
@@ -1158,15 +1157,7 @@ S_unmark(xmlDocPtr out, const bs_vec *nodes, size_t src_len)
         }
       }
     }
-    if (n->type == XML_ELEMENT_NODE && n->children) {
-      n = n->children;
-      continue;
-    }
-    while (n && n != root && !n->next)
-      n = n->parent;
-    if (!n || n == root)
-      break;
-    n = n->next;
+    n = S_next_in(n, root);
   }
 }
 

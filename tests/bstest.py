@@ -151,3 +151,47 @@ def preflight(pdfs, work):
                 for e in pf.iter("error")]
         res[pf.get("name")] = (valid, errs)
     return res, err
+
+
+DIAG_RX = re.compile(r"^[^:]+\.xml(:\d+(:\d+)?)?: (error|warning|note): |^banshi: ")
+DIAG_RX_LOCATED = re.compile(r"^[^:]+\.xml:\d+:\d+: (error|warning): ")
+
+
+def run_case_folder(a, folder, least, located=False, extra=None):
+    """Cases as data: each NAME.xml in `folder` is validated (or run with
+    the arguments in NAME.args) and its diagnostics and exit status must
+    equal NAME.diag and NAME.rc (--update rewrites them).  Every message
+    must be well formed (with `located`, carry a line and a column);
+    `extra(name, out, err)` adds checks.  Returns [(name, rc)]."""
+    import difflib
+    srcs = sorted(glob.glob(os.path.join(folder, "*.xml")))
+    check(len(srcs) >= least, "%s: %d sources, expected at least %d"
+          % (folder, len(srcs), least))
+    rx = DIAG_RX_LOCATED if located else DIAG_RX
+    results = []
+    for src in srcs:
+        name = os.path.basename(src)[:-4]
+        args = ["validate", name + ".xml"]
+        argf = os.path.join(folder, name + ".args")
+        if os.path.exists(argf):
+            args = open(argf, encoding="utf-8").read().split() + [name + ".xml"]
+        rc, out, err = run([a.banshi] + args, cwd=folder)
+        results.append((name, rc))
+        diagf = os.path.join(folder, name + ".diag")
+        rcf = os.path.join(folder, name + ".rc")
+        if a.update:
+            open(diagf, "w", encoding="utf-8").write(err)
+            open(rcf, "w").write("%d\n" % rc)
+            continue
+        want = open(diagf, encoding="utf-8").read() if os.path.exists(diagf) else ""
+        want_rc = int(open(rcf).read()) if os.path.exists(rcf) else 0
+        if err != want:
+            diff = "".join(difflib.unified_diff(
+                want.splitlines(True), err.splitlines(True), name + ".diag", "actual"))
+            fail("%s: diagnostics differ\n%s" % (name, diff))
+        check(rc == want_rc, "%s: exit %d, want %d" % (name, rc, want_rc))
+        for line in err.splitlines():
+            check(rx.match(line), "%s: badly formed diagnostic %r" % (name, line))
+        if extra:
+            extra(name, out, err)
+    return results

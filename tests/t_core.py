@@ -24,36 +24,7 @@ from bstest import *  # noqa: F401,F403
 # cases
 
 def group_cases(a):
-    cases = sorted(glob.glob(os.path.join(HERE, "cases", "*.xml")))
-    check(len(cases) >= 10, "expected at least 10 cases, found %d" % len(cases))
-    for src in cases:
-        name = os.path.basename(src)[:-4]
-        d = os.path.dirname(src)
-        args = ["validate"]
-        argf = os.path.join(d, name + ".args")
-        if os.path.exists(argf):
-            args = open(argf, encoding="utf-8").read().split()
-        rc, out, err = run([a.banshi] + args + [name + ".xml"], cwd=d)
-        diagf = os.path.join(d, name + ".diag")
-        rcf = os.path.join(d, name + ".rc")
-        if a.update:
-            open(diagf, "w", encoding="utf-8").write(err)
-            open(rcf, "w").write("%d\n" % rc)
-            continue
-        want = open(diagf, encoding="utf-8").read() if os.path.exists(diagf) else ""
-        want_rc = int(open(rcf).read()) if os.path.exists(rcf) else 0
-        if err != want:
-            import difflib
-            diff = "".join(difflib.unified_diff(
-                want.splitlines(True), err.splitlines(True),
-                name + ".diag", "actual"))
-            fail("case %s: diagnostics differ\n%s" % (name, diff))
-        check(rc == want_rc, "case %s: exit %d, want %d" % (name, rc, want_rc))
-        # every diagnostic names the file and a line
-        for line in err.splitlines():
-            check(re.match(r"^[^:]+\.xml:\d+(:\d+)?: (error|warning|note): ", line)
-                  or line.startswith("banshi:"),
-                  "case %s: badly formed diagnostic %r" % (name, line))
+    run_case_folder(a, os.path.join(HERE, "cases"), 10)
 
 
 # ---------------------------------------------------------------------------

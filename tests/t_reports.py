@@ -180,31 +180,7 @@ def convert(a, src, name, env=None, extra=()):
 
 def group_cases(a):
     d = os.path.join(REPORTS, "cases")
-    cases = sorted(glob.glob(os.path.join(d, "*.xml")))
-    check(len(cases) >= 15, "expected at least 15 report cases, found %d" % len(cases))
-    for src in cases:
-        name = os.path.basename(src)[:-4]
-        args = ["validate"]
-        argf = os.path.join(d, name + ".args")
-        if os.path.exists(argf):
-            args = open(argf, encoding="utf-8").read().split()
-        rc, out, err = run([a.banshi] + args + [name + ".xml"], cwd=d)
-        diagf = os.path.join(d, name + ".diag")
-        rcf = os.path.join(d, name + ".rc")
-        if a.update:
-            open(diagf, "w", encoding="utf-8").write(err)
-            open(rcf, "w").write("%d\n" % rc)
-            continue
-        want = open(diagf, encoding="utf-8").read() if os.path.exists(diagf) else ""
-        want_rc = int(open(rcf).read()) if os.path.exists(rcf) else 0
-        if err != want:
-            diff = "".join(difflib.unified_diff(
-                want.splitlines(True), err.splitlines(True), name + ".diag", "actual"))
-            fail("report case %s: diagnostics differ\n%s" % (name, diff))
-        check(rc == want_rc, "report case %s: exit %d, want %d" % (name, rc, want_rc))
-        for line in err.splitlines():
-            check(re.match(r"^[^:]+\.xml:\d+:\d+: (error|warning): ", line),
-                  "report case %s: diagnostic without line and column %r" % (name, line))
+    run_case_folder(a, d, 15, located=True)
     if a.update:
         return
     # The rule cases name exactly one rule each, with both sides' values.
