@@ -110,6 +110,25 @@ S_cmp_name(const void *a, const void *b)
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The names in an open folder, hidden ones (., .., banshi's state and
+ * temporaries) left out, sorted so that results do not depend on the file
+ * system's order; closes the folder.  Free each name and the vector. */
+static bs_vec
+S_sorted_names(DIR *d)
+{
+  bs_vec names = BS_VEC_INIT(char *);
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.')
+      continue;
+    char *s = strdup(de->d_name);
+    bs_vec_push(&names, &s);
+  }
+  closedir(d);
+  qsort(names.data, names.len, sizeof(char *), S_cmp_name);
+  return names;
+}
+
 static void
 S_walk(bs_batch_plan *p, const char *dir, const char *prefix, int depth)
 {
@@ -119,16 +138,7 @@ S_walk(bs_batch_plan *p, const char *dir, const char *prefix, int depth)
             strerror(errno));
     return;
   }
-  bs_vec names = BS_VEC_INIT(char *);
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.')
-      continue; /* hidden, ., .., and banshi's own state and temporaries */
-    char *s = strdup(e->d_name);
-    bs_vec_push(&names, &s);
-  }
-  closedir(d);
-  qsort(names.data, names.len, sizeof(char *), S_cmp_name);
+  bs_vec names = S_sorted_names(d);
   for (size_t i = 0; i < names.len; i++) {
     char *name = ((char **)names.data)[i];
     char *path = bs_path_join(&p->arena, dir, name);
@@ -1064,16 +1074,7 @@ S_env_tree(S_env *e, const char *dir, int depth)
   DIR *d = opendir(dir);
   if (!d)
     return;
-  bs_vec names = BS_VEC_INIT(char *);
-  struct dirent *de;
-  while ((de = readdir(d)) != NULL) {
-    if (de->d_name[0] == '.')
-      continue;
-    char *s = strdup(de->d_name);
-    bs_vec_push(&names, &s);
-  }
-  closedir(d);
-  qsort(names.data, names.len, sizeof(char *), S_cmp_name);
+  bs_vec names = S_sorted_names(d);
   for (size_t i = 0; i < names.len; i++) {
     char *name = ((char **)names.data)[i];
     size_t n = strlen(dir) + strlen(name) + 2;
@@ -1338,17 +1339,6 @@ S_parse_args(int argc, char **argv, S_opts *o, FILE *out, FILE *err)
   return -1;
 }
 
-static long long
-S_epoch(void)
-{
-  const char *e = getenv("SOURCE_DATE_EPOCH");
-  if (!e || !*e)
-    return -1;
-  char *end;
-  long long v = strtoll(e, &end, 10);
-  return *end || v < 0 ? -1 : v;
-}
-
 int
 bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
 {
@@ -1356,7 +1346,7 @@ bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
   memset(&o, 0, sizeof o);
   o.inputs.esize = sizeof(const char *);
   o.job.normalize = true;
-  o.job.epoch = S_epoch();
+  o.job.epoch = bs_source_date_epoch();
   o.shard_n = 1;
   int rc = S_parse_args(argc, argv, &o, out, err);
   if (rc >= 0) {

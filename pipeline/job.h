@@ -72,6 +72,10 @@ int bs_job_run_previous(bs_shared *sh, const char *src,
                         const char *dump, FILE *diag_out,
                         bs_job_result *res);
 
+/* SOURCE_DATE_EPOCH from the environment, or -1 when unset or invalid
+ * (the PDF dates then come from the source). */
+long long bs_source_date_epoch(void);
+
 /* The status a list of diagnostics calls for. */
 int bs_diags_status(const bs_diags *d);
 

@@ -73,19 +73,6 @@ typedef struct S_opts {
   int ninputs;
 } S_opts;
 
-static long long
-S_epoch(void)
-{
-  const char *e = getenv("SOURCE_DATE_EPOCH");
-  if (!e || !*e)
-    return -1;
-  char *end;
-  long long v = strtoll(e, &end, 10);
-  if (*end || v < 0)
-    return -1;
-  return v;
-}
-
 /* banshi convert: the core document of a source, written as XML. */
 static int
 S_convert(const S_opts *o)
@@ -139,7 +126,7 @@ main(int argc, char **argv)
   S_opts o;
   memset(&o, 0, sizeof o);
   o.job.normalize = true;
-  o.job.epoch = S_epoch();
+  o.job.epoch = bs_source_date_epoch();
   o.inputs = calloc((size_t)argc, sizeof(char *));
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i];
