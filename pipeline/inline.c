@@ -219,6 +219,34 @@ bs_para_empty(bs_lctx *lc)
 }
 
 void
+bs_para_inline(bs_lctx *lc, const bs_node *n, const bs_style *st)
+{
+  for (const bs_node *c = n->first; c; c = c->next) {
+    switch (c->type) {
+    case BS_NODE_TEXT:
+      bs_para_text(lc, c->as.text.data, c->as.text.len, st, c, 0, 0);
+      break;
+    case BS_NODE_EMPH:
+    case BS_NODE_STRONG: {
+      /* the surrounding size, the emphasis style's font role */
+      bs_style *s = bs_arena_alloc(lc->arena, sizeof *s);
+      *s = *st;
+      s->role = lc->tpl->styles[c->type == BS_NODE_EMPH ? BS_STYLE_EM
+                                                         : BS_STYLE_STRONG]
+                    .role;
+      bs_para_inline(lc, c, s);
+      break;
+    }
+    case BS_NODE_BREAK:
+      bs_para_break(lc);
+      break;
+    default:
+      break;
+    }
+  }
+}
+
+void
 bs_para_break(bs_lctx *lc)
 {
   S_ch c;

@@ -173,40 +173,6 @@ S_emit_lines(S_layout *L, bool keep_all, const char *outline, int level)
   return first;
 }
 
-/* A style derived for inline emphasis: the base size, the em role. */
-static const bs_style *
-S_inline_style(S_layout *L, const bs_style *base, bs_node_type t)
-{
-  const bs_style *over =
-      &L->lc.tpl->styles[t == BS_NODE_EMPH ? BS_STYLE_EM : BS_STYLE_STRONG];
-  bs_style *s = bs_arena_alloc(L->lc.arena, sizeof *s);
-  *s = *base;
-  s->role = over->role;
-  return s;
-}
-
-/* Feed inline content to the paragraph engine. */
-static void
-S_inline(S_layout *L, const bs_node *n, const bs_style *st)
-{
-  for (const bs_node *c = n->first; c; c = c->next) {
-    switch (c->type) {
-    case BS_NODE_TEXT:
-      bs_para_text(&L->lc, c->as.text.data, c->as.text.len, st, c, 0, 0);
-      break;
-    case BS_NODE_EMPH:
-    case BS_NODE_STRONG:
-      S_inline(L, c, S_inline_style(L, st, c->type));
-      break;
-    case BS_NODE_BREAK:
-      bs_para_break(&L->lc);
-      break;
-    default:
-      break;
-    }
-  }
-}
-
 static int32_t
 S_chars(const bs_template *t, const bs_style *st, int32_t thousandths)
 {
@@ -347,11 +313,11 @@ S_section(S_layout *L, const bs_node *sec)
                  heading ? heading->line : sec->line,
                  heading ? heading->col : sec->col);
   if (heading)
-    S_inline(L, heading, hs);
+    bs_para_inline(&L->lc, heading, hs);
   if (runin) {
     /* The heading opens the first paragraph, in its own font. */
     const bs_style *bs = &L->lc.tpl->styles[BS_STYLE_BODY];
-    S_inline(L, body, bs);
+    bs_para_inline(&L->lc, body, bs);
     bs_para_geom g = S_geom(L, bs, body->as.para.align, body->as.para.indent);
     bs_para_layout(&L->lc, &g, &L->lines);
     S_space(L, hs->space_before);
@@ -377,7 +343,7 @@ static void
 S_paragraph(S_layout *L, const bs_node *p, const bs_style *st)
 {
   bs_para_begin(&L->lc);
-  S_inline(L, p, st);
+  bs_para_inline(&L->lc, p, st);
   if (bs_para_empty(&L->lc))
     return;
   bs_para_geom g = S_geom(L, st, p->as.para.align, p->as.para.indent);
@@ -408,7 +374,7 @@ S_list(S_layout *L, const bs_node *list)
                  it->col);
     if (!list->as.list.ordered)
       bs_para_text(&L->lc, " ", 1, &s, NULL, it->line, it->col);
-    S_inline(L, it, &s);
+    bs_para_inline(&L->lc, it, &s);
     bs_para_geom g = S_geom(L, &s, BS_ALIGN_DEFAULT, -1);
     bs_para_layout(&L->lc, &g, &L->lines);
     S_emit_lines(L, false, NULL, 0);
@@ -427,7 +393,7 @@ S_table(S_layout *L, const bs_node *t)
     if (c->type != BS_NODE_CAPTION)
       continue;
     bs_para_begin(&L->lc);
-    S_inline(L, c, cs);
+    bs_para_inline(&L->lc, c, cs);
     bs_para_geom g = S_geom(L, cs, BS_ALIGN_CENTER, 0);
     bs_para_layout(&L->lc, &g, &L->lines);
     S_space(L, cs->space_before);
@@ -556,7 +522,7 @@ S_figure(S_layout *L, const bs_node *fig)
     if (c->type != BS_NODE_CAPTION)
       continue;
     bs_para_begin(&L->lc);
-    S_inline(L, c, cs);
+    bs_para_inline(&L->lc, c, cs);
     bs_para_geom g = S_geom(L, cs, BS_ALIGN_CENTER, 0);
     bs_para_layout(&L->lc, &g, &L->lines);
     S_space(L, cs->space_after);

@@ -69,6 +69,9 @@ void bs_para_begin(bs_lctx *lc);
 void bs_para_text(bs_lctx *lc, const char *utf8, size_t len,
                   const bs_style *st, const bs_node *src, uint32_t line,
                   uint32_t col);
+/* Append the inline content of `n` (text, em, strong, br) set in `st`;
+ * em and strong keep the size and take their style's font role. */
+void bs_para_inline(bs_lctx *lc, const bs_node *n, const bs_style *st);
 /* Append a forced line break. */
 void bs_para_break(bs_lctx *lc);
 /* True when nothing visible was collected. */

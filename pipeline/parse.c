@@ -97,6 +97,21 @@ S_is_utf8_name(const char *e)
          strcasecmp(e, "US-ASCII") == 0 || strcasecmp(e, "ASCII") == 0;
 }
 
+/* Line and column (in characters) of byte `off` of a UTF-8 buffer that is
+ * not yet the document's source (no line table). */
+static void
+S_buf_loc(const unsigned char *s, size_t off, uint32_t *line, uint32_t *col)
+{
+  size_t ls = 0;
+  *line = 1;
+  for (size_t i = 0; i < off; i++)
+    if (s[i] == '\n') {
+      (*line)++;
+      ls = i + 1;
+    }
+  *col = (uint32_t)bs_utf8_count(s + ls, off - ls) + 1;
+}
+
 /* A byte order mark decides the encoding (XML 1.0 F.1); a declaration that
  * names another one is a leftover of an editor's conversion.  The text is
  * read as the mark says, with a warning at the declaration. */
@@ -114,14 +129,8 @@ S_check_bom_decl(bs_document *doc, const unsigned char *utf8, size_t len,
             : S_is_utf8_name(decl))
     return;
   /* the declaration may span lines */
-  uint32_t line = 1;
-  size_t ls = 0;
-  for (size_t i = 0; i < at; i++)
-    if (utf8[i] == '\n') {
-      line++;
-      ls = i + 1;
-    }
-  uint32_t col = (uint32_t)bs_utf8_count(utf8 + ls, at - ls) + 1;
+  uint32_t line, col;
+  S_buf_loc(utf8, at, &line, &col);
   bs_diag_text(&doc->diags, BS_WARNING, BS_D_XML_SYNTAX, doc->path, line, col,
                doc->diags.lang == BS_LANG_EN
                    ? "the file starts with a %s byte order mark but declares "
@@ -135,14 +144,8 @@ static void
 S_report_bad_utf8(bs_document *doc, const unsigned char *s, size_t n,
                   size_t bad, const char *enc)
 {
-  uint32_t line = 1;
-  size_t ls = 0;
-  for (size_t i = 0; i < bad && i < n; i++)
-    if (s[i] == '\n') {
-      line++;
-      ls = i + 1;
-    }
-  uint32_t col = (uint32_t)bs_utf8_count(s + ls, bad - ls) + 1;
+  uint32_t line, col;
+  S_buf_loc(s, bad < n ? bad : n, &line, &col);
   bs_diag_text(&doc->diags, BS_ERROR, BS_D_XML_SYNTAX, doc->path, line, col,
                doc->diags.lang == BS_LANG_EN
                    ? "invalid %s byte sequence (byte 0x%02X)"

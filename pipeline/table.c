@@ -72,25 +72,6 @@ S_cell_style(const bs_lctx *lc, const S_cell *c)
 }
 
 static void
-S_cell_text(bs_lctx *lc, const bs_node *n, const bs_style *st)
-{
-  for (const bs_node *c = n->first; c; c = c->next) {
-    if (c->type == BS_NODE_TEXT) {
-      bs_para_text(lc, c->as.text.data, c->as.text.len, st, c, 0, 0);
-    } else if (c->type == BS_NODE_EMPH || c->type == BS_NODE_STRONG) {
-      bs_style *s = bs_arena_alloc(lc->arena, sizeof *s);
-      *s = *st;
-      s->role = lc->tpl->styles[c->type == BS_NODE_EMPH ? BS_STYLE_EM
-                                                         : BS_STYLE_STRONG]
-                    .role;
-      S_cell_text(lc, c, s);
-    } else if (c->type == BS_NODE_BREAK) {
-      bs_para_break(lc);
-    }
-  }
-}
-
-static void
 S_collect_cell(bs_lctx *lc, const bs_table_layout *t, const S_cell *c,
                const bs_style **st_out)
 {
@@ -107,7 +88,7 @@ S_collect_cell(bs_lctx *lc, const bs_table_layout *t, const S_cell *c,
   *st_out = st;
   bs_para_begin(lc);
   if (c->node)
-    S_cell_text(lc, c->node, st);
+    bs_para_inline(lc, c->node, st);
 }
 
 /* Grid placement (HTML row/col algorithm). */
