@@ -4,9 +4,10 @@
 #
 #   sh build.sh example   install, build, render examples/*.xml to out/*.pdf
 #   sh build.sh test      install, build (plain and ASan+UBSan), run ctest,
-#                         then fuzz each libFuzzer target for a minute
+#                         then each libFuzzer target from a fixed seed for a
+#                         fixed number of inputs (reproducible)
 #   sh build.sh fuzz [S]  build the libFuzzer targets (clang) and run each
-#                         for S seconds (default 60)
+#                         for S seconds from a random seed (default 60)
 #   sh build.sh deps      install the packages only
 set -eu
 cd "$(dirname "$0")"
@@ -63,37 +64,56 @@ build() {
   cmake --build "$dir" -j "$JOBS" >"$log" 2>&1 || { cat "$log"; exit 1; }
 }
 
-# fuzz SECONDS: build the libFuzzer targets (clang-14, ASan+UBSan) and run
-# both at once for SECONDS each on a copy of the seed corpus and of every
-# input that once failed.  A crash, leak, hang (60 s) or failed invariant
-# fails the step; the input is left in build-fuzz/artifacts/.
+# fuzz MODE ARG: build the libFuzzer targets (clang-14, ASan+UBSan) and run
+# both at once on a fresh corpus folder seeded with tests/fuzz/corpus and
+# every input that once failed (tests/fuzz/regress).  MODE "time" runs each
+# for ARG seconds with a random seed (the long runs made before a change to
+# parsing, layout or rendering is called done); MODE "runs" runs each for a
+# fixed number of inputs ARG from the fixed seed, so that a given commit
+# always gives the same result (the test command).  A crash, leak, hang
+# (60 s) or failed invariant fails the step; the input is left in
+# build-fuzz/artifacts/.
+FUZZ_TARGETS="parse layout"
 fuzz() {
-  secs=$1
+  mode=$1
+  arg=$2
   build build-fuzz -DCMAKE_C_COMPILER=clang-14 -DBANSHI_FUZZ=ON
   mkdir -p build-fuzz/artifacts
   pids=""
-  for t in parse layout; do
-    corpus="build-fuzz/corpus/$t"
+  for t in $FUZZ_TARGETS; do
+    # absolute paths: the targets work in a scratch folder of their own
+    corpus="$ROOT/build-fuzz/corpus/$t"
+    rm -rf "$corpus"
     mkdir -p "$corpus"
-    cp tests/fuzz/corpus/$t/* tests/fuzz/regress/$t/* "$corpus"/ \
-      2>/dev/null || true
-    BANSHI_DATA="$ROOT" ./build-fuzz/tests/fuzz_$t -dict=tests/fuzz/xml.dict \
-      -max_total_time="$secs" -timeout=60 -rss_limit_mb=2048 \
-      -artifact_prefix="build-fuzz/artifacts/$t-" -print_final_stats=1 \
-      "$corpus" >"build-fuzz/fuzz-$t.log" 2>&1 &
+    if [ "$mode" = runs ]; then
+      # parse is ~25 times faster than layout: the same wall time for both
+      runs=$arg
+      [ "$t" = parse ] && runs=$((arg * 25))
+      limit="-seed=1 -runs=$runs -reload=0"
+    else
+      limit="-max_total_time=$arg"
+    fi
+    # shellcheck disable=SC2086
+    BANSHI_DATA="$ROOT" ./build-fuzz/tests/fuzz_$t \
+      -dict="$ROOT/tests/fuzz/xml.dict" $limit -timeout=60 -rss_limit_mb=2048 \
+      -artifact_prefix="$ROOT/build-fuzz/artifacts/$t-" -print_final_stats=1 \
+      "$corpus" "$ROOT/tests/fuzz/corpus/$t" "$ROOT/tests/fuzz/regress/$t" \
+      >"build-fuzz/fuzz-$t.log" 2>&1 &
     pids="$pids $!"
   done
   status=0
   for p in $pids; do
     wait "$p" || status=1
   done
-  for t in parse layout; do
-    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' \
+  for t in $FUZZ_TARGETS; do
+    n=$(sed -n 's/^stat::number_of_executed_units: *//p' \
       "build-fuzz/fuzz-$t.log")
-    echo "fuzz_$t: $secs s, ${runs:-?} inputs"
+    s=$(sed -n 's/^stat::average_exec_per_sec: *//p' "build-fuzz/fuzz-$t.log")
+    cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "build-fuzz/fuzz-$t.log" | tail -n 1)
+    echo "fuzz_$t ($mode $arg): ${n:-?} inputs, ${s:-?}/s, $cov"
   done
   if [ $status -ne 0 ]; then
-    for t in parse layout; do
+    for t in $FUZZ_TARGETS; do
       grep -q -E "ERROR|invariant failed|Test unit written" \
         "build-fuzz/fuzz-$t.log" && tail -n 60 "build-fuzz/fuzz-$t.log"
     done
@@ -108,7 +128,7 @@ deps)
   ;;
 fuzz)
   need $PKGS_RUN $PKGS_FUZZ
-  fuzz "${2:-60}"
+  fuzz time "${2:-60}"
   ;;
 example)
   need $PKGS_RUN
@@ -134,8 +154,9 @@ test)
       >"$ROOT/$dir.test.log" 2>&1) || { cat "$ROOT/$dir.test.log"; exit 1; }
     tail -n 3 "$ROOT/$dir.test.log" | head -n 1 | sed "s|^|$dir: |"
   done
-  # BANSHI_FUZZ_SECONDS=0 skips the fuzz step
-  [ "${BANSHI_FUZZ_SECONDS:-60}" -eq 0 ] || fuzz "${BANSHI_FUZZ_SECONDS:-60}"
+  # A fixed seed and number of inputs: the same commit gives the same
+  # result on every run.  BANSHI_FUZZ_RUNS=0 skips the step.
+  [ "${BANSHI_FUZZ_RUNS:-2000}" -eq 0 ] || fuzz runs "${BANSHI_FUZZ_RUNS:-2000}"
   ;;
 *)
   echo "usage: sh build.sh example|test|fuzz [SECONDS]|deps" >&2

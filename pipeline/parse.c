@@ -491,19 +491,20 @@ S_entity_loader(const char *URL, const char *ID, xmlParserCtxtPtr ctxt)
   return xmlNoNetExternalEntityLoader(URL, ID, ctxt);
 }
 
-/* A libxml2 message as one line of valid UTF-8, in the arena: libxml2
+/* A libxml2 message as one line of valid UTF-8, in memory the caller
+ * frees (bs_diag copies what it reports into the arena): libxml2
  * quotes pieces of the source after a line break ("CData section not
  * finished\n<50 bytes>") cut at a byte count, which would split a
  * diagnostic over lines and leave half a character at its end.  A run
  * of line breaks and tabs becomes one space; bytes of a cut character are
  * dropped; trailing spaces go. */
-static const char *
-S_clean_message(bs_arena *a, const char *m)
+static char *
+S_clean_message(const char *m)
 {
   if (!m)
-    return "?";
+    m = "?";
   size_t n = strlen(m), k = 0;
-  char *out = bs_arena_alloc(a, n + 1);
+  char *out = bs_xmalloc(n + 1);
   const unsigned char *s = (const unsigned char *)m;
   for (size_t i = 0; i < n;) {
     uint32_t cp;
@@ -538,8 +539,9 @@ S_structured_error(void *ctx, xmlErrorPtr err)
   bs_severity sev = err->level == XML_ERR_WARNING ? BS_WARNING : BS_ERROR;
   uint32_t line = err->line > 0 ? (uint32_t)err->line : 0;
   uint32_t col = err->int2 > 0 ? (uint32_t)err->int2 : 0;
-  bs_diag(&p->doc->diags, sev, BS_D_XML_SYNTAX, p->doc->path, line, col,
-          S_clean_message(&p->doc->arena, err->message));
+  char *msg = S_clean_message(err->message);
+  bs_diag(&p->doc->diags, sev, BS_D_XML_SYNTAX, p->doc->path, line, col, msg);
+  free(msg);
   /* XML is not recoverable after a fatal error (XML 1.0 §1.2): what
    * libxml2 would report next is a cascade of the first error. */
   if (err->level == XML_ERR_FATAL) {
@@ -552,7 +554,7 @@ typedef struct S_schema_err {
   xmlNodePtr node;     /* element the error is about (NULL if unknown) */
   uint32_t line, col;
   bs_severity sev;
-  const char *message; /* in the document's arena */
+  char *message;       /* owned; freed with the pass (S_schema_errs_clear) */
   bool unexpected;     /* "This element is not expected" */
 } S_schema_err;
 
@@ -573,9 +575,22 @@ S_schema_error(void *ctx, xmlErrorPtr err)
   else if (err->line > 0)
     e.line = (uint32_t)err->line;
   e.sev = err->level == XML_ERR_WARNING ? BS_WARNING : BS_ERROR;
-  e.message = S_clean_message(&p->doc->arena, err->message);
+  e.message = S_clean_message(err->message);
   e.unexpected = strstr(e.message, "This element is not expected") != NULL;
   bs_vec_push(&p->schema_errs, &e);
+}
+
+/* Forget the errors of a validation pass.  Their messages are not kept in
+ * the document's arena: every pass reports the errors of the passes before
+ * it again, and a source with many errors made the arena grow with the
+ * passes times the errors (1.5 MB for a 12 KB source). */
+static void
+S_schema_errs_clear(S_parser *p)
+{
+  S_schema_err *errs = p->schema_errs.data;
+  for (size_t i = 0; i < p->schema_errs.len; i++)
+    free(errs[i].message);
+  p->schema_errs.len = 0;
 }
 
 static bool
@@ -651,7 +666,7 @@ S_validate(S_parser *p, xmlSchemaPtr schema, xmlDocPtr xdoc)
   S_seen seen = {NULL, 0, 0};
   bool valid = true;
   for (int pass = 0; pass < MAX_PASSES; pass++) {
-    p->schema_errs.len = 0;
+    S_schema_errs_clear(p);
     xmlSchemaValidCtxtPtr vc = xmlSchemaNewValidCtxt(schema);
     xmlSchemaSetValidStructuredErrors(vc, S_schema_error, p);
     int rc = xmlSchemaValidateDoc(vc, xdoc);
@@ -690,6 +705,7 @@ S_validate(S_parser *p, xmlSchemaPtr schema, xmlDocPtr xdoc)
     if (!removed)
       break;
   }
+  S_schema_errs_clear(p);
   free(seen.keys);
   if (!valid && p->doc->diags.errors == 0)
     bs_diag(&p->doc->diags, BS_ERROR, BS_D_SCHEMA, p->doc->path, 0, 0,

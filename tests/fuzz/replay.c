@@ -76,10 +76,23 @@ S_arg(const char *path)
 int
 main(int argc, char **argv)
 {
+  /* the targets work in their scratch folder (fuzz_tmpdir), so the
+   * inputs are named by absolute paths first */
+  char **abs = bs_xcalloc((size_t)argc, sizeof *abs);
+  for (int i = 1; i < argc; i++) {
+    abs[i] = realpath(argv[i], NULL);
+    if (!abs[i]) {
+      perror(argv[i]);
+      return 1;
+    }
+  }
   LLVMFuzzerInitialize(&argc, &argv);
   int rc = 0;
-  for (int i = 1; i < argc; i++)
-    rc |= S_arg(argv[i]);
+  for (int i = 1; i < argc; i++) {
+    rc |= S_arg(abs[i]);
+    free(abs[i]);
+  }
+  free(abs);
   printf("%d inputs replayed\n", S_count);
   return rc;
 }
