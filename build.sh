@@ -17,10 +17,11 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 # Build and run: compiler, CMake, libxml2, libxslt (report types), ICU,
 # libharu, HarfBuzz (font subsetting), libpng and libjpeg (figures are
 # decoded and checked before they are embedded), libdeflate (compresses the
-# font programs, 2-3x faster than zlib), the default CJK fonts and the sRGB
-# ICC profile.
+# font programs, 2-3x faster than zlib), the default CJK fonts (Noto CJK,
+# OpenType CFF; the older TrueType fonts as fallbacks) and the sRGB ICC
+# profile.
 PKGS_RUN="gcc libc6-dev make cmake pkg-config libxml2-dev libxslt1-dev libicu-dev
-  libhpdf-dev libharfbuzz-dev libpng-dev libjpeg-dev fonts-arphic-gbsn00lp
+  libhpdf-dev libharfbuzz-dev libpng-dev libjpeg-dev fonts-noto-cjk fonts-arphic-gbsn00lp
   fonts-arphic-gkai00mp fonts-wqy-zenhei fonts-lxgw-wenkai icc-profiles-free
   libdeflate-dev"
 # Tests: Python for the driver, poppler and qpdf to inspect PDFs, Apache

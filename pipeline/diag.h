@@ -73,6 +73,7 @@ typedef enum bs_code {
   BS_D_BAG_FORMAT,        /* a bag's tag file is malformed */
   BS_D_BAG_OXUM,          /* Payload-Oxum does not match the payload */
   BS_D_LIMIT,             /* a limit against hostile sources (pipeline.h) */
+  BS_D_NORM_TITLE_MARK,   /* < > inside 《》 made 〈〉 (GB/T 15834 4.15) */
   BS_D_CODE_COUNT
 } bs_code;
 

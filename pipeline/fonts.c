@@ -340,7 +340,7 @@ S_u32(const uint8_t *p)
 }
 
 /* Check the table directory of face `index` against the file: every table
- * lies inside it and the tables a TrueType font needs are there.  A cut-off
+ * lies inside it and the tables every OpenType font needs are there.  A cut-off
  * or damaged file otherwise opens "fine" in HarfBuzz, which sanitizes the
  * damage away into a font without characters, and every character of the
  * document would be reported missing.  Returns NULL or the reason, in
@@ -415,32 +415,52 @@ S_font_open(const char *path, unsigned index, const char **why, char *buf,
   f->upem = hb_face_get_upem(f->face);
   f->path = strdup(path);
   f->index = index;
+  /* Outlines: TrueType (glyf) or CFF, embedded as FontFile2 or FontFile3
+   * (render_pdf.c); CFF2 (variable fonts) has no PDF/A-1 form. */
   hb_blob_t *glyf = hb_face_reference_table(f->face, HB_TAG('g', 'l', 'y', 'f'));
+  hb_blob_t *cff = hb_face_reference_table(f->face, HB_TAG('C', 'F', 'F', ' '));
   hb_blob_t *head = hb_face_reference_table(f->face, HB_TAG('h', 'e', 'a', 'd'));
   unsigned glen = hb_blob_get_length(glyf);
+  unsigned clen = hb_blob_get_length(cff);
   unsigned hlen;
   const uint8_t *h = (const uint8_t *)hb_blob_get_data(head, &hlen);
   hb_blob_destroy(glyf);
-  if (glen == 0 || hlen < 54 || f->upem < 16 || f->upem > 16384) {
+  hb_blob_destroy(cff);
+  f->cff = glen == 0 && clen > 0;
+  if ((glen == 0 && clen == 0) || hlen < 54 || f->upem < 16 ||
+      f->upem > 16384) {
     hb_blob_destroy(head);
     S_font_free(f);
-    *why = glen == 0 ? "no TrueType outlines (glyf table); only TrueType "
-                       "fonts can be embedded"
-                     : "damaged font (head table)";
+    *why = glen == 0 && clen == 0
+               ? "no TrueType (glyf) or CFF outlines; only such fonts can be "
+                 "embedded"
+               : "damaged font (head table)";
     return NULL;
   }
-  hb_set_t *cps = hb_set_create();
-  hb_face_collect_unicodes(f->face, cps);
-  bool maps = !hb_set_is_empty(cps);
-  hb_set_destroy(cps);
+  /* An empty character map: a font of Chinese text maps 一 or 。, a
+   * Latin one the space or a digit; only when none of these is there is
+   * the whole map collected (44,000 entries in a Noto CJK face, a tenth
+   * of a one-document run if done for every font). */
+  f->hbfont = hb_font_create(f->face);
+  hb_font_set_scale(f->hbfont, (int)f->upem, (int)f->upem);
+  static const hb_codepoint_t probe[] = {0x4E00, 0x3002, ' ', '0', 'a'};
+  bool maps = false;
+  for (size_t i = 0; i < sizeof probe / sizeof *probe && !maps; i++) {
+    hb_codepoint_t g;
+    maps = hb_font_get_nominal_glyph(f->hbfont, probe[i], &g);
+  }
+  if (!maps) {
+    hb_set_t *cps = hb_set_create();
+    hb_face_collect_unicodes(f->face, cps);
+    maps = !hb_set_is_empty(cps);
+    hb_set_destroy(cps);
+  }
   if (!maps) {
     hb_blob_destroy(head);
     S_font_free(f);
     *why = "damaged font: its character map is empty";
     return NULL;
   }
-  f->hbfont = hb_font_create(f->face);
-  hb_font_set_scale(f->hbfont, (int)f->upem, (int)f->upem);
   f->bbox[0] = S_to1000(f, S_i16(h + 36));
   f->bbox[1] = S_to1000(f, S_i16(h + 38));
   f->bbox[2] = S_to1000(f, S_i16(h + 40));

@@ -3,8 +3,9 @@
  * A font map (fonts/default.map, overridable with --fonts) names, for each
  * role (song 宋, fangsong 仿宋, kai 楷, hei 黑, xiaobiaosong 小标宋 …), a chain
  * of font files: the first is preferred, the others are fallbacks for
- * characters it lacks.  Fonts are read with HarfBuzz (TrueType and .ttc
- * collections, cmap formats 4 and 12) and are shared read-only by every
+ * characters it lacks.  Fonts are read with HarfBuzz (TrueType and OpenType
+ * CFF outlines, .ttf/.otf files and .ttc/.otc collections, cmap formats 4
+ * and 12) and are shared read-only by every
  * document of a process.  Widths are kept in the PDF unit of 1/1000 em so
  * that layout and the PDF /W array use the very same numbers. */
 #ifndef BS_FONTS_H
@@ -32,6 +33,7 @@ typedef struct bs_font {
   int bbox[4];        /* xMin yMin xMax yMax, 1/1000 em */
   int italic_angle;   /* degrees */
   uint16_t fs_type;   /* OS/2 embedding flags */
+  bool cff;           /* PostScript (CFF) outlines, else TrueType (glyf) */
   int id;             /* index in the font set */
 } bs_font;
 

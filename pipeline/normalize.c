@@ -13,6 +13,9 @@
  *     a closing bracket or quote, and not before a letter or digit; brackets
  *     only as a pair whose content or surroundings are CJK; a comma or colon
  *     before a digit stays (1,000 and 10:30).
+ *     Inside 《》, < and > (ASCII or full-width) used as the inner title
+ *     marks become 〈 〉 (GB/T 15834-2011 4.15: 《中华人民共和国〈政府信息
+ *     公开条例〉释义》): only as a pair, both inside the same 《》.
  *  4. Spaces (U+0020, no-break space) typed between two CJK characters, or
  *     between a CJK character and a number (2020 年), are removed; a space
  *     after a Latin word with digits (GB18030 编码) stays, and so does the
@@ -348,6 +351,33 @@ S_brackets(S_cp *a, size_t cnt, size_t **match, uint32_t **cjk_before)
   *cjk_before = cb;
 }
 
+/* < > typed as the inner title marks inside 《》 become 〈〉 (GB/T
+ * 15834-2011 4.15).  One pass with a stack of the open <, emptied at every
+ * 《 and 》, so that a < is paired only with a > of the same title and a
+ * block of many < stays linear. */
+static void
+S_title_marks(S_norm *n, S_cp *a, size_t cnt)
+{
+  size_t *open = bs_xmalloc((cnt ? cnt : 1) * sizeof *open);
+  size_t top = 0;
+  int depth = 0;
+  for (size_t i = 0; i < cnt; i++) {
+    if (a[i].drop)
+      continue;
+    uint32_t c = a[i].cp;
+    if (c == 0x300A || c == 0x300B) {
+      depth += c == 0x300A ? 1 : depth > 0 ? -1 : 0;
+      top = 0;
+    } else if (depth > 0 && (c == '<' || c == 0xFF1C)) {
+      open[top++] = i;
+    } else if (depth > 0 && (c == '>' || c == 0xFF1E) && top > 0) {
+      S_change(n, &a[open[--top]], 0x3008, BS_D_NORM_TITLE_MARK);
+      S_change(n, &a[i], 0x3009, BS_D_NORM_TITLE_MARK);
+    }
+  }
+  free(open);
+}
+
 static void
 S_punct(S_norm *n, S_cp *a, size_t cnt)
 {
@@ -408,6 +438,7 @@ S_punct(S_norm *n, S_cp *a, size_t cnt)
   }
   free(match);
   free(cjk_before);
+  S_title_marks(n, a, cnt);
 }
 
 /* Is the digit at a[i] part of a number, not of a Latin token such as

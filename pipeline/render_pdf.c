@@ -12,10 +12,14 @@
  * has no CIDSet or CapHeight, and turns characters outside the BMP into
  * spaces.  Instead, before any page is written, the glyphs each font needs
  * are collected from the layout, the font is cut down with HarfBuzz's
- * subsetter (glyphs renumbered from 0, so CID = new glyph id and the
- * CIDToGIDMap is /Identity), and the Type0 / CIDFontType2 / FontDescriptor /
- * FontFile2 / CIDSet / ToUnicode objects are built directly with exactly
- * the widths layout used.  Text is drawn with TJ, one text object per run,
+ * subsetter, and the Type0 / CIDFont / FontDescriptor / font program /
+ * CIDSet / ToUnicode objects are built directly with exactly the widths
+ * layout used.  TrueType fonts become CIDFontType2 with a FontFile2 whose
+ * glyphs are renumbered from 0 (code = new glyph, CIDToGIDMap /Identity);
+ * OpenType CFF fonts (Noto CJK, the defaults) become CIDFontType0 with a
+ * FontFile3 of subtype CIDFontType0C holding the subset's CFF table, whose
+ * charset keeps the original CIDs (code = CID).  Text is drawn with TJ, one
+ * text object per run,
  * glyph positions exact to 1/1000 of the font size.
  *
  * PDF/A-1b needs, besides: an sRGB ICC v2 output intent (icc-profiles-free),
@@ -232,12 +236,22 @@ S_hex4(char *out, unsigned v)
   out[3] = hx[v & 15];
 }
 
-/* The ToUnicode CMap: every CID to the character it was drawn for. */
+/* What the subsetter made of one font: the font program to embed and, for
+ * each glyph of the subset, the code that draws it and the original glyph
+ * it comes from. */
+typedef struct S_subset {
+  hb_blob_t *program;   /* FontFile2: the subset font; FontFile3: its CFF */
+  unsigned n;           /* glyphs of the subset */
+  uint32_t *code;       /* subset glyph -> code (= CID) in content streams */
+  hb_codepoint_t *orig; /* subset glyph -> original glyph */
+  uint32_t maxcode;     /* the largest code */
+} S_subset;
+
+/* The ToUnicode CMap: every code to the character it was drawn for. */
 static HPDF_Dict
-S_tounicode(S_pdf *p, const S_font *sf, unsigned ncids,
-            const hb_codepoint_t *new_old)
+S_tounicode(S_pdf *p, const S_font *sf, const S_subset *ss)
 {
-  size_t cap = 512 + (size_t)ncids * 32, len = 0;
+  size_t cap = 512 + (size_t)ss->n * 32, len = 0;
   char *buf = bs_xmalloc(cap);
   len += (size_t)snprintf(
       buf + len, cap - len,
@@ -245,19 +259,19 @@ S_tounicode(S_pdf *p, const S_font *sf, unsigned ncids,
       "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 "
       ">> def\n/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
       "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
-  unsigned cid = 1;
-  while (cid < ncids) {
+  unsigned i = 1;
+  while (i < ss->n) {
     unsigned block = 0;
     size_t mark = len;
     len += (size_t)snprintf(buf + len, cap - len, "%-3u beginbfchar\n", 100u);
-    for (; cid < ncids && block < 100; cid++) {
-      hb_codepoint_t old = new_old[cid];
+    for (; i < ss->n && block < 100; i++) {
+      hb_codepoint_t old = ss->orig[i];
       if (!hb_map_has(sf->gid_cp, old))
         continue; /* a component glyph, never drawn alone */
       uint32_t cp = hb_map_get(sf->gid_cp, old);
       char e[32];
       e[0] = '<';
-      S_hex4(e + 1, cid);
+      S_hex4(e + 1, ss->code[i]);
       memcpy(e + 5, "> <", 3);
       size_t k = 8;
       if (cp < 0x10000) {
@@ -293,17 +307,161 @@ S_tounicode(S_pdf *p, const S_font *sf, unsigned ncids,
   return d;
 }
 
-/* Subset one font and build its PDF objects. */
-static int
-S_embed_font(S_pdf *p, S_font *sf)
+/* ------------------------------------------------------------------ */
+/* CFF: the CID of each glyph                                           */
+
+/* A CFF INDEX at d[*p]: its count, and the start and end of item i through
+ * S_cff_item.  Returns false when it runs past the data. */
+typedef struct S_cff_index {
+  unsigned count, offsize;
+  size_t offsets, data; /* where the offset array and the data start */
+} S_cff_index;
+
+static bool
+S_cff_index_at(const uint8_t *d, size_t len, size_t *p, S_cff_index *ix)
+{
+  if (*p + 2 > len)
+    return false;
+  ix->count = (unsigned)(d[*p] << 8 | d[*p + 1]);
+  if (ix->count == 0) {
+    *p += 2;
+    return true;
+  }
+  if (*p + 3 > len)
+    return false;
+  ix->offsize = d[*p + 2];
+  if (ix->offsize < 1 || ix->offsize > 4)
+    return false;
+  ix->offsets = *p + 3;
+  size_t end_off = ix->offsets + (size_t)(ix->count + 1) * ix->offsize;
+  if (end_off > len)
+    return false;
+  ix->data = end_off - 1;
+  size_t last = 0;
+  for (unsigned k = 0; k < ix->offsize; k++)
+    last = last << 8 | d[ix->offsets + (size_t)ix->count * ix->offsize + k];
+  if (ix->data + last > len)
+    return false;
+  *p = ix->data + last;
+  return true;
+}
+
+static void
+S_cff_item(const uint8_t *d, const S_cff_index *ix, unsigned i, size_t *s,
+           size_t *e)
+{
+  size_t o[2] = {0, 0};
+  for (int j = 0; j < 2; j++)
+    for (unsigned k = 0; k < ix->offsize; k++)
+      o[j] = o[j] << 8 | d[ix->offsets + (size_t)(i + (unsigned)j) *
+                                              ix->offsize + k];
+  *s = ix->data + o[0];
+  *e = ix->data + o[1];
+}
+
+/* The code of each glyph of a subset CFF font program.  A CID-keyed font
+ * (the CJK fonts: Source Han / Noto CJK) keeps the original CIDs in its
+ * charset, and a PDF viewer finds a glyph by its CID (ISO 32000 9.7.4.2),
+ * so that is the code; in a name-keyed font the code is the glyph index.
+ * Returns false when the program cannot be read. */
+static bool
+S_cff_codes(const uint8_t *d, size_t len, S_subset *ss)
+{
+  for (unsigned i = 0; i < ss->n; i++)
+    ss->code[i] = i;
+  if (len < 4)
+    return false;
+  size_t p = d[2];
+  S_cff_index names, top;
+  if (!S_cff_index_at(d, len, &p, &names) ||
+      !S_cff_index_at(d, len, &p, &top) || top.count < 1)
+    return false;
+  size_t s, e;
+  S_cff_item(d, &top, 0, &s, &e);
+  /* the Top DICT: operands, then an operator (CFF spec, section 4) */
+  long stack[48];
+  int sp = 0;
+  bool cid = false;
+  long charset = 0;
+  while (s < e) {
+    uint8_t b = d[s];
+    if (b <= 21) {
+      int op = b == 12 && s + 1 < e ? 1200 + d[s + 1] : b;
+      s += b == 12 ? 2 : 1;
+      if (op == 1230)
+        cid = true; /* ROS */
+      else if (op == 15 && sp > 0)
+        charset = stack[sp - 1];
+      sp = 0;
+      continue;
+    }
+    long v = 0;
+    if (b == 28 && s + 3 <= e) {
+      v = (int16_t)(d[s + 1] << 8 | d[s + 2]);
+      s += 3;
+    } else if (b == 29 && s + 5 <= e) {
+      v = (int32_t)((uint32_t)d[s + 1] << 24 | (uint32_t)d[s + 2] << 16 |
+                    (uint32_t)d[s + 3] << 8 | d[s + 4]);
+      s += 5;
+    } else if (b == 30) {
+      for (s++; s < e; s++)
+        if ((d[s] & 0x0F) == 0x0F || (d[s] >> 4) == 0x0F)
+          break;
+      s++;
+    } else if (b >= 32 && b <= 246) {
+      v = b - 139;
+      s++;
+    } else if (b >= 247 && b <= 250 && s + 2 <= e) {
+      v = (b - 247) * 256 + d[s + 1] + 108;
+      s += 2;
+    } else if (b >= 251 && b <= 254 && s + 2 <= e) {
+      v = -(b - 251) * 256 - d[s + 1] - 108;
+      s += 2;
+    } else {
+      return false;
+    }
+    if (sp < 48)
+      stack[sp++] = v;
+  }
+  if (!cid)
+    return true;
+  if (charset <= 2 || (size_t)charset >= len)
+    return false;
+  size_t q = (size_t)charset;
+  uint8_t fmt = d[q++];
+  unsigned g = 1;
+  while (g < ss->n) {
+    if (fmt == 0) {
+      if (q + 2 > len)
+        return false;
+      ss->code[g++] = (uint32_t)(d[q] << 8 | d[q + 1]);
+      q += 2;
+      continue;
+    }
+    size_t rl = fmt == 1 ? 3 : 4;
+    if ((fmt != 1 && fmt != 2) || q + rl > len)
+      return false;
+    uint32_t first = (uint32_t)(d[q] << 8 | d[q + 1]);
+    uint32_t left = fmt == 1 ? d[q + 2] : (uint32_t)(d[q + 2] << 8 | d[q + 3]);
+    q += rl;
+    for (uint32_t k = 0; k <= left && g < ss->n; k++)
+      ss->code[g++] = first + k;
+  }
+  return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Subsetting                                                           */
+
+/* The subsetter's input for one font: its characters (or glyphs), without
+ * hinting, without the tables a PDF font program does not need. */
+static hb_subset_input_t *
+S_subset_input(const S_font *sf)
 {
   bs_font *f = sf->font;
-  HPDF_MMgr mm = p->pdf->mmgr;
   hb_subset_input_t *in = hb_subset_input_create_or_fail();
-  if (!in) {
-    S_fail(p, "cannot prepare a font subset");
-    return -1;
-  }
+  if (!in)
+    return NULL;
   /* Ask for the characters rather than the glyphs when every glyph is
    * its character's glyph in the font's cmap (the usual case): the
    * subsetter then looks up only those characters, where a glyph set makes
@@ -328,9 +486,31 @@ S_embed_font(S_pdf *p, S_font *sf)
   hb_set_destroy(cps);
   /* Hinting instructions only help low-resolution screens; archival
    * copies are printed or viewed by renderers that ignore or replace
-   * them, and they are a tenth of a CJK font's glyph data. */
-  hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING);
-  /* tables a PDF font program does not need */
+   * them, and they are a tenth of a CJK font's glyph data.  CFF
+   * charstrings are written without subroutines: a CJK font's subroutines
+   * serve 65,000 glyphs, and finding the few a subset needs cost the
+   * subsetter three times the instructions of inlining them, for a
+   * program that comes out larger (Noto Serif CJK, the example's 400
+   * glyphs: 92 KB with subroutines, 84 KB without). */
+  hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING |
+                                    (f->cff ? HB_SUBSET_FLAGS_DESUBROUTINIZE
+                                            : 0));
+  hb_set_t *dt = hb_subset_input_set(in, HB_SUBSET_SETS_DROP_TABLE_TAG);
+  if (f->cff) {
+    /* FontFile3 holds the CFF table alone: every other table is work
+     * for nothing (the layout tables of a CJK font most of all) */
+    hb_tag_t tags[64];
+    unsigned start = 0, count;
+    do {
+      count = sizeof tags / sizeof *tags;
+      hb_face_get_table_tags(f->face, start, &count, tags);
+      for (unsigned i = 0; i < count; i++)
+        if (tags[i] != HB_TAG('C', 'F', 'F', ' '))
+          hb_set_add(dt, tags[i]);
+      start += count;
+    } while (count == sizeof tags / sizeof *tags);
+    return in;
+  }
   static const hb_tag_t drop[] = {
       HB_TAG('G', 'S', 'U', 'B'), HB_TAG('G', 'P', 'O', 'S'),
       HB_TAG('G', 'D', 'E', 'F'), HB_TAG('B', 'A', 'S', 'E'),
@@ -345,9 +525,25 @@ S_embed_font(S_pdf *p, S_font *sf)
       HB_TAG('f', 'e', 'a', 't'), HB_TAG('g', 'a', 's', 'p'),
       HB_TAG('c', 'm', 'a', 'p'), HB_TAG('n', 'a', 'm', 'e'),
   };
-  hb_set_t *dt = hb_subset_input_set(in, HB_SUBSET_SETS_DROP_TABLE_TAG);
   for (size_t i = 0; i < sizeof drop / sizeof *drop; i++)
     hb_set_add(dt, drop[i]);
+  return in;
+}
+
+/* Cut one font down to the glyphs the document draws and record, in
+ * sf->old_new, the code of each original glyph.  TrueType subsets are
+ * renumbered from 0 and the code is the new glyph (CIDToGIDMap
+ * /Identity); CFF subsets keep their CIDs (S_cff_codes). */
+static int
+S_subset_font(S_pdf *p, S_font *sf, S_subset *ss)
+{
+  bs_font *f = sf->font;
+  memset(ss, 0, sizeof *ss);
+  hb_subset_input_t *in = S_subset_input(sf);
+  if (!in) {
+    S_fail(p, "cannot prepare a font subset");
+    return -1;
+  }
   hb_subset_plan_t *plan = hb_subset_plan_create_or_fail(f->face, in);
   hb_subset_input_destroy(in);
   if (!plan) {
@@ -360,41 +556,114 @@ S_embed_font(S_pdf *p, S_font *sf)
     S_fail(p, "cannot subset a font");
     return -1;
   }
-  sf->old_new = hb_map_reference(
-      (hb_map_t *)hb_subset_plan_old_to_new_glyph_mapping(plan));
   const hb_map_t *n2o = hb_subset_plan_new_to_old_glyph_mapping(plan);
-  unsigned ncids = hb_face_get_glyph_count(sub);
-  if (!ncids)
-    ncids = hb_map_get_population(n2o);
-  hb_codepoint_t *new_old = bs_xcalloc(ncids ? ncids : 1,
-                                       sizeof(hb_codepoint_t));
-  for (unsigned c = 0; c < ncids; c++)
-    new_old[c] = hb_map_has(n2o, c) ? hb_map_get(n2o, c) : 0;
-  hb_blob_t *blob = hb_face_reference_blob(sub);
-  unsigned blen;
-  const char *bdata = hb_blob_get_data(blob, &blen);
+  ss->n = hb_map_get_population(n2o);
+  ss->orig = bs_xcalloc(ss->n ? ss->n : 1, sizeof *ss->orig);
+  ss->code = bs_xcalloc(ss->n ? ss->n : 1, sizeof *ss->code);
+  for (unsigned c = 0; c < ss->n; c++)
+    ss->orig[c] = hb_map_has(n2o, c) ? hb_map_get(n2o, c) : 0;
+  int rc = 0;
+  if (f->cff) {
+    ss->program = hb_face_reference_table(sub, HB_TAG('C', 'F', 'F', ' '));
+    unsigned len;
+    const uint8_t *d = (const uint8_t *)hb_blob_get_data(ss->program, &len);
+    if (!S_cff_codes(d, len, ss)) {
+      S_fail(p, "cannot read the CFF font program of a subset");
+      rc = -1;
+    }
+  } else {
+    ss->program = hb_face_reference_blob(sub);
+    for (unsigned c = 0; c < ss->n; c++)
+      ss->code[c] = c;
+  }
+  hb_face_destroy(sub);
+  hb_subset_plan_destroy(plan);
+  sf->old_new = hb_map_create();
+  for (unsigned c = 0; c < ss->n; c++) {
+    hb_map_set(sf->old_new, ss->orig[c], ss->code[c]);
+    if (ss->code[c] > ss->maxcode)
+      ss->maxcode = ss->code[c];
+  }
+  if (ss->maxcode > 0xFFFF) {
+    S_fail(p, "a font subset has a CID above 65535");
+    rc = -1;
+  }
+  return rc;
+}
 
+static void
+S_subset_free(S_subset *ss)
+{
+  hb_blob_destroy(ss->program);
+  free(ss->code);
+  free(ss->orig);
+}
+
+/* ------------------------------------------------------------------ */
+/* Font objects                                                         */
+
+/* CIDSet: a bit for every code of the subset (PDF/A-1 6.3.5). */
+static HPDF_Dict
+S_cidset(S_pdf *p, const S_subset *ss)
+{
+  size_t setlen = (size_t)ss->maxcode / 8 + 1;
+  unsigned char *bits = bs_xcalloc(setlen, 1);
+  for (unsigned c = 0; c < ss->n; c++)
+    bits[ss->code[c] / 8] |= (unsigned char)(0x80 >> (ss->code[c] % 8));
+  HPDF_Dict d = S_stream(p, bits, setlen, true);
+  free(bits);
+  return d;
+}
+
+/* /W: the widths layout used, for every code whose width is not the
+ * default 1000, in runs of consecutive codes (each within PDF/A's array
+ * limit). */
+static HPDF_Array
+S_widths(S_pdf *p, const bs_font *f, const S_subset *ss)
+{
+  HPDF_MMgr mm = p->pdf->mmgr;
+  HPDF_Array w = HPDF_Array_New(mm);
+  unsigned c = 0;
+  while (c < ss->n) {
+    if (bs_font_advance(f, ss->orig[c]) == 1000) {
+      c++;
+      continue;
+    }
+    HPDF_Array run = HPDF_Array_New(mm);
+    HPDF_Array_AddNumber(w, (HPDF_INT32)ss->code[c]);
+    unsigned k = 0;
+    do {
+      HPDF_Array_AddNumber(run, bs_font_advance(f, ss->orig[c]));
+      c++;
+      k++;
+    } while (c < ss->n && k < 8000 && ss->code[c] == ss->code[c - 1] + 1 &&
+             bs_font_advance(f, ss->orig[c]) != 1000);
+    HPDF_Array_Add(w, run);
+  }
+  return w;
+}
+
+/* The Type0 font with its CIDFont and FontDescriptor: CIDFontType2 with a
+ * FontFile2 for TrueType, CIDFontType0 with a FontFile3 of subtype
+ * CIDFontType0C for CFF (both allowed by PDF/A-1). */
+static HPDF_Dict
+S_font_dicts(S_pdf *p, S_font *sf, const S_subset *ss)
+{
+  bs_font *f = sf->font;
+  HPDF_MMgr mm = p->pdf->mmgr;
   char tag[8];
   S_subset_tag(sf, tag);
   char base[128];
   snprintf(base, sizeof base, "%s%s", tag, f->psname);
 
-  /* FontFile2 */
+  unsigned blen;
+  const char *bdata = hb_blob_get_data(ss->program, &blen);
   HPDF_Dict ff = S_stream(p, bdata, blen, true);
-  HPDF_Dict_AddNumber(ff, "Length1", (HPDF_INT32)blen);
-  hb_blob_destroy(blob);
-  hb_face_destroy(sub);
-  hb_subset_plan_destroy(plan);
+  if (f->cff)
+    HPDF_Dict_AddName(ff, "Subtype", "CIDFontType0C");
+  else
+    HPDF_Dict_AddNumber(ff, "Length1", (HPDF_INT32)blen);
 
-  /* CIDSet: every CID of the subset is present */
-  size_t setlen = (ncids + 7) / 8;
-  unsigned char *bits = bs_xcalloc(setlen ? setlen : 1, 1);
-  for (unsigned c = 0; c < ncids; c++)
-    bits[c / 8] |= (unsigned char)(0x80 >> (c % 8));
-  HPDF_Dict cidset = S_stream(p, bits, setlen, true);
-  free(bits);
-
-  /* FontDescriptor */
   HPDF_Dict fd = HPDF_Dict_New(mm);
   HPDF_Xref_Add(p->pdf->xref, fd);
   HPDF_Dict_AddName(fd, "Type", "FontDescriptor");
@@ -409,14 +678,13 @@ S_embed_font(S_pdf *p, S_font *sf)
   HPDF_Dict_AddNumber(fd, "Descent", f->descent);
   HPDF_Dict_AddNumber(fd, "CapHeight", f->cap_height);
   HPDF_Dict_AddNumber(fd, "StemV", 80);
-  HPDF_Dict_Add(fd, "FontFile2", ff);
-  HPDF_Dict_Add(fd, "CIDSet", cidset);
+  HPDF_Dict_Add(fd, f->cff ? "FontFile3" : "FontFile2", ff);
+  HPDF_Dict_Add(fd, "CIDSet", S_cidset(p, ss));
 
-  /* CIDFontType2 with the widths layout used */
   HPDF_Dict cid = HPDF_Dict_New(mm);
   HPDF_Xref_Add(p->pdf->xref, cid);
   HPDF_Dict_AddName(cid, "Type", "Font");
-  HPDF_Dict_AddName(cid, "Subtype", "CIDFontType2");
+  HPDF_Dict_AddName(cid, "Subtype", f->cff ? "CIDFontType0" : "CIDFontType2");
   HPDF_Dict_AddName(cid, "BaseFont", base);
   HPDF_Dict sysinfo = HPDF_Dict_New(mm);
   HPDF_Dict_Add(sysinfo, "Registry", HPDF_String_New(mm, "Adobe", NULL));
@@ -425,32 +693,10 @@ S_embed_font(S_pdf *p, S_font *sf)
   HPDF_Dict_Add(cid, "CIDSystemInfo", sysinfo);
   HPDF_Dict_Add(cid, "FontDescriptor", fd);
   HPDF_Dict_AddNumber(cid, "DW", 1000);
-  HPDF_Array w = HPDF_Array_New(mm);
-  unsigned c = 0;
-  while (c < ncids) {
-    int wc = bs_font_advance(f, new_old[c]);
-    if (wc == 1000) {
-      c++;
-      continue;
-    }
-    /* a run of consecutive CIDs, each sub-array within PDF/A's limit */
-    HPDF_Array run = HPDF_Array_New(mm);
-    HPDF_Array_AddNumber(w, (HPDF_INT32)c);
-    unsigned k = 0;
-    while (c < ncids && k < 8000) {
-      int wv = bs_font_advance(f, new_old[c]);
-      if (wv == 1000)
-        break;
-      HPDF_Array_AddNumber(run, wv);
-      c++;
-      k++;
-    }
-    HPDF_Array_Add(w, run);
-  }
-  HPDF_Dict_Add(cid, "W", w);
-  HPDF_Dict_AddName(cid, "CIDToGIDMap", "Identity");
+  HPDF_Dict_Add(cid, "W", S_widths(p, f, ss));
+  if (!f->cff)
+    HPDF_Dict_AddName(cid, "CIDToGIDMap", "Identity");
 
-  /* Type0 */
   HPDF_Dict t0 = HPDF_Dict_New(mm);
   HPDF_Xref_Add(p->pdf->xref, t0);
   HPDF_Dict_AddName(t0, "Type", "Font");
@@ -460,14 +706,25 @@ S_embed_font(S_pdf *p, S_font *sf)
   HPDF_Array desc = HPDF_Array_New(mm);
   HPDF_Array_Add(desc, cid);
   HPDF_Dict_Add(t0, "DescendantFonts", desc);
-  HPDF_Dict_Add(t0, "ToUnicode", S_tounicode(p, sf, ncids, new_old));
-  free(new_old);
-  sf->type0 = t0;
-  if (p->error) {
-    S_fail(p, "cannot build a font");
-    return -1;
+  HPDF_Dict_Add(t0, "ToUnicode", S_tounicode(p, sf, ss));
+  return t0;
+}
+
+/* Subset one font and build its PDF objects. */
+static int
+S_embed_font(S_pdf *p, S_font *sf)
+{
+  S_subset ss;
+  int rc = S_subset_font(p, sf, &ss);
+  if (rc == 0) {
+    sf->type0 = S_font_dicts(p, sf, &ss);
+    if (p->error) {
+      S_fail(p, "cannot build a font");
+      rc = -1;
+    }
   }
-  return 0;
+  S_subset_free(&ss);
+  return rc;
 }
 
 /* ------------------------------------------------------------------ */

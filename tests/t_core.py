@@ -85,7 +85,7 @@ def group_cli(a):
         f.write("# headings in the Song face\nhei = gbsn00lp.ttf\n")
     (pages, _), err = dump_of(b, EXAMPLE, a.work, ["--fonts", fm2])
     fonts = {r.font for p in pages for r in p["runs"]}
-    check("wqy-zenhei.ttc" in fonts, "title role keeps its font: %s" % fonts)
+    check("NotoSerifCJK-Bold.ttc#2" in fonts, "title role keeps its font: %s" % fonts)
     heading = [r for p in pages for r in p["runs"] if r.text.startswith("一、总体情况")]
     check(heading and heading[0].font == "gbsn00lp.ttf",
           "user map changes the hei role: %s" % [h.font for h in heading])
@@ -196,10 +196,11 @@ def group_layout(a):
     write_source(src, body)
     (pages, outline), err = dump_of(a.banshi, src, a.work)
     texts = [(line_text(ln), ln[0].font, ln[0].x0) for pg, ln in body_lines(pages)]
-    want = [("一、第一层", "wqy-zenhei.ttc"), ("（一）第二层", "gkai00mp.ttf"),
-            ("1.第三层", "gbsn00lp.ttf"), ("（1）第四层", "gbsn00lp.ttf"),
-            ("（2）第四层乙", "gbsn00lp.ttf"), ("（二）第二层乙", "gkai00mp.ttf"),
-            ("二、第一层乙", "wqy-zenhei.ttc")]
+    hei, kai, song = ("NotoSansCJK-Regular.ttc#2", "LXGWWenKai-Regular.ttf",
+                      "NotoSerifCJK-Regular.ttc#2")
+    want = [("一、第一层", hei), ("（一）第二层", kai), ("1.第三层", song),
+            ("（1）第四层", song), ("（2）第四层乙", song), ("（二）第二层乙", kai),
+            ("二、第一层乙", hei)]
     got = [(t, f) for t, f, x in texts if not t.startswith("正文") and t != "测试文档"]
     check(got == want, "headings: %s" % got)
     for t, f, x in texts[1:]:
@@ -429,12 +430,20 @@ def group_pdfa(a):
                              "</section>" % (i, "正文" * 200) for i in range(1, 6)),
                      "书签"),
     }
+    # TrueType fonts a user maps with --fonts (licensed 仿宋, 小标宋 …) are
+    # embedded as FontFile2; the fallback source is set in the older
+    # TrueType fonts, and falls back from one to the next
+    tt_map = os.path.join(d, "truetype.map")
+    with open(tt_map, "w") as f:
+        f.write("fangsong = gbsn00lp.ttf, wqy-zenhei.ttc#0, LXGWWenKai-Regular.ttf\n"
+                "xiaobiaosong = wqy-zenhei.ttc#0\nsong = gbsn00lp.ttf\n")
     pdfs = []
     for name, (body, title) in srcs.items():
         src = os.path.join(d, name + ".xml")
         write_source(src, body, title=title)
         pdf = os.path.join(d, "pdfa-" + name + ".pdf")
-        rc, out, err = run([a.banshi, "render", src, "-o", pdf])
+        extra = ["--fonts", tt_map] if name == "fallback" else []
+        rc, out, err = run([a.banshi, "render", src, "-o", pdf] + extra)
         if check(rc == 0, "render %s: %s" % (name, err)):
             pdfs.append(pdf)
     pdf = os.path.join(d, "pdfa-liwan.pdf")
@@ -463,7 +472,14 @@ def group_pdfa(a):
     rc, out, err = run(["pdftotext", fb, "-"])
     check("〇号文件；生僻字𠀋；〇〇七。" in out, "fallback text: %r" % out)
     rc, out, err = run(["pdffonts", fb])
-    check("WenQuanYi" in out and "LXGW" in out, "fallback fonts embedded: %s" % out)
+    check("WenQuanYi" in out and "LXGW" in out and "BousungEG" in out
+          and "CID TrueType" in out and "CID Type 0C" not in out,
+          "fallback fonts embedded: %s" % out)
+    # the default fonts: Noto CJK (OpenType CFF) as CIDFontType0C subsets
+    rc, out, err = run(["pdffonts", os.path.join(d, "pdfa-liwan.pdf")])
+    for face in ("NotoSerifCJKsc-Regular", "NotoSerifCJKsc-Bold", "NotoSansCJKsc-Regular"):
+        check(re.search(r"\+%s\s+CID Type 0C\s+Identity-H\s+yes yes yes" % face, out),
+              "default font %s not a CFF subset: %s" % (face, out))
     print("preflight: %d PDFs valid PDF/A-1b" % sum(1 for v in res.values() if v[0]))
 
 
