@@ -56,8 +56,12 @@ typedef struct S_ch {
   int32_t adv;       /* natural advance (font width) */
   int32_t full;      /* placed advance without compression */
   int32_t half;      /* amount removable when compressed */
+  int32_t pcut;      /* removed between this mark and the next (adjacent
+                        marks) when both are on one line */
+  int32_t scut;      /* removed before this opening mark at a line start */
   uint8_t cls;       /* S_WIDE, S_WESTERN, S_SPACE */
   bool ink_left;     /* wide punctuation whose right half is empty */
+  bool ink_right;    /* wide punctuation whose left half is empty */
   bool brk;          /* a line may break before this char */
   bool forced;       /* a forced break (<br/>): not drawn */
   bool skip;         /* not drawn and zero width (format characters) */
@@ -257,16 +261,22 @@ bs_para_break(bs_lctx *lc)
   bs_vec_push(&lc->chars, &c);
 }
 
-/* Is the glyph's ink within the left half of its advance (、，。 and
- * closing brackets in Chinese fonts)? */
-static bool
-S_ink_left(const bs_font *f, uint32_t gid)
+/* Which half of its advance a wide mark leaves empty, from the glyph's
+ * own outline: 、，。 and closing brackets and quotes have their ink in the
+ * left half in Chinese fonts, opening ones in the right half; marks set in
+ * the middle (：； in some fonts, ！？) in neither.  Measured rather than
+ * assumed, since fonts differ (Noto CJK SC sets ：； left, others centre
+ * them). */
+static void
+S_ink_halves(const bs_font *f, uint32_t gid, bool *left, bool *right)
 {
   hb_glyph_extents_t e;
+  *left = *right = false;
   if (!hb_font_get_glyph_extents(f->hbfont, gid, &e) || e.width <= 0)
-    return false;
+    return;
   int adv = hb_font_get_glyph_h_advance(f->hbfont, gid);
-  return e.x_bearing + e.width <= adv / 2 + adv / 20;
+  *left = e.x_bearing + e.width <= adv / 2 + adv / 20;
+  *right = e.x_bearing >= adv / 2 - adv / 20;
 }
 
 void
@@ -345,7 +355,7 @@ bs_para_text(bs_lctx *lc, const char *utf8, size_t len, const bs_style *st,
       c.full = lc->tpl->char_pitch * st->size /
                lc->tpl->styles[BS_STYLE_BODY].size;
     if (wide && u_ispunct((UChar32)c.cp)) {
-      c.ink_left = S_ink_left(f, gid);
+      S_ink_halves(f, gid, &c.ink_left, &c.ink_right);
       if (c.ink_left)
         c.half = c.full / 2;
     }
@@ -355,6 +365,42 @@ bs_para_text(bs_lctx *lc, const char *utf8, size_t len, const bs_style *st,
 
 /* ------------------------------------------------------------------ */
 /* Prepare: break opportunities and compression                         */
+
+/* Punctuation width adjustment (clreq 3.1.6; GB/T 15834-2011 5.1.11):
+ * two adjacent full-width marks, each one em with half of it empty, are
+ * set in 1.5 em (》《 ”“ 》， ）（ 、“ 。”) when the first leaves its right
+ * half empty or the second its left half: the pair then shares one empty
+ * half.  The cut is counted with the first mark (pcut), where prefix sums
+ * of widths find it; where the glyphs go does not depend on which mark
+ * gives up its half.  An opening mark at the start of a continuation line
+ * of justified or flush-left text loses its empty left half (scut); the
+ * first line keeps it, so that headings such as （一） and paragraphs stay
+ * on the indent's grid, and centred labels keep their brackets inside
+ * their cells.  Both follow the template. */
+static void
+S_compress(const bs_lctx *lc, S_ch *ch, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    ch[i].pcut = 0;
+    ch[i].scut = lc->start_cut && i > 0 && ch[i].ink_right ? ch[i].full / 2
+                                                            : 0;
+  }
+  if (!lc->tpl->punct_adjacent)
+    return;
+  for (size_t i = 0; i + 1 < n; i++) {
+    const S_ch *a = &ch[i], *b = &ch[i + 1];
+    if (!(a->ink_left || a->ink_right) || !(b->ink_left || b->ink_right) ||
+        a->size != b->size)
+      continue;
+    /* a mark cut on its left already (the second of a pair) keeps its
+     * right half: one em box never loses both */
+    bool a_left_cut = i > 0 && ch[i - 1].pcut > 0 && !ch[i - 1].ink_left;
+    if (a->ink_left && !a_left_cut)
+      ch[i].pcut = a->full / 2;
+    else if (b->ink_right)
+      ch[i].pcut = b->full / 2;
+  }
+}
 
 static void
 S_prepare(bs_lctx *lc, bool words)
@@ -435,6 +481,7 @@ S_prepare(bs_lctx *lc, bool words)
     ch[i].brk = brk;
   }
   ch[0].brk = false;
+  S_compress(lc, ch, n);
 }
 
 /* Width of char i inside a line, given whether i+1 is on the same line. */
@@ -443,7 +490,7 @@ S_w_inside(const S_ch *c)
 {
   if (c->forced || c->skip)
     return 0;
-  return c->full;
+  return c->full - c->pcut;
 }
 
 static int32_t
@@ -467,7 +514,7 @@ S_span_width(const S_ch *ch, const int64_t *Q, const int64_t *V, size_t s,
   size_t e = (size_t)V[b];
   if (e <= s)
     return 0;
-  return (int32_t)(Q[e - 1] - Q[s]) + S_w_end(&ch[e - 1]);
+  return (int32_t)(Q[e - 1] - Q[s]) + S_w_end(&ch[e - 1]) - ch[s].scut;
 }
 
 typedef struct S_brk {
@@ -569,6 +616,7 @@ bs_para_measure(bs_lctx *lc, int32_t *minw, int32_t *maxw)
   size_t n = lc->chars.len;
   if (!n)
     return;
+  lc->start_cut = false;
   S_prepare(lc, false);
   const int64_t *V;
   int64_t *Q = S_prefix(lc, &V);
@@ -609,6 +657,8 @@ S_stretchable(const S_ch *a, const S_ch *b)
     return false;
   if (S_unit_pair(a->cp, b->cp))
     return false;
+  if (a->pcut > 0)
+    return false; /* a compressed pair stays tight */
   return true;
 }
 
@@ -630,6 +680,9 @@ S_make_line(bs_lctx *lc, const S_brk *br, bool last, int32_t avail,
   int32_t natural = 0;
   int gaps = 0;
   int32_t maxsize = 0;
+  /* an opening mark at the line start stands half out (its empty half) */
+  int32_t scut = ch[s].scut;
+  natural -= scut;
   for (size_t i = s; i < e; i++) {
     natural += i + 1 < e ? S_w_inside(&ch[i]) : S_w_end(&ch[i]);
     if (i + 1 < e && S_stretchable(&ch[i], &ch[i + 1]))
@@ -659,7 +712,7 @@ S_make_line(bs_lctx *lc, const S_brk *br, bool last, int32_t avail,
   /* glyph positions and runs (at most one run per character) */
   out->runs = bs_arena_alloc(lc->arena, (e - s) * sizeof(bs_run));
   bs_glyph *glyphs = bs_arena_alloc(lc->arena, (e - s) * sizeof(bs_glyph));
-  int32_t x = x0 + offset;
+  int32_t x = x0 + offset - scut;
   int gap_index = 0;
   bs_run *run = NULL;
   int32_t baseline = bs_baseline_in(g->leading, maxsize);
@@ -736,6 +789,8 @@ bs_para_layout(bs_lctx *lc, const bs_para_geom *g, bs_vec *out)
   size_t n = lc->chars.len;
   if (!n)
     return 0;
+  lc->start_cut = lc->tpl->punct_line_start &&
+                  (g->align == BS_ALIGN_JUSTIFY || g->align == BS_ALIGN_LEFT);
   S_prepare(lc, g->balance || g->prefer_words);
   const int64_t *V;
   int64_t *Q = S_prefix(lc, &V);

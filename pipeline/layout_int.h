@@ -53,6 +53,8 @@ struct bs_lctx {
   bs_vec tmp;          /* scratch: widths and prefix sums */
   bool missing;        /* a character had no glyph (an error was emitted) */
   bool warned_overflow;/* one overflow warning per document */
+  bool start_cut;      /* an opening mark may lose its empty half at the
+                          start of a line (set per paragraph) */
   bool measuring;      /* text collected only to be measured: a missing
                           glyph is reported when the text is laid out */
   const char *failed_roles[16]; /* roles already reported unusable */

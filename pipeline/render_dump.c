@@ -42,6 +42,16 @@ S_glyph_run(void *ctx, const bs_run *run)
     fputs(u, d->out);
   }
   fputs("\"\n", d->out);
+  /* each glyph's pen position from the run's x (compressed punctuation,
+   * justification): what a writer of another format must reproduce */
+  fputs("    at", d->out);
+  for (uint32_t i = 0; i < run->n; i++) {
+    char gx[32];
+    bs_fmt_mpt(run->glyphs[i].x, gx);
+    fputs(i ? "," : " ", d->out);
+    fputs(gx, d->out);
+  }
+  fputc('\n', d->out);
   return 0;
 }
 

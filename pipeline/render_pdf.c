@@ -777,6 +777,64 @@ S_begin_page(void *ctx, const bs_page *page, int index)
   return p->error ? -1 : 0;
 }
 
+/* Set the character spacing Tc (in 1e-9 pt) unless it is set already. */
+static void
+S_tc(S_pdf *p, int64_t tc)
+{
+  if (tc == p->cur_tc)
+    return;
+  char buf[48];
+  int64_t v = tc < 0 ? -tc : tc;
+  int n = snprintf(buf, sizeof buf, "%s%lld.%09lld", tc < 0 ? "-" : "",
+                   (long long)(v / 1000000000), (long long)(v % 1000000000));
+  while (n > 0 && buf[n - 1] == '0')
+    buf[--n] = '\0';
+  if (n > 0 && buf[n - 1] == '.')
+    buf[--n] = '\0';
+  S_str(p->cs, buf);
+  S_str(p->cs, " Tc\n");
+  p->cur_tc = tc;
+}
+
+/* The code of a glyph, as four hex digits. */
+static void
+S_cid(HPDF_Stream s, const S_font *sf, const bs_glyph *g)
+{
+  char hex[5];
+  hb_codepoint_t cid = hb_map_get(sf->old_new, g->gid);
+  if (cid == HB_MAP_VALUE_INVALID)
+    cid = 0;
+  S_hex4(hex, cid);
+  hex[4] = '\0';
+  S_str(s, hex);
+}
+
+/* Overlap of two glyph boxes, in millionths of an em, above which text
+ * extraction breaks the word (poppler's minDupBreakOverlap is 0.2 em). */
+#define S_OVERLAP 150000
+
+/* Open a /Span marked-content sequence whose /ActualText is the text of
+ * glyphs [i, j) of the run (UTF-16BE with its byte order mark). */
+static void
+S_actual_text(HPDF_Stream s, const bs_run *r, uint32_t i, uint32_t j)
+{
+  S_str(s, "/Span <</ActualText <FEFF");
+  for (uint32_t k = i; k < j; k++) {
+    uint32_t cp = r->glyphs[k].cp;
+    char hex[9];
+    if (cp < 0x10000) {
+      S_hex4(hex, cp);
+      hex[4] = '\0';
+    } else {
+      S_hex4(hex, 0xD800 + ((cp - 0x10000) >> 10));
+      S_hex4(hex + 4, 0xDC00 + ((cp - 0x10000) & 0x3FF));
+      hex[8] = '\0';
+    }
+    S_str(s, hex);
+  }
+  S_str(s, ">>> BDC ");
+}
+
 static int
 S_glyph_run(void *ctx, const bs_run *r)
 {
@@ -831,42 +889,59 @@ S_glyph_run(void *ctx, const bs_run *r)
   }
   /* Tc in points = -mode / 1e6 * size / 1000; kept exact in 1e-9 pt */
   int64_t tc = -mode * r->size;
-  if (tc != p->cur_tc) {
-    char buf[48];
-    int64_t v = tc < 0 ? -tc : tc;
-    int n = snprintf(buf, sizeof buf, "%s%lld.%09lld", tc < 0 ? "-" : "",
-                     (long long)(v / 1000000000), (long long)(v % 1000000000));
-    while (n > 0 && buf[n - 1] == '0')
-      buf[--n] = '\0';
-    if (n > 0 && buf[n - 1] == '.')
-      buf[--n] = '\0';
-    S_str(s, buf);
-    S_str(s, " Tc\n");
-    p->cur_tc = tc;
-  }
+  S_tc(p, tc);
   S_str(s, "1 0 0 1 ");
   S_num(s, r->x);
   S_str(s, " ");
   S_num(s, (int64_t)p->page_h - r->y);
-  S_str(s, " Tm [<");
-  for (uint32_t i = 0; i < r->n; i++) {
-    const bs_glyph *g = &r->glyphs[i];
-    char hex[5];
-    hb_codepoint_t cid = hb_map_get(sf->old_new, g->gid);
-    if (cid == HB_MAP_VALUE_INVALID)
-      cid = 0;
-    S_hex4(hex, cid);
-    hex[4] = '\0';
-    S_str(s, hex);
-    if (i + 1 < r->n && adj[i] != mode) {
-      char buf[40];
-      bs_fmt_mpt(adj[i] - mode, buf);
-      S_str(s, "> ");
-      S_str(s, buf);
-      S_str(s, " <");
+  S_str(s, " Tm ");
+  /* Glyphs that overlap the next by more than S_OVERLAP (the marks of a
+   * compressed pair: 》 and 《 share one empty half em) are drawn in a
+   * marked-content span with their text as /ActualText.  The glyphs land
+   * where the TJ offsets put them, but poppler's text extraction sees each
+   * glyph's box as its full advance and starts a new line where the boxes
+   * of 》 and 《 overlap by half an em (character spacing does not help:
+   * it is taken off the box); for a span with ActualText it sets the text
+   * over the span's width instead, so the extracted text is exactly the
+   * source's. */
+  uint32_t i = 0;
+  bool first = true;
+  while (i < r->n) {
+    bool chain = i + 1 < r->n && adj[i] - mode > S_OVERLAP;
+    uint32_t j = i + 1;
+    if (chain)
+      while (j < r->n && adj[j - 1] - mode > S_OVERLAP)
+        j++;
+    else
+      while (j < r->n && !(j + 1 < r->n && adj[j] - mode > S_OVERLAP))
+        j++;
+    if (!first)
+      S_str(s, "\n");
+    first = false;
+    if (chain)
+      S_actual_text(s, r, i, j);
+    S_str(s, "[<");
+    bool open = true;
+    for (uint32_t k = i; k < j; k++) {
+      if (!open) {
+        S_str(s, " <");
+        open = true;
+      }
+      S_cid(s, sf, &r->glyphs[k]);
+      if (k + 1 < r->n && adj[k] != mode) {
+        char buf[40];
+        bs_fmt_mpt(adj[k] - mode, buf);
+        S_str(s, "> ");
+        S_str(s, buf);
+        open = false;
+      }
     }
+    S_str(s, open ? ">] TJ" : "] TJ");
+    if (chain)
+      S_str(s, " EMC");
+    i = j;
   }
-  S_str(s, ">] TJ\n");
+  S_str(s, "\n");
   if (adj != stack)
     free(adj);
   return p->error ? -1 : 0;

@@ -205,6 +205,9 @@ bs_template_load(const char *name, bs_diags *diags)
   t->page_number_odd = BS_ALIGN_RIGHT;
   t->page_number_even = BS_ALIGN_LEFT;
   t->rule_width = 500;
+  t->table_split_empty = 250;
+  t->punct_adjacent = true;
+  t->punct_line_start = true;
   for (int i = 0; i < BS_STYLE_COUNT; i++) {
     t->styles[i].role = "song";
     t->styles[i].size = 16000;
@@ -249,6 +252,28 @@ bs_template_load(const char *name, bs_diags *diags)
       S_len(&c, n, "rule", &t->rule_width);
       S_len(&c, n, "padding-x", &t->cell_pad_x);
       S_len(&c, n, "padding-y", &t->cell_pad_y);
+      if ((v = S_prop(&c, n, "split-empty"))) {
+        char *end;
+        double d = strtod(v, &end);
+        if (end == v || strcmp(end, "%") != 0 || d < 0 || d > 100)
+          S_err(&c, n, "bad share %s (a percentage)", "比例无效：%s（应为百分数）",
+                v);
+        else
+          t->table_split_empty = (int32_t)(d * 10 + 0.5);
+      }
+    } else if (strcmp(en, "punctuation") == 0) {
+      if ((v = S_prop(&c, n, "adjacent"))) {
+        if (strcmp(v, "compress") && strcmp(v, "full"))
+          S_err(&c, n, "bad value %s (compress or full)",
+                "取值无效：%s（应为 compress 或 full）", v);
+        t->punct_adjacent = strcmp(v, "compress") == 0;
+      }
+      if ((v = S_prop(&c, n, "line-start"))) {
+        if (strcmp(v, "half") && strcmp(v, "full"))
+          S_err(&c, n, "bad value %s (half or full)",
+                "取值无效：%s（应为 half 或 full）", v);
+        t->punct_line_start = strcmp(v, "half") == 0;
+      }
     } else {
       S_err(&c, n, "unknown element <%s>", "未知元素 <%s>", en);
     }

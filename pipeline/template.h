@@ -63,6 +63,13 @@ typedef struct bs_template {
   int32_t page_number_indent;      /* characters (1/1000) from the edge */
   int32_t rule_width;              /* table rules, mpt */
   int32_t cell_pad_x, cell_pad_y;  /* table cell padding, mpt */
+  int32_t table_split_empty;       /* a table that would leave more than
+                                      this share (1/1000) of a page empty
+                                      by moving whole splits at a group */
+  bool punct_adjacent;   /* two adjacent full-width marks share their
+                            blank halves: 1.5 em instead of 2 */
+  bool punct_line_start; /* an opening mark at a line start is set half
+                            width */
   bs_arena arena;        /* strings of this template */
 } bs_template;
 

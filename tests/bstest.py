@@ -51,7 +51,7 @@ def run(args, cwd=None, env=None, stdin=None):
 # the text dump
 
 class Run:
-    __slots__ = ("page", "x0", "x1", "y", "size", "font", "text")
+    __slots__ = ("page", "x0", "x1", "y", "size", "font", "text", "at")
 
 
 def parse_dump(text):
@@ -70,7 +70,11 @@ def parse_dump(text):
             r.x0, r.x1, r.y, r.size = (float(m.group(i)) for i in range(1, 5))
             r.font = m.group(5)
             r.text = m.group(6).replace('\\"', '"').replace("\\\\", "\\")
+            r.at = []
             pages[-1]["runs"].append(r)
+        elif line.startswith("    at "):
+            # pen position of each glyph, relative to the run's x
+            pages[-1]["runs"][-1].at = [float(v) for v in line[7:].split(",")]
         elif line.startswith("  rule "):
             nums = re.findall(r"-?[\d.]+", line)
             pages[-1]["rules"].append(tuple(float(n) for n in nums[:5]))

@@ -134,6 +134,10 @@ def group_layout(a):
     # measure exactly; last lines start at the margin and stop short.
     for pg, ln in lines[1:]:
         x0, x1 = ln[0].x0, ln[-1].x1
+        # an opening mark at the start of a continuation line stands half
+        # a cell out (its empty half: clreq 3.1.6)
+        if line_text(ln)[0] in "“《（":
+            x0 += 156 * MM / 28 / 2
         check(abs(x0 - LEFT) < EPS or abs(x0 - (LEFT + 2 * 156 * MM / 28)) < 0.02,
               "justify: line starts at %.3f: %s" % (x0, line_text(ln)))
         check(x1 <= RIGHT + EPS, "justify: line overflows to %.3f" % x1)
@@ -143,7 +147,7 @@ def group_layout(a):
     para_lines = []
     cur = []
     for pg, ln in lines[1:]:
-        if cur and abs(ln[0].x0 - LEFT) > EPS:  # indented: a new paragraph
+        if cur and ln[0].x0 > LEFT + 1:  # indented: a new paragraph
             para_lines.append(cur)
             cur = []
         cur.append(ln)
