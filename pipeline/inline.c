@@ -773,6 +773,182 @@ S_no_lone_char(bs_lctx *lc, bs_vec *brks)
   }
 }
 
+/* ------------------------------------------------------------------ */
+/* Titles (GB/T 9704-2012 7.3.1)                                        */
+
+/* Does the paragraph hold the UTF-8 string `w` at character p? */
+static bool
+S_match_at(const S_ch *ch, size_t n, size_t p, const char *w, size_t *len)
+{
+  size_t k = 0;
+  const unsigned char *u = (const unsigned char *)w;
+  size_t i = 0, wl = strlen(w);
+  while (i < wl) {
+    uint32_t cp;
+    int l = bs_utf8_decode(u + i, wl - i, &cp);
+    if (l <= 0 || p + k >= n || ch[p + k].cp != cp)
+      return false;
+    i += (size_t)l;
+    k++;
+  }
+  *len = k;
+  return k > 0;
+}
+
+typedef struct S_tctx {
+  const S_ch *ch;
+  size_t n;
+  const int64_t *Q, *V;
+  int32_t measure, em;
+  const bool *ok;       /* a title line may end before char b */
+  const int32_t *bonus; /* preference for a break before b (em^2 / 16) */
+  size_t cut[4], best[4];
+  int64_t best_cost;
+  int k;                /* lines wanted */
+} S_tctx;
+
+/* Cost of a title set in the lines cut at t->cut[0..k-2] in *cost; false
+ * when it breaks a rule: a line too long, or a top-heavy shape (the first line
+ * longer than the second or than the last: 7.3.1 wants 梯形 上短下长 or
+ * 菱形, never an inverted trapezoid).  Otherwise the squared differences
+ * of neighbouring lines (排列对称，长短适宜) less the break bonuses, in
+ * sixteenths of an em squared. */
+static bool
+S_title_cost(const S_tctx *t, int64_t *cost)
+{
+  int32_t w[4];
+  size_t s = 0;
+  for (int i = 0; i < t->k; i++) {
+    size_t b = i + 1 < t->k ? t->cut[i] : t->n;
+    w[i] = S_span_width(t->ch, t->Q, t->V, s, b);
+    if (w[i] > t->measure)
+      return false;
+    s = b;
+  }
+  /* a first line longer by a character (or a tenth of the last line)
+   * reads as level, not as an inverted trapezoid */
+  int32_t tol = t->em > w[t->k - 1] / 10 ? t->em : w[t->k - 1] / 10;
+  if (w[0] > w[1] + tol || w[0] > w[t->k - 1] + tol)
+    return false;
+  *cost = 0;
+  for (int i = 0; i + 1 < t->k; i++) {
+    int64_t d = (int64_t)(w[i + 1] - w[i]) * 4 / t->em;
+    *cost += d * d - t->bonus[t->cut[i]];
+  }
+  return true;
+}
+
+static void
+S_title_search(S_tctx *t, int line, size_t s)
+{
+  if (line == t->k - 1) {
+    int64_t c;
+    if (S_title_cost(t, &c) && c < t->best_cost) {
+      t->best_cost = c;
+      memcpy(t->best, t->cut, sizeof t->cut);
+    }
+    return;
+  }
+  for (size_t b = s + 1; b < t->n; b++) {
+    if (!t->ok[b])
+      continue;
+    if (S_span_width(t->ch, t->Q, t->V, s, b) > t->measure)
+      break;
+    t->cut[line] = b;
+    S_title_search(t, line + 1, b);
+  }
+}
+
+/* Title lines (GB/T 9704-2012 7.3.1: 回行时，要做到词意完整，排列对称，长短
+ * 适宜，间距恰当，标题排列应当使用梯形或菱形).  Every way of cutting the title
+ * into the fewest lines (up to four; one more when no way of that many
+ * keeps the shape) is tried, breaking only where a line may end: at a word
+ * boundary of ICU's dictionary, never inside a word of the template's
+ * <title-words> (办公厅, 人民政府, 年度, 政府信息公开 …), nor after 关于 (it
+ * stays with what it introduces).  The cheapest by S_title_cost wins; the
+ * end of the issuing body's name, the start of 关于 and the end of a year
+ * (2021年, 2021年度) are preferred breaks.  Returns false when nothing
+ * fits, leaving the greedy lines. */
+static bool
+S_title_lines(bs_lctx *lc, const bs_para_geom *g, const int64_t *Q,
+              const int64_t *V, int32_t measure, size_t nl, bs_vec *brks)
+{
+  const S_ch *ch = lc->chars.data;
+  size_t n = lc->chars.len;
+  bool *ok = bs_xcalloc(n + 1, sizeof *ok);
+  int32_t *bonus = bs_xcalloc(n + 1, sizeof *bonus);
+  for (size_t b = 1; b < n; b++)
+    ok[b] = ch[b].brk && ch[b].word && ch[b].cls != S_SPACE;
+  /* inside a listed word, after 关于 */
+  for (size_t p = 0; p < n; p++) {
+    for (int w = 0; w < lc->tpl->ntitle_words; w++) {
+      size_t len;
+      if (S_match_at(ch, n, p, lc->tpl->title_words[w], &len))
+        for (size_t k = p + 1; k < p + len; k++)
+          ok[k] = false;
+    }
+    size_t len;
+    if (S_match_at(ch, n, p, "关于", &len)) {
+      ok[p + len] = false;
+      bonus[p] += 64;
+    }
+    if (p >= 1 && ch[p].cp == 0x5E74 && ch[p - 1].cp >= '0' &&
+        ch[p - 1].cp <= '9') {
+      size_t e = p + 1 < n && ch[p + 1].cp == 0x5EA6 ? p + 2 : p + 1;
+      if (e < n)
+        bonus[e] += 32;
+    }
+  }
+  /* the issuing body: its name where the title holds it, or else the
+   * longest end of its name that starts the title (荔湾区应急管理局 of
+   * 广州市荔湾区应急管理局); never broken inside, preferably after */
+  if (g->issuer && *g->issuer) {
+    size_t at = n, len = 0;
+    for (size_t p = 0; p < n && at == n; p++)
+      if (S_match_at(ch, n, p, g->issuer, &len))
+        at = p;
+    size_t il = strlen(g->issuer);
+    for (size_t off = 1; off < il && at == n; off++)
+      if (((unsigned char)g->issuer[off] & 0xC0) != 0x80 &&
+          S_match_at(ch, n, 0, g->issuer + off, &len) && len >= 2)
+        at = 0;
+    if (at < n && at + len < n) {
+      for (size_t k = at + 1; k < at + len; k++)
+        ok[k] = false;
+      bonus[at + len] += 64;
+    }
+  }
+  S_tctx t;
+  memset(&t, 0, sizeof t);
+  t.ch = ch;
+  t.n = n;
+  t.Q = Q;
+  t.V = V;
+  t.measure = measure;
+  t.em = ch[0].full > 0 ? ch[0].full : ch[0].size;
+  t.ok = ok;
+  t.bonus = bonus;
+  bool found = false;
+  for (size_t k = nl; k <= 4 && k <= nl + 1 && !found; k++) {
+    t.k = (int)k;
+    t.best_cost = INT64_MAX;
+    S_title_search(&t, 0, 0);
+    found = t.best_cost != INT64_MAX;
+  }
+  if (found) {
+    brks->len = 0;
+    size_t s = 0;
+    for (int i = 0; i < t.k; i++) {
+      S_brk br = {s, i + 1 < t.k ? t.best[i] : n};
+      bs_vec_push(brks, &br);
+      s = br.b;
+    }
+  }
+  free(ok);
+  free(bonus);
+  return found;
+}
+
 static bool
 S_has_forced(const bs_lctx *lc)
 {
@@ -802,7 +978,10 @@ bs_para_layout(bs_lctx *lc, const bs_para_geom *g, bs_vec *out)
     w = 1000;
   bs_vec brks = BS_VEC_INIT(S_brk);
   size_t nl = S_break(lc, Q, V, w0, w, g->balance || g->prefer_words, &brks);
-  if (g->balance && nl == 2 && !S_has_forced(lc)) {
+  if (g->title && nl >= 2 && nl <= 4 && !S_has_forced(lc) &&
+      S_title_lines(lc, g, Q, V, w, nl, &brks)) {
+    /* set by GB/T 9704's rules for titles */
+  } else if (g->balance && nl == 2 && !S_has_forced(lc)) {
     /* Two lines: try every break and keep the one with the most even
      * lines, at a word boundary, preferring the end of a phrase such as
      * 2021年 (GB/T 9704-2012 7.3.1: 词意完整，排列对称). */

@@ -218,6 +218,8 @@ S_title(S_layout *L)
                m->title_col);
   bs_para_geom g = S_geom(L, st, BS_ALIGN_CENTER, 0);
   g.balance = true;
+  g.title = true;
+  g.issuer = m->issuer;
   bs_para_layout(&L->lc, &g, &L->lines);
   S_space(L, st->space_before);
   S_emit_lines(L, true, NULL, 0);

@@ -31,7 +31,11 @@ typedef struct bs_para_geom {
   bs_align align;      /* justify, left, center, right */
   int32_t leading;     /* line pitch */
   bool balance;        /* balance line lengths and prefer word breaks
-                          (titles, GB/T 9704 7.3.1) */
+                          (titles, centred labels) */
+  bool title;          /* the document title: GB/T 9704 7.3.1's rules
+                          (inline.c, S_title_lines) */
+  const char *issuer;  /* titles: the issuing body, whose end is a
+                          preferred break */
   bool justify_last;   /* justify the last line too */
   bool prefer_words;   /* break at word boundaries where one fits (narrow
                           table cells: 办理/结果, not 办理结/果) */

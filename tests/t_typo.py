@@ -140,4 +140,83 @@ def group_punct(a):
                   % (c0, c1))
 
 
-GROUPS = {"typo-punct": group_punct}
+# ---------------------------------------------------------------------------
+# titles: (issuing body, title) as published by Chinese government bodies
+
+TITLES = [
+    ("广州市荔湾区人民政府办公室", "广州市荔湾区人民政府办公室2020年政府信息公开工作年度报告"),
+    ("国务院办公厅", "国务院办公厅关于印发2021年政务公开工作要点的通知"),
+    ("生态环境部", "中华人民共和国生态环境部2021年政府信息公开工作年度报告"),
+    ("北京市朝阳区人民政府办公室",
+     "北京市朝阳区人民政府办公室关于做好2022年政府信息公开工作年度报告编制工作的通知"),
+    ("上海市浦东新区应急管理局", "上海市浦东新区应急管理局2021年度政府信息公开工作年度报告"),
+    ("广州市荔湾区应急管理局", "荔湾区应急管理局2020年政府信息公开工作年度报告"),
+    ("深圳市福田区卫生健康局", "深圳市福田区卫生健康局2022年政府信息公开工作年度报告"),
+    ("南京市玄武区人民政府办公室", "江苏省南京市玄武区人民政府办公室2021年政府信息公开工作年度报告"),
+    ("国家税务总局广州市税务局", "国家税务总局广州市税务局关于2021年度政府信息公开工作情况的报告"),
+    ("武汉市江汉区市场监督管理局", "湖北省武汉市江汉区市场监督管理局2021年政府信息公开工作年度报告"),
+    ("广州市人民政府办公厅",
+     "中共广州市委办公厅广州市人民政府办公厅关于进一步加强政务公开工作的实施意见"),
+    ("杭州市西湖区人民政府办公室",
+     "浙江省杭州市西湖区人民政府办公室关于公布2021年政府信息公开工作年度报告的通知"),
+    ("广东省人民政府办公厅", "广东省人民政府办公厅2021年政府信息公开工作年度报告"),
+]
+
+# words a title line must never end inside (GB/T 9704 7.3.1 词意完整)
+WORDS = ["办公厅", "办公室", "人民政府", "年度", "政府信息公开", "政务公开", "管理局",
+         "卫生健康局", "生态环境部", "税务局", "工作", "报告", "通知", "实施意见",
+         "中华人民共和国", "国务院", "市场监督管理局", "应急管理局"]
+
+
+def title_lines(a, issuer, title, name):
+    src = os.path.join(a.work, name + ".xml")
+    with open(src, "w", encoding="utf-8") as f:
+        f.write('<?xml version="1.0" encoding="UTF-8"?>\n<document version="1"><meta>'
+                "<title>%s</title><issuer>%s</issuer><date>2021-01-05</date></meta>"
+                "<body><p>正文。</p></body></document>\n" % (title, issuer))
+    (pages, _), err = dump_of(a.banshi, src, a.work)
+    return [ln for ln in lines_of(pages[0]) if ln[0].size == 22] if pages else []
+
+
+def group_titles(a):
+    for k, (issuer, title) in enumerate(TITLES):
+        tl = title_lines(a, issuer, title, "typo-title-%d" % k)
+        texts = [line_text(l) for l in tl]
+        if not check("".join(texts) == title, "title %d: text %s" % (k, texts)):
+            continue
+        # the fewest lines that fit, at most one more
+        need = 2 if len(title) > 20 else 1
+        check(need <= len(tl) <= 3, "title %d: %d lines: %s" % (k, len(tl), texts))
+        widths = [l[-1].x1 - l[0].x0 for l in tl]
+        em = 22.0
+        for ln in tl:
+            mid = (ln[0].x0 + ln[-1].x1) / 2
+            check(abs(mid - (LEFT + RIGHT) / 2) < 0.1, "title %d: not centred" % k)
+        # never top-heavy: the first line is not longer than the second or
+        # the last by more than a character (or a tenth of the last line)
+        if len(widths) >= 2:
+            tol = max(em, widths[-1] / 10) + 0.01
+            check(widths[0] <= widths[1] + tol and widths[0] <= widths[-1] + tol,
+                  "title %d: top-heavy %s %s" % (k, texts, ["%.1f" % (w / em) for w in widths]))
+        # broken between words only: not inside a listed word, nor inside
+        # the issuing body's name, nor after 关于, nor between a year and 年
+        pos = 0
+        for t in texts[:-1]:
+            pos += len(t)
+            for w in WORDS + [issuer]:
+                for i in range(1, len(w)):
+                    start = pos - i
+                    check(not (start >= 0 and title[start:start + len(w)] == w),
+                          "title %d: broken inside %s: %s" % (k, w, " / ".join(texts)))
+            check(not t.endswith("关于"), "title %d: 关于 ends a line: %s" % (k, texts))
+            check(not (t[-1].isdigit() and title[pos] == "年"),
+                  "title %d: a year split from 年: %s" % (k, texts))
+    # the issuer and 关于: the break falls between the issuing body and the
+    # subject where that keeps the shape
+    tl = title_lines(a, "国家税务总局广州市税务局",
+                     "国家税务总局广州市税务局关于2021年度政府信息公开工作情况的报告", "typo-title-x")
+    check([line_text(l) for l in tl][:1] == ["国家税务总局广州市税务局"],
+          "title: issuer and subject not on lines of their own: %s" % [line_text(l) for l in tl])
+
+
+GROUPS = {"typo-punct": group_punct, "typo-titles": group_titles}
