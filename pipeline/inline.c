@@ -366,6 +366,35 @@ bs_para_text(bs_lctx *lc, const char *utf8, size_t len, const bs_style *st,
 /* ------------------------------------------------------------------ */
 /* Prepare: break opportunities and compression                         */
 
+/* Does the paragraph hold the UTF-8 string `w` at character p? */
+static bool
+S_match_at(const S_ch *ch, size_t n, size_t p, const char *w, size_t *len)
+{
+  size_t k = 0;
+  const unsigned char *u = (const unsigned char *)w;
+  size_t i = 0, wl = strlen(w);
+  while (i < wl) {
+    uint32_t cp;
+    int l = bs_utf8_decode(u + i, wl - i, &cp);
+    if (l <= 0 || p + k >= n || ch[p + k].cp != cp)
+      return false;
+    i += (size_t)l;
+    k++;
+  }
+  *len = k;
+  return k > 0;
+}
+
+/* The first code point of a UTF-8 string. */
+static uint32_t
+S_first_cp(const char *w)
+{
+  uint32_t cp = 0;
+  if (bs_utf8_decode((const unsigned char *)w, strlen(w), &cp) <= 0)
+    return 0;
+  return cp;
+}
+
 /* Punctuation width adjustment (clreq 3.1.6; GB/T 15834-2011 5.1.11):
  * two adjacent full-width marks, each one em with half of it empty, are
  * set in 1.5 em (》《 ”“ 》， ）（ 、“ 。”) when the first leaves its right
@@ -452,6 +481,16 @@ S_prepare(bs_lctx *lc, bool words)
       for (size_t i = 1; i < n; i++)
         if (ch[i - 1].cp >= '0' && ch[i - 1].cp <= '9' && ch[i].cls == S_WIDE)
           ch[i].word = false;
+      /* nor is a word of the template's list broken (ICU's dictionary
+       * splits 年度, 办公厅, 出具) */
+      for (size_t p = 0; p < n; p++)
+        for (int w = 0; w < lc->tpl->nwords; w++) {
+          size_t len;
+          if (ch[p].cp == S_first_cp(lc->tpl->words[w]) &&
+              S_match_at(ch, n, p, lc->tpl->words[w], &len))
+            for (size_t k = p + 1; k < p + len; k++)
+              ch[k].word = false;
+        }
     }
   }
   /* Corrections: quotes next to CJK, clreq prohibitions, units, spaces. */
@@ -776,25 +815,6 @@ S_no_lone_char(bs_lctx *lc, bs_vec *brks)
 /* ------------------------------------------------------------------ */
 /* Titles (GB/T 9704-2012 7.3.1)                                        */
 
-/* Does the paragraph hold the UTF-8 string `w` at character p? */
-static bool
-S_match_at(const S_ch *ch, size_t n, size_t p, const char *w, size_t *len)
-{
-  size_t k = 0;
-  const unsigned char *u = (const unsigned char *)w;
-  size_t i = 0, wl = strlen(w);
-  while (i < wl) {
-    uint32_t cp;
-    int l = bs_utf8_decode(u + i, wl - i, &cp);
-    if (l <= 0 || p + k >= n || ch[p + k].cp != cp)
-      return false;
-    i += (size_t)l;
-    k++;
-  }
-  *len = k;
-  return k > 0;
-}
-
 typedef struct S_tctx {
   const S_ch *ch;
   size_t n;
@@ -864,7 +884,7 @@ S_title_search(S_tctx *t, int line, size_t s)
  * into the fewest lines (up to four; one more when no way of that many
  * keeps the shape) is tried, breaking only where a line may end: at a word
  * boundary of ICU's dictionary, never inside a word of the template's
- * <title-words> (办公厅, 人民政府, 年度, 政府信息公开 …), nor after 关于 (it
+ * <words> (办公厅, 人民政府, 年度, 政府信息公开 …), nor after 关于 (it
  * stays with what it introduces).  The cheapest by S_title_cost wins; the
  * end of the issuing body's name, the start of 关于 and the end of a year
  * (2021年, 2021年度) are preferred breaks.  Returns false when nothing
@@ -879,14 +899,8 @@ S_title_lines(bs_lctx *lc, const bs_para_geom *g, const int64_t *Q,
   int32_t *bonus = bs_xcalloc(n + 1, sizeof *bonus);
   for (size_t b = 1; b < n; b++)
     ok[b] = ch[b].brk && ch[b].word && ch[b].cls != S_SPACE;
-  /* inside a listed word, after 关于 */
+  /* after 关于 (inside the template's words: S_prepare) */
   for (size_t p = 0; p < n; p++) {
-    for (int w = 0; w < lc->tpl->ntitle_words; w++) {
-      size_t len;
-      if (S_match_at(ch, n, p, lc->tpl->title_words[w], &len))
-        for (size_t k = p + 1; k < p + len; k++)
-          ok[k] = false;
-    }
     size_t len;
     if (S_match_at(ch, n, p, "关于", &len)) {
       ok[p + len] = false;

@@ -703,7 +703,8 @@ S_new_page(bs_pager *pg)
 /* Height of the chain of kept-together items starting at flow index i:
  * lines with keep_with_next and the line that ends the chain. */
 static int32_t
-S_chain_height(const S_flow *f, size_t n, size_t i)
+S_chain_height(const bs_lctx *lc, const S_flow *f, size_t n, size_t i,
+               const bs_pager *pg)
 {
   int32_t h = 0;
   for (size_t k = i; k < n; k++) {
@@ -712,7 +713,8 @@ S_chain_height(const S_flow *f, size_t n, size_t i)
       continue;
     }
     if (f[k].kind == S_F_TABLE) {
-      h += bs_table_first_h(f[k].table);
+      h += bs_table_start_h(lc, f[k].table, pg->bottom - pg->y - h,
+                            pg->bottom - pg->top);
       break;
     }
     if (f[k].kind == S_F_IMAGE) {
@@ -769,7 +771,7 @@ S_paginate(S_layout *L)
       if (ln->height == pitch)
         off_grid = false;
       if (!chain_checked && ln->keep_with_next && pg->y > pg->top) {
-        int32_t h = S_chain_height(f, n, i);
+        int32_t h = S_chain_height(&L->lc, f, n, i, pg);
         if (pg->y + h > pg->bottom && h <= page_h)
           S_new_page(pg);
       }
@@ -792,7 +794,7 @@ S_paginate(S_layout *L)
       break;
     case S_F_IMAGE: {
       /* the image and the first line of its caption stay together */
-      int32_t h = S_chain_height(f, n, i);
+      int32_t h = S_chain_height(&L->lc, f, n, i, pg);
       if (pg->y + h > pg->bottom && pg->y > pg->top &&
           h <= pg->bottom - pg->top)
         S_new_page(pg);

@@ -109,6 +109,13 @@ bs_table_layout *bs_table_prepare(bs_lctx *lc, const bs_node *table,
  * a heading kept with the table. */
 int32_t bs_table_first_h(const bs_table_layout *t);
 
+/* The height the table needs where it starts with `avail` left on a page
+ * of `page_h`: all of it if it fits, else its first piece up to a group
+ * boundary, or more than `avail` when it will move to the next page (it
+ * would leave no more than the template's share of the page empty). */
+int32_t bs_table_start_h(const bs_lctx *lc, const bs_table_layout *t,
+                         int32_t avail, int32_t page_h);
+
 /* Place the table starting at *y on the current page, adding pages as
  * needed through the callbacks. */
 typedef struct bs_pager bs_pager;

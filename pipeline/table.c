@@ -41,7 +41,10 @@ typedef struct S_cell {
   int nlines;
   int32_t leading;      /* line pitch in this cell */
   int32_t minw, maxw;   /* content widths, padding included */
+  int32_t size;         /* text size */
   int consumed;         /* lines already drawn (continued cells) */
+  bool holds_groups;    /* row-spanned around other row-spanned cells
+                           (三、本年度办理结果 around （三）（四）（五）) */
   bool shown;           /* the whole text was drawn in one piece */
 } S_cell;
 
@@ -53,6 +56,7 @@ struct bs_table_layout {
   int *grid;            /* nrows * ncols cell indices */
   int32_t *colw;        /* column widths */
   int32_t *colx;        /* column left edges (ncols + 1) */
+  int32_t *colmin;      /* the least width each column's content needs */
   int32_t *rowh;        /* row heights */
   int32_t width;        /* table width */
   int32_t pad_x, pad_y, rule;
@@ -60,6 +64,7 @@ struct bs_table_layout {
                            whose columns cannot all fit otherwise */
   bool squeeze;         /* even then too wide: columns may be one character
                            narrow and long words break inside */
+  int first_end;        /* S_first_end, once computed (0 before) */
 };
 
 #define S_AT(t, r, c) ((t)->grid[(size_t)(r) * (size_t)(t)->ncols + (size_t)(c)])
@@ -296,6 +301,7 @@ S_widths(bs_lctx *lc, bs_table_layout *t, const bs_node *table, int32_t W)
       a = 8 * st->size;
     c->minw = a + 2 * t->pad_x + t->rule;
     c->maxw = b + 2 * t->pad_x + t->rule;
+    c->size = st->size;
   }
   /* single-column cells first, then spans by increasing width */
   int *order = S_by_span(t, false);
@@ -385,6 +391,8 @@ S_widths(bs_lctx *lc, bs_table_layout *t, const bs_node *table, int32_t W)
     t->colx[k + 1] = t->colx[k] + t->colw[k];
   t->width = t->colx[nc];
   int64_t need = fixed_sum + amin;
+  for (int k = 0; k < nc; k++)
+    t->colmin[k] = (int32_t)(mn[k] < INT32_MAX ? mn[k] : INT32_MAX);
   free(mn);
   free(mx);
   free(fixed);
@@ -401,6 +409,42 @@ S_cell_content_h(const S_cell *c)
   return h;
 }
 
+/* A label that just misses its column's width would leave one character
+ * alone on a line of its own (自然 / 人): its column is widened to hold it
+ * on one line, the width taken from the column with the most room beyond
+ * what its content needs (a wide label column; number columns have
+ * little), if that column can give it.  Explicit <colgroup> widths too are
+ * a layout, not a contract: the official forms set such labels whole. */
+static void
+S_no_lone_chars(bs_table_layout *t)
+{
+  for (int i = 0; i < t->ncells; i++) {
+    const S_cell *c = &t->cells[i];
+    if (!c->node || c->colspan != 1)
+      continue;
+    int k = c->col;
+    int32_t d = c->maxw - t->colw[k];
+    /* one character short: the text's one-line width exceeds the column
+     * by at most a character */
+    if (d <= 0 || d > c->size)
+      continue;
+    int donor = -1;
+    int32_t best = 0;
+    for (int j = 0; j < t->ncols; j++)
+      if (j != k && t->colw[j] - t->colmin[j] > best) {
+        best = t->colw[j] - t->colmin[j];
+        donor = j;
+      }
+    if (donor < 0 || best < d)
+      continue;
+    t->colw[donor] -= d;
+    t->colw[k] += d;
+    t->colmin[k] = t->colw[k];
+  }
+  for (int k = 0; k < t->ncols; k++)
+    t->colx[k + 1] = t->colx[k] + t->colw[k];
+}
+
 bs_table_layout *
 bs_table_prepare(bs_lctx *lc, const bs_node *table, int32_t width)
 {
@@ -414,9 +458,23 @@ bs_table_prepare(bs_lctx *lc, const bs_node *table, int32_t width)
   t->head_rows = table->as.table.head_rows;
   if (t->head_rows >= t->nrows)
     t->head_rows = 0; /* a table of headers only has nothing to repeat */
+  /* labels around groups: a row-spanned cell with a row-spanned cell
+   * beside it (each cell's rows walked once) */
+  for (int i = 0; i < t->ncells; i++) {
+    S_cell *c = &t->cells[i];
+    int next = c->col + c->colspan;
+    for (int y = c->row; c->rowspan > 1 && next < t->ncols &&
+                         y < c->row + c->rowspan && !c->holds_groups;) {
+      const S_cell *e = &t->cells[S_AT(t, y, next)];
+      c->holds_groups = e->row == y && e->rowspan > 1 &&
+                        e->row + e->rowspan <= c->row + c->rowspan;
+      y = e->row + e->rowspan > y ? e->row + e->rowspan : y + 1;
+    }
+  }
   t->colw = bs_arena_alloc(lc->arena, (size_t)t->ncols * sizeof(int32_t));
   t->colx = bs_arena_alloc(lc->arena,
                            (size_t)(t->ncols + 1) * sizeof(int32_t));
+  t->colmin = bs_arena_alloc(lc->arena, (size_t)t->ncols * sizeof(int32_t));
   t->rowh = bs_arena_alloc(lc->arena, (size_t)t->nrows * sizeof(int32_t));
   t->scale = 1000;
   int64_t min_w = S_widths(lc, t, table, width);
@@ -454,6 +512,7 @@ bs_table_prepare(bs_lctx *lc, const bs_node *table, int32_t width)
                    lc->doc->path, table->line, table->col, "%s", msg);
     }
   }
+  S_no_lone_chars(t);
   /* lay out every cell at its width */
   bs_vec lines = BS_VEC_INIT(bs_line);
   for (int i = 0; i < t->ncells; i++) {
@@ -469,7 +528,11 @@ bs_table_prepare(bs_lctx *lc, const bs_node *table, int32_t width)
     bs_align al = c->align != BS_ALIGN_DEFAULT ? c->align
                   : st->align != BS_ALIGN_DEFAULT ? st->align
                                                   : BS_ALIGN_CENTER;
-    /* left-aligned Chinese labels read best justified, last line flush */
+    /* left-aligned Chinese labels read best justified, last line flush;
+     * a label spanning rows is centred, line by line, as the official
+     * forms set 三、本年度办理结果 and （三）不予公开 */
+    if (c->rowspan > 1)
+      al = BS_ALIGN_CENTER;
     g.align = al == BS_ALIGN_LEFT ? BS_ALIGN_JUSTIFY : al;
     /* centred text wraps into lines of similar length, at words; labels
      * break at words and are not letter-spaced across a wide cell */
@@ -631,6 +694,38 @@ S_min_split_h(const bs_table_layout *t)
  * piece of one or two rows under a repeated header reads as a stray. */
 #define S_FIRST_ROWS 3
 
+static int S_respect_spans(const bs_table_layout *t, int r, int r1);
+
+/* Is the line between rows r-1 and r a boundary between groups of rows?
+ * Every cell that reaches across it must be a label around groups (such
+ * as 三、本年度办理结果 around （一）…（七）) whose next group starts at r; a
+ * row-spanned label around plain rows (（三）不予公开 around 1.–8.) is a
+ * group that a page break should not cut. */
+static bool
+S_group_boundary(const bs_table_layout *t, int r)
+{
+  if (r <= t->head_rows || r >= t->nrows)
+    return true;
+  for (int col = 0; col < t->ncols; col++) {
+    const S_cell *c = &t->cells[S_AT(t, r, col)];
+    if (c->row == r || c->col != col)
+      continue;
+    int next = c->col + c->colspan;
+    if (!c->holds_groups || next >= t->ncols ||
+        t->cells[S_AT(t, r, next)].row != r)
+      return false;
+  }
+  return true;
+}
+
+/* May a page's piece that starts at row r0 end before row r: a group
+ * boundary where every label reaching across has its text whole above? */
+static bool
+S_cut_ok(const bs_table_layout *t, int r0, int r)
+{
+  return S_group_boundary(t, r) && S_respect_spans(t, r0, r) == r;
+}
+
 /* End of the first piece a table needs on its first page: at least
  * S_FIRST_ROWS body rows (or all), and every row-spanned cell starting in
  * them whole, unless its text fits the rows already included. */
@@ -659,7 +754,16 @@ S_first_end(const bs_table_layout *t)
 int32_t
 bs_table_first_h(const bs_table_layout *t)
 {
-  return S_rows_h(t, 0, S_first_end(t));
+  if (!t->first_end) {
+    /* the first piece ends at a group boundary (never inside a group of
+     * rows unless no boundary follows: a group taller than a page) */
+    int nbody = t->nrows - t->head_rows;
+    int r = t->head_rows + (nbody < S_FIRST_ROWS ? nbody : S_FIRST_ROWS);
+    while (r < t->nrows && !S_cut_ok(t, t->head_rows, r))
+      r++;
+    ((bs_table_layout *)t)->first_end = r < t->nrows ? r : S_first_end(t);
+  }
+  return S_rows_h(t, 0, t->first_end);
 }
 
 /* Lower the end r1 of a page's piece so that no row-spanned cell that
@@ -690,6 +794,43 @@ S_respect_spans(const bs_table_layout *t, int r, int r1)
     }
   }
   return r1;
+}
+
+/* Where a table that does not fit in `avail` (whole rows up to `fit`)
+ * ends its first piece: a group boundary after at least S_FIRST_ROWS body
+ * rows, or 0 to move it to the next page (moving leaves no more than the
+ * template's share of the page empty), or -1 when no boundary fits. */
+static int
+S_start_split(const bs_lctx *lc, const bs_table_layout *t, int32_t avail,
+              int32_t page_h, int fit)
+{
+  if ((int64_t)avail * 1000 <= (int64_t)lc->tpl->table_split_empty * page_h)
+    return 0;
+  int nbody = t->nrows - t->head_rows;
+  int least = t->head_rows + (nbody < S_FIRST_ROWS ? nbody : S_FIRST_ROWS);
+  for (int b = fit; b >= least && b > t->head_rows; b--)
+    if (S_cut_ok(t, t->head_rows, b))
+      return b;
+  return -1;
+}
+
+int32_t
+bs_table_start_h(const bs_lctx *lc, const bs_table_layout *t, int32_t avail,
+                 int32_t page_h)
+{
+  int32_t all = S_rows_h(t, 0, t->nrows);
+  if (all <= avail)
+    return all;
+  int32_t head = S_rows_h(t, 0, t->head_rows), used = head;
+  int fit = t->head_rows;
+  while (fit < t->nrows && used + t->rowh[fit] <= avail)
+    used += t->rowh[fit++];
+  int b = S_start_split(lc, t, avail, page_h, fit);
+  if (b > 0)
+    return S_rows_h(t, 0, b);
+  if (b < 0 && bs_table_first_h(t) > page_h)
+    return S_rows_h(t, 0, S_first_end(t)); /* a group taller than a page */
+  return avail + 1; /* it moves */
 }
 
 void
@@ -724,8 +865,17 @@ bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg)
       used += rh;
       r1++;
     }
+    int fit = r1; /* whole rows that fit */
     if (r1 < t->nrows && r1 > r) {
+      /* end the piece at the last group boundary that fits, if any (a
+       * group taller than what is left of a page is cut where its label
+       * fits above) */
       int k = S_respect_spans(t, r, r1);
+      for (int b = k; b > r; b--)
+        if (S_cut_ok(t, r, b)) {
+          k = b;
+          break;
+        }
       if (k < r1) {
         r1 = k;
         n = k - r;
@@ -734,12 +884,27 @@ bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg)
           used += h[i];
       }
     }
-    /* the table's first page shows at least its first piece, or nothing */
+    /* A table that does not fit where it starts moves whole to the next
+     * page when that leaves no more than the template's share of this page
+     * empty; otherwise it splits at the last group boundary that fits
+     * after at least S_FIRST_ROWS rows, its header repeated.  With no such
+     * boundary it moves, unless its first group is taller than a page
+     * (then it is cut where its label fits, as before). */
     if (!at_top && r == t->head_rows && left_h == t->rowh[r] &&
-        r1 < t->nrows && r1 < S_first_end(t) &&
-        bs_table_first_h(t) <= page_h) {
-      pg->new_page(pg);
-      continue;
+        r1 < t->nrows) {
+      int b = S_start_split(lc, t, pg->bottom - pg->y, page_h, fit);
+      if (b < 0 && bs_table_first_h(t) > page_h) {
+        /* a first group taller than a page: cut below, where it must */
+      } else if (b <= r) {
+        pg->new_page(pg);
+        continue;
+      } else {
+        r1 = b;
+        n = b - r;
+        used = 0;
+        for (int i = 0; i < n; i++)
+          used += h[i];
+      }
     }
     bool split = false;
     if (r1 == r) {

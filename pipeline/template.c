@@ -261,18 +261,18 @@ bs_template_load(const char *name, bs_diags *diags)
         else
           t->table_split_empty = (int32_t)(d * 10 + 0.5);
       }
-    } else if (strcmp(en, "title-words") == 0) {
+    } else if (strcmp(en, "words") == 0) {
       /* words separated by white space, added to those of earlier
        * elements */
       xmlChar *txt = xmlNodeGetContent(n);
       char *save = NULL;
       for (char *w = strtok_r((char *)txt, " \t\r\n", &save); w;
            w = strtok_r(NULL, " \t\r\n", &save)) {
-        t->title_words = bs_arena_realloc(
-            &t->arena, t->title_words,
-            (size_t)t->ntitle_words * sizeof *t->title_words,
-            (size_t)(t->ntitle_words + 1) * sizeof *t->title_words);
-        t->title_words[t->ntitle_words++] = bs_arena_strdup(&t->arena, w);
+        t->words = bs_arena_realloc(
+            &t->arena, t->words,
+            (size_t)t->nwords * sizeof *t->words,
+            (size_t)(t->nwords + 1) * sizeof *t->words);
+        t->words[t->nwords++] = bs_arena_strdup(&t->arena, w);
       }
       xmlFree(txt);
     } else if (strcmp(en, "punctuation") == 0) {

@@ -66,9 +66,9 @@ typedef struct bs_template {
   int32_t table_split_empty;       /* a table that would leave more than
                                       this share (1/1000) of a page empty
                                       by moving whole splits at a group */
-  const char **title_words; /* words a title never breaks inside
-                               (办公厅, 人民政府, 年度 …), UTF-8 */
-  int ntitle_words;
+  const char **words;    /* words that titles and table labels never break
+                            inside (办公厅, 人民政府, 年度, 出具 …), UTF-8 */
+  int nwords;
   bool punct_adjacent;   /* two adjacent full-width marks share their
                             blank halves: 1.5 em instead of 2 */
   bool punct_line_start; /* an opening mark at a line start is set half

@@ -219,4 +219,63 @@ def group_titles(a):
           "title: issuer and subject not on lines of their own: %s" % [line_text(l) for l in tl])
 
 
-GROUPS = {"typo-punct": group_punct, "typo-titles": group_titles}
+# ---------------------------------------------------------------------------
+# tables
+
+def group_tables(a):
+    from t_tables import cell_rect
+    src = os.path.join(TYPO, "table-groups.xml")
+    (pages, _), err = dump_of(a.banshi, src, a.work)
+    check(err == "", "table groups: %s" % err)
+
+    def where(text):
+        return [i for i, p in enumerate(pages) for r in p["runs"] if r.text == text]
+    # 1. about half of page 1 is left after the text: the table starts
+    # there, split at a group boundary, instead of moving whole
+    check(where("项目")[:1] == [0],
+          "table groups: the table moved whole to page %s" % (where("项目")[:1],))
+    # 2. its header is repeated on the next page
+    check(len(where("项目")) >= 2, "table groups: header not repeated: %s" % where("项目"))
+    # 3. never inside a group of rows: each group's items on one page
+    groups = {"（三）": ["1.属于国家秘密", "8.属于行政查询事项"],
+              "（四）": ["1.本机关不掌握相关政府信息", "3.补正后申请内容仍不明确"],
+              "（五）": ["1.信访举报投诉类申请", "2.重复申请"]}
+    for g, items in groups.items():
+        ps = set(i for it in items for i in where(it))
+        check(len(ps) == 1, "table groups: group %s split over pages %s" % (g, sorted(ps)))
+    # 4. the outer label 三、本年度办理结果 is drawn whole on both pages
+    lab = [i for i, p in enumerate(pages) for r in p["runs"] if r.text.startswith("三、")]
+    check(sorted(set(lab)) == [0, 1], "table groups: outer label on pages %s" % sorted(set(lab)))
+    # 5. the share is the template's: with 90% the table moves whole
+    tpl = os.path.join(a.work, "typo-split90.xml")
+    t = open(os.path.join(ROOT, "templates", "gbt9704.xml"), encoding="utf-8").read()
+    open(tpl, "w", encoding="utf-8").write(t.replace('split-empty="25%"', 'split-empty="90%"'))
+    (pages2, _), err = dump_of(a.banshi, src, a.work, ["--template", tpl])
+    first = [i for i, p in enumerate(pages2) for r in p["runs"] if r.text == "项目"]
+    check(first[:1] == [1], "table groups: split-empty=90%% still splits: %s" % first[:1])
+
+    # table labels (the example's table 三)
+    (pages, _), err = dump_of(a.banshi, EXAMPLE, a.work)
+    texts = [r.text for p in pages for r in p["runs"]]
+    # 6. no break inside a word: 出具 (ICU's dictionary splits it)
+    check(not any(t.endswith("重新出") for t in texts) and any(t.startswith("出具") or "出具" in t
+                                                          for t in texts),
+          "labels: 出具 broken: %s" % [t for t in texts if "出" in t])
+    # 7. no single character alone: 自然人 on one line (its column widened)
+    check("自然人" in texts and "人" not in texts, "labels: 自然人 split: %s"
+          % [t for t in texts if "自然" in t or t == "人"])
+    # 8. row-spanned labels of several lines are centred in their cells
+    for label in ("不予公开", "无法提供", "不予处理", "本年度"):
+        found = [(i, r) for i, p in enumerate(pages) for r in p["runs"] if r.text == label]
+        if not check(found, "labels: %s not found" % label):
+            continue
+        i, r = found[0]
+        pg, cell = cell_rect(pages, label)
+        if check(cell, "labels: no cell around %s" % label):
+            mid = (r.x0 + r.x1) / 2
+            check(abs(mid - (cell[0] + cell[2]) / 2) < 0.6,
+                  "labels: %s not centred (%.1f in %.1f..%.1f)" % (label, mid, cell[0], cell[2]))
+
+
+GROUPS = {"typo-punct": group_punct, "typo-titles": group_titles,
+          "typo-tables": group_tables}
