@@ -2,6 +2,7 @@
 """banshi test driver, run by ctest.
 
     run.py --banshi PATH --work DIR GROUP [--update]
+    run.py --banshi PATH --work DIR --update-visual   (rewrite tests/visual/)
 
 Each tests/t_*.py module defines GROUPS, a dict of group name -> function of
 the parsed arguments; see the modules for what each group checks.
@@ -23,7 +24,9 @@ def main():
     ap.add_argument("--banshi", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--update", action="store_true")
-    ap.add_argument("group")
+    ap.add_argument("--update-visual", action="store_true",
+                    help="rewrite the reference page images of tests/visual/")
+    ap.add_argument("group", nargs="?")
     a = ap.parse_args()
     a.work = os.path.abspath(a.work)
     os.makedirs(a.work, exist_ok=True)
@@ -31,6 +34,8 @@ def main():
     for path in sorted(glob.glob(os.path.join(HERE, "t_*.py"))):
         mod = importlib.import_module(os.path.basename(path)[:-3])
         groups.update(mod.GROUPS)
+    if a.update_visual and not a.group:
+        a.group = "visual"
     if a.group not in groups:
         print("unknown group %s; known: %s" % (a.group, " ".join(sorted(groups))))
         sys.exit(2)
