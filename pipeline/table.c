@@ -96,9 +96,14 @@ S_collect_cell(bs_lctx *lc, const bs_table_layout *t, const S_cell *c,
     bs_para_inline(lc, c->node, st);
 }
 
-/* Grid placement (HTML row/col algorithm). */
+/* The grid's size: rows, cells and columns (the widest row, counting
+ * spans and cells spanning into it).  A table over the limits (pipeline.h)
+ * is an error here, before anything of the grid's size is allocated or
+ * walked: 1,000 cells of colspan 1,000 take 20 KB of source.  Returns
+ * false for an empty or refused table. */
 static bool
-S_place_cells(bs_lctx *lc, bs_table_layout *t, const bs_node *table)
+S_grid_size(bs_lctx *lc, const bs_node *table, int *nrows_out,
+            int *ncols_out, int *ncells_out)
 {
   int nrows = 0, ncells = 0;
   for (const bs_node *r = table->first; r; r = r->next)
@@ -109,10 +114,6 @@ S_place_cells(bs_lctx *lc, bs_table_layout *t, const bs_node *table)
     }
   if (nrows == 0)
     return false;
-  /* columns: the widest row, counting spans and cells spanning into it.
-   * A table over the limits (pipeline.h) is refused before anything of
-   * the grid's size is allocated or walked: 1,000 cells of colspan 1,000
-   * take 20 KB of source. */
   int ncols = table->as.table.ncols;
   bool too_wide = ncols > BS_MAX_TABLE_COLUMNS;
   bool too_big = (size_t)nrows > BS_MAX_TABLE_CELLS;
@@ -168,8 +169,21 @@ S_place_cells(bs_lctx *lc, bs_table_layout *t, const bs_node *table)
                    nrows, ncols, BS_MAX_TABLE_CELLS);
     return false;
   }
-  if (ncols == 0)
-    ncols = 1;
+  *nrows_out = nrows;
+  *ncols_out = ncols ? ncols : 1;
+  *ncells_out = ncells;
+  return true;
+}
+
+/* Grid placement (HTML's row and column algorithm): each cell at the first
+ * free slot of its row, covering its spans; holes become empty cells, so
+ * the grid is closed. */
+static bool
+S_place_cells(bs_lctx *lc, bs_table_layout *t, const bs_node *table)
+{
+  int nrows, ncols, ncells;
+  if (!S_grid_size(lc, table, &nrows, &ncols, &ncells))
+    return false;
   t->nrows = nrows;
   t->ncols = ncols;
   t->grid = bs_arena_alloc(lc->arena,
