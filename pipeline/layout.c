@@ -53,6 +53,7 @@ typedef struct S_layout {
   bs_vec pages;     /* bs_page */
   bs_vec outline;   /* bs_outline */
   int counters[4];  /* heading numbers per level */
+  int32_t skip_to;  /* y of the next line, set after a table (0: none) */
 } S_layout;
 
 /* ------------------------------------------------------------------ */
@@ -730,6 +731,54 @@ S_chain_height(const bs_lctx *lc, const S_flow *f, size_t n, size_t i,
   return h;
 }
 
+static int32_t S_chain_height(const bs_lctx *lc, const S_flow *f, size_t n,
+                              size_t i, const bs_pager *pg);
+
+/* Equal space above and below a table (as a typesetter sets it): a table
+ * that ends on the page where it started, between two lines of text, is
+ * moved down within the room it has, from the bottom of the line above to
+ * the grid line where the text below resumes (the lines return to the
+ * page's grid after a table, at least a quarter line below it), so that
+ * both gaps are equal.  `first` is the table's first item on the page,
+ * `before` the gap above it. */
+static void
+S_table_centre(S_layout *L, bs_pager *pg, const S_flow *f, size_t n,
+               size_t i, size_t first, int32_t before)
+{
+  const int32_t pitch = L->lc.tpl->line_pitch;
+  size_t k = i + 1;
+  while (k < n && f[k].kind == S_F_SPACE)
+    k++;
+  if (k >= n || f[k].kind != S_F_LINE || f[k].line.height != pitch ||
+      before <= 0 || pitch <= 0)
+    return;
+  int32_t yb = pg->y;
+  int32_t least = yb + pitch / 4;
+  int32_t next = pg->top + (least - pg->top + pitch - 1) / pitch * pitch;
+  int32_t y = pg->y;
+  pg->y = next;
+  int32_t h = S_chain_height(&L->lc, f, n, k, pg);
+  pg->y = y;
+  if (next + h > pg->bottom)
+    return; /* the text below goes to the next page */
+  int32_t room = (next - yb) + before;
+  int32_t d = room / 2 - before;
+  if (d <= 0)
+    return;
+  bs_page *p = pg->page;
+  for (size_t it = first; it < p->n; it++) {
+    bs_item *x = &p->items[it];
+    if (x->type == BS_ITEM_RUN) {
+      x->as.run.y += d;
+    } else if (x->type == BS_ITEM_RULE) {
+      x->as.rule.y0 += d;
+      x->as.rule.y1 += d;
+    }
+  }
+  pg->y = yb + d;
+  L->skip_to = next;
+}
+
 static void
 S_paginate(S_layout *L)
 {
@@ -743,6 +792,7 @@ S_paginate(S_layout *L)
   size_t n = L->flow.len;
   bool chain_checked = false;
   bool off_grid = false; /* a table or figure left y between grid lines */
+  int32_t content_bottom = pg->top; /* bottom of the last line or image */
   const int32_t pitch = L->lc.tpl->line_pitch;
   for (size_t i = 0; i < n; i++) {
     /* the page vector may move: refresh the page pointer */
@@ -762,6 +812,12 @@ S_paginate(S_layout *L)
     case S_F_LINE: {
       const bs_line *ln = &f[i].line;
       int32_t page_h = pg->bottom - pg->top;
+      if (L->skip_to) {
+        /* the line after a table, where S_table_centre put it */
+        pg->y = L->skip_to;
+        L->skip_to = 0;
+        off_grid = false;
+      }
       if (off_grid && ln->height == pitch && pitch > 0 && pg->y > pg->top) {
         /* back onto the page's line grid, so that lines of facing pages
          * and of both sides of a sheet stay in register */
@@ -785,13 +841,20 @@ S_paginate(S_layout *L)
       }
       bs_page_add_line(&L->lc, pg->page, ln, pg->left, pg->y);
       pg->y += ln->height;
+      content_bottom = pg->y;
       break;
     }
-    case S_F_TABLE:
+    case S_F_TABLE: {
       chain_checked = false;
       off_grid = true;
+      size_t npages = L->pages.len, first = pg->page->n;
+      int32_t top = pg->y;
       bs_table_place(&L->lc, f[i].table, pg);
+      pg->page = (bs_page *)L->pages.data + L->pages.len - 1;
+      if (L->pages.len == npages)
+        S_table_centre(L, pg, f, n, i, first, top - content_bottom);
       break;
+    }
     case S_F_IMAGE: {
       /* the image and the first line of its caption stay together */
       int32_t h = S_chain_height(&L->lc, f, n, i, pg);
@@ -805,6 +868,7 @@ S_paginate(S_layout *L)
       it->as.image.x += pg->left;
       it->as.image.y = pg->y;
       pg->y += f[i].space;
+      content_bottom = pg->y;
       chain_checked = false;
       off_grid = true;
       break;

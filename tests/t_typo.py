@@ -277,5 +277,31 @@ def group_tables(a):
                   "labels: %s not centred (%.1f in %.1f..%.1f)" % (label, mid, cell[0], cell[2]))
 
 
+def group_table_space(a):
+    """Equal space above and below a table between two paragraphs; the
+    text below returns to the page's line grid."""
+    src = os.path.join(TYPO, "table-space.xml")
+    (pages, _), err = dump_of(a.banshi, src, a.work)
+    if not check(pages, "table space: no pages"):
+        return
+    p = pages[0]
+    ys = sorted(set(r[1] for r in p["rules"]))
+    pitch = 225 * MM / 22
+    # a body line's box: its baseline lies (pitch - 16) / 2 + 0.88 * 16 below
+    # the box's top
+    base = (pitch - 16) / 2 + 0.88 * 16
+    body = [r for r in p["runs"] if r.size == 16 and r.y < BOTTOM]
+    above = [r for r in body if r.y < ys[0]]
+    below = [r for r in body if r.y > ys[-1]]
+    if not check(above and below, "table space: text above and below the table"):
+        return
+    gap_before = ys[0] - (max(r.y for r in above) - base + pitch)
+    gap_after = (min(r.y for r in below) - base) - ys[-1]
+    check(abs(gap_before - gap_after) < 0.1,
+          "table space: %.2f pt above the table, %.2f below" % (gap_before, gap_after))
+    line = (min(r.y for r in below) - base - TOP) / pitch
+    check(abs(line - round(line)) < 0.01, "table space: text below off the grid (%.3f)" % line)
+
+
 GROUPS = {"typo-punct": group_punct, "typo-titles": group_titles,
-          "typo-tables": group_tables}
+          "typo-tables": group_tables, "typo-table-space": group_table_space}
