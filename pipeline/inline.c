@@ -268,15 +268,27 @@ bs_para_break(bs_lctx *lc)
  * assumed, since fonts differ (Noto CJK SC sets ：； left, others centre
  * them). */
 static void
-S_ink_halves(const bs_font *f, uint32_t gid, bool *left, bool *right)
+S_ink_halves(bs_lctx *lc, const bs_font *f, uint32_t gid, bool *left,
+             bool *right)
 {
+  size_t slot = (gid * 31u + (uint32_t)f->id) % (sizeof lc->ink /
+                                                 sizeof *lc->ink);
+  if (lc->ink[slot].font == f && lc->ink[slot].gid == gid) {
+    *left = lc->ink[slot].left;
+    *right = lc->ink[slot].right;
+    return;
+  }
   hb_glyph_extents_t e;
   *left = *right = false;
-  if (!hb_font_get_glyph_extents(f->hbfont, gid, &e) || e.width <= 0)
-    return;
-  int adv = hb_font_get_glyph_h_advance(f->hbfont, gid);
-  *left = e.x_bearing + e.width <= adv / 2 + adv / 20;
-  *right = e.x_bearing >= adv / 2 - adv / 20;
+  if (hb_font_get_glyph_extents(f->hbfont, gid, &e) && e.width > 0) {
+    int adv = hb_font_get_glyph_h_advance(f->hbfont, gid);
+    *left = e.x_bearing + e.width <= adv / 2 + adv / 20;
+    *right = e.x_bearing >= adv / 2 - adv / 20;
+  }
+  lc->ink[slot].font = f;
+  lc->ink[slot].gid = gid;
+  lc->ink[slot].left = *left;
+  lc->ink[slot].right = *right;
 }
 
 void
@@ -355,7 +367,7 @@ bs_para_text(bs_lctx *lc, const char *utf8, size_t len, const bs_style *st,
       c.full = lc->tpl->char_pitch * st->size /
                lc->tpl->styles[BS_STYLE_BODY].size;
     if (wide && u_ispunct((UChar32)c.cp)) {
-      S_ink_halves(f, gid, &c.ink_left, &c.ink_right);
+      S_ink_halves(lc, f, gid, &c.ink_left, &c.ink_right);
       if (c.ink_left)
         c.half = c.full / 2;
     }

@@ -57,6 +57,14 @@ struct bs_lctx {
   bs_vec tmp;          /* scratch: widths and prefix sums */
   bool missing;        /* a character had no glyph (an error was emitted) */
   bool warned_overflow;/* one overflow warning per document */
+  struct {             /* which half of a mark's em its ink leaves empty
+                          (inline.c S_ink_halves): measuring a CFF glyph
+                          runs its charstring, so each is measured once
+                          per document */
+    const bs_font *font;
+    uint32_t gid;
+    bool left, right;
+  } ink[64];
   bool start_cut;      /* an opening mark may lose its empty half at the
                           start of a line (set per paragraph) */
   bool measuring;      /* text collected only to be measured: a missing
