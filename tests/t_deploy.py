@@ -48,6 +48,8 @@ def traced_run(args, hide, cwd, env=None):
     """Run args under strace and fail for every file below a folder in
     `hide` that the program tries to open or stat."""
     log = os.path.join(cwd, "strace.log")
+    # LeakSanitizer cannot run under ptrace
+    env = dict(env or {}, ASAN_OPTIONS="detect_leaks=0")
     rc, out, err = run(["strace", "-f", "-qq", "-e", "trace=%file", "-o", log]
                        + args, cwd=cwd, env=env)
     touched = []
