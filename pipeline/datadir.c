@@ -41,7 +41,7 @@
 #define BANSHI_LIB_TO_DATA "../share/banshi"
 #endif
 
-static char S_dir[PATH_MAX];
+static char S_dir[PATH_MAX + 64]; /* room for a suffix after a folder */
 static pthread_once_t S_once = PTHREAD_ONCE_INIT;
 
 static bool

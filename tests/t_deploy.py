@@ -7,11 +7,21 @@
             below them is opened): the installed banshi renders the example
             to the same bytes as the build tree's; $BANSHI_DATA serves a
             program copied away from its data and is not needed otherwise.
+  deb       dpkg-buildpackage builds the .deb from a copy of the tree; its
+            contents and dependencies are checked, an install is simulated
+            against the machine's package lists (every dependency resolves
+            on Debian 12), and the package is unpacked with dpkg -x into a
+            temporary root whose program renders the example with the
+            source tree hidden.  (Not installed onto the machine itself:
+            several builds may share it, and dpkg's lock would serialise
+            them; a fresh chroot needs a mirror and minutes.)
 """
 import os
+import re
 import shutil
 import subprocess
 import tempfile
+import time
 
 from bstest import *  # noqa: F401,F403
 
@@ -128,4 +138,108 @@ def group_install(a):
           % (rc, err))
 
 
-GROUPS = {"install": group_install}
+def copy_tree(dst):
+    """The source tree as a checkout has it: tracked and new files, no
+    build folders."""
+    os.makedirs(dst)
+    rc, out, err = run(["git", "-C", ROOT, "ls-files", "-co",
+                        "--exclude-standard", "-z"])
+    if rc == 0:
+        for rel in out.split("\0"):
+            if not rel or not os.path.lexists(os.path.join(ROOT, rel)):
+                continue
+            os.makedirs(os.path.join(dst, os.path.dirname(rel)), exist_ok=True)
+            shutil.copy2(os.path.join(ROOT, rel), os.path.join(dst, rel),
+                         follow_symlinks=False)
+        return
+    shutil.rmtree(dst)
+    shutil.copytree(ROOT, dst, symlinks=True, ignore=shutil.ignore_patterns(
+        "build*", "out", ".git"))
+
+
+def deb_contents(deb):
+    rc, out, err = run(["dpkg-deb", "-c", deb])
+    return [line.split()[-1].lstrip(".") for line in out.splitlines()
+            if line.split()]
+
+
+def build_depends():
+    """Package names of debian/control's Build-Depends."""
+    text = open(os.path.join(ROOT, "debian", "control"), encoding="utf-8").read()
+    m = re.search(r"^Build-Depends:(.*?)^\S", text, re.S | re.M)
+    return [re.match(r"\s*([a-z0-9.+-]+)", d).group(1)
+            for d in m.group(1).split(",") if d.strip()]
+
+
+def group_deb(a):
+    # The Containerfile (which no engine here can build) installs what the
+    # package build needs: at least it does not drift from debian/control.
+    cf = open(os.path.join(ROOT, "Containerfile"), encoding="utf-8").read()
+    for dep in build_depends():
+        if dep != "debhelper-compat":
+            check(re.search(r"\s%s\s" % re.escape(dep), cf),
+                  "Containerfile does not install Build-Depends %s" % dep)
+    for tool in ("dpkg-buildpackage", "dh", "dpkg-deb"):
+        if not check(shutil.which(tool), "%s missing (sh build.sh deps)" % tool):
+            return
+    tmp = tempfile.mkdtemp(prefix="banshi-deb-")
+    try:
+        src = os.path.join(tmp, "banshi")
+        copy_tree(src)
+        t0 = time.time()
+        p = subprocess.run(["dpkg-buildpackage", "-b", "-us", "-uc"],
+                           cwd=src, capture_output=True, text=True,
+                           env=dict(os.environ, DEB_BUILD_OPTIONS="parallel=%d"
+                                    % (os.cpu_count() or 2)))
+        secs = time.time() - t0
+        if not check(p.returncode == 0, "dpkg-buildpackage: %d\n%s"
+                     % (p.returncode, (p.stdout + p.stderr)[-4000:])):
+            return
+        debs = sorted(f for f in os.listdir(tmp) if f.endswith(".deb")
+                      and "dbgsym" not in f)
+        print("dpkg-buildpackage: %.0f s, %s" % (secs, " ".join(debs)))
+        deb = os.path.join(tmp, [d for d in debs if d.startswith("banshi_")][0])
+        files = deb_contents(deb)
+        for want in ("/usr/bin/banshi", "/usr/share/banshi/schemas/document.xsd",
+                     "/usr/share/banshi/templates/gbt9704.xml",
+                     "/usr/share/banshi/fonts/default.map",
+                     "/usr/share/doc/banshi/copyright"):
+            check(want in files, "%s not in the package" % want)
+        check(not any("banshi-data" in f for f in files),
+              "the build tree's data link is not packaged")
+        rc, deps, err = run(["dpkg-deb", "-f", deb, "Depends"])
+        for want in ("libxml2", "libicu", "libhpdf", "libharfbuzz",
+                     "fonts-arphic-gbsn00lp", "fonts-wqy-zenhei",
+                     "icc-profiles-free"):
+            check(want in deps, "Depends lacks %s: %s" % (want, deps))
+        # the build folder's path is nowhere in the program
+        blob = open(os.path.join(src, "debian", "banshi", "usr", "bin",
+                                 "banshi"), "rb").read()
+        check(src.encode() not in blob, "the build path is in the program")
+        # every dependency resolves against Debian 12's packages
+        rc, out, err = run(["apt-get", "install", "--simulate", "-q", deb])
+        check(rc == 0 and "Inst banshi" in out,
+              "simulated install: %d\n%s%s" % (rc, out[-2000:], err))
+        # unpacked into a temporary root and run from there
+        root = os.path.join(tmp, "root")
+        rc, out, err = run(["dpkg-deb", "-x", deb, root])
+        check(rc == 0, "dpkg-deb -x: %s" % err)
+        shutil.copy(EXAMPLE, os.path.join(tmp, "report.xml"))
+        prog = os.path.join(root, "usr", "bin", "banshi")
+        hide = [os.path.realpath(ROOT), src]
+        args = [prog, "render", "report.xml", "-o", "report.pdf"]
+        env = {"BANSHI_DATA": "/nonexistent"}
+        rc, out, err, how = hidden_run(args, hide, tmp, env) or \
+            traced_run(args, hide, tmp, env)
+        check(rc == 0 and err == "", "packaged render (%s): %d %s"
+              % (how, rc, err))
+        rc, text, err = run(["pdftotext", os.path.join(tmp, "report.pdf"), "-"])
+        check("政府信息公开工作年度报告" in text and "荔湾区应急管理局" in text,
+              "packaged program's PDF text: %r" % text[:200])
+        rc, out, err = run(["qpdf", "--check", os.path.join(tmp, "report.pdf")])
+        check(rc == 0, "qpdf --check: %s" % out[-500:])
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+GROUPS = {"install": group_install, "deb": group_deb}
