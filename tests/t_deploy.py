@@ -209,6 +209,7 @@ def group_deb(a):
               "the build tree's data link is not packaged")
         rc, deps, err = run(["dpkg-deb", "-f", deb, "Depends"])
         for want in ("libxml2", "libicu", "libhpdf", "libharfbuzz",
+                     "fonts-noto-cjk", "fonts-lxgw-wenkai",
                      "fonts-arphic-gbsn00lp", "fonts-wqy-zenhei",
                      "icc-profiles-free"):
             check(want in deps, "Depends lacks %s: %s" % (want, deps))
