@@ -103,7 +103,8 @@ def dump_of(banshi, src, work, extra=()):
     return parse_dump(out), err
 
 
-def write_source(path, body, title="测试文档", closing=None, meta_extra=""):
+def write_source(path, body, title="测试文档", closing=None, meta_extra="",
+                 issuer="测试机关"):
     close = ""
     if closing:
         close = "<closing>%s<date>%s</date></closing>" % (
@@ -111,9 +112,9 @@ def write_source(path, body, title="测试文档", closing=None, meta_extra=""):
             closing[1])
     with open(path, "w", encoding="utf-8") as f:
         f.write('<?xml version="1.0" encoding="UTF-8"?>\n<document version="1">'
-                "<meta><title>%s</title><issuer>测试机关</issuer>"
+                "<meta><title>%s</title><issuer>%s</issuer>"
                 "<date>2021-01-05</date>%s</meta>\n<body>\n%s\n</body>%s"
-                "</document>\n" % (title, meta_extra, body, close))
+                "</document>\n" % (title, issuer, meta_extra, body, close))
 
 
 

@@ -170,10 +170,7 @@ WORDS = ["办公厅", "办公室", "人民政府", "年度", "政府信息公开
 
 def title_lines(a, issuer, title, name):
     src = os.path.join(a.work, name + ".xml")
-    with open(src, "w", encoding="utf-8") as f:
-        f.write('<?xml version="1.0" encoding="UTF-8"?>\n<document version="1"><meta>'
-                "<title>%s</title><issuer>%s</issuer><date>2021-01-05</date></meta>"
-                "<body><p>正文。</p></body></document>\n" % (title, issuer))
+    write_source(src, "<p>正文。</p>", title=title, issuer=issuer)
     (pages, _), err = dump_of(a.banshi, src, a.work)
     return [ln for ln in lines_of(pages[0]) if ln[0].size == 22] if pages else []
 
