@@ -3,7 +3,8 @@ reference tests): the example and every typography test document
 (tests/typo/*.xml) rendered to page images and compared with the reference
 images in tests/visual/.
 
-  visual   each page rendered with pdftoppm at 50 dpi in grey, thresholded
+  visual   each document rendered to PDF (and checked with Preflight), each
+           page rendered with pdftoppm at 50 dpi in grey, thresholded
            to black and white (grey below 3/4 is ink), compared pixel by pixel with
            tests/visual/NAME-PAGE.png; more than 0.1 % of the pixels
            differing (a line moved by one pixel differs by thousands, the
@@ -111,8 +112,10 @@ def render_pages(a, name, src):
 def group_visual(a):
     os.makedirs(a.work, exist_ok=True)
     update = getattr(a, "update_visual", False)
+    pdfs = []
     for name, src in documents():
         pages = render_pages(a, name, src)
+        pdfs.append(os.path.join(a.work, "visual-%s.pdf" % name))
         refs = sorted(glob.glob(os.path.join(VISUAL, "%s-*.png" % name)))
         if update:
             for r in refs:
@@ -148,6 +151,15 @@ def group_visual(a):
                 fail("visual: %s page %d differs from %s in %d pixels (%.2f %%): new image %s, "
                      "difference %s" % (name, i + 1, os.path.relpath(ref, ROOT), diff,
                                          100.0 * diff / (w * h), new, dpath))
+
+
+    # every document of the references is PDF/A-1b
+    if not update:
+        res, log = preflight(pdfs, a.work)
+        for p in pdfs:
+            v = res.get(os.path.basename(p))
+            check(v and v[0] and not v[1], "visual: %s is not PDF/A-1b: %s"
+                  % (os.path.basename(p), v))
 
 
 GROUPS = {"visual": group_visual}
