@@ -64,7 +64,7 @@ struct bs_table_layout {
                            whose columns cannot all fit otherwise */
   bool squeeze;         /* even then too wide: columns may be one character
                            narrow and long words break inside */
-  int first_end;        /* S_first_end, once computed (0 before) */
+  int first_end;        /* end of the first piece (S_first_group_end) */
 };
 
 #define S_AT(t, r, c) ((t)->grid[(size_t)(r) * (size_t)(t)->ncols + (size_t)(c)])
@@ -423,6 +423,8 @@ S_cell_content_h(const S_cell *c)
   return h;
 }
 
+static int S_first_group_end(const bs_table_layout *t);
+
 /* A label that just misses its column's width would leave one character
  * alone on a line of its own (自然 / 人): its column is widened to hold it
  * on one line, the width taken from the column with the most room beyond
@@ -586,6 +588,7 @@ bs_table_prepare(bs_lctx *lc, const bs_node *table, int32_t width)
     }
   }
   free(order);
+  t->first_end = S_first_group_end(t);
   return t;
 }
 
@@ -765,18 +768,22 @@ S_first_end(const bs_table_layout *t)
   return k;
 }
 
+/* The end of the first piece: at a group boundary after S_FIRST_ROWS
+ * rows (never inside a group of rows unless no boundary follows: a group
+ * taller than a page). */
+static int
+S_first_group_end(const bs_table_layout *t)
+{
+  int nbody = t->nrows - t->head_rows;
+  int r = t->head_rows + (nbody < S_FIRST_ROWS ? nbody : S_FIRST_ROWS);
+  while (r < t->nrows && !S_cut_ok(t, t->head_rows, r))
+    r++;
+  return r < t->nrows ? r : S_first_end(t);
+}
+
 int32_t
 bs_table_first_h(const bs_table_layout *t)
 {
-  if (!t->first_end) {
-    /* the first piece ends at a group boundary (never inside a group of
-     * rows unless no boundary follows: a group taller than a page) */
-    int nbody = t->nrows - t->head_rows;
-    int r = t->head_rows + (nbody < S_FIRST_ROWS ? nbody : S_FIRST_ROWS);
-    while (r < t->nrows && !S_cut_ok(t, t->head_rows, r))
-      r++;
-    ((bs_table_layout *)t)->first_end = r < t->nrows ? r : S_first_end(t);
-  }
   return S_rows_h(t, 0, t->first_end);
 }
 
