@@ -17,12 +17,13 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 # Build and run: compiler, CMake, libxml2, libxslt (report types), ICU,
 # libharu, HarfBuzz (font subsetting), libpng and libjpeg (figures are
 # decoded and checked before they are embedded), libdeflate (compresses the
-# font programs, 2-3x faster than zlib), the default CJK fonts and the sRGB
-# ICC profile.
+# font programs, 2-3x faster than zlib), Nettle (SHA-256 with the
+# processor's SHA extensions), the default CJK fonts and the sRGB ICC
+# profile.
 PKGS_RUN="gcc libc6-dev make cmake pkg-config libxml2-dev libxslt1-dev libicu-dev
   libhpdf-dev libharfbuzz-dev libpng-dev libjpeg-dev fonts-arphic-gbsn00lp
   fonts-arphic-gkai00mp fonts-wqy-zenhei fonts-lxgw-wenkai icc-profiles-free
-  libdeflate-dev"
+  libdeflate-dev nettle-dev"
 # Tests: Python for the driver, poppler and qpdf to inspect PDFs, Apache
 # PDFBox Preflight (Java) for PDF/A-1b.
 PKGS_TEST="python3 poppler-utils qpdf libpdfbox2-java default-jre-headless
