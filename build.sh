@@ -18,12 +18,12 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 # libharu, HarfBuzz (font subsetting), libpng and libjpeg (figures are
 # decoded and checked before they are embedded), libdeflate (compresses the
 # font programs, 2-3x faster than zlib), Nettle (SHA-256 with the
-# processor's SHA extensions), the default CJK fonts and the sRGB ICC
-# profile.
+# processor's SHA extensions), Jansson (archive reads the batch log), the
+# default CJK fonts and the sRGB ICC profile.
 PKGS_RUN="gcc libc6-dev make cmake pkg-config libxml2-dev libxslt1-dev libicu-dev
   libhpdf-dev libharfbuzz-dev libpng-dev libjpeg-dev fonts-arphic-gbsn00lp
   fonts-arphic-gkai00mp fonts-wqy-zenhei fonts-lxgw-wenkai icc-profiles-free
-  libdeflate-dev nettle-dev"
+  libdeflate-dev nettle-dev libjansson-dev"
 # Tests: Python for the driver, poppler and qpdf to inspect PDFs, Apache
 # PDFBox Preflight (Java) for PDF/A-1b.
 PKGS_TEST="python3 poppler-utils qpdf libpdfbox2-java default-jre-headless
@@ -74,12 +74,23 @@ build() {
 # always gives the same result (the test command).  A crash, leak, hang
 # (60 s) or failed invariant fails the step; the input is left in
 # build-fuzz/artifacts/.
-FUZZ_TARGETS="parse layout"
+FUZZ_TARGETS="parse layout bag"
 fuzz() {
   mode=$1
   arg=$2
   build build-fuzz -DCMAKE_C_COMPILER=clang-14 -DBANSHI_FUZZ=ON
   mkdir -p build-fuzz/artifacts
+  # The targets' scratch files in memory where there is a tmpfs: fuzz_bag
+  # makes and removes files for every input, which is slow on some disks.
+  scratch=${TMPDIR:-/tmp}
+  [ -d /dev/shm ] && [ -w /dev/shm ] && scratch=/dev/shm
+  # A seeded run repeats itself only without address-space randomisation:
+  # libFuzzer learns from compared values, and some are addresses.
+  # setarch -R where the kernel allows it (some containers do not).
+  norand=""
+  if [ "$mode" = runs ] && setarch "$(uname -m)" -R true 2>/dev/null; then
+    norand="setarch $(uname -m) -R"
+  fi
   pids=""
   for t in $FUZZ_TARGETS; do
     # absolute paths: the targets work in a scratch folder of their own
@@ -94,9 +105,12 @@ fuzz() {
     else
       limit="-max_total_time=$arg"
     fi
+    # each target's dictionary, else the XML one
+    dict="$ROOT/tests/fuzz/$t.dict"
+    [ -f "$dict" ] || dict="$ROOT/tests/fuzz/xml.dict"
     # shellcheck disable=SC2086
-    BANSHI_DATA="$ROOT" ./build-fuzz/tests/fuzz_$t \
-      -dict="$ROOT/tests/fuzz/xml.dict" $limit -timeout=60 -rss_limit_mb=2048 \
+    TMPDIR=$scratch BANSHI_DATA="$ROOT" $norand ./build-fuzz/tests/fuzz_$t \
+      -dict="$dict" $limit -timeout=60 -rss_limit_mb=2048 \
       -artifact_prefix="$ROOT/build-fuzz/artifacts/$t-" -print_final_stats=1 \
       "$corpus" "$ROOT/tests/fuzz/corpus/$t" "$ROOT/tests/fuzz/regress/$t" \
       >"build-fuzz/fuzz-$t.log" 2>&1 &

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 void
@@ -46,36 +45,27 @@ bs_sha256_buf(const void *data, size_t n, char hex[BS_SHA256_HEX])
   bs_sha256_hex(d, hex);
 }
 
-/* Read size: large enough that a read costs little next to hashing it
- * (at 1 GB/s a 256 KiB read is hashed in a quarter of a millisecond),
- * small enough to stay in the second-level cache. */
-#define S_CHUNK ((size_t)256 * 1024)
-
 int
 bs_sha256_fd(int fd, char hex[BS_SHA256_HEX], long long *size)
 {
-  unsigned char *buf = malloc(S_CHUNK);
-  if (!buf)
-    return -1;
+  /* 64 KiB reads: a read costs little next to hashing what it brings (at
+   * 1 GB/s, 64 KiB take 60 microseconds), and the buffer stays in the
+   * first- and second-level caches */
+  unsigned char buf[65536];
   bs_sha256 c;
   bs_sha256_init(&c);
   long long total = 0;
   for (;;) {
-    ssize_t n = read(fd, buf, S_CHUNK);
+    ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR)
       continue;
-    if (n < 0) {
-      int e = errno;
-      free(buf);
-      errno = e;
+    if (n < 0)
       return -1;
-    }
     if (n == 0)
       break;
     bs_sha256_update(&c, buf, (size_t)n);
     total += n;
   }
-  free(buf);
   unsigned char d[32];
   bs_sha256_final(&c, d);
   bs_sha256_hex(d, hex);

@@ -43,7 +43,6 @@ int bs_sha256_fd(int fd, char hex[BS_SHA256_HEX], long long *size);
 
 /* Digest of the file at `path`, as hex, and its size in *size (may be
  * NULL).  Returns 0, or -1 with errno set when it cannot be read. */
-int bs_sha256_file(const char *path, char hex[BS_SHA256_HEX],
-                   long long *size);
+int bs_sha256_file(const char *path, char hex[BS_SHA256_HEX], long long *size);
 
 #endif
