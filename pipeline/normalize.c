@@ -1,6 +1,6 @@
 /* normalize.c - the text policy, applied to the tree before layout (ICU).
  *
- * Policy (also in README.md, "Normalisation"):
+ * Policy (also in docs/source.md, "Normalisation"):
  *  0. XML white space: runs of white space that contain a line break or tab
  *     are source formatting, not text: they vanish between two CJK characters
  *     and become one space elsewhere; white space at the start and end of a

@@ -52,7 +52,7 @@ typedef struct bs_normalize_options {
   bool enabled; /* false: only XML white space is collapsed */
 } bs_normalize_options;
 
-/* Apply the text policy (README, "Normalisation") to every text node and
+/* Apply the text policy (docs/source.md, "Normalisation") to every text node and
  * the metadata, warning for each change that alters the text. */
 void bs_normalize(bs_document *doc, const bs_normalize_options *opts);
 

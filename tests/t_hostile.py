@@ -24,8 +24,8 @@ clear error every time.
              headings at the foot of a page before a table, a list or a
              subsection, nesting 100,000 deep, text nodes and files over the
              limits, metadata at its limits (Preflight).  Time and peak
-             memory of the big ones are printed (the README states the
-             limits); they are not asserted.
+             memory of the big ones are printed (docs/hostile-input.md
+             states the limits); they are not asserted.
   files      unreadable sources, damaged fonts and font maps, a damaged
              template, unwritable output paths, a full disk (RLIMIT_FSIZE),
              /dev/full: exit 3, a message naming the file, no partial file,
