@@ -33,6 +33,9 @@ PKGS_TEST="python3 poppler-utils qpdf libpdfbox2-java default-jre-headless
 # sanitizer and libFuzzer runtimes for the fuzz targets.
 PKGS_HOSTILE="strace valgrind"
 PKGS_FUZZ="clang-14 libclang-rt-14-dev"
+# Deployment tests: the Debian package is built with dpkg-buildpackage
+# (debhelper) and the manual pages checked with man (man-db).
+PKGS_DEPLOY="debhelper dpkg-dev man-db"
 
 need() {
   missing=""
@@ -139,7 +142,7 @@ fuzz() {
 
 case "${1:-}" in
 deps)
-  need $PKGS_RUN $PKGS_TEST $PKGS_HOSTILE $PKGS_FUZZ
+  need $PKGS_RUN $PKGS_TEST $PKGS_HOSTILE $PKGS_FUZZ $PKGS_DEPLOY
   ;;
 fuzz)
   need $PKGS_RUN $PKGS_FUZZ
@@ -161,7 +164,7 @@ example)
   exit $status
   ;;
 test)
-  need $PKGS_RUN $PKGS_TEST $PKGS_HOSTILE $PKGS_FUZZ
+  need $PKGS_RUN $PKGS_TEST $PKGS_HOSTILE $PKGS_FUZZ $PKGS_DEPLOY
   build build
   build build-asan -DBANSHI_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
   for dir in build build-asan; do

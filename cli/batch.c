@@ -1107,7 +1107,7 @@ S_env_key(S_batch *b)
   bs_sha256_update(&e.c, head, strlen(head));
   if (bs_shared_inputs(b->shared, S_env_file, &e) != 0)
     e.ok = false;
-  char *schemas = bs_path_join(&b->scratch, bs_data_dir(), "schemas");
+  char *schemas = bs_data_path(&b->scratch, "schemas");
   S_env_tree(&e, schemas, 0);
   const char *types = getenv("BANSHI_TYPES");
   while (types && *types) {

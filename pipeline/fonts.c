@@ -519,8 +519,7 @@ bs_fontset_new(const char *user_map, bs_diags *diags)
 {
   bs_fontset *fs = bs_xcalloc(1, sizeof *fs);
   pthread_mutex_init(&fs->lock, NULL);
-  char path[4096];
-  snprintf(path, sizeof path, "%s/fonts/default.map", bs_data_dir());
+  const char *path = bs_data_path(diags->arena, "fonts/default.map");
   bool ok = S_load_map(fs, path, diags);
   if (ok && user_map)
     ok = S_load_map(fs, user_map, diags);

@@ -96,34 +96,6 @@ bs_path_dir(bs_arena *a, const char *path)
   return bs_arena_strndup(a, path, (size_t)(s - path));
 }
 
-static bool
-S_is_data_dir(const char *dir)
-{
-  char buf[4096];
-  snprintf(buf, sizeof buf, "%s/schemas/document.xsd", dir);
-  return bs_file_readable(buf);
-}
-
-const char *
-bs_data_dir(void)
-{
-  static const char *cached;
-  if (cached)
-    return cached;
-  const char *env = getenv("BANSHI_DATA");
-  if (env && *env)
-    return cached = env;
-#ifdef BANSHI_DATADIR
-  if (S_is_data_dir(BANSHI_DATADIR))
-    return cached = BANSHI_DATADIR;
-#endif
-#ifdef BANSHI_SRCDIR
-  if (S_is_data_dir(BANSHI_SRCDIR))
-    return cached = BANSHI_SRCDIR;
-#endif
-  return cached = ".";
-}
-
 int
 bs_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {

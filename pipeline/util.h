@@ -23,9 +23,14 @@ char *bs_path_join(bs_arena *a, const char *dir, const char *name);
 char *bs_path_dir(bs_arena *a, const char *path);
 
 /* The folder holding banshi's data (schemas/, templates/, fonts/): the
- * BANSHI_DATA environment variable, else the installed data folder, else the
- * source tree the program was built from.  Never NULL. */
+ * installed layout relative to the library or program (PREFIX/share/banshi),
+ * else $BANSHI_DATA, else the source tree for a program in its build tree
+ * (datadir.c explains the order).  Thread-safe, never NULL. */
 const char *bs_data_dir(void);
+
+/* A file of the data folder, `rel` such as "schemas/document.xsd", joined
+ * in the arena.  Every path into the data folder is made here. */
+char *bs_data_path(bs_arena *a, const char *rel);
 
 /* Decode one UTF-8 sequence at s (at most n bytes).  Returns its length and
  * stores the code point, or returns 0 for an invalid sequence. */

@@ -1,0 +1,246 @@
+"""Deployment test groups.
+
+  install   `cmake --install` into a temporary prefix, the prefix copied
+            elsewhere, the source and build trees hidden from the program
+            (a private mount namespace with an empty folder over them, or,
+            where namespaces are not allowed, strace proving that nothing
+            below them is opened): the installed banshi renders the example
+            to the same bytes as the build tree's; $BANSHI_DATA serves a
+            program copied away from its data and is not needed otherwise.
+  deb       dpkg-buildpackage builds the .deb from a copy of the tree; its
+            contents and dependencies are checked, an install is simulated
+            against the machine's package lists (every dependency resolves
+            on Debian 12), and the package is unpacked with dpkg -x into a
+            temporary root whose program renders the example with the
+            source tree hidden.  (Not installed onto the machine itself:
+            several builds may share it, and dpkg's lock would serialise
+            them; a fresh chroot needs a mirror and minutes.)
+"""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+
+from bstest import *  # noqa: F401,F403
+
+
+def build_dir(a):
+    """The build tree of the program under test."""
+    return os.path.dirname(os.path.abspath(a.banshi))
+
+
+def install_prefix(a, prefix):
+    """cmake --install of the build tree under test into `prefix`."""
+    rc, out, err = run(["cmake", "--install", build_dir(a), "--prefix", prefix])
+    check(rc == 0, "cmake --install: %d %s%s" % (rc, out, err))
+    return rc == 0
+
+
+def hidden_run(args, hide, cwd, env=None):
+    """Run args with every folder in `hide` made unreachable: in a private
+    mount namespace with an empty tmpfs over each (unshare, as root or in a
+    user namespace).  Returns (rc, out, err, how), how = "namespace"; or
+    None when no namespace can be made here."""
+    probe = subprocess.run(["unshare", "--mount", "--map-root-user", "true"],
+                           capture_output=True)
+    if probe.returncode != 0:
+        return None
+    mounts = " && ".join("mount -t tmpfs none '%s'" % h for h in hide)
+    script = '%s && exec "$@"' % mounts
+    rc, out, err = run(["unshare", "--mount", "--map-root-user", "sh", "-c",
+                        script, "sh"] + args, cwd=cwd, env=env)
+    return rc, out, err, "namespace"
+
+
+def traced_run(args, hide, cwd, env=None):
+    """Run args under strace and fail for every file below a folder in
+    `hide` that the program tries to open or stat."""
+    log = os.path.join(cwd, "strace.log")
+    # LeakSanitizer cannot run under ptrace
+    env = dict(env or {}, ASAN_OPTIONS="detect_leaks=0")
+    rc, out, err = run(["strace", "-f", "-qq", "-e", "trace=%file", "-o", log]
+                       + args, cwd=cwd, env=env)
+    touched = []
+    for line in open(log, encoding="utf-8", errors="replace"):
+        for h in hide:
+            if '"%s/' % h in line or '"%s"' % h in line:
+                touched.append(line.strip())
+    check(not touched, "the installed program looked into the source tree:\n%s"
+          % "\n".join(touched[:10]))
+    return rc, out, err, "strace"
+
+
+def group_install(a):
+    root = os.path.realpath(ROOT)
+    build = os.path.realpath(build_dir(a))
+    hide = [root] if build.startswith(root + "/") else [root, build]
+    tmp = tempfile.mkdtemp(prefix="banshi-install-")
+    try:
+        prefix = os.path.join(tmp, "prefix")
+        if not install_prefix(a, prefix):
+            return
+        # the installed tree moved as a whole: nothing absolute inside it
+        moved = os.path.join(tmp, "elsewhere", "opt")
+        shutil.copytree(prefix, moved, symlinks=True)
+        shutil.rmtree(prefix)
+        check(os.path.isfile(os.path.join(moved, "share", "banshi", "schemas",
+                                          "document.xsd")),
+              "schemas installed under share/banshi")
+        check(not os.path.exists(os.path.join(moved, "bin", "banshi-data")),
+              "the build tree's data link is not installed")
+        src = os.path.join(tmp, "report.xml")
+        shutil.copy(EXAMPLE, src)
+        want = os.path.join(tmp, "want.pdf")
+        rc, out, err = run([a.banshi, "render", src, "-o", want])
+        check(rc == 0, "build tree render: %d %s" % (rc, err))
+
+        prog = os.path.join(moved, "bin", "banshi")
+        # a BANSHI_DATA left over from a development tree does not matter
+        env = {"BANSHI_DATA": "/nonexistent", "LD_LIBRARY_PATH": ""}
+        args = [prog, "render", "report.xml", "-o", "got.pdf"]
+        res = hidden_run(args, hide, tmp, env) or \
+            traced_run(args, hide, tmp, env)
+        rc, out, err, how = res
+        check(rc == 0 and err == "", "installed render (%s): %d %s"
+              % (how, rc, err))
+        got = os.path.join(tmp, "got.pdf")
+        check(os.path.exists(got) and
+              open(got, "rb").read() == open(want, "rb").read(),
+              "the installed program's PDF equals the build tree's")
+        print("install: rendered with the source tree hidden (%s)" % how)
+
+        # the program alone, away from its data: BANSHI_DATA names the data
+        lone = os.path.join(tmp, "lone")
+        os.makedirs(lone)
+        for f in os.listdir(os.path.join(moved, "bin")):
+            shutil.copy(os.path.join(moved, "bin", f), lone)
+        data = os.path.join(moved, "share", "banshi")
+        lprog = os.path.join(lone, "banshi")
+        env2 = {"BANSHI_DATA": data}
+        res = hidden_run([lprog, "validate", "report.xml"], hide, tmp, env2) \
+            or traced_run([lprog, "validate", "report.xml"], hide, tmp, env2)
+        check(res[0] == 0 and res[2] == "",
+              "lone program with BANSHI_DATA: %d %s" % (res[0], res[2]))
+        # and without it: exit 3, naming where the data was expected
+        env3 = {"BANSHI_DATA": ""}
+        res = hidden_run([lprog, "validate", "report.xml"], hide, tmp, env3) \
+            or traced_run([lprog, "validate", "report.xml"], hide, tmp, env3)
+        check(res[0] == 3 and "share/banshi" in res[2],
+              "lone program without data: %d %s" % (res[0], res[2]))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    # the build tree's program finds the source tree's data by itself
+    rc, out, err = run([a.banshi, "validate", EXAMPLE], env={"BANSHI_DATA": ""})
+    check(rc == 0 and err == "", "build tree without BANSHI_DATA: %d %s"
+          % (rc, err))
+
+
+def copy_tree(dst):
+    """The source tree as a checkout has it: tracked and new files, no
+    build folders."""
+    os.makedirs(dst)
+    rc, out, err = run(["git", "-C", ROOT, "ls-files", "-co",
+                        "--exclude-standard", "-z"])
+    if rc == 0:
+        for rel in out.split("\0"):
+            if not rel or not os.path.lexists(os.path.join(ROOT, rel)):
+                continue
+            os.makedirs(os.path.join(dst, os.path.dirname(rel)), exist_ok=True)
+            shutil.copy2(os.path.join(ROOT, rel), os.path.join(dst, rel),
+                         follow_symlinks=False)
+        return
+    shutil.rmtree(dst)
+    shutil.copytree(ROOT, dst, symlinks=True, ignore=shutil.ignore_patterns(
+        "build*", "out", ".git"))
+
+
+def deb_contents(deb):
+    rc, out, err = run(["dpkg-deb", "-c", deb])
+    return [line.split()[-1].lstrip(".") for line in out.splitlines()
+            if line.split()]
+
+
+def build_depends():
+    """Package names of debian/control's Build-Depends."""
+    text = open(os.path.join(ROOT, "debian", "control"), encoding="utf-8").read()
+    m = re.search(r"^Build-Depends:(.*?)^\S", text, re.S | re.M)
+    return [re.match(r"\s*([a-z0-9.+-]+)", d).group(1)
+            for d in m.group(1).split(",") if d.strip()]
+
+
+def group_deb(a):
+    # The Containerfile (which no engine here can build) installs what the
+    # package build needs: at least it does not drift from debian/control.
+    cf = open(os.path.join(ROOT, "Containerfile"), encoding="utf-8").read()
+    for dep in build_depends():
+        if dep != "debhelper-compat":
+            check(re.search(r"\s%s\s" % re.escape(dep), cf),
+                  "Containerfile does not install Build-Depends %s" % dep)
+    for tool in ("dpkg-buildpackage", "dh", "dpkg-deb"):
+        if not check(shutil.which(tool), "%s missing (sh build.sh deps)" % tool):
+            return
+    tmp = tempfile.mkdtemp(prefix="banshi-deb-")
+    try:
+        src = os.path.join(tmp, "banshi")
+        copy_tree(src)
+        t0 = time.time()
+        p = subprocess.run(["dpkg-buildpackage", "-b", "-us", "-uc"],
+                           cwd=src, capture_output=True, text=True,
+                           env=dict(os.environ, DEB_BUILD_OPTIONS="parallel=%d"
+                                    % (os.cpu_count() or 2)))
+        secs = time.time() - t0
+        if not check(p.returncode == 0, "dpkg-buildpackage: %d\n%s"
+                     % (p.returncode, (p.stdout + p.stderr)[-4000:])):
+            return
+        debs = sorted(f for f in os.listdir(tmp) if f.endswith(".deb")
+                      and "dbgsym" not in f)
+        print("dpkg-buildpackage: %.0f s, %s" % (secs, " ".join(debs)))
+        deb = os.path.join(tmp, [d for d in debs if d.startswith("banshi_")][0])
+        files = deb_contents(deb)
+        for want in ("/usr/bin/banshi", "/usr/share/banshi/schemas/document.xsd",
+                     "/usr/share/banshi/templates/gbt9704.xml",
+                     "/usr/share/banshi/fonts/default.map",
+                     "/usr/share/banshi/collation/pinyin-places.txt",
+                     "/usr/share/doc/banshi/copyright"):
+            check(want in files, "%s not in the package" % want)
+        check(not any("banshi-data" in f for f in files),
+              "the build tree's data link is not packaged")
+        rc, deps, err = run(["dpkg-deb", "-f", deb, "Depends"])
+        for want in ("libxml2", "libicu", "libhpdf", "libharfbuzz",
+                     "fonts-arphic-gbsn00lp", "fonts-wqy-zenhei",
+                     "icc-profiles-free"):
+            check(want in deps, "Depends lacks %s: %s" % (want, deps))
+        # the build folder's path is nowhere in the program
+        blob = open(os.path.join(src, "debian", "banshi", "usr", "bin",
+                                 "banshi"), "rb").read()
+        check(src.encode() not in blob, "the build path is in the program")
+        # every dependency resolves against Debian 12's packages
+        rc, out, err = run(["apt-get", "install", "--simulate", "-q", deb])
+        check(rc == 0 and "Inst banshi" in out,
+              "simulated install: %d\n%s%s" % (rc, out[-2000:], err))
+        # unpacked into a temporary root and run from there
+        root = os.path.join(tmp, "root")
+        rc, out, err = run(["dpkg-deb", "-x", deb, root])
+        check(rc == 0, "dpkg-deb -x: %s" % err)
+        shutil.copy(EXAMPLE, os.path.join(tmp, "report.xml"))
+        prog = os.path.join(root, "usr", "bin", "banshi")
+        hide = [os.path.realpath(ROOT), src]
+        args = [prog, "render", "report.xml", "-o", "report.pdf"]
+        env = {"BANSHI_DATA": "/nonexistent"}
+        rc, out, err, how = hidden_run(args, hide, tmp, env) or \
+            traced_run(args, hide, tmp, env)
+        check(rc == 0 and err == "", "packaged render (%s): %d %s"
+              % (how, rc, err))
+        rc, text, err = run(["pdftotext", os.path.join(tmp, "report.pdf"), "-"])
+        check("政府信息公开工作年度报告" in text and "荔湾区应急管理局" in text,
+              "packaged program's PDF text: %r" % text[:200])
+        rc, out, err = run(["qpdf", "--check", os.path.join(tmp, "report.pdf")])
+        check(rc == 0, "qpdf --check: %s" % out[-500:])
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+GROUPS = {"install": group_install, "deb": group_deb}
