@@ -34,8 +34,9 @@ PKGS_TEST="python3 poppler-utils qpdf libpdfbox2-java default-jre-headless
 PKGS_HOSTILE="strace valgrind"
 PKGS_FUZZ="clang-14 libclang-rt-14-dev"
 # Deployment tests: the Debian package is built with dpkg-buildpackage
-# (debhelper) and the manual pages checked with man (man-db).
-PKGS_DEPLOY="debhelper dpkg-dev man-db"
+# (debhelper), the manual pages checked with man (man-db), and the Slurm
+# example run on a single-node cluster the test starts (slurm-wlm, munge).
+PKGS_DEPLOY="debhelper dpkg-dev man-db slurm-wlm munge"
 
 need() {
   missing=""
@@ -171,6 +172,9 @@ test)
     (cd "$dir" && ctest -j "$JOBS" --output-on-failure --timeout 600 \
       >"$ROOT/$dir.test.log" 2>&1) || { cat "$ROOT/$dir.test.log"; exit 1; }
     tail -n 3 "$ROOT/$dir.test.log" | head -n 1 | sed "s|^|$dir: |"
+    # a test that cannot run here says why (tests/run.py, exit 77)
+    grep -h "^skipped: " "$dir/Testing/Temporary/LastTest.log" |
+      sed "s|^|$dir: |" || true
   done
   # A fixed seed and number of inputs: the same commit gives the same
   # result on every run.  BANSHI_FUZZ_RUNS=0 skips the step.
