@@ -1,5 +1,5 @@
 /* archive.h - `banshi archive`: a batch's output as a BagIt bag (RFC 8493)
- * for a records office, and the verification of such a bag.
+ * for a records office, and the verification of such a bag (bag.h).
  *
  *   BAG/bagit.txt                 BagIt-Version 1.0, UTF-8
  *   BAG/bag-info.txt              Bagging-Date, Payload-Oxum, ...
@@ -12,31 +12,19 @@
  *                                 element names (题名, 责任者, 日期 ...)
  *   BAG/data/index.csv|xml|pdf    all documents, by issuing body in pinyin
  *                                 order (ICU collation), as CSV and PDF/A
+ *   BAG/data/left-out.csv         the sources the batch log records as
+ *                                 failed, which have no PDF
  *
  * Only PDFs that the batch vouches for are packed: each needs its stamp
- * (batch.h), the size the stamp records, and a source and images whose
- * SHA-256 is the one the stamp records; otherwise nothing is written and every problem is
- * reported.  The bag is built in a temporary folder beside BAG, every file
- * flushed, and renamed into place: BAG is complete or absent. */
+ * (batch.h), and the PDF, the source and the images copied into the bag
+ * must have the size and SHA-256 the stamp records; otherwise no bag is
+ * written and every problem is reported.  The bag is built in a temporary
+ * folder beside BAG, every file flushed, and renamed into place: BAG is
+ * complete or absent. */
 #ifndef BS_ARCHIVE_H
 #define BS_ARCHIVE_H
 
 #include <stdio.h>
-
-#include "diag.h"
-
-/* Check the bag at `bag`: bagit.txt, every entry of manifest-sha256.txt
- * and tagmanifest-sha256.txt (missing or altered files), payload files that
- * no manifest lists, and Payload-Oxum.  Every problem is a diagnostic in
- * `d` located at the file concerned.  Returns the number of files whose
- * checksum was compared, or -1 when `bag` is not a readable folder. */
-long bs_bag_verify(const char *bag, bs_diags *d);
-
-/* A file path as a manifest line writes it (RFC 8493 2.1.3: CR, LF and %
- * percent-encoded), malloc'd; and back.  bs_bag_decode_path returns NULL
- * for a malformed escape. */
-char *bs_bag_encode_path(const char *path);
-char *bs_bag_decode_path(const char *text);
 
 /* `banshi archive OUTDIR -o BAG [options]` and `banshi archive --verify
  * BAG`: argv holds the arguments after the command name.  Messages go to

@@ -88,9 +88,45 @@ static const struct {
     [BS_D_BAG_ALTERED] = {"文件已被改动：SHA-256 为 %s，“%s”记录为 %s",
                           "altered: SHA-256 is %s, '%s' records %s"},
     [BS_D_BAG_UNLISTED] = {"文件未列入“%s”", "not listed in '%s'"},
-    [BS_D_BAG_FORMAT] = {"BagIt 格式错误：%s", "BagIt format: %s"},
+    [BS_D_BAG_FORMAT] = {"BagIt 格式错误：应为两行，“BagIt-Version: "
+                         "版本号”与“Tag-File-Character-Encoding: UTF-8”",
+                         "BagIt format: expected two lines, 'BagIt-Version: "
+                         "M.N' and 'Tag-File-Character-Encoding: UTF-8'"},
     [BS_D_BAG_OXUM] = {"Payload-Oxum 记录为 %s，实际为 %s",
                        "Payload-Oxum records %s, the payload is %s"},
+    [BS_D_BAG_LINK] = {"是符号链接；包内只能有文件和文件夹（未跟随）",
+                       "a symbolic link; a bag holds files and folders only "
+                       "(not followed)"},
+    [BS_D_BAG_SPECIAL] = {"不是普通文件或文件夹（设备、FIFO 或套接字）；未打开",
+                          "not a regular file or folder (a device, FIFO or "
+                          "socket); not opened"},
+    [BS_D_BAG_DUPLICATE] = {"“%s”重复列出此路径（另见第 %u 行）",
+                            "listed twice in '%s' (also on line %u)"},
+    [BS_D_ARCHIVE_IMAGE_PATH] = {"“%s”的批量生成记录所列图片“%s”不在源文件"
+                                 "所在目录之内，拒绝打包；请重新运行 banshi "
+                                 "batch",
+                                 "the batch record of '%s' names the image "
+                                 "'%s', outside the source's folder; refused "
+                                 "(run banshi batch again)"},
+    [BS_D_ARCHIVE_LEFT_OUT] = {"未收入包中：批量生成日志“%s”记录其结果为“%s”",
+                               "left out of the bag: the batch log '%s' "
+                               "records it as '%s'"},
+    [BS_D_BAG_REQUIRED] = {"缺失；BagIt 包必须有此项",
+                           "missing; every bag must have it"},
+    [BS_D_BAG_LINE] = {"应为“校验和 路径”（64 位十六进制的 SHA-256、空格、"
+                       "路径）",
+                       "expected 'checksum path' (64 hex digits of SHA-256, "
+                       "a space, a path)"},
+    [BS_D_BAG_PATH] = {"路径“%s”不在包内或不在 data/ 下",
+                       "path '%s' is outside the bag or outside data/"},
+    [BS_D_BAG_OTHER_ALGO] = {"未校验（只支持 SHA-256）",
+                             "not checked (only SHA-256 is supported)"},
+    [BS_D_BAG_OXUM_FORMAT] = {"Payload-Oxum 应为“字节数.文件数”：%s",
+                              "Payload-Oxum must be 'OCTETS.COUNT': %s"},
+    [BS_D_BAG_DEEP] = {"文件夹嵌套超过 %d 层，更深处未检查",
+                       "folders nested deeper than %d; the rest not checked"},
+    [BS_D_COLLATION] = {"排序规则无法使用：%s（ICU：%s）",
+                        "collation rules cannot be used: %s (ICU: %s)"},
 };
 
 const char *

@@ -70,9 +70,21 @@ typedef enum bs_code {
   BS_D_BAG_MISSING,       /* a file listed in a bag manifest is missing */
   BS_D_BAG_ALTERED,       /* a bag file's checksum differs */
   BS_D_BAG_UNLISTED,      /* a payload file is in no manifest */
-  BS_D_BAG_FORMAT,        /* a bag's tag file is malformed */
+  BS_D_BAG_FORMAT,        /* bagit.txt is malformed */
   BS_D_BAG_OXUM,          /* Payload-Oxum does not match the payload */
   BS_D_LIMIT,             /* a limit against hostile sources (pipeline.h) */
+  BS_D_BAG_LINK,          /* a bag member is a symbolic link */
+  BS_D_BAG_SPECIAL,       /* a bag member is a device, FIFO or socket */
+  BS_D_BAG_DUPLICATE,     /* a manifest lists a path twice */
+  BS_D_ARCHIVE_IMAGE_PATH, /* a batch record names an image outside */
+  BS_D_ARCHIVE_LEFT_OUT,  /* a source of the batch is not in the bag */
+  BS_D_BAG_REQUIRED,      /* a file or folder every bag has is missing */
+  BS_D_BAG_LINE,          /* a manifest line is malformed */
+  BS_D_BAG_PATH,          /* a manifest path leaves the bag or data/ */
+  BS_D_BAG_OTHER_ALGO,    /* a manifest of another algorithm */
+  BS_D_BAG_OXUM_FORMAT,   /* Payload-Oxum is malformed */
+  BS_D_BAG_DEEP,          /* folders nested too deep to check */
+  BS_D_COLLATION,         /* banshi's collation rules cannot be used */
   BS_D_NORM_TITLE_MARK,   /* < > inside 《》 made 〈〉 (GB/T 15834 4.15) */
   BS_D_CODE_COUNT
 } bs_code;

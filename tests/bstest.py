@@ -32,6 +32,15 @@ def fail(msg):
     print("FAIL: " + msg, file=sys.stderr)
 
 
+class Skip(Exception):
+    """A group that cannot run here; run.py exits 77, which ctest reports
+    as skipped (SKIP_RETURN_CODE)."""
+
+
+def skip(msg):
+    raise Skip(msg)
+
+
 def check(cond, msg):
     if not cond:
         fail(msg)

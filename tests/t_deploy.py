@@ -15,15 +15,25 @@
             source tree hidden.  (Not installed onto the machine itself:
             several builds may share it, and dpkg's lock would serialise
             them; a fresh chroot needs a mirror and minutes.)
+  slurm     the Slurm job array example of docs/batch.md, run as written
+            (16 array tasks) on a single-node cluster the test starts
+            (munged, slurmctld, slurmd on free ports, all files in a
+            temporary folder): the shard logs name every source exactly
+            once, the PDFs are those logged, and a whole batch afterwards
+            renders nothing.  Skipped, with the reason, where the daemons
+            are not installed or cannot start.
 """
 import os
+import pwd
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
 
 from bstest import *  # noqa: F401,F403
+from t_batch import make_sources, read_log, pdf_files
 
 
 def build_dir(a):
@@ -203,6 +213,7 @@ def group_deb(a):
         for want in ("/usr/bin/banshi", "/usr/share/banshi/schemas/document.xsd",
                      "/usr/share/banshi/templates/gbt9704.xml",
                      "/usr/share/banshi/fonts/default.map",
+                     "/usr/share/banshi/collation/pinyin-places.txt",
                      "/usr/share/doc/banshi/copyright"):
             check(want in files, "%s not in the package" % want)
         check(not any("banshi-data" in f for f in files),
@@ -244,3 +255,200 @@ def group_deb(a):
 
 
 GROUPS = {"install": group_install, "deb": group_deb}
+
+
+# ---------------------------------------------------------------------------
+# slurm
+
+def free_ports(n):
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def slurm_script():
+    """The Slurm job array example of docs/batch.md, as written there."""
+    text = open(os.path.join(ROOT, "docs", "batch.md"), encoding="utf-8").read()
+    m = re.search(r"Slurm job array.*?```sh\n(.*?)```", text, re.S)
+    return m.group(1) if m else None
+
+
+class Cluster:
+    """A single-node Slurm cluster of its own: munged, slurmctld and slurmd
+    on free ports, with every file in `d`."""
+
+    def __init__(self, d):
+        self.d = d
+        self.procs = []
+        self.host = socket.gethostname().split(".")[0]
+
+    def start(self):
+        """Start the daemons; returns None, or why the cluster cannot run."""
+        d = self.d
+        for tool in ("munged", "slurmctld", "slurmd", "sbatch", "sinfo"):
+            if not shutil.which(tool) and not os.path.exists("/usr/sbin/" + tool):
+                return "%s is not installed (Debian packages slurm-wlm, munge)" % tool
+        m = os.path.join(d, "munge")
+        os.makedirs(m, mode=0o700)
+        for sub in ("state", "spool", "log"):
+            os.makedirs(os.path.join(d, sub))
+        key = os.path.join(m, "munge.key")
+        with open(key, "wb") as f:
+            f.write(os.urandom(1024))
+        os.chmod(key, 0o600)
+        self.sock = os.path.join(m, "socket")
+        self.spawn(["munged", "--foreground", "--force", "--key-file=" + key,
+                    "--socket=" + self.sock, "--pid-file=" + m + "/pid",
+                    "--log-file=" + m + "/log", "--seed-file=" + m + "/seed"],
+                   "munged")
+        if not self.wait(lambda: os.path.exists(self.sock), 20):
+            return "munged did not start: %s" % self.tail("munged")
+        ctld, slurmd = free_ports(2)
+        user = pwd.getpwuid(os.getuid()).pw_name
+        self.conf = os.path.join(d, "slurm.conf")
+        with open(self.conf, "w") as f:
+            f.write("""ClusterName=banshitest
+SlurmctldHost={host}(127.0.0.1)
+SlurmctldPort={ctld}
+SlurmdPort={slurmd}
+SlurmUser={user}
+SlurmdUser={user}
+AuthType=auth/munge
+AuthInfo=socket={sock}
+CredType=cred/munge
+StateSaveLocation={d}/state
+SlurmdSpoolDir={d}/spool
+SlurmctldPidFile={d}/slurmctld.pid
+SlurmdPidFile={d}/slurmd.pid
+SlurmctldLogFile={d}/log/slurmctld.log
+SlurmdLogFile={d}/log/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+MpiDefault=none
+SchedulerType=sched/builtin
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+# the node offers 64 CPUs whatever the machine has, so that the example's
+# 16 tasks of 4 CPUs each run at once
+SlurmdParameters=config_overrides
+ReturnToService=2
+NodeName={host} NodeAddr=127.0.0.1 CPUs=64 RealMemory=1000 State=UNKNOWN
+PartitionName=banshi Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+""".format(host=self.host, ctld=ctld, slurmd=slurmd, user=user,
+           sock=self.sock, d=d))
+        self.env = {"SLURM_CONF": self.conf}
+        self.spawn(["slurmctld", "-D", "-f", self.conf], "slurmctld")
+        self.spawn(["slurmd", "-D", "-f", self.conf], "slurmd")
+
+        def idle():
+            rc, out, err = run(["sinfo", "-h", "-o", "%t"], env=self.env)
+            return rc == 0 and out.strip() == "idle"
+        if not self.wait(idle, 60):
+            return ("the Slurm daemons did not bring the node up within 60 s: "
+                    "slurmctld: %s; slurmd: %s"
+                    % (self.tail("slurmctld"), self.tail("slurmd")))
+        return None
+
+    def spawn(self, args, name):
+        exe = shutil.which(args[0]) or "/usr/sbin/" + args[0]
+        out = open(os.path.join(self.d, "log", name + ".out"), "w")
+        self.procs.append(subprocess.Popen(
+            [exe] + args[1:], stdout=out, stderr=subprocess.STDOUT,
+            env=dict(os.environ, SLURM_CONF=os.path.join(self.d, "slurm.conf")),
+            start_new_session=True))
+
+    def wait(self, cond, secs):
+        end = time.time() + secs
+        while time.time() < end:
+            if cond():
+                return True
+            if any(p.poll() is not None for p in self.procs):
+                return False
+            time.sleep(0.5)
+        return False
+
+    def tail(self, name):
+        p = os.path.join(self.d, "log", name + ".out")
+        lines = open(p, errors="replace").read().splitlines() \
+            if os.path.exists(p) else []
+        err = [line for line in lines if "error" in line.lower()]
+        return " | ".join((err or lines)[-3:]) or "no output"
+
+    def stop(self):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+def group_slurm(a):
+    script = slurm_script()
+    if not check(script and "--shard" in script,
+                 "docs/batch.md has no Slurm job array example"):
+        return
+    tmp = tempfile.mkdtemp(prefix="banshi-slurm-")
+    cluster = Cluster(tmp)
+    try:
+        why = cluster.start()
+        if why:
+            skip("no single-node Slurm cluster could be started here: " + why)
+        reports = os.path.join(tmp, "reports")
+        out = os.path.join(tmp, "out")
+        n = 40
+        make_sources(reports, n)
+        job = os.path.join(tmp, "job.sh")
+        with open(job, "w") as f:
+            f.write(script.replace("/shared/reports", reports)
+                    .replace("/shared/out", out))
+        shards = int(re.search(r"--array=0-(\d+)", script).group(1)) + 1
+        env = dict(cluster.env, PATH=os.path.dirname(os.path.abspath(a.banshi))
+                   + os.pathsep + os.environ.get("PATH", ""))
+        t0 = time.time()
+        rc, so, se = run(["sbatch", "--wait", "--job-name=banshi-test",
+                          "--output=" + os.path.join(tmp, "log", "task-%a.out"),
+                          job], env=env)
+        secs = time.time() - t0
+        check(rc == 0, "sbatch --wait: %d %s%s" % (rc, so, se))
+        print("slurm: %d array tasks, %d sources, %.1f s" % (shards, n, secs))
+        logs = sorted(f for f in os.listdir(out) if f.endswith(".jsonl"))
+        check(len(logs) == shards, "shard logs: %s" % logs)
+        seen = []
+        for k in range(shards):
+            lp = os.path.join(out, "banshi-batch.%d-of-%d.jsonl" % (k, shards))
+            if not check(os.path.exists(lp), "no log of shard %d" % k):
+                continue
+            recs, summary = read_log(lp)
+            check(summary and summary["shard"] == "%d/%d" % (k, shards)
+                  and summary["failed"] == 0 and summary["invalid"] == 0,
+                  "shard %d summary: %r" % (k, summary))
+            seen += [os.path.relpath(r["output"], out) for r in recs]
+            tl = os.path.join(tmp, "log", "task-%d.out" % k)
+            check(os.path.exists(tl), "array task %d left no output" % k)
+        # every source exactly once across the shards, and nothing else
+        check(len(seen) == n and len(set(seen)) == n,
+              "shards logged %d outputs, %d distinct, of %d sources"
+              % (len(seen), len(set(seen)), n))
+        check(set(pdf_files(out)) == set(seen),
+              "PDFs written differ from those logged")
+        # the whole batch after the shards: nothing left to do
+        rc, _, err = run([a.banshi, "batch", reports, "-o", out, "--lang", "en"])
+        check(rc == 0 and "0 written, %d up to date" % n in err,
+              "after the shards: %s" % err[-300:])
+    finally:
+        cluster.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+GROUPS["slurm"] = group_slurm

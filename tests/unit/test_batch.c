@@ -6,7 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "archive.h"
+#include "bag.h"
 #include "batch.h"
 #include "fsio.h"
 #include "harness.h"
