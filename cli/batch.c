@@ -32,6 +32,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
@@ -47,8 +48,10 @@
 #include <libxml/xmlreader.h>
 
 #include "fsio.h"
+#include "image.h"
 #include "job.h"
 #include "layout.h"
+#include "pipeline.h"
 #include "render.h"
 #include "report.h"
 #include "util.h"
@@ -56,6 +59,8 @@
 #define S_STATE_DIR ".banshi"
 #define S_MAX_WALK_DEPTH 64
 #define S_MAX_JOBS 256
+#define S_MANIFEST_LINE 65536 /* bytes of one manifest line, at most */
+#define S_MAX_SOURCES 1000000 /* sources of one batch, at most */
 
 /* ------------------------------------------------------------------ */
 /* Planning                                                             */
@@ -179,6 +184,43 @@ S_manifest_rel(bs_arena *a, const char *written)
 
 static void S_add_input(bs_batch_plan *p, const char *input, int depth);
 
+/* One line of a manifest into *line (without its '\n'), at most
+ * S_MANIFEST_LINE bytes.  Returns its length, -1 at the end, -2 for a line
+ * too long or holding a NUL byte (*why says which), -3 on a read error. */
+static ssize_t
+S_manifest_line(FILE *f, char **line, size_t *cap, const char **why)
+{
+  size_t n = 0;
+  int c;
+  bool any = false;
+  while ((c = getc(f)) != EOF) {
+    any = true;
+    if (c == '\n')
+      break;
+    if (c == '\0') {
+      *why = "NUL byte";
+      return -2;
+    }
+    if (n + 1 >= S_MANIFEST_LINE) {
+      *why = "longer than 64 KiB";
+      return -2;
+    }
+    if (n + 2 > *cap) {
+      *cap = *cap ? *cap * 2 : 256;
+      *line = bs_xrealloc(*line, *cap);
+    }
+    (*line)[n++] = (char)c;
+  }
+  if (ferror(f))
+    return -3;
+  if (!any)
+    return -1;
+  if (!*line)
+    *line = bs_xmalloc(*cap = 1);
+  (*line)[n] = '\0';
+  return (ssize_t)n;
+}
+
 static void
 S_manifest(bs_batch_plan *p, const char *path, FILE *f, int depth)
 {
@@ -188,7 +230,21 @@ S_manifest(bs_batch_plan *p, const char *path, FILE *f, int depth)
   char *line = NULL;
   size_t cap = 0;
   ssize_t n;
-  while ((n = getline(&line, &cap, f)) >= 0) {
+  unsigned lineno = 0;
+  const char *why = "";
+  /* A manifest is text of bounded lines: read from a pipe that never ends
+   * (cat /dev/zero |), it stops at the first NUL or overlong line. */
+  while ((n = S_manifest_line(f, &line, &cap, &why)) >= 0 || n == -2) {
+    lineno++;
+    if (n >= 0 && p->items.len >= S_MAX_SOURCES) {
+      n = -2;
+      why = "more than 1000000 sources";
+    }
+    if (n == -2) {
+      bs_diag(&p->diags, BS_ERROR, BS_D_MANIFEST_TEXT, path, lineno, 0,
+              lineno, why);
+      break;
+    }
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
       line[--n] = '\0';
     char *s = line;
@@ -217,7 +273,36 @@ S_manifest(bs_batch_plan *p, const char *path, FILE *f, int depth)
     /* A missing source is the failure of that source, not of the batch. */
     S_add(p, src, pv, S_manifest_rel(&p->arena, s));
   }
+  if (n == -3) /* a read error is not the end of the manifest */
+    bs_diag(&p->diags, BS_ERROR, BS_D_IO_READ, path, 0, 0, path,
+            strerror(errno ? errno : EIO));
   free(line);
+}
+
+/* A manifest's descriptor: a regular file of at most BS_MAX_SOURCE_BYTES
+ * or a pipe (standard input, `<(find ...)`); never a device (/dev/zero),
+ * socket or folder.  Returns fd (blocking), or -1 with the problem
+ * reported. */
+static int
+S_manifest_fd(bs_batch_plan *p, const char *name, int fd)
+{
+  struct stat st;
+  int e = 0;
+  if (fstat(fd, &st) != 0)
+    e = errno;
+  else if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
+    e = BS_E_SPECIAL;
+  else if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > BS_MAX_SOURCE_BYTES)
+    e = EFBIG;
+  if (!e) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0 && (fl & O_NONBLOCK))
+      fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    return fd;
+  }
+  bs_diag(&p->diags, BS_ERROR, BS_D_IO_READ, name, 0, 0, name,
+          bs_io_strerror(e, p->diags.lang));
+  return -1;
 }
 
 static void
@@ -226,7 +311,8 @@ S_add_input(bs_batch_plan *p, const char *input, int depth)
   if (depth > 8)
     return; /* manifests naming manifests in a loop */
   if (strcmp(input, "-") == 0) {
-    S_manifest(p, input, stdin, depth);
+    if (S_manifest_fd(p, input, STDIN_FILENO) >= 0)
+      S_manifest(p, input, stdin, depth);
     return;
   }
   struct stat st;
@@ -239,10 +325,16 @@ S_add_input(bs_batch_plan *p, const char *input, int depth)
     S_add(p, input, NULL, S_rel_pdf(&p->arena, slash ? slash + 1 : input));
     return;
   }
-  FILE *f = fopen(input, "r");
-  if (!f) {
+  /* O_NONBLOCK: a FIFO with no writer must not hang the open */
+  int fd = open(input, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
     bs_diag(&p->diags, BS_ERROR, BS_D_IO_READ, input, 0, 0, input,
             strerror(errno));
+    return;
+  }
+  FILE *f = S_manifest_fd(p, input, fd) >= 0 ? fdopen(fd, "r") : NULL;
+  if (!f) {
+    close(fd);
     return;
   }
   S_manifest(p, input, f, depth);
@@ -353,9 +445,20 @@ bs_stamp_read(const char *path, bs_stamp *st)
   memset(st, 0, sizeof *st);
   st->pages = -1;
   st->bytes = -1;
-  FILE *f = fopen(path, "r");
-  if (!f)
-    return errno;
+  /* a stamp is small; anything else at its name (a FIFO, a huge file) is
+   * no stamp */
+  struct stat sb;
+  int fd = bs_input_open(path, (uint64_t)1 << 20, &sb);
+  if (fd < 0)
+    return errno == BS_E_SPECIAL || errno == EFBIG
+               ? EINVAL
+               : errno;
+  FILE *f = fdopen(fd, "r");
+  if (!f) {
+    int e = errno;
+    close(fd);
+    return e;
+  }
   char *line = NULL;
   size_t cap = 0;
   ssize_t n;
@@ -569,12 +672,14 @@ S_dirname(const char *path)
   return slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
 }
 
-/* Hash one file into the key as "name path sha\n"; false if unreadable. */
+/* Hash one file (at most `max` bytes, 0: any) into the key as
+ * "name path sha\n"; false if unreadable or refused. */
 static bool
-S_key_file(bs_sha256 *c, const char *name, const char *path, char *sha_out)
+S_key_file(bs_sha256 *c, const char *name, const char *path, uint64_t max,
+           char *sha_out)
 {
   char hex[BS_SHA256_HEX];
-  if (bs_sha256_file(path, hex, NULL) != 0)
+  if (bs_sha256_file_max(path, max, hex, NULL) != 0)
     return false;
   char *abs = realpath(path, NULL);
   const char *p = abs ? abs : path;
@@ -649,10 +754,18 @@ bs_source_images(const char *source,
                  void (*fn)(void *ctx, const char *src, const char *path),
                  void *ctx)
 {
-  xmlTextReaderPtr r = xmlReaderForFile(
-      source, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-  if (!r)
+  /* read through bs_read_file: a regular file of bounded size only */
+  size_t len = 0;
+  unsigned char *buf = bs_read_file(source, BS_MAX_SOURCE_BYTES, &len);
+  if (!buf)
     return;
+  xmlTextReaderPtr r = xmlReaderForMemory(
+      (const char *)buf, (int)len, source, NULL,
+      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  if (!r) {
+    free(buf);
+    return;
+  }
   xmlTextReaderSetStructuredErrorHandler(r, S_quiet, NULL);
   const char *slash = strrchr(source, '/');
   size_t dl = slash ? (size_t)(slash - source) : 1;
@@ -683,6 +796,7 @@ bs_source_images(const char *source,
     xmlFree(src);
   }
   xmlFreeTextReader(r);
+  free(buf);
 }
 
 typedef struct S_images {
@@ -697,7 +811,7 @@ S_key_image(void *ctx, const char *src, const char *path)
   bs_stamp_image e;
   memset(&e, 0, sizeof e);
   strcpy(e.sha, path ? "missing" : "refused");
-  if (path && bs_sha256_file(path, e.sha, NULL) != 0)
+  if (path && bs_sha256_file_max(path, BS_IMAGE_MAX_BYTES, e.sha, NULL) != 0)
     strcpy(e.sha, "missing");
   bs_sha256_update(im->c, "image ", 6);
   bs_sha256_update(im->c, src, strlen(src) + 1);
@@ -721,9 +835,10 @@ S_item_key(const S_batch *b, const bs_batch_item *it,
   bs_sha256_init(&c);
   bs_sha256_update(&c, b->env_hex, 64);
   bs_sha256_update(&c, "\n", 1);
-  if (!S_key_file(&c, "source", it->source, src_sha))
+  if (!S_key_file(&c, "source", it->source, BS_MAX_SOURCE_BYTES, src_sha))
     return false;
-  if (it->previous && !S_key_file(&c, "previous", it->previous, NULL))
+  if (it->previous && !S_key_file(&c, "previous", it->previous,
+                                  BS_MAX_SOURCE_BYTES, NULL))
     return false;
   S_images im = {&c, images};
   bs_source_images(it->source, S_key_image, &im);
@@ -1062,7 +1177,7 @@ S_env_file(void *ctx, const char *path)
       return;
   char *copy = strdup(path);
   bs_vec_push(&e->seen, &copy);
-  if (!S_key_file(&e->c, "input", path, NULL))
+  if (!S_key_file(&e->c, "input", path, 0, NULL))
     e->ok = false;
 }
 

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "fsio.h"
+
 void
 bs_sha256_init(bs_sha256 *c)
 {
@@ -75,15 +77,30 @@ bs_sha256_fd(int fd, char hex[BS_SHA256_HEX], long long *size)
 }
 
 int
-bs_sha256_file(const char *path, char hex[BS_SHA256_HEX], long long *size)
+bs_sha256_file_max(const char *path, uint64_t max_bytes,
+                   char hex[BS_SHA256_HEX], long long *size)
 {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  int fd = bs_input_open(path, max_bytes, &st);
   if (fd < 0)
     return -1;
   posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  int rc = bs_sha256_fd(fd, hex, size);
+  long long n = 0;
+  int rc = bs_sha256_fd(fd, hex, &n);
   int e = errno;
+  if (rc == 0 && n != (long long)st.st_size) {
+    rc = -1;
+    e = BS_E_CHANGED;
+  }
   close(fd);
+  if (rc == 0 && size)
+    *size = n;
   errno = e;
   return rc;
+}
+
+int
+bs_sha256_file(const char *path, char hex[BS_SHA256_HEX], long long *size)
+{
+  return bs_sha256_file_max(path, 0, hex, size);
 }

@@ -41,8 +41,14 @@ void bs_sha256_buf(const void *data, size_t n, char hex[BS_SHA256_HEX]);
  * Returns 0, or -1 with errno set on a read error. */
 int bs_sha256_fd(int fd, char hex[BS_SHA256_HEX], long long *size);
 
-/* Digest of the file at `path`, as hex, and its size in *size (may be
- * NULL).  Returns 0, or -1 with errno set when it cannot be read. */
+/* Digest of the regular file at `path` (opened and checked by
+ * bs_input_open, fsio.h: never a FIFO, device or /proc file), as hex, and
+ * its size in *size (may be NULL).  Returns 0, or -1 with errno set when
+ * it cannot be read (bs_io_strerror gives the message). */
 int bs_sha256_file(const char *path, char hex[BS_SHA256_HEX], long long *size);
+
+/* The same, refused with EFBIG when larger than `max_bytes` (0: any). */
+int bs_sha256_file_max(const char *path, uint64_t max_bytes,
+                       char hex[BS_SHA256_HEX], long long *size);
 
 #endif

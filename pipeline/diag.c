@@ -127,6 +127,32 @@ static const struct {
                        "folders nested deeper than %d; the rest not checked"},
     [BS_D_COLLATION] = {"排序规则无法使用：%s（ICU：%s）",
                         "collation rules cannot be used: %s (ICU: %s)"},
+    [BS_D_IO_SPECIAL] = {"不是普通文件（FIFO、设备、套接字或文件夹），拒绝读取",
+                         "not a regular file (a FIFO, device, socket or "
+                         "folder); refused, nothing read"},
+    [BS_D_IO_PSEUDO] = {"是 /proc 或 /sys 下的虚拟文件，大小未知，拒绝读取",
+                        "a /proc or /sys file of unknown size; refused, "
+                        "nothing read"},
+    [BS_D_IO_CHANGED] = {"读取过程中文件大小发生变化",
+                         "the file changed size while it was read"},
+    [BS_D_OUTPUT_IS_INPUT] = {"输出“%s”就是输入文件“%s”（或指向它的链接），"
+                              "拒绝覆盖",
+                              "the output '%s' is the input '%s' (or a link "
+                              "to it); refused, nothing overwritten"},
+    [BS_D_NAME_CONTROL] = {"输出文件名“%s”含有控制字符（如换行），拒绝写入",
+                           "the output name '%s' holds a control character "
+                           "(such as a line break); refused"},
+    [BS_D_WORKER_CRASH] = {"处理此文档的进程因信号 %d（%s）终止；其余文档"
+                           "继续处理",
+                           "the process rendering this document ended by "
+                           "signal %d (%s); the batch goes on"},
+    [BS_D_MANIFEST_TEXT] = {"清单第 %u 行无法使用（%s），停止读取此清单",
+                            "line %u of the manifest cannot be used (%s); "
+                            "the manifest is not read further"},
+    [BS_D_PDF_CHANGED] = {"PDF 与批量生成记录不符（SHA-256 不同），拒绝打包；"
+                          "请重新运行 banshi batch",
+                          "the PDF differs from its batch record (SHA-256); "
+                          "refused (run banshi batch again)"},
 };
 
 const char *

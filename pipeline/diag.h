@@ -86,6 +86,15 @@ typedef enum bs_code {
   BS_D_BAG_DEEP,          /* folders nested too deep to check */
   BS_D_COLLATION,         /* banshi's collation rules cannot be used */
   BS_D_NORM_TITLE_MARK,   /* < > inside 《》 made 〈〉 (GB/T 15834 4.15) */
+  /* inputs and outputs (fsio.h); the first three are reasons, no format */
+  BS_D_IO_SPECIAL,        /* an input is a FIFO, device or socket */
+  BS_D_IO_PSEUDO,         /* an input is a /proc or /sys file */
+  BS_D_IO_CHANGED,        /* an input changed size while it was read */
+  BS_D_OUTPUT_IS_INPUT,   /* an output path names an input of the run */
+  BS_D_NAME_CONTROL,      /* an output name holds a control character */
+  BS_D_WORKER_CRASH,      /* a batch worker ended by a signal */
+  BS_D_MANIFEST_TEXT,     /* a manifest line: NUL, too long, too many */
+  BS_D_PDF_CHANGED,       /* a PDF differs from its batch record */
   BS_D_CODE_COUNT
 } bs_code;
 

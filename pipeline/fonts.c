@@ -1,4 +1,5 @@
 /* fonts.c - font map, font files, metrics; see fonts.h. */
+#include "fsio.h"
 #include "fonts.h"
 
 #include <dirent.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <hb-ot.h>
 
@@ -198,7 +200,7 @@ S_load_map(bs_fontset *fs, const char *path, bs_diags *diags)
   unsigned char *buf = bs_read_file(path, 1 << 20, &len);
   if (!buf) {
     bs_diag(diags, BS_ERROR, BS_D_IO_READ, path, 0, 0, path,
-            strerror(errno));
+            bs_io_strerror(errno, diags->lang));
     return false;
   }
   char *dir;
@@ -389,6 +391,14 @@ static bs_font *
 S_font_open(const char *path, unsigned index, const char **why, char *buf,
             size_t bufsz)
 {
+  /* type checked first: HarfBuzz would block on a FIFO */
+  struct stat st;
+  int fd = bs_input_open(path, 0, &st);
+  if (fd < 0) {
+    *why = bs_io_strerror(errno, BS_LANG_EN);
+    return NULL;
+  }
+  close(fd);
   hb_blob_t *blob = hb_blob_create_from_file_or_fail(path);
   if (!blob) {
     *why = "cannot read the file";

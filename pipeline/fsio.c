@@ -1,8 +1,6 @@
 /* fsio.c - atomic file writes and folder helpers; see fsio.h. */
 #include "fsio.h"
 
-#include <stdatomic.h>
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +8,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -269,4 +269,101 @@ bs_remove_tree(const char *path)
   if (rmdir(path) != 0 && !rc)
     rc = errno;
   return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Inputs                                                               */
+
+int
+bs_input_open(const char *path, uint64_t max_bytes, struct stat *st)
+{
+  /* O_NONBLOCK: opening a FIFO with no writer, or some devices, would
+   * otherwise block before fstat could tell what it is. */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  int e = 0;
+  struct statfs fs;
+  if (fstat(fd, st) != 0)
+    e = errno;
+  else if (!S_ISREG(st->st_mode))
+    e = BS_E_SPECIAL;
+  else if (fstatfs(fd, &fs) == 0 &&
+           (fs.f_type == PROC_SUPER_MAGIC || fs.f_type == SYSFS_MAGIC ||
+            fs.f_type == DEBUGFS_MAGIC || fs.f_type == SECURITYFS_MAGIC))
+    e = BS_E_PSEUDO;
+  else if (max_bytes && (uint64_t)st->st_size > max_bytes)
+    e = EFBIG;
+  else {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
+      e = errno;
+  }
+  if (e) {
+    close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+unsigned char *
+bs_input_read(int fd, const struct stat *st, size_t *len)
+{
+  /* Exactly st_size bytes, then one more read that must find the end:
+   * a file that is not what fstat said is refused, not half-read. */
+  size_t want = (size_t)st->st_size;
+  unsigned char *buf = bs_xmalloc(want + 2);
+  size_t n = 0;
+  int e = 0;
+  while (n < want + 1) {
+    ssize_t r = read(fd, buf + n, want + 1 - n);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0) {
+      e = errno ? errno : EIO;
+      break;
+    }
+    if (r == 0)
+      break;
+    n += (size_t)r;
+  }
+  if (!e && n != want)
+    e = BS_E_CHANGED;
+  if (e) {
+    free(buf);
+    errno = e;
+    return NULL;
+  }
+  buf[n] = '\0';
+  *len = n;
+  return buf;
+}
+
+const char *
+bs_io_strerror(int e, bs_lang lang)
+{
+  switch (e) {
+  case BS_E_SPECIAL:
+    return bs_diag_format(BS_D_IO_SPECIAL, lang);
+  case BS_E_PSEUDO:
+    return bs_diag_format(BS_D_IO_PSEUDO, lang);
+  case BS_E_CHANGED:
+    return bs_diag_format(BS_D_IO_CHANGED, lang);
+  default:
+    return strerror(e);
+  }
+}
+
+bool
+bs_same_stat(const struct stat *a, const struct stat *b)
+{
+  return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+bool
+bs_same_file(const char *a, const char *b)
+{
+  struct stat sa, sb;
+  return stat(a, &sa) == 0 && stat(b, &sb) == 0 && bs_same_stat(&sa, &sb);
 }

@@ -13,8 +13,12 @@
 #define BS_FSIO_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+
+#include "diag.h"
 
 typedef struct bs_atomic {
   char *path;   /* final name (malloc'd) */
@@ -72,5 +76,42 @@ int bs_remove_stale_temps(const char *dir,
 /* Remove `path` and, if it is a folder, everything below it (symbolic
  * links are removed, never followed).  Returns 0 or an errno value. */
 int bs_remove_tree(const char *path);
+
+/* Inputs.  Every file banshi reads (sources, last year's sources, figures,
+ * font maps, fonts, manifests, stamps, bag members) is opened once through
+ * bs_input_open and its type and size checked with fstat on that
+ * descriptor before a byte is read: a FIFO, device or socket (which could
+ * block or never end), a folder, a /proc or /sys file (whose size is
+ * unknown) or a file larger than its limit (a sparse multi-GB file costs no
+ * disk but would take seconds to hash) is refused at once.  The open never
+ * blocks (O_NONBLOCK, cleared once the type is known), so a FIFO with no
+ * writer cannot hang it.  A read error is an error, never an end of file,
+ * and a file that grows or shrinks while read is refused. */
+
+/* Error numbers of these functions beyond errno's, each with a message
+ * in the catalogue (bs_io_strerror). */
+#define BS_E_SPECIAL 0x10001 /* a FIFO, device, socket or folder */
+#define BS_E_PSEUDO 0x10002  /* a /proc or /sys file */
+#define BS_E_CHANGED 0x10003 /* the size changed while it was read */
+
+/* Open `path` for reading and check it: a regular file of at most
+ * `max_bytes` (0: no limit).  Returns the descriptor (blocking, close-on-
+ * exec) with its fstat in *st, or -1 with errno set: BS_E_SPECIAL (a folder too),
+ * BS_E_PSEUDO, EFBIG, or the open's own. */
+int bs_input_open(const char *path, uint64_t max_bytes, struct stat *st);
+
+/* Read the whole of `fd` opened by bs_input_open (st its fstat) into
+ * malloc'd memory, NUL-terminated; *len excludes the NUL.  Returns NULL
+ * with errno set on a read error or BS_E_CHANGED.  Does not close fd. */
+unsigned char *bs_input_read(int fd, const struct stat *st, size_t *len);
+
+/* The message for an errno value of these functions, in `lang` for
+ * banshi's own (BS_E_*), strerror's otherwise.  Static text. */
+const char *bs_io_strerror(int e, bs_lang lang);
+
+/* True when the two descriptors' or paths' files are the same file
+ * (st_dev and st_ino).  bs_same_file: false if either cannot be stat'ed. */
+bool bs_same_stat(const struct stat *a, const struct stat *b);
+bool bs_same_file(const char *a, const char *b);
 
 #endif

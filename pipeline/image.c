@@ -1,4 +1,5 @@
 /* image.c - PNG and JPEG decoding for figures; see image.h. */
+#include "fsio.h"
 #include "image.h"
 
 #include <errno.h>
@@ -262,7 +263,7 @@ bs_picture_load(bs_arena *arena, const char *path, bs_picture *out,
       *why = "64 MiB";
       return BS_PIC_TOO_LARGE;
     }
-    *why = strerror(errno);
+    *why = bs_io_strerror(errno, BS_LANG_EN);
     return BS_PIC_IO;
   }
   bs_picture_error ok;

@@ -14,6 +14,7 @@
  * Security: DTDs with entity declarations or external identifiers are
  * refused (no entity expansion, no file or network access), XML_PARSE_NONET
  * is set, and nesting and size are limited (pipeline.h). */
+#include "fsio.h"
 #include "pipeline.h"
 
 #include <errno.h>
@@ -1364,7 +1365,7 @@ bs_parse_file(const char *path, const bs_parse_options *opts, bs_lang lang)
       S_too_large(doc, max);
     else
       bs_diag(&doc->diags, BS_ERROR, BS_D_IO_READ, doc->path, 0, 0, path,
-              strerror(e));
+              bs_io_strerror(e, lang));
     return doc;
   }
   bs_document *doc = bs_document_new(path, lang);

@@ -36,6 +36,7 @@
  * with libxslt security preferences that forbid reading or writing files and
  * any network access.  Only the project's own data files (descriptor,
  * schemas, rules, stylesheets) are read from disk. */
+#include "fsio.h"
 #include "report.h"
 
 #include <dirent.h>
@@ -1287,7 +1288,7 @@ bs_report_source_load(const char *path, bs_lang lang)
   unsigned char *buf = bs_read_file(path, BS_MAX_SOURCE_BYTES, &len);
   if (!buf) {
     bs_diag(&s->doc->diags, BS_ERROR, BS_D_IO_READ, s->doc->path, 0, 0,
-            path, strerror(errno));
+            path, bs_io_strerror(errno, lang));
     return s;
   }
   bs_xml_parser p;

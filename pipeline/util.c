@@ -1,6 +1,8 @@
 /* util.c - files, paths and UTF-8; see util.h. */
 #include "util.h"
 
+#include "fsio.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,59 +13,14 @@
 unsigned char *
 bs_read_file(const char *path, size_t max_bytes, size_t *len)
 {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
   struct stat st;
-  if (fstat(fileno(f), &st) != 0) {
-    int e = errno;
-    fclose(f);
-    errno = e;
+  int fd = bs_input_open(path, max_bytes, &st);
+  if (fd < 0)
     return NULL;
-  }
-  if (S_ISDIR(st.st_mode)) {
-    fclose(f);
-    errno = EISDIR;
-    return NULL;
-  }
-  if (max_bytes && S_ISREG(st.st_mode) && (uint64_t)st.st_size > max_bytes) {
-    fclose(f);
-    errno = EFBIG;
-    return NULL;
-  }
-  size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1
-                                                       : 65536;
-  if (max_bytes && cap > max_bytes + 1)
-    cap = max_bytes + 1;
-  unsigned char *buf = bs_xmalloc(cap + 1);
-  size_t n = 0;
-  for (;;) {
-    if (n == cap) {
-      if (max_bytes && n > max_bytes)
-        break;
-      cap *= 2;
-      buf = bs_xrealloc(buf, cap + 1);
-    }
-    size_t r = fread(buf + n, 1, cap - n, f);
-    n += r;
-    if (r == 0)
-      break;
-  }
-  if (ferror(f)) {
-    int e = errno ? errno : EIO;
-    free(buf);
-    fclose(f);
-    errno = e;
-    return NULL;
-  }
-  fclose(f);
-  if (max_bytes && n > max_bytes) {
-    free(buf);
-    errno = EFBIG;
-    return NULL;
-  }
-  buf[n] = '\0';
-  *len = n;
+  unsigned char *buf = bs_input_read(fd, &st, len);
+  int e = errno;
+  close(fd);
+  errno = e;
   return buf;
 }
 

@@ -8,9 +8,10 @@
 
 #include "arena.h"
 
-/* Read a whole file into malloc'd memory (NUL-terminated, *len excludes the
- * NUL).  Returns NULL and sets errno on failure; fails with EFBIG when the
- * file is larger than max_bytes. */
+/* Read a whole regular file into malloc'd memory (NUL-terminated, *len
+ * excludes the NUL), opened and checked by bs_input_open (fsio.h).  Returns
+ * NULL and sets errno on failure (bs_io_strerror gives the message); fails
+ * with EFBIG when the file is larger than max_bytes. */
 unsigned char *bs_read_file(const char *path, size_t max_bytes, size_t *len);
 
 /* True if path names an existing regular file that we can read. */

@@ -1,0 +1,184 @@
+"""Faults and hostile files around the documents (issues 15 and 17): every
+input checked before it is read, outputs that would overwrite inputs, names
+that would inject fields, crashes of one document in a batch.
+
+  faults_inputs  FIFOs, devices, folders, /proc files and a 2 GB sparse file
+                 as sources, last year's sources, figures, font maps and
+                 manifests, in render, validate, convert, batch and archive:
+                 refused at once (well under a second each) with a message
+                 naming the file and what it is, never read or hashed; a
+                 manifest from /dev/zero (a device: refused) or from a pipe
+                 that never ends (bounded: the first NUL stops it, exit 3,
+                 also under a 1 GB address-space limit); SIGTERM ends a
+                 batch within a second.
+  faults_clobber every command asked to write one of its inputs (or a link
+                 to one) refuses with exit 3 and leaves the input untouched.
+  faults_names   names with line breaks, controls and invalid UTF-8 in
+                 stamps and logs; SIGPIPE; the PDF's digest in the stamp;
+                 option order of archive --verify.
+  faults_crash   (test builds) a document that crashes its worker (SIGSEGV,
+                 abort) is logged failed with the signal, the batch goes on,
+                 exit 3; a rerun renders it again.
+"""
+import json
+import os
+import resource
+import signal
+import subprocess
+import time
+
+from bstest import *  # noqa: F401,F403
+from t_batch import fresh, make_sources, read_log, pdf_files, is_asan  # noqa: F401
+
+FAST = 2.0  # seconds: "at once", with room for a loaded machine and ASan
+
+
+def timed(args, stdin=None, cwd=None, timeout=30, preexec=None):
+    t = time.monotonic()
+    p = subprocess.run(args, capture_output=True, text=True, timeout=timeout,
+                       stdin=stdin, cwd=cwd, preexec_fn=preexec)
+    return p.returncode, p.stderr, time.monotonic() - t
+
+
+def hostile_files(w):
+    """name -> (path, what the message must say)."""
+    fifo = os.path.join(w, "pipe.xml")
+    if not os.path.exists(fifo):
+        os.mkfifo(fifo)
+    sparse = os.path.join(w, "sparse.xml")
+    with open(sparse, "wb") as f:
+        f.truncate(2 * 1024 ** 3)
+    folder = os.path.join(w, "folder.xml")
+    os.makedirs(folder, exist_ok=True)
+    return {
+        "fifo": (fifo, "not a regular file"),
+        "device": ("/dev/zero", "not a regular file"),
+        "folder": (folder, "not a regular file"),
+        "proc": ("/proc/self/status", "/proc or /sys"),
+        "sparse": (sparse, "64 MiB"),
+    }
+
+
+def group_faults_inputs(a):
+    w = fresh(a, "faults_inputs")
+    files = hostile_files(w)
+    good = os.path.join(w, "good.xml")
+    shutil.copy(EXAMPLE, good)
+    en = ["--lang", "en"]
+
+    # sources of render, validate and convert
+    for name, (path, says) in files.items():
+        for cmd in (["render", path, "-o", os.path.join(w, "o.pdf")],
+                    ["validate", path],
+                    ["convert", path, "-o", os.path.join(w, "o-core.xml")]):
+            rc, err, secs = timed([a.banshi] + cmd + en)
+            check(rc in (1, 3) and secs < FAST and says in err,
+                  "%s source %s: rc %d in %.2f s: %s" % (cmd[0], name, rc,
+                                                         secs, err[-300:]))
+        # last year's source and the font map
+        rc, err, secs = timed([a.banshi, "render", good, "--previous", path,
+                               "-o", os.path.join(w, "o.pdf")] + en)
+        check(rc in (1, 3) and secs < FAST,
+              "render --previous %s: rc %d in %.2f s" % (name, rc, secs))
+        rc, err, secs = timed([a.banshi, "render", good, "--fonts", path,
+                               "-o", os.path.join(w, "o.pdf")] + en)
+        check(rc == 3 and secs < FAST and path in err,
+              "render --fonts %s: rc %d in %.2f s: %s" % (name, rc, secs,
+                                                          err[-300:]))
+    check(not os.path.exists(os.path.join(w, "o.pdf")),
+          "a PDF was written from a hostile input")
+
+    # figures: the same files named by <figure src>
+    figs = os.path.join(w, "figs")
+    os.makedirs(figs, exist_ok=True)
+    os.link(files["sparse"][0], os.path.join(figs, "sparse.png")) \
+        if not os.path.exists(os.path.join(figs, "sparse.png")) else None
+    if not os.path.exists(os.path.join(figs, "pipe.png")):
+        os.mkfifo(os.path.join(figs, "pipe.png"))
+    os.makedirs(os.path.join(figs, "dir.png"), exist_ok=True)
+    body = "".join('<figure src="%s"><caption>图</caption></figure>' % s
+                   for s in ("pipe.png", "sparse.png", "dir.png"))
+    fsrc = os.path.join(figs, "figs.xml")
+    write_source(fsrc, "<p>图片。</p>" + body)
+    for cmd in (["validate", fsrc], ["render", fsrc, "-o",
+                                     os.path.join(w, "f.pdf")]):
+        rc, err, secs = timed([a.banshi] + cmd + en)
+        check(rc == 1 and secs < FAST and "pipe.png" in err and
+              "not a regular file" in err and "sparse.png" in err,
+              "%s with hostile figures: rc %d in %.2f s: %s" % (
+                  cmd[0], rc, secs, err[-600:]))
+
+    # batch: every kind in one manifest, and the figures' source
+    man = os.path.join(w, "manifest.txt")
+    with open(man, "w") as f:
+        f.write(good + "\n" + fsrc + "\n")
+        for path, _ in files.values():
+            f.write(path + "\n")
+        f.write(good + "\t" + files["fifo"][0] + "\n")
+    out = os.path.join(w, "out")
+    rc, err, secs = timed([a.banshi, "batch", man, "-o", out, "-j", "2"] + en,
+                          timeout=120)
+    check(rc == 3 and secs < 10, "batch of hostile inputs: rc %d in %.1f s: %s"
+          % (rc, secs, err[-800:]))
+    recs, summary = read_log(os.path.join(out, "banshi-batch.jsonl"))
+    by = {r["source"]: r for r in recs}
+    check(by.get(good, {}).get("status") == "ok", "the good source: %r" %
+          by.get(good))
+    for name, (path, says) in files.items():
+        if name == "folder":
+            continue  # a folder in a manifest stands for its sources
+        r = by.get(path)
+        check(r is not None and r["status"] in ("failed", "invalid") and
+              says in " ".join(r["diagnostics"]) and r["time"] < FAST,
+              "batch source %s: %r" % (name, r))
+
+    # manifests that never end or are no text
+    for name, stdin_cmd in (("device", None), ("zero-pipe", "cat /dev/zero"),
+                            ("noise-pipe", "yes")):
+        o = os.path.join(w, "out-" + name)
+        if stdin_cmd is None:
+            rc, err, secs = timed([a.banshi, "batch", "/dev/zero", "-o", o] + en)
+        else:
+            feeder = subprocess.Popen(["sh", "-c", stdin_cmd],
+                                      stdout=subprocess.PIPE)
+
+            def limit():
+                resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+            rc, err, secs = timed([a.banshi, "batch", "-", "-o", o] + en,
+                                  stdin=feeder.stdout,
+                                  preexec=None if is_asan(a.banshi) else limit)
+            feeder.stdout.close()
+            feeder.kill()
+            feeder.wait()
+        check(rc == 3 and secs < 10 and ("manifest" in err or
+                                          "not a regular file" in err),
+              "manifest %s: rc %d in %.1f s: %s" % (name, rc, secs, err[-300:]))
+        check(rc != 0, "manifest %s accepted (exit 0)" % name)
+
+    # a FIFO manifest with a writer that writes a line and stays open: the
+    # batch waits for the rest (a pipe is a manifest) but SIGTERM ends it
+    fm = os.path.join(w, "man.fifo")
+    if not os.path.exists(fm):
+        os.mkfifo(fm)
+    proc = subprocess.Popen([a.banshi, "batch", fm, "-o",
+                             os.path.join(w, "out-fifo")] + en,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wfd = os.open(fm, os.O_WRONLY)
+    os.write(wfd, (good + "\n").encode())
+    time.sleep(0.3)
+    t = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    os.close(wfd)
+    check(time.monotonic() - t < 1.0 and proc.returncode != 0,
+          "SIGTERM while reading a manifest: rc %s after %.2f s" % (
+              proc.returncode, time.monotonic() - t))
+
+
+GROUPS = {
+    "faults_inputs": group_faults_inputs,
+}
