@@ -574,7 +574,7 @@ def group_files(a):
         return err
 
     # sources that cannot be read
-    expect("source is a folder", ["validate", w], 3, r"cannot read '%s': Is a directory" % re.escape(w))
+    expect("source is a folder", ["validate", w], 3, r"cannot read '%s': not a regular file" % re.escape(w))
     locked = os.path.join(w, "locked.xml")
     shutil.copy(EXAMPLE, locked)
     os.chmod(locked, 0)
@@ -584,9 +584,10 @@ def group_files(a):
         print("  (running as root: a mode-000 file stays readable; not tested)")
     os.chmod(locked, 0o644)
     if os.path.exists("/proc/self/mem"):
-        # a file that opens but cannot be read (EIO), even for root
+        # a file that opens but cannot be read (EIO), even for root: a /proc
+        # file, refused before it is read
         expect("source that fails to read", ["validate", "/proc/self/mem"], 3,
-               r"cannot read '/proc/self/mem': Input/output error")
+               r"cannot read '/proc/self/mem': a /proc or /sys file")
 
     # fonts: damaged, not fonts at all, a folder, a face that is not there
     gbsn = None
