@@ -130,7 +130,8 @@ S_sorted_names(DIR *d)
     bs_vec_push(&names, &s);
   }
   closedir(d);
-  qsort(names.data, names.len, sizeof(char *), S_cmp_name);
+  if (names.len) /* an empty folder: no array at all */
+    qsort(names.data, names.len, sizeof(char *), S_cmp_name);
   return names;
 }
 
@@ -373,7 +374,8 @@ bs_batch_plan_finish(bs_batch_plan *p)
 {
   bs_batch_item *it = p->items.data;
   size_t n = p->items.len;
-  qsort(it, n, sizeof *it, S_cmp_item);
+  if (n)
+    qsort(it, n, sizeof *it, S_cmp_item);
   size_t out = 0;
   for (size_t i = 0; i < n; i++) {
     size_t first = out; /* the first kept item with this output name */
@@ -1287,7 +1289,8 @@ S_sweep_temps(S_batch *b)
     char *d = slash ? strndup(rel, (size_t)(slash - rel)) : strdup("");
     bs_vec_push(&dirs, &d);
   }
-  qsort(dirs.data, dirs.len, sizeof(char *), S_cmp_name);
+  if (dirs.len)
+    qsort(dirs.data, dirs.len, sizeof(char *), S_cmp_name);
   char **ds = dirs.data;
   for (size_t i = 0; i < dirs.len; i++) {
     if (i > 0 && strcmp(ds[i], ds[i - 1]) == 0)
