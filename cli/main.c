@@ -53,6 +53,9 @@ S_usage(FILE *out)
       "  --dump FILE          also write the layout as text ('-' = stdout)\n"
       "  --previous FILE      last year's report source, for the cross-year\n"
       "                       rules (上年结转 = 上年结转下年度继续办理)\n"
+      "  --as-published       a report as it was issued: cells print as "
+      "written,\n"
+      "                       the rules' findings are warnings (exit 0)\n"
       "\n"
       "exit status: 0 success, 1 invalid source, 2 usage error,\n"
       "             3 I/O or internal failure\n"
@@ -83,6 +86,7 @@ S_convert(const S_opts *o)
   bs_parse_options po = {0};
   po.previous = prev;
   po.core_out = o->output;
+  po.as_published = o->job.as_published;
   bs_document *doc = bs_parse_file(o->inputs[0], &po, o->job.lang);
   bs_diags_print(&doc->diags, stderr);
   int status = bs_diags_status(&doc->diags);
@@ -143,6 +147,9 @@ main(int argc, char **argv)
       slot = &o.job.previous;
     else if (strcmp(a, "--no-normalize") == 0) {
       o.job.normalize = false;
+      continue;
+    } else if (strcmp(a, "--as-published") == 0) {
+      o.job.as_published = true;
       continue;
     } else if (strcmp(a, "--lang") == 0) {
       if (i + 1 >= argc || (strcmp(argv[i + 1], "zh") != 0 &&
