@@ -8,6 +8,7 @@
 #include "batch.h"
 #include "job.h"
 #include "layout.h"
+#include "new.h"
 #include "pipeline.h"
 #include "render.h"
 #include "report.h"
@@ -27,6 +28,8 @@ S_usage(FILE *out)
       "       banshi batch INPUT... -o OUTDIR [-j N] [--shard K/N] "
       "[options]\n"
       "       banshi archive OUTDIR -o BAG | banshi archive --verify BAG\n"
+      "       banshi new TYPE --year YEAR --issuer NAME [--format F] "
+      "[-o FILE]\n"
       "       banshi --help | --version\n"
       "\n"
       "render    lay out SOURCE.xml and write OUT.pdf (PDF/A-1b)\n"
@@ -40,6 +43,8 @@ S_usage(FILE *out)
       "archive   pack a batch's PDFs, sources and metadata as a BagIt bag, "
       "or\n"
       "          verify one (banshi archive --help)\n"
+      "new       write a complete report source to start from (banshi new "
+      "--help)\n"
       "\n"
       "options:\n"
       "  -o, --output FILE    the PDF to write (render)\n"
@@ -111,6 +116,11 @@ main(int argc, char **argv)
     return EXIT_OK;
   }
   const char *cmd = argv[1];
+  if (strcmp(cmd, "new") == 0) {
+    int st = bs_new_main(argc - 2, argv + 2, stdout, stderr);
+    bs_report_cleanup();
+    return st;
+  }
   if (strcmp(cmd, "batch") == 0 || strcmp(cmd, "archive") == 0) {
     int st = strcmp(cmd, "batch") == 0
                  ? bs_batch_main(argc - 2, argv + 2, stdout, stderr)

@@ -1405,3 +1405,68 @@ bs_report_source_type(const bs_report_source *s)
 {
   return s && s->type ? s->type->name : NULL;
 }
+
+/* ------------------------------------------------------------------ */
+/* Skeletons (banshi new)                                               */
+
+char *
+bs_report_type_skeleton(const char *name, const char *format, int year,
+                        char **why)
+{
+  *why = NULL;
+  pthread_mutex_lock(&S_lock);
+  S_load_registry();
+  char *dir = NULL, *known = NULL;
+  for (int i = 0; i < S_ntypes; i++) {
+    if (strcmp(S_types[i].name, name) == 0 && !dir)
+      dir = S_strdup(S_types[i].dir);
+    S_appendf(&known, "%s%s", i ? ", " : "", S_types[i].name);
+  }
+  pthread_mutex_unlock(&S_lock);
+  if (!dir) {
+    S_appendf(why, "no report type '%s' (known: %s)", name,
+              known ? known : "none");
+    free(known);
+    return NULL;
+  }
+  free(known);
+  char *path = S_join(dir, "type.xml");
+  xmlDocPtr d = S_read_data(path);
+  free(path);
+  xmlNodePtr r = d ? xmlDocGetRootElement(d) : NULL;
+  char *href = NULL, *formats = NULL;
+  long best = -1;
+  for (xmlNodePtr c = r ? r->children : NULL; c; c = c->next) {
+    if (!S_is(c, "new"))
+      continue;
+    char *f = S_prop(c, "format"), *h = S_prop(c, "href");
+    char *from = S_prop(c, "from-year");
+    long fy = from ? strtol(from, NULL, 10) : 0;
+    if (f)
+      S_appendf(&formats, "%s%s", formats ? ", " : "", f);
+    bool take = h && (format ? f && strcmp(f, format) == 0
+                             : fy <= year && fy > best);
+    if (!format && h && !href && best < 0 && fy > year)
+      take = true; /* a year before every format: the first one */
+    if (take) {
+      free(href);
+      href = S_strdup(h);
+      best = fy <= year ? fy : best;
+    }
+    free(f);
+    free(h);
+    free(from);
+  }
+  xmlFreeDoc(d);
+  char *skel = href ? S_join(dir, href) : NULL;
+  if (!skel && formats)
+    S_appendf(why, "report type '%s' has no format '%s' (formats: %s)", name,
+              format ? format : "?", formats);
+  else if (!skel)
+    S_appendf(why, "report type '%s' has no skeleton to start from "
+              "(type.xml names no <new href=\"\"/>)", name);
+  free(href);
+  free(formats);
+  free(dir);
+  return skel;
+}

@@ -26,6 +26,10 @@ report type that lives only in the tests.
                     findings in its metadata record; a source that becomes
                     invalid loses its old PDF; a type that claims a built-in
                     root is an error naming both.
+  reports-new       banshi new: a source for both formats and every year
+                    2019-2025 that validates (no error; only the warning of a
+                    format not in force) and renders to PDF/A-1b; every table
+                    row commented with its label; its refusals.
   reports-prose     tests/reports/prose/corpus.txt: phrasings of numbers in
                     prose, each with the findings it must give against the
                     2021 sample's tables (none on the samples and the
@@ -636,9 +640,82 @@ def group_prose(a):
         check(rc == 0 and err == "", "%s: %d %r" % (f, rc, err))
 
 
+# ---------------------------------------------------------------------------
+# reports-new
+
+def group_new(a):
+    d = os.path.join(a.work, "new")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    pdfs = []
+    for fmt in ("2019", "2021"):
+        for year in range(2019, 2026):
+            src = os.path.join(d, "new-%s-%d.xml" % (fmt, year))
+            rc, out, err = run([a.banshi, "new", "disclosure-annual-report", "--format", fmt,
+                                "--year", str(year), "--issuer", "某县<交通>运输局", "-o", src])
+            if not check(rc == 0 and os.path.exists(src), "new %s %d: %d %r" % (fmt, year, rc, err)):
+                continue
+            text = open(src, encoding="utf-8").read()
+            in_force = (fmt == "2019") == (year < 2021)
+            pdf = os.path.join(d, "new-%s-%d.pdf" % (fmt, year))
+            rc, out, err = run([a.banshi, "render", src, "-o", pdf])
+            check(rc == 0 and (err == "" if in_force else
+                               len(err.splitlines()) == 1 and "warning: 报告年度为" in err),
+                  "render new %s %d: %d %r" % (fmt, year, rc, err))
+            if rc == 0:
+                pdfs.append(pdf)
+            if year in (2020, 2023):
+                rc, raw, e = run(["pdftotext", "-raw", "-enc", "UTF-8", pdf, "-"])
+                flat = re.sub(r"\s+", "", raw)
+                check("某县<交通>运输局%d年政府信息公开工作年度报告" % year in flat
+                      and all(h in flat for h in HEADINGS)
+                      and all(l in flat for l in labels_of(fmt)),
+                      "new %s %d: title, headings and labels in the PDF" % (fmt, year))
+                # every row of the three tables commented with its label
+                for label in ("一、本年新收政府信息公开申请数量", "（七）总计",
+                              "四、结转下年度继续办理", "8.属于行政查询事项",
+                              "行政事业性收费", "行政复议", "复议后起诉"):
+                    check(re.search(r"/>\s*<!-- [^>]*%s" % re.escape(label), text),
+                          "new %s: no row commented %s" % (fmt, label))
+                rows = len(re.findall(r"<[a-z-]+ [^>]*=\"0\"[^>]*/>", text))
+                comments = len(re.findall(r"/>  <!-- ", text))
+                check(rows == comments and rows >= (32 if fmt == "2021" else 33),
+                      "new %s: %d rows, %d commented" % (fmt, rows, comments))
+                check("<date>%d-01-20</date>" % (year + 1) in text, "new: date of issue")
+    pf = os.path.join(a.work, "new-preflight")
+    os.makedirs(pf, exist_ok=True)
+    res, log = preflight(pdfs[:1] + pdfs[-1:], pf)
+    for p in pdfs[:1] + pdfs[-1:]:
+        v = res.get(os.path.basename(p))
+        check(v and v[0] and not v[1], "preflight %s: %s" % (p, v))
+    # without --format: the format in force; without -o: standard output
+    for year, fmt in ((2020, "2019"), (2021, "2021"), (2025, "2021")):
+        rc, out, err = run([a.banshi, "new", "disclosure-annual-report", "--year", str(year),
+                            "--issuer", "某局"])
+        check(rc == 0 and 'format="%s"' % fmt in out, "new %d: format %s" % (year, fmt))
+    # refusals: an existing file, an unknown type or format, a bad year
+    src = os.path.join(d, "new-2021-2023.xml")
+    before = open(src, "rb").read()
+    rc, out, err = run([a.banshi, "new", "disclosure-annual-report", "--year", "2023",
+                        "--issuer", "另一局", "-o", src])
+    check(rc == 3 and "已存在" in err and open(src, "rb").read() == before,
+          "new over an existing file: %d %r" % (rc, err))
+    for args, needle in ((["nope", "--year", "2023", "--issuer", "x"], "no report type 'nope'"),
+                         (["disclosure-annual-report", "--format", "2020", "--year", "2023",
+                           "--issuer", "x"], "formats: 2019, 2021"),
+                         (["disclosure-annual-report", "--year", "23", "--issuer", "x"], "--year"),
+                         (["disclosure-annual-report", "--year", "2023"], "usage")):
+        rc, out, err = run([a.banshi, "new"] + args)
+        check(rc == 2 and needle in err, "new %s: %d %r" % (args, rc, err))
+    # the 2021 example of the README
+    ex = os.path.join(ROOT, "examples", "shuangshan-transport-2023.xml")
+    rc, out, err = run([a.banshi, "validate", ex])
+    check(rc == 0 and err == "", "2021 example: %d %r" % (rc, err))
+
+
 GROUPS = {
     "reports-cases": group_cases, "reports-render": group_render,
     "reports-example": group_example, "reports-types": group_types,
     "reports-previous": group_previous, "reports-published": group_published,
-    "reports-prose": group_prose,
+    "reports-prose": group_prose, "reports-new": group_new,
 }
