@@ -845,6 +845,18 @@ S_process(S_batch *b, const bs_batch_item *it, S_result *r)
       current = true;
       r->pages = st.pages;
       r->bytes = st.bytes;
+      /* what the checks found when it was made stays in the log */
+      for (int i = 0; i < st.nfindings; i++) {
+        size_t have = job_diags ? strlen(job_diags) : 0;
+        size_t add = strlen(st.findings[i]);
+        job_diags = bs_xrealloc(job_diags, have + add + 2);
+        memcpy(job_diags + have, st.findings[i], add);
+        memcpy(job_diags + have + add, "\n", 2);
+        if (strstr(st.findings[i], ": warning: "))
+          r->warnings++;
+        else
+          r->errors++;
+      }
     }
     bs_stamp_free(&st);
   }
