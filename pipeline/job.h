@@ -30,6 +30,8 @@ typedef struct bs_job_options {
   long long epoch;       /* SOURCE_DATE_EPOCH, or -1 */
   const char *previous;  /* last year's source for cross-year rules */
   bool as_published;    /* a report as issued: rules warn (docs/report-types.md) */
+  int pdfa;              /* PDF/A part: 1 (default, also 0) or 3 (3b, with
+                            the source embedded) */
 } bs_job_options;
 
 typedef struct bs_job_result {

@@ -30,6 +30,8 @@ typedef struct bs_parse_options {
                                               cross-year rules, or NULL */
   const char *core_out; /* write the core document here (banshi convert) */
   bool as_published;    /* a report as it was issued: its rules warn */
+  bool keep_source;     /* keep the source bytes and a report's core
+                           document in the document (PDF/A-3b embeds them) */
 } bs_parse_options;
 
 /* Read, parse and validate the source at `path` and build its tree: a core
