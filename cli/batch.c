@@ -70,6 +70,7 @@ bs_batch_plan_init(bs_batch_plan *p, bs_lang lang)
 {
   memset(p, 0, sizeof *p);
   p->items.esize = sizeof(bs_batch_item);
+  p->manifests.esize = sizeof(const char *);
   bs_arena_init(&p->arena);
   bs_diags_init(&p->diags, &p->arena, lang);
 }
@@ -78,6 +79,7 @@ void
 bs_batch_plan_free(bs_batch_plan *p)
 {
   bs_vec_free(&p->items);
+  bs_vec_free(&p->manifests);
   bs_diags_free(&p->diags);
   bs_arena_free(&p->arena);
 }
@@ -349,6 +351,8 @@ S_add_input(bs_batch_plan *p, const char *input, int depth)
     close(fd);
     return;
   }
+  const char *m = bs_arena_strdup(&p->arena, input);
+  bs_vec_push(&p->manifests, &m);
   S_manifest(p, input, f, depth);
   fclose(f);
 }
@@ -582,12 +586,29 @@ typedef enum {
 static const char *const S_status_names[S_ST_COUNT] = {
     "ok", "up-to-date", "invalid", "failed", "not-run"};
 
+typedef struct S_ident {
+  dev_t dev;
+  ino_t ino;
+  const char *path;
+} S_ident;
+
+static int
+S_cmp_ident(const void *pa, const void *pb)
+{
+  const S_ident *a = pa, *b = pb;
+  if (a->dev != b->dev)
+    return a->dev < b->dev ? -1 : 1;
+  return a->ino < b->ino ? -1 : a->ino > b->ino;
+}
+
 typedef struct S_batch {
   const S_opts *o;
   bs_shared *shared;
   bs_batch_item **todo; /* the selected items, in plan order */
   size_t ntodo;
   bs_arena scratch;             /* small strings of the main thread */
+  S_ident *inputs;              /* every input file, sorted (S_cmp_ident) */
+  size_t ninputs;
   bool env_ok;                  /* env_hex is valid */
   char env_hex[BS_SHA256_HEX];  /* key of everything but the sources */
   FILE *err;
@@ -950,6 +971,21 @@ S_process(S_batch *b, const bs_batch_item *it, S_result *r)
   }
   if (status != BS_STATUS_OK)
     goto done;
+
+  /* a PDF never replaces an input of the batch (another item's source,
+   * a manifest, the font map) or a link to one */
+  struct stat os;
+  if (stat(out, &os) == 0 && b->ninputs) {
+    S_ident k = {os.st_dev, os.st_ino, NULL};
+    const S_ident *hit =
+        bsearch(&k, b->inputs, b->ninputs, sizeof k, S_cmp_ident);
+    if (hit) {
+      bs_diag(&d, BS_ERROR, BS_D_OUTPUT_IS_INPUT, it->source, 0, 0, out,
+              hit->path);
+      status = BS_STATUS_FAILURE;
+      goto done;
+    }
+  }
 
   char key[BS_SHA256_HEX] = "", src_sha[BS_SHA256_HEX] = "";
   bool have_key = S_item_key(b, it, key, src_sha, &images);
@@ -1562,6 +1598,30 @@ bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
     if (bs_shard_selects(items[i].rel, o.shard_k, o.shard_n))
       b.todo[b.ntodo++] = &items[i];
 
+  /* every input file, by identity: no output may be one of them */
+  {
+    size_t cap = 2 * plan.items.len + plan.manifests.len + 1;
+    b.inputs = bs_xmalloc(cap * sizeof *b.inputs);
+    const char **ms = plan.manifests.data;
+    for (size_t i = 0; i < plan.items.len + plan.manifests.len + 1; i++) {
+      const char *paths[2] = {NULL, NULL};
+      if (i < plan.items.len) {
+        paths[0] = items[i].source;
+        paths[1] = items[i].previous;
+      } else if (i < plan.items.len + plan.manifests.len) {
+        paths[0] = ms[i - plan.items.len];
+      } else {
+        paths[0] = o.job.font_map;
+      }
+      for (int k = 0; k < 2; k++) {
+        struct stat st;
+        if (paths[k] && stat(paths[k], &st) == 0)
+          b.inputs[b.ninputs++] = (S_ident){st.st_dev, st.st_ino, paths[k]};
+      }
+    }
+    qsort(b.inputs, b.ninputs, sizeof *b.inputs, S_cmp_ident);
+  }
+
   int e = bs_mkdirs(o.outdir);
   char *log_path = NULL;
   if (o.log) {
@@ -1575,11 +1635,22 @@ bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
     else
       snprintf(log_path, n, "%s/banshi-batch.jsonl", o.outdir);
   }
-  if (e) {
-    fprintf(err, "%s: error: ", o.outdir);
-    fprintf(err, bs_diag_format(BS_D_IO_WRITE, o.job.lang), o.outdir,
-            strerror(e));
+  struct stat ls;
+  const S_ident *clobber = NULL;
+  if (!e && stat(log_path, &ls) == 0) {
+    S_ident k = {ls.st_dev, ls.st_ino, NULL};
+    clobber = bsearch(&k, b.inputs, b.ninputs, sizeof k, S_cmp_ident);
+  }
+  if (e || clobber) {
+    fprintf(err, "%s: error: ", e ? o.outdir : log_path);
+    if (e)
+      fprintf(err, bs_diag_format(BS_D_IO_WRITE, o.job.lang), o.outdir,
+              strerror(e));
+    else
+      fprintf(err, bs_diag_format(BS_D_OUTPUT_IS_INPUT, o.job.lang),
+              log_path, clobber->path);
     fputc('\n', err);
+    free(b.inputs);
     free(log_path);
     free(b.todo);
     free(outdir);
@@ -1722,6 +1793,7 @@ bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
   bs_shared_free(b.shared);
   bs_arena_free(&b.scratch);
   free(log_path);
+  free(b.inputs);
   free(b.todo);
   free(outdir);
   bs_batch_plan_free(&plan);

@@ -44,6 +44,7 @@ typedef struct bs_batch_plan {
   bs_vec items;         /* bs_batch_item */
   bs_arena arena;       /* the items' strings and the diagnostics */
   bs_diags diags;       /* inputs that cannot be read */
+  bs_vec manifests;     /* const char *: manifest files read (arena) */
 } bs_batch_plan;
 
 /* Start an empty plan whose messages are in `lang`. */

@@ -6,6 +6,7 @@
 
 #include "archive.h"
 #include "batch.h"
+#include "fsio.h"
 #include "job.h"
 #include "layout.h"
 #include "new.h"
@@ -91,6 +92,17 @@ S_convert(const S_opts *o)
   bs_report_source *prev =
       o->job.previous ? bs_report_source_load(o->job.previous, o->job.lang)
                       : NULL;
+  /* the core document never replaces the source or last year's */
+  const char *inputs[2] = {o->inputs[0], o->job.previous};
+  const char *in = bs_output_input(o->output, inputs, 2);
+  if (in) {
+    fprintf(stderr, "%s: error: ", o->output);
+    fprintf(stderr, bs_diag_format(BS_D_OUTPUT_IS_INPUT, o->job.lang),
+            o->output, in);
+    fputc('\n', stderr);
+    bs_report_source_free(prev);
+    return BS_STATUS_FAILURE;
+  }
   bs_parse_options po = {0};
   po.previous = prev;
   po.core_out = o->output;

@@ -367,3 +367,16 @@ bs_same_file(const char *a, const char *b)
   struct stat sa, sb;
   return stat(a, &sa) == 0 && stat(b, &sb) == 0 && bs_same_stat(&sa, &sb);
 }
+
+const char *
+bs_output_input(const char *out, const char *const *inputs, size_t n)
+{
+  struct stat so, si;
+  if (!out || strcmp(out, "-") == 0 || stat(out, &so) != 0)
+    return NULL;
+  for (size_t i = 0; i < n; i++)
+    if (inputs[i] && (strcmp(inputs[i], out) == 0 ||
+                      (stat(inputs[i], &si) == 0 && bs_same_stat(&so, &si))))
+      return inputs[i];
+  return NULL;
+}

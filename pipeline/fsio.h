@@ -114,4 +114,12 @@ const char *bs_io_strerror(int e, bs_lang lang);
 bool bs_same_stat(const struct stat *a, const struct stat *b);
 bool bs_same_file(const char *a, const char *b);
 
+/* Outputs never overwrite inputs: the first of inputs[0..n) (NULL entries
+ * skipped) that is the file `out` names - the same path, a hard link or a
+ * symbolic link to it, compared by st_dev and st_ino after following
+ * links - or NULL.  An `out` that does not exist yet, or "-", clashes with
+ * nothing. */
+const char *bs_output_input(const char *out, const char *const *inputs,
+                            size_t n);
+
 #endif

@@ -1,6 +1,8 @@
 /* job.c - one source through the pipeline; see job.h. */
 #include "job.h"
 
+#include "fsio.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -127,6 +129,9 @@ bs_diags_status(const bs_diags *d)
     case BS_D_TEMPLATE_MISSING:
     case BS_D_RENDER:
     case BS_D_REPORT_TYPE:
+    case BS_D_OUTPUT_IS_INPUT:
+    case BS_D_NAME_CONTROL:
+    case BS_D_WORKER_CRASH:
       return BS_STATUS_FAILURE;
     default:
       break;
@@ -135,14 +140,31 @@ bs_diags_status(const bs_diags *d)
   return BS_STATUS_INVALID;
 }
 
-/* True when `out` names the file `src` is (a typo such as -o report.xml
- * would otherwise replace the source with the PDF). */
-static bool
-S_same_file(const char *src, const char *out)
+/* The input `out` would overwrite (a typo such as -o report.xml would
+ * otherwise replace the source with the PDF): the source, last year's
+ * source, the font map or a figure of the document, or NULL. */
+static const char *
+S_clobbers(const bs_job_options *o, const bs_document *doc,
+           const char *previous, const char *out)
 {
-  struct stat a, b;
-  return out && strcmp(out, "-") != 0 && stat(src, &a) == 0 &&
-         stat(out, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+  if (!out || strcmp(out, "-") == 0)
+    return NULL;
+  const char *inputs[3] = {doc->path, previous, o->font_map};
+  const char *hit = bs_output_input(out, inputs, 3);
+  for (bs_node *n = doc->body; n && !hit; n = bs_node_walk_next(n, doc->body))
+    if (n->type == BS_NODE_FIGURE && n->as.figure.src) {
+      const char *fig = n->as.figure.src;
+      char *path = fig[0] == '/' ? strdup(fig) : NULL;
+      if (!path) {
+        size_t len = strlen(doc->dir) + strlen(fig) + 2;
+        path = bs_xmalloc(len);
+        snprintf(path, len, "%s/%s", doc->dir, fig);
+      }
+      if (bs_output_input(out, (const char *const *)&path, 1))
+        hit = n->as.figure.src;
+      free(path);
+    }
+  return hit;
 }
 
 /* PDF/A-3b: the source as read and, for a report source, the core
@@ -236,12 +258,14 @@ bs_job_run_report(bs_shared *sh, const char *src,
   popts.as_published = o->as_published || as_published;
   popts.keep_source = o->pdfa == 3 && pdf;
   bs_document *doc = bs_parse_file(src, &popts, o->lang);
+  const char *prev_path = previous ? bs_report_source_path(previous)
+                                   : o->previous;
   for (int i = 0; i < 2; i++) {
     const char *out = i ? dump : pdf;
-    if (S_same_file(src, out)) {
-      bs_diag(&doc->diags, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, out,
-              o->lang == BS_LANG_EN ? "it is the source file itself"
-                                    : "它就是源文件本身");
+    const char *in = S_clobbers(o, doc, prev_path, out);
+    if (in) {
+      bs_diag(&doc->diags, BS_ERROR, BS_D_OUTPUT_IS_INPUT, NULL, 0, 0, out,
+              in);
       if (i)
         dump = NULL;
       else

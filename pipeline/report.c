@@ -1375,6 +1375,12 @@ bs_report_source_load(const char *path, bs_lang lang)
   return s;
 }
 
+const char *
+bs_report_source_path(const bs_report_source *s)
+{
+  return s && s->doc ? s->doc->path : NULL;
+}
+
 void
 bs_report_source_free(bs_report_source *s)
 {

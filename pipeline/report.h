@@ -34,6 +34,9 @@ typedef struct bs_report_source bs_report_source;
 bs_report_source *bs_report_source_load(const char *path, bs_lang lang);
 void bs_report_source_free(bs_report_source *s);
 
+/* The path `s` was loaded from (borrowed). */
+const char *bs_report_source_path(const bs_report_source *s);
+
 /* The report year of a loaded source (its meta/year), 0 if unknown: lets a
  * batch find the previous year's source among its inputs. */
 int bs_report_source_year(const bs_report_source *s);

@@ -179,6 +179,97 @@ def group_faults_inputs(a):
               proc.returncode, time.monotonic() - t))
 
 
+def group_faults_clobber(a):
+    """Issue 17 item 1: before the fix, convert, render --previous and
+    batch --log replaced an input with exit 0."""
+    w = fresh(a, "faults_clobber")
+    en = ["--lang", "en"]
+    src = os.path.join(w, "a.xml")
+    last = os.path.join(w, "last.xml")
+    fonts = os.path.join(w, "fonts.map")
+    shutil.copy(EXAMPLE, src)
+    shutil.copy(EXAMPLE, last)
+    with open(fonts, "w") as f:
+        f.write("# no roles replaced\n")
+    fig = os.path.join(w, "logo.png")
+    shutil.copy(os.path.join(HERE, "cases", "figures", "gray.png"), fig)
+    figsrc = os.path.join(w, "fig.xml")
+    write_source(figsrc, '<p>图。</p><figure src="logo.png"><caption>图</caption></figure>')
+    ind = os.path.join(w, "in")
+    make_sources(ind, 3, flat=True)
+    man = os.path.join(w, "manifest.txt")
+    with open(man, "w") as f:
+        f.write("in/r0000.xml\nin/r0001.xml\n")
+    for name, target in (("link-src.pdf", src), ("link-last.pdf", last),
+                         ("link-man.jsonl", man), ("link-r1.pdf",
+                                                  os.path.join(ind, "r0001.xml"))):
+        p = os.path.join(w, name)
+        if not os.path.lexists(p):
+            os.symlink(target, p)
+    hard = os.path.join(w, "hard.pdf")
+    if not os.path.exists(hard):
+        os.link(src, hard)
+
+    def snapshot():
+        out = {}
+        for p in (src, last, fonts, fig, man) + tuple(
+                os.path.join(ind, f) for f in sorted(os.listdir(ind))
+                if f.endswith(".xml")):
+            with open(p, "rb") as f:
+                out[p] = f.read()
+        return out
+    before = snapshot()
+    cases = [
+        ("convert onto its source", ["convert", src, "-o", src]),
+        ("convert onto last year's", ["convert", src, "--previous", last, "-o", last]),
+        ("convert onto a link to the source", ["convert", src, "-o",
+                                               os.path.join(w, "link-src.pdf")]),
+        ("render onto its source", ["render", src, "-o", src]),
+        ("render onto a hard link", ["render", src, "-o", hard]),
+        ("render onto a link", ["render", src, "-o", os.path.join(w, "link-src.pdf")]),
+        ("render onto last year's", ["render", src, "--previous", last, "-o", last]),
+        ("render onto a link to last year's", ["render", src, "--previous", last,
+                                               "-o", os.path.join(w, "link-last.pdf")]),
+        ("render onto the font map", ["render", src, "--fonts", fonts, "-o", fonts]),
+        ("render onto a figure", ["render", figsrc, "-o", fig]),
+        ("dump onto the source", ["render", src, "-o", os.path.join(w, "x.pdf"),
+                                  "--dump", src]),
+        ("dump onto last year's", ["render", src, "--previous", last, "--dump", last]),
+        ("batch log onto a source", ["batch", ind, "-o", os.path.join(w, "o1"),
+                                     "--log", os.path.join(ind, "r0001.xml")]),
+        ("batch log onto the manifest", ["batch", man, "-o", os.path.join(w, "o2"),
+                                         "--log", man]),
+        ("batch log onto a link to the manifest", [
+            "batch", man, "-o", os.path.join(w, "o3"), "--log",
+            os.path.join(w, "link-man.jsonl")]),
+        ("batch log onto the font map", ["batch", ind, "-o", os.path.join(w, "o4"),
+                                         "--fonts", fonts, "--log", fonts]),
+        ("archive onto a source", ["archive", os.path.join(w, "o0"), "-o", src]),
+    ]
+    rc, _, err = run([a.banshi, "batch", ind, "-o", os.path.join(w, "o0")])
+    check(rc == 0, "reference batch: %d %s" % (rc, err[-300:]))
+    for name, args in cases:
+        rc, _, err = run([a.banshi] + args + en)
+        check(rc == 3 and ("is the input" in err or "exists" in err),
+              "%s: rc %d: %s" % (name, rc, err[-300:]))
+    # a PDF of a batch that would replace another item's source (through a
+    # link placed at its output name): that item fails, the others go on
+    out = os.path.join(w, "o5")
+    os.makedirs(out, exist_ok=True)
+    if not os.path.lexists(os.path.join(out, "r0002.pdf")):
+        os.symlink(os.path.join(ind, "r0000.xml"), os.path.join(out, "r0002.pdf"))
+    rc, _, err = run([a.banshi, "batch", ind, "-o", out] + en)
+    recs, summary = read_log(os.path.join(out, "banshi-batch.jsonl"))
+    st = {os.path.basename(r["source"]): r["status"] for r in recs}
+    check(rc == 3 and st == {"r0000.xml": "ok", "r0001.xml": "ok",
+                             "r0002.xml": "failed"},
+          "batch PDF onto another source: rc %d %r %s" % (rc, st, err[-300:]))
+    after = snapshot()
+    for p in before:
+        check(before[p] == after[p], "%s was changed" % p)
+
+
 GROUPS = {
     "faults_inputs": group_faults_inputs,
+    "faults_clobber": group_faults_clobber,
 }
