@@ -144,10 +144,9 @@ static const struct {
     [BS_D_NAME_CONTROL] = {"输出文件名“%s”含有控制字符（如换行），拒绝写入",
                            "the output name '%s' holds a control character "
                            "(such as a line break); refused"},
-    [BS_D_WORKER_CRASH] = {"处理此文档的进程因信号 %d（%s）终止；其余文档"
-                           "继续处理",
-                           "the process rendering this document ended by "
-                           "signal %d (%s); the batch goes on"},
+    [BS_D_WORKER_CRASH] = {"处理此文档的进程异常终止（%s），其余文档继续处理",
+                           "the process rendering this document ended (%s); "
+                           "the batch goes on"},
     [BS_D_MANIFEST_TEXT] = {"清单第 %u 行无法使用（%s），停止读取此清单",
                             "line %u of the manifest cannot be used (%s); "
                             "the manifest is not read further"},

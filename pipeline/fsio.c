@@ -210,7 +210,22 @@ S_alive(long pid)
     return false;
   if (pid == (long)getpid())
     return true;
-  return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+  if (kill((pid_t)pid, 0) != 0 && errno != EPERM)
+    return false;
+  /* A zombie is dead: a batch worker killed with its supervisor stays one
+   * until something reaps it (in a container, maybe never). */
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return true;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0)
+    return true;
+  buf[n] = '\0';
+  const char *paren = strrchr(buf, ')');
+  return !(paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'));
 }
 
 int

@@ -178,6 +178,29 @@ def group_faults_inputs(a):
           "SIGTERM while reading a manifest: rc %s after %.2f s" % (
               proc.returncode, time.monotonic() - t))
 
+    # SIGTERM during a batch ends it within a second, log written
+    src = os.path.join(w, "many")
+    make_sources(src, 200)
+    o = os.path.join(w, "out-term")
+    proc = subprocess.Popen([a.banshi, "batch", src, "-o", o, "-j", "2"] + en,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    while proc.poll() is None and len(pdf_files(o) if os.path.isdir(o) else {}) < 5:
+        time.sleep(0.005)
+    t = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    secs = time.monotonic() - t
+    check(secs < 1.0 and proc.returncode == 128 + signal.SIGTERM,
+          "SIGTERM: rc %s after %.2f s" % (proc.returncode, secs))
+    check(os.path.exists(os.path.join(o, "banshi-batch.jsonl")),
+          "no log after SIGTERM")
+    print("faults_inputs: SIGTERM ended the batch in %.2f s" % secs)
+
 
 def group_faults_clobber(a):
     """Issue 17 item 1: before the fix, convert, render --previous and
@@ -269,7 +292,108 @@ def group_faults_clobber(a):
         check(before[p] == after[p], "%s was changed" % p)
 
 
+def group_faults_crash(a):
+    """Crash isolation in batch (issue 15): a worker that crashes costs only
+    its document; signals end a batch within a second; SIGPIPE does not."""
+    w = fresh(a, "faults_crash")
+    en = ["--lang", "en"]
+    asan = is_asan(a.banshi)
+    src = os.path.join(w, "src")
+    n = 30
+    make_sources(src, n)
+    ref = os.path.join(w, "ref")
+    rc, _, err = run([a.banshi, "batch", src, "-o", ref, "-j", "2"])
+    check(rc == 0, "reference batch: %d %s" % (rc, err[-300:]))
+    reference = {rel: open(p, "rb").read() for rel, p in pdf_files(ref).items()}
+    kinds = [("segv", signal.SIGSEGV, "dept-0007"), ("abort", signal.SIGABRT, "dept-0011")]
+    if not asan:  # an address-space limit and ASan's shadow memory do not mix
+        kinds.append(("oom", signal.SIGABRT, "dept-0023"))
+    for kind, sig, victim in kinds:
+        out = os.path.join(w, "out-" + kind)
+        rc, _, err = run([a.banshi, "batch", src, "-o", out, "-j", "2"] + en,
+                         env={"BANSHI_TEST_CRASH": "%s:%s/" % (kind, victim)})
+        check(rc == 3, "%s: exit %d, want 3: %s" % (kind, rc, err[-500:]))
+        recs, summary = read_log(os.path.join(out, "banshi-batch.jsonl"))
+        bad = [r for r in recs if r["status"] != "ok"]
+        check(len(bad) == 1 and victim in bad[0]["source"] and
+              bad[0]["status"] == "failed" and
+              "ended" in " ".join(bad[0]["diagnostics"]),
+              "%s: not-ok records %r" % (kind, bad))
+        if bad and not (asan and kind == "segv"):
+            # ASan turns a SIGSEGV into its report and exit status 1
+            check(bad[0].get("signal") == sig,
+                  "%s: signal %r, want %d" % (kind, bad[0].get("signal"), sig))
+        check(summary["ok"] == n - 1 and summary["failed"] == 1,
+              "%s: summary %r" % (kind, summary))
+        got = pdf_files(out)
+        check(len(got) == n - 1 and all(open(p, "rb").read() == reference[r]
+                                        for r, p in got.items()),
+              "%s: the other PDFs differ from a clean run" % kind)
+        temps = [f for _, _, fs in os.walk(out) for f in fs if f.endswith(".tmp")]
+        check(not temps, "%s: temporaries left: %s" % (kind, temps))
+        # the rerun renders the crashed document and nothing else
+        rc, _, err = run([a.banshi, "batch", src, "-o", out, "-j", "2"] + en)
+        recs, summary = read_log(os.path.join(out, "banshi-batch.jsonl"))
+        check(rc == 0 and summary["ok"] == 1 and summary["up_to_date"] == n - 1,
+              "%s: rerun rc %d %r" % (kind, rc, summary))
+        got = pdf_files(out)
+        check(len(got) == n and all(open(p, "rb").read() == reference[r]
+                                    for r, p in got.items()),
+              "%s: after the rerun the PDFs differ from a clean run" % kind)
+    # every worker crashes: each document failed, the batch still ends
+    out = os.path.join(w, "out-all")
+    rc, _, err = run([a.banshi, "batch", src, "-o", out, "-j", "2"] + en,
+                     env={"BANSHI_TEST_CRASH": "abort:/dept-"})
+    recs, summary = read_log(os.path.join(out, "banshi-batch.jsonl"))
+    check(rc == 3 and summary["failed"] == n, "all crash: rc %d %r" % (rc, summary))
+
+    # SIGTERM with a document that takes a minute: ended within a second,
+    # that document logged as not run, nothing half-written
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        o = os.path.join(w, "out-slow-%d" % sig)
+        proc = subprocess.Popen([a.banshi, "batch", src, "-o", o, "-j", "2"] + en,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True, env=dict(os.environ,
+                                                    BANSHI_TEST_CRASH="sleep:dept-0005/"))
+        while proc.poll() is None and len(pdf_files(o) if os.path.isdir(o) else {}) < 8:
+            time.sleep(0.005)
+        t = time.monotonic()
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        secs = time.monotonic() - t
+        err = proc.stderr.read()
+        check(secs < 1.0 and proc.returncode == 128 + sig,
+              "signal %d with a slow document: rc %s after %.2f s" % (
+                  sig, proc.returncode, secs))
+        recs, summary = read_log(os.path.join(o, "banshi-batch.jsonl"))
+        slow = [r for r in recs if "dept-0005/" in r["source"]]
+        check(summary["interrupted"] and slow and slow[0]["status"] == "not-run",
+              "signal %d: %r %r" % (sig, summary, slow))
+        print("faults_crash: signal %d ended the batch in %.2f s" % (sig, secs))
+        time.sleep(0.2)
+        left = subprocess.run(["pgrep", "-f", o], capture_output=True, text=True).stdout
+        check(not left.strip(), "workers left running: %s" % left)
+
+    # SIGPIPE: standard error's reader goes away; the batch goes on and
+    # writes its log (before: exit 141, no log)
+    o = os.path.join(w, "out-pipe")
+    r, wfd = os.pipe()
+    proc = subprocess.Popen([a.banshi, "batch", src, "-o", o, "-j", "2"] + en,
+                            stdout=wfd, stderr=wfd)
+    os.close(wfd)
+    os.close(r)
+    proc.wait(timeout=120)
+    check(proc.returncode == 0, "batch with a closed stderr: rc %d" % proc.returncode)
+    recs, summary = read_log(os.path.join(o, "banshi-batch.jsonl"))
+    check(summary["ok"] == n, "batch with a closed stderr: %r" % summary)
+
+
 GROUPS = {
     "faults_inputs": group_faults_inputs,
     "faults_clobber": group_faults_clobber,
+    "faults_crash": group_faults_crash,
 }
