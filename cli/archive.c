@@ -605,6 +605,12 @@ S_pack_pdf(S_bag *b, S_doc *d)
     bs_diag(&b->diags, BS_ERROR, BS_D_ARCHIVE_CHANGED, from, 0, 0, from);
     return false;
   }
+  /* the copy's digest against the stamp's: a PDF damaged in place, its
+   * size kept, is not archived (banshi batch renders it again) */
+  if (!d->stamp.pdf_sha[0] || strcmp(d->pdf.sha, d->stamp.pdf_sha) != 0) {
+    bs_diag(&b->diags, BS_ERROR, BS_D_PDF_CHANGED, from, 0, 0);
+    return false;
+  }
   return true;
 }
 
@@ -1660,6 +1666,7 @@ bs_archive_main(int argc, char **argv, FILE *out, FILE *err)
   memset(&o, 0, sizeof o);
   o.job.normalize = true;
   o.job.epoch = bs_source_date_epoch();
+  bool verify_flag = false;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -1669,8 +1676,15 @@ bs_archive_main(int argc, char **argv, FILE *out, FILE *err)
     const char **slot = NULL;
     if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)
       slot = &o.bag;
-    else if (strcmp(a, "--verify") == 0)
+    else if (strcmp(a, "--verify") == 0) {
+      /* --verify BAG, or --verify as a flag with BAG anywhere after it
+       * (archive --verify --lang en BAG) */
+      if (i + 1 >= argc || argv[i + 1][0] == '-') {
+        verify_flag = true;
+        continue;
+      }
       slot = &o.verify;
+    }
     else if (strcmp(a, "--organization") == 0)
       slot = &o.org;
     else if (strcmp(a, "--template") == 0)
@@ -1708,6 +1722,14 @@ bs_archive_main(int argc, char **argv, FILE *out, FILE *err)
     /* bag-info.txt is one field per line */
     fprintf(err, "banshi: --organization must not hold control characters\n");
     return BS_STATUS_USAGE;
+  }
+  if (verify_flag && !o.verify) {
+    o.verify = o.outdir;
+    o.outdir = NULL;
+    if (!o.verify) {
+      fprintf(err, "banshi: --verify needs a value\n");
+      return BS_STATUS_USAGE;
+    }
   }
   if (o.verify) {
     if (o.outdir || o.bag) {

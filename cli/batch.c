@@ -472,6 +472,49 @@ S_hex_ok(const char *s)
   return true;
 }
 
+/* A stamp value as one line: '%', controls and DEL percent-encoded
+ * ("%0A"), so that a name with a line break cannot split its line and add
+ * a field (stamp version 2). */
+static void
+S_stamp_value(FILE *f, const char *v)
+{
+  for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+    if (*p < 0x20 || *p == 0x7F || *p == '%')
+      fprintf(f, "%%%02X", *p);
+    else
+      fputc(*p, f);
+}
+
+static int
+S_hexval(int c)
+{
+  return c >= '0' && c <= '9'   ? c - '0'
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                : -1;
+}
+
+/* Decode S_stamp_value's encoding in place; false if malformed or if it
+ * decodes to a NUL byte. */
+static bool
+S_unpercent(char *v)
+{
+  char *w = v;
+  for (const char *r = v; *r; r++) {
+    if (*r != '%') {
+      *w++ = *r;
+      continue;
+    }
+    int h = S_hexval(r[1]), l = h >= 0 ? S_hexval(r[2]) : -1;
+    if (h < 0 || l < 0 || (h == 0 && l == 0))
+      return false;
+    *w++ = (char)(h * 16 + l);
+    r += 2;
+  }
+  *w = '\0';
+  return true;
+}
+
 int
 bs_stamp_read(const char *path, bs_stamp *st)
 {
@@ -495,7 +538,8 @@ bs_stamp_read(const char *path, bs_stamp *st)
   char *line = NULL;
   size_t cap = 0;
   ssize_t n;
-  bool magic = false;
+  bool magic = false, bad = false;
+  int version = 0;
   while ((n = getline(&line, &cap, f)) >= 0) {
     if (n > 0 && line[n - 1] == '\n')
       line[--n] = '\0';
@@ -503,8 +547,16 @@ bs_stamp_read(const char *path, bs_stamp *st)
     if (!v)
       continue;
     *v++ = '\0';
-    if (strcmp(line, "banshi-stamp") == 0)
-      magic = strcmp(v, "1") == 0;
+    /* version 1 wrote names as they were; 2 percent-encodes them */
+    if (version >= 2 && !S_unpercent(v)) {
+      bad = true;
+      continue;
+    }
+    if (strcmp(line, "banshi-stamp") == 0) {
+      magic = strcmp(v, "1") == 0 || strcmp(v, "2") == 0;
+      version = atoi(v);
+    } else if (strcmp(line, "pdf-sha256") == 0 && S_hex_ok(v))
+      memcpy(st->pdf_sha, v, BS_SHA256_HEX);
     else if (strcmp(line, "key") == 0 && S_hex_ok(v))
       memcpy(st->key, v, BS_SHA256_HEX);
     else if (strcmp(line, "source") == 0 && !st->source)
@@ -538,7 +590,7 @@ bs_stamp_read(const char *path, bs_stamp *st)
   }
   free(line);
   fclose(f);
-  if (!magic || !st->key[0] || !st->source || !st->source_sha[0] ||
+  if (!magic || bad || !st->key[0] || !st->source || !st->source_sha[0] ||
       st->pages < 0 || st->bytes < 0)
     return EINVAL;
   return 0;
@@ -679,7 +731,10 @@ S_msg_text(const S_batch *b, S_msg m)
   return S_msgs[m][b->o->job.lang == BS_LANG_EN ? 1 : 0];
 }
 
-/* JSON string: UTF-8 kept, controls escaped, invalid bytes as U+FFFD. */
+/* JSON string: UTF-8 kept, controls escaped, and each byte of invalid
+ * UTF-8 (a file name in another encoding) as the lone surrogate
+ * \\udc80-\\udcff of PEP 383 ("surrogateescape"), so that the exact bytes
+ * come back (Python: os.fsencode(json.loads(...))), never U+FFFD. */
 static void
 S_json_str(FILE *f, const char *s)
 {
@@ -690,7 +745,7 @@ S_json_str(FILE *f, const char *s)
     uint32_t cp;
     int k = bs_utf8_decode(p, n, &cp);
     if (k == 0) {
-      fputs("\xEF\xBF\xBD", f);
+      fprintf(f, "\\udc%02x", *p);
       p++;
       n--;
       continue;
@@ -916,7 +971,8 @@ S_item_key(const S_batch *b, const bs_batch_item *it,
 
 static int
 S_stamp_write(const char *path, const char *key, const char *src_sha,
-              const bs_vec *images, const bs_batch_item *it,
+              const char *pdf_sha, const bs_vec *images,
+              const bs_batch_item *it,
               const S_result *r, bool normalize, bool as_published,
               const char *findings)
 {
@@ -930,22 +986,34 @@ S_stamp_write(const char *path, const char *key, const char *src_sha,
     free(prev);
     return errno;
   }
-  fprintf(m, "banshi-stamp 1\nkey %s\nsource %s\nsource-sha256 %s\n", key,
-          src ? src : it->source, src_sha);
-  if (it->previous)
-    fprintf(m, "previous %s\n", prev ? prev : it->previous);
+  fprintf(m, "banshi-stamp 2\nkey %s\nsource ", key);
+  S_stamp_value(m, src ? src : it->source);
+  fprintf(m, "\nsource-sha256 %s\n", src_sha);
+  if (it->previous) {
+    fputs("previous ", m);
+    S_stamp_value(m, prev ? prev : it->previous);
+    fputc('\n', m);
+  }
   const bs_stamp_image *im = images->data;
-  for (size_t i = 0; i < images->len; i++)
-    fprintf(m, "image %s %s\n", im[i].sha, im[i].src);
-  fprintf(m, "pages %d\nbytes %lld\nnormalize %d\nbanshi %s\n", r->pages,
-          r->bytes, normalize ? 1 : 0, BANSHI_VERSION);
+  for (size_t i = 0; i < images->len; i++) {
+    fprintf(m, "image %s ", im[i].sha);
+    S_stamp_value(m, im[i].src);
+    fputc('\n', m);
+  }
+  fprintf(m, "pages %d\nbytes %lld\npdf-sha256 %s\nnormalize %d\nbanshi %s\n",
+          r->pages, r->bytes, pdf_sha, normalize ? 1 : 0, BANSHI_VERSION);
   /* what the report type's checks found, for the archive's record */
   if (as_published)
     fputs("as-published 1\n", m);
   for (const char *s = findings ? findings : ""; *s;) {
     size_t n = strcspn(s, "\n");
-    if (n)
-      fprintf(m, "finding %.*s\n", (int)n, s);
+    if (n) {
+      char *one = strndup(s, n);
+      fputs("finding ", m);
+      S_stamp_value(m, one);
+      fputc('\n', m);
+      free(one);
+    }
     s += n + (s[n] ? 1 : 0);
   }
   fclose(m);
@@ -981,6 +1049,14 @@ S_process(S_batch *b, const bs_batch_item *it, S_result *r)
     status = BS_STATUS_FAILURE;
     goto done;
   }
+  /* a line break or other control in an output name would split log
+   * lines and stamp fields of every tool that reads them line by line */
+  for (const unsigned char *c = (const unsigned char *)it->rel; *c; c++)
+    if (*c < 0x20 || *c == 0x7F) {
+      bs_diag(&d, BS_ERROR, BS_D_NAME_CONTROL, it->source, 0, 0, out);
+      status = BS_STATUS_FAILURE;
+      goto done;
+    }
   char *dirs[2] = {S_dirname(out), S_dirname(stamp)};
   for (int i = 0; i < 2; i++) {
     int e = bs_mkdirs(dirs[i]);
@@ -1013,9 +1089,14 @@ S_process(S_batch *b, const bs_batch_item *it, S_result *r)
   if (have_key) {
     bs_stamp st;
     struct stat ps;
+    char pdf_hex[BS_SHA256_HEX];
+    /* the PDF must still be what the stamp vouches for: a PDF damaged in
+     * place, its size kept, is rendered again */
     if (bs_stamp_read(stamp, &st) == 0 && strcmp(st.key, key) == 0 &&
         stat(out, &ps) == 0 && S_ISREG(ps.st_mode) &&
-        (long long)ps.st_size == st.bytes) {
+        (long long)ps.st_size == st.bytes && st.pdf_sha[0] &&
+        bs_sha256_file(out, pdf_hex, NULL) == 0 &&
+        strcmp(pdf_hex, st.pdf_sha) == 0) {
       current = true;
       r->pages = st.pages;
       r->bytes = st.bytes;
@@ -1075,8 +1156,15 @@ S_process(S_batch *b, const bs_batch_item *it, S_result *r)
         status = BS_STATUS_FAILURE;
       }
     }
+    char pdf_sha[BS_SHA256_HEX] = "";
+    if (status == BS_STATUS_OK && have_key &&
+        bs_sha256_file(out, pdf_sha, NULL) != 0) {
+      bs_diag(&d, BS_ERROR, BS_D_IO_READ, NULL, 0, 0, out,
+              bs_io_strerror(errno, b->o->job.lang));
+      status = BS_STATUS_FAILURE;
+    }
     if (status == BS_STATUS_OK && have_key) {
-      int e = S_stamp_write(stamp, key, src_sha, &images, it, r,
+      int e = S_stamp_write(stamp, key, src_sha, pdf_sha, &images, it, r,
                             b->o->job.normalize,
                             it->as_published || b->o->job.as_published,
                             job_findings);

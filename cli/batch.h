@@ -86,6 +86,7 @@ typedef struct bs_stamp {
   char *previous;                 /* absolute path, or NULL */
   int pages;                      /* pages of the PDF */
   long long bytes;                /* size of the PDF */
+  char pdf_sha[BS_SHA256_HEX];    /* SHA-256 of the PDF ("" in version 1) */
   bool normalize;                 /* the text policy was applied */
   bs_stamp_image *images;         /* images of its figures (malloc'd) */
   int nimages;                    /* entries in images */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/magic.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -103,6 +104,11 @@ bs_atomic_open(bs_atomic *a, const char *path)
     if (fd < 0 && e != EEXIST)
       break;
   }
+  /* Held until the file is closed: a writer is alive exactly while its
+   * temporary is locked, which the PID in its name cannot tell across PID
+   * namespaces, containers or machines sharing the folder. */
+  if (fd >= 0)
+    flock(fd, LOCK_EX | LOCK_NB);
   if (fd < 0) {
     free(tmp);
     return e;
@@ -242,14 +248,27 @@ bs_remove_stale_temps(const char *dir,
     long pid;
     if (!bs_temp_parse(e->d_name, &final, &pid))
       continue;
-    if (!S_alive(pid) && (!wanted || wanted(ctx, final))) {
-      size_t n = strlen(dir) + strlen(e->d_name) + 2;
-      char *path = bs_xmalloc(n);
-      snprintf(path, n, "%s/%s", dir, e->d_name);
-      if (unlink(path) == 0)
-        removed++;
-      free(path);
+    if (wanted && !wanted(ctx, final)) {
+      free(final);
+      continue;
     }
+    size_t n = strlen(dir) + strlen(e->d_name) + 2;
+    char *path = bs_xmalloc(n);
+    snprintf(path, n, "%s/%s", dir, e->d_name);
+    /* a file: stale when nobody holds its lock (bs_atomic_open); else
+     * (a folder of bs_temp_name) when its writer's PID is gone */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    bool stale;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+      stale = flock(fd, LOCK_EX | LOCK_NB) == 0;
+    else
+      stale = !S_alive(pid);
+    if (stale && unlink(path) == 0)
+      removed++;
+    if (fd >= 0)
+      close(fd);
+    free(path);
     free(final);
   }
   closedir(d);

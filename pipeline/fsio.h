@@ -8,7 +8,10 @@
  * at NAME, at any moment and whatever happens to the writer (a crash,
  * SIGKILL), sees the previous file or the complete new one, never a part.
  * A killed writer leaves its temporary behind; bs_remove_stale_temps()
- * removes those whose process is gone.  One writer per path per process. */
+ * removes those whose writer is gone: the writer holds an flock on its
+ * temporary while it writes, which (unlike the PID in the name) also
+ * holds for writers in another PID namespace or container sharing the
+ * folder.  Names are made unique by O_EXCL and a counter. */
 #ifndef BS_FSIO_H
 #define BS_FSIO_H
 

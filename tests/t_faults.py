@@ -392,8 +392,104 @@ def group_faults_crash(a):
     check(summary["ok"] == n, "batch with a closed stderr: %r" % summary)
 
 
+def group_faults_names(a):
+    """Issue 17 item 7 and the smaller list: names in stamps and logs,
+    control characters, invalid UTF-8, the PDF's digest, temporaries of
+    other PID namespaces, archive --verify's option order."""
+    import fcntl
+    w = fresh(a, "faults_names")
+    en = ["--lang", "en"]
+    wb = os.fsencode(w)
+    # a folder whose name injects a stamp field: a line break, then an
+    # image line (before: archive then failed for the whole folder)
+    evil = os.path.join(wb, b"dept\nimage " + b"0" * 64 + b" injected.png")
+    os.makedirs(evil, exist_ok=True)
+    src = os.path.join(evil, b"report.xml")
+    shutil.copy(EXAMPLE, src)
+    good = os.path.join(w, "good.xml")
+    shutil.copy(EXAMPLE, good)
+    # a file name that is not UTF-8
+    latin = os.path.join(wb, b"r\xe9sum\xe9.xml")
+    shutil.copy(EXAMPLE, latin)
+    out = os.path.join(w, "out")
+    p = subprocess.run([os.fsencode(a.banshi), b"batch", src, os.fsencode(good), latin,
+                        b"-o", os.fsencode(out)] + [x.encode() for x in en],
+                       capture_output=True)
+    check(p.returncode == 0, "batch of odd names: rc %d %s" % (p.returncode, p.stderr[-400:]))
+    stamps = os.path.join(out, ".banshi")
+    for f in os.listdir(stamps):
+        lines = open(os.path.join(stamps, f), "rb").read().split(b"\n")
+        check(not any(l.startswith(b"image ") for l in lines),
+              "%s: a name injected a stamp line: %r" % (f, lines[:4]))
+        check(lines[0] == b"banshi-stamp 2" and any(l.startswith(b"pdf-sha256 ") for l in lines),
+              "%s: stamp version or PDF digest missing" % f)
+    with open(os.path.join(out, "banshi-batch.jsonl"), "rb") as f:
+        raw = f.read()
+    check(b"\xef\xbf\xbd" not in raw, "U+FFFD in the log instead of the bytes")
+    recs = [json.loads(l) for l in raw.decode("utf-8").splitlines() if l.strip()]
+    names = {os.fsencode(r["source"]) for r in recs if "source" in r}
+    check(latin in names and src in names,
+          "log names do not give back the file names' bytes: %r" % names)
+    bag = os.path.join(w, "bag")
+    rc, _, err = run([a.banshi, "archive", out, "-o", bag] + en)
+    check(rc == 0, "archive after odd names: rc %d %s" % (rc, err[-400:]))
+    packed = [f for _, _, fs in os.walk(bag) for f in fs]
+    check(not any("injected" in f for f in packed), "an injected image was packed")
+    # archive --verify with the options first
+    rc, _, err = run([a.banshi, "archive", "--verify", "--lang", "en", bag])
+    check(rc == 0 and "valid" in err, "archive --verify --lang en BAG: rc %d %s" % (rc, err[-300:]))
+
+    # output names with a control character: refused, the others go on
+    ctl = os.path.join(w, "ctl")
+    os.makedirs(ctl, exist_ok=True)
+    shutil.copy(EXAMPLE, os.path.join(ctl, "a.xml"))
+    shutil.copy(EXAMPLE, os.path.join(ctl, "b\nc.xml"))
+    shutil.copy(EXAMPLE, os.path.join(ctl, "d\x1be.xml"))
+    o2 = os.path.join(w, "out-ctl")
+    rc, _, err = run([a.banshi, "batch", ctl, "-o", o2] + en)
+    recs, summary = read_log(os.path.join(o2, "banshi-batch.jsonl"))
+    st = sorted((os.path.basename(r["source"]), r["status"]) for r in recs)
+    check(rc == 3 and st == [("a.xml", "ok"), ("b\nc.xml", "failed"),
+                             ("d\x1be.xml", "failed")] and "control character" in err,
+          "control characters in output names: rc %d %r %s" % (rc, st, err[-300:]))
+    check(sorted(pdf_files(o2)) == ["a.pdf"], "PDFs with control names: %r" % pdf_files(o2))
+
+    # a PDF damaged in place, its size kept: archive refuses it, a rerun of
+    # batch renders it again (before: up to date, archived as valid)
+    pdf = os.path.join(out, "good.pdf")
+    data = bytearray(open(pdf, "rb").read())
+    data[len(data) // 2] ^= 0xFF
+    with open(pdf, "r+b") as f:
+        f.write(data)
+    rc, _, err = run([a.banshi, "archive", out, "-o", os.path.join(w, "bag2")] + en)
+    check(rc != 0 and "differs from its batch record" in err,
+          "archive of a damaged PDF: rc %d %s" % (rc, err[-300:]))
+    p = subprocess.run([os.fsencode(a.banshi), b"batch", src, os.fsencode(good), latin,
+                        b"-o", os.fsencode(out)], capture_output=True)
+    recs, summary = read_log(os.path.join(out, "banshi-batch.jsonl"))
+    check(p.returncode == 0 and summary["ok"] == 1 and summary["up_to_date"] == 2,
+          "rerun after the damage: %r" % summary)
+    rc, _, err = run([a.banshi, "archive", out, "-o", os.path.join(w, "bag3")] + en)
+    check(rc == 0, "archive after the rerun: rc %d %s" % (rc, err[-300:]))
+
+    # the log's temporary of a batch in another PID namespace: its PID is
+    # dead here, but it holds the lock: kept; unlocked, it is stale
+    o3 = os.path.join(w, "out-ns")
+    os.makedirs(o3, exist_ok=True)
+    foreign = os.path.join(o3, ".banshi-batch.jsonl.999999-0.tmp")
+    fd = os.open(foreign, os.O_WRONLY | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    rc, _, err = run([a.banshi, "batch", good, "-o", o3])
+    check(rc == 0 and os.path.exists(foreign),
+          "another namespace's log temporary removed (rc %d)" % rc)
+    os.close(fd)
+    rc, _, err = run([a.banshi, "batch", good, "-o", o3])
+    check(rc == 0 and not os.path.exists(foreign), "a stale log temporary kept")
+
+
 GROUPS = {
     "faults_inputs": group_faults_inputs,
     "faults_clobber": group_faults_clobber,
     "faults_crash": group_faults_crash,
+    "faults_names": group_faults_names,
 }

@@ -2,6 +2,7 @@
  * planning, shards, stamps, manifest paths. */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -181,21 +182,30 @@ test_fsio(test_state *st)
   snprintf(sub, sizeof sub, "%s/missing/x.pdf", dir);
   CHECK(st, bs_atomic_write(sub, "x", 1, true) != 0, "missing folder");
 
-  /* stale temporaries: only those of dead processes go */
+  /* stale temporaries: only those nobody writes go.  A writer holds the
+   * lock of its temporary (bs_atomic_open), whatever PID its name shows:
+   * one in another PID namespace may show a PID that is dead here. */
   pid_t child = fork();
   if (child == 0)
     _exit(0);
   waitpid(child, NULL, 0);
   char *dead = bs_temp_name(path, (long)child);
-  char *live = bs_temp_name(path, (long)getpid());
   CHECK_INT(st, bs_atomic_write(dead, "x", 1, true), 0);
-  CHECK_INT(st, bs_atomic_write(live, "x", 1, true), 0);
+  bs_atomic writing;
+  CHECK_INT(st, bs_atomic_open(&writing, path), 0);
+  char *other = bs_temp_name(path, (long)child + 1000000);
+  int ofd = open(other, O_WRONLY | O_CREAT | O_EXCL, 0644);
+  CHECK(st, ofd >= 0 && flock(ofd, LOCK_EX) == 0, "lock a foreign temporary");
   CHECK_INT(st, bs_remove_stale_temps(dir, S_any, NULL), 1);
   CHECK(st, !S_exists(dead), "dead writer's temporary removed");
-  CHECK(st, S_exists(live), "live writer's temporary kept");
-  unlink(live);
+  CHECK(st, S_exists(writing.tmp), "live writer's temporary kept");
+  CHECK(st, S_exists(other), "a locked temporary of another namespace kept");
+  bs_atomic_abort(&writing);
+  close(ofd);
+  CHECK_INT(st, bs_remove_stale_temps(dir, S_any, NULL), 1);
+  CHECK(st, !S_exists(other), "unlocked, it is stale");
   free(dead);
-  free(live);
+  free(other);
 
   /* mkdirs and remove_tree */
   snprintf(sub, sizeof sub, "%s/a/b/c", dir);
