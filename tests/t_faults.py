@@ -487,9 +487,270 @@ def group_faults_names(a):
     check(rc == 0 and not os.path.exists(foreign), "a stale log temporary kept")
 
 
+def tree_bytes(root):
+    """{relative path: bytes} of every file below root (links as targets'
+    names), hidden state included."""
+    out = {}
+    for d, dirs, fs in os.walk(root):
+        for f in fs:
+            p = os.path.join(d, f)
+            rel = os.path.relpath(p, root)
+            out[rel] = os.readlink(p).encode() if os.path.islink(p) else open(p, "rb").read()
+    return out
+
+
+def kill_at(args, delay, env=None):
+    """Start args, SIGKILL it after `delay` seconds; True if it was still
+    running then."""
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=dict(os.environ, **(env or {})))
+    try:
+        proc.wait(timeout=delay)
+        return False
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return True
+
+
+def group_faults_kill(a):
+    """SIGKILL of batch and of archive at 20 or more moments each, then a
+    rerun: byte-identical to a clean run, nothing half-written."""
+    w = fresh(a, "faults_kill")
+    env = {"SOURCE_DATE_EPOCH": "1611849600"}
+    src = os.path.join(w, "src")
+    n = 40
+    make_sources(src, n, flat=True)
+    ref = os.path.join(w, "ref")
+    t = time.monotonic()
+    rc, _, err = run([a.banshi, "batch", src, "-o", ref, "-j", "2"], env=env)
+    clean = time.monotonic() - t
+    check(rc == 0, "clean batch: %d %s" % (rc, err[-300:]))
+    reference = {r: d for r, d in tree_bytes(ref).items()
+                 if r.endswith(".pdf")}
+    killed = 0
+    for i in range(40):
+        if killed >= 20:
+            break
+        out = os.path.join(w, "out-%02d" % i)
+        if kill_at([a.banshi, "batch", src, "-o", out, "-j", "2"],
+                   clean * (0.05 + 0.9 * (i % 20) / 20), env):
+            killed += 1
+        for rel, data in tree_bytes(out).items() if os.path.isdir(out) else ():
+            if rel.endswith(".pdf") and not os.path.basename(rel).startswith("."):
+                check(data == reference.get(rel),
+                      "kill %d: %s visible and not the clean run's" % (i, rel))
+        rc, _, err = run([a.banshi, "batch", src, "-o", out, "-j", "2"], env=env)
+        got = tree_bytes(out)
+        pdfs = {r: d for r, d in got.items() if r.endswith(".pdf")}
+        check(rc == 0 and pdfs == reference,
+              "kill %d: rerun rc %d, %d PDFs, %d equal to the clean run's" % (
+                  i, rc, len(pdfs), sum(1 for r in pdfs if pdfs[r] == reference.get(r))))
+        temps = [r for r in got if r.endswith(".tmp")]
+        check(not temps, "kill %d: temporaries after the rerun: %s" % (i, temps[:3]))
+        recs, summary = read_log(os.path.join(out, "banshi-batch.jsonl"))
+        check(summary["ok"] + summary["up_to_date"] == n, "kill %d: %r" % (i, summary))
+    check(killed >= 20, "batch killed mid-run only %d times" % killed)
+    print("faults_kill: batch killed at %d moments (clean run %.2f s)" % (killed, clean))
+
+    # archive
+    bag_ref = os.path.join(w, "bag-ref")
+    t = time.monotonic()
+    rc, _, err = run([a.banshi, "archive", ref, "-o", bag_ref], env=env)
+    aclean = time.monotonic() - t
+    check(rc == 0, "clean archive: %d %s" % (rc, err[-300:]))
+    want = tree_bytes(bag_ref)
+    killed = 0
+    for i in range(40):
+        if killed >= 20:
+            break
+        bag = os.path.join(w, "bag-%02d" % i)
+        if kill_at([a.banshi, "archive", ref, "-o", bag],
+                   aclean * (0.05 + 0.9 * (i % 20) / 20), env):
+            killed += 1
+        # the bag's name holds nothing or the complete bag
+        if os.path.exists(bag):
+            check(tree_bytes(bag) == want, "kill %d: an incomplete bag under its name" % i)
+            shutil.rmtree(bag)
+        rc, _, err = run([a.banshi, "archive", ref, "-o", bag], env=env)
+        check(rc == 0 and tree_bytes(bag) == want,
+              "archive kill %d: rerun rc %d, bag differs from the clean one: %s" % (
+                  i, rc, err[-300:]))
+        left = [f for f in os.listdir(w) if f.startswith(".bag-%02d" % i)]
+        check(not left, "archive kill %d: temporaries left: %s" % (i, left))
+    check(killed >= 20, "archive killed mid-run only %d times" % killed)
+    rc, _, err = run([a.banshi, "archive", "--verify", os.path.join(w, "bag-00")])
+    check(rc == 0, "verify after kills: %d %s" % (rc, err[-300:]))
+    print("faults_kill: archive killed at %d moments (clean run %.2f s)" % (killed, aclean))
+
+
+def group_faults_disk(a):
+    """Full disk, a read-only output folder, links planted at temporary and
+    final names, and writers running at once."""
+    import fcntl  # noqa: F401
+    w = fresh(a, "faults_disk")
+    env = {"SOURCE_DATE_EPOCH": "1611849600"}
+    en = ["--lang", "en"]
+    src = os.path.join(w, "src")
+    n = 12
+    make_sources(src, n, flat=True)
+    ref = os.path.join(w, "ref")
+    rc, _, err = run([a.banshi, "batch", src, "-o", ref, "-j", "2"], env=env)
+    check(rc == 0, "clean batch: %d %s" % (rc, err[-300:]))
+    reference = {r: d for r, d in tree_bytes(ref).items() if r.endswith(".pdf")}
+
+    def settle(out, what):
+        rc, _, err = run([a.banshi, "batch", src, "-o", out, "-j", "2"], env=env)
+        got = tree_bytes(out)
+        pdfs = {r: d for r, d in got.items() if r.endswith(".pdf")}
+        check(rc == 0 and pdfs == reference and not [r for r in got if r.endswith(".tmp")],
+              "%s: the rerun is not the clean run (rc %d, %d PDFs) %s" % (
+                  what, rc, len(pdfs), err[-300:]))
+
+    # full disk: a file size limit (SIGXFSZ ignored, so writes fail EFBIG)
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (8000, 8000))
+    out = os.path.join(w, "out-fsize")
+    p = subprocess.run([a.banshi, "batch", src, "-o", out, "-j", "2"] + en,
+                       capture_output=True, text=True, preexec_fn=small_files,
+                       env=dict(os.environ, **env))
+    check(p.returncode == 3 and "File too large" in p.stderr,
+          "batch under RLIMIT_FSIZE: rc %d %s" % (p.returncode, p.stderr[-300:]))
+    for rel, data in tree_bytes(out).items():
+        if rel.endswith(".pdf"):
+            check(data == reference.get(rel), "full disk: %s half-written" % rel)
+    settle(out, "RLIMIT_FSIZE")
+
+    # a real full file system, where one can be mounted
+    mnt = os.path.join(w, "tmpfs")
+    os.makedirs(mnt, exist_ok=True)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=100k", "tmpfs", mnt],
+                      capture_output=True).returncode == 0:
+        try:
+            out = os.path.join(mnt, "out")
+            rc, _, err = run([a.banshi, "batch", src, "-o", out, "-j", "2"] + en, env=env)
+            check(rc == 3 and "No space left" in err,
+                  "batch on a full tmpfs: rc %d %s" % (rc, err[-300:]))
+            for rel, data in tree_bytes(out).items():
+                if rel.endswith(".pdf"):
+                    check(data == reference.get(rel), "full tmpfs: %s half-written" % rel)
+            subprocess.run(["mount", "-o", "remount,size=8m", mnt], check=True)
+            settle(out, "full tmpfs")
+        finally:
+            subprocess.run(["umount", mnt])
+        # a bag that does not fit
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=100k", "tmpfs", mnt],
+                          capture_output=True).returncode == 0:
+            try:
+                bag = os.path.join(mnt, "bag")
+                rc, _, err = run([a.banshi, "archive", ref, "-o", bag] + en, env=env)
+                check(rc == 3 and not os.path.exists(bag) and
+                      not [f for f in os.listdir(mnt) if f.startswith(".bag")],
+                      "archive on a full tmpfs: rc %d %s" % (rc, err[-300:]))
+            finally:
+                subprocess.run(["umount", mnt])
+    else:
+        print("faults_disk: no tmpfs can be mounted here; RLIMIT_FSIZE only")
+
+    # a read-only output folder (a read-only bind mount: root ignores modes)
+    ro = os.path.join(w, "ro")
+    shutil.copytree(ref, ro)
+    if subprocess.run(["mount", "--bind", ro, ro], capture_output=True).returncode == 0:
+        try:
+            subprocess.run(["mount", "-o", "remount,bind,ro", ro], check=True)
+            before = tree_bytes(ro)
+            make_sources(os.path.join(w, "src2"), 2, flat=True)
+            rc, _, err = run([a.banshi, "batch", src, "-o", ro] + en, env=env)
+            check(rc == 3 and "Read-only file system" in err,
+                  "batch into a read-only folder: rc %d %s" % (rc, err[-300:]))
+            rc, _, err = run([a.banshi, "render", EXAMPLE, "-o",
+                              os.path.join(ro, "x.pdf")] + en, env=env)
+            check(rc == 3 and "Read-only" in err, "render into a read-only folder: %d" % rc)
+            check(tree_bytes(ro) == before, "the read-only folder changed")
+        finally:
+            subprocess.run(["umount", ro])
+    elif os.geteuid() != 0:
+        os.chmod(ro, 0o555)
+        rc, _, err = run([a.banshi, "batch", src, "-o", ro] + en, env=env)
+        check(rc == 3, "batch into a mode-555 folder: rc %d" % rc)
+        os.chmod(ro, 0o755)
+    else:
+        print("faults_disk: no read-only folder can be made here; not tested")
+
+    # links planted at final and temporary names point at a victim outside
+    victim = os.path.join(w, "victim.txt")
+    with open(victim, "w") as f:
+        f.write("victim\n")
+    out = os.path.join(w, "out-links")
+    os.makedirs(os.path.join(out, ".banshi"), exist_ok=True)
+    os.symlink(victim, os.path.join(out, "r0001.pdf"))
+    os.symlink(victim, os.path.join(out, ".banshi", "r0002.pdf.stamp"))
+    os.symlink(victim, os.path.join(out, "banshi-batch.jsonl"))
+    # temporaries: every name the next few hundred processes would use
+    last = os.getpid()
+    for pid in range(last + 1, last + 400):
+        for k in range(3):
+            for name in ("r0003.pdf", ".banshi/r0003.pdf.stamp", "banshi-batch.jsonl"):
+                d, b = os.path.split(os.path.join(out, name))
+                os.symlink(victim, os.path.join(d, ".%s.%d-%d.tmp" % (b, pid, k)))
+    rc, _, err = run([a.banshi, "batch", src, "-o", out, "-j", "2"] + en, env=env)
+    check(rc == 0, "batch with planted links: rc %d %s" % (rc, err[-300:]))
+    check(open(victim).read() == "victim\n", "a planted link was written through")
+    got = tree_bytes(out)
+    check({r: d for r, d in got.items() if r.endswith(".pdf")} == reference,
+          "PDFs with planted links differ from the clean run's")
+    bag = os.path.join(w, "bag-links")
+    os.symlink(victim, os.path.join(w, ".bag-links.%d.tmp" % (last + 1)))
+    rc, _, err = run([a.banshi, "archive", out, "-o", bag] + en, env=env)
+    check(rc == 0 and open(victim).read() == "victim\n",
+          "archive with planted links: rc %d %s" % (rc, err[-300:]))
+
+    # writers at once.  Two batches on one output folder: each PDF, stamp and
+    # log is written under its writer's own temporary and renamed, so the
+    # last rename wins and every name holds one complete file; both succeed.
+    for shards in (("0/1", "0/1"), ("0/2", "1/2")):
+        out = os.path.join(w, "out-two-%s" % shards[1].replace("/", "-"))
+        procs = [subprocess.Popen([a.banshi, "batch", src, "-o", out, "-j", "2",
+                                   "--shard", s], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True,
+                                  env=dict(os.environ, **env)) for s in shards]
+        errs = [p.communicate()[1] for p in procs]
+        check(all(p.returncode == 0 for p in procs),
+              "two batches %s at once: %r %s" % (shards, [p.returncode for p in procs],
+                                                 errs))
+        got = tree_bytes(out)
+        check({r: d for r, d in got.items() if r.endswith(".pdf")} == reference and
+              not [r for r in got if r.endswith(".tmp")],
+              "two batches %s at once: PDFs differ from the clean run's" % (shards,))
+        for log in [r for r in got if r.endswith(".jsonl")]:
+            recs, summary = read_log(os.path.join(out, log))
+            check(summary["ok"] + summary["up_to_date"] == summary["sources"],
+                  "two batches: log %s %r" % (log, summary))
+    # two renders to one path at once, of different sources: the path holds
+    # one of the two complete PDFs, never a mixture
+    a_src = os.path.join(src, "r0000.xml")
+    b_src = os.path.join(src, "r0001.xml")
+    target = os.path.join(w, "same.pdf")
+    for _ in range(5):
+        procs = [subprocess.Popen([a.banshi, "render", s, "-o", target],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  env=dict(os.environ, **env)) for s in (a_src, b_src)]
+        for p in procs:
+            p.wait()
+        check(all(p.returncode == 0 for p in procs), "two renders at once failed")
+        data = open(target, "rb").read()
+        check(data in (reference["r0000.pdf"], reference["r0001.pdf"]),
+              "two renders to one path: the result is neither PDF")
+    check(not [f for f in os.listdir(w) if f.startswith(".same.pdf")],
+          "two renders: temporaries left")
+
+
 GROUPS = {
     "faults_inputs": group_faults_inputs,
     "faults_clobber": group_faults_clobber,
     "faults_crash": group_faults_crash,
     "faults_names": group_faults_names,
+    "faults_kill": group_faults_kill,
+    "faults_disk": group_faults_disk,
 }
