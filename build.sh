@@ -79,7 +79,7 @@ build() {
 # always gives the same result (the test command).  A crash, leak, hang
 # (60 s) or failed invariant fails the step; the input is left in
 # build-fuzz/artifacts/.
-FUZZ_TARGETS="parse layout bag"
+FUZZ_TARGETS="parse layout bag manifest"
 fuzz() {
   mode=$1
   arg=$2
