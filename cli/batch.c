@@ -178,24 +178,45 @@ S_walk(bs_batch_plan *p, const char *dir, const char *prefix, int depth)
   bs_vec_free(&names);
 }
 
-/* A relative path without "." or ".." steps keeps its folders in the output
- * name; anything else is named after its base name. */
+/* A relative path without ".." steps keeps its folders in the output name
+ * (empty and "." steps dropped: "./a//b.xml" is "a/b.pdf"); an absolute
+ * path or one that climbs is named after its last real step ("x/../"
+ * gives "x.pdf"), and a path with none after "_" (found by fuzz_manifest:
+ * "a/" once gave the hidden name ".pdf"). */
 static const char *
 S_manifest_rel(bs_arena *a, const char *written)
 {
-  while (written[0] == '.' && written[1] == '/')
-    written += 2;
   bool keep = written[0] != '/';
-  for (const char *s = written; keep && *s; s++)
-    if ((s == written || s[-1] == '/') && s[0] == '.' &&
-        (s[1] == '/' || s[1] == '\0' || (s[1] == '.' && (s[2] == '/' ||
-                                                          s[2] == '\0'))))
+  const char *last = NULL;
+  size_t last_n = 0, total = 0;
+  for (const char *s = written; *s;) {
+    size_t k = strcspn(s, "/");
+    if (k == 2 && s[0] == '.' && s[1] == '.')
       keep = false;
-  if (!keep) {
-    const char *slash = strrchr(written, '/');
-    written = slash ? slash + 1 : written;
+    else if (k > 0 && !(k == 1 && s[0] == '.')) {
+      last = s;
+      last_n = k;
+      total += k + 1;
+    }
+    s += k + (s[k] ? 1 : 0);
   }
-  return S_rel_pdf(a, written);
+  if (!last)
+    return S_rel_pdf(a, "_");
+  if (!keep)
+    return S_rel_pdf(a, bs_arena_strndup(a, last, last_n));
+  char *o = bs_arena_alloc(a, total + 1), *w = o;
+  for (const char *s = written; *s;) {
+    size_t k = strcspn(s, "/");
+    if (k > 0 && !(k == 1 && s[0] == '.')) {
+      if (w > o)
+        *w++ = '/';
+      memcpy(w, s, k);
+      w += k;
+    }
+    s += k + (s[k] ? 1 : 0);
+  }
+  *w = '\0';
+  return S_rel_pdf(a, o);
 }
 
 static void S_add_input(bs_batch_plan *p, const char *input, int depth);
