@@ -890,23 +890,18 @@ S_quiet(void *ctx, xmlErrorPtr err)
   (void)err;
 }
 
-void
-bs_source_images(const char *source,
-                 void (*fn)(void *ctx, const char *src, const char *path),
-                 void *ctx)
+/* bs_source_images on the source's bytes, already read. */
+static void
+S_source_images_mem(const char *source, const unsigned char *buf,
+                    size_t len,
+                    void (*fn)(void *ctx, const char *src, const char *path),
+                    void *ctx)
 {
-  /* read through bs_read_file: a regular file of bounded size only */
-  size_t len = 0;
-  unsigned char *buf = bs_read_file(source, BS_MAX_SOURCE_BYTES, &len);
-  if (!buf)
-    return;
   xmlTextReaderPtr r = xmlReaderForMemory(
       (const char *)buf, (int)len, source, NULL,
       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-  if (!r) {
-    free(buf);
+  if (!r)
     return;
-  }
   xmlTextReaderSetStructuredErrorHandler(r, S_quiet, NULL);
   const char *slash = strrchr(source, '/');
   size_t dl = slash ? (size_t)(slash - source) : 1;
@@ -937,6 +932,19 @@ bs_source_images(const char *source,
     xmlFree(src);
   }
   xmlFreeTextReader(r);
+}
+
+void
+bs_source_images(const char *source,
+                 void (*fn)(void *ctx, const char *src, const char *path),
+                 void *ctx)
+{
+  /* read through bs_read_file: a regular file of bounded size only */
+  size_t len = 0;
+  unsigned char *buf = bs_read_file(source, BS_MAX_SOURCE_BYTES, &len);
+  if (!buf)
+    return;
+  S_source_images_mem(source, buf, len, fn, ctx);
   free(buf);
 }
 
@@ -976,15 +984,32 @@ S_item_key(const S_batch *b, const bs_batch_item *it,
   bs_sha256_init(&c);
   bs_sha256_update(&c, b->env_hex, 64);
   bs_sha256_update(&c, "\n", 1);
-  if (!S_key_file(&c, "source", it->source, BS_MAX_SOURCE_BYTES, src_sha))
+  /* the source read once (checked, bounded): hashed and scanned for its
+   * figures from the same bytes; the key's text as S_key_file's */
+  size_t len = 0;
+  unsigned char *buf = bs_read_file(it->source, BS_MAX_SOURCE_BYTES, &len);
+  if (!buf)
     return false;
+  char hex[BS_SHA256_HEX];
+  bs_sha256_buf(buf, len, hex);
+  char *abs = realpath(it->source, NULL);
+  const char *ap = abs ? abs : it->source;
+  bs_sha256_update(&c, "source ", 7);
+  bs_sha256_update(&c, ap, strlen(ap) + 1);
+  bs_sha256_update(&c, hex, 64);
+  bs_sha256_update(&c, "\n", 1);
+  free(abs);
+  memcpy(src_sha, hex, BS_SHA256_HEX);
   if (it->previous && !S_key_file(&c, "previous", it->previous,
-                                  BS_MAX_SOURCE_BYTES, NULL))
+                                  BS_MAX_SOURCE_BYTES, NULL)) {
+    free(buf);
     return false;
+  }
   if (it->as_published || b->o->job.as_published)
     bs_sha256_update(&c, "as-published\n", 13);
   S_images im = {&c, images};
-  bs_source_images(it->source, S_key_image, &im);
+  S_source_images_mem(it->source, buf, len, S_key_image, &im);
+  free(buf);
   bs_sha256_final(&c, d);
   bs_sha256_hex(d, key);
   return true;
