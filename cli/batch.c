@@ -1527,6 +1527,10 @@ S_spawn(S_batch *b, S_proc *procs, unsigned nw, unsigned w)
     for (int i = 0; i < 2; i++)
       if (S_wake[i] >= 0)
         close(S_wake[i]);
+    /* nor the log: its temporary's lock (fsio.h) must end with the
+     * supervisor, not with a worker still dying after it */
+    if (b->log.f)
+      close(fileno(b->log.f));
     close(down[1]);
     close(up[0]);
     S_worker_main(b, down[0], up[1], parent);

@@ -320,6 +320,13 @@ def group_batch_kill(a):
     proc = subprocess.Popen([a.banshi, "batch", src, "-o", out, "-j", "2"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     bad, killed = poll_until_exit(proc, out, seen, kill_after=n // 4)
+    # its workers die with it (PR_SET_PDEATHSIG); wait until they are gone
+    # (under ASan a dying process takes a moment to release its files)
+    for _ in range(500):
+        if not subprocess.run(["pgrep", "-f", out], capture_output=True,
+                              text=True).stdout.strip():
+            break
+        time.sleep(0.02)
     check(killed and proc.returncode == -signal.SIGKILL,
           "batch was not killed mid-run (rc %s)" % proc.returncode)
     check(not bad, "partial PDFs visible under their final names: %s" % bad[:5])

@@ -499,9 +499,23 @@ def tree_bytes(root):
     return out
 
 
+def wait_gone(marker, timeout=10):
+    """Wait until no process has `marker` in its command line: batch's
+    workers die with their supervisor (PR_SET_PDEATHSIG), but a dying
+    process keeps its files (and their locks) until its memory is gone,
+    which takes a moment under ASan."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if not subprocess.run(["pgrep", "-f", marker], capture_output=True,
+                              text=True).stdout.strip():
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def kill_at(args, delay, env=None):
-    """Start args, SIGKILL it after `delay` seconds; True if it was still
-    running then."""
+    """Start args, SIGKILL it after `delay` seconds and wait for its workers
+    to be gone; True if it was still running then."""
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env=dict(os.environ, **(env or {})))
     try:
@@ -510,6 +524,8 @@ def kill_at(args, delay, env=None):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+        check(wait_gone(args[4]),
+              "processes of a killed run still alive: %s" % args)
         return True
 
 
