@@ -1069,6 +1069,16 @@ S_env_file(void *ctx, const char *path)
 /* Every file below `dir`, in name order: the schemas, and the report types
  * with their schemas, rules and stylesheets, whichever a source uses. */
 static void
+S_env_tree(S_env *e, const char *dir, int depth);
+
+/* One folder of report types (bs_report_type_folders). */
+static void
+S_env_folder(const char *dir, void *ctx)
+{
+  S_env_tree(ctx, dir, 0);
+}
+
+static void
 S_env_tree(S_env *e, const char *dir, int depth)
 {
   DIR *d = opendir(dir);
@@ -1107,17 +1117,7 @@ S_env_key(S_batch *b)
   bs_sha256_update(&e.c, head, strlen(head));
   if (bs_shared_inputs(b->shared, S_env_file, &e) != 0)
     e.ok = false;
-  char *schemas = bs_data_path(&b->scratch, "schemas");
-  S_env_tree(&e, schemas, 0);
-  const char *types = getenv("BANSHI_TYPES");
-  while (types && *types) {
-    size_t n = strcspn(types, ":");
-    if (n) {
-      char *dir = bs_arena_strndup(&b->scratch, types, n);
-      S_env_tree(&e, dir, 0);
-    }
-    types += n + (types[n] == ':');
-  }
+  bs_report_type_folders(S_env_folder, &e);
   unsigned char d[32];
   bs_sha256_final(&e.c, d);
   bs_sha256_hex(d, b->env_hex);

@@ -1,4 +1,7 @@
-/* main.c - the banshi command line.  Only this file prints or exits. */
+/* main.c - the banshi command line: picks the command and runs render,
+ * validate and convert itself.  batch (batch.c) and archive (archive.c) are
+ * commands of their own: they print their progress and messages too, but
+ * none of the three calls exit(); each returns its status to main(). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -100,7 +100,7 @@ typedef struct bs_diagnostic {
 
 typedef struct bs_diags {
   bs_arena *arena;          /* where messages live (the document's arena) */
-  bs_vec items;             /* bs_diag, in order of emission */
+  bs_vec items;             /* bs_diagnostic, in order of emission */
   bs_lang lang;             /* language of messages */
   unsigned errors;          /* count of errors (the sticky failure flag) */
   unsigned warnings;        /* count of warnings */

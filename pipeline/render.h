@@ -38,10 +38,12 @@ typedef struct bs_pdf_options {
 int bs_render_pdf(const bs_layout *l, const char *path,
                   const bs_pdf_options *o);
 
-/* The program's name and version, for metadata and --version. */
+/* The program's name and version, for metadata and --version.  The version
+ * is written in one place, the project() line of CMakeLists.txt, which
+ * passes it to the library and everything linked with it. */
 #define BANSHI_NAME "banshi"
 #ifndef BANSHI_VERSION
-#define BANSHI_VERSION "0.1.0"
+#error "BANSHI_VERSION comes from CMakeLists.txt (project VERSION)"
 #endif
 
 #endif

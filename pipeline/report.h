@@ -34,6 +34,12 @@ typedef struct bs_report_source bs_report_source;
 bs_report_source *bs_report_source_load(const char *path, bs_lang lang);
 void bs_report_source_free(bs_report_source *s);
 
+/* Call fn(dir, ctx) for each folder that holds report types, in the order
+ * they are searched: $BANSHI_DATA/schemas, then each of $BANSHI_TYPES.  The
+ * one place that reads $BANSHI_TYPES (batch hashes the same folders into
+ * its environment key). */
+void bs_report_type_folders(void (*fn)(const char *dir, void *ctx), void *ctx);
+
 /* The report year of a loaded source (its meta/year), 0 if unknown: lets a
  * batch find the previous year's source among its inputs. */
 int bs_report_source_year(const bs_report_source *s);

@@ -53,8 +53,6 @@ void bs_cp_show(uint32_t cp, char out[16]);
  * three decimals and no trailing zeros ("12.5", "-3", "0.001"). */
 void bs_fmt_mpt(int64_t mpt, char out[32]);
 
-#endif
-
 /* Millipoints: the one fine unit of every length in banshi (1 pt = 1000). */
 #define BS_MPT_PER_PT 1000
 #define BS_MM(x) ((int32_t)((x)*72000.0 / 25.4 + 0.5)) /* mm -> mpt */
@@ -67,3 +65,5 @@ bool bs_parse_length(const char *s, bool allow_percent, int32_t *value,
 
 /* Parse a font size: "10.5pt" or a Chinese size name (三号, 小四 …). */
 bool bs_parse_font_size(const char *s, int32_t *mpt);
+
+#endif
