@@ -34,7 +34,9 @@
  * date, title and file name.  The metadata records use DA/T 46-2009
  * element names where they apply (notes/archival.md) and are written with
  * libxml2's xmlTextWriter, one function per section.  Sources that the
- * batch log records as failed are listed in data/left-out.csv. */
+ * batch log records as failed are listed in data/left-out.csv.
+ *
+ * Layer 13 (archive): docs/architecture.md. */
 #include "archive.h"
 
 #include <dirent.h>

@@ -20,7 +20,9 @@
  * must have the size and SHA-256 the stamp records; otherwise no bag is
  * written and every problem is reported.  The bag is built in a temporary
  * folder beside BAG, every file flushed, and renamed into place: BAG is
- * complete or absent. */
+ * complete or absent.
+ *
+ * Layer 13 (archive): docs/architecture.md. */
 #ifndef BS_ARCHIVE_H
 #define BS_ARCHIVE_H
 

@@ -27,7 +27,9 @@
  * Signals: the first SIGINT or SIGTERM stops the hand-out of new documents;
  * those in flight are finished, the rest are logged as not run, and the
  * summary is printed.  The handler is reset, so a second signal ends the
- * process at once (leaving only temporaries, removed by the next run). */
+ * process at once (leaving only temporaries, removed by the next run).
+ *
+ * Layer 12 (batch, bag): docs/architecture.md. */
 #include "batch.h"
 
 #include <dirent.h>

@@ -16,7 +16,9 @@
  * (schemas/ and $BANSHI_TYPES), and the source with the images its
  * figures name (and the previous year's source, when one is given).  The stamp is removed before a PDF is
  * rendered again and written after it is in place, so a stamp never vouches
- * for a PDF it did not see. */
+ * for a PDF it did not see.
+ *
+ * Layer 12 (batch, bag): docs/architecture.md. */
 #ifndef BS_BATCH_H
 #define BS_BATCH_H
 

@@ -1,7 +1,9 @@
 /* main.c - the banshi command line: picks the command and runs render,
  * validate and convert itself.  batch (batch.c) and archive (archive.c) are
  * commands of their own: they print their progress and messages too, but
- * none of the three calls exit(); each returns its status to main(). */
+ * none of the three calls exit(); each returns its status to main().
+ *
+ * Layer 14 (command line): docs/architecture.md. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
-/* arena.c - per-document bump allocator; see arena.h. */
+/* arena.c - per-document bump allocator; see arena.h.
+ * Layer 0 (base): docs/architecture.md. */
 #include "arena.h"
 
 #include <stdarg.h>

@@ -12,7 +12,9 @@
  * allocations of a layout, each a path the tests cannot reach; documents
  * are limited in size (docs/hostile-input.md) so that memory runs out only
  * when the machine does.  A server that must survive that renders
- * in a child process and treats its death as a failed document. */
+ * in a child process and treats its death as a failed document.
+ *
+ * Layer 0 (base): docs/architecture.md. */
 #ifndef BS_ARENA_H
 #define BS_ARENA_H
 

@@ -23,7 +23,9 @@
  * moved away), and a compiled-in absolute prefix (breaks every relocation).
  * "Usable" means schemas/document.xsd is readable there; when nothing is,
  * the first candidate is returned so that the error names the expected
- * place. */
+ * place.
+ *
+ * Layer 1 (util, diag): docs/architecture.md. */
 #include "util.h"
 
 #include <dlfcn.h>

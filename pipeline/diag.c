@@ -1,4 +1,5 @@
-/* diag.c - diagnostics list and message catalogue; see diag.h. */
+/* diag.c - diagnostics list and message catalogue; see diag.h.
+ * Layer 1 (util, diag): docs/architecture.md. */
 #include "diag.h"
 
 #include <stdlib.h>

@@ -1,4 +1,5 @@
-/* doc.c - document tree; see doc.h. */
+/* doc.c - document tree; see doc.h.
+ * Layer 2 (document): docs/architecture.md. */
 #include "doc.h"
 
 #include <assert.h>

@@ -1,4 +1,5 @@
-/* fonts.c - font map, font files, metrics; see fonts.h. */
+/* fonts.c - font map, font files, metrics; see fonts.h.
+ * Layer 6 (fonts, template, image): docs/architecture.md. */
 #include "fonts.h"
 
 #include <dirent.h>

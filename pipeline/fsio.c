@@ -1,4 +1,5 @@
-/* fsio.c - atomic file writes and folder helpers; see fsio.h. */
+/* fsio.c - atomic file writes and folder helpers; see fsio.h.
+ * Layer 0 (base): docs/architecture.md. */
 #include "fsio.h"
 
 #include <stdatomic.h>

@@ -8,7 +8,9 @@
  * at NAME, at any moment and whatever happens to the writer (a crash,
  * SIGKILL), sees the previous file or the complete new one, never a part.
  * A killed writer leaves its temporary behind; bs_remove_stale_temps()
- * removes those whose process is gone.  One writer per path per process. */
+ * removes those whose process is gone.  One writer per path per process.
+ *
+ * Layer 0 (base): docs/architecture.md. */
 #ifndef BS_FSIO_H
 #define BS_FSIO_H
 

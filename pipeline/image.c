@@ -1,4 +1,5 @@
-/* image.c - PNG and JPEG decoding for figures; see image.h. */
+/* image.c - PNG and JPEG decoding for figures; see image.h.
+ * Layer 6 (fonts, template, image): docs/architecture.md. */
 #include "image.h"
 
 #include <errno.h>

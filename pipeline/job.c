@@ -1,4 +1,5 @@
-/* job.c - one source through the pipeline; see job.h. */
+/* job.c - one source through the pipeline; see job.h.
+ * Layer 11 (job): docs/architecture.md. */
 #include "job.h"
 
 #include <errno.h>

@@ -4,7 +4,9 @@
  *   parse + validate -> normalise -> lay out -> PDF (and/or text dump)
  *
  * Templates and fonts are loaded once into a bs_shared and used read-only by
- * every job, from any thread. */
+ * every job, from any thread.
+ *
+ * Layer 11 (job): docs/architecture.md. */
 #ifndef BS_JOB_H
 #define BS_JOB_H
 

@@ -15,8 +15,10 @@
  *
  * GB/T 9704-2012: every paragraph and heading is indented two characters
  * (7.3.3), the title is centred (7.3.1), the signature and date are set as
- * 7.3.5.2 describes for documents without a seal, and page numbers as 7.5. */
-#include "layout_int.h"
+ * 7.3.5.2 describes for documents without a seal, and page numbers as 7.5.
+ *
+ * Layer 9 (layout): docs/architecture.md. */
+#include "page.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -643,34 +645,6 @@ typedef struct S_pager {
   bs_pager pg;
   S_layout *L;
 } S_pager;
-
-bs_item *
-bs_page_add(bs_lctx *lc, bs_page *page, bs_item_type type)
-{
-  if (page->n == page->cap) {
-    size_t cap = page->cap ? page->cap * 2 : 64;
-    page->items = bs_arena_realloc(lc->arena, page->items,
-                                   page->cap * sizeof(bs_item),
-                                   cap * sizeof(bs_item));
-    page->cap = cap;
-  }
-  bs_item *it = &page->items[page->n++];
-  memset(it, 0, sizeof *it);
-  it->type = type;
-  return it;
-}
-
-void
-bs_page_add_line(bs_lctx *lc, bs_page *page, const bs_line *line, int32_t x,
-                 int32_t y)
-{
-  for (int i = 0; i < line->nruns; i++) {
-    bs_item *it = bs_page_add(lc, page, BS_ITEM_RUN);
-    it->as.run = line->runs[i];
-    it->as.run.x += x;
-    it->as.run.y += y;
-  }
-}
 
 static int32_t
 S_left_margin(const bs_template *t, int index)

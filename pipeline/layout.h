@@ -2,7 +2,9 @@
  * images (as Typst's frames), plus the outline.  It is plain data: renderers
  * (render.h) only read it.  Every length is an integer in millipoints (mpt,
  * 1/1000 pt), so sums are exact and dumps are stable; y grows downwards from
- * the top edge of the page. */
+ * the top edge of the page.
+ *
+ * Layer 7 (line and page setting): docs/architecture.md. */
 #ifndef BS_LAYOUT_H
 #define BS_LAYOUT_H
 

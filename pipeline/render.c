@@ -1,4 +1,5 @@
-/* render.c - the walker that drives a renderer; see render.h. */
+/* render.c - the walker that drives a renderer; see render.h.
+ * Layer 10 (renderers): docs/architecture.md. */
 #include "render.h"
 
 int

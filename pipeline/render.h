@@ -1,7 +1,9 @@
 /* render.h - output devices.  A renderer is a struct of function pointers
  * (MuPDF's fz_device): the walker in render.c calls it for every page and
  * item of a layout, in order.  render_pdf.c writes PDF/A-1b through libharu;
- * render_dump.c prints each call as text, the oracle of the layout tests. */
+ * render_dump.c prints each call as text, the oracle of the layout tests.
+ *
+ * Layer 10 (renderers): docs/architecture.md. */
 #ifndef BS_RENDER_H
 #define BS_RENDER_H
 

@@ -35,7 +35,9 @@
  * Security.  Sources never load anything (parse.c); the transformation runs
  * with libxslt security preferences that forbid reading or writing files and
  * any network access.  Only the project's own data files (descriptor,
- * schemas, rules, stylesheets) are read from disk. */
+ * schemas, rules, stylesheets) are read from disk.
+ *
+ * Layer 4 (report): docs/architecture.md. */
 #include "report.h"
 
 #include <dirent.h>
@@ -57,7 +59,7 @@
 #include <libxslt/xsltInternals.h>
 #include <libxslt/xsltutils.h>
 
-#include "parse_int.h"
+#include "xml.h"
 #include "util.h"
 
 #define S_LOC_NS "urn:banshi:source-location"

@@ -1,4 +1,5 @@
-/* template.c - page templates; see template.h. */
+/* template.c - page templates; see template.h.
+ * Layer 6 (fonts, template, image): docs/architecture.md. */
 #include "template.h"
 
 #include <libxml/parser.h>

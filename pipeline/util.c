@@ -1,4 +1,5 @@
-/* util.c - files, paths and UTF-8; see util.h. */
+/* util.c - files, paths and UTF-8; see util.h.
+ * Layer 1 (util, diag): docs/architecture.md. */
 #include "util.h"
 
 #include <errno.h>

@@ -1,4 +1,5 @@
-/* util.h - small helpers shared by the stages: files, paths, UTF-8. */
+/* util.h - small helpers shared by the stages: files, paths, UTF-8.
+ * Layer 1 (util, diag): docs/architecture.md. */
 #ifndef BS_UTIL_H
 #define BS_UTIL_H
 

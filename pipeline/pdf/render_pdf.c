@@ -28,7 +28,9 @@
  * pages and metadata, so identical content gives identical bytes whatever
  * the source's encoding), direct outline
  * destinations, PDF 1.4, no transparency.  ../shared notes on libharu
- * record how each of these was found. */
+ * record how each of these was found.
+ *
+ * Layer 10 (renderers): docs/architecture.md. */
 #include "render.h"
 
 #include <errno.h>
