@@ -31,6 +31,8 @@ typedef struct bs_job_options {
   bs_lang lang;          /* language of messages */
   long long epoch;       /* SOURCE_DATE_EPOCH, or -1 */
   const char *previous;  /* last year's source for cross-year rules */
+  bool json_diags;       /* diag_out gets JSON lines (bs_diags_print_json) */
+  bool quiet;            /* diag_out gets errors only */
 } bs_job_options;
 
 typedef struct bs_job_result {
@@ -39,6 +41,7 @@ typedef struct bs_job_result {
   long long bytes;       /* size of the PDF written, 0 if none */
   unsigned errors, warnings;
   char *diagnostics;     /* malloc'd text of every diagnostic (may be "") */
+  char *diagnostics_json;/* the same as JSON lines, one object each */
 } bs_job_result;
 
 typedef struct bs_shared bs_shared;
@@ -73,6 +76,13 @@ int bs_job_run_previous(bs_shared *sh, const char *src,
                         const bs_report_source *previous, const char *pdf,
                         const char *dump, FILE *diag_out,
                         bs_job_result *res);
+
+/* bs_job_run_previous with the source's bytes in memory (`buf`, `len`;
+ * NULL: read the file `src`); `src` names it in messages. */
+int bs_job_run_memory(bs_shared *sh, const char *src, const unsigned char *buf,
+                      size_t len, const bs_report_source *previous,
+                      const char *pdf, const char *dump, FILE *diag_out,
+                      bs_job_result *res);
 
 /* SOURCE_DATE_EPOCH from the environment, or -1 when unset or invalid
  * (the PDF dates then come from the source). */
