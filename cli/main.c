@@ -56,6 +56,9 @@ S_usage(FILE *out)
       "  --no-normalize       typeset the text exactly as written\n"
       "  --lang zh|en         language of messages (default zh)\n"
       "  --dump FILE          also write the layout as text ('-' = stdout)\n"
+      "  --pdfa 1b|3b         PDF/A part: 1b (default), or 3b with the "
+      "XML\n"
+      "                       source embedded (docs/formats.md)\n"
       "  --previous FILE      last year's report source, for the cross-year\n"
       "                       rules (上年结转 = 上年结转下年度继续办理)\n"
       "\n"
@@ -149,6 +152,22 @@ main(int argc, char **argv)
     else if (strcmp(a, "--no-normalize") == 0) {
       o.job.normalize = false;
       continue;
+    } else if (strcmp(a, "--pdfa") == 0) {
+      const char *v = i + 1 < argc ? argv[++i] : "";
+      if (strcmp(v, "1b") == 0 || strcmp(v, "3b") == 0) {
+        o.job.pdfa = v[0] - '0';
+        continue;
+      }
+      fprintf(stderr, strcmp(v, "2a") == 0
+                          ? "banshi: --pdfa 2a (tagged PDF) is not "
+                            "implemented; use 1b or 3b\n"
+                          : "banshi: --pdfa takes 1b or 3b\n");
+      free(o.inputs);
+      return EXIT_USAGE;
+    } else if (strcmp(a, "--tagged") == 0) {
+      fprintf(stderr, "banshi: --tagged (tagged PDF) is not implemented\n");
+      free(o.inputs);
+      return EXIT_USAGE;
     } else if (strcmp(a, "--lang") == 0) {
       if (i + 1 >= argc || (strcmp(argv[i + 1], "zh") != 0 &&
                             strcmp(argv[i + 1], "en") != 0)) {
