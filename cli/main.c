@@ -31,6 +31,8 @@ enum {
   O_NO_NORMALIZE,
   O_DUMP,
   O_PREVIOUS,
+  O_PDFA,
+  O_TAGGED,
 };
 
 /* The options of render, validate and convert (batch.c and archive.c have
@@ -49,6 +51,12 @@ static const bs_opt S_render_opts[] = {
      "also write the layout as text ('-' = standard output)"},
     {"previous", O_PREVIOUS, "FILE", "上年度的报告源文件，用于跨年度规则",
      "last year's report source, for the cross-year rules"},
+    {"pdfa", O_PDFA, "1b|3b",
+     "PDF/A 部分：1b（默认），或嵌入 XML 源文件的 3b（docs/formats.md）",
+     "PDF/A part: 1b (default), or 3b with the XML source embedded "
+     "(docs/formats.md)"},
+    {"tagged", O_TAGGED, NULL, "带结构标签的 PDF（尚未实现，会被拒绝）",
+     "tagged PDF (not implemented: refused)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -129,13 +137,32 @@ typedef struct S_opts {
   int ninputs;
 } S_opts;
 
+static const bs_cmd S_cmds[];
+
 static int
 S_opt(void *ctx, int key, const char *v, const bs_common *c, FILE *err)
 {
-  (void)c;
-  (void)err;
   S_opts *o = ctx;
   switch (key) {
+  case O_PDFA:
+    if (strcmp(v, "1b") == 0 || strcmp(v, "3b") == 0) {
+      o->job.pdfa = v[0] - '0';
+      break;
+    }
+    if (strcmp(v, "2a") == 0)
+      bs_opts_error(&S_cmds[0], c, err,
+                    "--pdfa 2a（带结构标签的 PDF）尚未实现；请用 1b 或 3b%s",
+                    "--pdfa 2a (tagged PDF) is not implemented; use 1b or "
+                    "3b%s",
+                    "");
+    else
+      bs_opts_error(&S_cmds[0], c, err, "--pdfa 取 1b 或 3b，而不是“%s”",
+                    "--pdfa takes 1b or 3b, not '%s'", v);
+    return BS_STATUS_USAGE;
+  case O_TAGGED:
+    bs_opts_error(&S_cmds[0], c, err, "--tagged（带结构标签的 PDF）尚未实现%s",
+                  "--tagged (tagged PDF) is not implemented%s", "");
+    return BS_STATUS_USAGE;
   case O_OUTPUT:
     o->output = v;
     break;

@@ -148,6 +148,12 @@ typedef struct bs_document {
   uint32_t *chars_before;    /* characters before every BS_LOC_STRIDE-th
                                 byte (arena): columns in constant time even
                                 on a single-line (minified) source */
+  const unsigned char *raw;  /* the source file's bytes as read (arena), kept
+                                only when bs_parse_options.keep_source */
+  size_t raw_len;            /* bytes in raw */
+  const unsigned char *core; /* a report source's core document as UTF-8
+                                XML (arena), kept with raw; NULL otherwise */
+  size_t core_len;           /* bytes in core */
 } bs_document;
 
 /* Create an empty document for the source at `path`; diagnostics will use

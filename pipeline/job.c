@@ -146,6 +146,34 @@ S_same_file(const char *src, const char *out)
          stat(out, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+/* PDF/A-3b: the source as read and, for a report source, the core
+ * document it maps to (as banshi convert writes it).  Returns how many. */
+static int
+S_source_files(bs_document *doc, bs_pdf_attachment files[2])
+{
+  const char *slash = strrchr(doc->path, '/');
+  const char *base = slash ? slash + 1 : doc->path;
+  if (!*base)
+    base = "source.xml";
+  int n = 0;
+  files[n++] = (bs_pdf_attachment){base, "application/xml",
+                                   "XML source (源文件)", doc->raw,
+                                   doc->raw_len};
+  if (doc->core) {
+    size_t bl = strlen(base);
+    if (bl > 4 && strcmp(base + bl - 4, ".xml") == 0)
+      bl -= 4;
+    char *name = bs_arena_alloc(&doc->arena, bl + sizeof ".core.xml");
+    memcpy(name, base, bl);
+    memcpy(name + bl, ".core.xml", sizeof ".core.xml");
+    files[n++] = (bs_pdf_attachment){
+        strcmp(name, base) ? name : "core.xml", "application/xml",
+        "core document of the report source (核心文档)", doc->core,
+        doc->core_len};
+  }
+  return n;
+}
+
 int
 bs_job_run(bs_shared *sh, const char *src, const char *pdf, const char *dump,
            FILE *diag_out, bs_job_result *res)
@@ -177,6 +205,7 @@ bs_job_run_memory(bs_shared *sh, const char *src, const unsigned char *buf,
   const bs_job_options *o = &sh->o;
   bs_parse_options popts = {0};
   popts.previous = previous;
+  popts.keep_source = o->pdfa == 3 && pdf;
   bs_document *doc = buf ? bs_parse_memory(src, buf, buflen, &popts, o->lang)
                          : bs_parse_file(src, &popts, o->lang);
   for (int i = 0; i < 2; i++) {
@@ -214,7 +243,11 @@ bs_job_run_memory(bs_shared *sh, const char *src, const unsigned char *buf,
                 strerror(errno));
     }
     if (pdf && doc->diags.errors == 0) {
-      bs_pdf_options po = {NULL, o->epoch};
+      bs_pdf_options po = {NULL, o->epoch, o->pdfa == 3 ? 3 : 1, NULL, 0};
+      bs_pdf_attachment files[2];
+      if (po.pdfa_part == 3)
+        po.nfiles = S_source_files(doc, files);
+      po.files = files;
       if (bs_render_pdf(lay, pdf, &po) == 0) {
         struct stat st;
         if (stat(pdf, &st) == 0)

@@ -31,6 +31,8 @@ typedef struct bs_job_options {
   bs_lang lang;          /* language of messages */
   long long epoch;       /* SOURCE_DATE_EPOCH, or -1 */
   const char *previous;  /* last year's source for cross-year rules */
+  int pdfa;              /* PDF/A part: 1 (default, also 0) or 3 (3b, with
+                            the source embedded) */
   bool json_diags;       /* diag_out gets JSON lines (bs_diags_print_json) */
   bool quiet;            /* diag_out gets errors only */
 } bs_job_options;

@@ -446,6 +446,12 @@ S_parse(bs_document *doc, const unsigned char *raw, size_t rawlen,
 {
   S_parser p;
   bs_xml_parser_init(&p, doc);
+  if (opts && opts->keep_source) {
+    unsigned char *copy = bs_arena_alloc(&doc->arena, rawlen ? rawlen : 1);
+    memcpy(copy, raw, rawlen);
+    doc->raw = copy;
+    doc->raw_len = rawlen;
+  }
   xmlDocPtr xdoc = bs_xml_read(&p, raw, rawlen);
   if (!xdoc) {
     bs_xml_parser_done(&p);
@@ -462,6 +468,19 @@ S_parse(bs_document *doc, const unsigned char *raw, size_t rawlen,
     if (r != 0) {
       xmlFreeDoc(xdoc);
       xdoc = core;
+      if (xdoc && opts && opts->keep_source) {
+        /* as banshi convert writes it */
+        xmlChar *mem = NULL;
+        int size = 0;
+        xmlDocDumpFormatMemoryEnc(xdoc, &mem, &size, "UTF-8", 1);
+        if (mem && size > 0) {
+          unsigned char *copy = bs_arena_alloc(&doc->arena, (size_t)size);
+          memcpy(copy, mem, (size_t)size);
+          doc->core = copy;
+          doc->core_len = (size_t)size;
+        }
+        xmlFree(mem);
+      }
       if (!xdoc) {
         bs_xml_parser_done(&p);
         return doc;

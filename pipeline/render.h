@@ -28,12 +28,26 @@ int bs_render(const bs_layout *l, const bs_renderer *r);
  * lengths in points.  Returns 0, or -1 on a write error. */
 int bs_render_dump(const bs_layout *l, FILE *out);
 
+/* A file carried inside a PDF/A-3b file as an associated file
+ * (AFRelationship Source): the XML the document was made from. */
+typedef struct bs_pdf_attachment {
+  const char *name;           /* file name shown by readers (UTF-8) */
+  const char *mime;           /* MIME type, e.g. "application/xml" */
+  const char *desc;           /* description (UTF-8) */
+  const unsigned char *data;  /* contents (borrowed) */
+  size_t len;                 /* bytes in data */
+} bs_pdf_attachment;
+
 typedef struct bs_pdf_options {
   const char *icc_profile; /* sRGB ICC v2 profile; NULL = the default */
   long long epoch;         /* SOURCE_DATE_EPOCH, or -1 to use the source */
+  int pdfa_part;           /* 1 (PDF/A-1b, also 0) or 3 (PDF/A-3b) */
+  const bs_pdf_attachment *files; /* PDF/A-3b: the source files */
+  int nfiles;              /* entries in files */
 } bs_pdf_options;
 
-/* Write `l` as a PDF/A-1b file at `path`.  The file is written under a
+/* Write `l` as a PDF/A-1b file (or PDF/A-3b with o->files embedded) at
+ * `path`.  The file is written under a
  * temporary name, flushed and renamed into place, so that `path` never
  * holds a partial file.  Returns 0, or -1 after diagnostics in the
  * document's list. */

@@ -48,6 +48,7 @@
 #include <libdeflate.h>
 
 #include "fsio.h"
+#include "pdf_archival.h"
 #include "image.h"
 #include "util.h"
 
@@ -83,6 +84,7 @@ typedef struct S_pdf {
   HPDF_STATUS error;
   HPDF_STATUS detail;
   struct libdeflate_compressor *deflate; /* S_stream's, made on first use */
+  const bs_pdf_options *o; /* NULL = defaults */
 } S_pdf;
 
 static void
@@ -1084,7 +1086,8 @@ S_keywords(const bs_meta *m, char *buf, size_t sz)
 }
 
 static HPDF_Dict
-S_xmp(S_pdf *p, const S_date *dt, const char *creator, const char *producer)
+S_xmp(S_pdf *p, const S_date *dt, const char *creator, const char *producer,
+      int part)
 {
   const bs_meta *m = &p->l->doc->meta;
   bs_vec x = BS_VEC_INIT(char);
@@ -1147,7 +1150,9 @@ S_xmp(S_pdf *p, const S_date *dt, const char *creator, const char *producer)
   S_cat(&x, "</xmp:MetadataDate>\n  </rdf:Description>\n"
             "  <rdf:Description rdf:about=\"\" "
             "xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\">\n"
-            "   <pdfaid:part>1</pdfaid:part>\n"
+            "   <pdfaid:part>");
+  S_cat(&x, part == 3 ? "3" : "1");
+  S_cat(&x, "</pdfaid:part>\n"
             "   <pdfaid:conformance>B</pdfaid:conformance>\n"
             "  </rdf:Description>\n </rdf:RDF>\n</x:xmpmeta>\n");
   /* no padding: an archival copy is never updated in place */
@@ -1339,6 +1344,16 @@ S_set_id(S_pdf *p, const S_date *dt)
       }
     }
   }
+  /* PDF/A-3b: the files it carries */
+  if (p->o && p->o->pdfa_part == 3) {
+    S_md5_int(&ctx, 3);
+    for (int i = 0; i < p->o->nfiles; i++) {
+      S_md5_str(&ctx, p->o->files[i].name);
+      S_md5_str(&ctx, p->o->files[i].mime);
+      S_md5_str(&ctx, p->o->files[i].desc);
+      S_md5_bytes(&ctx, p->o->files[i].data, p->o->files[i].len);
+    }
+  }
   /* bookmarks */
   for (int i = 0; i < l->noutline; i++) {
     const bs_outline *o = &l->outline[i];
@@ -1422,6 +1437,7 @@ bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
   S_pdf p;
   memset(&p, 0, sizeof p);
   p.l = l;
+  p.o = o;
   p.diags = &l->doc->diags;
   p.pdf = HPDF_New(S_error_handler, &p);
   if (!p.pdf) {
@@ -1462,7 +1478,10 @@ bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
   HPDF_SetInfoDateAttr(p.pdf, HPDF_INFO_MOD_DATE, hd);
   HPDF_Dict_Add(p.pdf->catalog, "Lang",
                 HPDF_String_New(p.pdf->mmgr, m->lang, NULL));
-  HPDF_Dict xmp = S_xmp(&p, &dt, creator, producer);
+  int part = o && o->pdfa_part == 3 ? 3 : 1;
+  if (part == 3)
+    p.pdf->pdf_version = HPDF_VER_17; /* associated files, ISO 32000-2 */
+  HPDF_Dict xmp = S_xmp(&p, &dt, creator, producer, part);
   if (xmp)
     HPDF_Dict_Add(p.pdf->catalog, "Metadata", xmp);
   const char *icc = o && o->icc_profile ? o->icc_profile : getenv("BANSHI_ICC");
@@ -1475,6 +1494,15 @@ bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
   }
   if (rc == 0 && S_output_intent(&p, icc) != 0)
     rc = -1;
+  if (rc == 0 && part == 3) {
+    char moddate[40];
+    snprintf(moddate, sizeof moddate, "D:%04d%02d%02d%02d%02d%02d+%02d'%02d'",
+             dt.y, dt.mo, dt.d, dt.h, dt.mi, dt.s, dt.off_h, dt.off_m);
+    if (bs_pdf_embed_sources(p.pdf, o->files, o->nfiles, moddate) != 0) {
+      S_fail(&p, "cannot embed the source files");
+      rc = -1;
+    }
+  }
 
   S_collect_glyphs(&p);
   for (int i = 0; rc == 0 && i < p.nfonts; i++)
