@@ -27,8 +27,9 @@ PKGS_RUN="gcc libc6-dev make cmake pkg-config libxml2-dev libxslt1-dev libicu-de
   fonts-arphic-gkai00mp fonts-wqy-zenhei fonts-lxgw-wenkai icc-profiles-free
   libdeflate-dev nettle-dev libjansson-dev"
 # Tests: Python for the driver, poppler and qpdf to inspect PDFs, Apache
-# PDFBox Preflight (Java) for PDF/A-1b.
-PKGS_TEST="python3 poppler-utils qpdf libpdfbox2-java default-jre-headless
+# PDFBox Preflight (Java) for PDF/A-1b, jsonschema to check JSON diagnostics
+# against schemas/diagnostics.schema.json.
+PKGS_TEST="python3 python3-jsonschema poppler-utils qpdf libpdfbox2-java default-jre-headless
   libactivation-java libjaxb-api-java"
 # Hostile-input tests: strace to see that no file or network is touched,
 # valgrind for memory errors and leaks on every path; clang with its

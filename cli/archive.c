@@ -36,7 +36,7 @@
  * libxml2's xmlTextWriter, one function per section.  Sources that the
  * batch log records as failed are listed in data/left-out.csv.
  *
- * Layer 13 (archive): docs/architecture.md. */
+ * Layer 14 (archive): docs/architecture.md. */
 #include "archive.h"
 
 #include <dirent.h>

@@ -22,7 +22,7 @@
  * folder beside BAG, every file flushed, and renamed into place: BAG is
  * complete or absent.
  *
- * Layer 13 (archive): docs/architecture.md. */
+ * Layer 14 (archive): docs/architecture.md. */
 #ifndef BS_ARCHIVE_H
 #define BS_ARCHIVE_H
 

@@ -15,7 +15,7 @@
  * link inside the bag to another file of the bag would still be accepted,
  * although a copy of the bag (to another disk, into a ZIP) would lose it.
  *
- * Layer 12 (batch, bag): docs/architecture.md. */
+ * Layer 13 (batch, bag): docs/architecture.md. */
 #include "bag.h"
 
 #include <dirent.h>

@@ -9,7 +9,7 @@
  * that is a link is an error, never followed; a device, FIFO or socket is
  * an error and is never opened (opening a FIFO would wait for a writer).
  *
- * Layer 12 (batch, bag): docs/architecture.md. */
+ * Layer 13 (batch, bag): docs/architecture.md. */
 #ifndef BS_BAG_H
 #define BS_BAG_H
 

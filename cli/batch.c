@@ -29,7 +29,7 @@
  * summary is printed.  The handler is reset, so a second signal ends the
  * process at once (leaving only temporaries, removed by the next run).
  *
- * Layer 12 (batch, bag): docs/architecture.md. */
+ * Layer 13 (batch, bag): docs/architecture.md. */
 #include "batch.h"
 
 #include <dirent.h>

@@ -18,7 +18,7 @@
  * rendered again and written after it is in place, so a stamp never vouches
  * for a PDF it did not see.
  *
- * Layer 12 (batch, bag): docs/architecture.md. */
+ * Layer 13 (batch, bag): docs/architecture.md. */
 #ifndef BS_BATCH_H
 #define BS_BATCH_H
 

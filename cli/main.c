@@ -3,7 +3,7 @@
  * commands of their own: they print their progress and messages too, but
  * none of the three calls exit(); each returns its status to main().
  *
- * Layer 14 (command line): docs/architecture.md. */
+ * Layer 15 (command line): docs/architecture.md. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* opts.c - the command-line parser of every command; see opts.h.
  *
- * Layer 12 (batch, bag): docs/architecture.md. */
+ * Layer 13 (batch, bag): docs/architecture.md. */
 #include "opts.h"
 
 #include <getopt.h>

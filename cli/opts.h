@@ -15,7 +15,7 @@
  * --no-normalize, none took --output=F or --), and the help text was a
  * second copy of the options that could drift from them.
  *
- * Layer 12 (batch, bag): docs/architecture.md. */
+ * Layer 13 (batch, bag): docs/architecture.md. */
 #ifndef BS_OPTS_H
 #define BS_OPTS_H
 
