@@ -87,6 +87,52 @@ bs_path_join(bs_arena *a, const char *dir, const char *name)
 }
 
 char *
+bs_path_inside(const char *p)
+{
+  if (p[0] == '/')
+    return NULL;
+  char *out = NULL;
+  bs_vec parts = BS_VEC_INIT(const char *);
+  bs_vec lens = BS_VEC_INIT(size_t);
+  bool ok = true;
+  for (const char *c = p; *c && ok;) {
+    const char *e = strchr(c, '/');
+    size_t n = e ? (size_t)(e - c) : strlen(c);
+    if (n == 2 && c[0] == '.' && c[1] == '.') {
+      if (parts.len == 0)
+        ok = false;
+      else {
+        parts.len--;
+        lens.len--;
+      }
+    } else if (n > 0 && !(n == 1 && c[0] == '.')) {
+      bs_vec_push(&parts, &c);
+      bs_vec_push(&lens, &n);
+    }
+    c = e ? e + 1 : c + n;
+  }
+  ok = ok && parts.len > 0;
+  if (ok) {
+    size_t total = 1;
+    for (size_t i = 0; i < parts.len; i++)
+      total += ((size_t *)lens.data)[i] + 1;
+    char *o = bs_xmalloc(total), *w = o;
+    for (size_t i = 0; i < parts.len; i++) {
+      if (i)
+        *w++ = '/';
+      size_t n = ((size_t *)lens.data)[i];
+      memcpy(w, ((const char **)parts.data)[i], n);
+      w += n;
+    }
+    *w = '\0';
+    out = o;
+  }
+  bs_vec_free(&parts);
+  bs_vec_free(&lens);
+  return out;
+}
+
+char *
 bs_path_dir(bs_arena *a, const char *path)
 {
   const char *s = strrchr(path, '/');

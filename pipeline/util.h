@@ -20,6 +20,14 @@ bool bs_file_readable(const char *path);
 /* Join dir and name with one '/', in the arena. */
 char *bs_path_join(bs_arena *a, const char *dir, const char *name);
 
+/* The relative path `rel` normalised ("a/./b/../c.png" -> "a/c.png"),
+ * malloc'd; NULL when it is absolute, climbs out of its folder ("..") or
+ * names nothing.  The one lexical "stays inside its folder" check (figures
+ * of a source, images named in a batch record); it looks at no file, so a
+ * source cannot probe for files elsewhere.  Links are the callers' to
+ * resolve (realpath) after it. */
+char *bs_path_inside(const char *rel);
+
 /* Folder part of path ("." when there is none), in the arena. */
 char *bs_path_dir(bs_arena *a, const char *path);
 

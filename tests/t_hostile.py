@@ -642,6 +642,17 @@ def group_files(a):
     expect("damaged template", ["render", good, "-o", pdf, "--template", tpl], 3,
            r"damaged\.xml", pdf=pdf)
 
+    # a grid count that is not a whole number from 1 to 200 (strtol, not
+    # atoi: "22x" and an overflowing number are refused, not read as 22)
+    tpl_text = open(tpl_src, encoding="utf-8").read()
+    for bad in ("22x", "99999999999999999999", "0"):
+        tpl = os.path.join(w, "grid.xml")
+        open(tpl, "w", encoding="utf-8").write(
+            re.sub(r'lines="\d+"', 'lines="%s"' % bad, tpl_text, count=1))
+        expect("template grid %s" % bad, ["validate", good, "--template", tpl], 3,
+               r"grid\.xml:\d+: error: template .*bad grid %s \(a whole number from 1 to 200\)"
+               % re.escape(bad))
+
     # output paths that cannot be written
     afile = os.path.join(w, "a-file")
     open(afile, "w").write("x")
