@@ -194,12 +194,15 @@ banshi_render(banshi_env *e, const char *name, const void *data, size_t len,
     e->shared = bs_shared_new(&e->o);
   pthread_mutex_unlock(&e->lock);
   /* in memory: a private folder for the renderer's one output path */
-  char tmpdir[PATH_MAX] = "", tmppdf[PATH_MAX] = "";
+  char tmpdir[PATH_MAX] = "", tmppdf[PATH_MAX + 16] = "";
   const char *pdf = pdf_path;
   if ((flags & BANSHI_PDF_IN_MEMORY) && !pdf_path) {
     const char *t = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/banshi-XXXXXX", t && *t ? t : "/tmp");
-    if (!mkdtemp(tmpdir)) {
+    int n = snprintf(tmpdir, sizeof tmpdir, "%s/banshi-XXXXXX",
+                     t && *t ? t : "/tmp");
+    if (n < 0 || (size_t)n >= sizeof tmpdir)
+      errno = ENAMETOOLONG;
+    if (n < 0 || (size_t)n >= sizeof tmpdir || !mkdtemp(tmpdir)) {
       r->status = BANSHI_FAILURE;
       banshi_diagnostic *d = bs_arena_alloc(&r->arena, sizeof *d);
       memset(d, 0, sizeof *d);
