@@ -14,6 +14,7 @@
 #include "batch.h"
 #include "job.h"
 #include "layout.h"
+#include "new.h"
 #include "opts.h"
 #include "pipeline.h"
 #include "render.h"
@@ -33,6 +34,7 @@ enum {
   O_PREVIOUS,
   O_PDFA,
   O_TAGGED,
+  O_AS_PUBLISHED,
 };
 
 /* The options of render, validate and convert (batch.c and archive.c have
@@ -57,6 +59,10 @@ static const bs_opt S_render_opts[] = {
      "(docs/formats.md)"},
     {"tagged", O_TAGGED, NULL, "带结构标签的 PDF（尚未实现，会被拒绝）",
      "tagged PDF (not implemented: refused)"},
+    {"as-published", O_AS_PUBLISHED, NULL,
+     "按发布时的原样：单元格照写排印，规则的发现为警告（退出状态 0）",
+     "a report as it was issued: cells print as written, the rules' "
+     "findings are warnings (exit 0)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -65,6 +71,9 @@ static const bs_opt S_convert_opts[] = {
      "the core document XML to write"},
     {"previous", O_PREVIOUS, "FILE", "上年度的报告源文件，用于跨年度规则",
      "last year's report source, for the cross-year rules"},
+    {"as-published", O_AS_PUBLISHED, NULL,
+     "按发布时的原样：规则的发现为警告",
+     "a report as it was issued: the rules' findings are warnings"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -96,6 +105,8 @@ S_usage(FILE *out, bs_lang lang)
           "       banshi batch INPUT... -o OUTDIR [-j N] [--shard K/N] "
           "[options]\n"
           "       banshi archive OUTDIR -o BAG | banshi archive --verify BAG\n"
+          "       banshi new TYPE --year YEAR --issuer NAME [--format F] "
+          "[-o FILE]\n"
           "       banshi --help | --version\n\n",
           en ? "usage:" : "用法：");
   for (size_t i = 0; i < sizeof S_cmds / sizeof *S_cmds; i++)
@@ -104,6 +115,7 @@ S_usage(FILE *out, bs_lang lang)
   fputs(en ? "batch     render many sources with N workers, skipping those "
              "up to date\n"
              "archive   pack a batch's output as a BagIt bag, or verify one\n"
+             "new       write a complete report source to start from\n"
              "\n'banshi COMMAND --help' lists a command's options; "
              "'man banshi' has the manual.\n"
              "exit status: 0 success, 1 invalid source, 2 usage error,\n"
@@ -119,6 +131,7 @@ S_usage(FILE *out, bs_lang lang)
              "             LANG / LC_MESSAGES (en… for English messages).\n"
            : "batch     用 N 个工作线程排版多个源文件，跳过已是最新的\n"
              "archive   把批量输出打包为 BagIt 包，或校验一个包\n"
+             "new       写出一份完整的报告源文件作为起点\n"
              "\n“banshi 命令 --help”列出该命令的选项；“man banshi”为完整手册。\n"
              "退出状态：0 成功，1 源文件有误，2 用法错误，3 读写或内部故障\n"
              "消息：文件:行:列: error|warning: 内容，写到标准错误。\n"
@@ -181,6 +194,9 @@ S_opt(void *ctx, int key, const char *v, const bs_common *c, FILE *err)
   case O_PREVIOUS:
     o->job.previous = v;
     break;
+  case O_AS_PUBLISHED:
+    o->job.as_published = true;
+    break;
   }
   return 0;
 }
@@ -195,6 +211,7 @@ S_convert(const S_opts *o, const bs_common *c)
   bs_parse_options po = {0};
   po.previous = prev;
   po.core_out = o->output;
+  po.as_published = o->job.as_published;
   bs_document *doc = bs_parse_file(o->inputs[0], &po, o->job.lang);
   if (c->verbosity < 0)
     doc->diags.shown = BS_ERROR;
@@ -279,8 +296,8 @@ S_run_one(bs_shared *sh, const S_opts *o, const bs_common *c, const char *src,
               strerror(errno));
       return BS_STATUS_FAILURE;
     }
-    st = bs_job_run_memory(sh, "<stdin>", buf, len, NULL, pdf, dump, stderr,
-                           &res);
+    st = bs_job_run_memory(sh, "<stdin>", buf, len, NULL, false, pdf, dump,
+                           stderr, &res);
     free(buf);
   } else {
     st = bs_job_run(sh, src, pdf, dump, stderr, &res);
@@ -362,6 +379,11 @@ main(int argc, char **argv)
     return EXIT_OK;
   }
   const char *cmd = argv[1];
+  if (strcmp(cmd, "new") == 0) {
+    int st = bs_new_main(argc - 2, argv + 2, stdout, stderr);
+    bs_report_cleanup();
+    return st;
+  }
   if (strcmp(cmd, "batch") == 0 || strcmp(cmd, "archive") == 0) {
     int st = strcmp(cmd, "batch") == 0
                  ? bs_batch_main(argc - 2, argv + 2, stdout, stderr)

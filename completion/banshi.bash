@@ -10,7 +10,7 @@ _banshi()
         words=("${COMP_WORDS[@]}")
         cword=$COMP_CWORD
     }
-    local commands="render validate convert batch archive"
+    local commands="render validate convert batch archive new"
     if [[ $cword -eq 1 ]]; then
         COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
         return
@@ -33,7 +33,7 @@ _banshi()
             fi
             return ;;
         --verify) COMPREPLY=($(compgen -d -- "$cur")); return ;;
-        -j|--jobs|--shard|--organization) return ;;
+        -j|--jobs|--shard|--organization|--year|--issuer|--format) return ;;
         --fonts|--dump|--previous|--log) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     if [[ $cur == -* ]]; then

@@ -219,8 +219,8 @@ banshi_render(banshi_env *e, const char *name, const void *data, size_t len,
     pdf = tmppdf;
   }
   bs_job_result jr;
-  r->status = bs_job_run_memory(e->shared, name, data, len, NULL, pdf, NULL,
-                                NULL, &jr);
+  r->status = bs_job_run_memory(e->shared, name, data, len, NULL, false, pdf,
+                                NULL, NULL, &jr);
   r->pages = jr.pages;
   r->errors = jr.errors;
   r->warnings = jr.warnings;

@@ -31,6 +31,7 @@ typedef struct bs_job_options {
   bs_lang lang;          /* language of messages */
   long long epoch;       /* SOURCE_DATE_EPOCH, or -1 */
   const char *previous;  /* last year's source for cross-year rules */
+  bool as_published;    /* a report as issued: rules warn (docs/report-types.md) */
   int pdfa;              /* PDF/A part: 1 (default, also 0) or 3 (3b, with
                             the source embedded) */
   bool json_diags;       /* diag_out gets JSON lines (bs_diags_print_json) */
@@ -44,6 +45,8 @@ typedef struct bs_job_result {
   unsigned errors, warnings;
   char *diagnostics;     /* malloc'd text of every diagnostic (may be "") */
   char *diagnostics_json;/* the same as JSON lines, one object each */
+  char *findings;        /* malloc'd: the diagnostics of a report type's
+                            checks (cells, rules, prose), one a line */
 } bs_job_result;
 
 typedef struct bs_shared bs_shared;
@@ -79,10 +82,18 @@ int bs_job_run_previous(bs_shared *sh, const char *src,
                         const char *dump, FILE *diag_out,
                         bs_job_result *res);
 
-/* bs_job_run_previous with the source's bytes in memory (`buf`, `len`;
+/* bs_job_run_previous with --as-published chosen per job (batch manifests
+ * can ask for it line by line): true overrides the shared options. */
+int bs_job_run_report(bs_shared *sh, const char *src,
+                      const bs_report_source *previous, bool as_published,
+                      const char *pdf, const char *dump, FILE *diag_out,
+                      bs_job_result *res);
+
+/* bs_job_run_report with the source's bytes in memory (`buf`, `len`;
  * NULL: read the file `src`); `src` names it in messages. */
 int bs_job_run_memory(bs_shared *sh, const char *src, const unsigned char *buf,
                       size_t len, const bs_report_source *previous,
+                      bool as_published,
                       const char *pdf, const char *dump, FILE *diag_out,
                       bs_job_result *res);
 

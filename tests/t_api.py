@@ -73,7 +73,7 @@ def group_manual(a):
               "man --warnings (LC_ALL=%s): %d %r" % (loc, rc, err[:500]))
     page = run(["man", "-l", man], env={"LC_ALL": "C.UTF-8", "MANWIDTH": "200"})[1]
     page = re.sub(r".\x08", "", page).replace("\u2010", "-").replace("\u2212", "-")
-    for cmd in ("render", "validate", "convert", "batch", "archive"):
+    for cmd in ("render", "validate", "convert", "batch", "archive", "new"):
         rc, out, _ = run([a.banshi, cmd, "--help", "--lang", "en"])
         for opt in sorted(set(re.findall(r"--[a-z][a-z-]+", out))):
             check(opt in page, "%s: %s is not in the manual page" % (cmd, opt))

@@ -77,7 +77,7 @@ def group_cli_options(a):
     check(rc == 0 and re.search(r"liwan-emergency-2020\.xml: ok, \d+ pages", err),
           "-v: %d %r" % (rc, err))
     # help of each command, in the message language
-    for cmd in ("render", "validate", "convert", "batch", "archive"):
+    for cmd in ("render", "validate", "convert", "batch", "archive", "new"):
         rc, out, _ = run([b, cmd, "--help", "--lang", "en"])
         check(rc == 0 and out.startswith("usage: banshi %s" % cmd) and "--fail-on-warnings" in out,
               "%s --help: %d %r" % (cmd, rc, out[:200]))
