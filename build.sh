@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # banshi build helper.  Works on a fresh Debian 12 machine; installs only the
 # Debian packages that are missing, so a second run is quiet and quick.
 #

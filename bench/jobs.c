@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* jobs.c - the benchmark's in-process batch: documents through the job API
  * (pipeline/job.h) in worker threads, with fonts and template loaded once
  * and shared, as `banshi batch` does.  bench.py uses `banshi batch` for

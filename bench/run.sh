@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # banshi's benchmark against Apache FOP, WeasyPrint, LibreOffice and Typst,
 # and of how banshi's cost grows.  One command from a clean checkout:
 #

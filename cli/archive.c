@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* archive.c - BagIt bags (RFC 8493) of a batch's output with DA/T 46-2009
  * metadata records and a pinyin-ordered index; see archive.h.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* archive.h - `banshi archive`: a batch's output as a BagIt bag (RFC 8493)
  * for a records office, and the verification of such a bag (bag.h).
  *

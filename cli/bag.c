@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* bag.c - BagIt bags (RFC 8493): paths, descriptor-relative files and
  * verification; see bag.h.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* bag.h - BagIt bags (RFC 8493): manifest paths, files made and read
  * beneath a bag's folder descriptor, and the verification of a bag.
  *

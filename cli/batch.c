@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* batch.c - batch production; see batch.h.
  *
  * Design.  Workers are POSIX threads in one process sharing one bs_shared

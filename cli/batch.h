@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* batch.h - `banshi batch`: many sources to PDF/A with N workers, nothing
  * lost and nothing half-written, reruns that skip what is up to date, and
  * deterministic shards for schedulers that run banshi across machines.

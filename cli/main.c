@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* main.c - the banshi command line: picks the command and runs render,
  * validate and convert itself.  batch (batch.c) and archive (archive.c) are
  * commands of their own: they print their progress and messages too, but

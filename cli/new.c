@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* new.c - `banshi new TYPE`: a complete report source to start from.
  *
  * Design.  The source is the report type's own skeleton, data in the type's

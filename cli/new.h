@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* new.h - `banshi new`: a complete report source to start from.
  *
  * Layer 13 (batch, bag): docs/architecture.md. */

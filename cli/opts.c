@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* opts.c - the command-line parser of every command; see opts.h.
  *
  * Layer 13 (batch, bag): docs/architecture.md. */

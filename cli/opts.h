@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* opts.h - the one command-line parser of every banshi command.
  *
  * Each command (render, validate, convert, batch, archive) describes its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* sha256.c - SHA-256 through Nettle; see sha256.h.
  * Layer 0 (base): docs/architecture.md. */
 #include "sha256.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* render.c - a program that uses the banshi library (include/banshi.h).
  *
  *   cc render.c $(pkg-config --cflags --libs banshi) -o render

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* banshi.h - the banshi library: XML sources of official documents and
  * reports typeset as PDF/A.  The one public header (libbanshi.so, pkg-config
  * banshi); everything else in the source tree is internal.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* api.c - the public API (include/banshi.h) over the job (job.h).
  *
  * Design.  The API is a thin layer: an env is a bs_shared with copies of

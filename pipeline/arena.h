@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* arena.h - per-document bump allocator.
  *
  * Everything a document needs (nodes, strings, layout boxes, diagnostics)

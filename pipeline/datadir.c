@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* datadir.c - where banshi's data lives (schemas/, templates/, fonts/).
  *
  * Design.  An installed banshi must find its data wherever its tree was

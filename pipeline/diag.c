@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* diag.c - diagnostics list and message catalogue; see diag.h.
  * Layer 1 (util, diag): docs/architecture.md. */
 #include "diag.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* diag.h - diagnostics collected per document, printed only by the caller.
  *
  * Stages never write to stderr or exit: they append to a bs_diags list owned

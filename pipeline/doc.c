@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* doc.c - document tree; see doc.h.
  * Layer 2 (document): docs/architecture.md. */
 #include "doc.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* doc.h - the document tree.
  *
  * One node struct for every kind of node, linked to parent, children and

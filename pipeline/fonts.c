@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* fonts.c - font map, font files, metrics; see fonts.h.
  * Layer 6 (fonts, template, image): docs/architecture.md. */
 #include "fonts.h"

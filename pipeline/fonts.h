@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* fonts.h - font roles, font files, metrics and coverage.
  *
  * A font map (fonts/default.map, overridable with --fonts) names, for each

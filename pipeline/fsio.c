@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* fsio.c - atomic file writes and folder helpers; see fsio.h.
  * Layer 0 (base): docs/architecture.md. */
 #include "fsio.h"

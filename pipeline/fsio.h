@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* fsio.h - files that appear whole or not at all, and folder helpers.
  *
  * Every file banshi's batch and archive commands write (PDFs through

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* image.c - PNG and JPEG decoding for figures; see image.h.
  * Layer 6 (fonts, template, image): docs/architecture.md. */
 #include "image.h"

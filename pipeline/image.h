@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* image.h - figures: PNG and JPEG files checked, decoded and prepared for
  * PDF/A-1 before layout.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* inline.c - one paragraph into lines: collect, prepare, break, finalise.
  *
  * Design.  Chinese text is set on a grid (GB/T 9704-2012 5.2.3: 28

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* job.c - one source through the pipeline; see job.h.
  * Layer 11 (job): docs/architecture.md. */
 #include "job.h"

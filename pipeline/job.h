@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* job.h - one source through the whole pipeline: the unit of work of the
  * command line and of batch production.
  *

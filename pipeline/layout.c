@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* layout.c - the document tree into pages.
  *
  * Design.  Layout runs in two passes.  The first walks the tree and turns

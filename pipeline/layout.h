@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* layout.h - the layout output: pages of positioned glyph runs, rules and
  * images (as Typst's frames), plus the outline.  It is plain data: renderers
  * (render.h) only read it.  Every length is an integer in millipoints (mpt,

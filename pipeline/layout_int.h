@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* layout_int.h - internals shared by layout.c, inline.c and table.c.
  *
  * layout.c walks the tree and produces a flow of lines and tables;

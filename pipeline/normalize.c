@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* normalize.c - the text policy, applied to the tree before layout (ICU).
  *
  * Policy (also in docs/source.md, "Normalisation"):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* page.c - the page builder: items added to pages.
  *
  * Layer 7 (page): uses layout_int.h's types only.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* page.h - the page builder (page.c): what the body flow (layout.c) and
  * tables (table.c) use to put items on pages.  Internal to layout.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* parse.c - source file -> validated document tree.
  *
  * Design: the source is read by the secure XML reader (xml.c), which

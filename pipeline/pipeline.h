@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* pipeline.h - the stages of banshi and their entry points.
  *
  *   parse.c      source file -> validated document tree   (libxml2 + XSD)

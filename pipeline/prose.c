@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* prose.c - numbers stated in a report's prose checked against its tables.
  *
  * Design.  What a report's prose says about its tables ("全年新收政府信息

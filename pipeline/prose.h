@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* prose.h - numbers stated in a report's prose checked against its tables
  * (report types, report.h).  Internal to report.c.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* render.c - the walker that drives a renderer; see render.h.
  * Layer 10 (renderers): docs/architecture.md. */
 #include "render.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* render.h - output devices.  A renderer is a struct of function pointers
  * (MuPDF's fz_device): the walker in render.c calls it for every page and
  * item of a layout, in order.  render_pdf.c writes PDF/A-1b through libharu;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* report.c - report types as data: descriptor, schema, rules, stylesheet.
  *
  * Design.  A report type is a folder of data (report.h); the C code here

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* report.h - report types as data.
  *
  * A report type (政府信息公开工作年度报告, …) is a folder of data, never C:

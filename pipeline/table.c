@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* table.c - tables: grid, column widths, row heights, page splitting.
  *
  * Design.  Cells are placed on a grid as HTML does (rowspan and colspan at

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* template.c - page templates; see template.h.
  * Layer 6 (fonts, template, image): docs/architecture.md. */
 #include "template.h"

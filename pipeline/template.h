@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* template.h - page templates (templates/NAME.xml).
  *
  * A template is data: page size and margins, the character grid, and one

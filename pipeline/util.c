@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* util.c - files, paths and UTF-8; see util.h.
  * Layer 1 (util, diag): docs/architecture.md. */
 #include "util.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* util.h - small helpers shared by the stages: files, paths, UTF-8.
  * Layer 1 (util, diag): docs/architecture.md. */
 #ifndef BS_UTIL_H

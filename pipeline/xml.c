@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* xml.c - the secure XML reader: raw bytes -> located libxml2 tree.
  *
  * Design: the source is first decoded to UTF-8 here (BOM, then the encoding

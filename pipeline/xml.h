@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* xml.h - the secure XML reader (xml.c), shared by parse.c (core
  * documents) and report.c (report sources).  Not a public interface.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Helpers shared by the test groups (t_*.py): running banshi, reading the
 layout dump, writing sources, Preflight, and the failure list."""
 import argparse

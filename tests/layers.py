@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The architecture as a test: includes and calls point down the layers.
 
     layers.py SOURCE_DIR
@@ -12,7 +13,8 @@ From the sources this script derives two graphs between files:
            defines (a definition: the name at the start of a line, then a
            parenthesis, as STYLE.md writes them).
 
-It fails when a file has no layer, when an arrow of either graph points up
+It fails when a source file (C, Python, shell, CMake) lacks its
+SPDX-License-Identifier line, when a file has no layer, when an arrow of either graph points up
 (from a lower layer to a higher one), or when the call graph has a cycle
 (two files of one layer calling each other).  It prints the layers and the
 number of arrows checked.
@@ -47,7 +49,8 @@ def main():
     for f in files:
         t = open(os.path.join(root, f), encoding="utf-8").read()
         text[f] = t
-        m = re.match(r"\s*/\*.*?\*/", t, re.S)
+        # the first comment after the SPDX line
+        m = re.match(r"\s*(?://[^\n]*\n\s*)*/\*.*?\*/", t, re.S)
         lm = LAYER_RX.search(m.group(0)) if m else None
         if not lm:
             problems.append("%s: no 'Layer N' in its first comment" % f)
@@ -104,6 +107,19 @@ def main():
     for f in sorted(calls):
         if f not in colour:
             visit(f, [f])
+
+    # every source file names its licence (LICENSE): C, Python and shell
+    for d, dirs, fs in os.walk(root):
+        dirs[:] = [x for x in dirs if not x.startswith((".", "build", "obj-"))
+                   and x not in ("out", "work")]
+        for f in fs:
+            if f.endswith((".c", ".h", ".py", ".sh")) or f == "CMakeLists.txt":
+                path = os.path.join(d, f)
+                with open(path, encoding="utf-8", errors="replace") as fh:
+                    head = fh.read(300)
+                if "SPDX-License-Identifier: Apache-2.0" not in head:
+                    problems.append("%s: no SPDX-License-Identifier line"
+                                    % os.path.relpath(path, root))
 
     for n in sorted(set(layer.values())):
         print("layer %2d: %s" % (n, " ".join(f for f in files if layer.get(f) == n)))

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """banshi test driver, run by ctest.
 
     run.py --banshi PATH --work DIR GROUP [CASE] [--update]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The library for other programs and the manual.
 
   api     examples/render.c, linked with libbanshi.so only, renders sources

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Core test groups.
 
   cases        tests/cases/*.xml: banshi's diagnostics and exit status must

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Deployment test groups.
 
   install   `cmake --install` into a temporary prefix, the prefix copied

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Archival formats besides the default PDF/A-1b (docs/formats.md).
 
   pdfa3   --pdfa 3b: the source (and a report source's core document) is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Hostile and broken input: no crash, no hang, no leak of local files, a
 clear error every time.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Report types (schemas/*/type.xml): the 政府信息公开工作年度报告 in its two
 official formats, its arithmetic rules (勾稽关系), the cross-year rule, and a
 report type that lives only in the tests.

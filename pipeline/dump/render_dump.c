@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* render_dump.c - the layout as text, one line per page, run, rule and
  * image: the oracle of the layout tests (MuPDF's trace device).
  *

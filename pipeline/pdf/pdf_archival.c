@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* pdf_archival.c - PDF/A-3b associated files (ISO 19005-3:2012, 6.8;
  * ISO 32000-2 7.11.4 and 14.13) on libharu's object tree.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* render_pdf.c - the layout as PDF/A-1b (ISO 19005-1 = GB/T 23286.1-2009)
  * through libharu 2.3.0.
  *
