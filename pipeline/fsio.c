@@ -1,4 +1,6 @@
-/* fsio.c - atomic file writes and folder helpers; see fsio.h. */
+// SPDX-License-Identifier: Apache-2.0
+/* fsio.c - atomic file writes and folder helpers; see fsio.h.
+ * Layer 0 (base): docs/architecture.md. */
 #include "fsio.h"
 
 #include <dirent.h>
@@ -372,21 +374,6 @@ bs_input_read(int fd, const struct stat *st, size_t *len)
   buf[n] = '\0';
   *len = n;
   return buf;
-}
-
-const char *
-bs_io_strerror(int e, bs_lang lang)
-{
-  switch (e) {
-  case BS_E_SPECIAL:
-    return bs_diag_format(BS_D_IO_SPECIAL, lang);
-  case BS_E_PSEUDO:
-    return bs_diag_format(BS_D_IO_PSEUDO, lang);
-  case BS_E_CHANGED:
-    return bs_diag_format(BS_D_IO_CHANGED, lang);
-  default:
-    return strerror(e);
-  }
 }
 
 bool

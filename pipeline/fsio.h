@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* fsio.h - files that appear whole or not at all, and folder helpers.
  *
  * Every file banshi's batch and archive commands write (PDFs through
@@ -11,7 +12,9 @@
  * removes those whose writer is gone: the writer holds an flock on its
  * temporary while it writes, which (unlike the PID in the name) also
  * holds for writers in another PID namespace or container sharing the
- * folder.  Names are made unique by O_EXCL and a counter. */
+ * folder.  Names are made unique by O_EXCL and a counter.
+ *
+ * Layer 0 (base): docs/architecture.md. */
 #ifndef BS_FSIO_H
 #define BS_FSIO_H
 
@@ -21,7 +24,6 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "diag.h"
 
 typedef struct bs_atomic {
   char *path;   /* final name (malloc'd) */
@@ -92,7 +94,7 @@ int bs_remove_tree(const char *path);
  * and a file that grows or shrinks while read is refused. */
 
 /* Error numbers of these functions beyond errno's, each with a message
- * in the catalogue (bs_io_strerror). */
+ * in the catalogue (bs_io_strerror, diag.h). */
 #define BS_E_SPECIAL 0x10001 /* a FIFO, device, socket or folder */
 #define BS_E_PSEUDO 0x10002  /* a /proc or /sys file */
 #define BS_E_CHANGED 0x10003 /* the size changed while it was read */
@@ -108,9 +110,6 @@ int bs_input_open(const char *path, uint64_t max_bytes, struct stat *st);
  * with errno set on a read error or BS_E_CHANGED.  Does not close fd. */
 unsigned char *bs_input_read(int fd, const struct stat *st, size_t *len);
 
-/* The message for an errno value of these functions, in `lang` for
- * banshi's own (BS_E_*), strerror's otherwise.  Static text. */
-const char *bs_io_strerror(int e, bs_lang lang);
 
 /* True when the two descriptors' or paths' files are the same file
  * (st_dev and st_ino).  bs_same_file: false if either cannot be stat'ed. */
