@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The cost of crash isolation in banshi batch: worker processes against the
 POSIX threads of the first version, on the same documents.
 

@@ -1723,6 +1723,31 @@ bs_archive_main(int argc, char **argv, FILE *out, FILE *err)
   bs_common c;
   const char **ops = bs_xcalloc((size_t)argc + 1, sizeof *ops);
   int nops = 0;
+  /* --verify followed by another option takes the last argument as its
+   * BAG: archive --verify --lang en BAG (getopt would take "--lang") */
+  /* kept until the next call: o.verify may point into them */
+  static char **args;
+  static char *verify_arg;
+  free(args);
+  free(verify_arg);
+  verify_arg = NULL;
+  args = bs_xcalloc((size_t)argc + 1, sizeof *args);
+  int nargs = 0;
+  for (int i = 0; i < argc; i++) {
+    if (strcmp(argv[i], "--verify") == 0 && i + 1 < argc &&
+        argv[i + 1][0] == '-' && argc - 1 > i + 1 &&
+        argv[argc - 1][0] != '-' && !verify_arg) {
+      size_t n = strlen(argv[argc - 1]) + sizeof "--verify=";
+      verify_arg = bs_xmalloc(n);
+      snprintf(verify_arg, n, "--verify=%s", argv[argc - 1]);
+      args[nargs++] = verify_arg;
+      argc--; /* the BAG is taken */
+      continue;
+    }
+    args[nargs++] = argv[i];
+  }
+  argv = args;
+  argc = nargs;
   int st = bs_opts_parse(&S_archive_cmd, argc, argv, &c, S_opt, &o, ops,
                          &nops, out, err);
   if (st < 0 && nops > 1) {

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Faults and hostile files around the documents (issues 15 and 17): every
 input checked before it is read, outputs that would overwrite inputs, names
 that would inject fields, crashes of one document in a batch.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* fuzz_manifest.c - libFuzzer target: the batch manifest reader
  * (bs_batch_plan_add on a manifest file, then bs_batch_plan_finish).
  *
