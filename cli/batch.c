@@ -726,6 +726,7 @@ typedef struct S_batch {
 
 static atomic_int S_signal;
 static int S_wake[2] = {-1, -1}; /* self-pipe: wakes the supervisor's poll */
+static int S_spawn_errno;          /* why the last worker could not start */
 
 /* The first SIGINT or SIGTERM only sets the flag and wakes the
  * supervisor; both go back to their default action, so that a second one
@@ -1563,8 +1564,10 @@ S_spawn(S_batch *b, S_proc *procs, unsigned nw, unsigned w)
   close(down[0]);
   close(up[1]);
   if (pid < 0) {
+    int e = errno;
     close(down[1]);
     close(up[0]);
+    errno = e;
     return false;
   }
   procs[w] = (S_proc){.pid = pid, .to = down[1], .from = up[0]};
@@ -1734,14 +1737,15 @@ S_supervise(S_batch *b, unsigned nw)
   unsigned *who = bs_xcalloc(nw + 1, sizeof *who);
   bool announced = false;
   double stop_at = 0;
+  int spawn_waits = 0;
   S_progress(b, true);
   for (;;) {
     int sig = atomic_load(&S_signal);
     /* hand out: documents given back after a crash first */
     for (unsigned i = 0; i < nw && !sig; i++) {
       bool more = b->nretry > 0 || b->next < b->ntodo;
-      if (procs[i].pid == 0 && more)
-        S_spawn(b, procs, nw, i); /* after a crash */
+      if (procs[i].pid == 0 && more && !S_spawn(b, procs, nw, i))
+        S_spawn_errno = errno; /* after a crash */
       while (procs[i].pid > 0 && procs[i].nq < S_DEPTH &&
              (b->nretry > 0 || b->next < b->ntodo)) {
         size_t idx = b->nretry > 0 ? b->retry[--b->nretry] : b->next++;
@@ -1754,8 +1758,20 @@ S_supervise(S_batch *b, unsigned nw)
         }
       }
     }
+    if (b->inflight == 0 && !sig && (b->nretry > 0 || b->next < b->ntodo) &&
+        ++spawn_waits <= 250) {
+      /* no worker could be started (fork or pipe failed: the machine is
+       * out of processes or memory for a moment): try again shortly */
+      if (spawn_waits == 1)
+        fprintf(b->err, "banshi: cannot start a worker process (%s); "
+                        "retrying\n", strerror(S_spawn_errno ? S_spawn_errno : EAGAIN));
+      struct timespec ts = {0, 20 * 1000000L};
+      nanosleep(&ts, NULL);
+      continue;
+    }
     if (b->inflight == 0)
       break;
+    spawn_waits = 0;
     if (sig && !announced) {
       announced = true;
       stop_at = S_now() + S_GRACE;
