@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <jpeglib.h>
+#include <nettle/sha2.h>
 #include <png.h>
 
 #include "util.h"
@@ -54,17 +55,71 @@ S_png_warning(png_structp png, png_const_charp msg)
   (void)msg; /* benign (e.g. an unknown chunk): the image still decodes */
 }
 
+/* The whole factor by which an image of w x h is reduced so that no side
+ * exceeds BS_IMAGE_MAX_SIDE (1: kept as it is). */
+static uint32_t
+S_factor(uint64_t w, uint64_t h)
+{
+  uint64_t side = w > h ? w : h;
+  return (uint32_t)((side + BS_IMAGE_MAX_SIDE - 1) / BS_IMAGE_MAX_SIDE);
+}
+
+/* A box filter fed one decoded RGBA row at a time: the rows of one band of
+ * `f` rows are flattened onto white and summed per output pixel, then
+ * written as an output row of `comps` components. */
+typedef struct S_box {
+  uint32_t w, f, ow, comps;
+  uint32_t *sum; /* ow * comps */
+  uint32_t rows; /* rows summed in the current band */
+  unsigned char *out;
+  size_t out_row; /* next output row */
+} S_box;
+
+static void
+S_box_emit(S_box *b)
+{
+  unsigned char *o = b->out + b->out_row * b->ow * b->comps;
+  for (uint32_t ox = 0; ox < b->ow; ox++) {
+    uint32_t cols = ox + 1 < b->ow ? b->f : b->w - ox * b->f;
+    uint32_t n = cols * b->rows;
+    for (uint32_t c = 0; c < b->comps; c++) {
+      uint32_t *sp = &b->sum[ox * b->comps + c];
+      o[ox * b->comps + c] = (unsigned char)((*sp + n / 2) / n);
+      *sp = 0;
+    }
+  }
+  b->out_row++;
+  b->rows = 0;
+}
+
+static void
+S_box_row(S_box *b, const unsigned char *rgba)
+{
+  for (uint32_t x = 0; x < b->w; x++) {
+    const unsigned char *s = rgba + (size_t)x * 4;
+    unsigned a = s[3];
+    uint32_t *sp = &b->sum[(x / b->f) * b->comps];
+    /* flatten onto white: c' = c * a + 255 * (1 - a) */
+    for (uint32_t c = 0; c < b->comps; c++)
+      sp[c] += (s[c] * a + 255u * (255u - a) + 127u) / 255u;
+  }
+  if (++b->rows == b->f)
+    S_box_emit(b);
+}
+
 static bs_picture_error
-S_png(bs_arena *arena, const unsigned char *buf, size_t len, bs_picture *out,
-      const char **why)
+S_png(bs_arena *arena, const unsigned char *buf, size_t len, uint64_t budget,
+      bs_picture *out, const char **why)
 {
   S_png_err err;
   S_png_src src = {buf, len, 0};
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &err,
                                            S_png_error, S_png_warning);
   png_infop info = png ? png_create_info_struct(png) : NULL;
-  unsigned char *volatile rgba = NULL;
+  unsigned char *volatile rgba = NULL; /* an interlaced image, whole */
   png_bytep *volatile rows = NULL;
+  unsigned char *volatile line = NULL; /* one row of the others */
+  uint32_t *volatile sum = NULL;
   if (!png || !info) {
     png_destroy_read_struct(&png, &info, NULL);
     *why = "out of memory";
@@ -73,6 +128,8 @@ S_png(bs_arena *arena, const unsigned char *buf, size_t len, bs_picture *out,
   if (setjmp(err.jb)) {
     free(rgba);
     free(rows);
+    free(line);
+    free(sum);
     png_destroy_read_struct(&png, &info, NULL);
     *why = bs_arena_strdup(arena, err.msg);
     return BS_PIC_PNG;
@@ -82,9 +139,11 @@ S_png(bs_arena *arena, const unsigned char *buf, size_t len, bs_picture *out,
   png_read_info(png, info);
   png_uint_32 w = png_get_image_width(png, info);
   png_uint_32 h = png_get_image_height(png, info);
-  if ((uint64_t)w * h > BS_IMAGE_MAX_PIXELS) {
+  if ((uint64_t)w * h > BS_IMAGE_MAX_PIXELS || (uint64_t)w * h > budget) {
     png_destroy_read_struct(&png, &info, NULL);
-    *why = "64 megapixels";
+    *why = (uint64_t)w * h > BS_IMAGE_MAX_PIXELS
+               ? "64 megapixels"
+               : "256 megapixels per document";
     return BS_PIC_TOO_LARGE;
   }
   int ct = png_get_color_type(png, info);
@@ -98,17 +157,41 @@ S_png(bs_arena *arena, const unsigned char *buf, size_t len, bs_picture *out,
     png_set_tRNS_to_alpha(png);
   if (grey)
     png_set_gray_to_rgb(png);
-  png_set_interlace_handling(png);
+  int passes = png_set_interlace_handling(png);
   png_read_update_info(png, info);
   if (png_get_rowbytes(png, info) != (size_t)w * 4)
     png_error(png, "unsupported pixel layout");
-  rgba = malloc((size_t)w * h * 4);
-  rows = malloc(sizeof(png_bytep) * (h ? h : 1));
-  if (!rgba || !rows)
+  S_box box = {.w = w, .f = S_factor(w, h), .comps = grey ? 1 : 3};
+  box.ow = (w + box.f - 1) / box.f;
+  uint32_t oh = (h + box.f - 1) / box.f;
+  sum = calloc((size_t)box.ow * box.comps, sizeof *sum);
+  if (!sum)
     png_error(png, "out of memory");
-  for (png_uint_32 y = 0; y < h; y++)
-    rows[y] = rgba + (size_t)y * w * 4;
-  png_read_image(png, rows);
+  box.sum = sum;
+  box.out = bs_arena_alloc(arena, (size_t)box.ow * oh * box.comps);
+  if (passes > 1) {
+    /* Adam7 fills every row in each pass: the whole image first */
+    rgba = malloc((size_t)w * h * 4);
+    rows = malloc(sizeof(png_bytep) * (h ? h : 1));
+    if (!rgba || !rows)
+      png_error(png, "out of memory");
+    for (png_uint_32 y = 0; y < h; y++)
+      rows[y] = rgba + (size_t)y * w * 4;
+    png_read_image(png, rows);
+    for (png_uint_32 y = 0; y < h; y++)
+      S_box_row(&box, rows[y]);
+  } else {
+    /* row by row: memory of one row, whatever the height */
+    line = malloc((size_t)w * 4);
+    if (!line)
+      png_error(png, "out of memory");
+    for (png_uint_32 y = 0; y < h; y++) {
+      png_read_row(png, line, NULL);
+      S_box_row(&box, line);
+    }
+  }
+  if (box.rows)
+    S_box_emit(&box);
   png_read_end(png, NULL);
   png_uint_32 rx = 0, ry = 0;
   int unit = 0;
@@ -118,23 +201,17 @@ S_png(bs_arena *arena, const unsigned char *buf, size_t len, bs_picture *out,
   }
   png_destroy_read_struct(&png, &info, NULL);
   free(rows);
-  /* flatten onto white: c' = c * a + 255 * (1 - a) */
-  int comps = grey ? 1 : 3;
-  unsigned char *px = bs_arena_alloc(arena, (size_t)w * h * (size_t)comps);
-  for (size_t i = 0; i < (size_t)w * h; i++) {
-    const unsigned char *s = rgba + i * 4;
-    unsigned a = s[3];
-    for (int c = 0; c < comps; c++)
-      px[i * (size_t)comps + (size_t)c] =
-          (unsigned char)((s[c] * a + 255u * (255u - a) + 127u) / 255u);
-  }
   free(rgba);
+  free(line);
+  free(sum);
   out->kind = BS_IMAGE_PIXELS;
-  out->width = w;
-  out->height = h;
-  out->components = comps;
-  out->data = px;
-  out->size = (size_t)w * h * (size_t)comps;
+  out->width = box.ow;
+  out->height = oh;
+  out->src_width = w;
+  out->src_height = h;
+  out->components = (int)box.comps;
+  out->data = box.out;
+  out->size = (size_t)box.ow * oh * box.comps;
   return BS_PIC_OK;
 }
 
@@ -165,7 +242,7 @@ S_jpeg_emit(j_common_ptr cinfo, int level)
 }
 
 static bs_picture_error
-S_jpeg(bs_arena *arena, const unsigned char *buf, size_t size,
+S_jpeg(bs_arena *arena, const unsigned char *buf, size_t size, uint64_t budget,
        bs_picture *out, const char **why)
 {
   volatile size_t len = size; /* read after setjmp */
@@ -186,11 +263,15 @@ S_jpeg(bs_arena *arena, const unsigned char *buf, size_t size,
   jpeg_create_decompress(&ci);
   jpeg_mem_src(&ci, buf, (unsigned long)len);
   jpeg_read_header(&ci, TRUE);
-  if ((uint64_t)ci.image_width * ci.image_height > BS_IMAGE_MAX_PIXELS) {
+  uint64_t npx = (uint64_t)ci.image_width * ci.image_height;
+  if (npx > BS_IMAGE_MAX_PIXELS || npx > budget) {
     jpeg_destroy_decompress(&ci);
-    *why = "64 megapixels";
+    *why = npx > BS_IMAGE_MAX_PIXELS ? "64 megapixels"
+                                     : "256 megapixels per document";
     return BS_PIC_TOO_LARGE;
   }
+  out->src_width = ci.image_width;
+  out->src_height = ci.image_height;
   bool cmyk = ci.jpeg_color_space == JCS_CMYK || ci.jpeg_color_space == JCS_YCCK;
   bool adobe_inverted = ci.saw_Adobe_marker;
   if (ci.density_unit == 1) {
@@ -200,8 +281,14 @@ S_jpeg(bs_arena *arena, const unsigned char *buf, size_t size,
     out->dpi_x = ci.X_density * 2.54;
     out->dpi_y = ci.Y_density * 2.54;
   }
-  if (cmyk)
+  if (cmyk) {
+    /* converted, so reduced as PNG files are (libjpeg scales by 1/2, 1/4
+     * or 1/8 while decoding); other files pass through untouched */
     ci.out_color_space = JCS_CMYK;
+    uint32_t f = S_factor(ci.image_width, ci.image_height);
+    ci.scale_num = 1;
+    ci.scale_denom = f > 4 ? 8 : f > 2 ? 4 : f > 1 ? 2 : 1;
+  }
   jpeg_start_decompress(&ci);
   int comps = ci.output_components;
   size_t stride = (size_t)ci.output_width * (size_t)comps;
@@ -253,11 +340,31 @@ S_jpeg(bs_arena *arena, const unsigned char *buf, size_t size,
   return BS_PIC_OK;
 }
 
-bs_picture_error
-bs_picture_load(bs_arena *arena, const char *path, bs_picture *out,
-                const char **why)
+/* One content seen in this document, with the outcome of its decoding. */
+struct bs_picture_cached {
+  struct bs_picture_cached *next;
+  uint8_t sha[SHA256_DIGEST_SIZE];
+  bs_picture_error error;
+  const char *why;
+  bs_picture pic;
+};
+
+static bs_picture_error
+S_decode(bs_arena *arena, const unsigned char *buf, size_t len,
+         uint64_t budget, bs_picture *out, const char **why)
 {
-  memset(out, 0, sizeof *out);
+  if (len >= 8 && memcmp(buf, "\x89PNG\r\n\x1a\n", 8) == 0)
+    return S_png(arena, buf, len, budget, out, why);
+  if (len >= 3 && buf[0] == 0xFF && buf[1] == 0xD8 && buf[2] == 0xFF)
+    return S_jpeg(arena, buf, len, budget, out, why);
+  return BS_PIC_FORMAT;
+}
+
+bs_picture_error
+bs_picture_load(bs_arena *arena, bs_picture_cache *cache, const char *path,
+                const bs_picture **out, const char **why)
+{
+  *out = NULL;
   size_t len = 0;
   unsigned char *buf = bs_read_file(path, BS_IMAGE_MAX_BYTES, &len);
   *why = "";
@@ -269,13 +376,34 @@ bs_picture_load(bs_arena *arena, const char *path, bs_picture *out,
     *why = bs_io_strerror(errno, BS_LANG_EN);
     return BS_PIC_IO;
   }
-  bs_picture_error ok;
-  if (len >= 8 && memcmp(buf, "\x89PNG\r\n\x1a\n", 8) == 0)
-    ok = S_png(arena, buf, len, out, why);
-  else if (len >= 3 && buf[0] == 0xFF && buf[1] == 0xD8 && buf[2] == 0xFF)
-    ok = S_jpeg(arena, buf, len, out, why);
-  else
-    ok = BS_PIC_FORMAT;
+  struct bs_picture_cached *c = bs_arena_alloc(arena, sizeof *c);
+  memset(c, 0, sizeof *c);
+  if (cache) {
+    struct sha256_ctx ctx;
+    sha256_init(&ctx);
+    sha256_update(&ctx, len, buf);
+    sha256_digest(&ctx, sizeof c->sha, c->sha);
+    for (struct bs_picture_cached *e = cache->head; e; e = e->next)
+      if (memcmp(e->sha, c->sha, sizeof c->sha) == 0) {
+        free(buf);
+        *why = e->why;
+        *out = e->error == BS_PIC_OK ? &e->pic : NULL;
+        return e->error;
+      }
+  }
+  uint64_t budget = BS_IMAGE_MAX_DOC_PIXELS;
+  if (cache)
+    budget = cache->pixels < budget ? budget - cache->pixels : 0;
+  c->error = S_decode(arena, buf, len, budget, &c->pic, why);
   free(buf);
-  return ok;
+  c->why = *why;
+  if (cache) {
+    if (c->error == BS_PIC_OK)
+      cache->pixels += (uint64_t)c->pic.src_width * c->pic.src_height;
+    c->next = cache->head;
+    cache->head = c;
+  }
+  if (c->error == BS_PIC_OK)
+    *out = &c->pic;
+  return c->error;
 }

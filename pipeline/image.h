@@ -20,9 +20,18 @@
 
 #include "arena.h"
 
-/* Limits that protect against hostile files. */
+/* Limits that protect against hostile files (docs/hostile-input.md):
+ * one image's pixels and file size; the pixels decoded for one document,
+ * each distinct image counted once (a small file can unpack to 64
+ * megapixels: a document naming many such files stops at this budget);
+ * and the longest side kept after decoding.  An image larger than that is
+ * reduced by a whole factor with a box filter while it is decoded: 4096
+ * pixels are 600 dpi over 173 mm, more than the type area's width and a
+ * figure's greatest height, so the printed page loses nothing. */
 #define BS_IMAGE_MAX_PIXELS ((uint64_t)64 * 1024 * 1024) /* 64 megapixels */
 #define BS_IMAGE_MAX_BYTES ((size_t)64 * 1024 * 1024)
+#define BS_IMAGE_MAX_DOC_PIXELS ((uint64_t)256 * 1024 * 1024)
+#define BS_IMAGE_MAX_SIDE 4096u
 
 typedef enum bs_image_kind {
   BS_IMAGE_PIXELS = 1, /* decoded 8-bit samples in `data` */
@@ -31,7 +40,8 @@ typedef enum bs_image_kind {
 
 typedef struct bs_picture {
   bs_image_kind kind;
-  uint32_t width, height; /* pixels */
+  uint32_t width, height; /* pixels in data */
+  uint32_t src_width, src_height; /* pixels of the file (sizes the figure) */
   int components;         /* 1 grey, 3 RGB */
   double dpi_x, dpi_y;    /* resolution recorded in the file, 0 if none */
   const unsigned char *data; /* samples (rows top to bottom) or JPEG bytes */
@@ -47,10 +57,22 @@ typedef enum bs_picture_error {
   BS_PIC_JPEG,      /* damaged JPEG: detail from libjpeg */
 } bs_picture_error;
 
-/* Read and decode the image at `path` into `out`, with the pixels or bytes
- * in `arena`.  Returns BS_PIC_OK, or an error with the library's detail
- * (static or arena string) in *detail. */
-bs_picture_error bs_picture_load(bs_arena *arena, const char *path,
-                                 bs_picture *out, const char **detail);
+/* The images of one document: each distinct file content (SHA-256) is
+ * decoded once, whatever its name and however often it is used, and the
+ * pixels decoded are counted against BS_IMAGE_MAX_DOC_PIXELS.  Zero it
+ * before the first use; it lives in the document's arena. */
+typedef struct bs_picture_cache {
+  struct bs_picture_cached *head;
+  uint64_t pixels; /* pixels of the files decoded so far */
+} bs_picture_cache;
+
+/* Read and decode the image at `path`, with the pixels or bytes in
+ * `arena`; *out points to the picture, the same one for every use of the
+ * same content within `cache` (NULL: no sharing, no document budget).
+ * Returns BS_PIC_OK, or an error with the library's detail (static or
+ * arena string) in *detail. */
+bs_picture_error bs_picture_load(bs_arena *arena, bs_picture_cache *cache,
+                                 const char *path, const bs_picture **out,
+                                 const char **detail);
 
 #endif

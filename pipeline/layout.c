@@ -57,6 +57,7 @@ typedef struct S_layout {
   bs_vec outline;   /* bs_outline */
   int counters[4];  /* heading numbers per level */
   int32_t skip_to;  /* y of the next line, set after a table (0: none) */
+  bs_picture_cache pics; /* each image decoded once, the document's budget */
 } S_layout;
 
 /* ------------------------------------------------------------------ */
@@ -460,14 +461,14 @@ S_figure_path(S_layout *L, const bs_node *fig, char real[PATH_MAX])
 }
 
 /* The figure's file decoded (a PNG or JPEG checked through), or NULL after
- * an error. */
-static bs_picture *
+ * an error.  The same content used again is the same picture. */
+static const bs_picture *
 S_figure_load(S_layout *L, const bs_node *fig, const char *real)
 {
   const char *src = fig->as.figure.src;
-  bs_picture *pic = bs_arena_alloc(L->lc.arena, sizeof *pic);
+  const bs_picture *pic = NULL;
   const char *why = NULL;
-  switch (bs_picture_load(L->lc.arena, real, pic, &why)) {
+  switch (bs_picture_load(L->lc.arena, &L->pics, real, &pic, &why)) {
   case BS_PIC_OK:
     break;
   case BS_PIC_IO:
@@ -503,8 +504,8 @@ S_figure_size(const bs_template *t, const bs_node *fig, const bs_picture *pic,
   int32_t W = bs_template_text_w(t), H = bs_template_text_h(t);
   double dpi_x = pic->dpi_x > 1 ? pic->dpi_x : 96.0;
   double dpi_y = pic->dpi_y > 1 ? pic->dpi_y : dpi_x;
-  double w = pic->width * 72000.0 / dpi_x;
-  double ratio = (pic->height / dpi_y) / (pic->width / dpi_x);
+  double w = pic->src_width * 72000.0 / dpi_x;
+  double ratio = (pic->src_height / dpi_y) / (pic->src_width / dpi_x);
   if (fig->as.figure.width.kind == BS_LEN_PERCENT)
     w = (double)W * fig->as.figure.width.value / 100000.0;
   else if (fig->as.figure.width.kind == BS_LEN_ABS)
@@ -535,7 +536,7 @@ S_figure(S_layout *L, const bs_node *fig)
   char real[PATH_MAX];
   if (!S_figure_path(L, fig, real))
     return;
-  bs_picture *pic = S_figure_load(L, fig, real);
+  const bs_picture *pic = S_figure_load(L, fig, real);
   if (!pic)
     return;
   double w, h;

@@ -786,7 +786,123 @@ def group_valgrind(a):
     print("%d runs under valgrind in %.0f s" % (len(jobs), time.monotonic() - t0))
 
 
+# ---------------------------------------------------------------------------
+# images: decompression bombs (a small file that unpacks to 64 megapixels)
+
+def bomb_png(path, side=8192, variant=0, height=None, dpi=None):
+    """An RGBA PNG of side x side pixels, almost all transparent black, that
+    deflates to a few hundred KB; `variant` changes one pixel of the first
+    row so that files of different variants differ in content."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        c = struct.pack(">I", len(data)) + kind + data
+        return c + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    height = height or side
+    z = zlib.compressobj(9)
+    body = []
+    first = bytearray(1 + side * 4)
+    first[1:5] = bytes((variant & 255, (variant >> 8) & 255, 7, 255))
+    body.append(z.compress(bytes(first)))
+    row = bytes(1 + side * 4)
+    for _ in range(height - 1):
+        body.append(z.compress(row))
+    body.append(z.flush())
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n")
+        f.write(chunk(b"IHDR", struct.pack(">IIBBBBB", side, height, 8, 6, 0, 0, 0)))
+        if dpi:
+            ppm = int(round(dpi / 0.0254))
+            f.write(chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1)))
+        f.write(chunk(b"IDAT", b"".join(body)))
+        f.write(chunk(b"IEND", b""))
+
+
+def pdf_images(pdf):
+    """(width, height) of every image XObject of the PDF, each object once
+    however often it is drawn (pdfimages -list: one line per use, with the
+    object number)."""
+    p = subprocess.run(["pdfimages", "-list", pdf], capture_output=True, text=True)
+    seen = {}
+    for line in p.stdout.splitlines()[2:]:
+        f = line.split()
+        if len(f) > 11 and f[2] == "image":
+            seen.setdefault(f[10], (int(f[3]), int(f[4])))
+    return sorted(seen.values())
+
+
+def group_images(a):
+    w = os.path.join(a.work, "images")
+    shutil.rmtree(w, ignore_errors=True)
+    os.makedirs(w)
+    b = a.banshi
+    bomb = os.path.join(w, "bomb.png")
+    bomb_png(bomb)
+    print("  a %d-byte PNG of 8192 x 8192 RGBA pixels" % os.path.getsize(bomb))
+
+    # one file named six times, once through a second name: decoded once,
+    # embedded once, reduced to 4096 pixels a side (600 dpi over 173 mm)
+    shutil.copy(bomb, os.path.join(w, "same-content.png"))
+    figs = "".join('<figure src="%s"><caption>图%d</caption></figure>'
+                   % ("same-content.png" if i == 5 else "bomb.png", i + 1)
+                   for i in range(6))
+    src = source(w, "six", figs)
+    pdf = os.path.join(w, "six.pdf")
+    rc, out, err, secs, mb = peak_rss_mb([b, "render", src, "-o", pdf, "--lang", "en"])
+    report("one image used 6 times", secs, mb)
+    check(rc == 0, "six uses of one image: exit %d %s" % (rc, err[:400]))
+    if check(os.path.exists(pdf), "six uses: no PDF"):
+        imgs = pdf_images(pdf)
+        check(imgs == [(4096, 4096)], "six uses: images in the PDF %r, want one "
+              "of 4096 x 4096" % imgs)
+    # decoding once, one row at a time: well under one image's 256 MB of RGBA
+    # (before: 472 MB for each use)
+    if mb is not None:
+        check(mb < 400, "six uses of one image: peak RSS %.0f MB" % mb)
+
+    # five different images of 64 megapixels: four fit the document's budget
+    # of 256 megapixels, the fifth is a located error (exit 1), no PDF
+    figs = ""
+    for i in range(5):
+        bomb_png(os.path.join(w, "b%d.png" % i), variant=i + 1)
+        figs += '<figure src="b%d.png"><caption>图%d</caption></figure>\n' % (i, i + 1)
+    src = source(w, "five", figs)
+    pdf = os.path.join(w, "five.pdf")
+    rc, out, err, secs, mb = peak_rss_mb([b, "render", src, "-o", pdf, "--lang", "en"])
+    report("five distinct images", secs, mb)
+    check(rc == 1 and re.search(r"x-five\.xml:\d+:\d+: error: image 'b4\.png' is larger "
+                                r"than 256 megapixels per document", err)
+          and len(err.strip().splitlines()) == 1,
+          "five images: exit %d %r" % (rc, err[:600]))
+    check(not os.path.exists(pdf), "five images: a PDF was written")
+
+    # an image within the limit keeps its pixels
+    small = os.path.join(w, "small.png")
+    bomb_png(small, side=3000, variant=9)
+    src = source(w, "sizes", '<figure src="small.png"><caption>图1</caption></figure>')
+    pdf = os.path.join(w, "sizes.pdf")
+    rc, out, err, secs, mb = run_measured([b, "render", src, "-o", pdf])
+    check(rc == 0 and pdf_images(pdf) == [(3000, 3000)],
+          "3000 px image: exit %d %r %r" % (rc, pdf_images(pdf) if rc == 0 else None,
+                                           err[:300]))
+    # a reduced image keeps its size on the page: 6000 x 600 px at 2400 dpi
+    # is 63.5 x 6.35 mm (180 x 18 pt), drawn from 3000 x 300 pixels
+    bomb_png(os.path.join(w, "wide.png"), side=6000, height=600, variant=3, dpi=2400)
+    src = source(w, "wide", '<figure src="wide.png"><caption>图1</caption></figure>')
+    pdf = os.path.join(w, "wide.pdf")
+    rc, out, err, secs, mb = run_measured([b, "render", src, "-o", pdf, "--dump", "-"])
+    m = re.search(r"image x=\S+ y=\S+ w=(\S+) h=(\S+) file=wide\.png", out)
+    check(rc == 0 and m and abs(float(m.group(1)) - 180) < 0.01
+          and abs(float(m.group(2)) - 18) < 0.01,
+          "reduced image's size on the page: exit %d %r" % (rc, m.group(0) if m else out[-300:]))
+    check(rc == 0 and pdf_images(pdf) == [(3000, 300)],
+          "reduced image: %r" % (pdf_images(pdf) if rc == 0 else None,))
+
+
 GROUPS = {
     "hostile": group_hostile, "sandbox": group_sandbox, "encodings": group_encodings,
     "extremes": group_extremes, "files": group_files, "valgrind": group_valgrind,
+    "images": group_images,
 }
