@@ -158,11 +158,18 @@ bs_prose_number(const char *str, size_t len, double *out)
   const unsigned char *s = (const unsigned char *)str;
   if (!len)
     return false;
-  /* Arabic digits, ASCII or full-width, with an optional decimal part */
+  /* Arabic digits, ASCII or full-width, with an optional decimal part and
+   * commas between groups of three digits (1,520) */
   double v = 0, scale = 0;
   bool arabic = true, any = false;
   for (size_t i = 0; i < len && arabic;) {
+    size_t at = i;
     long cp = S_cp(s, len, &i);
+    if (cp == ',' && any && scale == 0 && at + 3 < len && s[at + 1] >= '0' &&
+        s[at + 1] <= '9' && s[at + 2] >= '0' && s[at + 2] <= '9' &&
+        s[at + 3] >= '0' && s[at + 3] <= '9' &&
+        (at + 4 == len || s[at + 4] < '0' || s[at + 4] > '9'))
+      continue;
     int d = cp >= '0' && cp <= '9'           ? (int)(cp - '0')
             : cp >= 0xFF10 && cp <= 0xFF19 ? (int)(cp - 0xFF10)
                                              : -1;
