@@ -17,10 +17,11 @@
  *   </claim>
  *
  * A claim's prose="XPATH" narrows the prose it reads (行政复议 counts only
- * where the text is about 政府信息公开: a 司法局 also reports the reviews it
- * decides).  The value is an XPath 1.0 number over the source, evaluated at its root
- * (a cell, a sum of cells, a ratio); a claim whose value is not a number (a
- * blank cell, a "/", already reported by the cell checks) is skipped.  A
+ * where the text is about 政府信息公开: a 司法局 also reports the reviews
+ * it decides).  The value is an XPath 1.0 number over the source, evaluated
+ * at its root (a cell, a sum of cells, a ratio); a claim whose value is not
+ * a finite number (a blank cell, a "/", already reported by the cell
+ * checks; a ratio of a zero total) is skipped.  A
  * stated number agrees with the table when the table's value rounds to it
  * at the precision it is written with: "49件" needs 49, "占33.9%" any value
  * in [33.85, 33.95].  Numbers are read in Arabic digits (ASCII or
@@ -531,7 +532,7 @@ S_check_text(bs_xml_parser *p, const S_compiled *c, xmlNodePtr el,
   for (int k = 0; k < c->nclaims; k++) {
     const S_claim *cl = &c->claims[k];
     for (int j = 0; j < cl->npats; j++, r++) {
-      if (isnan(values[k]) || !res[r])
+      if (!isfinite(values[k]) || !res[r])
         continue;
       if (scopes[k] && (scopes[k]->type != XPATH_NODESET ||
                         !xmlXPathNodeSetContains(scopes[k]->nodesetval, el)))
