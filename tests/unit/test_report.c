@@ -107,7 +107,7 @@ test_report(test_state *st)
     double v = -1;
     bool ok = bs_prose_number(nums[i].text, strlen(nums[i].text), &v);
     CHECK(st, ok == (nums[i].value >= 0) && (!ok || v == nums[i].value),
-          nums[i].text);
+          "%s", nums[i].text);
   }
   bs_arena_free(&a);
 }
