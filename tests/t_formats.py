@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Archival formats besides the default PDF/A-1b (docs/formats.md).
 
   pdfa3   --pdfa 3b: the source (and a report source's core document) is
@@ -138,7 +139,7 @@ def group_pdfa3(a):
     # options refused clearly
     for bad, word in ((["--pdfa", "2b"], "1b or 3b"), (["--pdfa", "2a"], "not implemented"),
                       (["--tagged"], "not implemented")):
-        rc, out, err = run([a.banshi, "render", core_src, "-o", os.path.join(d, "x.pdf")] + bad)
+        rc, out, err = run([a.banshi, "render", core_src, "-o", os.path.join(d, "x.pdf"), "--lang", "en"] + bad)
         check(rc == 2 and word in err, "%s: exit %d %r" % (bad, rc, err))
     # Preflight (PDF/A-1b rules) on the rest of the file
     res, log = preflight(pdfs, d)
