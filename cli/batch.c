@@ -766,6 +766,23 @@ S_stamp_write(const char *path, const char *key, const char *src_sha,
   return rc;
 }
 
+/* With --format pdf,ofd: the OFD beside the PDF `out` exists. */
+static bool
+S_ofd_present(const S_batch *b, const char *out)
+{
+  if (!b->o->job.ofd_beside)
+    return true;
+  size_t n = strlen(out);
+  char *ofd = bs_xmalloc(n + 1);
+  memcpy(ofd, out, n + 1);
+  if (n > 4)
+    memcpy(ofd + n - 4, ".ofd", 4);
+  struct stat st;
+  bool ok = stat(ofd, &st) == 0 && S_ISREG(st.st_mode);
+  free(ofd);
+  return ok;
+}
+
 static void
 S_process(S_batch *b, const bs_batch_item *it, S_result *r)
 {
@@ -808,7 +825,7 @@ S_process(S_batch *b, const bs_batch_item *it, S_result *r)
     struct stat ps;
     if (bs_stamp_read(stamp, &st) == 0 && strcmp(st.key, key) == 0 &&
         stat(out, &ps) == 0 && S_ISREG(ps.st_mode) &&
-        (long long)ps.st_size == st.bytes) {
+        (long long)ps.st_size == st.bytes && S_ofd_present(b, out)) {
       current = true;
       r->pages = st.pages;
       r->bytes = st.bytes;
@@ -1104,6 +1121,12 @@ S_env_key(S_batch *b)
   char head[256];
   snprintf(head, sizeof head, "banshi %s\nnormalize %d\nepoch %lld\n",
            BANSHI_VERSION, b->o->job.normalize ? 1 : 0, b->o->job.epoch);
+  /* other formats only when asked for, so that stamps of plain PDF/A-1b
+   * batches stay valid */
+  if (b->o->job.ofd_beside || b->o->job.pdfa == 3)
+    snprintf(head + strlen(head), sizeof head - strlen(head),
+             "ofd %d\npdfa %d\n", b->o->job.ofd_beside ? 1 : 0,
+             b->o->job.pdfa);
   bs_sha256_update(&e.c, head, strlen(head));
   if (bs_shared_inputs(b->shared, S_env_file, &e) != 0)
     e.ok = false;
@@ -1154,6 +1177,10 @@ S_sweep_wanted(void *ctx, const char *final)
   char *rel = bs_xmalloc(n);
   snprintf(rel, n, "%s%s%.*s", s->prefix, *s->prefix ? "/" : "",
            (int)(fl - sl), final);
+  /* NAME.ofd beside NAME.pdf (--format pdf,ofd) */
+  size_t rl = strlen(rel);
+  if (!*s->suffix && rl > 4 && strcmp(rel + rl - 4, ".ofd") == 0)
+    memcpy(rel + rl - 4, ".pdf", 4);
   bool found = bsearch(rel, s->todo, s->n, sizeof *s->todo, S_cmp_rel);
   free(rel);
   return found;
@@ -1224,6 +1251,8 @@ S_usage(FILE *f)
       "  --log FILE           result log, JSON Lines (default "
       "OUTDIR/banshi-batch.jsonl,\n"
       "                       with a shard OUTDIR/banshi-batch.K-of-N.jsonl)\n"
+      "  --format pdf|pdf,ofd also write OUTDIR/NAME.ofd (OFD, GB/T 33190)\n"
+      "  --pdfa 1b|3b         PDF/A part (3b embeds the source)\n"
       "  --template NAME, --fonts MAP, --no-normalize, --lang zh|en\n"
       "                       as for banshi render\n"
       "\n"
@@ -1285,7 +1314,8 @@ S_parse_args(int argc, char **argv, S_opts *o, FILE *out, FILE *err)
                  strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0 ||
                  strcmp(a, "--shard") == 0 || strcmp(a, "--log") == 0 ||
                  strcmp(a, "--template") == 0 ||
-                 strcmp(a, "--fonts") == 0 || strcmp(a, "--lang") == 0;
+                 strcmp(a, "--fonts") == 0 || strcmp(a, "--lang") == 0 ||
+                 strcmp(a, "--format") == 0 || strcmp(a, "--pdfa") == 0;
     if (!takes) {
       if (a[0] == '-' && a[1]) {
         fprintf(err, "banshi: unknown option '%s'\n", a);
@@ -1307,7 +1337,21 @@ S_parse_args(int argc, char **argv, S_opts *o, FILE *out, FILE *err)
       o->job.tpl = v;
     else if (strcmp(a, "--fonts") == 0)
       o->job.font_map = v;
-    else if (strcmp(a, "--lang") == 0) {
+    else if (strcmp(a, "--format") == 0) {
+      /* the PDF is what batch's up-to-date check and archive work on */
+      if (strcmp(v, "pdf") != 0 && strcmp(v, "pdf,ofd") != 0 &&
+          strcmp(v, "ofd,pdf") != 0) {
+        fprintf(err, "banshi: batch --format takes pdf or pdf,ofd\n");
+        return BS_STATUS_USAGE;
+      }
+      o->job.ofd_beside = strcmp(v, "pdf") != 0;
+    } else if (strcmp(a, "--pdfa") == 0) {
+      if (strcmp(v, "1b") != 0 && strcmp(v, "3b") != 0) {
+        fprintf(err, "banshi: --pdfa takes 1b or 3b\n");
+        return BS_STATUS_USAGE;
+      }
+      o->job.pdfa = v[0] - '0';
+    } else if (strcmp(a, "--lang") == 0) {
       if (strcmp(v, "zh") != 0 && strcmp(v, "en") != 0) {
         fprintf(err, "banshi: --lang takes zh or en\n");
         return BS_STATUS_USAGE;

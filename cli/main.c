@@ -29,7 +29,7 @@ S_usage(FILE *out)
       "       banshi archive OUTDIR -o BAG | banshi archive --verify BAG\n"
       "       banshi --help | --version\n"
       "\n"
-      "render    lay out SOURCE.xml and write OUT.pdf (PDF/A-1b)\n"
+      "render    lay out SOURCE.xml and write OUT.pdf (PDF/A-1b) or OUT.ofd\n"
       "validate  check sources (schema, text policy, fonts, layout) "
       "without\n"
       "          writing anything\n"
@@ -51,6 +51,9 @@ S_usage(FILE *out)
       "  --no-normalize       typeset the text exactly as written\n"
       "  --lang zh|en         language of messages (default zh)\n"
       "  --dump FILE          also write the layout as text ('-' = stdout)\n"
+      "  --format pdf|ofd     output format (default: by the extension of "
+      "-o,\n"
+      "                       .ofd = OFD, GB/T 33190; else PDF)\n"
       "  --pdfa 1b|3b         PDF/A part: 1b (default), or 3b with the "
       "XML\n"
       "                       source embedded (docs/formats.md)\n"
@@ -159,6 +162,15 @@ main(int argc, char **argv)
                           : "banshi: --pdfa takes 1b or 3b\n");
       free(o.inputs);
       return EXIT_USAGE;
+    } else if (strcmp(a, "--format") == 0) {
+      const char *v = i + 1 < argc ? argv[++i] : "";
+      if (strcmp(v, "pdf") != 0 && strcmp(v, "ofd") != 0) {
+        fprintf(stderr, "banshi: --format takes pdf or ofd\n");
+        free(o.inputs);
+        return EXIT_USAGE;
+      }
+      o.job.ofd = strcmp(v, "ofd") == 0;
+      continue;
     } else if (strcmp(a, "--tagged") == 0) {
       fprintf(stderr, "banshi: --tagged (tagged PDF) is not implemented\n");
       free(o.inputs);

@@ -31,6 +31,9 @@ typedef struct bs_job_options {
   const char *previous;  /* last year's source for cross-year rules */
   int pdfa;              /* PDF/A part: 1 (default, also 0) or 3 (3b, with
                             the source embedded) */
+  bool ofd;              /* the output path gets OFD, not PDF (also when it
+                            ends in .ofd) */
+  bool ofd_beside;       /* write NAME.ofd beside every NAME.pdf too */
 } bs_job_options;
 
 typedef struct bs_job_result {
