@@ -35,6 +35,11 @@
  * subset is the same font program the PDF embeds (FontFile3) plus the
  * tables above.  TrueType fonts (a user's --fonts map) stay TrueType.
  *
+ * Cost.  The OFD must cost less than the PDF of the same layout (bench/
+ * formats.py measures both): numbers are formatted by hand, the cmap is
+ * written here (S_cmap), the DocID hashes the parts' CRCs rather than
+ * their bytes, and XML parts are compressed at a low level.
+ *
  * The package is written by minizip (Debian libminizip-dev, from zlib's
  * contrib; chosen over libzip because it writes a pre-compressed entry
  * as it is, which libzip cannot): each entry is compressed here with
@@ -150,19 +155,35 @@ S_u(int64_t mpt)
   return n >= 0 ? (n + 18) / 36 : -((-n + 18) / 36);
 }
 
-/* A length in 1e-4 mm as a decimal number of millimetres. */
+/* A length in 1e-4 mm as a decimal number of millimetres (written by
+ * hand: snprintf was a tenth of the writer's instructions). */
 static void
 S_num(S_buf *b, int64_t u)
 {
   char tmp[32];
-  int64_t v = u < 0 ? -u : u;
-  int n = snprintf(tmp, sizeof tmp, "%s%lld.%04lld", u < 0 ? "-" : "",
-                   (long long)(v / 10000), (long long)(v % 10000));
-  while (tmp[n - 1] == '0')
-    n--;
-  if (tmp[n - 1] == '.')
-    n--;
-  S_putn(b, tmp, (size_t)n);
+  char *e = tmp + sizeof tmp, *p = e;
+  uint64_t v = u < 0 ? (uint64_t)-u : (uint64_t)u;
+  unsigned frac = (unsigned)(v % 10000);
+  v /= 10000;
+  if (frac) {
+    int digits = 4;
+    while (frac % 10 == 0) {
+      frac /= 10;
+      digits--;
+    }
+    for (int i = 0; i < digits; i++) {
+      *--p = (char)('0' + frac % 10);
+      frac /= 10;
+    }
+    *--p = '.';
+  }
+  do {
+    *--p = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  if (u < 0)
+    *--p = '-';
+  S_putn(b, p, (size_t)(e - p));
 }
 
 static void
@@ -212,7 +233,8 @@ typedef struct S_ofd {
   int *page_ids;
   S_entry *entries;
   int nentries;
-  struct libdeflate_compressor *deflate;
+  struct libdeflate_compressor *deflate;  /* fonts */
+  struct libdeflate_compressor *deflate_xml; /* XML parts */
   HPDF_MD5_CTX md5;     /* of every part, for DocID */
   /* the page being written */
   S_buf page;
@@ -225,10 +247,18 @@ S_fail(S_ofd *o, const char *what)
   bs_diag(o->diags, BS_ERROR, BS_D_RENDER, o->l->doc->path, 0, 0, what);
 }
 
+/* How parts are stored (see S_add).  Levels measured on the example
+ * (instructions of the whole run / package size): XML at 6 and fonts at 6,
+ * 104.6 M / 119 KB; XML at 1, 100.5 M / 122 KB; both at 1, 95.3 M /
+ * 124 KB.  The XML of the pages is most of the bytes that go through the
+ * compressor, and level 1 already takes it to a fifth. */
+enum { S_STORE = 0, S_XML = 1, S_FONT = 2 };
+enum { S_XML_LEVEL = 1, S_FONT_LEVEL = 6 };
+
 /* Add a part: compressed now, written to the package at the end. */
 static void
 S_add(S_ofd *o, const char *name, const void *data, size_t len,
-      bool compress)
+      int compress)
 {
   o->entries =
       bs_xrealloc(o->entries, (size_t)(o->nentries + 1) * sizeof *o->entries);
@@ -238,14 +268,24 @@ S_add(S_ofd *o, const char *name, const void *data, size_t len,
   strcpy(e->name, name);
   e->len = len;
   e->crc = (uint32_t)libdeflate_crc32(0, data, len);
-  HPDF_MD5Update(&o->md5, (const HPDF_BYTE *)name, (HPDF_UINT)strlen(name));
-  HPDF_MD5Update(&o->md5, (const HPDF_BYTE *)data, (HPDF_UINT)len);
+  /* DocID: an MD5 of every part's name, size and CRC-32 */
+  unsigned char sum[12];
+  for (int i = 0; i < 8; i++)
+    sum[i] = (unsigned char)((uint64_t)len >> (8 * i));
+  for (int i = 0; i < 4; i++)
+    sum[8 + i] = (unsigned char)(e->crc >> (8 * i));
+  HPDF_MD5Update(&o->md5, (const HPDF_BYTE *)name,
+                 (HPDF_UINT)strlen(name) + 1);
+  HPDF_MD5Update(&o->md5, sum, sizeof sum);
   if (compress) {
-    if (!o->deflate)
-      o->deflate = libdeflate_alloc_compressor(6);
-    size_t cap = libdeflate_deflate_compress_bound(o->deflate, len);
+    struct libdeflate_compressor **c =
+        compress == S_XML ? &o->deflate_xml : &o->deflate;
+    if (!*c)
+      *c = libdeflate_alloc_compressor(compress == S_XML ? S_XML_LEVEL
+                                                         : S_FONT_LEVEL);
+    size_t cap = libdeflate_deflate_compress_bound(*c, len);
     e->z = bs_xmalloc(cap ? cap : 1);
-    e->zlen = libdeflate_deflate_compress(o->deflate, data, len, e->z, cap);
+    e->zlen = libdeflate_deflate_compress(*c, data, len, e->z, cap);
     if (e->zlen > 0 && e->zlen < len) {
       e->deflated = true;
       return;
@@ -332,6 +372,143 @@ S_collect(S_ofd *o)
   }
 }
 
+/* ------------------------------------------------------------------ */
+/* cmap                                                                 */
+
+static void
+S_be16(unsigned char *p, unsigned v)
+{
+  p[0] = (unsigned char)(v >> 8);
+  p[1] = (unsigned char)v;
+}
+
+static void
+S_be32(unsigned char *p, uint32_t v)
+{
+  p[0] = (unsigned char)(v >> 24);
+  p[1] = (unsigned char)(v >> 16);
+  p[2] = (unsigned char)(v >> 8);
+  p[3] = (unsigned char)v;
+}
+
+/* The subset's cmap, written here: n characters (ascending) and their
+ * glyphs.  HarfBuzz's subsetter also rewrites the font's format 14
+ * (variation sequences) subtable, which in a Noto CJK font means walking
+ * tens of thousands of sequences: 13% of the instructions of a whole
+ * document, for mappings no TextCode uses.  The table written here has
+ * what readers look up: (3,1) format 4 for the BMP characters (left out
+ * when it would need more than 8,000 segments, past format 4's size) and
+ * (3,10) format 12 for all; a segment or group is a run of consecutive
+ * characters with consecutive glyphs. */
+static hb_blob_t *
+S_cmap(const uint32_t *cps, const uint32_t *gids, unsigned n)
+{
+  /* runs */
+  unsigned nbmp = 0, nall = 0;
+  for (unsigned i = 0; i < n; i++) {
+    bool cont = i > 0 && cps[i] == cps[i - 1] + 1 && gids[i] == gids[i - 1] + 1;
+    if (!cont) {
+      nall++;
+      if (cps[i] < 0xFFFF)
+        nbmp++;
+    }
+  }
+  unsigned seg = nbmp + 1; /* and the final 0xFFFF segment */
+  bool f4 = seg <= 8000;
+  size_t len4 = f4 ? 16 + (size_t)seg * 8 : 0;
+  size_t len12 = 16 + (size_t)nall * 12;
+  unsigned ntab = f4 ? 2 : 1;
+  size_t head = 4 + (size_t)ntab * 8;
+  size_t total = head + len4 + len12;
+  unsigned char *t = bs_xcalloc(total, 1);
+  S_be16(t + 2, ntab);
+  unsigned char *rec = t + 4;
+  if (f4) {
+    S_be16(rec, 3);
+    S_be16(rec + 2, 1);
+    S_be32(rec + 4, (uint32_t)head);
+    rec += 8;
+  }
+  S_be16(rec, 3);
+  S_be16(rec + 2, 10);
+  S_be32(rec + 4, (uint32_t)(head + len4));
+  if (f4) {
+    unsigned char *f = t + head;
+    S_be16(f, 4);
+    S_be16(f + 2, (unsigned)len4);
+    S_be16(f + 6, seg * 2);
+    unsigned sr = 1, es = 0;
+    while (sr * 2 <= seg) {
+      sr *= 2;
+      es++;
+    }
+    S_be16(f + 8, sr * 2);
+    S_be16(f + 10, es);
+    S_be16(f + 12, seg * 2 - sr * 2);
+    unsigned char *endc = f + 14, *startc = endc + seg * 2 + 2,
+                  *delta = startc + seg * 2;
+    unsigned k = 0;
+    for (unsigned i = 0; i < n && cps[i] < 0xFFFF; i++) {
+      bool cont =
+          i > 0 && cps[i] == cps[i - 1] + 1 && gids[i] == gids[i - 1] + 1;
+      if (!cont) {
+        S_be16(startc + k * 2, cps[i]);
+        S_be16(delta + k * 2, (gids[i] - cps[i]) & 0xFFFF);
+        k++;
+      }
+      S_be16(endc + (k - 1) * 2, cps[i]);
+    }
+    S_be16(startc + k * 2, 0xFFFF);
+    S_be16(endc + k * 2, 0xFFFF);
+    S_be16(delta + k * 2, 1);
+    /* idRangeOffset: all 0 (calloc) */
+  }
+  unsigned char *f = t + head + len4;
+  S_be16(f, 12);
+  S_be32(f + 4, (uint32_t)len12);
+  S_be32(f + 12, nall);
+  unsigned char *g = f + 16 - 12;
+  for (unsigned i = 0; i < n; i++) {
+    bool cont = i > 0 && cps[i] == cps[i - 1] + 1 && gids[i] == gids[i - 1] + 1;
+    if (!cont) {
+      g += 12;
+      S_be32(g, cps[i]);
+      S_be32(g + 8, gids[i]);
+    }
+    S_be32(g + 4, cps[i]);
+  }
+  return hb_blob_create((const char *)t, (unsigned)total,
+                        HB_MEMORY_MODE_READONLY, t, free);
+}
+
+/* The tables kept from the source font (and cmap, written here). */
+static const hb_tag_t S_keep[] = {
+    HB_TAG('h', 'e', 'a', 'd'), HB_TAG('h', 'h', 'e', 'a'),
+    HB_TAG('h', 'm', 't', 'x'), HB_TAG('m', 'a', 'x', 'p'),
+    HB_TAG('n', 'a', 'm', 'e'), HB_TAG('O', 'S', '/', '2'),
+    HB_TAG('p', 'o', 's', 't'), HB_TAG('C', 'F', 'F', ' '),
+    HB_TAG('g', 'l', 'y', 'f'), HB_TAG('l', 'o', 'c', 'a'),
+};
+
+/* The subset face with `cmap` added, as a font file.  (The subsetter's
+ * face cannot list its tables in HarfBuzz 6: the kept ones are asked for
+ * by name.) */
+static hb_blob_t *
+S_font_file(hb_face_t *sub, hb_blob_t *cmap)
+{
+  hb_face_t *b = hb_face_builder_create();
+  for (size_t i = 0; i < sizeof S_keep / sizeof *S_keep; i++) {
+    hb_blob_t *t = hb_face_reference_table(sub, S_keep[i]);
+    if (hb_blob_get_length(t))
+      hb_face_builder_add_table(b, S_keep[i], t);
+    hb_blob_destroy(t);
+  }
+  hb_face_builder_add_table(b, HB_TAG('c', 'm', 'a', 'p'), cmap);
+  hb_blob_t *file = hb_face_reference_blob(b);
+  hb_face_destroy(b);
+  return file;
+}
+
 /* Cut one font down to what the document draws, keeping the tables an OFD
  * reader needs (see the file comment). */
 static int
@@ -348,14 +525,6 @@ S_subset(S_ofd *o, S_ofont *sf)
   hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING |
                                     (f->cff ? HB_SUBSET_FLAGS_DESUBROUTINIZE
                                             : 0));
-  static const hb_tag_t keep[] = {
-      HB_TAG('c', 'm', 'a', 'p'), HB_TAG('h', 'e', 'a', 'd'),
-      HB_TAG('h', 'h', 'e', 'a'), HB_TAG('h', 'm', 't', 'x'),
-      HB_TAG('m', 'a', 'x', 'p'), HB_TAG('n', 'a', 'm', 'e'),
-      HB_TAG('O', 'S', '/', '2'), HB_TAG('p', 'o', 's', 't'),
-      HB_TAG('C', 'F', 'F', ' '), HB_TAG('g', 'l', 'y', 'f'),
-      HB_TAG('l', 'o', 'c', 'a'),
-  };
   hb_set_t *drop = hb_subset_input_set(in, HB_SUBSET_SETS_DROP_TABLE_TAG);
   hb_tag_t tags[64];
   unsigned start = 0, count;
@@ -364,8 +533,8 @@ S_subset(S_ofd *o, S_ofont *sf)
     hb_face_get_table_tags(f->face, start, &count, tags);
     for (unsigned i = 0; i < count; i++) {
       bool k = false;
-      for (size_t j = 0; j < sizeof keep / sizeof *keep; j++)
-        k = k || tags[i] == keep[j];
+      for (size_t j = 0; j < sizeof S_keep / sizeof *S_keep; j++)
+        k = k || tags[i] == S_keep[j];
       if (!k)
         hb_set_add(drop, tags[i]);
     }
@@ -391,7 +560,19 @@ S_subset(S_ofd *o, S_ofont *sf)
   c = HB_SET_VALUE_INVALID;
   while (hb_set_next(sf->glyphs, &c))
     hb_map_set(sf->old_new, c, hb_map_get(o2n, c));
-  sf->program = hb_face_reference_blob(sub);
+  unsigned n = hb_set_get_population(sf->unicodes), k = 0;
+  uint32_t *cps = bs_xmalloc((n ? n : 1) * sizeof *cps);
+  uint32_t *gids = bs_xmalloc((n ? n : 1) * sizeof *gids);
+  c = HB_SET_VALUE_INVALID;
+  while (hb_set_next(sf->unicodes, &c) && k < n) {
+    cps[k] = c;
+    gids[k++] = hb_map_get(sf->old_new, bs_font_glyph(f, c));
+  }
+  hb_blob_t *cmap = S_cmap(cps, gids, k);
+  free(cps);
+  free(gids);
+  sf->program = S_font_file(sub, cmap);
+  hb_blob_destroy(cmap);
   hb_face_destroy(sub);
   hb_subset_plan_destroy(plan);
   snprintf(sf->file, sizeof sf->file, "font_%d.%s", sf->id,
@@ -400,7 +581,7 @@ S_subset(S_ofd *o, S_ofont *sf)
   const char *data = hb_blob_get_data(sf->program, &len);
   char name[64];
   snprintf(name, sizeof name, "Doc_0/Res/%s", sf->file);
-  S_add(o, name, data, len, true);
+  S_add(o, name, data, len, S_FONT);
   return 0;
 }
 
@@ -488,7 +669,7 @@ S_image_file(S_ofd *o, S_oimage *im)
   char name[64];
   snprintf(name, sizeof name, "Doc_0/Res/%s", im->file);
   /* JPEG and PNG are compressed already */
-  S_add(o, name, im->data, im->len, false);
+  S_add(o, name, im->data, im->len, S_STORE);
   return 0;
 }
 
@@ -689,7 +870,7 @@ S_end_page(void *ctx)
   snprintf(name, sizeof name, "Doc_0/Pages/Page_%d/Content.xml",
            o->page_index);
   o->page_ids[o->page_index] = o->next_id++;
-  S_add(o, name, b->d, b->len, true);
+  S_add(o, name, b->d, b->len, S_XML);
   return 0;
 }
 
@@ -1061,16 +1242,16 @@ bs_render_ofd(const bs_layout *l, const char *path, const bs_ofd_options *opt)
     int nres = first_page;
     int npages = o.nentries - first_page;
     S_ofd_xml(&o, &b, docid, w);
-    S_add(&o, "OFD.xml", b.d, b.len, true);
+    S_add(&o, "OFD.xml", b.d, b.len, S_XML);
     b.len = 0;
     S_document_xml(&o, &b);
-    S_add(&o, "Doc_0/Document.xml", b.d, b.len, true);
+    S_add(&o, "Doc_0/Document.xml", b.d, b.len, S_XML);
     b.len = 0;
     S_public_res(&o, &b);
-    S_add(&o, "Doc_0/PublicRes.xml", b.d, b.len, true);
+    S_add(&o, "Doc_0/PublicRes.xml", b.d, b.len, S_XML);
     b.len = 0;
     S_document_res(&o, &b);
-    S_add(&o, "Doc_0/DocumentRes.xml", b.d, b.len, true);
+    S_add(&o, "Doc_0/DocumentRes.xml", b.d, b.len, S_XML);
     free(b.d);
     /* reorder: the four parts, the pages, the resources */
     S_entry *sorted = bs_xmalloc((size_t)o.nentries * sizeof *sorted);
@@ -1105,5 +1286,7 @@ bs_render_ofd(const bs_layout *l, const char *path, const bs_ofd_options *opt)
   free(o.page.d);
   if (o.deflate)
     libdeflate_free_compressor(o.deflate);
+  if (o.deflate_xml)
+    libdeflate_free_compressor(o.deflate_xml);
   return rc;
 }
