@@ -81,7 +81,7 @@ build() {
 # always gives the same result (the test command).  A crash, leak, hang
 # (60 s) or failed invariant fails the step; the input is left in
 # build-fuzz/artifacts/.
-FUZZ_TARGETS="parse layout bag"
+FUZZ_TARGETS="parse layout bag ofd"
 fuzz() {
   mode=$1
   arg=$2
@@ -108,6 +108,8 @@ fuzz() {
       # parse is ~25 times faster than layout: the same wall time for both
       runs=$arg
       [ "$t" = parse ] && runs=$((arg * 25))
+      # ofd runs layout's documents through the OFD writer: a quarter
+      [ "$t" = ofd ] && runs=$((arg / 4))
       limit="-seed=1 -runs=$runs -reload=0"
     else
       limit="-max_total_time=$arg"
