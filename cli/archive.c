@@ -670,7 +670,10 @@ S_pack_source(S_bag *b, S_doc *d)
     ok = S_put(b, rel, buf, len, -1, &b->files, &d->src) == 0;
   }
   if (ok) {
-    bs_document *src = bs_parse_memory(path, buf, len, NULL, b->lang);
+    /* a report made as published is read as published */
+    bs_parse_options po = {0};
+    po.as_published = d->stamp.as_published;
+    bs_document *src = bs_parse_memory(path, buf, len, &po, b->lang);
     if (src->diags.errors == 0) {
       bs_normalize_options no = {d->stamp.normalize};
       bs_normalize(src, &no);
@@ -950,9 +953,48 @@ S_rec_system(S_xml *x, const S_doc *d)
   S_xml_leaf(x, "信息系统描述", BANSHI_NAME " " BANSHI_VERSION);
 }
 
+/* The check of a report's figures (not a DA/T 46 element): what its
+ * report type's rules found when the batch made the PDF, one <发现> per
+ * finding with its location, so that a bag says which archived reports
+ * were inconsistent.  Reports made --as-published say so: they were
+ * typeset as issued, whatever was found. */
+static void
+S_rec_check(S_xml *x, const S_doc *d)
+{
+  if (!d->stamp.as_published && !d->stamp.nfindings)
+    return;
+  S_xml_start(x, "数据核查");
+  S_xml_attr(x, "依据", "报告类型规则（勾稽关系、正文与表格）");
+  S_xml_attr(x, "方式", d->stamp.as_published ? "按原样发布" : "严格");
+  char n[64];
+  snprintf(n, sizeof n, "%d", d->stamp.nfindings);
+  S_xml_leaf(x, "结论", d->stamp.nfindings ? "发现不一致" : "未发现不一致");
+  S_xml_leaf(x, "发现数", n);
+  for (int i = 0; i < d->stamp.nfindings; i++) {
+    /* "file:line:col: severity: message" */
+    const char *f = d->stamp.findings[i];
+    const char *sev = strstr(f, ": warning: ");
+    const char *err = strstr(f, ": error: ");
+    const char *cut = sev && (!err || sev < err) ? sev : err;
+    S_xml_start(x, "发现");
+    if (cut) {
+      char *loc = strndup(f, (size_t)(cut - f));
+      const char *base = strrchr(loc, '/');
+      S_xml_attr(x, "位置", base ? base + 1 : loc);
+      S_xml_attr(x, "级别", cut == sev ? "warning" : "error");
+      free(loc);
+      S_xml_text(x, cut + (cut == sev ? 11 : 9));
+    } else {
+      S_xml_text(x, f);
+    }
+    S_xml_end(x);
+  }
+  S_xml_end(x);
+}
+
 static const S_section S_record_sections[] = {
-    S_rec_origin, S_rec_archival_code, S_rec_content,
-    S_rec_form,   S_rec_files,         S_rec_system,
+    S_rec_origin, S_rec_archival_code, S_rec_content, S_rec_form,
+    S_rec_files,  S_rec_check,         S_rec_system,
 };
 
 /* The metadata record of one document, DA/T 46-2009 element names; NULL

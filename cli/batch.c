@@ -100,7 +100,7 @@ S_add(bs_batch_plan *p, const char *source, const char *previous,
 {
   bs_batch_item it = {bs_arena_strdup(&p->arena, source),
                       previous ? bs_arena_strdup(&p->arena, previous) : NULL,
-                      rel, NULL, p->items.len};
+                      rel, NULL, p->items.len, false};
   bs_vec_push(&p->items, &it);
 }
 
@@ -196,13 +196,22 @@ S_manifest(bs_batch_plan *p, const char *path, FILE *f, int depth)
       s++;
     if (!*s || *s == '#')
       continue;
-    char *prev = strchr(s, '\t');
-    if (prev) {
-      *prev++ = '\0';
-      while (*prev == '\t' || *prev == ' ')
-        prev++;
-      if (!*prev)
-        prev = NULL;
+    /* columns after the source: last year's source, "as-published" */
+    char *prev = NULL;
+    bool as_published = false;
+    char *tab = strchr(s, '\t');
+    if (tab) {
+      *tab++ = '\0';
+      char *save = NULL;
+      for (char *col = strtok_r(tab, "\t", &save); col;
+           col = strtok_r(NULL, "\t", &save)) {
+        while (*col == ' ')
+          col++;
+        if (strcmp(col, "as-published") == 0)
+          as_published = true;
+        else if (*col && !prev)
+          prev = col;
+      }
     }
     const char *src = s[0] == '/' || !base ? s
                                             : bs_path_join(&p->arena, base, s);
@@ -216,6 +225,8 @@ S_manifest(bs_batch_plan *p, const char *path, FILE *f, int depth)
     }
     /* A missing source is the failure of that source, not of the batch. */
     S_add(p, src, pv, S_manifest_rel(&p->arena, s));
+    ((bs_batch_item *)p->items.data)[p->items.len - 1].as_published =
+        as_published;
   }
   free(line);
 }
@@ -333,6 +344,9 @@ bs_stamp_free(bs_stamp *st)
   free(st->images);
   free(st->source);
   free(st->previous);
+  for (int i = 0; i < st->nfindings; i++)
+    free(st->findings[i]);
+  free(st->findings);
   memset(st, 0, sizeof *st);
 }
 
@@ -383,6 +397,13 @@ bs_stamp_read(const char *path, bs_stamp *st)
       st->bytes = atoll(v);
     else if (strcmp(line, "normalize") == 0)
       st->normalize = strcmp(v, "1") == 0;
+    else if (strcmp(line, "as-published") == 0)
+      st->as_published = strcmp(v, "1") == 0;
+    else if (strcmp(line, "finding") == 0 && st->nfindings < 10000) {
+      st->findings = bs_xrealloc(st->findings, (size_t)(st->nfindings + 1) *
+                                                   sizeof *st->findings);
+      st->findings[st->nfindings++] = strdup(v);
+    }
     else if (strcmp(line, "image") == 0 && strlen(v) > 65 && v[64] == ' ') {
       bs_stamp_image im;
       memcpy(im.sha, v, 64);
@@ -725,6 +746,8 @@ S_item_key(const S_batch *b, const bs_batch_item *it,
     return false;
   if (it->previous && !S_key_file(&c, "previous", it->previous, NULL))
     return false;
+  if (it->as_published || b->o->job.as_published)
+    bs_sha256_update(&c, "as-published\n", 13);
   S_images im = {&c, images};
   bs_source_images(it->source, S_key_image, &im);
   bs_sha256_final(&c, d);
@@ -735,7 +758,8 @@ S_item_key(const S_batch *b, const bs_batch_item *it,
 static int
 S_stamp_write(const char *path, const char *key, const char *src_sha,
               const bs_vec *images, const bs_batch_item *it,
-              const S_result *r, bool normalize)
+              const S_result *r, bool normalize, bool as_published,
+              const char *findings)
 {
   char *src = realpath(it->source, NULL);
   char *prev = it->previous ? realpath(it->previous, NULL) : NULL;
@@ -756,6 +780,15 @@ S_stamp_write(const char *path, const char *key, const char *src_sha,
     fprintf(m, "image %s %s\n", im[i].sha, im[i].src);
   fprintf(m, "pages %d\nbytes %lld\nnormalize %d\nbanshi %s\n", r->pages,
           r->bytes, normalize ? 1 : 0, BANSHI_VERSION);
+  /* what the report type's checks found, for the archive's record */
+  if (as_published)
+    fputs("as-published 1\n", m);
+  for (const char *s = findings ? findings : ""; *s;) {
+    size_t n = strcspn(s, "\n");
+    if (n)
+      fprintf(m, "finding %.*s\n", (int)n, s);
+    s += n + (s[n] ? 1 : 0);
+  }
   fclose(m);
   /* Not flushed: a stamp lost or garbled by a power failure is found
    * invalid when read, and costs only a rendering again. */
@@ -795,7 +828,7 @@ S_process(S_batch *b, const bs_batch_item *it, S_result *r)
   bs_diags_init(&d, &arena, b->o->job.lang);
   char *out = S_out_path(b, it->rel);
   char *stamp = bs_stamp_path(b->o->outdir, it->rel);
-  char *job_diags = NULL;
+  char *job_diags = NULL, *job_findings = NULL;
   int status = BS_STATUS_OK;
   bool current = false;
   bs_vec images = {NULL, 0, 0, sizeof(bs_stamp_image)};
@@ -829,6 +862,18 @@ S_process(S_batch *b, const bs_batch_item *it, S_result *r)
       current = true;
       r->pages = st.pages;
       r->bytes = st.bytes;
+      /* what the checks found when it was made stays in the log */
+      for (int i = 0; i < st.nfindings; i++) {
+        size_t have = job_diags ? strlen(job_diags) : 0;
+        size_t add = strlen(st.findings[i]);
+        job_diags = bs_xrealloc(job_diags, have + add + 2);
+        memcpy(job_diags + have, st.findings[i], add);
+        memcpy(job_diags + have + add, "\n", 2);
+        if (strstr(st.findings[i], ": warning: "))
+          r->warnings++;
+        else
+          r->errors++;
+      }
     }
     bs_stamp_free(&st);
   }
@@ -843,15 +888,18 @@ S_process(S_batch *b, const bs_batch_item *it, S_result *r)
     /* Last year's source (manifest column 2) for the cross-year rules of
      * report types; it is part of the key as well. */
     bs_job_result res;
-    if (it->previous) {
-      bs_report_source *prev =
-          bs_report_source_load(it->previous, b->o->job.lang);
-      status = bs_job_run_previous(b->shared, it->source, prev, out, NULL,
-                                   NULL, &res);
-      bs_report_source_free(prev);
-    } else {
-      status = bs_job_run(b->shared, it->source, out, NULL, NULL, &res);
-    }
+    bs_report_source *prev =
+        it->previous ? bs_report_source_load(it->previous, b->o->job.lang)
+                     : NULL;
+    status = bs_job_run_report(b->shared, it->source, prev, it->as_published,
+                               out, NULL, NULL, &res);
+    bs_report_source_free(prev);
+    job_findings = res.findings;
+    res.findings = NULL;
+    /* A source that no longer renders leaves no PDF that looks current:
+     * the PDF of its last good version is removed (docs/batch.md). */
+    if (status != BS_STATUS_OK && unlink(out) != 0 && errno != ENOENT)
+      bs_diag(&d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, out, strerror(errno));
     r->pages = res.pages;
     r->bytes = res.bytes;
     r->errors = res.errors;
@@ -872,7 +920,9 @@ S_process(S_batch *b, const bs_batch_item *it, S_result *r)
     }
     if (status == BS_STATUS_OK && have_key) {
       int e = S_stamp_write(stamp, key, src_sha, &images, it, r,
-                            b->o->job.normalize);
+                            b->o->job.normalize,
+                            it->as_published || b->o->job.as_published,
+                            job_findings);
       if (e) {
         bs_diag(&d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, stamp, strerror(e));
         status = BS_STATUS_FAILURE;
@@ -901,6 +951,7 @@ done:;
     free(((bs_stamp_image *)images.data)[i].src);
   bs_vec_free(&images);
   free(job_diags);
+  free(job_findings);
   free(out);
   free(stamp);
   bs_diags_free(&d);
@@ -926,6 +977,9 @@ S_log_record(S_batch *b, const bs_batch_item *it, const S_result *r)
     fputs(",\"previous\":", f);
     S_json_str(f, it->previous);
   }
+  /* as issued: the findings of the checks are the warnings listed */
+  if (it->as_published || b->o->job.as_published)
+    fputs(",\"as_published\":true", f);
   fprintf(f, ",\"errors\":%u,\"warnings\":%u,\"diagnostics\":[", r->errors,
           r->warnings);
   const char *s = r->diagnostics ? r->diagnostics : "";
@@ -1236,11 +1290,13 @@ S_usage(FILE *f)
       "\n"
       "INPUT is a source (.xml), a folder (every .xml below it) or a "
       "manifest\n"
-      "(one source per line, optionally TAB and last year's source; '-' "
-      "reads\n"
-      "standard input).  Each source becomes OUTDIR/NAME.pdf; sources that "
-      "are\n"
-      "up to date are skipped.\n"
+      "(one source per line, optionally TAB and last year's source, and TAB "
+      "and\n"
+      "as-published; '-' reads standard input).  Each source becomes "
+      "OUTDIR/NAME.pdf;\n"
+      "sources that are up to date are skipped; the PDF of a source that "
+      "fails is\n"
+      "removed.\n"
       "\n"
       "options:\n"
       "  -o, --output DIR     the output folder (created if missing)\n"
@@ -1253,6 +1309,9 @@ S_usage(FILE *f)
       "                       with a shard OUTDIR/banshi-batch.K-of-N.jsonl)\n"
       "  --format pdf|pdf,ofd also write OUTDIR/NAME.ofd (OFD, GB/T 33190)\n"
       "  --pdfa 1b|3b         PDF/A part (3b embeds the source)\n"
+      "  --as-published       reports as issued: cells as written, the "
+      "rules'\n"
+      "                       findings are warnings (also per manifest line)\n"
       "  --template NAME, --fonts MAP, --no-normalize, --lang zh|en\n"
       "                       as for banshi render\n"
       "\n"
@@ -1301,6 +1360,10 @@ S_parse_args(int argc, char **argv, S_opts *o, FILE *out, FILE *err)
     }
     if (strcmp(a, "--no-normalize") == 0) {
       o->job.normalize = false;
+      continue;
+    }
+    if (strcmp(a, "--as-published") == 0) {
+      o->job.as_published = true;
       continue;
     }
     if (strncmp(a, "-j", 2) == 0 && a[2]) {

@@ -36,6 +36,8 @@ typedef struct bs_batch_item {
   const char *clash;    /* source of an earlier item with the same output,
                            or NULL */
   size_t seq;           /* order of discovery */
+  bool as_published;    /* manifest column "as-published": the report is
+                           typeset as issued, its findings warn */
 } bs_batch_item;
 
 typedef struct bs_batch_plan {
@@ -52,8 +54,10 @@ void bs_batch_plan_free(bs_batch_plan *p);
  * names skipped, output names relative to the folder), a file ending in
  * .xml (output named after its base name), or any other file, or "-" for
  * standard input, as a manifest: one source per line, relative to the
- * manifest's folder, "#" comments, optionally a TAB and last year's source;
- * a relative path keeps its folders in the output name.  An input that
+ * manifest's folder, "#" comments, optionally further TAB-separated
+ * columns: last year's source, and the word "as-published" (typeset as
+ * issued, docs/report-types.md); a relative path keeps its folders in the
+ * output name.  An input that
  * cannot be read is a diagnostic in p->diags. */
 void bs_batch_plan_add(bs_batch_plan *p, const char *input);
 
@@ -84,6 +88,10 @@ typedef struct bs_stamp {
   bool normalize;                 /* the text policy was applied */
   bs_stamp_image *images;         /* images of its figures (malloc'd) */
   int nimages;                    /* entries in images */
+  bool as_published;              /* typeset as issued (--as-published) */
+  char **findings;                /* the report checks' diagnostics, one a
+                                     line (malloc'd) */
+  int nfindings;                  /* entries in findings */
 } bs_stamp;
 
 /* The stamp path for output `rel` of `outdir`, malloc'd. */

@@ -8,6 +8,7 @@
 #include "batch.h"
 #include "job.h"
 #include "layout.h"
+#include "new.h"
 #include "pipeline.h"
 #include "render.h"
 #include "report.h"
@@ -27,6 +28,8 @@ S_usage(FILE *out)
       "       banshi batch INPUT... -o OUTDIR [-j N] [--shard K/N] "
       "[options]\n"
       "       banshi archive OUTDIR -o BAG | banshi archive --verify BAG\n"
+      "       banshi new TYPE --year YEAR --issuer NAME [--format F] "
+      "[-o FILE]\n"
       "       banshi --help | --version\n"
       "\n"
       "render    lay out SOURCE.xml and write OUT.pdf (PDF/A-1b) or OUT.ofd\n"
@@ -40,6 +43,8 @@ S_usage(FILE *out)
       "archive   pack a batch's PDFs, sources and metadata as a BagIt bag, "
       "or\n"
       "          verify one (banshi archive --help)\n"
+      "new       write a complete report source to start from (banshi new "
+      "--help)\n"
       "\n"
       "options:\n"
       "  -o, --output FILE    the PDF to write (render)\n"
@@ -59,6 +64,9 @@ S_usage(FILE *out)
       "                       source embedded (docs/formats.md)\n"
       "  --previous FILE      last year's report source, for the cross-year\n"
       "                       rules (上年结转 = 上年结转下年度继续办理)\n"
+      "  --as-published       a report as it was issued: cells print as "
+      "written,\n"
+      "                       the rules' findings are warnings (exit 0)\n"
       "\n"
       "exit status: 0 success, 1 invalid source, 2 usage error,\n"
       "             3 I/O or internal failure\n"
@@ -89,6 +97,7 @@ S_convert(const S_opts *o)
   bs_parse_options po = {0};
   po.previous = prev;
   po.core_out = o->output;
+  po.as_published = o->job.as_published;
   bs_document *doc = bs_parse_file(o->inputs[0], &po, o->job.lang);
   bs_diags_print(&doc->diags, stderr);
   int status = bs_diags_status(&doc->diags);
@@ -113,6 +122,11 @@ main(int argc, char **argv)
     return EXIT_OK;
   }
   const char *cmd = argv[1];
+  if (strcmp(cmd, "new") == 0) {
+    int st = bs_new_main(argc - 2, argv + 2, stdout, stderr);
+    bs_report_cleanup();
+    return st;
+  }
   if (strcmp(cmd, "batch") == 0 || strcmp(cmd, "archive") == 0) {
     int st = strcmp(cmd, "batch") == 0
                  ? bs_batch_main(argc - 2, argv + 2, stdout, stderr)
@@ -149,6 +163,9 @@ main(int argc, char **argv)
       slot = &o.job.previous;
     else if (strcmp(a, "--no-normalize") == 0) {
       o.job.normalize = false;
+      continue;
+    } else if (strcmp(a, "--as-published") == 0) {
+      o.job.as_published = true;
       continue;
     } else if (strcmp(a, "--pdfa") == 0) {
       const char *v = i + 1 < argc ? argv[++i] : "";

@@ -56,6 +56,8 @@ static const struct {
     [BS_D_NORM_TITLE_MARK] = {"书名号内的“%s”改为单书名号“%s”（GB/T 15834 4.15）",
                               "'%s' inside 《》 became the inner title mark "
                               "'%s' (GB/T 15834 4.15)"},
+    [BS_D_PROSE] = {"正文“%s”所述数字%s与表格不一致：%s为%s",
+                     "the text “%s” states %s, but %s is %s"},
     [BS_D_FONT_UNUSABLE] = {"字体角色“%s”没有可用的字体（%s）",
                             "font role '%s' has no usable font (%s)"},
     [BS_D_REPORT_TYPE] = {"报告类型“%s”不可用：%s",

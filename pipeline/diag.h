@@ -86,6 +86,7 @@ typedef enum bs_code {
   BS_D_BAG_DEEP,          /* folders nested too deep to check */
   BS_D_COLLATION,         /* banshi's collation rules cannot be used */
   BS_D_NORM_TITLE_MARK,   /* < > inside 《》 made 〈〉 (GB/T 15834 4.15) */
+  BS_D_PROSE,             /* a number in a report's prose differs from its table */
   BS_D_CODE_COUNT
 } bs_code;
 

@@ -205,10 +205,50 @@ bs_job_run_previous(bs_shared *sh, const char *src,
                     const bs_report_source *previous, const char *pdf,
                     const char *dump, FILE *diag_out, bs_job_result *res)
 {
+  return bs_job_run_report(sh, src, previous, false, pdf, dump, diag_out,
+                           res);
+}
+
+/* The findings of a report type's checks, as printed text (malloc'd). */
+static char *
+S_findings(const bs_diags *all)
+{
+  bs_arena a;
+  bs_arena_init(&a);
+  bs_diags d;
+  bs_diags_init(&d, &a, all->lang);
+  const bs_diagnostic *it = all->items.data;
+  for (size_t i = 0; i < all->items.len; i++) {
+    bs_code c = it[i].code;
+    if (c == BS_D_RULE || c == BS_D_CELL_BLANK ||
+        c == BS_D_CELL_PLACEHOLDER || c == BS_D_CELL_VALUE ||
+        c == BS_D_PROSE)
+      bs_diag_text(&d, it[i].severity, c, it[i].file, it[i].line, it[i].col,
+                   "%s", it[i].message);
+  }
+  char *text = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&text, &len);
+  if (mem) {
+    bs_diags_print(&d, mem);
+    fclose(mem);
+  }
+  bs_diags_free(&d);
+  bs_arena_free(&a);
+  return text ? text : strdup("");
+}
+
+int
+bs_job_run_report(bs_shared *sh, const char *src,
+                  const bs_report_source *previous, bool as_published,
+                  const char *pdf, const char *dump, FILE *diag_out,
+                  bs_job_result *res)
+{
   memset(res, 0, sizeof *res);
   const bs_job_options *o = &sh->o;
   bs_parse_options popts = {0};
   popts.previous = previous;
+  popts.as_published = o->as_published || as_published;
   popts.keep_source = o->pdfa == 3 && pdf;
   bs_document *doc = bs_parse_file(src, &popts, o->lang);
   for (int i = 0; i < 2; i++) {
@@ -281,6 +321,7 @@ bs_job_run_previous(bs_shared *sh, const char *src,
   if (diag_out && text)
     fputs(text, diag_out);
   res->diagnostics = text ? text : strdup("");
+  res->findings = S_findings(&doc->diags);
   res->errors = doc->diags.errors;
   res->warnings = doc->diags.warnings;
   res->status = bs_diags_status(&doc->diags);
@@ -295,4 +336,6 @@ bs_job_result_free(bs_job_result *res)
 {
   free(res->diagnostics);
   res->diagnostics = NULL;
+  free(res->findings);
+  res->findings = NULL;
 }

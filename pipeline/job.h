@@ -29,6 +29,7 @@ typedef struct bs_job_options {
   bs_lang lang;          /* language of messages */
   long long epoch;       /* SOURCE_DATE_EPOCH, or -1 */
   const char *previous;  /* last year's source for cross-year rules */
+  bool as_published;    /* a report as issued: rules warn (docs/report-types.md) */
   int pdfa;              /* PDF/A part: 1 (default, also 0) or 3 (3b, with
                             the source embedded) */
   bool ofd;              /* the output path gets OFD, not PDF (also when it
@@ -42,6 +43,8 @@ typedef struct bs_job_result {
   long long bytes;       /* size of the PDF written, 0 if none */
   unsigned errors, warnings;
   char *diagnostics;     /* malloc'd text of every diagnostic (may be "") */
+  char *findings;        /* malloc'd: the diagnostics of a report type's
+                            checks (cells, rules, prose), one a line */
 } bs_job_result;
 
 typedef struct bs_shared bs_shared;
@@ -76,6 +79,13 @@ int bs_job_run_previous(bs_shared *sh, const char *src,
                         const bs_report_source *previous, const char *pdf,
                         const char *dump, FILE *diag_out,
                         bs_job_result *res);
+
+/* bs_job_run_previous with --as-published chosen per job (batch manifests
+ * can ask for it line by line): true overrides the shared options. */
+int bs_job_run_report(bs_shared *sh, const char *src,
+                      const bs_report_source *previous, bool as_published,
+                      const char *pdf, const char *dump, FILE *diag_out,
+                      bs_job_result *res);
 
 /* SOURCE_DATE_EPOCH from the environment, or -1 when unset or invalid
  * (the PDF dates then come from the source). */

@@ -1296,6 +1296,7 @@ S_parse(bs_document *doc, const unsigned char *raw, size_t rawlen,
    * the source: report.h. */
   if (!(opts && opts->schema)) {
     xmlDocPtr core = NULL;
+    p.as_published = opts && opts->as_published;
     int r = bs_report_map(&p, xdoc, opts ? opts->previous : NULL, &core);
     if (r != 0) {
       xmlFreeDoc(xdoc);

@@ -22,6 +22,7 @@ typedef struct bs_xml_parser {
   size_t markup_end;     /* offset just after the last markup seen */
   int depth;             /* current element nesting */
   bool stopped;          /* we stopped the parser for a policy violation */
+  bool as_published;     /* report rules warn instead of failing (--as-published) */
   bs_vec schema_errs;    /* S_schema_err of the current validation pass */
 } bs_xml_parser;
 

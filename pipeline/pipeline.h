@@ -29,6 +29,7 @@ typedef struct bs_parse_options {
   const struct bs_report_source *previous; /* last year's report source for
                                               cross-year rules, or NULL */
   const char *core_out; /* write the core document here (banshi convert) */
+  bool as_published;    /* a report as it was issued: its rules warn */
   bool keep_source;     /* keep the source bytes and a report's core
                            document in the document (PDF/A-3b embeds them) */
 } bs_parse_options;

@@ -58,6 +58,7 @@
 #include <libxslt/xsltutils.h>
 
 #include "parse_int.h"
+#include "prose.h"
 #include "util.h"
 
 #define S_LOC_NS "urn:banshi:source-location"
@@ -363,6 +364,26 @@ S_load_registry(void)
         S_scan(tok);
     free(list);
   }
+  /* Two types claiming one root element: an error naming both, on both,
+   * rather than one silently shadowing the other (docs/report-types.md) */
+  for (int i = 0; i < S_ntypes; i++)
+    for (int k = i + 1; k < S_ntypes; k++) {
+      S_type *a = &S_types[i], *b = &S_types[k];
+      if (!a->root || !b->root || strcmp(a->root, b->root) != 0 ||
+          (a->ns == NULL) != (b->ns == NULL) ||
+          (a->ns && strcmp(a->ns, b->ns) != 0))
+        continue;
+      char *why = NULL;
+      S_appendf(&why, "the types '%s' (%s) and '%s' (%s) both claim the root "
+                "element <%s>; remove one of them (BANSHI_TYPES)",
+                a->name, a->dir, b->name, b->dir, a->root);
+      for (int j = 0; j < 2; j++) {
+        S_type *t = j ? b : a;
+        if (!t->error)
+          t->error = S_strdup(why);
+      }
+      free(why);
+    }
 }
 
 /* Load rules and stylesheet once; called with S_lock held. */
@@ -449,6 +470,7 @@ bs_report_cleanup(void)
     memset(t, 0, sizeof *t);
   }
   S_ntypes = 0;
+  bs_prose_cleanup();
   if (S_loaded) {
     xsltFreeSecurityPrefs(S_secprefs);
     S_secprefs = NULL;
@@ -534,7 +556,23 @@ typedef struct S_check {
   const S_type *t;
   xmlXPathContextPtr x;
   char *xpath_error;    /* last XPath error text (malloc'd) */
+  bs_vec emptied;       /* S_emptied: bad cells, restored as published */
 } S_check;
+
+/* A cell emptied for the equations, with the text the report printed. */
+typedef struct S_emptied {
+  xmlNodePtr node;
+  xmlChar *text;
+} S_emptied;
+
+/* The severity of a finding: as published (--as-published) every rule
+ * still runs, but what would stop a new report only warns about an issued
+ * one. */
+static bs_severity
+S_sev(const S_check *c, bs_severity sev)
+{
+  return c->p->as_published && sev == BS_ERROR ? BS_WARNING : sev;
+}
 
 static void
 S_xpath_error(void *ctx, xmlErrorPtr err)
@@ -840,11 +878,12 @@ S_cells(S_check *c, xmlNodePtr rule)
       uint32_t line, col;
       S_node_loc(c->p, n, &line, &col);
       bs_diags *d = &c->p->doc->diags;
+      bs_severity sev = S_sev(c, BS_ERROR);
       if (!*val) {
-        bs_diag(d, BS_ERROR, BS_D_CELL_BLANK, c->p->doc->path, line, col,
+        bs_diag(d, sev, BS_D_CELL_BLANK, c->p->doc->path, line, col,
                 desc);
       } else if (!S_has_digit(val)) {
-        bs_diag(d, BS_ERROR, BS_D_CELL_PLACEHOLDER, c->p->doc->path, line,
+        bs_diag(d, sev, BS_D_CELL_PLACEHOLDER, c->p->doc->path, line,
                 col, desc, val);
       } else {
         const char *what =
@@ -854,10 +893,14 @@ S_cells(S_check *c, xmlNodePtr rule)
             : strcmp(kind, "integer") == 0
                 ? (en ? "an integer" : "整数")
                 : (en ? "a non-negative integer" : "非负整数");
-        bs_diag(d, BS_ERROR, BS_D_CELL_VALUE, c->p->doc->path, line, col,
+        bs_diag(d, sev, BS_D_CELL_VALUE, c->p->doc->path, line, col,
                 desc, val, what);
       }
       free(desc);
+      if (c->p->as_published) {
+        S_emptied e = {n, xmlNodeGetContent(n)};
+        bs_vec_push(&c->emptied, &e);
+      }
       if (n->type == XML_ATTRIBUTE_NODE)
         xmlSetNsProp(n->parent, n->ns, n->name, BAD_CAST "");
       else
@@ -888,7 +931,7 @@ S_rule(S_check *c, xmlNodePtr rule)
   char *right = test ? S_prop(test, "right") : NULL;
   char *assert_expr = test ? S_prop(test, "test") : NULL;
   bool is_equal = test && S_is(test, "equal");
-  bs_severity sev = S_severity(rule);
+  bs_severity sev = S_sev(c, S_severity(rule));
   if (!test || (is_equal && (!left || !right)) ||
       (!is_equal && !assert_expr)) {
     char *id = S_prop(rule, "id");
@@ -983,6 +1026,7 @@ S_check_rules(bs_xml_parser *p, const S_type *t, xmlDocPtr src,
   memset(&c, 0, sizeof c);
   c.p = p;
   c.t = t;
+  c.emptied = (bs_vec)BS_VEC_INIT(S_emptied);
   c.x = xmlXPathNewContext(src);
   c.x->error = S_xpath_error;
   c.x->userData = &c;
@@ -1006,6 +1050,18 @@ S_check_rules(bs_xml_parser *p, const S_type *t, xmlDocPtr src,
   for (xmlNodePtr n = root ? root->children : NULL; n; n = n->next)
     if (S_is(n, "rule"))
       S_rule(&c, n);
+  bs_prose_check(p, t->rules, t->rules_path, t->name, c.x);
+  /* as published: the cells print as the report wrote them */
+  S_emptied *e = c.emptied.data;
+  for (size_t i = 0; i < c.emptied.len; i++) {
+    xmlNodePtr n = e[i].node;
+    if (n->type == XML_ATTRIBUTE_NODE)
+      xmlSetNsProp(n->parent, n->ns, n->name, e[i].text);
+    else
+      xmlNodeSetContent(n, e[i].text);
+    xmlFree(e[i].text);
+  }
+  bs_vec_free(&c.emptied);
   free(c.xpath_error);
   xmlXPathFreeContext(c.x);
 }
@@ -1348,4 +1404,69 @@ const char *
 bs_report_source_type(const bs_report_source *s)
 {
   return s && s->type ? s->type->name : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Skeletons (banshi new)                                               */
+
+char *
+bs_report_type_skeleton(const char *name, const char *format, int year,
+                        char **why)
+{
+  *why = NULL;
+  pthread_mutex_lock(&S_lock);
+  S_load_registry();
+  char *dir = NULL, *known = NULL;
+  for (int i = 0; i < S_ntypes; i++) {
+    if (strcmp(S_types[i].name, name) == 0 && !dir)
+      dir = S_strdup(S_types[i].dir);
+    S_appendf(&known, "%s%s", i ? ", " : "", S_types[i].name);
+  }
+  pthread_mutex_unlock(&S_lock);
+  if (!dir) {
+    S_appendf(why, "no report type '%s' (known: %s)", name,
+              known ? known : "none");
+    free(known);
+    return NULL;
+  }
+  free(known);
+  char *path = S_join(dir, "type.xml");
+  xmlDocPtr d = S_read_data(path);
+  free(path);
+  xmlNodePtr r = d ? xmlDocGetRootElement(d) : NULL;
+  char *href = NULL, *formats = NULL;
+  long best = -1;
+  for (xmlNodePtr c = r ? r->children : NULL; c; c = c->next) {
+    if (!S_is(c, "new"))
+      continue;
+    char *f = S_prop(c, "format"), *h = S_prop(c, "href");
+    char *from = S_prop(c, "from-year");
+    long fy = from ? strtol(from, NULL, 10) : 0;
+    if (f)
+      S_appendf(&formats, "%s%s", formats ? ", " : "", f);
+    bool take = h && (format ? f && strcmp(f, format) == 0
+                             : fy <= year && fy > best);
+    if (!format && h && !href && best < 0 && fy > year)
+      take = true; /* a year before every format: the first one */
+    if (take) {
+      free(href);
+      href = S_strdup(h);
+      best = fy <= year ? fy : best;
+    }
+    free(f);
+    free(h);
+    free(from);
+  }
+  xmlFreeDoc(d);
+  char *skel = href ? S_join(dir, href) : NULL;
+  if (!skel && formats)
+    S_appendf(why, "report type '%s' has no format '%s' (formats: %s)", name,
+              format ? format : "?", formats);
+  else if (!skel)
+    S_appendf(why, "report type '%s' has no skeleton to start from "
+              "(type.xml names no <new href=\"\"/>)", name);
+  free(href);
+  free(formats);
+  free(dir);
+  return skel;
 }

@@ -41,6 +41,15 @@ int bs_report_source_year(const bs_report_source *s);
 /* The name of the report type of a loaded source, NULL if none. */
 const char *bs_report_source_type(const bs_report_source *s);
 
+/* The skeleton a report type offers to start a new source from (banshi
+ * new): the file its type.xml names with <new format="F" href="…"
+ * from-year="Y"/> for `format`, or, when `format` is NULL, for the format in
+ * force in `year` (the greatest from-year not after it).  Returns the path
+ * (malloc'd), or NULL with *why set (malloc'd) when the type or the format
+ * is unknown or the type has no skeleton. */
+char *bs_report_type_skeleton(const char *name, const char *format, int year,
+                              char **why);
+
 /* Release the process-wide type registry (compiled schemas, rules and
  * stylesheets).  Called by bs_parse_cleanup(). */
 void bs_report_cleanup(void);

@@ -34,6 +34,8 @@
       <xsl:copy-of select="meta"/>
       <body>
         <xsl:copy-of select="@bsloc:at"/>
+        <!-- 引言: the lead paragraph(s) before 一、总体情况 -->
+        <xsl:copy-of select="preamble/*"/>
         <section>
           <xsl:copy-of select="overview/@bsloc:at"/>
           <heading>总体情况</heading>
@@ -72,7 +74,29 @@
   <!-- paragraphs and other core blocks written before a table's numbers -->
   <xsl:template name="blocks">
     <xsl:copy-of select="*[not(starts-with(name(), 'item-')) and not(@natural)
-                           and not(@upheld) and not(self::results)]"/>
+                           and not(@upheld) and not(self::results)
+                           and not(preceding-sibling::*[starts-with(name(), 'item-')
+                                   or @natural or @upheld])]"/>
+  </xsl:template>
+
+  <!-- what follows a table: notes ("注：…", the prefix added when the note
+       does not write it) and blocks explaining the numbers, in order -->
+  <xsl:template name="after-table">
+    <xsl:for-each select="*[preceding-sibling::*[starts-with(name(), 'item-')
+                            or @natural or @upheld]
+                            and not(starts-with(name(), 'item-')) and not(@natural)
+                            and not(@upheld) and not(self::results)]">
+      <xsl:choose>
+        <xsl:when test="self::note">
+          <p>
+            <xsl:copy-of select="@*"/>
+            <xsl:if test="not(starts-with(normalize-space(.), '注'))">注：</xsl:if>
+            <xsl:copy-of select="node()"/>
+          </p>
+        </xsl:when>
+        <xsl:otherwise><xsl:copy-of select="."/></xsl:otherwise>
+      </xsl:choose>
+    </xsl:for-each>
   </xsl:template>
 
   <!-- 表二 -->
@@ -131,6 +155,7 @@
         </xsl:choose>
       </tbody>
     </table>
+    <xsl:call-template name="after-table"/>
   </xsl:template>
 
   <!-- 表三: the seven number cells of one row -->
@@ -212,6 +237,7 @@
         </xsl:choose>
       </tbody>
     </table>
+    <xsl:call-template name="after-table"/>
   </xsl:template>
 
   <!-- 表四 -->
@@ -237,5 +263,6 @@
         </tr>
       </tbody>
     </table>
+    <xsl:call-template name="after-table"/>
   </xsl:template>
 </xsl:stylesheet>

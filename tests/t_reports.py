@@ -15,6 +15,25 @@ report type that lives only in the tests.
   reports-types     a report type added as data (tests/types) works without
                     any C change, and is unknown without BANSHI_TYPES.
   reports-previous  the cross-year rules with --previous and its failures.
+  reports-published tests/reports/published/*.xml, reports as they are
+                    published (both formats, blank, "/" and other cells as
+                    written, preambles, notes, prose that contradicts the
+                    tables): --as-published diagnostics must equal NAME.diag
+                    with exit 0; strict mode reports the same cells and rules
+                    as errors; each renders to a PDF/A-1b that passes
+                    Preflight with its cells as written; a batch of them
+                    (manifest column as-published) archives each document's
+                    findings in its metadata record; a source that becomes
+                    invalid loses its old PDF; a type that claims a built-in
+                    root is an error naming both.
+  reports-new       banshi new: a source for both formats and every year
+                    2019-2025 that validates (no error; only the warning of a
+                    format not in force) and renders to PDF/A-1b; every table
+                    row commented with its label; its refusals.
+  reports-prose     tests/reports/prose/corpus.txt: phrasings of numbers in
+                    prose, each with the findings it must give against the
+                    2021 sample's tables (none on the samples and the
+                    example).
 """
 import difflib
 import glob
@@ -385,7 +404,9 @@ def group_previous(a):
     check(rc == 0 and err == "", "clean pair: %d %r" % (rc, err))
     # R7 (2021 after 2021): 现行有效件数 does not follow, a warning; the
     # carry-over is made to match so that only R7 speaks
-    s22 = s21.replace("<year>2021</year>", "<year>2022</year>")
+    s22 = s21.replace("<year>2021</year>", "<year>2022</year>").replace(
+        "<date>2022-01-20</date>", "<date>2023-01-20</date>", 1).replace(
+        "新收政府信息公开申请49件，上年结转4件", "新收政府信息公开申请51件，上年结转2件")
     for k, v in (("natural", "41"), ("business", "6"), ("total", "51")):
         s22 = attr(s22, "new", k, v)
     for k, v in (("natural", "2"), ("business", "0"), ("total", "2")):
@@ -420,8 +441,281 @@ def group_previous(a):
     check(rc == 0 and "现行有效件数=31" in err and os.path.exists(core), "convert --previous: %d" % rc)
 
 
+# ---------------------------------------------------------------------------
+# reports-published
+
+PUBLISHED = os.path.join(REPORTS, "published")
+FINDING_CODES = ("不是数字", "未填写", "不是非负", "应相等", "不一致", "发布日期为",
+                 "不是同一机关")
+
+
+def group_published(a):
+    results = run_case_folder(a, PUBLISHED, 6, located=True)
+    if a.update:
+        return
+    names = [n for n, _ in results]
+    check(all(rc == 0 for _, rc in results), "as published, every exit is 0: %s" % results)
+    diags = {n: open(os.path.join(PUBLISHED, n + ".diag"), encoding="utf-8").read().splitlines()
+             for n in names}
+    # the set covers what the issue lists
+    text = "\n".join("\n".join(v) for v in diags.values())
+    for needle in ("未填写", "“/”不是数字", "“无”不是数字", "一+二=", "总计=3，",
+                   "发布日期为", "不是同一机关", "一百二十三", "所述数字66.7",
+                   "均获维持", "均胜诉", "无法提供", "上年结转", "不予公开",
+                   "不予处理", "其他处理", "部分公开", "结转至下年度", "行政规范性文件",
+                   "行政事业性收费"):
+        check(needle in text, "published set: no finding with %r" % needle)
+    fmts = set()
+    for n in names:
+        src = open(os.path.join(PUBLISHED, n + ".xml"), encoding="utf-8").read()
+        fmts.add(re.search(r'format="(\d+)"', src).group(1))
+    check(fmts == {"2019", "2021"}, "published set: formats %s" % fmts)
+    srcs = "".join(open(os.path.join(PUBLISHED, n + ".xml"), encoding="utf-8").read()
+                   for n in names)
+    check(srcs.count("<preamble>") >= 4 and srcs.count("<note>") >= 3,
+          "published set: preambles and notes")
+    # strict: the cells and rules are errors at the same places
+    for n in names:
+        args = open(os.path.join(PUBLISHED, n + ".args")).read().split()
+        args = [x for x in args if x != "--as-published"]
+        rc, out, err = run([a.banshi] + args + [n + ".xml"], cwd=PUBLISHED)
+        check(rc == 1, "%s strict: exit %d" % (n, rc))
+        strict = err.splitlines()
+        for l in diags[n]:
+            if "正文“" in l or "发布日期为" in l or "不是同一机关" in l or "如有修订" in l:
+                want = l  # warnings in both modes
+            else:
+                want = l.replace(": warning: ", ": error: ")
+            check(want in strict, "%s strict: missing %r" % (n, want))
+    # --lang en: the same findings, in English
+    rc, out, err = run([a.banshi, "validate", "--as-published", "--lang", "en",
+                        "2019-city-office.xml"], cwd=PUBLISHED)
+    check(rc == 0 and "the text “予以公开及部分公开158件” states 158, but table 三, "
+          "（一）予以公开 + （二）部分公开, column 总计 is 173" in err
+          and len(err.splitlines()) == len(diags["2019-city-office"]),
+          "English findings: %d %r" % (rc, err[:300]))
+    # renders as published: PDF/A-1b, cells as written
+    pdfs = []
+    for n in names:
+        args = open(os.path.join(PUBLISHED, n + ".args")).read().split()[1:]
+        pdf = os.path.join(a.work, "pub-" + n + ".pdf")
+        rc, out, err = run([a.banshi, "render"] + args + [n + ".xml", "-o", pdf], cwd=PUBLISHED)
+        if check(rc == 0 and os.path.exists(pdf), "render %s --as-published: %d" % (n, rc)):
+            pdfs.append(pdf)
+    def layout(n):
+        rc, txt, err = run(["pdftotext", "-layout", "-enc", "UTF-8",
+                            os.path.join(a.work, "pub-" + n + ".pdf"), "-"])
+        return txt
+    def row(txt, label):
+        for l in txt.splitlines():
+            if label in l:
+                return l.split(label, 1)[1].split()
+        return None
+    t = layout("2020-district-bureau")
+    check(row(t, "其他对外管理服务事项") == ["/", "/", "/"], "“/” cells: %r" % row(t, "其他对外管理服务事项"))
+    check(row(t, "政府集中采购") == ["/", "/"], "“/” cells: %r" % row(t, "政府集中采购"))
+    t = layout("2024-health-commission")
+    check(row(t, "规章") == ["无", "无", "无"], "“无” cells: %r" % row(t, "规章"))
+    check(row(t, "行政强制") == ["—"], "“—” cell: %r" % row(t, "行政强制"))
+    t = layout("2019-city-office")
+    # 总计 left blank: six numbers on the row, not seven
+    check(row(t, "1.属于国家秘密") == ["2", "0", "0", "0", "0", "0"],
+          "blank 总计: %r" % row(t, "1.属于国家秘密"))
+    flat = re.sub(r"\s+", "", t)
+    i, j, k = flat.find("本年度报告根据"), flat.find("一、总体情况"), flat.find("注：本表“总计”列")
+    check(0 <= i < j < k, "preamble before 一、, note after table 三: %d %d %d" % (i, j, k))
+    t = layout("2022-audit-bureau")
+    check(row(t, "3.补正后申请内容仍不明确") == ["1", "1"], "blank cells: %r"
+          % row(t, "3.补正后申请内容仍不明确"))
+    flat = re.sub(r"\s+", "", t)
+    check(flat.find("注：空白栏表示无此类申请。") > flat.find("四、结转下年度继续办理")
+          and "行政复议案件1件，结果维持。" in flat, "note and block after the tables")
+    pf = os.path.join(a.work, "published-preflight")
+    os.makedirs(pf, exist_ok=True)
+    res, log = preflight(pdfs, pf)
+    for p in pdfs:
+        v = res.get(os.path.basename(p))
+        check(v and v[0] and not v[1], "preflight %s: %s" % (p, v))
+    # a batch of them, as published by manifest column, and its bag
+    out = os.path.join(a.work, "published-batch")
+    bag = os.path.join(a.work, "published-bag")
+    for d in (out, bag):
+        shutil.rmtree(d, ignore_errors=True)
+    man = os.path.join(a.work, "published.list")
+    with open(man, "w", encoding="utf-8") as f:
+        for n in names:
+            prev = "\t" + os.path.join(PUBLISHED, "2023-street-office.xml") \
+                if n == "2024-health-commission" else ""
+            f.write("%s%s\tas-published\n" % (os.path.join(PUBLISHED, n + ".xml"), prev))
+    rc, o, err = run([a.banshi, "batch", man, "-o", out, "-j", "2"])
+    check(rc == 0, "batch as published: %d %r" % (rc, err[-400:]))
+    import json
+    recs = [json.loads(l) for l in open(os.path.join(out, "banshi-batch.jsonl"), encoding="utf-8")
+            if '"source"' in l]
+    check(len(recs) == 6 and all(r.get("as_published") and r["status"] == "ok" and
+                                 r["warnings"] == len(diags[os.path.basename(r["source"])[:-4]])
+                                 for r in recs), "batch log: %s" % [(r["source"], r["warnings"]) for r in recs])
+    rc, o, err = run([a.banshi, "archive", out, "-o", bag])
+    if check(rc == 0, "archive: %d %r" % (rc, err)):
+        for n in names:
+            rec = ET.parse(os.path.join(bag, "data", "metadata", n + ".xml")).getroot()
+            chk = rec.find("数据核查")
+            if not check(chk is not None, "%s: no check section" % n):
+                continue
+            found = chk.findall("发现")
+            want = [l for l in diags[n] if any(c in l for c in FINDING_CODES)]
+            check(chk.get("方式") == "按原样发布" and len(found) == len(want) and
+                  chk.findtext("发现数") == str(len(want)),
+                  "%s: %d findings recorded, want %d" % (n, len(found), len(want)))
+            for f, l in zip(sorted(found, key=lambda e: e.text), sorted(want, key=lambda l: l.split(": warning: ")[1])):
+                check(l.endswith(": warning: " + f.text) and f.get("位置") in l,
+                      "%s: finding %r / %r" % (n, f.text, l))
+    # batch again without the column: strict, so they are invalid, and the
+    # PDFs of the sources that became invalid are removed
+    plain = os.path.join(a.work, "published-plain.list")
+    with open(plain, "w", encoding="utf-8") as f:
+        for n in names:
+            f.write(os.path.join(PUBLISHED, n + ".xml") + "\n")
+    rc, o, err = run([a.banshi, "batch", plain, "-o", out])
+    check(rc == 1, "strict batch: %d" % rc)
+    left = sorted(x for x in os.listdir(out) if x.endswith(".pdf"))
+    check(left == [], "PDFs of invalid sources left: %s" % left)
+    # a type that claims the root of a built-in one is an error naming both
+    dup = os.path.join(a.work, "dup-types")
+    shutil.rmtree(dup, ignore_errors=True)
+    shutil.copytree(os.path.join(ROOT, "schemas", "disclosure-annual-report"),
+                    os.path.join(dup, "mine"))
+    tx = os.path.join(dup, "mine", "type.xml")
+    t = open(tx, encoding="utf-8").read().replace('name="disclosure-annual-report"',
+                                                   'name="my-disclosure"')
+    open(tx, "w", encoding="utf-8").write(t)
+    env = dict(os.environ, BANSHI_TYPES=dup)
+    rc, o, err = run([a.banshi, "validate", SAMPLE_2021, "--lang", "en"], env=env)
+    check(rc == 3 and "'disclosure-annual-report'" in err and "'my-disclosure'" in err
+          and "both claim the root element <disclosure-report>" in err,
+          "shadowing type: %d %r" % (rc, err))
+
+
+# ---------------------------------------------------------------------------
+# reports-prose
+
+def group_prose(a):
+    corpus = os.path.join(REPORTS, "prose", "corpus.txt")
+    lines = [l.rstrip("\n") for l in open(corpus, encoding="utf-8")
+             if l.strip() and not l.startswith("#")]
+    check(len(lines) >= 40, "corpus: %d phrasings" % len(lines))
+    s = open(SAMPLE_2021, encoding="utf-8").read()
+    i = s.index("<overview>") + len("<overview>")
+    first = s[:i].count("\n") + 2
+    src = os.path.join(a.work, "prose-corpus.xml")
+    open(src, "w", encoding="utf-8").write(
+        s[:i] + "".join("\n    <p>%s</p>" % l.split("\t")[0] for l in lines) + s[i:])
+    rc, out, err = run([a.banshi, "validate", src])
+    check(rc == 0, "corpus: exit %d" % rc)
+    got = {}
+    for d in err.splitlines():
+        m = re.match(r"[^:]+:(\d+):\d+: warning: 正文“(.*)”所述数字(\S+?)与表格不一致：.*为(\S+)$", d)
+        if m:
+            k = int(m.group(1)) - first
+            ph = lines[k].split("\t")[0] if 0 <= k < len(lines) else ""
+            check(m.group(1) and m.group(2) in ph, "finding %r not at its phrase %r" % (d, ph))
+            got.setdefault(k, []).append("%s=%s" % (m.group(3), m.group(4)))
+        else:
+            check("全角字母或数字" in d, "corpus: unexpected %r" % d)
+    n = 0
+    for k, l in enumerate(lines):
+        ph, want = l.split("\t")
+        w = [] if want == "-" else want.split()
+        n += len(w)
+        check(sorted(got.get(k, [])) == sorted(w),
+              "corpus: %r: want %s, got %s" % (ph, w, got.get(k, [])))
+    check(n >= 20, "corpus: only %d expected findings" % n)
+    # in English, the same number of findings
+    rc, out, err = run([a.banshi, "validate", src, "--lang", "en"])
+    check(len([l for l in err.splitlines() if "the text “" in l]) == n,
+          "English corpus findings")
+    # no false alarm on the samples and the example
+    for f in (SAMPLE_2019, SAMPLE_2021, EXAMPLE):
+        rc, out, err = run([a.banshi, "validate", f])
+        check(rc == 0 and err == "", "%s: %d %r" % (f, rc, err))
+
+
+# ---------------------------------------------------------------------------
+# reports-new
+
+def group_new(a):
+    d = os.path.join(a.work, "new")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    pdfs = []
+    for fmt in ("2019", "2021"):
+        for year in range(2019, 2026):
+            src = os.path.join(d, "new-%s-%d.xml" % (fmt, year))
+            rc, out, err = run([a.banshi, "new", "disclosure-annual-report", "--format", fmt,
+                                "--year", str(year), "--issuer", "某县<交通>运输局", "-o", src])
+            if not check(rc == 0 and os.path.exists(src), "new %s %d: %d %r" % (fmt, year, rc, err)):
+                continue
+            text = open(src, encoding="utf-8").read()
+            in_force = (fmt == "2019") == (year < 2021)
+            pdf = os.path.join(d, "new-%s-%d.pdf" % (fmt, year))
+            rc, out, err = run([a.banshi, "render", src, "-o", pdf])
+            check(rc == 0 and (err == "" if in_force else
+                               len(err.splitlines()) == 1 and "warning: 报告年度为" in err),
+                  "render new %s %d: %d %r" % (fmt, year, rc, err))
+            if rc == 0:
+                pdfs.append(pdf)
+            if year in (2020, 2023):
+                rc, raw, e = run(["pdftotext", "-raw", "-enc", "UTF-8", pdf, "-"])
+                flat = re.sub(r"\s+", "", raw)
+                check("某县<交通>运输局%d年政府信息公开工作年度报告" % year in flat
+                      and all(h in flat for h in HEADINGS)
+                      and all(l in flat for l in labels_of(fmt)),
+                      "new %s %d: title, headings and labels in the PDF" % (fmt, year))
+                # every row of the three tables commented with its label
+                for label in ("一、本年新收政府信息公开申请数量", "（七）总计",
+                              "四、结转下年度继续办理", "8.属于行政查询事项",
+                              "行政事业性收费", "行政复议", "复议后起诉"):
+                    check(re.search(r"/>\s*<!-- [^>]*%s" % re.escape(label), text),
+                          "new %s: no row commented %s" % (fmt, label))
+                rows = len(re.findall(r"<[a-z-]+ [^>]*=\"0\"[^>]*/>", text))
+                comments = len(re.findall(r"/>  <!-- ", text))
+                check(rows == comments and rows >= (32 if fmt == "2021" else 33),
+                      "new %s: %d rows, %d commented" % (fmt, rows, comments))
+                check("<date>%d-01-20</date>" % (year + 1) in text, "new: date of issue")
+    pf = os.path.join(a.work, "new-preflight")
+    os.makedirs(pf, exist_ok=True)
+    res, log = preflight(pdfs[:1] + pdfs[-1:], pf)
+    for p in pdfs[:1] + pdfs[-1:]:
+        v = res.get(os.path.basename(p))
+        check(v and v[0] and not v[1], "preflight %s: %s" % (p, v))
+    # without --format: the format in force; without -o: standard output
+    for year, fmt in ((2020, "2019"), (2021, "2021"), (2025, "2021")):
+        rc, out, err = run([a.banshi, "new", "disclosure-annual-report", "--year", str(year),
+                            "--issuer", "某局"])
+        check(rc == 0 and 'format="%s"' % fmt in out, "new %d: format %s" % (year, fmt))
+    # refusals: an existing file, an unknown type or format, a bad year
+    src = os.path.join(d, "new-2021-2023.xml")
+    before = open(src, "rb").read()
+    rc, out, err = run([a.banshi, "new", "disclosure-annual-report", "--year", "2023",
+                        "--issuer", "另一局", "-o", src])
+    check(rc == 3 and "已存在" in err and open(src, "rb").read() == before,
+          "new over an existing file: %d %r" % (rc, err))
+    for args, needle in ((["nope", "--year", "2023", "--issuer", "x"], "no report type 'nope'"),
+                         (["disclosure-annual-report", "--format", "2020", "--year", "2023",
+                           "--issuer", "x"], "formats: 2019, 2021"),
+                         (["disclosure-annual-report", "--year", "23", "--issuer", "x"], "--year"),
+                         (["disclosure-annual-report", "--year", "2023"], "usage")):
+        rc, out, err = run([a.banshi, "new"] + args)
+        check(rc == 2 and needle in err, "new %s: %d %r" % (args, rc, err))
+    # the 2021 example of the README
+    ex = os.path.join(ROOT, "examples", "shuangshan-transport-2023.xml")
+    rc, out, err = run([a.banshi, "validate", ex])
+    check(rc == 0 and err == "", "2021 example: %d %r" % (rc, err))
+
+
 GROUPS = {
     "reports-cases": group_cases, "reports-render": group_render,
     "reports-example": group_example, "reports-types": group_types,
-    "reports-previous": group_previous,
+    "reports-previous": group_previous, "reports-published": group_published,
+    "reports-prose": group_prose, "reports-new": group_new,
 }

@@ -2,7 +2,8 @@
  *
  * Input: one option byte, then the source file's bytes (any encoding, any
  * damage).  Option bits: 0 English messages, 1 normalisation off, 2 a small
- * size limit (4 KiB) instead of the default.  Besides the sanitizers'
+ * size limit (4 KiB) instead of the default, 3 a report source as published
+ * (its rules and prose checks warn; the cells are restored as written).  Besides the sanitizers'
  * findings, every located diagnostic must point into the source
  * (fuzz_check_locations), the document's memory stays within 16 times
  * the source plus 1 MiB, every message is one line of UTF-8, no text of
@@ -39,6 +40,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   bs_parse_options po;
   memset(&po, 0, sizeof po);
   po.max_bytes = opt & 4 ? 4096 : 0;
+  po.as_published = (opt & 8) != 0;
   fuzz_canary_arm(data, size);
   bs_document *doc =
       bs_parse_memory(S_path, data + 1, size - 1, &po, lang);

@@ -1,0 +1,625 @@
+/* prose.c - numbers stated in a report's prose checked against its tables.
+ *
+ * Design.  What a report's prose says about its tables ("全年新收政府信息
+ * 公开申请49件", "予以公开及部分公开258件", "行政复议7件，均获维持") is
+ * found by phrase patterns that are data, in the report type's rules file,
+ * never C: the C code below knows no phrase and no table.  The rules file
+ * says where prose is and what each claim is checked against:
+ *
+ *   <define name="num" pattern="ICU regex"/>   a named piece of pattern;
+ *       "{num}" in any pattern is replaced by it (other braces, such as the
+ *       quantifier {0,6}, are left to ICU)
+ *   <prose select="XPATH"/>                    the elements whose text is
+ *       prose (their string value is searched, inline markup included)
+ *   <claim id="P1" value="XPATH" where="…" where-en="…">
+ *     <pattern>ICU regex, group 1 the number stated</pattern>
+ *     <pattern claim="0">ICU regex stating a fixed number ("未发生…")</pattern>
+ *   </claim>
+ *
+ * The value is an XPath 1.0 number over the source, evaluated at its root
+ * (a cell, a sum of cells, a ratio); a claim whose value is not a number (a
+ * blank cell, a "/", already reported by the cell checks) is skipped.  A
+ * stated number agrees with the table when the table's value rounds to it
+ * at the precision it is written with: "49件" needs 49, "占33.9%" any value
+ * in [33.85, 33.95].  Numbers are read in Arabic digits (ASCII or
+ * full-width) or Chinese numerals (bs_prose_number).  Each mismatch is a
+ * warning (diag.c BS_D_PROSE) at the first character of the phrase, naming
+ * the phrase, both numbers and the table cell.
+ *
+ * Patterns are compiled once per rules document (ICU, from UTF-8 text)
+ * and cloned for each document, as ICU's matchers are not thread-safe; the
+ * subject is matched in UTF-16 (a UTF-8 UText was three times slower), and
+ * match offsets are mapped back to byte offsets into the element's text,
+ * which are then found in the source.
+ *
+ * Rejected: C tables of phrases (a new phrasing would need a rebuild, and
+ * the report type would no longer be data); XPath matches() and regular
+ * expressions of XSLT 2 (libxml2 and libxslt implement XPath 1.0 only);
+ * POSIX regcomp (no Unicode classes, no lookbehind, locale-dependent). */
+#include "prose.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/xpathInternals.h>
+#include <unicode/uregex.h>
+#include <unicode/ustring.h>
+#include <unicode/utext.h>
+
+#include "util.h"
+
+#define S_MAX_CACHE 16
+
+typedef struct S_pattern {
+  URegularExpression *re; /* compiled (the master, never matched) */
+  bool fixed;             /* the pattern states a fixed number */
+  double claim;           /* that number */
+} S_pattern;
+
+typedef struct S_claim {
+  char *id;
+  char *value;            /* XPath of the table's value */
+  xmlXPathCompExprPtr value_x; /* compiled once, shared by every thread */
+  char *where, *where_en; /* the cell in words */
+  S_pattern *pats;
+  int npats;
+} S_claim;
+
+typedef struct S_compiled {
+  xmlDocPtr rules;        /* the rules document these come from */
+  char *select;           /* XPath of the prose elements */
+  xmlXPathCompExprPtr select_x;
+  S_claim *claims;
+  int nclaims;
+  char *error;            /* why the patterns cannot be used, or NULL */
+} S_compiled;
+
+static pthread_mutex_t S_lock = PTHREAD_MUTEX_INITIALIZER;
+static S_compiled S_cache[S_MAX_CACHE];
+static int S_ncache;
+
+static char *
+S_dup(const char *s)
+{
+  if (!s)
+    return NULL;
+  size_t n = strlen(s);
+  char *d = bs_xmalloc(n + 1);
+  memcpy(d, s, n + 1);
+  return d;
+}
+
+static char *
+S_prop(xmlNodePtr n, const char *name)
+{
+  xmlChar *v = xmlGetProp(n, BAD_CAST name);
+  char *s = S_dup((const char *)v);
+  xmlFree(v);
+  return s;
+}
+
+static bool
+S_is(xmlNodePtr n, const char *name)
+{
+  return n && n->type == XML_ELEMENT_NODE &&
+         xmlStrcmp(n->name, BAD_CAST name) == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Numbers                                                              */
+
+/* The next UTF-8 code point of s[*i..len), advancing *i; -1 if malformed. */
+static long
+S_cp(const unsigned char *s, size_t len, size_t *i)
+{
+  unsigned char c = s[*i];
+  int n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
+                                          : (c >> 3) == 30 ? 4 : 0;
+  if (!n || *i + (size_t)n > len)
+    return -1;
+  long cp = n == 1 ? c : c & (0x7F >> n);
+  for (int k = 1; k < n; k++) {
+    if ((s[*i + (size_t)k] & 0xC0) != 0x80)
+      return -1;
+    cp = (cp << 6) | (s[*i + (size_t)k] & 0x3F);
+  }
+  *i += (size_t)n;
+  return cp;
+}
+
+static int
+S_cn_digit(long cp)
+{
+  static const long digits[] = {0x96F6 /* 零 */, 0x4E00 /* 一 */,
+                                 0x4E8C /* 二 */, 0x4E09 /* 三 */,
+                                 0x56DB /* 四 */, 0x4E94 /* 五 */,
+                                 0x516D /* 六 */, 0x4E03 /* 七 */,
+                                 0x516B /* 八 */, 0x4E5D /* 九 */};
+  for (int d = 0; d < 10; d++)
+    if (cp == digits[d])
+      return d;
+  if (cp == 0x3007) /* 〇 */
+    return 0;
+  if (cp == 0x4E24) /* 两 */
+    return 2;
+  return -1;
+}
+
+bool
+bs_prose_number(const char *str, size_t len, double *out)
+{
+  const unsigned char *s = (const unsigned char *)str;
+  if (!len)
+    return false;
+  /* Arabic digits, ASCII or full-width, with an optional decimal part */
+  double v = 0, scale = 0;
+  bool arabic = true, any = false;
+  for (size_t i = 0; i < len && arabic;) {
+    long cp = S_cp(s, len, &i);
+    int d = cp >= '0' && cp <= '9'           ? (int)(cp - '0')
+            : cp >= 0xFF10 && cp <= 0xFF19 ? (int)(cp - 0xFF10)
+                                             : -1;
+    if (d >= 0) {
+      any = true;
+      if (scale > 0) {
+        v += d * scale;
+        scale /= 10;
+      } else {
+        v = v * 10 + d;
+      }
+    } else if ((cp == '.' || cp == 0xFF0E) && scale == 0 && any) {
+      scale = 0.1;
+    } else {
+      arabic = false;
+    }
+  }
+  if (arabic && any && scale != 0.1) {
+    *out = v;
+    return true;
+  }
+  /* Chinese numerals: digits with the units 十百千 within a section of
+   * 万; without any unit, a string of digits (二〇二一) */
+  double total = 0, section = 0;
+  int digit = -1;
+  bool units = false, digits_only = true;
+  double plain = 0;
+  size_t n = 0;
+  for (size_t i = 0; i < len;) {
+    long cp = S_cp(s, len, &i);
+    int d = S_cn_digit(cp);
+    n++;
+    if (d >= 0) {
+      digit = d;
+      plain = plain * 10 + d;
+      continue;
+    }
+    digits_only = false;
+    int unit = cp == 0x5341 ? 10 : cp == 0x767E ? 100 : cp == 0x5343 ? 1000
+                                                                      : 0;
+    if (unit) {
+      units = true;
+      /* 十二 = 12: a unit without a digit before it counts once */
+      section += (digit < 0 ? 1 : digit) * unit;
+      digit = -1;
+    } else if (cp == 0x4E07) { /* 万 */
+      units = true;
+      section += digit < 0 ? 0 : digit;
+      total += (section ? section : 1) * 10000;
+      section = 0;
+      digit = -1;
+    } else {
+      return false;
+    }
+  }
+  if (!n)
+    return false;
+  if (digits_only && !units) {
+    *out = plain;
+    return true;
+  }
+  *out = total + section + (digit < 0 ? 0 : digit);
+  return true;
+}
+
+/* Digits after the decimal point of a stated number (0 for Chinese). */
+static int
+S_decimals(const char *s, size_t len)
+{
+  for (size_t i = 0; i < len; i++)
+    if (s[i] == '.')
+      return (int)(len - i - 1);
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Compiling the rules' patterns                                        */
+
+/* `pattern` with every {NAME} of a <define> replaced (malloc'd); a
+ * define may use others, to a depth of 8 (a loop stops there). */
+static char *
+S_expand(xmlNodePtr root, const char *pattern, int depth)
+{
+  size_t cap = strlen(pattern) + 1, len = 0;
+  char *out = bs_xmalloc(cap);
+  const char *s = pattern;
+  while (*s) {
+    const char *piece = NULL;
+    size_t skip = 0;
+    if (*s == '{') {
+      const char *e = strchr(s, '}');
+      for (xmlNodePtr d = root->children; e && d && !piece; d = d->next) {
+        if (!S_is(d, "define"))
+          continue;
+        xmlChar *name = xmlGetProp(d, BAD_CAST "name");
+        if (name && (size_t)(e - s - 1) == strlen((const char *)name) &&
+            memcmp(s + 1, name, (size_t)(e - s - 1)) == 0) {
+          xmlChar *raw = xmlGetProp(d, BAD_CAST "pattern");
+          char *pat = depth < 8 ? S_expand(root, raw ? (const char *)raw : "",
+                                           depth + 1)
+                                : S_dup("");
+          xmlFree(raw);
+          piece = pat;
+          size_t pl = strlen(piece);
+          if (len + pl + 1 > cap) {
+            cap = (len + pl + 1) * 2;
+            out = bs_xrealloc(out, cap);
+          }
+          memcpy(out + len, piece, pl);
+          len += pl;
+          free(pat);
+          skip = (size_t)(e - s) + 1;
+        }
+        xmlFree(name);
+      }
+    }
+    if (piece) {
+      s += skip;
+      continue;
+    }
+    if (len + 2 > cap) {
+      cap *= 2;
+      out = bs_xrealloc(out, cap);
+    }
+    out[len++] = *s++;
+  }
+  out[len] = '\0';
+  return out;
+}
+
+static void
+S_compile(S_compiled *c, const char *rules_path)
+{
+  xmlNodePtr root = xmlDocGetRootElement(c->rules);
+  for (xmlNodePtr n = root ? root->children : NULL; n; n = n->next) {
+    if (S_is(n, "prose") && !c->select)
+      c->select = S_prop(n, "select");
+    if (!S_is(n, "claim"))
+      continue;
+    c->claims = bs_xrealloc(c->claims,
+                            (size_t)(c->nclaims + 1) * sizeof *c->claims);
+    S_claim *cl = &c->claims[c->nclaims++];
+    memset(cl, 0, sizeof *cl);
+    cl->id = S_prop(n, "id");
+    cl->value = S_prop(n, "value");
+    cl->where = S_prop(n, "where");
+    cl->where_en = S_prop(n, "where-en");
+    if (!cl->value && !c->error) {
+      char buf[512];
+      snprintf(buf, sizeof buf, "%s: claim %s has no value=\"XPATH\"",
+               rules_path, cl->id ? cl->id : "?");
+      c->error = S_dup(buf);
+    }
+    for (xmlNodePtr k = n->children; k; k = k->next) {
+      if (!S_is(k, "pattern"))
+        continue;
+      xmlChar *text = xmlNodeGetContent(k);
+      char *pat = S_expand(root, text ? (const char *)text : "", 0);
+      xmlFree(text);
+      UErrorCode st = U_ZERO_ERROR;
+      UParseError pe;
+      UText *pt = utext_openUTF8(NULL, pat, -1, &st);
+      URegularExpression *re =
+          U_SUCCESS(st) ? uregex_openUText(pt, 0, &pe, &st) : NULL;
+      utext_close(pt);
+      if (U_FAILURE(st)) {
+        if (!c->error) {
+          char buf[1024];
+          snprintf(buf, sizeof buf,
+                   "%s:%ld: claim %s: the pattern cannot be compiled (%s at "
+                   "offset %d): %.300s",
+                   rules_path, xmlGetLineNo(k), cl->id ? cl->id : "?",
+                   u_errorName(st), pe.offset, pat);
+          c->error = S_dup(buf);
+        }
+        free(pat);
+        continue;
+      }
+      free(pat);
+      cl->pats = bs_xrealloc(cl->pats,
+                             (size_t)(cl->npats + 1) * sizeof *cl->pats);
+      S_pattern *p = &cl->pats[cl->npats++];
+      p->re = re;
+      char *fixed = S_prop(k, "claim");
+      p->fixed = fixed != NULL;
+      p->claim = fixed ? strtod(fixed, NULL) : 0;
+      free(fixed);
+    }
+  }
+  if (!c->select)
+    c->select = S_dup("//p");
+  /* the XPaths compiled once: evaluating a compiled expression does not
+   * change it, so the threads share them */
+  c->select_x = xmlXPathCompile(BAD_CAST c->select);
+  if (!c->select_x && !c->error) {
+    char buf[600];
+    snprintf(buf, sizeof buf, "%s: <prose select=\"%s\">: not an XPath",
+             rules_path, c->select);
+    c->error = S_dup(buf);
+  }
+  for (int k = 0; k < c->nclaims; k++) {
+    S_claim *cl = &c->claims[k];
+    cl->value_x = cl->value ? xmlXPathCompile(BAD_CAST cl->value) : NULL;
+    if (cl->value && !cl->value_x && !c->error) {
+      char buf[600];
+      snprintf(buf, sizeof buf, "%s: claim %s: value \"%s\" is not an XPath",
+               rules_path, cl->id ? cl->id : "?", cl->value);
+      c->error = S_dup(buf);
+    }
+  }
+}
+
+/* The compiled patterns of `rules`, compiled at the first use. */
+static const S_compiled *
+S_get(xmlDocPtr rules, const char *rules_path)
+{
+  pthread_mutex_lock(&S_lock);
+  S_compiled *found = NULL;
+  for (int i = 0; i < S_ncache && !found; i++)
+    if (S_cache[i].rules == rules)
+      found = &S_cache[i];
+  if (!found && S_ncache < S_MAX_CACHE) {
+    found = &S_cache[S_ncache++];
+    memset(found, 0, sizeof *found);
+    found->rules = rules;
+    S_compile(found, rules_path);
+  }
+  pthread_mutex_unlock(&S_lock);
+  return found;
+}
+
+void
+bs_prose_cleanup(void)
+{
+  pthread_mutex_lock(&S_lock);
+  for (int i = 0; i < S_ncache; i++) {
+    S_compiled *c = &S_cache[i];
+    for (int k = 0; k < c->nclaims; k++) {
+      S_claim *cl = &c->claims[k];
+      for (int j = 0; j < cl->npats; j++)
+        uregex_close(cl->pats[j].re);
+      free(cl->pats);
+      free(cl->id);
+      free(cl->value);
+      xmlXPathFreeCompExpr(cl->value_x);
+      free(cl->where);
+      free(cl->where_en);
+    }
+    free(c->claims);
+    free(c->select);
+    xmlXPathFreeCompExpr(c->select_x);
+    free(c->error);
+  }
+  S_ncache = 0;
+  pthread_mutex_unlock(&S_lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* Checking                                                             */
+
+/* Where `text` (a match in the string value of `el`) is written: the
+ * first occurrence of its bytes in the source after the element's start,
+ * else the element. */
+static void
+S_loc(bs_xml_parser *p, xmlNodePtr el, const char *text, size_t len,
+      uint32_t *line, uint32_t *col)
+{
+  bs_xml_loc(p, el, line, col);
+  size_t off = el->_private ? (size_t)(uintptr_t)el->_private - 1 : SIZE_MAX;
+  const char *src = (const char *)p->doc->src;
+  size_t n = p->doc->src_len;
+  if (off >= n || !len)
+    return;
+  /* the phrases are specific enough that the first occurrence after the
+   * element's start tag is in the element; text split by inline markup or
+   * written with character references is not found: the element then */
+  const char *hit = memmem(src + off, n - off, text, len);
+  if (hit)
+    bs_document_offset_loc(p->doc, (size_t)(hit - src), line, col);
+}
+
+/* A short excerpt of a match: at most 60 bytes, cut at a character. */
+static void
+S_excerpt(const char *s, size_t len, char *out, size_t outsz)
+{
+  size_t n = len < 60 ? len : 60;
+  while (n < len && n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+    n--;
+  if (n >= outsz)
+    n = outsz - 1;
+  memcpy(out, s, n);
+  out[n] = '\0';
+  if (n < len && n + 4 < outsz)
+    strcat(out, "…");
+}
+
+static void
+S_fmt(double v, char *out, size_t outsz)
+{
+  if (fabs(v) < 1e15 && v == floor(v)) {
+    snprintf(out, outsz, "%.0f", v);
+    return;
+  }
+  snprintf(out, outsz, "%.2f", v);
+  size_t n = strlen(out);
+  while (n > 1 && out[n - 1] == '0')
+    out[--n] = '\0';
+  if (n > 1 && out[n - 1] == '.')
+    out[--n] = '\0';
+}
+
+typedef struct S_span {
+  const S_claim *claim;
+  int64_t start, end;
+} S_span;
+
+static void
+S_check_text(bs_xml_parser *p, const S_compiled *c, xmlNodePtr el,
+             const char *text, const double *values, URegularExpression **res)
+{
+  /* matched as UTF-16 (ICU's own form, several times faster than through
+   * a UTF-8 UText); `at` maps each UTF-16 index to its byte offset */
+  size_t tlen = strlen(text);
+  UErrorCode st = U_ZERO_ERROR;
+  UChar *u = bs_xmalloc((tlen + 1) * sizeof *u);
+  int32_t ulen = 0;
+  u_strFromUTF8(u, (int32_t)tlen + 1, &ulen, text, (int32_t)tlen, &st);
+  if (U_FAILURE(st) || ulen < 0 || (size_t)ulen > tlen) {
+    free(u);
+    return;
+  }
+  int64_t *at = bs_xmalloc(((size_t)ulen + 1) * sizeof *at);
+  {
+    size_t b = 0;
+    for (int32_t i = 0; i < ulen; i++) {
+      at[i] = (int64_t)b;
+      unsigned char ch = (unsigned char)text[b];
+      size_t n = ch < 0x80 ? 1 : ch < 0xE0 ? 2 : ch < 0xF0 ? 3 : 4;
+      if (n == 4 && i + 1 < ulen) /* a surrogate pair: two UTF-16 units */
+        at[++i] = (int64_t)b;
+      b += n;
+    }
+    at[ulen] = (int64_t)tlen;
+  }
+  bool en = p->doc->diags.lang == BS_LANG_EN;
+  bs_vec spans = BS_VEC_INIT(S_span);
+  int r = 0;
+  for (int k = 0; k < c->nclaims; k++) {
+    const S_claim *cl = &c->claims[k];
+    for (int j = 0; j < cl->npats; j++, r++) {
+      if (isnan(values[k]) || !res[r])
+        continue;
+      URegularExpression *re = res[r];
+      st = U_ZERO_ERROR;
+      uregex_setText(re, u, ulen, &st);
+      while (U_SUCCESS(st) && uregex_findNext(re, &st)) {
+        int32_t ms16 = uregex_start(re, 0, &st);
+        int32_t me16 = uregex_end(re, 0, &st);
+        if (U_FAILURE(st) || ms16 < 0 || me16 < ms16 || me16 > ulen)
+          break;
+        int64_t ms = at[ms16], me = at[me16];
+        double stated = cl->pats[j].claim;
+        int decimals = 0;
+        if (!cl->pats[j].fixed) {
+          int32_t gs16 = uregex_start(re, 1, &st);
+          int32_t ge16 = uregex_end(re, 1, &st);
+          int64_t gs = gs16 >= 0 && gs16 <= ulen ? at[gs16] : -1;
+          int64_t ge = ge16 >= 0 && ge16 <= ulen ? at[ge16] : -1;
+          if (U_FAILURE(st) || gs < 0 || ge < gs ||
+              !bs_prose_number(text + gs, (size_t)(ge - gs), &stated)) {
+            st = U_ZERO_ERROR;
+            continue;
+          }
+          decimals = S_decimals(text + gs, (size_t)(ge - gs));
+        }
+        /* one finding per claim and phrase, however many patterns match */
+        bool seen = false;
+        const S_span *sp = spans.data;
+        for (size_t i = 0; i < spans.len && !seen; i++)
+          seen = sp[i].claim == cl && ms < sp[i].end && me > sp[i].start;
+        if (seen)
+          continue;
+        S_span add = {cl, ms, me};
+        bs_vec_push(&spans, &add);
+        double tol = 0.5 * pow(10, -decimals) + 1e-9;
+        if (fabs(stated - values[k]) <= tol)
+          continue;
+        char excerpt[128], a[64], b[64];
+        S_excerpt(text + ms, (size_t)(me - ms), excerpt, sizeof excerpt);
+        S_fmt(stated, a, sizeof a);
+        S_fmt(values[k], b, sizeof b);
+        uint32_t line, col;
+        S_loc(p, el, text + ms, (size_t)(me - ms), &line, &col);
+        const char *where = en && cl->where_en ? cl->where_en : cl->where;
+        bs_diag(&p->doc->diags, BS_WARNING, BS_D_PROSE, p->doc->path, line,
+                col, excerpt, a, where ? where : (cl->id ? cl->id : "?"), b);
+      }
+    }
+  }
+  bs_vec_free(&spans);
+  free(at);
+  free(u);
+}
+
+void
+bs_prose_check(bs_xml_parser *p, xmlDocPtr rules, const char *rules_path,
+               const char *type_name, xmlXPathContextPtr x)
+{
+  const S_compiled *c = S_get(rules, rules_path);
+  if (!c || !c->nclaims)
+    return;
+  if (c->error) {
+    bs_diag(&p->doc->diags, BS_ERROR, BS_D_REPORT_TYPE, NULL, 0, 0,
+            type_name, c->error);
+    return;
+  }
+  xmlNodePtr root = xmlDocGetRootElement(x->doc);
+  /* the tables' values, once */
+  double *values = bs_xmalloc((size_t)c->nclaims * sizeof *values);
+  int npats = 0;
+  for (int k = 0; k < c->nclaims; k++) {
+    x->node = root;
+    xmlXPathObjectPtr o = xmlXPathCompiledEval(c->claims[k].value_x, x);
+    values[k] = o ? xmlXPathCastToNumber(o) : NAN;
+    if (!o) {
+      char buf[600];
+      snprintf(buf, sizeof buf, "%s: claim %s: XPath \"%s\" cannot be "
+               "evaluated", rules_path,
+               c->claims[k].id ? c->claims[k].id : "?", c->claims[k].value);
+      bs_diag(&p->doc->diags, BS_ERROR, BS_D_REPORT_TYPE, NULL, 0, 0,
+              type_name, buf);
+    }
+    xmlXPathFreeObject(o);
+    npats += c->claims[k].npats;
+  }
+  /* matchers of our own: ICU's are not to be shared between threads */
+  URegularExpression **res = bs_xcalloc((size_t)npats + 1, sizeof *res);
+  int r = 0;
+  for (int k = 0; k < c->nclaims; k++)
+    for (int j = 0; j < c->claims[k].npats; j++) {
+      UErrorCode st = U_ZERO_ERROR;
+      res[r] = uregex_clone(c->claims[k].pats[j].re, &st);
+      if (U_FAILURE(st))
+        res[r] = NULL;
+      r++;
+    }
+  x->node = root;
+  xmlXPathObjectPtr o = xmlXPathCompiledEval(c->select_x, x);
+  xmlNodeSetPtr ns = o && o->type == XPATH_NODESET ? o->nodesetval : NULL;
+  for (int i = 0; ns && i < ns->nodeNr; i++) {
+    xmlNodePtr el = ns->nodeTab[i];
+    xmlChar *text = xmlNodeGetContent(el);
+    if (text && *text)
+      S_check_text(p, c, el, (const char *)text, values, res);
+    xmlFree(text);
+  }
+  xmlXPathFreeObject(o);
+  for (int k = 0; k < npats; k++)
+    if (res[k])
+      uregex_close(res[k]);
+  free(res);
+  free(values);
+  x->node = root;
+}

@@ -1,0 +1,31 @@
+/* prose.h - numbers stated in a report's prose checked against its tables
+ * (report types, report.h).  Internal to report.c. */
+#ifndef BS_PROSE_H
+#define BS_PROSE_H
+
+#include <stdbool.h>
+
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+
+#include "parse_int.h"
+
+/* Check the prose of the source that `x` (an XPath context over it, with the
+ * rules' namespaces registered) evaluates against the <prose> and <claim>
+ * elements of the rules document `rules` (prose.c documents them).  Every
+ * mismatch is a warning at the prose that states the number.  Problems of
+ * the rules themselves (a pattern ICU cannot compile) are errors naming
+ * `rules_path` and the type `type_name`. */
+void bs_prose_check(bs_xml_parser *p, xmlDocPtr rules, const char *rules_path,
+                    const char *type_name, xmlXPathContextPtr x);
+
+/* Parse a number written in Arabic digits (ASCII or full-width, with an
+ * optional decimal part) or in Chinese numerals (一百二十三, 两千零五, 十二,
+ * 一万二千, 二〇二一).  Returns false when `s` (of `len` bytes, UTF-8) is
+ * not such a number. */
+bool bs_prose_number(const char *s, size_t len, double *out);
+
+/* Release the compiled patterns (bs_report_cleanup). */
+void bs_prose_cleanup(void);
+
+#endif
