@@ -276,11 +276,32 @@ typedef struct S_verify {
   bool payload_unknown; /* a link or special file in data/: not measured */
 } S_verify;
 
-/* bag/rel, for a message (arena). */
+/* bag/rel, for a message (arena).  A manifest may name a path holding a
+ * line break (BagIt encodes it as %0A, and the decoded name is what is
+ * looked for): control characters and '%' are written back in that
+ * encoding, so every message stays one line and says which name it was. */
 static const char *
 S_at(S_verify *v, const char *rel, size_t n)
 {
-  return bs_arena_printf(&v->arena, "%s/%.*s", v->bag, (int)n, rel);
+  size_t blen = strlen(v->bag);
+  char *out = bs_arena_alloc(&v->arena, blen + 1 + 3 * n + 1);
+  char *o = out;
+  memcpy(o, v->bag, blen);
+  o += blen;
+  *o++ = '/';
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)rel[i];
+    if (c < 0x20 || c == 0x7f || c == '%') {
+      static const char hex[] = "0123456789ABCDEF";
+      *o++ = '%';
+      *o++ = hex[c >> 4];
+      *o++ = hex[c & 15];
+    } else {
+      *o++ = (char)c;
+    }
+  }
+  *o = '\0';
+  return out;
 }
 
 static int
