@@ -1,11 +1,13 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # banshi build helper.  Works on a fresh Debian 12 machine; installs only the
 # Debian packages that are missing, so a second run is quiet and quick.
 #
 #   sh build.sh example   install, build, render examples/*.xml to out/*.pdf
 #   sh build.sh test      install, build (plain and ASan+UBSan), run ctest,
-#                         then each libFuzzer target from a fixed seed for a
-#                         fixed number of inputs (reproducible)
+#                         the batch tests under ThreadSanitizer, then each
+#                         libFuzzer target from a fixed seed for a fixed
+#                         number of inputs (reproducible)
 #   sh build.sh fuzz [S]  build the libFuzzer targets (clang) and run each
 #                         for S seconds from a random seed (default 60)
 #   sh build.sh deps      install the packages only
@@ -27,9 +29,10 @@ PKGS_RUN="gcc libc6-dev make cmake pkg-config libxml2-dev libxslt1-dev libicu-de
   fonts-arphic-gkai00mp fonts-wqy-zenhei fonts-lxgw-wenkai icc-profiles-free
   libdeflate-dev nettle-dev libjansson-dev libminizip-dev"
 # Tests: Python for the driver, poppler and qpdf to inspect PDFs, Apache
-# PDFBox Preflight (Java) for PDF/A-1b; fontTools and xmllint for the OFD
+# PDFBox Preflight (Java) for PDF/A-1b, jsonschema to check JSON diagnostics
+# against schemas/diagnostics.schema.json; fontTools and xmllint for the OFD
 # checker (tests/ofdcheck.py: no OFD validator exists in Debian).
-PKGS_TEST="python3 poppler-utils qpdf libpdfbox2-java default-jre-headless
+PKGS_TEST="python3 python3-jsonschema poppler-utils qpdf libpdfbox2-java default-jre-headless
   libactivation-java libjaxb-api-java python3-fonttools libxml2-utils"
 # Hostile-input tests: strace to see that no file or network is touched,
 # valgrind for memory errors and leaks on every path; clang with its
@@ -82,6 +85,7 @@ build() {
 # (60 s) or failed invariant fails the step; the input is left in
 # build-fuzz/artifacts/.
 FUZZ_TARGETS="parse layout bag ofd"
+TSAN_GROUPS="batch batch_shard batch_previous"
 fuzz() {
   mode=$1
   arg=$2
@@ -181,6 +185,16 @@ test)
     grep -h "^skipped: " "$dir/Testing/Temporary/LastTest.log" |
       sed "s|^|$dir: |" || true
   done
+  # ThreadSanitizer: the batch tests, whose workers share fonts, template
+  # and report types (the program only: no unit tests or fuzz drivers).
+  build build-tsan -DBANSHI_TSAN=ON -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=OFF
+  for g in $TSAN_GROUPS; do
+    BANSHI_DATA="$ROOT" TSAN_OPTIONS="halt_on_error=1 exitcode=66" \
+      python3 tests/run.py --banshi "$ROOT/build-tsan/banshi" \
+      --work "$ROOT/build-tsan/work" "$g" >"$ROOT/build-tsan.$g.log" 2>&1 ||
+      { tail -n 60 "$ROOT/build-tsan.$g.log"; exit 1; }
+  done
+  echo "build-tsan: batch groups clean under ThreadSanitizer ($TSAN_GROUPS)"
   # A fixed seed and number of inputs: the same commit gives the same
   # result on every run.  BANSHI_FUZZ_RUNS=0 skips the step.
   [ "${BANSHI_FUZZ_RUNS:-2000}" -eq 0 ] || fuzz runs "${BANSHI_FUZZ_RUNS:-2000}"

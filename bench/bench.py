@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """banshi against the tools users would otherwise pick, and how banshi's cost
 grows.  Run through bench/run.sh, which installs the tools and builds banshi.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Sources for the benchmark: distinct variants of the example report in
 each tool's format, and banshi core documents that grow (pages, table rows,
 tiny documents for large batches).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """How fast banshi hashes a bag: `banshi archive --verify` on a bag whose
 payload is one large file, after the file is in the page cache, so that the
 figure is SHA-256 and banshi's reading, not the disk.

@@ -1,8 +1,9 @@
+// SPDX-License-Identifier: Apache-2.0
 /* jobs.c - the benchmark's in-process batch: documents through the job API
  * (pipeline/job.h) in worker threads, with fonts and template loaded once
- * and shared, as a batch command does.  Used by bench.py while banshi has
- * no `batch` command of its own, so that the batch figure shows what the
- * pipeline costs per document without process start-up.
+ * and shared, as `banshi batch` does.  bench.py uses `banshi batch` for
+ * the batch row; this program is kept to measure the job API alone, without
+ * batch's planning, log and process supervision.
  *
  *   jobs -j N OUTDIR SOURCE.xml...     writes OUTDIR/NAME.pdf per source
  *

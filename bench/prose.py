@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The cost of the prose checks (pipeline/prose.c) per report.
 
 Instructions, not wall time, because the machine is shared and a cost of a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # banshi's benchmark against Apache FOP, WeasyPrint, LibreOffice and Typst,
 # and of how banshi's cost grows.  One command from a clean checkout:
 #
@@ -57,13 +58,15 @@ if [ ! -f "$B/CMakeCache.txt" ]; then
 fi
 cmake --build "$B" -j "$(nproc)" --target banshi >"$W/build.log" 2>&1 ||
   { cat "$W/build.log"; exit 1; }
-# the in-process batch through the job API (bench/jobs.c), for as long as
-# banshi has no batch command of its own; compiler and linker flags of the
-# dependencies as CMake found them
+# the in-process batch through the job API alone (bench/jobs.c), beside
+# `banshi batch`; compiler and linker flags of the dependencies as CMake
+# found them
 flags() { sed -n "s/^DEPS_$1:INTERNAL=//p" "$B/CMakeCache.txt" | tr ';' ' '; }
 JOBS_ARG=""
+VERSION=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$B/CMakeCache.txt")
 # shellcheck disable=SC2046
-if cc -O2 -std=c11 -D_GNU_SOURCE -Ipipeline $(flags CFLAGS) bench/jobs.c \
+if cc -O2 -std=c11 -D_GNU_SOURCE -DBANSHI_VERSION="\"$VERSION\"" -Ipipeline \
+  $(flags CFLAGS) bench/jobs.c \
   "$B/libbanshi_core.a" $(flags LDFLAGS) -lhpdf -lpthread -lm \
   -o "$W/jobs" 2>"$W/jobs.log"; then
   JOBS_ARG="--jobs-bin $W/jobs"

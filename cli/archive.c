@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* archive.c - BagIt bags (RFC 8493) of a batch's output with DA/T 46-2009
  * metadata records and a pinyin-ordered index; see archive.h.
  *
@@ -34,7 +35,9 @@
  * date, title and file name.  The metadata records use DA/T 46-2009
  * element names where they apply (notes/archival.md) and are written with
  * libxml2's xmlTextWriter, one function per section.  Sources that the
- * batch log records as failed are listed in data/left-out.csv. */
+ * batch log records as failed are listed in data/left-out.csv.
+ *
+ * Layer 14 (archive): docs/architecture.md. */
 #include "archive.h"
 
 #include <dirent.h>
@@ -58,6 +61,7 @@
 #include "batch.h"
 #include "doc.h"
 #include "fsio.h"
+#include "opts.h"
 #include "job.h"
 #include "pipeline.h"
 #include "render.h"
@@ -147,6 +151,7 @@ typedef struct S_opts {
   const char *verify;
   const char *org;
   bs_job_options job;
+  bool fail_on_warnings;
 } S_opts;
 
 typedef struct S_bag {
@@ -1547,6 +1552,18 @@ S_bag_free(S_bag *b)
   bs_arena_free(&b->arena);
 }
 
+/* Messages as text or JSON (--diagnostics), errors only with -q. */
+static void
+S_print(const bs_job_options *jo, bs_diags *d, FILE *err)
+{
+  if (jo->quiet)
+    d->shown = BS_ERROR;
+  if (jo->json_diags)
+    bs_diags_print_json(d, err);
+  else
+    bs_diags_print(d, err);
+}
+
 static int
 S_write_bag(const S_opts *o, FILE *err)
 {
@@ -1603,42 +1620,13 @@ S_write_bag(const S_opts *o, FILE *err)
   }
   if (!b.have_log && status == BS_STATUS_OK && !b.diags.errors)
     fprintf(err, S_m(b.lang, S_M_NO_LOG), o->outdir);
-  bs_diags_print(&b.diags, err);
+  S_print(&o->job, &b.diags, err);
   if (status == BS_STATUS_OK)
     status = S_status(&b.diags);
+  if (status == BS_STATUS_OK && o->fail_on_warnings && b.diags.warnings)
+    status = BS_STATUS_INVALID;
   S_bag_free(&b);
   return status;
-}
-
-static void
-S_usage(FILE *f)
-{
-  fputs("usage: banshi archive OUTDIR -o BAG [options]\n"
-        "       banshi archive --verify BAG [--lang zh|en]\n"
-        "\n"
-        "Pack the PDFs that banshi batch wrote to OUTDIR, each with its "
-        "XML source\n"
-        "and a DA/T 46 metadata record, with an index (CSV and PDF/A) in "
-        "pinyin\n"
-        "order of the issuing bodies, as a BagIt bag (RFC 8493); or check "
-        "every\n"
-        "checksum of a bag.\n"
-        "\n"
-        "options:\n"
-        "  -o, --output BAG       the bag folder to create (must not "
-        "exist)\n"
-        "  --verify BAG           check a bag: missing, altered and "
-        "unlisted files\n"
-        "  --organization NAME    Source-Organization of bag-info.txt and "
-        "issuer of\n"
-        "                         the index\n"
-        "  --template NAME, --fonts MAP, --lang zh|en   as for banshi "
-        "render\n"
-        "\n"
-        "exit status: 0 success (a valid bag), 1 problems found, 2 usage "
-        "error,\n"
-        "             3 I/O failure\n",
-        f);
 }
 
 static int
@@ -1658,7 +1646,7 @@ S_verify(const S_opts *o, FILE *err)
     fputc('\n', err);
     status = BS_STATUS_FAILURE;
   } else {
-    bs_diags_print(&d, err);
+    S_print(&o->job, &d, err);
     if (d.errors) {
       fprintf(err, S_m(o->job.lang, S_M_INVALID), o->verify, d.errors);
       status = BS_STATUS_INVALID;
@@ -1672,6 +1660,72 @@ S_verify(const S_opts *o, FILE *err)
   return status;
 }
 
+enum {
+  S_O_OUTPUT = 'o',
+  S_O_VERIFY = 256,
+  S_O_ORG,
+  S_O_TEMPLATE,
+  S_O_FONTS,
+  S_O_NO_NORMALIZE,
+};
+
+static const bs_opt S_archive_opts[] = {
+    {"output", S_O_OUTPUT, "BAG", "要建立的包目录（不得已存在）",
+     "the bag folder to create (must not exist)"},
+    {"verify", S_O_VERIFY, "BAG", "校验一个包：缺失、被改动和未列出的文件",
+     "check a bag: missing, altered and unlisted files"},
+    {"organization", S_O_ORG, "NAME",
+     "bag-info.txt 的 Source-Organization 和索引的发文机关",
+     "Source-Organization of bag-info.txt and issuer of the index"},
+    {"template", S_O_TEMPLATE, "NAME", "索引的版式模板，同 banshi render",
+     "page template of the index, as for banshi render"},
+    {"fonts", S_O_FONTS, "MAP", "字体映射文件，同 banshi render",
+     "font map, as for banshi render"},
+    {"no-normalize", S_O_NO_NORMALIZE, NULL, "索引按原文排版，不做文本规范化",
+     "typeset the index exactly as written"},
+    {NULL, 0, NULL, NULL, NULL},
+};
+
+static const bs_cmd S_archive_cmd = {
+    "archive", "OUTDIR -o BAG [options] | banshi archive --verify BAG",
+    "把 banshi batch 写入 OUTDIR 的 PDF 连同其 XML 源文件和 DA/T 46 元数据、"
+    "按发文机关拼音排序的索引（CSV 和 PDF/A）打包为 BagIt 包（RFC 8493）；"
+    "或校验一个包的全部校验和。",
+    "Pack the PDFs that banshi batch wrote to OUTDIR, each with its XML "
+    "source\nand a DA/T 46 metadata record, with an index (CSV and PDF/A) in "
+    "pinyin\norder of the issuing bodies, as a BagIt bag (RFC 8493); or check "
+    "every\nchecksum of a bag.",
+    S_archive_opts};
+
+static int
+S_opt(void *ctx, int key, const char *v, const bs_common *c, FILE *err)
+{
+  (void)c;
+  (void)err;
+  S_opts *o = ctx;
+  switch (key) {
+  case S_O_OUTPUT:
+    o->bag = v;
+    break;
+  case S_O_VERIFY:
+    o->verify = v;
+    break;
+  case S_O_ORG:
+    o->org = v;
+    break;
+  case S_O_TEMPLATE:
+    o->job.tpl = v;
+    break;
+  case S_O_FONTS:
+    o->job.font_map = v;
+    break;
+  case S_O_NO_NORMALIZE:
+    o->job.normalize = false;
+    break;
+  }
+  return 0;
+}
+
 int
 bs_archive_main(int argc, char **argv, FILE *out, FILE *err)
 {
@@ -1679,65 +1733,45 @@ bs_archive_main(int argc, char **argv, FILE *out, FILE *err)
   memset(&o, 0, sizeof o);
   o.job.normalize = true;
   o.job.epoch = bs_source_date_epoch();
-  for (int i = 0; i < argc; i++) {
-    const char *a = argv[i];
-    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-      S_usage(out);
-      return BS_STATUS_OK;
-    }
-    const char **slot = NULL;
-    if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)
-      slot = &o.bag;
-    else if (strcmp(a, "--verify") == 0)
-      slot = &o.verify;
-    else if (strcmp(a, "--organization") == 0)
-      slot = &o.org;
-    else if (strcmp(a, "--template") == 0)
-      slot = &o.job.tpl;
-    else if (strcmp(a, "--fonts") == 0)
-      slot = &o.job.font_map;
-    else if (strcmp(a, "--lang") == 0) {
-      if (i + 1 >= argc ||
-          (strcmp(argv[i + 1], "zh") != 0 && strcmp(argv[i + 1], "en") != 0)) {
-        fprintf(err, "banshi: --lang takes zh or en\n");
-        return BS_STATUS_USAGE;
-      }
-      o.job.lang = strcmp(argv[++i], "en") == 0 ? BS_LANG_EN : BS_LANG_ZH;
-      continue;
-    } else if (a[0] == '-' && a[1]) {
-      fprintf(err, "banshi: unknown option '%s'\n", a);
-      return BS_STATUS_USAGE;
-    } else {
-      if (o.outdir) {
-        fprintf(err, "banshi: archive takes one OUTDIR\n");
-        return BS_STATUS_USAGE;
-      }
-      o.outdir = a;
-      continue;
-    }
-    if (i + 1 >= argc) {
-      fprintf(err, "banshi: %s needs a value\n", a);
-      return BS_STATUS_USAGE;
-    }
-    *slot = argv[++i];
+  bs_common c;
+  const char **ops = bs_xcalloc((size_t)argc + 1, sizeof *ops);
+  int nops = 0;
+  int st = bs_opts_parse(&S_archive_cmd, argc, argv, &c, S_opt, &o, ops,
+                         &nops, out, err);
+  if (st < 0 && nops > 1) {
+    bs_opts_error(&S_archive_cmd, &c, err, "只接受一个 OUTDIR%s",
+                  "takes one OUTDIR%s", "");
+    st = BS_STATUS_USAGE;
   }
+  if (nops == 1)
+    o.outdir = ops[0];
+  free(ops);
+  if (st >= 0)
+    return st;
+  o.job.lang = c.lang;
+  o.job.json_diags = c.json;
+  o.job.quiet = c.verbosity < 0;
+  o.fail_on_warnings = c.fail_on_warnings;
   if (o.org && strpbrk(o.org, "\r\n\t\x01\x02\x03\x04\x05\x06\x07\x08\x0b"
                               "\x0c\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17"
                               "\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f")) {
     /* bag-info.txt is one field per line */
-    fprintf(err, "banshi: --organization must not hold control characters\n");
+    bs_opts_error(&S_archive_cmd, &c, err,
+                  "--organization 不得含控制字符%s",
+                  "--organization must not hold control characters%s", "");
     return BS_STATUS_USAGE;
   }
   if (o.verify) {
     if (o.outdir || o.bag) {
-      fprintf(err, "banshi: archive --verify takes only the BAG\n");
+      bs_opts_error(&S_archive_cmd, &c, err, "--verify 只接受 BAG%s",
+                    "--verify takes only the BAG%s", "");
       return BS_STATUS_USAGE;
     }
     return S_verify(&o, err);
   }
   if (!o.outdir || !o.bag) {
-    fprintf(err, "banshi: archive takes OUTDIR and -o BAG\n");
-    S_usage(err);
+    bs_opts_error(&S_archive_cmd, &c, err, "需要 OUTDIR 和 -o BAG%s",
+                  "takes OUTDIR and -o BAG%s", "");
     return BS_STATUS_USAGE;
   }
   return S_write_bag(&o, err);

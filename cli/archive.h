@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* archive.h - `banshi archive`: a batch's output as a BagIt bag (RFC 8493)
  * for a records office, and the verification of such a bag (bag.h).
  *
@@ -20,7 +21,9 @@
  * must have the size and SHA-256 the stamp records; otherwise no bag is
  * written and every problem is reported.  The bag is built in a temporary
  * folder beside BAG, every file flushed, and renamed into place: BAG is
- * complete or absent. */
+ * complete or absent.
+ *
+ * Layer 14 (archive): docs/architecture.md. */
 #ifndef BS_ARCHIVE_H
 #define BS_ARCHIVE_H
 

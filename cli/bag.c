@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* bag.c - BagIt bags (RFC 8493): paths, descriptor-relative files and
  * verification; see bag.h.
  *
@@ -13,7 +14,9 @@
  * Rejected: realpath() and a prefix check before a path-based open - the
  * file can be swapped for a link between the check and the open, and a
  * link inside the bag to another file of the bag would still be accepted,
- * although a copy of the bag (to another disk, into a ZIP) would lose it. */
+ * although a copy of the bag (to another disk, into a ZIP) would lose it.
+ *
+ * Layer 13 (batch, bag): docs/architecture.md. */
 #include "bag.h"
 
 #include <dirent.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* bag.h - BagIt bags (RFC 8493): manifest paths, files made and read
  * beneath a bag's folder descriptor, and the verification of a bag.
  *
@@ -7,7 +8,9 @@
  * data/ itself, or at the temporary folder a bag is built in - can neither
  * lead banshi to read a file outside the bag nor to write one.  A member
  * that is a link is an error, never followed; a device, FIFO or socket is
- * an error and is never opened (opening a FIFO would wait for a writer). */
+ * an error and is never opened (opening a FIFO would wait for a writer).
+ *
+ * Layer 13 (batch, bag): docs/architecture.md. */
 #ifndef BS_BAG_H
 #define BS_BAG_H
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* batch.c - batch production; see batch.h.
  *
  * Design.  Workers are POSIX threads in one process sharing one bs_shared
@@ -27,7 +28,9 @@
  * Signals: the first SIGINT or SIGTERM stops the hand-out of new documents;
  * those in flight are finished, the rest are logged as not run, and the
  * summary is printed.  The handler is reset, so a second signal ends the
- * process at once (leaving only temporaries, removed by the next run). */
+ * process at once (leaving only temporaries, removed by the next run).
+ *
+ * Layer 13 (batch, bag): docs/architecture.md. */
 #include "batch.h"
 
 #include <dirent.h>
@@ -47,6 +50,7 @@
 #include <libxml/xmlreader.h>
 
 #include "fsio.h"
+#include "opts.h"
 #include "job.h"
 #include "layout.h"
 #include "render.h"
@@ -499,6 +503,8 @@ typedef struct S_batch {
   size_t done;          /* items reported */
   size_t rendered;      /* items rendered (not up to date) */
   size_t count[S_ST_COUNT];
+  unsigned long warnings; /* of every source, for --fail-on-warnings */
+  int verbosity;          /* -1 -q, 0, 1 -v */
   unsigned running;     /* workers not yet finished */
   bool bar_shown;       /* a progress bar is on the terminal line */
   double last_line;     /* time of the last plain progress line */
@@ -572,6 +578,7 @@ typedef struct S_result {
   unsigned errors, warnings;
   double seconds;
   char *diagnostics; /* malloc'd text, one diagnostic a line */
+  char *json;        /* the same as JSON objects, one a line */
 } S_result;
 
 static char *
@@ -616,46 +623,10 @@ S_key_file(bs_sha256 *c, const char *name, const char *path, char *sha_out)
 static bool
 S_inside(const char *p, char **out)
 {
-  if (p[0] == '/' || strchr(p, '\n') || strchr(p, '\r'))
+  if (strchr(p, '\n') || strchr(p, '\r'))
     return false;
-  bs_vec parts = BS_VEC_INIT(const char *);
-  bs_vec lens = BS_VEC_INIT(size_t);
-  bool ok = true;
-  for (const char *c = p; *c && ok;) {
-    const char *e = strchr(c, '/');
-    size_t n = e ? (size_t)(e - c) : strlen(c);
-    if (n == 2 && c[0] == '.' && c[1] == '.') {
-      if (parts.len == 0)
-        ok = false;
-      else {
-        parts.len--;
-        lens.len--;
-      }
-    } else if (n > 0 && !(n == 1 && c[0] == '.')) {
-      bs_vec_push(&parts, &c);
-      bs_vec_push(&lens, &n);
-    }
-    c = e ? e + 1 : c + n;
-  }
-  ok = ok && parts.len > 0;
-  if (ok) {
-    size_t total = 1;
-    for (size_t i = 0; i < parts.len; i++)
-      total += ((size_t *)lens.data)[i] + 1;
-    char *o = bs_xmalloc(total), *w = o;
-    for (size_t i = 0; i < parts.len; i++) {
-      if (i)
-        *w++ = '/';
-      size_t n = ((size_t *)lens.data)[i];
-      memcpy(w, ((const char **)parts.data)[i], n);
-      w += n;
-    }
-    *w = '\0';
-    *out = o;
-  }
-  bs_vec_free(&parts);
-  bs_vec_free(&lens);
-  return ok;
+  *out = bs_path_inside(p);
+  return *out != NULL;
 }
 
 static void
@@ -828,7 +799,7 @@ S_process(S_batch *b, const bs_batch_item *it, S_result *r)
   bs_diags_init(&d, &arena, b->o->job.lang);
   char *out = S_out_path(b, it->rel);
   char *stamp = bs_stamp_path(b->o->outdir, it->rel);
-  char *job_diags = NULL, *job_findings = NULL;
+  char *job_diags = NULL, *job_json = NULL, *job_findings = NULL;
   int status = BS_STATUS_OK;
   bool current = false;
   bs_vec images = {NULL, 0, 0, sizeof(bs_stamp_image)};
@@ -906,6 +877,8 @@ S_process(S_batch *b, const bs_batch_item *it, S_result *r)
     r->warnings = res.warnings;
     job_diags = res.diagnostics;
     res.diagnostics = NULL;
+    job_json = res.diagnostics_json;
+    res.diagnostics_json = NULL;
     bs_job_result_free(&res);
     if (status == BS_STATUS_OK) {
       /* The renderer flushed the PDF; its rename is flushed with its
@@ -941,6 +914,16 @@ done:;
     fclose(m);
   }
   r->diagnostics = text ? text : strdup("");
+  text = NULL;
+  m = open_memstream(&text, &len);
+  if (m) {
+    if (job_json)
+      fputs(job_json, m);
+    bs_diags_print_json(&d, m);
+    fclose(m);
+  }
+  r->json = text ? text : strdup("");
+  free(job_json);
   r->errors += d.errors;
   r->warnings += d.warnings;
   r->status = current                         ? S_ST_CURRENT
@@ -995,6 +978,18 @@ S_log_record(S_batch *b, const bs_batch_item *it, const S_result *r)
     first = false;
     s += n + (nl ? 1 : 0);
   }
+  /* the same messages as objects (schemas/diagnostics.schema.json) */
+  fputs("],\"messages\":[", f);
+  first = true;
+  for (s = r->json ? r->json : ""; *s;) {
+    const char *nl = strchr(s, '\n');
+    size_t n = nl ? (size_t)(nl - s) : strlen(s);
+    if (!first)
+      fputc(',', f);
+    fwrite(s, 1, n, f);
+    first = false;
+    s += n + (nl ? 1 : 0);
+  }
   fprintf(f, "],\"pages\":%d,\"bytes\":%lld,\"time\":%.3f}\n", r->pages,
           r->bytes, r->seconds);
   free(out);
@@ -1022,6 +1017,8 @@ S_fmt_eta(double secs, char out[32])
 static void
 S_progress(S_batch *b, bool force)
 {
+  if (b->verbosity < 0) /* -q: no progress */
+    return;
   size_t total = b->ntodo, done = b->done;
   size_t failed = b->count[S_ST_INVALID] + b->count[S_ST_FAILED];
   double t = S_elapsed(b);
@@ -1072,11 +1069,31 @@ static void
 S_report(S_batch *b, const bs_batch_item *it, const S_result *r)
 {
   S_log_record(b, it, r);
-  if (r->diagnostics && *r->diagnostics) {
+  const char *shown = b->o->job.json_diags ? r->json : r->diagnostics;
+  if (shown && *shown) {
     S_clear_bar(b);
-    fputs(r->diagnostics, b->err);
+    if (b->verbosity < 0) {
+      /* -q: errors only (the log keeps every message) */
+      const char *mark = b->o->job.json_diags ? "\"severity\":\"error\""
+                                              : ": error: ";
+      for (const char *s = shown; *s;) {
+        const char *nl = strchr(s, '\n');
+        size_t n = nl ? (size_t)(nl - s) + 1 : strlen(s);
+        char *line = strndup(s, n);
+        if (strstr(line, mark))
+          fputs(line, b->err);
+        free(line);
+        s += n;
+      }
+    } else
+      fputs(shown, b->err);
+  }
+  if (b->verbosity > 0) {
+    S_clear_bar(b);
+    fprintf(b->err, "%s: %s\n", it->source, S_status_names[r->status]);
   }
   b->count[r->status]++;
+  b->warnings += r->warnings;
   b->done++;
   if (r->status != S_ST_CURRENT && r->status != S_ST_NOT_RUN)
     b->rendered++;
@@ -1105,6 +1122,7 @@ S_worker(void *arg)
     pthread_cond_signal(&b->cond);
     pthread_mutex_unlock(&b->lock);
     free(r.diagnostics);
+    free(r.json);
   }
   bs_layout_cleanup(); /* this thread's ICU break iterators */
   pthread_mutex_lock(&b->lock);
@@ -1139,6 +1157,16 @@ S_env_file(void *ctx, const char *path)
 
 /* Every file below `dir`, in name order: the schemas, and the report types
  * with their schemas, rules and stylesheets, whichever a source uses. */
+static void
+S_env_tree(S_env *e, const char *dir, int depth);
+
+/* One folder of report types (bs_report_type_folders). */
+static void
+S_env_folder(const char *dir, void *ctx)
+{
+  S_env_tree(ctx, dir, 0);
+}
+
 static void
 S_env_tree(S_env *e, const char *dir, int depth)
 {
@@ -1184,17 +1212,7 @@ S_env_key(S_batch *b)
   bs_sha256_update(&e.c, head, strlen(head));
   if (bs_shared_inputs(b->shared, S_env_file, &e) != 0)
     e.ok = false;
-  char *schemas = bs_data_path(&b->scratch, "schemas");
-  S_env_tree(&e, schemas, 0);
-  const char *types = getenv("BANSHI_TYPES");
-  while (types && *types) {
-    size_t n = strcspn(types, ":");
-    if (n) {
-      char *dir = bs_arena_strndup(&b->scratch, types, n);
-      S_env_tree(&e, dir, 0);
-    }
-    types += n + (types[n] == ':');
-  }
+  bs_report_type_folders(S_env_folder, &e);
   unsigned char d[32];
   bs_sha256_final(&e.c, d);
   bs_sha256_hex(d, b->env_hex);
@@ -1282,44 +1300,6 @@ S_log_wanted(void *ctx, const char *final)
 /* ------------------------------------------------------------------ */
 /* Command line                                                         */
 
-static void
-S_usage(FILE *f)
-{
-  fputs(
-      "usage: banshi batch INPUT... -o OUTDIR [options]\n"
-      "\n"
-      "INPUT is a source (.xml), a folder (every .xml below it) or a "
-      "manifest\n"
-      "(one source per line, optionally TAB and last year's source, and TAB "
-      "and\n"
-      "as-published; '-' reads standard input).  Each source becomes "
-      "OUTDIR/NAME.pdf;\n"
-      "sources that are up to date are skipped; the PDF of a source that "
-      "fails is\n"
-      "removed.\n"
-      "\n"
-      "options:\n"
-      "  -o, --output DIR     the output folder (created if missing)\n"
-      "  -j, --jobs N         documents rendered at once (default: the "
-      "cores)\n"
-      "  --shard K/N          only the K-th of N shares of the sources (K "
-      "from 0)\n"
-      "  --log FILE           result log, JSON Lines (default "
-      "OUTDIR/banshi-batch.jsonl,\n"
-      "                       with a shard OUTDIR/banshi-batch.K-of-N.jsonl)\n"
-      "  --format pdf|pdf,ofd also write OUTDIR/NAME.ofd (OFD, GB/T 33190)\n"
-      "  --pdfa 1b|3b         PDF/A part (3b embeds the source)\n"
-      "  --as-published       reports as issued: cells as written, the "
-      "rules'\n"
-      "                       findings are warnings (also per manifest line)\n"
-      "  --template NAME, --fonts MAP, --no-normalize, --lang zh|en\n"
-      "                       as for banshi render\n"
-      "\n"
-      "exit status: 0 all succeeded, 1 some sources invalid, 2 usage error,\n"
-      "             3 other failures, 130/143 stopped by SIGINT/SIGTERM\n",
-      f);
-}
-
 static unsigned
 S_cores(void)
 {
@@ -1347,100 +1327,153 @@ S_parse_uint(const char *s, unsigned long max, unsigned *out)
   return true;
 }
 
-/* Returns -1 to go on, or an exit status. */
+enum {
+  S_O_OUTPUT = 'o',
+  S_O_JOBS = 'j',
+  S_O_SHARD = 256,
+  S_O_LOG,
+  S_O_TEMPLATE,
+  S_O_FONTS,
+  S_O_NO_NORMALIZE,
+  S_O_AS_PUBLISHED,
+  S_O_FORMAT,
+  S_O_PDFA,
+};
+
+static const bs_opt S_batch_opts[] = {
+    {"output", S_O_OUTPUT, "DIR", "输出目录（不存在时创建）",
+     "the output folder (created if missing)"},
+    {"jobs", S_O_JOBS, "N", "同时排版的文档数（默认：可用的处理器核数）",
+     "documents rendered at once (default: the cores)"},
+    {"shard", S_O_SHARD, "K/N", "只处理 N 份中的第 K 份（K 从 0 起）",
+     "only the K-th of N shares of the sources (K from 0)"},
+    {"log", S_O_LOG, "FILE",
+     "结果日志，JSON Lines（默认 OUTDIR/banshi-batch.jsonl）",
+     "result log, JSON Lines (default OUTDIR/banshi-batch.jsonl)"},
+    {"template", S_O_TEMPLATE, "NAME", "版式模板，同 banshi render",
+     "page template, as for banshi render"},
+    {"fonts", S_O_FONTS, "MAP", "字体映射文件，同 banshi render",
+     "font map, as for banshi render"},
+    {"no-normalize", S_O_NO_NORMALIZE, NULL, "按原文排版，不做文本规范化",
+     "typeset the text exactly as written"},
+    {"as-published", S_O_AS_PUBLISHED, NULL,
+     "按发布时的原样：单元格照写，规则的发现为警告（也可按清单行指定）",
+     "reports as issued: cells as written, the rules' findings are "
+     "warnings (also per manifest line)"},
+    {"format", S_O_FORMAT, "pdf|pdf,ofd",
+     "pdf,ofd：在每个 NAME.pdf 旁另写 NAME.ofd（OFD，GB/T 33190）",
+     "pdf,ofd: also write NAME.ofd (OFD, GB/T 33190) beside each NAME.pdf"},
+    {"pdfa", S_O_PDFA, "1b|3b", "PDF/A 部分，同 banshi render",
+     "PDF/A part, as for banshi render"},
+    {NULL, 0, NULL, NULL, NULL},
+};
+
+static const bs_cmd S_batch_cmd = {
+    "batch", "INPUT... -o OUTDIR [options]",
+    "INPUT 为源文件（.xml）、目录（其下所有 .xml）或清单（每行一个源文件，"
+    "可加 TAB 和上年度源文件，再加 TAB 和 as-published；“-”读标准输入）。"
+    "每个源文件生成 OUTDIR/NAME.pdf，已是最新的跳过，失败的源文件的 PDF "
+    "被删除。日志每条记录的 messages 为结构化消息。"
+    "被 SIGINT/SIGTERM 停止时退出状态为 130/143。",
+    "INPUT is a source (.xml), a folder (every .xml below it) or a manifest\n"
+    "(one source per line, optionally TAB and last year's source, and TAB\n"
+    "and as-published; '-' reads standard input).  Each source becomes\n"
+    "OUTDIR/NAME.pdf; sources that are up to date are skipped; the PDF of a\n"
+    "source that fails is removed.  Each record of the log has its messages as\n"
+    "objects (messages).  Stopped by SIGINT/SIGTERM: exit status 130/143.",
+    S_batch_opts};
+
 static int
-S_parse_args(int argc, char **argv, S_opts *o, FILE *out, FILE *err)
+S_opt(void *ctx, int key, const char *v, const bs_common *c, FILE *err)
 {
-  for (int i = 0; i < argc; i++) {
-    const char *a = argv[i];
-    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-      S_usage(out);
-      return BS_STATUS_OK;
-    }
-    if (strcmp(a, "--no-normalize") == 0) {
-      o->job.normalize = false;
-      continue;
-    }
-    if (strcmp(a, "--as-published") == 0) {
-      o->job.as_published = true;
-      continue;
-    }
-    if (strncmp(a, "-j", 2) == 0 && a[2]) {
-      if (!S_parse_uint(a + 2, S_MAX_JOBS, &o->jobs) || o->jobs == 0) {
-        fprintf(err, "banshi: -j takes a number from 1 to %d\n", S_MAX_JOBS);
-        return BS_STATUS_USAGE;
-      }
-      continue;
-    }
-    bool takes = strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
-                 strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0 ||
-                 strcmp(a, "--shard") == 0 || strcmp(a, "--log") == 0 ||
-                 strcmp(a, "--template") == 0 ||
-                 strcmp(a, "--fonts") == 0 || strcmp(a, "--lang") == 0 ||
-                 strcmp(a, "--format") == 0 || strcmp(a, "--pdfa") == 0;
-    if (!takes) {
-      if (a[0] == '-' && a[1]) {
-        fprintf(err, "banshi: unknown option '%s'\n", a);
-        return BS_STATUS_USAGE;
-      }
-      bs_vec_push(&o->inputs, &a);
-      continue;
-    }
-    if (!v) {
-      fprintf(err, "banshi: %s needs a value\n", a);
+  S_opts *o = ctx;
+  switch (key) {
+  case S_O_OUTPUT:
+    o->outdir = v;
+    break;
+  case S_O_LOG:
+    o->log = v;
+    break;
+  case S_O_TEMPLATE:
+    o->job.tpl = v;
+    break;
+  case S_O_FONTS:
+    o->job.font_map = v;
+    break;
+  case S_O_NO_NORMALIZE:
+    o->job.normalize = false;
+    break;
+  case S_O_AS_PUBLISHED:
+    o->job.as_published = true;
+    break;
+  case S_O_FORMAT:
+    /* the PDF is what batch's up-to-date check and archive work on */
+    if (strcmp(v, "pdf") != 0 && strcmp(v, "pdf,ofd") != 0 &&
+        strcmp(v, "ofd,pdf") != 0) {
+      bs_opts_error(&S_batch_cmd, c, err,
+                    "batch 的 --format 取 pdf 或 pdf,ofd，而不是“%s”",
+                    "batch --format takes pdf or pdf,ofd, not '%s'", v);
       return BS_STATUS_USAGE;
     }
-    i++;
-    if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)
-      o->outdir = v;
-    else if (strcmp(a, "--log") == 0)
-      o->log = v;
-    else if (strcmp(a, "--template") == 0)
-      o->job.tpl = v;
-    else if (strcmp(a, "--fonts") == 0)
-      o->job.font_map = v;
-    else if (strcmp(a, "--format") == 0) {
-      /* the PDF is what batch's up-to-date check and archive work on */
-      if (strcmp(v, "pdf") != 0 && strcmp(v, "pdf,ofd") != 0 &&
-          strcmp(v, "ofd,pdf") != 0) {
-        fprintf(err, "banshi: batch --format takes pdf or pdf,ofd\n");
-        return BS_STATUS_USAGE;
-      }
-      o->job.ofd_beside = strcmp(v, "pdf") != 0;
-    } else if (strcmp(a, "--pdfa") == 0) {
-      if (strcmp(v, "1b") != 0 && strcmp(v, "3b") != 0) {
-        fprintf(err, "banshi: --pdfa takes 1b or 3b\n");
-        return BS_STATUS_USAGE;
-      }
-      o->job.pdfa = v[0] - '0';
-    } else if (strcmp(a, "--lang") == 0) {
-      if (strcmp(v, "zh") != 0 && strcmp(v, "en") != 0) {
-        fprintf(err, "banshi: --lang takes zh or en\n");
-        return BS_STATUS_USAGE;
-      }
-      o->job.lang = strcmp(v, "en") == 0 ? BS_LANG_EN : BS_LANG_ZH;
-    } else if (strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0) {
-      if (!S_parse_uint(v, S_MAX_JOBS, &o->jobs) || o->jobs == 0) {
-        fprintf(err, "banshi: -j takes a number from 1 to %d\n", S_MAX_JOBS);
-        return BS_STATUS_USAGE;
-      }
-    } else { /* --shard K/N */
-      const char *slash = strchr(v, '/');
-      char *k = slash ? strndup(v, (size_t)(slash - v)) : NULL;
-      bool ok = k && S_parse_uint(k, UINT_MAX, &o->shard_k) &&
-                S_parse_uint(slash + 1, 1000000, &o->shard_n) &&
-                o->shard_n > 0 && o->shard_k < o->shard_n;
-      free(k);
-      if (!ok) {
-        fprintf(err, "banshi: --shard takes K/N with 0 <= K < N, as 0/4\n");
-        return BS_STATUS_USAGE;
-      }
+    o->job.ofd_beside = strcmp(v, "pdf") != 0;
+    break;
+  case S_O_PDFA:
+    if (strcmp(v, "1b") != 0 && strcmp(v, "3b") != 0) {
+      bs_opts_error(&S_batch_cmd, c, err, "--pdfa 取 1b 或 3b，而不是“%s”",
+                    "--pdfa takes 1b or 3b, not '%s'", v);
+      return BS_STATUS_USAGE;
     }
+    o->job.pdfa = v[0] - '0';
+    break;
+  case S_O_JOBS:
+    if (!S_parse_uint(v, S_MAX_JOBS, &o->jobs) || o->jobs == 0) {
+      char max[16];
+      snprintf(max, sizeof max, "%d", S_MAX_JOBS);
+      bs_opts_error(&S_batch_cmd, c, err, "-j 取 1 到 %s 的数",
+                    "-j takes a number from 1 to %s", max);
+      return BS_STATUS_USAGE;
+    }
+    break;
+  case S_O_SHARD: {
+    const char *slash = strchr(v, '/');
+    char *k = slash ? strndup(v, (size_t)(slash - v)) : NULL;
+    bool ok = k && S_parse_uint(k, UINT_MAX, &o->shard_k) &&
+              S_parse_uint(slash + 1, 1000000, &o->shard_n) &&
+              o->shard_n > 0 && o->shard_k < o->shard_n;
+    free(k);
+    if (!ok) {
+      bs_opts_error(&S_batch_cmd, c, err,
+                    "--shard 取 K/N，0 <= K < N，如 0/4%s",
+                    "--shard takes K/N with 0 <= K < N, as 0/4%s", "");
+      return BS_STATUS_USAGE;
+    }
+    break;
   }
+  }
+  return 0;
+}
+
+/* Returns -1 to go on, or an exit status. */
+static int
+S_parse_args(int argc, char **argv, S_opts *o, bs_common *c, FILE *out,
+             FILE *err)
+{
+  const char **ops = bs_xcalloc((size_t)argc + 1, sizeof *ops);
+  int nops = 0;
+  int st = bs_opts_parse(&S_batch_cmd, argc, argv, c, S_opt, o, ops, &nops,
+                         out, err);
+  for (int i = 0; i < nops; i++)
+    bs_vec_push(&o->inputs, &ops[i]);
+  free(ops);
+  if (st >= 0)
+    return st;
+  o->job.lang = c->lang;
+  o->job.json_diags = c->json;
+  o->job.quiet = c->verbosity < 0;
   if (!o->outdir || o->inputs.len == 0) {
-    fprintf(err, "banshi: batch takes at least one INPUT and -o OUTDIR\n");
-    S_usage(err);
+    bs_opts_error(&S_batch_cmd, c, err,
+                  "需要至少一个 INPUT 和 -o OUTDIR%s",
+                  "takes at least one INPUT and -o OUTDIR%s", "");
     return BS_STATUS_USAGE;
   }
   return -1;
@@ -1455,7 +1488,8 @@ bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
   o.job.normalize = true;
   o.job.epoch = bs_source_date_epoch();
   o.shard_n = 1;
-  int rc = S_parse_args(argc, argv, &o, out, err);
+  bs_common common;
+  int rc = S_parse_args(argc, argv, &o, &common, out, err);
   if (rc >= 0) {
     bs_vec_free(&o.inputs);
     return rc;
@@ -1479,6 +1513,7 @@ bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
   S_batch b;
   memset(&b, 0, sizeof b);
   b.o = &o;
+  b.verbosity = common.verbosity;
   b.err = err;
   b.tty = isatty(fileno(err));
   b.last_decile = -1;
@@ -1640,6 +1675,8 @@ bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
     status = BS_STATUS_FAILURE;
   else if (b.count[S_ST_INVALID] && status == BS_STATUS_OK)
     status = BS_STATUS_INVALID;
+  if (!sig)
+    status = bs_opts_status(&common, status, b.warnings ? 1u : 0u);
   if (sig)
     status = 128 + sig;
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* batch.h - `banshi batch`: many sources to PDF/A with N workers, nothing
  * lost and nothing half-written, reruns that skip what is up to date, and
  * deterministic shards for schedulers that run banshi across machines.
@@ -16,7 +17,9 @@
  * (schemas/ and $BANSHI_TYPES), and the source with the images its
  * figures name (and the previous year's source, when one is given).  The stamp is removed before a PDF is
  * rendered again and written after it is in place, so a stamp never vouches
- * for a PDF it did not see. */
+ * for a PDF it did not see.
+ *
+ * Layer 13 (batch, bag): docs/architecture.md. */
 #ifndef BS_BATCH_H
 #define BS_BATCH_H
 

@@ -1,4 +1,7 @@
-/* new.h - `banshi new`: a complete report source to start from. */
+// SPDX-License-Identifier: Apache-2.0
+/* new.h - `banshi new`: a complete report source to start from.
+ *
+ * Layer 13 (batch, bag): docs/architecture.md. */
 #ifndef BS_NEW_H
 #define BS_NEW_H
 

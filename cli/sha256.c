@@ -1,4 +1,6 @@
-/* sha256.c - SHA-256 through Nettle; see sha256.h. */
+// SPDX-License-Identifier: Apache-2.0
+/* sha256.c - SHA-256 through Nettle; see sha256.h.
+ * Layer 0 (base): docs/architecture.md. */
 #include "sha256.h"
 
 #include <errno.h>

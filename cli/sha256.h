@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* sha256.h - SHA-256 (FIPS 180-4) for content keys, stamps and BagIt
  * manifests.
  *
@@ -7,7 +8,9 @@
  * context is a plain struct, so a bs_sha256 lives on the stack, needs no
  * allocation and nothing to release on an early return.  The unit tests
  * check it against the FIPS 180-4 examples and the tests against Python's
- * hashlib. */
+ * hashlib.
+ *
+ * Layer 0 (base): docs/architecture.md. */
 #ifndef BS_SHA256_H
 #define BS_SHA256_H
 

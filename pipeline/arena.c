@@ -1,4 +1,6 @@
-/* arena.c - per-document bump allocator; see arena.h. */
+// SPDX-License-Identifier: Apache-2.0
+/* arena.c - per-document bump allocator; see arena.h.
+ * Layer 0 (base): docs/architecture.md. */
 #include "arena.h"
 
 #include <stdarg.h>

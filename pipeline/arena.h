@@ -1,10 +1,21 @@
+// SPDX-License-Identifier: Apache-2.0
 /* arena.h - per-document bump allocator.
  *
  * Everything a document needs (nodes, strings, layout boxes, diagnostics)
  * lives in one arena and is released by one bs_arena_free() call, so error
  * paths cannot leak.  Objects allocated here have no individual free.
  * Out of memory is not recoverable: bs_xmalloc() and the arena report it on
- * stderr and abort, as cmark does. */
+ * stderr and abort, as cmark does.
+ *
+ * Design.  A program that embeds the library gets the same: an allocation
+ * failure ends the process, it is never returned as an error.  Returning
+ * it would put a failure path after every one of the thousands of small
+ * allocations of a layout, each a path the tests cannot reach; documents
+ * are limited in size (docs/hostile-input.md) so that memory runs out only
+ * when the machine does.  A server that must survive that renders
+ * in a child process and treats its death as a failed document.
+ *
+ * Layer 0 (base): docs/architecture.md. */
 #ifndef BS_ARENA_H
 #define BS_ARENA_H
 

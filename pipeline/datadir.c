@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* datadir.c - where banshi's data lives (schemas/, templates/, fonts/).
  *
  * Design.  An installed banshi must find its data wherever its tree was
@@ -23,7 +24,9 @@
  * moved away), and a compiled-in absolute prefix (breaks every relocation).
  * "Usable" means schemas/document.xsd is readable there; when nothing is,
  * the first candidate is returned so that the error names the expected
- * place. */
+ * place.
+ *
+ * Layer 1 (util, diag): docs/architecture.md. */
 #include "util.h"
 
 #include <dlfcn.h>

@@ -1,8 +1,83 @@
-/* diag.c - diagnostics list and message catalogue; see diag.h. */
+// SPDX-License-Identifier: Apache-2.0
+/* diag.c - diagnostics list and message catalogue; see diag.h.
+ * Layer 1 (util, diag): docs/architecture.md. */
 #include "diag.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The rule id of each code in JSON diagnostics: stable, so that a program
+ * reading them may match on it (diag.h, bs_code_name). */
+static const char *const S_names[BS_D_CODE_COUNT] = {
+    [BS_D_TEXT] = "text",
+    [BS_D_IO_READ] = "io-read",
+    [BS_D_IO_WRITE] = "io-write",
+    [BS_D_XML_SYNTAX] = "xml-syntax",
+    [BS_D_SCHEMA] = "schema",
+    [BS_D_SCHEMA_LOAD] = "schema-load",
+    [BS_D_NORM_NFC] = "norm-nfc",
+    [BS_D_NORM_WIDTH] = "norm-width",
+    [BS_D_NORM_PUNCT] = "norm-punct",
+    [BS_D_NORM_SPACE] = "norm-space",
+    [BS_D_NORM_QUOTE] = "norm-quote",
+    [BS_D_FONT_MAP] = "font-map",
+    [BS_D_FONT_ROLE] = "font-role",
+    [BS_D_FONT_FILE] = "font-file",
+    [BS_D_FONT_LOAD] = "font-load",
+    [BS_D_GLYPH_MISSING] = "glyph-missing",
+    [BS_D_TEMPLATE] = "template",
+    [BS_D_TEMPLATE_MISSING] = "template-missing",
+    [BS_D_HEADING_NUMBER] = "heading-number",
+    [BS_D_LAYOUT_OVERFLOW] = "layout-overflow",
+    [BS_D_RENDER] = "render",
+    [BS_D_TOO_MANY] = "too-many",
+    [BS_D_VALUE] = "value",
+    [BS_D_NON_BMP] = "non-bmp",
+    [BS_D_KEEP] = "keep",
+    [BS_D_FONT_UNUSABLE] = "font-unusable",
+    [BS_D_IMAGE] = "image",
+    [BS_D_REPORT_TYPE] = "report-type",
+    [BS_D_REPORT_FORMAT] = "report-format",
+    [BS_D_RULE] = "rule",
+    [BS_D_CELL_BLANK] = "cell-blank",
+    [BS_D_CELL_PLACEHOLDER] = "cell-placeholder",
+    [BS_D_CELL_VALUE] = "cell-value",
+    [BS_D_PREVIOUS] = "previous",
+    [BS_D_BATCH_CLASH] = "batch-clash",
+    [BS_D_ARCHIVE_RECORD] = "archive-record",
+    [BS_D_ARCHIVE_CHANGED] = "archive-changed",
+    [BS_D_BAG_MISSING] = "bag-missing",
+    [BS_D_BAG_ALTERED] = "bag-altered",
+    [BS_D_BAG_UNLISTED] = "bag-unlisted",
+    [BS_D_BAG_FORMAT] = "bag-format",
+    [BS_D_BAG_OXUM] = "bag-oxum",
+    [BS_D_LIMIT] = "limit",
+    [BS_D_BAG_LINK] = "bag-link",
+    [BS_D_BAG_SPECIAL] = "bag-special",
+    [BS_D_BAG_DUPLICATE] = "bag-duplicate",
+    [BS_D_ARCHIVE_IMAGE_PATH] = "archive-image-path",
+    [BS_D_ARCHIVE_LEFT_OUT] = "archive-left-out",
+    [BS_D_BAG_REQUIRED] = "bag-required",
+    [BS_D_BAG_LINE] = "bag-line",
+    [BS_D_BAG_PATH] = "bag-path",
+    [BS_D_BAG_OTHER_ALGO] = "bag-other-algo",
+    [BS_D_BAG_OXUM_FORMAT] = "bag-oxum-format",
+    [BS_D_BAG_DEEP] = "bag-deep",
+    [BS_D_COLLATION] = "collation",
+    [BS_D_NORM_TITLE_MARK] = "norm-title-mark",
+};
+
+const char *
+bs_code_name(bs_code code)
+{
+  static _Thread_local char other[24];
+  if ((unsigned)code < BS_D_CODE_COUNT && S_names[code])
+    return S_names[code];
+  snprintf(other, sizeof other, "code-%d", (int)code);
+  return other;
+}
 
 /* The wording of every message, Chinese first.  Arguments are documented by
  * the format itself; keep both languages' arguments in the same order. */
@@ -168,9 +243,129 @@ bs_diags_free(bs_diags *d)
   bs_vec_free(&d->items);
 }
 
+/* Each argument of `fmt` formatted alone, as the message shows it: the
+ * values of a JSON diagnostic.  Knows the conversions the catalogue and the
+ * callers of bs_diag_text use (flags, width, precision, '*', the length
+ * modifiers h hh l ll z j t, and d i u o x X c s p f e g); stops at any
+ * other. */
+static const char *const *
+S_values(bs_arena *a, const char *fmt, va_list ap, unsigned *n)
+{
+  const char *vals[16];
+  unsigned k = 0;
+  for (const char *p = fmt; *p && k < 16; p++) {
+    if (*p != '%')
+      continue;
+    if (p[1] == '%') {
+      p++;
+      continue;
+    }
+    const char *s = p++;
+    int star[2], nstar = 0;
+    p += strspn(p, "-+ #0");
+    if (*p == '*') {
+      star[nstar++] = va_arg(ap, int);
+      p++;
+    } else
+      p += strspn(p, "0123456789");
+    if (*p == '.') {
+      p++;
+      if (*p == '*') {
+        star[nstar++] = va_arg(ap, int);
+        p++;
+      } else
+        p += strspn(p, "0123456789");
+    }
+    int lm = 0; /* 1 h/hh, 2 l, 3 ll, 4 z, 5 j, 6 t */
+    if (*p == 'h') {
+      lm = 1;
+      p += p[1] == 'h' ? 2 : 1;
+    } else if (*p == 'l') {
+      lm = p[1] == 'l' ? 3 : 2;
+      p += lm == 3 ? 2 : 1;
+    } else if (*p == 'z' || *p == 'j' || *p == 't') {
+      lm = *p == 'z' ? 4 : *p == 'j' ? 5 : 6;
+      p++;
+    }
+    char spec[32];
+    size_t sl = (size_t)(p - s) + 1;
+    if (sl >= sizeof spec || !strchr("diuoxXcspfeg", *p) || !*p)
+      break;
+    memcpy(spec, s, sl);
+    spec[sl] = '\0';
+    char buf[512];
+    char *v = buf;
+    int w0 = nstar > 0 ? star[0] : 0, w1 = nstar > 1 ? star[1] : 0;
+#define S_FMT(x)                                                              \
+  (nstar == 2   ? snprintf(buf, sizeof buf, spec, w0, w1, x)                   \
+   : nstar == 1 ? snprintf(buf, sizeof buf, spec, w0, x)                       \
+                : snprintf(buf, sizeof buf, spec, x))
+    switch (*p) {
+    case 's': {
+      const char *str = va_arg(ap, const char *);
+      int len = nstar == 2 ? snprintf(NULL, 0, spec, w0, w1, str)
+                : nstar == 1 ? snprintf(NULL, 0, spec, w0, str)
+                             : snprintf(NULL, 0, spec, str);
+      if (len >= (int)sizeof buf) {
+        v = bs_arena_alloc(a, (size_t)len + 1);
+        if (nstar == 2)
+          snprintf(v, (size_t)len + 1, spec, w0, w1, str);
+        else if (nstar == 1)
+          snprintf(v, (size_t)len + 1, spec, w0, str);
+        else
+          snprintf(v, (size_t)len + 1, spec, str);
+      } else
+        S_FMT(str);
+      break;
+    }
+    case 'p':
+      S_FMT(va_arg(ap, void *));
+      break;
+    case 'f':
+    case 'e':
+    case 'g':
+      S_FMT(va_arg(ap, double));
+      break;
+    case 'c':
+      S_FMT(va_arg(ap, int));
+      break;
+    default:
+      switch (lm) {
+      case 2:
+        S_FMT(va_arg(ap, long));
+        break;
+      case 3:
+        S_FMT(va_arg(ap, long long));
+        break;
+      case 4:
+        S_FMT(va_arg(ap, size_t));
+        break;
+      case 5:
+        S_FMT(va_arg(ap, intmax_t));
+        break;
+      case 6:
+        S_FMT(va_arg(ap, ptrdiff_t));
+        break;
+      default:
+        S_FMT(va_arg(ap, int));
+        break;
+      }
+    }
+#undef S_FMT
+    vals[k++] = v == buf ? bs_arena_strdup(a, buf) : v;
+  }
+  *n = k;
+  if (!k)
+    return NULL;
+  const char **out = bs_arena_alloc(a, k * sizeof *out);
+  memcpy(out, vals, k * sizeof *out);
+  return out;
+}
+
 static void
 S_push(bs_diags *d, bs_severity sev, bs_code code, const char *file,
-       uint32_t line, uint32_t col, const char *msg)
+       uint32_t line, uint32_t col, const char *msg,
+       const char *const *values, unsigned nvalues)
 {
   if (sev == BS_ERROR)
     d->errors++;
@@ -187,7 +382,9 @@ S_push(bs_diags *d, bs_severity sev, bs_code code, const char *file,
                   line ? col : 0,
                   sev,
                   code,
-                  msg};
+                  msg,
+                  values,
+                  nvalues};
   bs_vec_push(&d->items, &item);
 }
 
@@ -201,17 +398,18 @@ bs_diag_wanted(const bs_diags *d, bs_code code)
 void
 bs_diag_count(bs_diags *d, bs_severity sev, bs_code code)
 {
-  S_push(d, sev, code, NULL, 0, 0, "");
+  S_push(d, sev, code, NULL, 0, 0, "", NULL, 0);
 }
 
 void
 bs_diag(bs_diags *d, bs_severity sev, bs_code code, const char *file,
         uint32_t line, uint32_t col, ...)
 {
-  va_list ap, ap2;
+  va_list ap, ap2, ap3;
   const char *fmt = bs_diag_format(code, d->lang);
   va_start(ap, col);
   va_copy(ap2, ap);
+  va_copy(ap3, ap);
   int n = vsnprintf(NULL, 0, fmt, ap);
   va_end(ap);
   if (n < 0)
@@ -219,16 +417,20 @@ bs_diag(bs_diags *d, bs_severity sev, bs_code code, const char *file,
   char *msg = bs_arena_alloc(d->arena, (size_t)n + 1);
   vsnprintf(msg, (size_t)n + 1, fmt, ap2);
   va_end(ap2);
-  S_push(d, sev, code, file, line, col, msg);
+  unsigned nv = 0;
+  const char *const *vals = S_values(d->arena, fmt, ap3, &nv);
+  va_end(ap3);
+  S_push(d, sev, code, file, line, col, msg, vals, nv);
 }
 
 void
 bs_diag_text(bs_diags *d, bs_severity sev, bs_code code, const char *file,
              uint32_t line, uint32_t col, const char *fmt, ...)
 {
-  va_list ap, ap2;
+  va_list ap, ap2, ap3;
   va_start(ap, fmt);
   va_copy(ap2, ap);
+  va_copy(ap3, ap);
   int n = vsnprintf(NULL, 0, fmt, ap);
   va_end(ap);
   if (n < 0)
@@ -240,7 +442,10 @@ bs_diag_text(bs_diags *d, bs_severity sev, bs_code code, const char *file,
   size_t len = strlen(msg);
   while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
     msg[--len] = '\0';
-  S_push(d, sev, code, file, line, col, msg);
+  unsigned nv = 0;
+  const char *const *vals = S_values(d->arena, fmt, ap3, &nv);
+  va_end(ap3);
+  S_push(d, sev, code, file, line, col, msg, vals, nv);
 }
 
 typedef struct {
@@ -264,20 +469,109 @@ S_cmp(const void *pa, const void *pb)
   return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-unsigned
-bs_diags_print(bs_diags *d, FILE *out)
+/* The diagnostics in the order they are printed (free the result). */
+static S_sortkey *
+S_sorted(const bs_diags *d)
 {
   size_t n = d->items.len;
   const bs_diagnostic *items = d->items.data;
   S_sortkey *keys = bs_xmalloc((n ? n : 1) * sizeof *keys);
-  unsigned errors = 0;
   for (size_t i = 0; i < n; i++) {
     keys[i].d = &items[i];
     keys[i].seq = i;
   }
   qsort(keys, n, sizeof *keys, S_cmp);
+  return keys;
+}
+
+void
+bs_json_string(FILE *out, const char *s)
+{
+  fputc('"', out);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\')
+      fprintf(out, "\\%c", *p);
+    else if (*p == '\n')
+      fputs("\\n", out);
+    else if (*p < 0x20 || *p == 0x7f)
+      fprintf(out, "\\u%04x", *p);
+    else
+      fputc(*p, out);
+  }
+  fputc('"', out);
+}
+
+static void
+S_json_one(FILE *out, const char *file, uint32_t line, uint32_t col,
+           bs_severity sev, bs_code code, const char *msg,
+           const char *const *values, unsigned nvalues)
+{
+  fputs("{\"file\":", out);
+  if (file)
+    bs_json_string(out, file);
+  else
+    fputs("null", out);
+  if (line)
+    fprintf(out, ",\"line\":%u", line);
+  else
+    fputs(",\"line\":null", out);
+  if (line && col)
+    fprintf(out, ",\"column\":%u", col);
+  else
+    fputs(",\"column\":null", out);
+  fprintf(out, ",\"severity\":\"%s\",\"rule\":", bs_severity_name(sev));
+  bs_json_string(out, bs_code_name(code));
+  fputs(",\"message\":", out);
+  bs_json_string(out, msg);
+  fputs(",\"values\":[", out);
+  for (unsigned i = 0; i < nvalues; i++) {
+    if (i)
+      fputc(',', out);
+    bs_json_string(out, values[i]);
+  }
+  fputs("]}\n", out);
+}
+
+unsigned
+bs_diags_print_json(bs_diags *d, FILE *out)
+{
+  size_t n = d->items.len;
+  S_sortkey *keys = S_sorted(d);
+  unsigned errors = 0;
   for (size_t i = 0; i < n; i++) {
     const bs_diagnostic *g = keys[i].d;
+    if (g->severity < d->shown)
+      continue;
+    S_json_one(out, g->file, g->line, g->col, g->severity, g->code,
+               g->message, g->values, g->nvalues);
+    if (g->severity == BS_ERROR)
+      errors++;
+  }
+  for (unsigned c = 0; c < BS_D_CODE_COUNT; c++) {
+    if (d->max_per_code && d->per_code[c] > d->max_per_code &&
+        c != BS_D_TEXT) {
+      char msg[256], num[16];
+      unsigned more = d->per_code[c] - d->max_per_code;
+      snprintf(msg, sizeof msg, bs_diag_format(BS_D_TOO_MANY, d->lang), more);
+      snprintf(num, sizeof num, "%u", more);
+      const char *vals[2] = {num, bs_code_name((bs_code)c)};
+      S_json_one(out, NULL, 0, 0, BS_NOTE, BS_D_TOO_MANY, msg, vals, 2);
+    }
+  }
+  free(keys);
+  return errors;
+}
+
+unsigned
+bs_diags_print(bs_diags *d, FILE *out)
+{
+  size_t n = d->items.len;
+  S_sortkey *keys = S_sorted(d);
+  unsigned errors = 0;
+  for (size_t i = 0; i < n; i++) {
+    const bs_diagnostic *g = keys[i].d;
+    if (g->severity < d->shown)
+      continue;
     const char *file = g->file ? g->file : "banshi";
     if (g->line && g->col)
       fprintf(out, "%s:%u:%u: ", file, g->line, g->col);

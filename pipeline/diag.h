@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* diag.h - diagnostics collected per document, printed only by the caller.
  *
  * Stages never write to stderr or exit: they append to a bs_diags list owned
@@ -5,7 +6,9 @@
  * in one run (Typst's Sink, SQLite's sqlite3ErrorMsg).  Each message has a
  * fixed code (append-only enum, as Expat's XML_Error) whose wording is kept in
  * one table in diag.c, in Chinese and English.  A location with column 0 means
- * the column is unknown: it prints as `file:line:` and never as a guess. */
+ * the column is unknown: it prints as `file:line:` and never as a guess.
+ *
+ * Layer 1 (util, diag): docs/architecture.md. */
 #ifndef BS_DIAG_H
 #define BS_DIAG_H
 
@@ -97,16 +100,20 @@ typedef struct bs_diagnostic {
   bs_severity severity; /* error, warning or note */
   bs_code code;         /* message code */
   const char *message;  /* formatted message (arena) */
+  const char *const *values; /* the message's arguments, each formatted as
+                                in the message, in order (arena) */
+  unsigned nvalues;
 } bs_diagnostic;
 
 typedef struct bs_diags {
   bs_arena *arena;          /* where messages live (the document's arena) */
-  bs_vec items;             /* bs_diag, in order of emission */
+  bs_vec items;             /* bs_diagnostic, in order of emission */
   bs_lang lang;             /* language of messages */
   unsigned errors;          /* count of errors (the sticky failure flag) */
   unsigned warnings;        /* count of warnings */
   unsigned per_code[BS_D_CODE_COUNT]; /* emitted per code, for the cap */
   unsigned max_per_code;    /* 0 = unlimited */
+  bs_severity shown;        /* least severity printed (BS_NOTE: all) */
 } bs_diags;
 
 /* Initialise a list whose messages are allocated in `arena`. */
@@ -137,6 +144,19 @@ void bs_diag_count(bs_diags *d, bs_severity sev, bs_code code);
  * diagnostic as `file:line:col: severity: message`.  Returns the number of
  * errors printed. */
 unsigned bs_diags_print(bs_diags *d, FILE *out);
+
+/* Print every diagnostic as one JSON object per line, in the order of
+ * bs_diags_print: file, line, column (null when unknown), severity, rule
+ * (bs_code_name), message and values (schemas/diagnostics.schema.json).
+ * Returns the number of errors printed. */
+unsigned bs_diags_print_json(bs_diags *d, FILE *out);
+
+/* Write `s` as a JSON string (quotes and escapes) to `out`. */
+void bs_json_string(FILE *out, const char *s);
+
+/* The stable name of a message code, its rule id in JSON diagnostics
+ * ("io-read", "rule", "bag-altered"; "code-N" for a code without one). */
+const char *bs_code_name(bs_code code);
 
 /* The catalogue format of `code` in `lang` (for tests and documentation). */
 const char *bs_diag_format(bs_code code, bs_lang lang);

@@ -1,4 +1,6 @@
-/* doc.c - document tree; see doc.h. */
+// SPDX-License-Identifier: Apache-2.0
+/* doc.c - document tree; see doc.h.
+ * Layer 2 (document): docs/architecture.md. */
 #include "doc.h"
 
 #include <assert.h>

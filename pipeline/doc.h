@@ -1,9 +1,12 @@
+// SPDX-License-Identifier: Apache-2.0
 /* doc.h - the document tree.
  *
  * One node struct for every kind of node, linked to parent, children and
  * siblings as cmark's node.h, with the source line and column on every node
  * so that late stages (rules, normalisation, layout) still point into the XML.
- * Nodes and strings live in the document's arena and have no free. */
+ * Nodes and strings live in the document's arena and have no free.
+ *
+ * Layer 2 (document): docs/architecture.md. */
 #ifndef BS_DOC_H
 #define BS_DOC_H
 
@@ -13,6 +16,12 @@
 
 #include "arena.h"
 #include "diag.h"
+
+/* Limits that protect the pipeline against hostile or broken sources. */
+#define BS_MAX_SOURCE_BYTES ((size_t)64 * 1024 * 1024) /* 64 MiB */
+#define BS_MAX_DEPTH 64 /* element nesting */
+#define BS_MAX_TABLE_COLUMNS 1000           /* columns of one table */
+#define BS_MAX_TABLE_CELLS (2 * 1000 * 1000) /* rows x columns of one table */
 
 typedef enum bs_node_type {
   BS_NODE_BODY,      /* root of the flow: blocks */

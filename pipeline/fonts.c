@@ -1,4 +1,6 @@
-/* fonts.c - font map, font files, metrics; see fonts.h. */
+// SPDX-License-Identifier: Apache-2.0
+/* fonts.c - font map, font files, metrics; see fonts.h.
+ * Layer 6 (fonts, template, image): docs/architecture.md. */
 #include "fonts.h"
 
 #include <dirent.h>
@@ -208,9 +210,14 @@ S_load_map(bs_fontset *fs, const char *path, bs_diags *diags)
   }
   bool ok = true;
   unsigned lineno = 0;
-  char *save = NULL;
-  for (char *line = strtok_r((char *)buf, "\n", &save); line;
-       line = strtok_r(NULL, "\n", &save)) {
+  /* Lines are split by hand, not with strtok_r, which would skip blank
+     lines and so number the lines after them wrongly. */
+  char *next = (char *)buf;
+  while (next) {
+    char *line = next;
+    next = strchr(line, '\n');
+    if (next)
+      *next++ = '\0';
     lineno++;
     char *s = S_trim(line);
     if (!*s || *s == '#')

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* fonts.h - font roles, font files, metrics and coverage.
  *
  * A font map (fonts/default.map, overridable with --fonts) names, for each
@@ -7,7 +8,9 @@
  * CFF outlines, .ttf/.otf files and .ttc/.otc collections, cmap formats 4
  * and 12) and are shared read-only by every
  * document of a process.  Widths are kept in the PDF unit of 1/1000 em so
- * that layout and the PDF /W array use the very same numbers. */
+ * that layout and the PDF /W array use the very same numbers.
+ *
+ * Layer 6 (fonts, template, image): docs/architecture.md. */
 #ifndef BS_FONTS_H
 #define BS_FONTS_H
 

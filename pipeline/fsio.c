@@ -1,4 +1,6 @@
-/* fsio.c - atomic file writes and folder helpers; see fsio.h. */
+// SPDX-License-Identifier: Apache-2.0
+/* fsio.c - atomic file writes and folder helpers; see fsio.h.
+ * Layer 0 (base): docs/architecture.md. */
 #include "fsio.h"
 
 #include <stdatomic.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* fsio.h - files that appear whole or not at all, and folder helpers.
  *
  * Every file banshi's batch and archive commands write (PDFs through
@@ -8,7 +9,9 @@
  * at NAME, at any moment and whatever happens to the writer (a crash,
  * SIGKILL), sees the previous file or the complete new one, never a part.
  * A killed writer leaves its temporary behind; bs_remove_stale_temps()
- * removes those whose process is gone.  One writer per path per process. */
+ * removes those whose process is gone.  One writer per path per process.
+ *
+ * Layer 0 (base): docs/architecture.md. */
 #ifndef BS_FSIO_H
 #define BS_FSIO_H
 

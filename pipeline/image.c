@@ -1,4 +1,6 @@
-/* image.c - PNG and JPEG decoding for figures; see image.h. */
+// SPDX-License-Identifier: Apache-2.0
+/* image.c - PNG and JPEG decoding for figures; see image.h.
+ * Layer 6 (fonts, template, image): docs/architecture.md. */
 #include "image.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* image.h - figures: PNG and JPEG files checked, decoded and prepared for
  * PDF/A-1 before layout.
  *
@@ -7,7 +8,9 @@
  * any alpha is flattened onto white, because PDF/A-1 forbids transparency
  * (ISO 19005-1 6.4).  JPEG (libjpeg): grey and colour files are embedded as
  * they are (DCT passes through untouched); CMYK files, which would need a
- * CMYK output intent, are converted to RGB. */
+ * CMYK output intent, are converted to RGB.
+ *
+ * Layer 6 (fonts, template, image): docs/architecture.md. */
 #ifndef BS_IMAGE_H
 #define BS_IMAGE_H
 

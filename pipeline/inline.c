@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* inline.c - one paragraph into lines: collect, prepare, break, finalise.
  *
  * Design.  Chinese text is set on a grid (GB/T 9704-2012 5.2.3: 28
@@ -30,7 +31,9 @@
  * Lines are justified by spreading the remaining space
  * evenly over the gaps between characters (never inside a run of Latin
  * letters or digits, nor inside —— or ……), the last line of a paragraph is
- * set flush left, and Latin text next to Han text gets no extra space. */
+ * set flush left, and Latin text next to Han text gets no extra space.
+ *
+ * Layer 7 (line and page setting): docs/architecture.md. */
 #include "layout_int.h"
 
 #include <stdlib.h>

@@ -1,4 +1,6 @@
-/* job.c - one source through the pipeline; see job.h. */
+// SPDX-License-Identifier: Apache-2.0
+/* job.c - one source through the pipeline; see job.h.
+ * Layer 11 (job): docs/architecture.md. */
 #include "job.h"
 
 #include <errno.h>
@@ -244,13 +246,25 @@ bs_job_run_report(bs_shared *sh, const char *src,
                   const char *pdf, const char *dump, FILE *diag_out,
                   bs_job_result *res)
 {
+  return bs_job_run_memory(sh, src, NULL, 0, previous, as_published, pdf,
+                           dump, diag_out, res);
+}
+
+int
+bs_job_run_memory(bs_shared *sh, const char *src, const unsigned char *buf,
+                  size_t buflen, const bs_report_source *previous,
+                  bool as_published,
+                  const char *pdf, const char *dump, FILE *diag_out,
+                  bs_job_result *res)
+{
   memset(res, 0, sizeof *res);
   const bs_job_options *o = &sh->o;
   bs_parse_options popts = {0};
   popts.previous = previous;
   popts.as_published = o->as_published || as_published;
   popts.keep_source = o->pdfa == 3 && pdf;
-  bs_document *doc = bs_parse_file(src, &popts, o->lang);
+  bs_document *doc = buf ? bs_parse_memory(src, buf, buflen, &popts, o->lang)
+                         : bs_parse_file(src, &popts, o->lang);
   for (int i = 0; i < 2; i++) {
     const char *out = i ? dump : pdf;
     if (S_same_file(src, out)) {
@@ -311,16 +325,29 @@ bs_job_run_report(bs_shared *sh, const char *src,
       }
     }
   }
-  char *text = NULL;
-  size_t len = 0;
+  char *text = NULL, *json = NULL;
+  size_t len = 0, jlen = 0;
   FILE *mem = open_memstream(&text, &len);
   if (mem) {
     bs_diags_print(&doc->diags, mem);
     fclose(mem);
   }
-  if (diag_out && text)
-    fputs(text, diag_out);
+  mem = open_memstream(&json, &jlen);
+  if (mem) {
+    bs_diags_print_json(&doc->diags, mem);
+    fclose(mem);
+  }
+  const char *shown = o->json_diags ? json : text;
+  if (diag_out && o->quiet) {
+    doc->diags.shown = BS_ERROR;
+    if (o->json_diags)
+      bs_diags_print_json(&doc->diags, diag_out);
+    else
+      bs_diags_print(&doc->diags, diag_out);
+  } else if (diag_out && shown)
+    fputs(shown, diag_out);
   res->diagnostics = text ? text : strdup("");
+  res->diagnostics_json = json ? json : strdup("");
   res->findings = S_findings(&doc->diags);
   res->errors = doc->diags.errors;
   res->warnings = doc->diags.warnings;
@@ -336,6 +363,8 @@ bs_job_result_free(bs_job_result *res)
 {
   free(res->diagnostics);
   res->diagnostics = NULL;
+  free(res->diagnostics_json);
+  res->diagnostics_json = NULL;
   free(res->findings);
   res->findings = NULL;
 }

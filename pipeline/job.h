@@ -1,10 +1,13 @@
+// SPDX-License-Identifier: Apache-2.0
 /* job.h - one source through the whole pipeline: the unit of work of the
  * command line and of batch production.
  *
  *   parse + validate -> normalise -> lay out -> PDF (and/or text dump)
  *
  * Templates and fonts are loaded once into a bs_shared and used read-only by
- * every job, from any thread. */
+ * every job, from any thread.
+ *
+ * Layer 11 (job): docs/architecture.md. */
 #ifndef BS_JOB_H
 #define BS_JOB_H
 
@@ -35,6 +38,8 @@ typedef struct bs_job_options {
   bool ofd;              /* the output path gets OFD, not PDF (also when it
                             ends in .ofd) */
   bool ofd_beside;       /* write NAME.ofd beside every NAME.pdf too */
+  bool json_diags;       /* diag_out gets JSON lines (bs_diags_print_json) */
+  bool quiet;            /* diag_out gets errors only */
 } bs_job_options;
 
 typedef struct bs_job_result {
@@ -43,6 +48,7 @@ typedef struct bs_job_result {
   long long bytes;       /* size of the PDF written, 0 if none */
   unsigned errors, warnings;
   char *diagnostics;     /* malloc'd text of every diagnostic (may be "") */
+  char *diagnostics_json;/* the same as JSON lines, one object each */
   char *findings;        /* malloc'd: the diagnostics of a report type's
                             checks (cells, rules, prose), one a line */
 } bs_job_result;
@@ -84,6 +90,14 @@ int bs_job_run_previous(bs_shared *sh, const char *src,
  * can ask for it line by line): true overrides the shared options. */
 int bs_job_run_report(bs_shared *sh, const char *src,
                       const bs_report_source *previous, bool as_published,
+                      const char *pdf, const char *dump, FILE *diag_out,
+                      bs_job_result *res);
+
+/* bs_job_run_report with the source's bytes in memory (`buf`, `len`;
+ * NULL: read the file `src`); `src` names it in messages. */
+int bs_job_run_memory(bs_shared *sh, const char *src, const unsigned char *buf,
+                      size_t len, const bs_report_source *previous,
+                      bool as_published,
                       const char *pdf, const char *dump, FILE *diag_out,
                       bs_job_result *res);
 

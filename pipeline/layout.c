@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* layout.c - the document tree into pages.
  *
  * Design.  Layout runs in two passes.  The first walks the tree and turns
@@ -15,8 +16,10 @@
  *
  * GB/T 9704-2012: every paragraph and heading is indented two characters
  * (7.3.3), the title is centred (7.3.1), the signature and date are set as
- * 7.3.5.2 describes for documents without a seal, and page numbers as 7.5. */
-#include "layout_int.h"
+ * 7.3.5.2 describes for documents without a seal, and page numbers as 7.5.
+ *
+ * Layer 9 (layout): docs/architecture.md. */
+#include "page.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -418,52 +421,50 @@ S_figure_error(S_layout *L, const bs_node *fig, const char *en,
                fig->col, doc->diags.lang == BS_LANG_EN ? en : zh, a, b);
 }
 
-/* A figure: the image centred, scaled to fit the type area, its caption
- * below (图题 below figures, 表题 above tables).  The path is resolved
- * relative to the source's folder and must stay inside it. */
-static void
-S_figure(S_layout *L, const bs_node *fig)
+/* The figure's file: relative to the source's folder and inside it, first
+ * by its name alone (bs_path_inside, before any file system access), then
+ * with links resolved.  Stores the resolved path in `real`; false after an
+ * error. */
+static bool
+S_figure_path(S_layout *L, const bs_node *fig, char real[PATH_MAX])
 {
   bs_document *doc = L->lc.doc;
-  const bs_template *t = L->lc.tpl;
   const char *src = fig->as.figure.src;
-  char base[PATH_MAX], real[PATH_MAX];
-  /* refuse absolute paths and ".." that climbs out, before any file
-   * system access, so a source cannot probe for files elsewhere */
-  int depth = 0;
-  bool escapes = src[0] == '/';
-  for (const char *c = src; *c && !escapes;) {
-    const char *e = strchr(c, '/');
-    size_t n = e ? (size_t)(e - c) : strlen(c);
-    if (n == 2 && c[0] == '.' && c[1] == '.')
-      escapes = --depth < 0;
-    else if (n > 0 && !(n == 1 && c[0] == '.'))
-      depth++;
-    c = e ? e + 1 : c + n;
-  }
-  if (escapes) {
+  char base[PATH_MAX];
+  char *norm = bs_path_inside(src);
+  free(norm);
+  if (!norm) {
     S_figure_error(L, fig, "image '%s' is outside the source's folder%s; refused",
                    "图片“%s”不在源文件所在目录之内%s，拒绝读取", src, "");
-    return;
+    return false;
   }
   if (!realpath(doc->dir, base)) {
     S_figure_error(L, fig, "cannot resolve the source folder %s: %s",
                    "无法解析源文件所在目录 %s：%s", doc->dir, strerror(errno));
-    return;
+    return false;
   }
   char *joined = bs_path_join(L->lc.arena, doc->dir, src);
   if (!realpath(joined, real)) {
     S_figure_error(L, fig, "image '%s': %s", "无法读取图片“%s”：%s", src,
                    strerror(errno));
-    return;
+    return false;
   }
   size_t bl = strlen(base);
   if (!(strncmp(real, base, bl) == 0 && (real[bl] == '/' || bl == 1))) {
     S_figure_error(L, fig,
                    "image '%s' is outside the source's folder %s; refused",
                    "图片“%s”不在源文件所在目录 %s 之内，拒绝读取", src, base);
-    return;
+    return false;
   }
+  return true;
+}
+
+/* The figure's file decoded (a PNG or JPEG checked through), or NULL after
+ * an error. */
+static bs_picture *
+S_figure_load(S_layout *L, const bs_node *fig, const char *real)
+{
+  const char *src = fig->as.figure.src;
   bs_picture *pic = bs_arena_alloc(L->lc.arena, sizeof *pic);
   const char *why = NULL;
   switch (bs_picture_load(L->lc.arena, real, pic, &why)) {
@@ -471,26 +472,34 @@ S_figure(S_layout *L, const bs_node *fig)
     break;
   case BS_PIC_IO:
     S_figure_error(L, fig, "image '%s': %s", "无法读取图片“%s”：%s", src, why);
-    return;
+    return NULL;
   case BS_PIC_FORMAT:
     S_figure_error(L, fig, "image '%s' is not a PNG or JPEG file%s",
                    "图片“%s”不是 PNG 或 JPEG 文件%s", src, "");
-    return;
+    return NULL;
   case BS_PIC_TOO_LARGE:
     S_figure_error(L, fig, "image '%s' is larger than %s",
                    "图片“%s”超过 %s 的上限", src, why);
-    return;
+    return NULL;
   case BS_PIC_PNG:
     S_figure_error(L, fig, "image '%s' is a damaged PNG file (%s)",
                    "图片“%s”是损坏的 PNG 文件（%s）", src, why);
-    return;
+    return NULL;
   case BS_PIC_JPEG:
     S_figure_error(L, fig, "image '%s' is a damaged JPEG file (%s)",
                    "图片“%s”是损坏的 JPEG 文件（%s）", src, why);
-    return;
+    return NULL;
   }
-  /* size: requested width, else the file's resolution (96 dpi if none),
-   * never wider than the type area nor taller than most of a page */
+  return pic;
+}
+
+/* The figure's size on the page: the requested width, else the file's
+ * resolution (96 dpi if none), never wider than the type area nor taller
+ * than most of a page. */
+static void
+S_figure_size(const bs_template *t, const bs_node *fig, const bs_picture *pic,
+              double *wp, double *hp)
+{
   int32_t W = bs_template_text_w(t), H = bs_template_text_h(t);
   double dpi_x = pic->dpi_x > 1 ? pic->dpi_x : 96.0;
   double dpi_y = pic->dpi_y > 1 ? pic->dpi_y : dpi_x;
@@ -512,12 +521,31 @@ S_figure(S_layout *L, const bs_node *fig)
     w = 1000;
   if (h < 1000)
     h = 1000;
+  *wp = w;
+  *hp = h;
+}
+
+/* A figure: the image centred, scaled to fit the type area, its caption
+ * below (图题 below figures, 表题 above tables).  The path is resolved
+ * relative to the source's folder and must stay inside it. */
+static void
+S_figure(S_layout *L, const bs_node *fig)
+{
+  const bs_template *t = L->lc.tpl;
+  char real[PATH_MAX];
+  if (!S_figure_path(L, fig, real))
+    return;
+  bs_picture *pic = S_figure_load(L, fig, real);
+  if (!pic)
+    return;
+  double w, h;
+  S_figure_size(t, fig, pic, &w, &h);
   S_space(L, t->line_pitch / 4);
   S_flow *f = S_push(L, S_F_IMAGE);
   f->image.path = bs_arena_strdup(L->lc.arena, real);
   f->image.w = (int32_t)w;
   f->image.h = (int32_t)h;
-  f->image.x = (W - f->image.w) / 2;
+  f->image.x = (bs_template_text_w(t) - f->image.w) / 2;
   f->image.pic = pic;
   f->space = f->image.h;
   const bs_style *cs = &t->styles[BS_STYLE_CAPTION];
@@ -643,34 +671,6 @@ typedef struct S_pager {
   bs_pager pg;
   S_layout *L;
 } S_pager;
-
-bs_item *
-bs_page_add(bs_lctx *lc, bs_page *page, bs_item_type type)
-{
-  if (page->n == page->cap) {
-    size_t cap = page->cap ? page->cap * 2 : 64;
-    page->items = bs_arena_realloc(lc->arena, page->items,
-                                   page->cap * sizeof(bs_item),
-                                   cap * sizeof(bs_item));
-    page->cap = cap;
-  }
-  bs_item *it = &page->items[page->n++];
-  memset(it, 0, sizeof *it);
-  it->type = type;
-  return it;
-}
-
-void
-bs_page_add_line(bs_lctx *lc, bs_page *page, const bs_line *line, int32_t x,
-                 int32_t y)
-{
-  for (int i = 0; i < line->nruns; i++) {
-    bs_item *it = bs_page_add(lc, page, BS_ITEM_RUN);
-    it->as.run = line->runs[i];
-    it->as.run.x += x;
-    it->as.run.y += y;
-  }
-}
 
 static int32_t
 S_left_margin(const bs_template *t, int index)

@@ -1,8 +1,11 @@
+// SPDX-License-Identifier: Apache-2.0
 /* layout.h - the layout output: pages of positioned glyph runs, rules and
  * images (as Typst's frames), plus the outline.  It is plain data: renderers
  * (render.h) only read it.  Every length is an integer in millipoints (mpt,
  * 1/1000 pt), so sums are exact and dumps are stable; y grows downwards from
- * the top edge of the page. */
+ * the top edge of the page.
+ *
+ * Layer 7 (line and page setting): docs/architecture.md. */
 #ifndef BS_LAYOUT_H
 #define BS_LAYOUT_H
 

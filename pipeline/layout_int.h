@@ -1,8 +1,11 @@
+// SPDX-License-Identifier: Apache-2.0
 /* layout_int.h - internals shared by layout.c, inline.c and table.c.
  *
  * layout.c walks the tree and produces a flow of lines and tables;
  * inline.c turns one paragraph into lines; table.c sizes and splits tables;
- * paginate (in layout.c) cuts the flow into pages. */
+ * paginate (in layout.c) cuts the flow into pages.
+ *
+ * Layer 7 (line and page setting): docs/architecture.md. */
 #ifndef BS_LAYOUT_INT_H
 #define BS_LAYOUT_INT_H
 
@@ -125,26 +128,8 @@ int32_t bs_table_start_h(const bs_lctx *lc, const bs_table_layout *t,
                          int32_t avail, int32_t page_h);
 
 /* Place the table starting at *y on the current page, adding pages as
- * needed through the callbacks. */
+ * needed through the pager (page.h). */
 typedef struct bs_pager bs_pager;
 void bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg);
-
-/* The pager as tables see it: current page, cursor, and a way to start a
- * new page. */
-struct bs_pager {
-  bs_page *page;       /* current page */
-  int32_t y;           /* cursor (top of the next box) */
-  int32_t top, bottom; /* type area on this page */
-  int32_t left, width; /* type area on this page */
-  void *ctx;
-  void (*new_page)(bs_pager *pg); /* start a new page, reset y */
-};
-
-/* Add an item to a page. */
-bs_item *bs_page_add(bs_lctx *lc, bs_page *page, bs_item_type type);
-
-/* Place `line` with its box's left edge at x and its top at y. */
-void bs_page_add_line(bs_lctx *lc, bs_page *page, const bs_line *line,
-                      int32_t x, int32_t y);
 
 #endif

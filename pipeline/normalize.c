@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* normalize.c - the text policy, applied to the tree before layout (ICU).
  *
  * Policy (also in docs/source.md, "Normalisation"):
@@ -22,7 +23,9 @@
  *     ideographic space U+3000, which is typed on purpose (表1　示例).
  * Steps 1-4 can be turned off with --no-normalize; each change they make is
  * reported as a warning at its source location.  The result is what is
- * typeset and what text extraction gives back. */
+ * typeset and what text extraction gives back.
+ *
+ * Layer 5 (parse, normalize): docs/architecture.md. */
 #include "pipeline.h"
 
 #include <stdint.h>

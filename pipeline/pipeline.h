@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* pipeline.h - the stages of banshi and their entry points.
  *
  *   parse.c      source file -> validated document tree   (libxml2 + XSD)
@@ -6,7 +7,9 @@
  *   render_*.c   pages -> PDF (libharu) or a text dump
  *
  * Every stage appends its problems to doc->diags and keeps going where it
- * can; callers check doc->diags.errors between stages. */
+ * can; callers check doc->diags.errors between stages.
+ *
+ * Layer 5 (parse, normalize): docs/architecture.md. */
 #ifndef BS_PIPELINE_H
 #define BS_PIPELINE_H
 
@@ -15,11 +18,7 @@
 
 #include "doc.h"
 
-/* Limits that protect the pipeline against hostile or broken sources. */
-#define BS_MAX_SOURCE_BYTES ((size_t)64 * 1024 * 1024) /* 64 MiB */
-#define BS_MAX_DEPTH 64 /* element nesting */
-#define BS_MAX_TABLE_COLUMNS 1000           /* columns of one table */
-#define BS_MAX_TABLE_CELLS (2 * 1000 * 1000) /* rows x columns of one table */
+/* The limits (BS_MAX_SOURCE_BYTES …) are in doc.h. */
 
 struct bs_report_source;
 

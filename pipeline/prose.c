@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* prose.c - numbers stated in a report's prose checked against its tables.
  *
  * Design.  What a report's prose says about its tables ("全年新收政府信息
@@ -35,7 +36,9 @@
  * Rejected: C tables of phrases (a new phrasing would need a rebuild, and
  * the report type would no longer be data); XPath matches() and regular
  * expressions of XSLT 2 (libxml2 and libxslt implement XPath 1.0 only);
- * POSIX regcomp (no Unicode classes, no lookbehind, locale-dependent). */
+ * POSIX regcomp (no Unicode classes, no lookbehind, locale-dependent).
+ *
+ * Layer 4 (report): docs/architecture.md. */
 #include "prose.h"
 
 #include <math.h>

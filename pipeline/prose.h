@@ -1,5 +1,8 @@
+// SPDX-License-Identifier: Apache-2.0
 /* prose.h - numbers stated in a report's prose checked against its tables
- * (report types, report.h).  Internal to report.c. */
+ * (report types, report.h).  Internal to report.c.
+ *
+ * Layer 4 (report): docs/architecture.md. */
 #ifndef BS_PROSE_H
 #define BS_PROSE_H
 
@@ -8,7 +11,7 @@
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
 
-#include "parse_int.h"
+#include "xml.h"
 
 /* Check the prose of the source that `x` (an XPath context over it, with the
  * rules' namespaces registered) evaluates against the <prose> and <claim>

@@ -1,4 +1,6 @@
-/* render.c - the walker that drives a renderer; see render.h. */
+// SPDX-License-Identifier: Apache-2.0
+/* render.c - the walker that drives a renderer; see render.h.
+ * Layer 10 (renderers): docs/architecture.md. */
 #include "render.h"
 
 int

@@ -1,7 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0
 /* render.h - output devices.  A renderer is a struct of function pointers
  * (MuPDF's fz_device): the walker in render.c calls it for every page and
  * item of a layout, in order.  render_pdf.c writes PDF/A-1b through libharu;
- * render_dump.c prints each call as text, the oracle of the layout tests. */
+ * render_dump.c prints each call as text, the oracle of the layout tests.
+ *
+ * Layer 10 (renderers): docs/architecture.md. */
 #ifndef BS_RENDER_H
 #define BS_RENDER_H
 
@@ -63,10 +66,12 @@ typedef struct bs_ofd_options {
 int bs_render_ofd(const bs_layout *l, const char *path,
                   const bs_ofd_options *o);
 
-/* The program's name and version, for metadata and --version. */
+/* The program's name and version, for metadata and --version.  The version
+ * is written in one place, the project() line of CMakeLists.txt, which
+ * passes it to the library and everything linked with it. */
 #define BANSHI_NAME "banshi"
 #ifndef BANSHI_VERSION
-#define BANSHI_VERSION "0.1.0"
+#error "BANSHI_VERSION comes from CMakeLists.txt (project VERSION)"
 #endif
 
 #endif

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* report.c - report types as data: descriptor, schema, rules, stylesheet.
  *
  * Design.  A report type is a folder of data (report.h); the C code here
@@ -35,7 +36,9 @@
  * Security.  Sources never load anything (parse.c); the transformation runs
  * with libxslt security preferences that forbid reading or writing files and
  * any network access.  Only the project's own data files (descriptor,
- * schemas, rules, stylesheets) are read from disk. */
+ * schemas, rules, stylesheets) are read from disk.
+ *
+ * Layer 4 (report): docs/architecture.md. */
 #include "report.h"
 
 #include <dirent.h>
@@ -57,8 +60,8 @@
 #include <libxslt/xsltInternals.h>
 #include <libxslt/xsltutils.h>
 
-#include "parse_int.h"
 #include "prose.h"
+#include "xml.h"
 #include "util.h"
 
 #define S_LOC_NS "urn:banshi:source-location"
@@ -163,7 +166,7 @@ S_appendf(char **buf, const char *fmt, ...)
 }
 
 /* Error text from libxml2/libxslt while compiling, collected per thread. */
-static __thread char *S_errbuf;
+static _Thread_local char *S_errbuf;
 
 static void
 S_collect_error(void *ctx, const char *fmt, ...)
@@ -335,6 +338,13 @@ S_scan(const char *dir)
   free(names);
 }
 
+static void
+S_scan_folder(const char *dir, void *ctx)
+{
+  (void)ctx;
+  S_scan(dir);
+}
+
 /* Called with S_lock held. */
 static void
 S_load_registry(void)
@@ -351,18 +361,25 @@ S_load_registry(void)
                                  XSLT_SECPREF_WRITE_NETWORK};
   for (size_t i = 0; i < sizeof forbid / sizeof *forbid; i++)
     xsltSetSecurityPrefs(S_secprefs, forbid[i], xsltSecurityForbid);
+  bs_report_type_folders(S_scan_folder, NULL);
+}
+
+void
+bs_report_type_folders(void (*fn)(const char *dir, void *ctx), void *ctx)
+{
   char *schemas = S_join(bs_data_dir(), "schemas");
-  S_scan(schemas);
+  fn(schemas, ctx);
   free(schemas);
   const char *env = getenv("BANSHI_TYPES");
-  if (env && *env) {
-    char *list = S_strdup(env);
-    char *save = NULL;
-    for (char *tok = strtok_r(list, ":", &save); tok;
-         tok = strtok_r(NULL, ":", &save))
-      if (*tok)
-        S_scan(tok);
-    free(list);
+  while (env && *env) {
+    size_t n = strcspn(env, ":");
+    if (n) {
+      char *dir = S_strdup(env);
+      dir[n] = '\0';
+      fn(dir, ctx);
+      free(dir);
+    }
+    env += n + (env[n] == ':');
   }
   /* Two types claiming one root element: an error naming both, on both,
    * rather than one silently shadowing the other (docs/report-types.md) */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* report.h - report types as data.
  *
  * A report type (政府信息公开工作年度报告, …) is a folder of data, never C:
@@ -15,7 +16,9 @@
  * folder named in $BANSHI_TYPES (colon-separated), so a type is added
  * without recompiling.  bs_parse_file() recognises a report source by its
  * root element, validates it against its type's schema, checks every rule,
- * and lays out the core document the stylesheet makes of it. */
+ * and lays out the core document the stylesheet makes of it.
+ *
+ * Layer 4 (report): docs/architecture.md. */
 #ifndef BS_REPORT_H
 #define BS_REPORT_H
 
@@ -33,6 +36,12 @@ typedef struct bs_report_source bs_report_source;
  * comparing.  Messages are in `lang`. */
 bs_report_source *bs_report_source_load(const char *path, bs_lang lang);
 void bs_report_source_free(bs_report_source *s);
+
+/* Call fn(dir, ctx) for each folder that holds report types, in the order
+ * they are searched: $BANSHI_DATA/schemas, then each of $BANSHI_TYPES.  The
+ * one place that reads $BANSHI_TYPES (batch hashes the same folders into
+ * its environment key). */
+void bs_report_type_folders(void (*fn)(const char *dir, void *ctx), void *ctx);
 
 /* The report year of a loaded source (its meta/year), 0 if unknown: lets a
  * batch find the previous year's source among its inputs. */
@@ -53,5 +62,25 @@ char *bs_report_type_skeleton(const char *name, const char *format, int year,
 /* Release the process-wide type registry (compiled schemas, rules and
  * stylesheets).  Called by bs_parse_cleanup(). */
 void bs_report_cleanup(void);
+
+/* For parse.c, which reads every source with the XML reader (xml.h) and
+ * hands report sources here; the libxml2 types are named by their struct
+ * tags so that report.h does not pull libxml2 into its users.
+ *
+ * If a report type claims the root element of `src`, validate it, check
+ * its rules (with `previous` for cross-year rules) and map it to the core
+ * document: returns 1 and sets *core to the new tree (nodes located in the
+ * source), or to NULL after errors.  Returns 0, touching nothing, when no
+ * type claims the root. */
+struct bs_xml_parser;
+struct _xmlDoc;
+int bs_report_map(struct bs_xml_parser *p, struct _xmlDoc *src,
+                  const bs_report_source *previous, struct _xmlDoc **core);
+
+/* Write `core` as XML to `path` (banshi convert); false after an I/O
+ * diagnostic in doc. */
+struct bs_document;
+bool bs_report_save(struct bs_document *doc, struct _xmlDoc *core,
+                    const char *path);
 
 #endif

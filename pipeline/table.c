@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* table.c - tables: grid, column widths, row heights, page splitting.
  *
  * Design.  Cells are placed on a grid as HTML does (rowspan and colspan at
@@ -22,8 +23,10 @@
  * Rules: each cell piece draws its top and left edges, and each page's piece
  * of the table its right and bottom edges: every edge once, a closed grid.
  * Text is emitted cell by cell, line by line, so that text extraction keeps
- * each cell's words together. */
-#include "layout_int.h"
+ * each cell's words together.
+ *
+ * Layer 8 (tables): docs/architecture.md. */
+#include "page.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,11 @@
-/* template.c - page templates; see template.h. */
+// SPDX-License-Identifier: Apache-2.0
+/* template.c - page templates; see template.h.
+ * Layer 6 (fonts, template, image): docs/architecture.md. */
 #include "template.h"
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,6 +169,82 @@ S_style(S_ctx *c, xmlNodePtr n, S_pending *pend)
   }
 }
 
+/* <grid lines="22" chars="28">: whole numbers from 1 to 200 (strtol: no
+ * trailing text, no overflow). */
+static void
+S_grid_count(S_ctx *c, xmlNodePtr n, const char *attr, int *out)
+{
+  char *v = S_prop(c, n, attr);
+  if (!v)
+    return;
+  char *end;
+  errno = 0;
+  long k = strtol(v, &end, 10);
+  if (end == v || *end || errno || k < 1 || k > 200) {
+    S_err(c, n, "bad grid %s (a whole number from 1 to 200)",
+          "版心网格无效：%s（应为 1 到 200 的整数）", v);
+    return;
+  }
+  *out = (int)k;
+}
+
+static void
+S_grid(S_ctx *c, xmlNodePtr n)
+{
+  S_grid_count(c, n, "lines", &c->t->grid_lines);
+  S_grid_count(c, n, "chars", &c->t->grid_chars);
+}
+
+/* The values a template starts from, before its file's. */
+static void
+S_defaults(bs_template *t)
+{
+  t->page_w = BS_MM(210);
+  t->page_h = BS_MM(297);
+  t->grid_lines = 22;
+  t->grid_chars = 28;
+  t->page_number_format = "— {n} —";
+  t->page_number_odd = BS_ALIGN_RIGHT;
+  t->page_number_even = BS_ALIGN_LEFT;
+  t->rule_width = 500;
+  t->table_split_empty = 250;
+  t->punct_adjacent = true;
+  t->punct_line_start = true;
+  for (int i = 0; i < BS_STYLE_COUNT; i++) {
+    t->styles[i].role = "song";
+    t->styles[i].size = 16000;
+  }
+}
+
+/* The pitches of the grid, then the lengths given in lines or as a factor
+ * of the font size, which need them. */
+static void
+S_resolve(S_ctx *c, const S_pending *pend)
+{
+  bs_template *t = c->t;
+  int32_t tw = bs_template_text_w(t), th = bs_template_text_h(t);
+  if (t->page_w <= 0 || t->page_h <= 0 || tw < 20000 || th < 20000) {
+    S_err(c, NULL, "page smaller than its margins (%s)",
+          "页边距超过页面（%s）", t->path);
+  } else {
+    t->line_pitch = th / t->grid_lines;
+    t->char_pitch = tw / t->grid_chars;
+  }
+  for (int i = 0; i < BS_STYLE_COUNT; i++) {
+    bs_style *s = &t->styles[i];
+    if (pend[i].before_lines)
+      s->space_before = (int32_t)(pend[i].before * t->line_pitch + 0.5);
+    if (pend[i].after_lines)
+      s->space_after = (int32_t)(pend[i].after * t->line_pitch + 0.5);
+    if (pend[i].leading_lines)
+      s->leading = (int32_t)(pend[i].leading * t->line_pitch + 0.5);
+    else if (pend[i].leading > 0)
+      s->leading = (int32_t)(pend[i].leading * s->size + 0.5);
+  }
+}
+
+static void S_element(S_ctx *c, xmlNodePtr n, S_pending *pend);
+
 bs_template *
 bs_template_load(const char *name, bs_diags *diags)
 {
@@ -196,127 +275,94 @@ bs_template_load(const char *name, bs_diags *diags)
     bs_template_free(t);
     return NULL;
   }
-  /* defaults before the file's values */
-  t->page_w = BS_MM(210);
-  t->page_h = BS_MM(297);
-  t->grid_lines = 22;
-  t->grid_chars = 28;
-  t->page_number_format = "— {n} —";
-  t->page_number_odd = BS_ALIGN_RIGHT;
-  t->page_number_even = BS_ALIGN_LEFT;
-  t->rule_width = 500;
-  t->table_split_empty = 250;
-  t->punct_adjacent = true;
-  t->punct_line_start = true;
-  for (int i = 0; i < BS_STYLE_COUNT; i++) {
-    t->styles[i].role = "song";
-    t->styles[i].size = 16000;
-  }
+  S_defaults(t);
   S_pending pend[BS_STYLE_COUNT];
   memset(pend, 0, sizeof pend);
-  for (xmlNodePtr n = root->children; n; n = n->next) {
-    if (n->type != XML_ELEMENT_NODE)
-      continue;
-    const char *en = (const char *)n->name;
-    char *v;
-    if (strcmp(en, "page") == 0) {
-      S_len(&c, n, "width", &t->page_w);
-      S_len(&c, n, "height", &t->page_h);
-      S_len(&c, n, "top", &t->top);
-      S_len(&c, n, "bottom", &t->bottom);
-      S_len(&c, n, "inner", &t->inner);
-      S_len(&c, n, "outer", &t->outer);
-      if ((v = S_prop(&c, n, "mirror")))
-        t->mirror = strcmp(v, "true") == 0;
-    } else if (strcmp(en, "grid") == 0) {
-      if ((v = S_prop(&c, n, "lines")))
-        t->grid_lines = atoi(v);
-      if ((v = S_prop(&c, n, "chars")))
-        t->grid_chars = atoi(v);
-      if (t->grid_lines < 1 || t->grid_lines > 200 || t->grid_chars < 1 ||
-          t->grid_chars > 200)
-        S_err(&c, n, "bad grid %s", "版心网格无效：%s", "lines/chars");
-    } else if (strcmp(en, "style") == 0) {
-      S_style(&c, n, pend);
-    } else if (strcmp(en, "page-number") == 0) {
-      if ((v = S_prop(&c, n, "format")))
-        t->page_number_format = v;
-      S_len(&c, n, "offset", &t->page_number_offset);
-      if ((v = S_prop(&c, n, "odd")))
-        t->page_number_odd = S_align_of(&c, n, v);
-      if ((v = S_prop(&c, n, "even")))
-        t->page_number_even = S_align_of(&c, n, v);
-      if ((v = S_prop(&c, n, "indent")))
-        t->page_number_indent = S_chars(&c, n, v);
-    } else if (strcmp(en, "table") == 0) {
-      S_len(&c, n, "rule", &t->rule_width);
-      S_len(&c, n, "padding-x", &t->cell_pad_x);
-      S_len(&c, n, "padding-y", &t->cell_pad_y);
-      if ((v = S_prop(&c, n, "split-empty"))) {
-        char *end;
-        double d = strtod(v, &end);
-        if (end == v || strcmp(end, "%") != 0 || d < 0 || d > 100)
-          S_err(&c, n, "bad share %s (a percentage)", "比例无效：%s（应为百分数）",
-                v);
-        else
-          t->table_split_empty = (int32_t)(d * 10 + 0.5);
-      }
-    } else if (strcmp(en, "words") == 0) {
-      /* words separated by white space, added to those of earlier
-       * elements */
-      xmlChar *txt = xmlNodeGetContent(n);
-      char *save = NULL;
-      for (char *w = strtok_r((char *)txt, " \t\r\n", &save); w;
-           w = strtok_r(NULL, " \t\r\n", &save)) {
-        t->words = bs_arena_realloc(
-            &t->arena, t->words,
-            (size_t)t->nwords * sizeof *t->words,
-            (size_t)(t->nwords + 1) * sizeof *t->words);
-        t->words[t->nwords++] = bs_arena_strdup(&t->arena, w);
-      }
-      xmlFree(txt);
-    } else if (strcmp(en, "punctuation") == 0) {
-      if ((v = S_prop(&c, n, "adjacent"))) {
-        if (strcmp(v, "compress") && strcmp(v, "full"))
-          S_err(&c, n, "bad value %s (compress or full)",
-                "取值无效：%s（应为 compress 或 full）", v);
-        t->punct_adjacent = strcmp(v, "compress") == 0;
-      }
-      if ((v = S_prop(&c, n, "line-start"))) {
-        if (strcmp(v, "half") && strcmp(v, "full"))
-          S_err(&c, n, "bad value %s (half or full)",
-                "取值无效：%s（应为 half 或 full）", v);
-        t->punct_line_start = strcmp(v, "half") == 0;
-      }
-    } else {
-      S_err(&c, n, "unknown element <%s>", "未知元素 <%s>", en);
-    }
-  }
+  for (xmlNodePtr n = root->children; n; n = n->next)
+    if (n->type == XML_ELEMENT_NODE)
+      S_element(&c, n, pend);
   xmlFreeDoc(x);
-  int32_t tw = bs_template_text_w(t), th = bs_template_text_h(t);
-  if (t->page_w <= 0 || t->page_h <= 0 || tw < 20000 || th < 20000) {
-    S_err(&c, NULL, "page smaller than its margins (%s)",
-          "页边距超过页面（%s）", t->path);
-  } else {
-    t->line_pitch = th / t->grid_lines;
-    t->char_pitch = tw / t->grid_chars;
-  }
-  for (int i = 0; i < BS_STYLE_COUNT; i++) {
-    bs_style *s = &t->styles[i];
-    if (pend[i].before_lines)
-      s->space_before = (int32_t)(pend[i].before * t->line_pitch + 0.5);
-    if (pend[i].after_lines)
-      s->space_after = (int32_t)(pend[i].after * t->line_pitch + 0.5);
-    if (pend[i].leading_lines)
-      s->leading = (int32_t)(pend[i].leading * t->line_pitch + 0.5);
-    else if (pend[i].leading > 0)
-      s->leading = (int32_t)(pend[i].leading * s->size + 0.5);
-  }
+  S_resolve(&c, pend);
   if (!c.ok) {
     bs_template_free(t);
     return NULL;
   }
   return t;
+}
+
+/* One element of the template file. */
+static void
+S_element(S_ctx *c, xmlNodePtr n, S_pending *pend)
+{
+  bs_template *t = c->t;
+  const char *en = (const char *)n->name;
+  char *v;
+  if (strcmp(en, "page") == 0) {
+    S_len(c, n, "width", &t->page_w);
+    S_len(c, n, "height", &t->page_h);
+    S_len(c, n, "top", &t->top);
+    S_len(c, n, "bottom", &t->bottom);
+    S_len(c, n, "inner", &t->inner);
+    S_len(c, n, "outer", &t->outer);
+    if ((v = S_prop(c, n, "mirror")))
+      t->mirror = strcmp(v, "true") == 0;
+  } else if (strcmp(en, "grid") == 0) {
+    S_grid(c, n);
+  } else if (strcmp(en, "style") == 0) {
+    S_style(c, n, pend);
+  } else if (strcmp(en, "page-number") == 0) {
+    if ((v = S_prop(c, n, "format")))
+      t->page_number_format = v;
+    S_len(c, n, "offset", &t->page_number_offset);
+    if ((v = S_prop(c, n, "odd")))
+      t->page_number_odd = S_align_of(c, n, v);
+    if ((v = S_prop(c, n, "even")))
+      t->page_number_even = S_align_of(c, n, v);
+    if ((v = S_prop(c, n, "indent")))
+      t->page_number_indent = S_chars(c, n, v);
+  } else if (strcmp(en, "table") == 0) {
+    S_len(c, n, "rule", &t->rule_width);
+    S_len(c, n, "padding-x", &t->cell_pad_x);
+    S_len(c, n, "padding-y", &t->cell_pad_y);
+    if ((v = S_prop(c, n, "split-empty"))) {
+      char *end;
+      double d = strtod(v, &end);
+      if (end == v || strcmp(end, "%") != 0 || d < 0 || d > 100)
+        S_err(c, n, "bad share %s (a percentage)", "比例无效：%s（应为百分数）",
+              v);
+      else
+        t->table_split_empty = (int32_t)(d * 10 + 0.5);
+    }
+  } else if (strcmp(en, "words") == 0) {
+    /* words separated by white space, added to those of earlier
+     * elements */
+    xmlChar *txt = xmlNodeGetContent(n);
+    char *save = NULL;
+    for (char *w = strtok_r((char *)txt, " \t\r\n", &save); w;
+         w = strtok_r(NULL, " \t\r\n", &save)) {
+      t->words = bs_arena_realloc(
+          &t->arena, t->words,
+          (size_t)t->nwords * sizeof *t->words,
+          (size_t)(t->nwords + 1) * sizeof *t->words);
+      t->words[t->nwords++] = bs_arena_strdup(&t->arena, w);
+    }
+    xmlFree(txt);
+  } else if (strcmp(en, "punctuation") == 0) {
+    if ((v = S_prop(c, n, "adjacent"))) {
+      if (strcmp(v, "compress") && strcmp(v, "full"))
+        S_err(c, n, "bad value %s (compress or full)",
+              "取值无效：%s（应为 compress 或 full）", v);
+      t->punct_adjacent = strcmp(v, "compress") == 0;
+    }
+    if ((v = S_prop(c, n, "line-start"))) {
+      if (strcmp(v, "half") && strcmp(v, "full"))
+        S_err(c, n, "bad value %s (half or full)",
+              "取值无效：%s（应为 half 或 full）", v);
+      t->punct_line_start = strcmp(v, "half") == 0;
+    }
+  } else {
+    S_err(c, n, "unknown element <%s>", "未知元素 <%s>", en);
+  }
 }
 
 void

@@ -1,10 +1,13 @@
+// SPDX-License-Identifier: Apache-2.0
 /* template.h - page templates (templates/NAME.xml).
  *
  * A template is data: page size and margins, the character grid, and one
  * style per kind of text (font role, size, alignment, indent, spacing).  The
  * default template, gbt9704, follows GB/T 9704-2012 (A4, type area
  * 156 x 225 mm, 22 lines of 28 characters of 3号 text, headings 一、/（一）/
- * 1./（1）in 黑/楷/仿宋/仿宋, page numbers "— 1 —" in 4号 宋体). */
+ * 1./（1）in 黑/楷/仿宋/仿宋, page numbers "— 1 —" in 4号 宋体).
+ *
+ * Layer 6 (fonts, template, image): docs/architecture.md. */
 #ifndef BS_TEMPLATE_H
 #define BS_TEMPLATE_H
 

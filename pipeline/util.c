@@ -1,4 +1,6 @@
-/* util.c - files, paths and UTF-8; see util.h. */
+// SPDX-License-Identifier: Apache-2.0
+/* util.c - files, paths and UTF-8; see util.h.
+ * Layer 1 (util, diag): docs/architecture.md. */
 #include "util.h"
 
 #include <errno.h>
@@ -83,6 +85,52 @@ bs_path_join(bs_arena *a, const char *dir, const char *name)
     return bs_arena_strdup(a, name);
   bool slash = dir[dl - 1] == '/';
   return bs_arena_printf(a, "%s%s%s", dir, slash ? "" : "/", name);
+}
+
+char *
+bs_path_inside(const char *p)
+{
+  if (p[0] == '/')
+    return NULL;
+  char *out = NULL;
+  bs_vec parts = BS_VEC_INIT(const char *);
+  bs_vec lens = BS_VEC_INIT(size_t);
+  bool ok = true;
+  for (const char *c = p; *c && ok;) {
+    const char *e = strchr(c, '/');
+    size_t n = e ? (size_t)(e - c) : strlen(c);
+    if (n == 2 && c[0] == '.' && c[1] == '.') {
+      if (parts.len == 0)
+        ok = false;
+      else {
+        parts.len--;
+        lens.len--;
+      }
+    } else if (n > 0 && !(n == 1 && c[0] == '.')) {
+      bs_vec_push(&parts, &c);
+      bs_vec_push(&lens, &n);
+    }
+    c = e ? e + 1 : c + n;
+  }
+  ok = ok && parts.len > 0;
+  if (ok) {
+    size_t total = 1;
+    for (size_t i = 0; i < parts.len; i++)
+      total += ((size_t *)lens.data)[i] + 1;
+    char *o = bs_xmalloc(total), *w = o;
+    for (size_t i = 0; i < parts.len; i++) {
+      if (i)
+        *w++ = '/';
+      size_t n = ((size_t *)lens.data)[i];
+      memcpy(w, ((const char **)parts.data)[i], n);
+      w += n;
+    }
+    *w = '\0';
+    out = o;
+  }
+  bs_vec_free(&parts);
+  bs_vec_free(&lens);
+  return out;
 }
 
 char *

@@ -1,4 +1,6 @@
-/* util.h - small helpers shared by the stages: files, paths, UTF-8. */
+// SPDX-License-Identifier: Apache-2.0
+/* util.h - small helpers shared by the stages: files, paths, UTF-8.
+ * Layer 1 (util, diag): docs/architecture.md. */
 #ifndef BS_UTIL_H
 #define BS_UTIL_H
 
@@ -18,6 +20,14 @@ bool bs_file_readable(const char *path);
 
 /* Join dir and name with one '/', in the arena. */
 char *bs_path_join(bs_arena *a, const char *dir, const char *name);
+
+/* The relative path `rel` normalised ("a/./b/../c.png" -> "a/c.png"),
+ * malloc'd; NULL when it is absolute, climbs out of its folder ("..") or
+ * names nothing.  The one lexical "stays inside its folder" check (figures
+ * of a source, images named in a batch record); it looks at no file, so a
+ * source cannot probe for files elsewhere.  Links are the callers' to
+ * resolve (realpath) after it. */
+char *bs_path_inside(const char *rel);
 
 /* Folder part of path ("." when there is none), in the arena. */
 char *bs_path_dir(bs_arena *a, const char *path);
@@ -53,8 +63,6 @@ void bs_cp_show(uint32_t cp, char out[16]);
  * three decimals and no trailing zeros ("12.5", "-3", "0.001"). */
 void bs_fmt_mpt(int64_t mpt, char out[32]);
 
-#endif
-
 /* Millipoints: the one fine unit of every length in banshi (1 pt = 1000). */
 #define BS_MPT_PER_PT 1000
 #define BS_MM(x) ((int32_t)((x)*72000.0 / 25.4 + 0.5)) /* mm -> mpt */
@@ -67,3 +75,5 @@ bool bs_parse_length(const char *s, bool allow_percent, int32_t *value,
 
 /* Parse a font size: "10.5pt" or a Chinese size name (三号, 小四 …). */
 bool bs_parse_font_size(const char *s, int32_t *mpt);
+
+#endif

@@ -1,4 +1,5 @@
 <?xml version="1.0" encoding="UTF-8"?>
+<!-- SPDX-License-Identifier: Apache-2.0 -->
 <!--
   政府信息公开工作年度报告 source (schemas/disclosure-annual-report) -> banshi
   core document (schemas/document.xsd).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Helpers shared by the test groups (t_*.py): running banshi, reading the
 layout dump, writing sources, Preflight, and the failure list."""
 import argparse
@@ -25,6 +26,22 @@ NO_START = set("、，。．：；！？”’」』）〕］｝】〗〉》～�
 NO_END = set("“‘「『（〔［｛【〖〈《")
 
 failures = []
+# run.py GROUP CASE: the one case to run (None: all); case_seen is set when
+# a group's loop met it (selected()).
+CASE = None
+case_seen = False
+
+
+def selected(name):
+    """True when the case `name` is to run (every case when no CASE was
+    named on the command line)."""
+    global case_seen
+    if CASE is None:
+        return True
+    if name == CASE:
+        case_seen = True
+        return True
+    return False
 
 
 def fail(msg):
@@ -181,6 +198,7 @@ def run_case_folder(a, folder, least, located=False, extra=None):
     srcs = sorted(glob.glob(os.path.join(folder, "*.xml")))
     check(len(srcs) >= least, "%s: %d sources, expected at least %d"
           % (folder, len(srcs), least))
+    srcs = [s for s in srcs if selected(os.path.basename(s)[:-4])]
     rx = DIAG_RX_LOCATED if located else DIAG_RX
     results = []
     for src in srcs:

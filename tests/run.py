@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """banshi test driver, run by ctest.
 
-    run.py --banshi PATH --work DIR GROUP [--update]
+    run.py --banshi PATH --work DIR GROUP [CASE] [--update]
     run.py --banshi PATH --work DIR --update-visual   (rewrite tests/visual/)
 
 Each tests/t_*.py module defines GROUPS, a dict of group name -> function of
 the parsed arguments; see the modules for what each group checks.
+
+CASE runs one case of a group that has cases as data (cases, hostile,
+reports-cases: the source's name without .xml; valgrind: a run's name), as
+curl's `runtests.pl 1234` does: `run.py ... hostile xxe-system-file`.
 """
 import argparse
 import glob
@@ -27,7 +32,9 @@ def main():
     ap.add_argument("--update-visual", action="store_true",
                     help="rewrite the reference page images of tests/visual/")
     ap.add_argument("group", nargs="?")
+    ap.add_argument("case", nargs="?", help="run only this case of the group")
     a = ap.parse_args()
+    bstest.CASE = a.case
     a.work = os.path.abspath(a.work)
     os.makedirs(a.work, exist_ok=True)
     groups = {}
@@ -45,6 +52,9 @@ def main():
         print("skipped: %s" % e)
         if not bstest.failures:
             sys.exit(77)
+    if a.case and not bstest.case_seen:
+        print("group %s has no case %s" % (a.group, a.case), file=sys.stderr)
+        sys.exit(2)
     if bstest.failures:
         print("%d failures" % len(bstest.failures), file=sys.stderr)
         sys.exit(1)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Bags under attack and after damage (banshi archive, archive --verify).
 
   bag_damage      a valid bag, then one bag per kind of damage, each checked

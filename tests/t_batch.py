@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Batch production and archival export.
 
   batch        1,000 generated sources with broken ones: exactly the right

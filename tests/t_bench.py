@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Test group for the benchmark's inputs and for behaviour that the speed
 work must keep.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Core test groups.
 
   cases        tests/cases/*.xml: banshi's diagnostics and exit status must
@@ -13,9 +14,11 @@
                without errors or ToUnicode warnings.
 """
 import glob
+import json
 import os
 import re
 import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 
 from bstest import *  # noqa: F401,F403
@@ -30,22 +33,145 @@ def group_cases(a):
 # ---------------------------------------------------------------------------
 # cli
 
+def group_cli_options(a):
+    """One option parser for every command (cli/opts.c): --opt=value, -oV,
+    --, '-' for standard input and output, -q, -v, --fail-on-warnings,
+    help per command and in the message language, JSON diagnostics."""
+    b = a.banshi
+    w = os.path.join(a.work, "cli-options")
+    shutil.rmtree(w, ignore_errors=True)
+    os.makedirs(w)
+    ref = os.path.join(w, "ref.pdf")
+    rc, _, err = run([b, "render", EXAMPLE, "-o", ref])
+    check(rc == 0, "render: %r" % err)
+    want = open(ref, "rb").read()
+    # the same PDF from every spelling of the output option
+    for args in (["--output=%s" % os.path.join(w, "a.pdf")],
+                 ["-o%s" % os.path.join(w, "a.pdf")],
+                 ["--output", os.path.join(w, "a.pdf")]):
+        rc, _, err = run([b, "render"] + args + ["--", EXAMPLE])
+        check(rc == 0 and open(os.path.join(w, "a.pdf"), "rb").read() == want,
+              "render %s: %d %r" % (args, rc, err))
+    # a source named like an option, after --
+    dash = os.path.join(w, "-dash.xml")
+    shutil.copy(EXAMPLE, dash)
+    rc, _, err = run([b, "validate", "--", dash], cwd=w)
+    check(rc == 0, "validate -- -dash.xml: %d %r" % (rc, err))
+    # banshi render - -o - < a.xml > a.pdf: the same bytes
+    with open(EXAMPLE, "rb") as f:
+        p = subprocess.run([b, "render", "-", "-o", "-"], stdin=f, capture_output=True)
+    check(p.returncode == 0 and p.stdout == want,
+          "render - -o -: exit %d, %d bytes, want %d; %r"
+          % (p.returncode, len(p.stdout), len(want), p.stderr[-300:]))
+    check(not os.path.exists(os.path.join(w, "-")), "render -o - wrote a file named '-'")
+    # warnings: shown, hidden by -q, exit 1 with --fail-on-warnings
+    warn = os.path.join(HERE, "cases", "norm-spaces.xml")
+    rc, _, err = run([b, "validate", warn, "--lang", "en"])
+    check(rc == 0 and ": warning: " in err, "warnings shown: %d %r" % (rc, err))
+    rc, _, err = run([b, "validate", warn, "-q"])
+    check(rc == 0 and err == "", "-q: %d %r" % (rc, err))
+    rc, _, err = run([b, "validate", warn, "--fail-on-warnings", "-q"])
+    check(rc == 1, "--fail-on-warnings: exit %d" % rc)
+    rc, _, err = run([b, "validate", EXAMPLE, "--fail-on-warnings"])
+    check(rc == 0, "--fail-on-warnings without warnings: exit %d %r" % (rc, err))
+    rc, _, err = run([b, "validate", EXAMPLE, "-v", "--lang", "en"])
+    check(rc == 0 and re.search(r"liwan-emergency-2020\.xml: ok, \d+ pages", err),
+          "-v: %d %r" % (rc, err))
+    # help of each command, in the message language
+    for cmd in ("render", "validate", "convert", "batch", "archive", "new"):
+        rc, out, _ = run([b, cmd, "--help", "--lang", "en"])
+        check(rc == 0 and out.startswith("usage: banshi %s" % cmd) and "--fail-on-warnings" in out,
+              "%s --help: %d %r" % (cmd, rc, out[:200]))
+        rc, out, _ = run([b, cmd, "-h"], env={"LANG": "zh_CN.UTF-8", "LC_ALL": ""})
+        check(rc == 0 and out.startswith("用法： banshi %s" % cmd), "%s -h in Chinese: %r" % (cmd, out[:80]))
+        rc, out, _ = run([b, cmd, "--help"], env={"LANG": "en_US.UTF-8", "LC_ALL": ""})
+        check(rc == 0 and out.startswith("usage: banshi %s" % cmd), "%s --help with LANG=en: %r" % (cmd, out[:80]))
+    rc, _, err = run([b, "render", "--bogus"], env={"LANG": "en_US.UTF-8", "LC_ALL": ""})
+    check(rc == 2 and "unknown option '--bogus'" in err, "English usage error from LANG: %r" % err)
+    # JSON diagnostics: one object a line, valid against the schema
+    check_json_diagnostics(a, b)
+
+
+def check_json_diagnostics(a, b):
+    try:
+        import jsonschema
+    except ImportError:
+        fail("python3-jsonschema is not installed (build.sh installs it)")
+        return
+    schema = json.load(open(os.path.join(ROOT, "schemas", "diagnostics.schema.json")))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    v = jsonschema.Draft202012Validator(schema)
+    n = 0
+    rules = set()
+    for name in ("norm-spaces", "encoding-gbk-invalid", "schema-bad-values", "nosuch"):
+        src = os.path.join(HERE, "cases", name + ".xml")
+        rc, out, err = run([b, "validate", src, "--diagnostics", "json", "--lang", "en"])
+        text = run([b, "validate", src, "--lang", "en"])[2]
+        lines = err.splitlines()
+        check(len(lines) == len(text.splitlines()),
+              "%s: %d JSON lines for %d text lines" % (name, len(lines), len(text.splitlines())))
+        for line, tl in zip(lines, text.splitlines()):
+            try:
+                obj = json.loads(line)
+            except ValueError as e:
+                fail("%s: not JSON: %r (%s)" % (name, line, e))
+                continue
+            errs = [e.message for e in v.iter_errors(obj)]
+            check(not errs, "%s: %r does not follow the schema: %s" % (name, obj, errs))
+            # the same message as the text form, located the same way
+            loc = obj["file"] + ("" if obj["line"] is None else ":%d" % obj["line"]) + \
+                ("" if obj["column"] is None else ":%d" % obj["column"])
+            check(tl == "%s: %s: %s" % (loc, obj["severity"], obj["message"]),
+                  "%s: JSON %r differs from the text %r" % (name, obj, tl))
+            rules.add(obj["rule"])
+            n += 1
+    check(n >= 3 and "io-read" in rules, "JSON diagnostics: %d objects, rules %s" % (n, rules))
+    # batch: the log's records carry the same messages as objects, and
+    # --diagnostics json prints them so on standard error
+    out = os.path.join(a.work, "cli-options", "batch")
+    srcs = [os.path.join(HERE, "cases", n + ".xml")
+            for n in ("norm-spaces", "encoding-gbk-invalid", "schema-bad-values")]
+    rc, _, err = run([b, "batch"] + srcs + ["-o", out, "-j", "2", "--diagnostics=json",
+                                              "--lang", "en"])
+    check(rc == 1, "batch: exit %d %r" % (rc, err[-300:]))
+    printed = [json.loads(l) for l in err.splitlines() if l.startswith("{")]
+    logged = []
+    for line in open(os.path.join(out, "banshi-batch.jsonl"), encoding="utf-8"):
+        rec = json.loads(line)
+        if "source" not in rec:
+            continue
+        check(len(rec["messages"]) == len(rec["diagnostics"]),
+              "batch log: %d messages for %d diagnostics" % (len(rec["messages"]), len(rec["diagnostics"])))
+        for m in rec["messages"]:
+            errs = [e.message for e in v.iter_errors(m)]
+            check(not errs, "batch log message %r: %s" % (m, errs))
+            logged.append(m)
+    check(len(logged) >= 3 and sorted(map(json.dumps, logged)) == sorted(map(json.dumps, printed)),
+          "batch: %d messages logged, %d printed" % (len(logged), len(printed)))
+    # a value of the message: the characters a rule or the normaliser names
+    rc, out, err = run([b, "validate", os.path.join(HERE, "cases", "encoding-gbk-invalid.xml"),
+                        "--diagnostics=json"])
+    obj = json.loads(err.splitlines()[0])
+    check(obj["values"] and all(v in obj["message"] for v in obj["values"][1:]),
+          "values: %r" % obj)
+
 def group_cli(a):
     b = a.banshi
     rc, out, err = run([b, "--version"])
     check(rc == 0 and re.match(r"^banshi \d+\.\d+\.\d+\n$", out), "--version: %r" % out)
-    rc, out, err = run([b, "--help"])
+    rc, out, err = run([b, "--help", "--lang", "en"])
     check(rc == 0 and "banshi render" in out and "exit status" in out, "--help")
-    rc, out, err = run([b])
+    rc, out, err = run([b, "--lang", "en"])
     check(rc == 2 and "usage" in err, "no arguments: exit %d" % rc)
-    rc, out, err = run([b, "frobnicate"])
+    rc, out, err = run([b, "frobnicate", "--lang", "en"])
     check(rc == 2 and "unknown command" in err, "unknown command: %d %r" % (rc, err))
     rc, out, err = run([b, "render", EXAMPLE])
     check(rc == 2 and "-o" in err, "render without -o: %d" % rc)
-    rc, out, err = run([b, "render", EXAMPLE, "-o"])
+    rc, out, err = run([b, "render", EXAMPLE, "--lang", "en", "-o"])
     check(rc == 2 and "needs a value" in err, "-o without a value: %d %r" % (rc, err))
-    rc, out, err = run([b, "validate", "--bogus", EXAMPLE])
-    check(rc == 2 and "unknown option" in err, "unknown option: %d" % rc)
+    rc, out, err = run([b, "validate", "--bogus", EXAMPLE, "--lang=en"])
+    check(rc == 2 and "unknown option '--bogus'" in err, "unknown option: %d %r" % (rc, err))
+    group_cli_options(a)
     rc, out, err = run([b, "validate", "--lang", "fr", EXAMPLE])
     check(rc == 2, "bad --lang: %d" % rc)
     # a missing source is an I/O failure (3) with a message naming it

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Deployment test groups.
 
   install   `cmake --install` into a temporary prefix, the prefix copied
@@ -23,6 +24,7 @@
             renders nothing.  Skipped, with the reason, where the daemons
             are not installed or cannot start.
 """
+import glob
 import os
 import pwd
 import re
@@ -121,6 +123,41 @@ def group_install(a):
               "the installed program's PDF equals the build tree's")
         print("install: rendered with the source tree hidden (%s)" % how)
 
+        # the library: examples/render.c built with the installed header,
+        # library and pkg-config file (prefix as moved), run with the
+        # source tree hidden; its PDF is the program's
+        pcs = glob.glob(os.path.join(moved, "lib*", "**", "banshi.pc"), recursive=True)
+        if check(pcs and shutil.which("pkg-config") and shutil.which("cc"),
+                 "installed banshi.pc: %s" % pcs):
+            penv = dict(os.environ, PKG_CONFIG_PATH=os.path.dirname(pcs[0]))
+            p = subprocess.run(["pkg-config", "--define-prefix", "--cflags", "--libs",
+                                "banshi"], capture_output=True, text=True, env=penv)
+            exe = os.path.join(tmp, "render-example")
+            so = glob.glob(os.path.join(moved, "lib*", "**", "libbanshi.so.0"), recursive=True)
+            # a library built with the sanitizers needs them in the program
+            san = ["-fsanitize=address,undefined"] if so and "__asan_init" in \
+                run(["nm", "-D", so[0]])[1] else []
+            cc = subprocess.run(["cc", os.path.join(ROOT, "examples", "render.c"), "-o", exe]
+                                + san + p.stdout.split(), capture_output=True, text=True)
+            if check(p.returncode == 0 and cc.returncode == 0,
+                     "example with pkg-config: %s %s" % (p.stderr, cc.stderr)):
+                libdir = os.path.dirname(glob.glob(os.path.join(
+                    moved, "lib*", "**", "libbanshi.so.0"), recursive=True)[0])
+                lenv = {"BANSHI_DATA": "", "LD_LIBRARY_PATH": libdir,
+                        "SOURCE_DATE_EPOCH": "1700000000"}
+                outdir = os.path.join(tmp, "lib-out")
+                os.makedirs(outdir)
+                args = [exe, "report.xml", outdir]
+                res = hidden_run(args, hide, tmp, lenv) or traced_run(args, hide, tmp, lenv)
+                ref = os.path.join(tmp, "ref-epoch.pdf")
+                run([a.banshi, "render", src, "-o", ref], env={"SOURCE_DATE_EPOCH": "1700000000"})
+                lpdf = os.path.join(outdir, "1.pdf")
+                check(res[0] == 0 and os.path.exists(lpdf) and
+                      open(lpdf, "rb").read() == open(ref, "rb").read(),
+                      "installed library (%s): %d %s %s" % (res[3], res[0], res[1], res[2]))
+                print("install: examples/render.c built with pkg-config, rendered with "
+                      "the installed library (%s)" % res[3])
+
         # the program alone, away from its data: BANSHI_DATA names the data
         lone = os.path.join(tmp, "lone")
         os.makedirs(lone)
@@ -214,7 +251,10 @@ def group_deb(a):
                      "/usr/share/banshi/templates/gbt9704.xml",
                      "/usr/share/banshi/fonts/default.map",
                      "/usr/share/banshi/collation/pinyin-places.txt",
-                     "/usr/share/doc/banshi/copyright"):
+                     "/usr/share/doc/banshi/copyright",
+                     "/usr/share/man/man1/banshi.1.gz",
+                     "/usr/share/bash-completion/completions/banshi",
+                     "/usr/include/banshi.h"):
             check(want in files, "%s not in the package" % want)
         check(not any("banshi-data" in f for f in files),
               "the build tree's data link is not packaged")

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Archival formats besides the default PDF/A-1b (docs/formats.md).
 
   pdfa3   --pdfa 3b: the source (and a report source's core document) is
@@ -151,7 +152,7 @@ def group_pdfa3(a):
     # options refused clearly
     for bad, word in ((["--pdfa", "2b"], "1b or 3b"), (["--pdfa", "2a"], "not implemented"),
                       (["--tagged"], "not implemented")):
-        rc, out, err = run([a.banshi, "render", core_src, "-o", os.path.join(d, "x.pdf")] + bad)
+        rc, out, err = run([a.banshi, "render", core_src, "-o", os.path.join(d, "x.pdf"), "--lang", "en"] + bad)
         check(rc == 2 and word in err, "%s: exit %d %r" % (bad, rc, err))
     # Preflight (PDF/A-1b rules) on the rest of the file
     res, log = preflight(pdfs, d)
@@ -297,7 +298,8 @@ def group_ofd(a):
     out_bad = os.path.join(d, "invalid.ofd")
     rc, out, err = run([a.banshi, "render", badsrc, "-o", out_bad])
     check(rc == 1 and not os.path.exists(out_bad), "invalid source: exit %d, file written" % rc)
-    rc, out, err = run([a.banshi, "render", EXAMPLE, "-o", out_bad, "--format", "xps"])
+    rc, out, err = run([a.banshi, "render", EXAMPLE, "-o", out_bad, "--format", "xps",
+                        "--lang", "en"])
     check(rc == 2 and "pdf or ofd" in err, "--format xps: %d %r" % (rc, err))
     # batch --format pdf,ofd: an OFD beside every PDF, redone when missing;
     # archive packs it with its digest and DA/T 46 record
@@ -325,7 +327,7 @@ def group_ofd(a):
     check(rc == 0 and os.path.exists(os.path.join(outd, "specials.ofd")),
           "batch did not write a missing OFD again: %s" % err)
     rc, out, err = run([a.banshi, "batch", os.path.join(bd, "in"), "-o", outd,
-                        "--format", "ofd"])
+                        "--format", "ofd", "--lang", "en"])
     check(rc == 2 and "pdf,ofd" in err, "batch --format ofd: %d %r" % (rc, err))
     bag = os.path.join(bd, "bag")
     rc, out, err = run([a.banshi, "archive", outd, "-o", bag])

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Tables and figures.
 
   tables   merged cells on the grid (the example's table 三 and 四), text

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Typography: what a professional typesetter or a 公文 clerk checks.
 
   typo-punct   adjacent punctuation compression (clreq 3.1.6, GB/T 15834

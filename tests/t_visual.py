@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Visual regression tests, as typesetting engines keep theirs (Typst's
 reference tests): the example and every typography test document
 (tests/typo/*.xml) rendered to page images and compared with the reference

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Batch driver for Apache FOP: one JVM and one FopFactory render every
 // input through the FOP API (the fop command has no multi-file mode).
 // usage: java -cp CLASSPATH FopBatch fop.xconf OUTDIR PROFILE|- IN.fo...

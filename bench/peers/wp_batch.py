@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """WeasyPrint batch: one Python process renders every input.
 
 usage: wp_batch.py OUTDIR VARIANT|- IN.html...   (VARIANT e.g. pdf/a-1b)

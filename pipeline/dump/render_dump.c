@@ -1,5 +1,8 @@
+// SPDX-License-Identifier: Apache-2.0
 /* render_dump.c - the layout as text, one line per page, run, rule and
- * image: the oracle of the layout tests (MuPDF's trace device). */
+ * image: the oracle of the layout tests (MuPDF's trace device).
+ *
+ * Layer 10 (renderers): docs/architecture.md. */
 #include "render.h"
 
 #include <string.h>

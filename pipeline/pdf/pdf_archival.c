@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* pdf_archival.c - PDF/A-3b associated files (ISO 19005-3:2012, 6.8;
  * ISO 32000-2 7.11.4 and 14.13) on libharu's object tree.
  *
@@ -14,7 +15,9 @@
  * files in byte order of their names, as a name tree must.  Every value
  * comes from the input: the date is the document's, the checksum an MD5 of
  * the bytes, so the file stays deterministic.  The data is compressed by
- * libharu (Flate) when the file is written. */
+ * libharu (Flate) when the file is written.
+ *
+ * Layer 10 (renderers): docs/architecture.md. */
 #include "pdf_archival.h"
 
 #include <stdlib.h>

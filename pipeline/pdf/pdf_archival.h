@@ -1,6 +1,9 @@
+// SPDX-License-Identifier: Apache-2.0
 /* pdf_archival.h - the additions of PDF/A-3b (ISO 19005-3) to a PDF that
  * render_pdf.c builds: source files embedded as associated files.  Used by
- * render_pdf.c only. */
+ * render_pdf.c only.
+ *
+ * Layer 10 (renderers): docs/architecture.md. */
 #ifndef BS_PDF_ARCHIVAL_H
 #define BS_PDF_ARCHIVAL_H
 

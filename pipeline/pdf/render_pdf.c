@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* render_pdf.c - the layout as PDF/A-1b (ISO 19005-1 = GB/T 23286.1-2009)
  * through libharu 2.3.0.
  *
@@ -28,7 +29,9 @@
  * pages and metadata, so identical content gives identical bytes whatever
  * the source's encoding), direct outline
  * destinations, PDF 1.4, no transparency.  ../shared notes on libharu
- * record how each of these was found. */
+ * record how each of these was found.
+ *
+ * Layer 10 (renderers): docs/architecture.md. */
 #include "render.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* fuzz.h - what banshi's libFuzzer targets share: the libFuzzer entry
  * points, a private scratch folder, and the invariants every input must
  * keep.

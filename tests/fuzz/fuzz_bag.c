@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* fuzz_bag.c - libFuzzer target: `banshi archive --verify` (bs_bag_verify)
  * on damaged bags.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* fuzz_layout.c - libFuzzer target: the whole job (parse, normalise, lay
  * out, render) as bs_job_run() does it for the command line.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* fuzz_parse.c - libFuzzer target: parse + validate + normalise.
  *
  * Input: one option byte, then the source file's bytes (any encoding, any

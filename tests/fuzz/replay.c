@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* replay.c - run a fuzz target over files without libFuzzer (SQLite's
  * test/fuzzcheck.c): ctest replays the seed corpus and every input that
  * once crashed, on every build, with any compiler.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* harness.h - a tiny test harness (after cmark's api_test/harness.h). */
 #ifndef BS_HARNESS_H
 #define BS_HARNESS_H

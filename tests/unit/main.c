@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The unit test runner: `unit_tests NAME` runs one group, no argument all. */
 #include <stdlib.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Unit tests of batch production and archiving: SHA-256, atomic files,
  * planning, shards, stamps, manifest paths. */
 #include <errno.h>

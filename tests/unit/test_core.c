@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Unit tests of the core helpers: arena, UTF-8, lengths, diagnostics. */
 #include <stdlib.h>
 

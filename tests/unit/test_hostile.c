@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Unit tests of the defences against hostile and broken sources: source
  * locations on long single-line sources, the byte-order-mark check, libxml2
  * messages as one line of UTF-8, bracket matching in normalisation. */

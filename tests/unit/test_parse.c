@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Unit tests of parsing (locations on nodes, security) and normalisation. */
 #include <stdlib.h>
 

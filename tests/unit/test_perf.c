@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Unit tests of code rewritten for speed, against the plain versions.
  *
  * fmt: bs_fmt_mpt writes what printf would, over a range of values and at

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Unit tests of report types (report.c): a source of the test-only type in
  * tests/types is mapped to a core tree whose nodes are located in the report
  * source, and rule messages point at the attribute they are about. */

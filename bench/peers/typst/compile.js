@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #!/usr/bin/env node
 // Typst 0.14 through the npm package @myriaddreamin/typst-ts-node-compiler.
 // usage: node compile.js [--pdfa] [--nocache] IN.typ OUT.pdf

@@ -1,20 +1,23 @@
-/* parse_int.h - parse.c's machinery shared with report.c (not a public
- * interface: the stages see only pipeline.h).
+// SPDX-License-Identifier: Apache-2.0
+/* xml.h - the secure XML reader (xml.c), shared by parse.c (core
+ * documents) and report.c (report sources).  Not a public interface.
  *
  * A libxml2 tree read by bs_xml_read() carries, in every element's and text
  * node's _private field, the byte offset + 1 of that node in the document's
  * UTF-8 source; bs_xml_loc() turns it into line and column.  Report sources
  * are read, validated and checked with these functions before they are
- * mapped to the core document. */
-#ifndef BS_PARSE_INT_H
-#define BS_PARSE_INT_H
+ * mapped to the core document.
+ *
+ * Layer 3 (xml): docs/architecture.md. */
+#ifndef BS_XML_H
+#define BS_XML_H
 
 #include <stdbool.h>
 
 #include <libxml/parser.h>
 #include <libxml/xmlschemas.h>
 
-#include "pipeline.h"
+#include "doc.h"
 
 typedef struct bs_xml_parser {
   bs_document *doc;      /* the document whose source is parsed */
@@ -51,16 +54,7 @@ bool bs_xml_validate(bs_xml_parser *p, xmlSchemaPtr schema, xmlDocPtr xdoc);
  * (NULL when it cannot be loaded).  Freed by bs_parse_cleanup. */
 xmlSchemaPtr bs_xml_schema(const char *path);
 
-/* Implemented in report.c (see report.h).  If a report type claims the root
- * element of `src`, validate it, check its rules (with `previous` for
- * cross-year rules) and map it to the core document: returns 1 and sets
- * *core to the new tree (nodes located in the source), or to NULL after
- * errors.  Returns 0, touching nothing, when no type claims the root. */
-int bs_report_map(bs_xml_parser *p, xmlDocPtr src,
-                  const struct bs_report_source *previous, xmlDocPtr *core);
-
-/* Write `core` as XML to `path` (banshi convert); false after an I/O
- * diagnostic in doc. */
-bool bs_report_save(bs_document *doc, xmlDocPtr core, const char *path);
+/* Free the cached schemas (bs_parse_cleanup calls it). */
+void bs_xml_cleanup(void);
 
 #endif

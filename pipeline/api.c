@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: Apache-2.0
+/* api.c - the public API (include/banshi.h) over the job (job.h).
+ *
+ * Design.  The API is a thin layer: an env is a bs_shared with copies of
+ * its option strings; a result keeps what bs_job_result gives, with the
+ * diagnostics turned back into structs from the JSON lines the job writes
+ * (bs_diags_print_json, read with Jansson), so that the API needs nothing
+ * from the job that the command line does not use.  A PDF kept in memory
+ * is written as every PDF is (a temporary name, flushed, renamed) into a
+ * private temporary folder, read back and removed: the renderer has one
+ * output path, tested once.
+ *
+ * Layer 12 (public API): docs/architecture.md. */
+#include "banshi.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "job.h"
+#include "layout.h"
+#include "pipeline.h"
+#include "render.h"
+#include "util.h"
+
+struct banshi_env {
+  bs_job_options o;
+  char *tpl, *fonts, *previous; /* owned copies of o's strings */
+  bs_shared *shared;            /* made at the first render */
+  pthread_mutex_t lock;
+};
+
+struct banshi_result {
+  int status, pages;
+  unsigned errors, warnings;
+  unsigned char *pdf;
+  size_t pdf_len;
+  banshi_diagnostic *diags;
+  size_t ndiags;
+  bs_arena arena; /* the diagnostics' strings */
+};
+
+const char *
+banshi_version(void)
+{
+  return BANSHI_VERSION;
+}
+
+banshi_env *
+banshi_env_new(void)
+{
+  banshi_env *e = bs_xcalloc(1, sizeof *e);
+  e->o.normalize = true;
+  e->o.epoch = -1;
+  e->o.lang = BS_LANG_ZH;
+  pthread_mutex_init(&e->lock, NULL);
+  return e;
+}
+
+static int
+S_set_str(char **slot, const char **opt, const char *value)
+{
+  free(*slot);
+  *slot = value ? strdup(value) : NULL;
+  *opt = *slot;
+  return BANSHI_OK;
+}
+
+int
+banshi_env_set(banshi_env *e, const char *name, const char *value)
+{
+  if (!e || !name || e->shared)
+    return BANSHI_USAGE;
+  if (strcmp(name, "template") == 0)
+    return S_set_str(&e->tpl, &e->o.tpl, value);
+  if (strcmp(name, "fonts") == 0)
+    return S_set_str(&e->fonts, &e->o.font_map, value);
+  if (strcmp(name, "previous") == 0)
+    return S_set_str(&e->previous, &e->o.previous, value);
+  if (!value)
+    return BANSHI_USAGE;
+  if (strcmp(name, "normalize") == 0 &&
+      (strcmp(value, "0") == 0 || strcmp(value, "1") == 0)) {
+    e->o.normalize = value[0] == '1';
+    return BANSHI_OK;
+  }
+  if (strcmp(name, "lang") == 0 &&
+      (strcmp(value, "zh") == 0 || strcmp(value, "en") == 0)) {
+    e->o.lang = value[0] == 'e' ? BS_LANG_EN : BS_LANG_ZH;
+    return BANSHI_OK;
+  }
+  if (strcmp(name, "pdfa") == 0 &&
+      (strcmp(value, "1b") == 0 || strcmp(value, "3b") == 0)) {
+    e->o.pdfa = value[0] - '0';
+    return BANSHI_OK;
+  }
+  if (strcmp(name, "epoch") == 0) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(value, &end, 10);
+    if (*value && !*end && !errno && v >= 0) {
+      e->o.epoch = v;
+      return BANSHI_OK;
+    }
+  }
+  return BANSHI_USAGE;
+}
+
+void
+banshi_env_free(banshi_env *e)
+{
+  if (!e)
+    return;
+  bs_shared_free(e->shared);
+  free(e->tpl);
+  free(e->fonts);
+  free(e->previous);
+  pthread_mutex_destroy(&e->lock);
+  free(e);
+}
+
+/* A JSON member as a string in the result's arena (NULL for null). */
+static const char *
+S_str(banshi_result *r, json_t *o, const char *key)
+{
+  const char *s = json_string_value(json_object_get(o, key));
+  return s ? bs_arena_strdup(&r->arena, s) : NULL;
+}
+
+/* The job's JSON lines as structs. */
+static void
+S_diags(banshi_result *r, const char *json)
+{
+  size_t n = 0;
+  for (const char *s = json; *s; s++)
+    n += *s == '\n';
+  r->diags = bs_arena_alloc(&r->arena, (n ? n : 1) * sizeof *r->diags);
+  for (const char *s = json; *s;) {
+    const char *nl = strchr(s, '\n');
+    size_t len = nl ? (size_t)(nl - s) : strlen(s);
+    json_t *o = json_loadb(s, len, 0, NULL);
+    s += len + (nl ? 1 : 0);
+    if (!o)
+      continue;
+    banshi_diagnostic *d = &r->diags[r->ndiags++];
+    memset(d, 0, sizeof *d);
+    d->file = S_str(r, o, "file");
+    d->line = (unsigned)json_integer_value(json_object_get(o, "line"));
+    d->column = (unsigned)json_integer_value(json_object_get(o, "column"));
+    d->severity = S_str(r, o, "severity");
+    d->rule = S_str(r, o, "rule");
+    d->message = S_str(r, o, "message");
+    json_t *vals = json_object_get(o, "values");
+    d->nvalues = json_array_size(vals);
+    if (d->nvalues) {
+      const char **v = bs_arena_alloc(&r->arena, d->nvalues * sizeof *v);
+      for (size_t i = 0; i < d->nvalues; i++) {
+        const char *t = json_string_value(json_array_get(vals, i));
+        v[i] = bs_arena_strdup(&r->arena, t ? t : "");
+      }
+      d->values = v;
+    }
+    json_decref(o);
+  }
+}
+
+/* The whole file at `path` into the result (read back from the temporary
+ * folder).  Returns 0 or an errno. */
+static int
+S_slurp(banshi_result *r, const char *path)
+{
+  size_t len = 0;
+  unsigned char *buf = bs_read_file(path, 0, &len);
+  if (!buf)
+    return errno ? errno : EIO;
+  r->pdf = buf;
+  r->pdf_len = len;
+  return 0;
+}
+
+banshi_result *
+banshi_render(banshi_env *e, const char *name, const void *data, size_t len,
+              const char *pdf_path, int flags)
+{
+  banshi_result *r = bs_xcalloc(1, sizeof *r);
+  bs_arena_init(&r->arena);
+  pthread_mutex_lock(&e->lock);
+  if (!e->shared)
+    e->shared = bs_shared_new(&e->o);
+  pthread_mutex_unlock(&e->lock);
+  /* in memory: a private folder for the renderer's one output path */
+  char tmpdir[PATH_MAX] = "", tmppdf[PATH_MAX + 16] = "";
+  const char *pdf = pdf_path;
+  if ((flags & BANSHI_PDF_IN_MEMORY) && !pdf_path) {
+    const char *t = getenv("TMPDIR");
+    int n = snprintf(tmpdir, sizeof tmpdir, "%s/banshi-XXXXXX",
+                     t && *t ? t : "/tmp");
+    if (n < 0 || (size_t)n >= sizeof tmpdir)
+      errno = ENAMETOOLONG;
+    if (n < 0 || (size_t)n >= sizeof tmpdir || !mkdtemp(tmpdir)) {
+      r->status = BANSHI_FAILURE;
+      banshi_diagnostic *d = bs_arena_alloc(&r->arena, sizeof *d);
+      memset(d, 0, sizeof *d);
+      d->file = bs_arena_strdup(&r->arena, tmpdir);
+      d->severity = "error";
+      d->rule = "io-write";
+      d->message = bs_arena_strdup(&r->arena, strerror(errno));
+      r->diags = d;
+      r->ndiags = 1;
+      r->errors = 1;
+      return r;
+    }
+    snprintf(tmppdf, sizeof tmppdf, "%s/out.pdf", tmpdir);
+    pdf = tmppdf;
+  }
+  bs_job_result jr;
+  r->status = bs_job_run_memory(e->shared, name, data, len, NULL, false, pdf,
+                                NULL, NULL, &jr);
+  r->pages = jr.pages;
+  r->errors = jr.errors;
+  r->warnings = jr.warnings;
+  S_diags(r, jr.diagnostics_json ? jr.diagnostics_json : "");
+  bs_job_result_free(&jr);
+  if (flags & BANSHI_PDF_IN_MEMORY && r->status == BANSHI_OK) {
+    int err = S_slurp(r, pdf);
+    if (err)
+      r->status = BANSHI_FAILURE;
+  }
+  if (*tmpdir) {
+    unlink(tmppdf);
+    rmdir(tmpdir);
+  }
+  return r;
+}
+
+int
+banshi_result_status(const banshi_result *r)
+{
+  return r->status;
+}
+
+int
+banshi_result_pages(const banshi_result *r)
+{
+  return r->pages;
+}
+
+unsigned
+banshi_result_errors(const banshi_result *r)
+{
+  return r->errors;
+}
+
+unsigned
+banshi_result_warnings(const banshi_result *r)
+{
+  return r->warnings;
+}
+
+const void *
+banshi_result_pdf(const banshi_result *r, size_t *len)
+{
+  if (len)
+    *len = r->pdf ? r->pdf_len : 0;
+  return r->pdf;
+}
+
+size_t
+banshi_result_count(const banshi_result *r)
+{
+  return r->ndiags;
+}
+
+const banshi_diagnostic *
+banshi_result_diagnostic(const banshi_result *r, size_t i)
+{
+  return i < r->ndiags ? &r->diags[i] : NULL;
+}
+
+void
+banshi_result_free(banshi_result *r)
+{
+  if (!r)
+    return;
+  free(r->pdf);
+  bs_arena_free(&r->arena);
+  free(r);
+}
+
+void
+banshi_cleanup(void)
+{
+  bs_layout_cleanup();
+  bs_parse_cleanup();
+}

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""The architecture as a test: includes and calls point down the layers.
+
+    layers.py SOURCE_DIR
+
+Every C file of pipeline/, cli/ and include/ names its layer in its first
+comment ("Layer 5 (parse): ..."); docs/architecture.md lists the order.
+From the sources this script derives two graphs between files:
+
+  include  A -> B when A has `#include "B"`;
+  call     A.c -> B.c when A.c calls a bs_/banshi_ function that B.c
+           defines (a definition: the name at the start of a line, then a
+           parenthesis, as STYLE.md writes them).
+
+It fails when a source file (C, Python, shell, CMake) lacks its
+SPDX-License-Identifier line, when a file has no layer, when an arrow of either graph points up
+(from a lower layer to a higher one), or when the call graph has a cycle
+(two files of one layer calling each other).  It prints the layers and the
+number of arrows checked.
+"""
+import os
+import re
+import sys
+
+LAYER_RX = re.compile(r"\bLayer (\d+)\b")
+INCLUDE_RX = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+DEF_RX = re.compile(r"^((?:bs|banshi)_\w+)\(", re.M)
+USE_RX = re.compile(r"\b((?:bs|banshi)_\w+)\s*\(")
+COMMENT_RX = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+STRING_RX = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+
+
+def sources(root):
+    out = []
+    for top in ("pipeline", "cli", "include"):
+        for d, _, fs in os.walk(os.path.join(root, top)):
+            for f in fs:
+                if f.endswith((".c", ".h")):
+                    out.append(os.path.relpath(os.path.join(d, f), root))
+    return sorted(out)
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else \
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    files = sources(root)
+    text, layer, problems = {}, {}, []
+    for f in files:
+        t = open(os.path.join(root, f), encoding="utf-8").read()
+        text[f] = t
+        # the first comment after the SPDX line
+        m = re.match(r"\s*(?://[^\n]*\n\s*)*/\*.*?\*/", t, re.S)
+        lm = LAYER_RX.search(m.group(0)) if m else None
+        if not lm:
+            problems.append("%s: no 'Layer N' in its first comment" % f)
+            continue
+        layer[f] = int(lm.group(1))
+    by_base = {}
+    for f in files:
+        by_base.setdefault(os.path.basename(f), []).append(f)
+
+    # include graph
+    n_inc = 0
+    for f in files:
+        for inc in INCLUDE_RX.findall(text[f]):
+            for g in by_base.get(os.path.basename(inc), []):
+                n_inc += 1
+                if f in layer and g in layer and layer[g] > layer[f]:
+                    problems.append("%s (layer %d) includes %s (layer %d): an upward arrow"
+                                    % (f, layer[f], g, layer[g]))
+
+    # call graph
+    defined = {}
+    for f in files:
+        if f.endswith(".c"):
+            for name in DEF_RX.findall(text[f]):
+                defined.setdefault(name, f)
+    calls = {f: set() for f in files if f.endswith(".c")}
+    for f in calls:
+        code = STRING_RX.sub('""', COMMENT_RX.sub(" ", text[f]))
+        for name in USE_RX.findall(code):
+            g = defined.get(name)
+            if g and g != f:
+                calls[f].add(g)
+    n_call = 0
+    for f, gs in calls.items():
+        for g in sorted(gs):
+            n_call += 1
+            if f in layer and g in layer and layer[g] > layer[f]:
+                problems.append("%s (layer %d) calls into %s (layer %d): an upward arrow"
+                                % (f, layer[f], g, layer[g]))
+
+    # cycles in the call graph (depth-first search, colours)
+    colour = {}
+
+    def visit(f, path):
+        colour[f] = 1
+        for g in sorted(calls.get(f, ())):
+            if colour.get(g) == 1:
+                cyc = path[path.index(g):] + [g]
+                problems.append("call cycle: " + " -> ".join(cyc))
+            elif g not in colour:
+                visit(g, path + [g])
+        colour[f] = 2
+
+    for f in sorted(calls):
+        if f not in colour:
+            visit(f, [f])
+
+    # every source file names its licence (LICENSE): C, Python and shell
+    for d, dirs, fs in os.walk(root):
+        dirs[:] = [x for x in dirs if not x.startswith((".", "build", "obj-"))
+                   and x not in ("out", "work")]
+        for f in fs:
+            if f.endswith((".c", ".h", ".py", ".sh")) or f == "CMakeLists.txt":
+                path = os.path.join(d, f)
+                with open(path, encoding="utf-8", errors="replace") as fh:
+                    head = fh.read(300)
+                if "SPDX-License-Identifier: Apache-2.0" not in head:
+                    problems.append("%s: no SPDX-License-Identifier line"
+                                    % os.path.relpath(path, root))
+
+    for n in sorted(set(layer.values())):
+        print("layer %2d: %s" % (n, " ".join(f for f in files if layer.get(f) == n)))
+    print("%d files, %d include arrows, %d call arrows" % (len(files), n_inc, n_call))
+    if problems:
+        for p in problems:
+            print("FAIL: " + p, file=sys.stderr)
+        sys.exit(1)
+    print("ok: every arrow points down, no call cycle")
+
+
+if __name__ == "__main__":
+    main()
