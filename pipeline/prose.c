@@ -12,14 +12,17 @@
  *       quantifier {0,6}, are left to ICU)
  *   <prose select="XPATH"/>                    the elements whose text is
  *       prose (their string value is searched, inline markup included)
- *   <claim id="P1" value="XPATH" where="…" where-en="…">
+ *   <claim id="P1" value="XPATH" where="…" where-en="…" prose="XPATH">
  *     <pattern>ICU regex, group 1 the number stated</pattern>
  *     <pattern claim="0">ICU regex stating a fixed number ("未发生…")</pattern>
  *   </claim>
  *
- * The value is an XPath 1.0 number over the source, evaluated at its root
- * (a cell, a sum of cells, a ratio); a claim whose value is not a number (a
- * blank cell, a "/", already reported by the cell checks) is skipped.  A
+ * A claim's prose="XPATH" narrows the prose it reads (行政复议 counts only
+ * where the text is about 政府信息公开: a 司法局 also reports the reviews
+ * it decides).  The value is an XPath 1.0 number over the source, evaluated
+ * at its root (a cell, a sum of cells, a ratio); a claim whose value is not
+ * a finite number (a blank cell, a "/", already reported by the cell
+ * checks; a ratio of a zero total) is skipped.  A
  * stated number agrees with the table when the table's value rounds to it
  * at the precision it is written with: "49件" needs 49, "占33.9%" any value
  * in [33.85, 33.95].  Numbers are read in Arabic digits (ASCII or
@@ -66,6 +69,8 @@ typedef struct S_claim {
   char *id;
   char *value;            /* XPath of the table's value */
   xmlXPathCompExprPtr value_x; /* compiled once, shared by every thread */
+  char *prose;            /* XPath narrowing the prose it reads, or NULL */
+  xmlXPathCompExprPtr prose_x;
   char *where, *where_en; /* the cell in words */
   S_pattern *pats;
   int npats;
@@ -157,11 +162,18 @@ bs_prose_number(const char *str, size_t len, double *out)
   const unsigned char *s = (const unsigned char *)str;
   if (!len)
     return false;
-  /* Arabic digits, ASCII or full-width, with an optional decimal part */
+  /* Arabic digits, ASCII or full-width, with an optional decimal part and
+   * commas between groups of three digits (1,520) */
   double v = 0, scale = 0;
   bool arabic = true, any = false;
   for (size_t i = 0; i < len && arabic;) {
+    size_t at = i;
     long cp = S_cp(s, len, &i);
+    if (cp == ',' && any && scale == 0 && at + 3 < len && s[at + 1] >= '0' &&
+        s[at + 1] <= '9' && s[at + 2] >= '0' && s[at + 2] <= '9' &&
+        s[at + 3] >= '0' && s[at + 3] <= '9' &&
+        (at + 4 == len || s[at + 4] < '0' || s[at + 4] > '9'))
+      continue;
     int d = cp >= '0' && cp <= '9'           ? (int)(cp - '0')
             : cp >= 0xFF10 && cp <= 0xFF19 ? (int)(cp - 0xFF10)
                                              : -1;
@@ -307,6 +319,7 @@ S_compile(S_compiled *c, const char *rules_path)
     memset(cl, 0, sizeof *cl);
     cl->id = S_prop(n, "id");
     cl->value = S_prop(n, "value");
+    cl->prose = S_prop(n, "prose");
     cl->where = S_prop(n, "where");
     cl->where_en = S_prop(n, "where-en");
     if (!cl->value && !c->error) {
@@ -365,6 +378,13 @@ S_compile(S_compiled *c, const char *rules_path)
   for (int k = 0; k < c->nclaims; k++) {
     S_claim *cl = &c->claims[k];
     cl->value_x = cl->value ? xmlXPathCompile(BAD_CAST cl->value) : NULL;
+    cl->prose_x = cl->prose ? xmlXPathCompile(BAD_CAST cl->prose) : NULL;
+    if (cl->prose && !cl->prose_x && !c->error) {
+      char buf[600];
+      snprintf(buf, sizeof buf, "%s: claim %s: prose \"%s\" is not an XPath",
+               rules_path, cl->id ? cl->id : "?", cl->prose);
+      c->error = S_dup(buf);
+    }
     if (cl->value && !cl->value_x && !c->error) {
       char buf[600];
       snprintf(buf, sizeof buf, "%s: claim %s: value \"%s\" is not an XPath",
@@ -407,6 +427,8 @@ bs_prose_cleanup(void)
       free(cl->id);
       free(cl->value);
       xmlXPathFreeCompExpr(cl->value_x);
+      free(cl->prose);
+      xmlXPathFreeCompExpr(cl->prose_x);
       free(cl->where);
       free(cl->where_en);
     }
@@ -480,7 +502,8 @@ typedef struct S_span {
 
 static void
 S_check_text(bs_xml_parser *p, const S_compiled *c, xmlNodePtr el,
-             const char *text, const double *values, URegularExpression **res)
+             const char *text, const double *values, xmlXPathObjectPtr *scopes,
+             URegularExpression **res)
 {
   /* matched as UTF-16 (ICU's own form, several times faster than through
    * a UTF-8 UText); `at` maps each UTF-16 index to its byte offset */
@@ -512,7 +535,10 @@ S_check_text(bs_xml_parser *p, const S_compiled *c, xmlNodePtr el,
   for (int k = 0; k < c->nclaims; k++) {
     const S_claim *cl = &c->claims[k];
     for (int j = 0; j < cl->npats; j++, r++) {
-      if (isnan(values[k]) || !res[r])
+      if (!isfinite(values[k]) || !res[r])
+        continue;
+      if (scopes[k] && (scopes[k]->type != XPATH_NODESET ||
+                        !xmlXPathNodeSetContains(scopes[k]->nodesetval, el)))
         continue;
       URegularExpression *re = res[r];
       st = U_ZERO_ERROR;
@@ -597,6 +623,25 @@ bs_prose_check(bs_xml_parser *p, xmlDocPtr rules, const char *rules_path,
     xmlXPathFreeObject(o);
     npats += c->claims[k].npats;
   }
+  /* the prose each claim reads, when narrower than all of it; claims
+   * with the same prose="" share one evaluation */
+  xmlXPathObjectPtr *scopes = bs_xcalloc((size_t)c->nclaims, sizeof *scopes);
+  bool *owned = bs_xcalloc((size_t)c->nclaims + 1, sizeof *owned);
+  for (int k = 0; k < c->nclaims; k++) {
+    if (!c->claims[k].prose_x)
+      continue;
+    for (int j = 0; j < k && !scopes[k]; j++)
+      if (c->claims[j].prose && strcmp(c->claims[j].prose,
+                                       c->claims[k].prose) == 0)
+        scopes[k] = scopes[j];
+    if (!scopes[k]) {
+      x->node = root;
+      scopes[k] = xmlXPathCompiledEval(c->claims[k].prose_x, x);
+      owned[k] = true;
+    }
+    if (!scopes[k])
+      values[k] = NAN; /* not a node-set: the claim reads nothing */
+  }
   /* matchers of our own: ICU's are not to be shared between threads */
   URegularExpression **res = bs_xcalloc((size_t)npats + 1, sizeof *res);
   int r = 0;
@@ -615,7 +660,7 @@ bs_prose_check(bs_xml_parser *p, xmlDocPtr rules, const char *rules_path,
     xmlNodePtr el = ns->nodeTab[i];
     xmlChar *text = xmlNodeGetContent(el);
     if (text && *text)
-      S_check_text(p, c, el, (const char *)text, values, res);
+      S_check_text(p, c, el, (const char *)text, values, scopes, res);
     xmlFree(text);
   }
   xmlXPathFreeObject(o);
@@ -623,6 +668,11 @@ bs_prose_check(bs_xml_parser *p, xmlDocPtr rules, const char *rules_path,
     if (res[k])
       uregex_close(res[k]);
   free(res);
+  for (int k = 0; k < c->nclaims; k++)
+    if (owned[k])
+      xmlXPathFreeObject(scopes[k]);
+  free(scopes);
+  free(owned);
   free(values);
   x->node = root;
 }

@@ -23,7 +23,8 @@ void bs_prose_check(bs_xml_parser *p, xmlDocPtr rules, const char *rules_path,
                     const char *type_name, xmlXPathContextPtr x);
 
 /* Parse a number written in Arabic digits (ASCII or full-width, with an
- * optional decimal part) or in Chinese numerals (一百二十三, 两千零五, 十二,
+ * optional decimal part and commas between groups of three, 1,520) or in
+ * Chinese numerals (一百二十三, 两千零五, 十二,
  * 一万二千, 二〇二一).  Returns false when `s` (of `len` bytes, UTF-8) is
  * not such a number. */
 bool bs_prose_number(const char *s, size_t len, double *out);

@@ -1068,9 +1068,10 @@ S_check_rules(bs_xml_parser *p, const S_type *t, xmlDocPtr src,
     if (S_is(n, "rule"))
       S_rule(&c, n);
   bs_prose_check(p, t->rules, t->rules_path, t->name, c.x);
-  /* as published: the cells print as the report wrote them */
+  /* as published: the cells print as the report wrote them (last first,
+   * so that a cell two checks emptied gets its first, original text) */
   S_emptied *e = c.emptied.data;
-  for (size_t i = 0; i < c.emptied.len; i++) {
+  for (size_t i = c.emptied.len; i-- > 0;) {
     xmlNodePtr n = e[i].node;
     if (n->type == XML_ATTRIBUTE_NODE)
       xmlSetNsProp(n->parent, n->ns, n->name, e[i].text);

@@ -6,6 +6,7 @@
 
 #include "harness.h"
 #include "pipeline.h"
+#include "prose.h"
 #include "report.h"
 #include "util.h"
 
@@ -90,5 +91,24 @@ test_report(test_state *st)
   CHECK_STR(st, bs_report_source_type(prev), "disclosure-annual-report");
   CHECK_INT(st, bs_report_source_year(prev), 2020);
   bs_report_source_free(prev);
+
+  /* numbers as prose writes them (prose.c) */
+  static const struct {
+    const char *text;
+    double value; /* -1: not a number */
+  } nums[] = {
+      {"49", 49},        {"４９", 49},         {"0.5", 0.5},
+      {"1,520", 1520},   {"12,345.5", 12345.5}, {"1,52", -1},
+      {"1,5200", -1},    {"一百二十三", 123},   {"十二", 12},
+      {"四十九", 49},    {"两千零五", 2005},    {"一万二千", 12000},
+      {"二〇二一", 2021}, {"零", 0},             {"十", 10},
+      {"三件", -1},      {"", -1},              {"1.", -1},
+  };
+  for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
+    double v = -1;
+    bool ok = bs_prose_number(nums[i].text, strlen(nums[i].text), &v);
+    CHECK(st, ok == (nums[i].value >= 0) && (!ok || v == nums[i].value),
+          "%s", nums[i].text);
+  }
   bs_arena_free(&a);
 }
