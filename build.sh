@@ -20,18 +20,20 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 # libharu, HarfBuzz (font subsetting), libpng and libjpeg (figures are
 # decoded and checked before they are embedded), libdeflate (compresses the
 # font programs, 2-3x faster than zlib), Nettle (SHA-256 with the
-# processor's SHA extensions), Jansson (archive reads the batch log), the
+# processor's SHA extensions), Jansson (archive reads the batch log),
+# minizip (writes the OFD package, docs/formats.md), the
 # default CJK fonts (Noto CJK, OpenType CFF; the older TrueType fonts as
 # fallbacks) and the sRGB ICC profile.
 PKGS_RUN="gcc libc6-dev make cmake pkg-config libxml2-dev libxslt1-dev libicu-dev
   libhpdf-dev libharfbuzz-dev libpng-dev libjpeg-dev fonts-noto-cjk fonts-arphic-gbsn00lp
   fonts-arphic-gkai00mp fonts-wqy-zenhei fonts-lxgw-wenkai icc-profiles-free
-  libdeflate-dev nettle-dev libjansson-dev"
+  libdeflate-dev nettle-dev libjansson-dev libminizip-dev"
 # Tests: Python for the driver, poppler and qpdf to inspect PDFs, Apache
 # PDFBox Preflight (Java) for PDF/A-1b, jsonschema to check JSON diagnostics
-# against schemas/diagnostics.schema.json.
+# against schemas/diagnostics.schema.json; fontTools and xmllint for the OFD
+# checker (tests/ofdcheck.py: no OFD validator exists in Debian).
 PKGS_TEST="python3 python3-jsonschema poppler-utils qpdf libpdfbox2-java default-jre-headless
-  libactivation-java libjaxb-api-java"
+  libactivation-java libjaxb-api-java python3-fonttools libxml2-utils"
 # Hostile-input tests: strace to see that no file or network is touched,
 # valgrind for memory errors and leaks on every path; clang with its
 # sanitizer and libFuzzer runtimes for the fuzz targets.
@@ -82,7 +84,7 @@ build() {
 # always gives the same result (the test command).  A crash, leak, hang
 # (60 s) or failed invariant fails the step; the input is left in
 # build-fuzz/artifacts/.
-FUZZ_TARGETS="parse layout bag manifest"
+FUZZ_TARGETS="parse layout bag manifest ofd"
 TSAN_GROUPS="batch batch_shard batch_previous"
 fuzz() {
   mode=$1
@@ -110,6 +112,8 @@ fuzz() {
       # parse is ~25 times faster than layout: the same wall time for both
       runs=$arg
       [ "$t" = parse ] && runs=$((arg * 25))
+      # ofd runs layout's documents through the OFD writer: a quarter
+      [ "$t" = ofd ] && runs=$((arg / 4))
       limit="-seed=1 -runs=$runs -reload=0"
     else
       limit="-max_total_time=$arg"

@@ -130,6 +130,8 @@ typedef struct S_doc {
   const char **keywords;
   int year, y, m, d;
   S_file pdf, src; /* in the bag */
+  S_file ofd;      /* the OFD beside the PDF (batch --format pdf,ofd), if
+                      any: path NULL when none */
   S_file *images;  /* the images of its figures, in the bag */
   int nimages;     /* as many as were packed */
   bool ok;         /* packed without a problem */
@@ -619,6 +621,27 @@ S_pack_pdf(S_bag *b, S_doc *d)
   return true;
 }
 
+/* The OFD beside the PDF, when the batch wrote one (--format pdf,ofd).
+ * The batch's stamp records the PDF only, so the OFD is vouched for by its
+ * presence and by the digest taken as it is copied. */
+static bool
+S_pack_ofd(S_bag *b, S_doc *d)
+{
+  size_t n = strlen(d->rel);
+  char *ofd = bs_arena_printf(&b->arena, "%.*s.ofd", (int)(n - 4), d->rel);
+  const char *from = bs_path_join(&b->arena, b->o->outdir, ofd);
+  struct stat st;
+  if (lstat(from, &st) != 0 && errno == ENOENT)
+    return true;
+  int in = S_open_input(b, from, true, &st);
+  if (in < 0)
+    return false;
+  char *rel = bs_arena_printf(&b->arena, "data/documents/%s", ofd);
+  int rc = S_put(b, rel, NULL, 0, in, &b->files, &d->ofd);
+  close(in);
+  return rc == 0;
+}
+
 /* The source: read once, and the same bytes hashed, compared with the
  * stamp, written to the bag and parsed for the record. */
 static bool
@@ -928,6 +951,8 @@ S_rec_files(S_xml *x, const S_doc *d)
 {
   S_xml_start(x, "文件数据");
   S_rec_file(x, &d->pdf, "PDF/A-1b（GB/T 23286.1-2009）");
+  if (d->ofd.path)
+    S_rec_file(x, &d->ofd, "OFD-A（GB/T 33190-2016）");
   S_rec_file(x, &d->src, "XML（banshi 源文件）");
   for (int i = 0; i < d->nimages; i++) {
     const char *ext = strrchr(d->images[i].path, '.');
@@ -1028,6 +1053,7 @@ static bool
 S_pack_doc(S_bag *b, S_doc *d)
 {
   bool ok = S_pack_pdf(b, d);
+  ok = S_pack_ofd(b, d) && ok;
   ok = S_pack_source(b, d) && ok;
   ok = S_pack_images(b, d) && ok;
   if (ok) {

@@ -1044,6 +1044,23 @@ S_stamp_write(const char *path, const char *key, const char *src_sha,
   return rc;
 }
 
+/* With --format pdf,ofd: the OFD beside the PDF `out` exists. */
+static bool
+S_ofd_present(const S_batch *b, const char *out)
+{
+  if (!b->o->job.ofd_beside)
+    return true;
+  size_t n = strlen(out);
+  char *ofd = bs_xmalloc(n + 1);
+  memcpy(ofd, out, n + 1);
+  if (n > 4)
+    memcpy(ofd + n - 4, ".ofd", 4);
+  struct stat st;
+  bool ok = stat(ofd, &st) == 0 && S_ISREG(st.st_mode);
+  free(ofd);
+  return ok;
+}
+
 static void
 S_process(S_batch *b, const bs_batch_item *it, S_result *r)
 {
@@ -1114,7 +1131,7 @@ S_process(S_batch *b, const bs_batch_item *it, S_result *r)
         stat(out, &ps) == 0 && S_ISREG(ps.st_mode) &&
         (long long)ps.st_size == st.bytes && st.pdf_sha[0] &&
         bs_sha256_file(out, pdf_hex, NULL) == 0 &&
-        strcmp(pdf_hex, st.pdf_sha) == 0) {
+        strcmp(pdf_hex, st.pdf_sha) == 0 && S_ofd_present(b, out)) {
       current = true;
       r->pages = st.pages;
       r->bytes = st.bytes;
@@ -1899,6 +1916,12 @@ S_env_key(S_batch *b)
   char head[256];
   snprintf(head, sizeof head, "banshi %s\nnormalize %d\nepoch %lld\n",
            BANSHI_VERSION, b->o->job.normalize ? 1 : 0, b->o->job.epoch);
+  /* other formats only when asked for, so that stamps of plain PDF/A-1b
+   * batches stay valid */
+  if (b->o->job.ofd_beside || b->o->job.pdfa == 3)
+    snprintf(head + strlen(head), sizeof head - strlen(head),
+             "ofd %d\npdfa %d\n", b->o->job.ofd_beside ? 1 : 0,
+             b->o->job.pdfa);
   bs_sha256_update(&e.c, head, strlen(head));
   if (bs_shared_inputs(b->shared, S_env_file, &e) != 0)
     e.ok = false;
@@ -1939,6 +1962,10 @@ S_sweep_wanted(void *ctx, const char *final)
   char *rel = bs_xmalloc(n);
   snprintf(rel, n, "%s%s%.*s", s->prefix, *s->prefix ? "/" : "",
            (int)(fl - sl), final);
+  /* NAME.ofd beside NAME.pdf (--format pdf,ofd) */
+  size_t rl = strlen(rel);
+  if (!*s->suffix && rl > 4 && strcmp(rel + rl - 4, ".ofd") == 0)
+    memcpy(rel + rl - 4, ".pdf", 4);
   bool found = bsearch(rel, s->todo, s->n, sizeof *s->todo, S_cmp_rel);
   free(rel);
   return found;
@@ -2023,6 +2050,8 @@ enum {
   S_O_FONTS,
   S_O_NO_NORMALIZE,
   S_O_AS_PUBLISHED,
+  S_O_FORMAT,
+  S_O_PDFA,
 };
 
 static const bs_opt S_batch_opts[] = {
@@ -2045,6 +2074,11 @@ static const bs_opt S_batch_opts[] = {
      "按发布时的原样：单元格照写，规则的发现为警告（也可按清单行指定）",
      "reports as issued: cells as written, the rules' findings are "
      "warnings (also per manifest line)"},
+    {"format", S_O_FORMAT, "pdf|pdf,ofd",
+     "pdf,ofd：在每个 NAME.pdf 旁另写 NAME.ofd（OFD，GB/T 33190）",
+     "pdf,ofd: also write NAME.ofd (OFD, GB/T 33190) beside each NAME.pdf"},
+    {"pdfa", S_O_PDFA, "1b|3b", "PDF/A 部分，同 banshi render",
+     "PDF/A part, as for banshi render"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -2085,6 +2119,25 @@ S_opt(void *ctx, int key, const char *v, const bs_common *c, FILE *err)
     break;
   case S_O_AS_PUBLISHED:
     o->job.as_published = true;
+    break;
+  case S_O_FORMAT:
+    /* the PDF is what batch's up-to-date check and archive work on */
+    if (strcmp(v, "pdf") != 0 && strcmp(v, "pdf,ofd") != 0 &&
+        strcmp(v, "ofd,pdf") != 0) {
+      bs_opts_error(&S_batch_cmd, c, err,
+                    "batch 的 --format 取 pdf 或 pdf,ofd，而不是“%s”",
+                    "batch --format takes pdf or pdf,ofd, not '%s'", v);
+      return BS_STATUS_USAGE;
+    }
+    o->job.ofd_beside = strcmp(v, "pdf") != 0;
+    break;
+  case S_O_PDFA:
+    if (strcmp(v, "1b") != 0 && strcmp(v, "3b") != 0) {
+      bs_opts_error(&S_batch_cmd, c, err, "--pdfa 取 1b 或 3b，而不是“%s”",
+                    "--pdfa takes 1b or 3b, not '%s'", v);
+      return BS_STATUS_USAGE;
+    }
+    o->job.pdfa = v[0] - '0';
     break;
   case S_O_JOBS:
     if (!S_parse_uint(v, S_MAX_JOBS, &o->jobs) || o->jobs == 0) {

@@ -36,6 +36,7 @@ enum {
   O_PREVIOUS,
   O_PDFA,
   O_TAGGED,
+  O_FORMAT,
   O_AS_PUBLISHED,
 };
 
@@ -59,6 +60,10 @@ static const bs_opt S_render_opts[] = {
      "PDF/A 部分：1b（默认），或嵌入 XML 源文件的 3b（docs/formats.md）",
      "PDF/A part: 1b (default), or 3b with the XML source embedded "
      "(docs/formats.md)"},
+    {"format", O_FORMAT, "pdf|ofd",
+     "输出格式：pdf 或 ofd（默认按 -o 的扩展名：.ofd 为 OFD，GB/T 33190）",
+     "output format: pdf or ofd (default: by the extension of -o; .ofd = "
+     "OFD, GB/T 33190)"},
     {"tagged", O_TAGGED, NULL, "带结构标签的 PDF（尚未实现，会被拒绝）",
      "tagged PDF (not implemented: refused)"},
     {"as-published", O_AS_PUBLISHED, NULL,
@@ -81,8 +86,10 @@ static const bs_opt S_convert_opts[] = {
 
 static const bs_cmd S_cmds[] = {
     {"render", "SOURCE.xml -o OUT.pdf [options]",
-     "排版 SOURCE.xml 并写出 OUT.pdf（PDF/A-1b）。SOURCE 为“-”时从标准输入读取。",
-     "Lay out SOURCE.xml and write OUT.pdf (PDF/A-1b).  SOURCE '-' reads "
+     "排版 SOURCE.xml 并写出 OUT.pdf（PDF/A-1b）或 OUT.ofd（OFD）。SOURCE "
+     "为“-”时从标准输入读取。",
+     "Lay out SOURCE.xml and write OUT.pdf (PDF/A-1b) or OUT.ofd (OFD).  "
+     "SOURCE '-' reads "
      "standard input.",
      S_render_opts},
     {"validate", "SOURCE.xml... [options]",
@@ -174,6 +181,14 @@ S_opt(void *ctx, int key, const char *v, const bs_common *c, FILE *err)
       bs_opts_error(&S_cmds[0], c, err, "--pdfa 取 1b 或 3b，而不是“%s”",
                     "--pdfa takes 1b or 3b, not '%s'", v);
     return BS_STATUS_USAGE;
+  case O_FORMAT:
+    if (strcmp(v, "pdf") != 0 && strcmp(v, "ofd") != 0) {
+      bs_opts_error(&S_cmds[0], c, err, "--format 取 pdf 或 ofd，而不是“%s”",
+                    "--format takes pdf or ofd, not '%s'", v);
+      return BS_STATUS_USAGE;
+    }
+    o->job.ofd = strcmp(v, "ofd") == 0;
+    break;
   case O_TAGGED:
     bs_opts_error(&S_cmds[0], c, err, "--tagged（带结构标签的 PDF）尚未实现%s",
                   "--tagged (tagged PDF) is not implemented%s", "");

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "layout.h"
@@ -169,6 +170,20 @@ S_clobbers(const bs_job_options *o, const bs_document *doc,
   return hit;
 }
 
+static bool
+S_ends_with(const char *s, const char *tail)
+{
+  size_t n = strlen(s), k = strlen(tail);
+  return n >= k && strcasecmp(s + n - k, tail) == 0;
+}
+
+static long long
+S_size(const char *path)
+{
+  struct stat st;
+  return stat(path, &st) == 0 ? (long long)st.st_size : 0;
+}
+
 /* PDF/A-3b: the source as read and, for a report source, the core
  * document it maps to (as banshi convert writes it).  Returns how many. */
 static int
@@ -309,15 +324,28 @@ bs_job_run_memory(bs_shared *sh, const char *src, const unsigned char *buf,
                 strerror(errno));
     }
     if (pdf && doc->diags.errors == 0) {
-      bs_pdf_options po = {NULL, o->epoch, o->pdfa == 3 ? 3 : 1, NULL, 0};
-      bs_pdf_attachment files[2];
-      if (po.pdfa_part == 3)
-        po.nfiles = S_source_files(doc, files);
-      po.files = files;
-      if (bs_render_pdf(lay, pdf, &po) == 0) {
-        struct stat st;
-        if (stat(pdf, &st) == 0)
-          res->bytes = (long long)st.st_size;
+      bs_ofd_options oo = {o->epoch};
+      if (o->ofd || S_ends_with(pdf, ".ofd")) {
+        if (bs_render_ofd(lay, pdf, &oo) == 0)
+          res->bytes = S_size(pdf);
+      } else {
+        bs_pdf_options po = {NULL, o->epoch, o->pdfa == 3 ? 3 : 1, NULL, 0};
+        bs_pdf_attachment files[2];
+        if (po.pdfa_part == 3)
+          po.nfiles = S_source_files(doc, files);
+        po.files = files;
+        if (bs_render_pdf(lay, pdf, &po) == 0) {
+          res->bytes = S_size(pdf);
+          if (o->ofd_beside) {
+            size_t n = strlen(pdf);
+            if (S_ends_with(pdf, ".pdf"))
+              n -= 4;
+            char *ofd = bs_arena_alloc(&doc->arena, n + 5);
+            memcpy(ofd, pdf, n);
+            memcpy(ofd + n, ".ofd", 5);
+            bs_render_ofd(lay, ofd, &oo);
+          }
+        }
       }
     }
   }

@@ -35,6 +35,9 @@ typedef struct bs_job_options {
   bool as_published;    /* a report as issued: rules warn (docs/report-types.md) */
   int pdfa;              /* PDF/A part: 1 (default, also 0) or 3 (3b, with
                             the source embedded) */
+  bool ofd;              /* the output path gets OFD, not PDF (also when it
+                            ends in .ofd) */
+  bool ofd_beside;       /* write NAME.ofd beside every NAME.pdf too */
   bool json_diags;       /* diag_out gets JSON lines (bs_diags_print_json) */
   bool quiet;            /* diag_out gets errors only */
 } bs_job_options;

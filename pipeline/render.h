@@ -55,6 +55,17 @@ typedef struct bs_pdf_options {
 int bs_render_pdf(const bs_layout *l, const char *path,
                   const bs_pdf_options *o);
 
+typedef struct bs_ofd_options {
+  long long epoch; /* SOURCE_DATE_EPOCH, or -1 to use the source */
+} bs_ofd_options;
+
+/* Write `l` as an OFD file (GB/T 33190-2016, DocType OFD-A) at `path`:
+ * a ZIP package written under a temporary name and renamed into place,
+ * like the PDF.  Returns 0, or -1 after diagnostics in the document's
+ * list. */
+int bs_render_ofd(const bs_layout *l, const char *path,
+                  const bs_ofd_options *o);
+
 /* The program's name and version, for metadata and --version.  The version
  * is written in one place, the project() line of CMakeLists.txt, which
  * passes it to the library and everything linked with it. */

@@ -8,7 +8,20 @@
           F/UF, XMP pdfaid:part 3), the rest of the file with Preflight,
           whose only complaints must be the three PDF/A-1 rules that
           PDF/A-3 lifts; bytes are deterministic; 1b stays the default.
+  ofd     OFD output (-o X.ofd, --format ofd) of the example and of every
+          valid case and test source, checked by tests/ofdcheck.py (an
+          independent reader on fontTools): the package, every part against
+          schemas/ofd/ofd.xsd, every path, ID and font, every character's
+          glyph (against the installed original font), DeltaX counts, every
+          glyph's position against the layout dump and every PDF word's
+          position (pdftotext -bbox) within 0.1 mm; deterministic bytes;
+          broken packages made from a good one are caught by the checker.
 """
+import shutil
+import subprocess
+import sys
+import zipfile
+import glob
 import json
 import os
 import re
@@ -150,4 +163,185 @@ def group_pdfa3(a):
     print("pdfa3: %d PDF/A-3b files checked" % len(pdfs))
 
 
-GROUPS = {"pdfa3": group_pdfa3}
+# ---------------------------------------------------------------------------
+# ofd
+
+OFDCHECK = os.path.join(HERE, "ofdcheck.py")
+OFD_XSD = os.path.join(ROOT, "schemas", "ofd", "ofd.xsd")
+
+
+def fonttools_python():
+    """A Python that has fontTools (Debian's python3-fonttools is for
+    /usr/bin/python3, which may not be the one running the tests)."""
+    for py in (sys.executable, "/usr/bin/python3"):
+        if os.path.exists(py) and subprocess.run(
+                [py, "-c", "import fontTools"], capture_output=True).returncode == 0:
+            return py
+    return None
+
+
+def ofdcheck(py, ofd, dump=None, pdf=None, originals=True):
+    args = [py, OFDCHECK, ofd, "--schema", OFD_XSD, "--json"]
+    if dump:
+        args += ["--dump", dump]
+    if pdf:
+        args += ["--pdf", pdf]
+    if originals:
+        args.append("--originals")
+    rc, out, err = run(args)
+    return rc, (json.loads(out) if out.strip() else None), err
+
+
+def group_ofd(a):
+    py = fonttools_python()
+    if not py:
+        skip("no Python with fontTools (Debian python3-fonttools)")
+    from t_tables import make_png
+    d = os.path.join(a.work, "ofd")
+    os.makedirs(d, exist_ok=True)
+    make_png(os.path.join(d, "alpha.png"), 120, 60, 6,
+             lambda x, y: (30, 90, 200, 255 if x % 20 < 10 else 0), dpi=96)
+    shutil.copy(os.path.join(HERE, "cases", "figures", "photo.jpg"), d)
+    srcs = {"ex": EXAMPLE}
+    gen = {
+        "specials": "<section><heading>标题&amp;</heading><p>正文&amp;&lt;&gt;"
+                    "&quot;&apos;。Latin text, with spaces.</p></section>",
+        "figures": '<figure src="alpha.png"><caption>图1</caption></figure>'
+                   '<figure src="photo.jpg"><caption>图2</caption></figure>',
+        "table": "<table><thead><tr><th>甲</th><th>乙</th></tr></thead><tbody>"
+                 + "<tr><td>一</td><td>1</td></tr>" * 80 + "</tbody></table>",
+        "outline": "".join("<section><heading>第%d部分</heading><p>%s</p>"
+                           "<section><heading>细则</heading><p>内容。</p></section>"
+                           "</section>" % (i, "正文“引号”《书名》，" * 60) for i in range(1, 4)),
+        "fallback": "<p>〇号文件；生僻字𠀋；〇〇七。</p>",
+    }
+    for name, body in gen.items():
+        src = os.path.join(d, name + ".xml")
+        write_source(src, body, title=name)
+        srcs[name] = src
+    for src in sorted(glob.glob(os.path.join(HERE, "cases", "*.xml")) +
+                      glob.glob(os.path.join(HERE, "reports", "*.xml"))):
+        srcs["case-" + os.path.basename(src)[:-4]] = src
+    checked = 0
+    worst_layout = worst_pdf = 0.0
+    glyphs = 0
+    for name, src in sorted(srcs.items()):
+        pdf = os.path.join(d, name + ".pdf")
+        rc, out, err = run([a.banshi, "render", src, "-o", pdf])
+        if rc != 0:
+            if name.startswith("case-"):
+                continue  # an invalid case source
+            check(False, "render %s: %s" % (name, err))
+            continue
+        ofd = os.path.join(d, name + ".ofd")
+        dump = os.path.join(d, name + ".dump")
+        rc, out, err = run([a.banshi, "render", src, "-o", ofd, "--dump", dump])
+        if not check(rc == 0 and os.path.exists(ofd), "render %s as OFD: %s" % (name, err)):
+            continue
+        rc, summary, err = ofdcheck(py, ofd, dump, pdf)
+        if not check(rc == 0 and summary, "ofdcheck %s:\n%s" % (name, err[:3000])):
+            continue
+        checked += 1
+        glyphs += summary["glyphs"]
+        check(summary["glyphs_checked_against_originals"] == summary["glyphs"],
+              "%s: not every glyph compared with its original" % name)
+        worst_layout = max(worst_layout, summary["max_layout_diff_mm"])
+        worst_pdf = max(worst_pdf, summary["max_pdf_diff_mm"])
+        if name == "figures":
+            check(summary["images"] == 2, "figures: %d images" % summary["images"])
+        if name == "ex":
+            c = summary["custom"]
+            check(c.get("题名") == ["荔湾区应急管理局2020年政府信息公开工作年度报告"]
+                  and c.get("保管期限") == ["永久"] and c.get("年度") == ["2020"]
+                  and c.get("页数") == [str(summary["pages"])],
+                  "example: DA/T 46 custom data %s" % c)
+    check(checked >= 12, "ofd: only %d sources checked" % checked)
+    # --format ofd, and the same bytes every time
+    ex = os.path.join(d, "ex.ofd")
+    again = os.path.join(d, "ex-again.bin")
+    rc, out, err = run([a.banshi, "render", EXAMPLE, "-o", again, "--format", "ofd"])
+    check(rc == 0 and open(again, "rb").read() == open(ex, "rb").read(),
+          "--format ofd / second run: different bytes")
+    with zipfile.ZipFile(ex) as z:
+        names = z.namelist()
+        check(names[:4] == ["OFD.xml", "Doc_0/Document.xml", "Doc_0/PublicRes.xml",
+                            "Doc_0/DocumentRes.xml"], "entry order %s" % names[:4])
+        infos = z.infolist()
+        check(all(i.date_time == infos[0].date_time and not i.extra for i in infos),
+              "entries with differing time stamps or extra fields")
+        fonts = [n for n in names if n.startswith("Doc_0/Res/font_")]
+        check(any(n.endswith(".otf") for n in fonts), "no OpenType/CFF font: %s" % fonts)
+    # the checker catches broken packages
+    def tamper(tag, fn):
+        bad = os.path.join(d, "bad-%s.ofd" % tag)
+        with zipfile.ZipFile(ex) as zin, zipfile.ZipFile(bad, "w") as zout:
+            for i in zin.infolist():
+                data = fn(i.filename, zin.read(i.filename))
+                if data is not None:
+                    zout.writestr(i, data)
+        rc, summary, err = ofdcheck(py, bad, os.path.join(d, "ex.dump"))
+        check(rc != 0, "ofdcheck misses a broken package (%s)" % tag)
+    page = "Doc_0/Pages/Page_0/Content.xml"
+    tamper("deltax", lambda n, b: re.sub(rb'DeltaX="g (\d+)',
+                                          lambda m: b'DeltaX="g ' + str(int(m.group(1)) - 1).encode(),
+                                          b, count=1) if n == page else b)
+    tamper("char", lambda n, b: b.replace("荔".encode(), "莉".encode(), 1) if n == page else b)
+    tamper("moved", lambda n, b: re.sub(rb'Y="(\d+)', lambda m: b'Y="' + str(int(m.group(1)) + 1).encode(),
+                                         b, count=1) if n == page else b)
+    tamper("font", lambda n, b: None if n.startswith("Doc_0/Res/font_3") else b)
+    tamper("schema", lambda n, b: b.replace(b'DocType="OFD-A"', b'DocType="PDF"') if n == "OFD.xml" else b)
+    tamper("cmap", lambda n, b: b.replace(b'Font="3"', b'Font="1"', 1) if n == page else b)
+    # an invalid source writes nothing
+    badsrc = os.path.join(d, "invalid.xml")
+    with open(badsrc, "w") as f:
+        f.write("<document><oops/></document>")
+    out_bad = os.path.join(d, "invalid.ofd")
+    rc, out, err = run([a.banshi, "render", badsrc, "-o", out_bad])
+    check(rc == 1 and not os.path.exists(out_bad), "invalid source: exit %d, file written" % rc)
+    rc, out, err = run([a.banshi, "render", EXAMPLE, "-o", out_bad, "--format", "xps",
+                        "--lang", "en"])
+    check(rc == 2 and "pdf or ofd" in err, "--format xps: %d %r" % (rc, err))
+    # batch --format pdf,ofd: an OFD beside every PDF, redone when missing;
+    # archive packs it with its digest and DA/T 46 record
+    bd = os.path.join(d, "batch")
+    shutil.rmtree(bd, ignore_errors=True)
+    os.makedirs(os.path.join(bd, "in"))
+    for name in ("specials", "figures"):
+        shutil.copy(srcs[name], os.path.join(bd, "in"))
+    for img in ("alpha.png", "photo.jpg"):
+        shutil.copy(os.path.join(d, img), os.path.join(bd, "in"))
+    outd = os.path.join(bd, "out")
+    rc, out, err = run([a.banshi, "batch", os.path.join(bd, "in"), "-o", outd,
+                        "--format", "pdf,ofd", "-j", "1"])
+    check(rc == 0, "batch --format pdf,ofd: %s" % err)
+    for name in ("specials", "figures"):
+        o = os.path.join(outd, name + ".ofd")
+        check(os.path.exists(os.path.join(outd, name + ".pdf")) and os.path.exists(o),
+              "batch: no %s.pdf/.ofd" % name)
+        if os.path.exists(o):
+            check(open(o, "rb").read() == open(os.path.join(d, name + ".ofd"), "rb").read(),
+                  "batch OFD of %s differs from render's" % name)
+    os.remove(os.path.join(outd, "specials.ofd"))
+    rc, out, err = run([a.banshi, "batch", os.path.join(bd, "in"), "-o", outd,
+                        "--format", "pdf,ofd", "-j", "1"])
+    check(rc == 0 and os.path.exists(os.path.join(outd, "specials.ofd")),
+          "batch did not write a missing OFD again: %s" % err)
+    rc, out, err = run([a.banshi, "batch", os.path.join(bd, "in"), "-o", outd,
+                        "--format", "ofd", "--lang", "en"])
+    check(rc == 2 and "pdf,ofd" in err, "batch --format ofd: %d %r" % (rc, err))
+    bag = os.path.join(bd, "bag")
+    rc, out, err = run([a.banshi, "archive", outd, "-o", bag])
+    if check(rc == 0, "archive: %s" % err):
+        man = open(os.path.join(bag, "manifest-sha256.txt")).read()
+        check("data/documents/specials.ofd" in man and "data/documents/figures.ofd" in man,
+              "archive: OFD not in the manifest")
+        rec = open(os.path.join(bag, "data", "metadata", "specials.xml"), encoding="utf-8").read()
+        check("data/documents/specials.ofd" in rec and "OFD-A" in rec,
+              "archive: OFD not in the DA/T 46 record")
+        rc, out, err = run([a.banshi, "archive", "--verify", bag])
+        check(rc == 0, "archive --verify: %s" % err)
+    print("ofd: %d documents, %d glyphs checked; largest difference %.5f mm from the "
+          "layout, %.5f mm from the PDF's words" % (checked, glyphs, worst_layout, worst_pdf))
+
+
+GROUPS = {"pdfa3": group_pdfa3, "ofd": group_ofd}
