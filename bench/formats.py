@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The cost of each output format per document (docs/formats.md).
 
     python3 bench/formats.py --banshi build/banshi [--out bench/FORMATS.md]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """An OFD checker written apart from banshi's writer (render_ofd.c), for the
 tests: there is no OFD validator in Debian.
 

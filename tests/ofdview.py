@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Draw the pages of an OFD file as grey PNG images, independently of banshi
 (fontTools for the glyph outlines, a plain scanline fill): to look at what
 the OFD writer makes, as pdftoppm shows a PDF.  There is no OFD viewer in

@@ -1,6 +1,8 @@
+// SPDX-License-Identifier: Apache-2.0
 /* render_ofd.c - the layout as OFD (GB/T 33190-2016 电子文件存储与交换格式
  * 版式文档), DocType OFD-A (the archival profile of GB/T 42133-2022): a
  * second renderer of the same layout as render_pdf.c.
+ * Layer 10 (renderers): docs/architecture.md.
  *
  * Design.  An OFD file is a ZIP package of XML parts and resources:
  *

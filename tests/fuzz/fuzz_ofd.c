@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* fuzz_ofd.c - libFuzzer target: the OFD writer (render_ofd.c) behind the
  * whole job, on the documents fuzz_layout.c's grammar makes from the
  * input (its generator is reused as it is: this file includes
