@@ -105,12 +105,25 @@ bs_atomic_open(bs_atomic *a, const char *path)
     e = errno;
     if (fd < 0 && e != EEXIST)
       break;
+    /* Locked until the file is closed: a writer is alive exactly while its
+     * temporary is locked, which the PID in its name cannot tell across
+     * PID namespaces, containers or machines sharing the folder.  Between
+     * open and flock another run's sweep (bs_remove_stale_temps) may find
+     * the new file unlocked and remove it: wait for the lock (a sweep holds
+     * it only for a moment), then make sure the file still has its name,
+     * else take another.  Where the file system has no locks the file is
+     * written unlocked, as a writer whose PID is gone would be. */
+    if (fd >= 0) {
+      struct stat st;
+      while (flock(fd, LOCK_EX) != 0 && errno == EINTR)
+        ;
+      if (fstat(fd, &st) == 0 && st.st_nlink == 0) {
+        close(fd);
+        fd = -1;
+        e = EEXIST;
+      }
+    }
   }
-  /* Held until the file is closed: a writer is alive exactly while its
-   * temporary is locked, which the PID in its name cannot tell across PID
-   * namespaces, containers or machines sharing the folder. */
-  if (fd >= 0)
-    flock(fd, LOCK_EX | LOCK_NB);
   if (fd < 0) {
     free(tmp);
     return e;
