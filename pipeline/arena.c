@@ -35,6 +35,15 @@ bs_xmalloc(size_t n)
   return p;
 }
 
+char *
+bs_xstrdup(const char *s)
+{
+  if (!s)
+    return NULL;
+  size_t n = strlen(s) + 1;
+  return memcpy(bs_xmalloc(n), s, n);
+}
+
 void *
 bs_xcalloc(size_t n, size_t size)
 {

@@ -57,6 +57,8 @@ char *bs_arena_printf(bs_arena *a, const char *fmt, ...)
 void *bs_xmalloc(size_t n);
 void *bs_xcalloc(size_t n, size_t size);
 void *bs_xrealloc(void *p, size_t n);
+/* A malloc'd copy of `s` (NULL for NULL), aborting like bs_xmalloc. */
+char *bs_xstrdup(const char *s);
 
 /* A growable array of fixed-size elements in malloc'd memory (not in an
  * arena): for buffers that are reused across paragraphs or documents. */

@@ -56,6 +56,7 @@
 #include <unicode/utext.h>
 
 #include "util.h"
+#include "xml.h"
 
 #define S_MAX_CACHE 16
 
@@ -88,33 +89,6 @@ typedef struct S_compiled {
 static pthread_mutex_t S_lock = PTHREAD_MUTEX_INITIALIZER;
 static S_compiled S_cache[S_MAX_CACHE];
 static int S_ncache;
-
-static char *
-S_dup(const char *s)
-{
-  if (!s)
-    return NULL;
-  size_t n = strlen(s);
-  char *d = bs_xmalloc(n + 1);
-  memcpy(d, s, n + 1);
-  return d;
-}
-
-static char *
-S_prop(xmlNodePtr n, const char *name)
-{
-  xmlChar *v = xmlGetProp(n, BAD_CAST name);
-  char *s = S_dup((const char *)v);
-  xmlFree(v);
-  return s;
-}
-
-static bool
-S_is(xmlNodePtr n, const char *name)
-{
-  return n && n->type == XML_ELEMENT_NODE &&
-         xmlStrcmp(n->name, BAD_CAST name) == 0;
-}
 
 /* ------------------------------------------------------------------ */
 /* Numbers                                                              */
@@ -266,7 +240,7 @@ S_expand(xmlNodePtr root, const char *pattern, int depth)
     if (*s == '{') {
       const char *e = strchr(s, '}');
       for (xmlNodePtr d = root->children; e && d && !piece; d = d->next) {
-        if (!S_is(d, "define"))
+        if (!bs_xml_is(d, "define"))
           continue;
         xmlChar *name = xmlGetProp(d, BAD_CAST "name");
         if (name && (size_t)(e - s - 1) == strlen((const char *)name) &&
@@ -274,7 +248,7 @@ S_expand(xmlNodePtr root, const char *pattern, int depth)
           xmlChar *raw = xmlGetProp(d, BAD_CAST "pattern");
           char *pat = depth < 8 ? S_expand(root, raw ? (const char *)raw : "",
                                            depth + 1)
-                                : S_dup("");
+                                : bs_xstrdup("");
           xmlFree(raw);
           piece = pat;
           size_t pl = strlen(piece);
@@ -309,27 +283,27 @@ S_compile(S_compiled *c, const char *rules_path)
 {
   xmlNodePtr root = xmlDocGetRootElement(c->rules);
   for (xmlNodePtr n = root ? root->children : NULL; n; n = n->next) {
-    if (S_is(n, "prose") && !c->select)
-      c->select = S_prop(n, "select");
-    if (!S_is(n, "claim"))
+    if (bs_xml_is(n, "prose") && !c->select)
+      c->select = bs_xml_prop(n, "select");
+    if (!bs_xml_is(n, "claim"))
       continue;
     c->claims = bs_xrealloc(c->claims,
                             (size_t)(c->nclaims + 1) * sizeof *c->claims);
     S_claim *cl = &c->claims[c->nclaims++];
     memset(cl, 0, sizeof *cl);
-    cl->id = S_prop(n, "id");
-    cl->value = S_prop(n, "value");
-    cl->prose = S_prop(n, "prose");
-    cl->where = S_prop(n, "where");
-    cl->where_en = S_prop(n, "where-en");
+    cl->id = bs_xml_prop(n, "id");
+    cl->value = bs_xml_prop(n, "value");
+    cl->prose = bs_xml_prop(n, "prose");
+    cl->where = bs_xml_prop(n, "where");
+    cl->where_en = bs_xml_prop(n, "where-en");
     if (!cl->value && !c->error) {
       char buf[512];
       snprintf(buf, sizeof buf, "%s: claim %s has no value=\"XPATH\"",
                rules_path, cl->id ? cl->id : "?");
-      c->error = S_dup(buf);
+      c->error = bs_xstrdup(buf);
     }
     for (xmlNodePtr k = n->children; k; k = k->next) {
-      if (!S_is(k, "pattern"))
+      if (!bs_xml_is(k, "pattern"))
         continue;
       xmlChar *text = xmlNodeGetContent(k);
       char *pat = S_expand(root, text ? (const char *)text : "", 0);
@@ -348,7 +322,7 @@ S_compile(S_compiled *c, const char *rules_path)
                    "offset %d): %.300s",
                    rules_path, xmlGetLineNo(k), cl->id ? cl->id : "?",
                    u_errorName(st), pe.offset, pat);
-          c->error = S_dup(buf);
+          c->error = bs_xstrdup(buf);
         }
         free(pat);
         continue;
@@ -358,14 +332,14 @@ S_compile(S_compiled *c, const char *rules_path)
                              (size_t)(cl->npats + 1) * sizeof *cl->pats);
       S_pattern *p = &cl->pats[cl->npats++];
       p->re = re;
-      char *fixed = S_prop(k, "claim");
+      char *fixed = bs_xml_prop(k, "claim");
       p->fixed = fixed != NULL;
       p->claim = fixed ? strtod(fixed, NULL) : 0;
       free(fixed);
     }
   }
   if (!c->select)
-    c->select = S_dup("//p");
+    c->select = bs_xstrdup("//p");
   /* the XPaths compiled once: evaluating a compiled expression does not
    * change it, so the threads share them */
   c->select_x = xmlXPathCompile(BAD_CAST c->select);
@@ -373,7 +347,7 @@ S_compile(S_compiled *c, const char *rules_path)
     char buf[600];
     snprintf(buf, sizeof buf, "%s: <prose select=\"%s\">: not an XPath",
              rules_path, c->select);
-    c->error = S_dup(buf);
+    c->error = bs_xstrdup(buf);
   }
   for (int k = 0; k < c->nclaims; k++) {
     S_claim *cl = &c->claims[k];
@@ -383,13 +357,13 @@ S_compile(S_compiled *c, const char *rules_path)
       char buf[600];
       snprintf(buf, sizeof buf, "%s: claim %s: prose \"%s\" is not an XPath",
                rules_path, cl->id ? cl->id : "?", cl->prose);
-      c->error = S_dup(buf);
+      c->error = bs_xstrdup(buf);
     }
     if (cl->value && !cl->value_x && !c->error) {
       char buf[600];
       snprintf(buf, sizeof buf, "%s: claim %s: value \"%s\" is not an XPath",
                rules_path, cl->id ? cl->id : "?", cl->value);
-      c->error = S_dup(buf);
+      c->error = bs_xstrdup(buf);
     }
   }
 }

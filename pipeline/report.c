@@ -106,22 +106,12 @@ struct bs_report_source {
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                        */
 
-static char *
-S_strdup(const char *s)
-{
-  if (!s)
-    return NULL;
-  size_t n = strlen(s);
-  char *d = bs_xmalloc(n + 1);
-  memcpy(d, s, n + 1);
-  return d;
-}
 
 static char *
 S_join(const char *dir, const char *name)
 {
   if (name[0] == '/')
-    return S_strdup(name);
+    return bs_xstrdup(name);
   size_t a = strlen(dir), b = strlen(name);
   char *d = bs_xmalloc(a + b + 2);
   memcpy(d, dir, a);
@@ -130,24 +120,6 @@ S_join(const char *dir, const char *name)
   return d;
 }
 
-/* An attribute as a malloc'd string, NULL if absent. */
-static char *
-S_prop(xmlNodePtr n, const char *name)
-{
-  xmlChar *v = xmlGetProp(n, BAD_CAST name);
-  if (!v)
-    return NULL;
-  char *s = S_strdup((const char *)v);
-  xmlFree(v);
-  return s;
-}
-
-static bool
-S_is(xmlNodePtr n, const char *name)
-{
-  return n && n->type == XML_ELEMENT_NODE &&
-         xmlStrcmp(n->name, BAD_CAST name) == 0;
-}
 
 /* Append printf output to a malloc'd string. */
 static void
@@ -196,7 +168,7 @@ S_take_errors(void)
   char *e = S_errbuf;
   S_errbuf = NULL;
   if (!e)
-    return S_strdup("?");
+    return bs_xstrdup("?");
   size_t n = strlen(e);
   while (n && (e[n - 1] == '\n' || e[n - 1] == ' '))
     e[--n] = '\0';
@@ -232,40 +204,40 @@ S_load_descriptor(const char *dir)
   }
   S_type *t = &S_types[S_ntypes];
   memset(t, 0, sizeof *t);
-  t->dir = S_strdup(dir);
+  t->dir = bs_xstrdup(dir);
   xmlDocPtr d = S_read_data(path);
   xmlNodePtr r = d ? xmlDocGetRootElement(d) : NULL;
-  if (!r || !S_is(r, "report-type")) {
-    t->name = S_strdup(dir);
-    t->error = S_strdup(d ? "type.xml: the root element is not <report-type>"
+  if (!r || !bs_xml_is(r, "report-type")) {
+    t->name = bs_xstrdup(dir);
+    t->error = bs_xstrdup(d ? "type.xml: the root element is not <report-type>"
                           : "type.xml is not well-formed XML");
     xmlFreeDoc(d);
     free(path);
     S_ntypes++;
     return;
   }
-  t->name = S_prop(r, "name");
+  t->name = bs_xml_prop(r, "name");
   if (!t->name)
-    t->name = S_strdup(dir);
+    t->name = bs_xstrdup(dir);
   for (xmlNodePtr c = r->children; c; c = c->next) {
     char *v;
-    if (S_is(c, "root")) {
-      t->root = S_prop(c, "element");
-      t->ns = S_prop(c, "namespace");
+    if (bs_xml_is(c, "root")) {
+      t->root = bs_xml_prop(c, "element");
+      t->ns = bs_xml_prop(c, "namespace");
       if (t->ns && !*t->ns) {
         free(t->ns);
         t->ns = NULL;
       }
-    } else if (S_is(c, "schema") && (v = S_prop(c, "href"))) {
+    } else if (bs_xml_is(c, "schema") && (v = bs_xml_prop(c, "href"))) {
       free(t->schema);
       t->schema = S_join(dir, v);
       free(v);
-    } else if (S_is(c, "formats")) {
-      t->format_attr = S_prop(c, "attribute");
+    } else if (bs_xml_is(c, "formats")) {
+      t->format_attr = bs_xml_prop(c, "attribute");
       for (xmlNodePtr f = c->children; f; f = f->next) {
-        if (!S_is(f, "format") || t->nvariants >= S_MAX_VARIANTS)
+        if (!bs_xml_is(f, "format") || t->nvariants >= S_MAX_VARIANTS)
           continue;
-        char *val = S_prop(f, "value"), *href = S_prop(f, "schema");
+        char *val = bs_xml_prop(f, "value"), *href = bs_xml_prop(f, "schema");
         if (val && href) {
           t->variants[t->nvariants].value = val;
           t->variants[t->nvariants].schema = S_join(dir, href);
@@ -275,11 +247,11 @@ S_load_descriptor(const char *dir)
         }
         free(href);
       }
-    } else if (S_is(c, "rules") && (v = S_prop(c, "href"))) {
+    } else if (bs_xml_is(c, "rules") && (v = bs_xml_prop(c, "href"))) {
       free(t->rules_path);
       t->rules_path = S_join(dir, v);
       free(v);
-    } else if (S_is(c, "stylesheet") && (v = S_prop(c, "href"))) {
+    } else if (bs_xml_is(c, "stylesheet") && (v = bs_xml_prop(c, "href"))) {
       free(t->xsl_path);
       t->xsl_path = S_join(dir, v);
       free(v);
@@ -288,11 +260,11 @@ S_load_descriptor(const char *dir)
   xmlFreeDoc(d);
   free(path);
   if (!t->root)
-    t->error = S_strdup("type.xml names no <root element=\"...\"/>");
+    t->error = bs_xstrdup("type.xml names no <root element=\"...\"/>");
   else if (!t->xsl_path)
-    t->error = S_strdup("type.xml names no <stylesheet href=\"...\"/>");
+    t->error = bs_xstrdup("type.xml names no <stylesheet href=\"...\"/>");
   else if (!t->schema && t->nvariants == 0)
-    t->error = S_strdup("type.xml names no schema");
+    t->error = bs_xstrdup("type.xml names no schema");
   S_ntypes++;
 }
 
@@ -325,7 +297,7 @@ S_scan(const char *dir)
     if (e->d_name[0] == '.')
       continue;
     names = bs_xrealloc(names, (n + 1) * sizeof *names);
-    names[n++] = S_strdup(e->d_name);
+    names[n++] = bs_xstrdup(e->d_name);
   }
   closedir(d);
   if (n)
@@ -375,7 +347,7 @@ bs_report_type_folders(void (*fn)(const char *dir, void *ctx), void *ctx)
   while (env && *env) {
     size_t n = strcspn(env, ":");
     if (n) {
-      char *dir = S_strdup(env);
+      char *dir = bs_xstrdup(env);
       dir[n] = '\0';
       fn(dir, ctx);
       free(dir);
@@ -398,7 +370,7 @@ bs_report_type_folders(void (*fn)(const char *dir, void *ctx), void *ctx)
       for (int j = 0; j < 2; j++) {
         S_type *t = j ? b : a;
         if (!t->error)
-          t->error = S_strdup(why);
+          t->error = bs_xstrdup(why);
       }
       free(why);
     }
@@ -598,7 +570,7 @@ S_xpath_error(void *ctx, xmlErrorPtr err)
   S_check *c = ctx;
   if (!err || c->xpath_error)
     return;
-  c->xpath_error = S_strdup(err->message ? err->message : "XPath error");
+  c->xpath_error = bs_xstrdup(err->message ? err->message : "XPath error");
   size_t n = strlen(c->xpath_error);
   while (n && c->xpath_error[n - 1] == '\n')
     c->xpath_error[--n] = '\0';
@@ -612,7 +584,7 @@ S_label(const S_check *c, const char *kind, const xmlChar *name, char *buf,
 {
   xmlNodePtr r = xmlDocGetRootElement(c->t->rules);
   for (xmlNodePtr l = r ? r->children : NULL; l; l = l->next) {
-    if (!S_is(l, "label"))
+    if (!bs_xml_is(l, "label"))
       continue;
     xmlChar *k = xmlGetProp(l, BAD_CAST kind);
     bool match = k && xmlStrcmp(k, name) == 0;
@@ -655,7 +627,7 @@ S_eval(S_check *c, xmlNodePtr rule, const char *expr)
   c->xpath_error = NULL;
   xmlXPathObjectPtr o = xmlXPathEvalExpression(BAD_CAST expr, c->x);
   if (!o) {
-    char *id = S_prop(rule, "id");
+    char *id = bs_xml_prop(rule, "id");
     char what[600];
     snprintf(what, sizeof what, "%s: rule %s: XPath \"%s\": %s",
              c->t->rules_path, id ? id : "?", expr,
@@ -687,7 +659,7 @@ S_message(S_check *c, xmlNodePtr rule, const char *key, double left,
   const char *want = c->p->doc->diags.lang == BS_LANG_EN ? "en" : "zh";
   char *tmpl = NULL;
   for (xmlNodePtr m = rule->children; m; m = m->next) {
-    if (!S_is(m, "message"))
+    if (!bs_xml_is(m, "message"))
       continue;
     xmlChar *lang = xmlNodeGetLang(m);
     bool ok = lang && xmlStrcmp(lang, BAD_CAST want) == 0;
@@ -695,16 +667,16 @@ S_message(S_check *c, xmlNodePtr rule, const char *key, double left,
     if (ok || !tmpl) {
       free(tmpl);
       xmlChar *t = xmlNodeGetContent(m);
-      tmpl = S_strdup(t ? (const char *)t : "");
+      tmpl = bs_xstrdup(t ? (const char *)t : "");
       xmlFree(t);
       if (ok)
         break;
     }
   }
   if (!tmpl)
-    tmpl = S_prop(rule, "id");
+    tmpl = bs_xml_prop(rule, "id");
   if (!tmpl)
-    tmpl = S_strdup("rule failed");
+    tmpl = bs_xstrdup("rule failed");
   char *out = NULL;
   S_appendf(&out, "%s", "");
   const char *s = tmpl;
@@ -764,7 +736,7 @@ S_message(S_check *c, xmlNodePtr rule, const char *key, double left,
 static bs_severity
 S_severity(xmlNodePtr rule)
 {
-  char *s = S_prop(rule, "severity");
+  char *s = bs_xml_prop(rule, "severity");
   bs_severity sev = BS_ERROR;
   if (s && strcmp(s, "warning") == 0)
     sev = BS_WARNING;
@@ -783,9 +755,9 @@ S_rule_loc(S_check *c, xmlNodePtr rule, const char *key, uint32_t *line,
   xmlNodePtr ctx = c->x->node;
   S_node_loc(c->p, ctx, line, col);
   for (xmlNodePtr a = rule->children; a; a = a->next) {
-    if (!S_is(a, "at"))
+    if (!bs_xml_is(a, "at"))
       continue;
-    char *sel = S_prop(a, "select");
+    char *sel = bs_xml_prop(a, "select");
     if (!sel)
       break;
     char *expr = S_subst_key(sel, key);
@@ -851,14 +823,14 @@ S_has_digit(const char *s)
 static void
 S_cells(S_check *c, xmlNodePtr rule)
 {
-  char *sel = S_prop(rule, "select");
-  char *kind = S_prop(rule, "kind");
+  char *sel = bs_xml_prop(rule, "select");
+  char *kind = bs_xml_prop(rule, "kind");
   bool en = c->p->doc->diags.lang == BS_LANG_EN;
-  char *where = S_prop(rule, en ? "where-en" : "where");
+  char *where = bs_xml_prop(rule, en ? "where-en" : "where");
   if (!where)
-    where = S_prop(rule, "where");
+    where = bs_xml_prop(rule, "where");
   if (!kind)
-    kind = S_strdup("count");
+    kind = bs_xstrdup("count");
   c->x->node = xmlDocGetRootElement(c->x->doc);
   xmlXPathObjectPtr o = sel ? S_eval(c, rule, sel) : NULL;
   xmlNodeSetPtr ns = o && o->type == XPATH_NODESET ? o->nodesetval : NULL;
@@ -868,7 +840,7 @@ S_cells(S_check *c, xmlNodePtr rule)
     const char *v = raw ? (const char *)raw : "";
     while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r')
       v++;
-    char *val = S_strdup(v);
+    char *val = bs_xstrdup(v);
     size_t len = strlen(val);
     while (len && strchr(" \t\r\n", val[len - 1]))
       val[--len] = '\0';
@@ -936,23 +908,23 @@ S_cells(S_check *c, xmlNodePtr rule)
 static void
 S_rule(S_check *c, xmlNodePtr rule)
 {
-  char *context = S_prop(rule, "context");
-  char *keys = S_prop(rule, "keys");
-  char *when = S_prop(rule, "when");
+  char *context = bs_xml_prop(rule, "context");
+  char *keys = bs_xml_prop(rule, "keys");
+  char *when = bs_xml_prop(rule, "when");
   xmlNodePtr test = NULL;
   for (xmlNodePtr k = rule->children; k; k = k->next)
-    if (S_is(k, "equal") || S_is(k, "assert")) {
+    if (bs_xml_is(k, "equal") || bs_xml_is(k, "assert")) {
       test = k;
       break;
     }
-  char *left = test ? S_prop(test, "left") : NULL;
-  char *right = test ? S_prop(test, "right") : NULL;
-  char *assert_expr = test ? S_prop(test, "test") : NULL;
-  bool is_equal = test && S_is(test, "equal");
+  char *left = test ? bs_xml_prop(test, "left") : NULL;
+  char *right = test ? bs_xml_prop(test, "right") : NULL;
+  char *assert_expr = test ? bs_xml_prop(test, "test") : NULL;
+  bool is_equal = test && bs_xml_is(test, "equal");
   bs_severity sev = S_sev(c, S_severity(rule));
   if (!test || (is_equal && (!left || !right)) ||
       (!is_equal && !assert_expr)) {
-    char *id = S_prop(rule, "id");
+    char *id = bs_xml_prop(rule, "id");
     char what[512];
     snprintf(what, sizeof what,
              "%s: rule %s has no <equal left=\"\" right=\"\"/> or "
@@ -969,7 +941,7 @@ S_rule(S_check *c, xmlNodePtr rule)
   xmlNodeSetPtr ns =
       ctxs && ctxs->type == XPATH_NODESET ? ctxs->nodesetval : NULL;
   for (int i = 0; test && ns && i < ns->nodeNr; i++) {
-    char *klist = S_strdup(keys ? keys : "");
+    char *klist = bs_xstrdup(keys ? keys : "");
     char *save = NULL;
     char *key = keys ? strtok_r(klist, " \t\n", &save) : NULL;
     do {
@@ -1050,7 +1022,7 @@ S_check_rules(bs_xml_parser *p, const S_type *t, xmlDocPtr src,
   c.x->userData = &c;
   xmlNodePtr root = xmlDocGetRootElement(t->rules);
   for (xmlNodePtr n = root ? root->children : NULL; n; n = n->next) {
-    if (!S_is(n, "namespace"))
+    if (!bs_xml_is(n, "namespace"))
       continue;
     xmlChar *pre = xmlGetProp(n, BAD_CAST "prefix");
     xmlChar *uri = xmlGetProp(n, BAD_CAST "uri");
@@ -1063,10 +1035,10 @@ S_check_rules(bs_xml_parser *p, const S_type *t, xmlDocPtr src,
                            xmlXPathNewNodeSet(prev));
   /* cells first: bad cells are emptied before the equations see them */
   for (xmlNodePtr n = root ? root->children : NULL; n; n = n->next)
-    if (S_is(n, "cells"))
+    if (bs_xml_is(n, "cells"))
       S_cells(&c, n);
   for (xmlNodePtr n = root ? root->children : NULL; n; n = n->next)
-    if (S_is(n, "rule"))
+    if (bs_xml_is(n, "rule"))
       S_rule(&c, n);
   bs_prose_check(p, t->rules, t->rules_path, t->name, c.x);
   /* as published: the cells print as the report wrote them (last first,
@@ -1444,7 +1416,7 @@ bs_report_type_skeleton(const char *name, const char *format, int year,
   char *dir = NULL, *known = NULL;
   for (int i = 0; i < S_ntypes; i++) {
     if (strcmp(S_types[i].name, name) == 0 && !dir)
-      dir = S_strdup(S_types[i].dir);
+      dir = bs_xstrdup(S_types[i].dir);
     S_appendf(&known, "%s%s", i ? ", " : "", S_types[i].name);
   }
   pthread_mutex_unlock(&S_lock);
@@ -1462,10 +1434,10 @@ bs_report_type_skeleton(const char *name, const char *format, int year,
   char *href = NULL, *formats = NULL;
   long best = -1;
   for (xmlNodePtr c = r ? r->children : NULL; c; c = c->next) {
-    if (!S_is(c, "new"))
+    if (!bs_xml_is(c, "new"))
       continue;
-    char *f = S_prop(c, "format"), *h = S_prop(c, "href");
-    char *from = S_prop(c, "from-year");
+    char *f = bs_xml_prop(c, "format"), *h = bs_xml_prop(c, "href");
+    char *from = bs_xml_prop(c, "from-year");
     long fy = from ? strtol(from, NULL, 10) : 0;
     if (f)
       S_appendf(&formats, "%s%s", formats ? ", " : "", f);
@@ -1475,7 +1447,7 @@ bs_report_type_skeleton(const char *name, const char *format, int year,
       take = true; /* a year before every format: the first one */
     if (take) {
       free(href);
-      href = S_strdup(h);
+      href = bs_xstrdup(h);
       best = fy <= year ? fy : best;
     }
     free(f);

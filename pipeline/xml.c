@@ -899,3 +899,19 @@ bs_xml_schema(const char *path)
 {
   return S_schema(path);
 }
+
+bool
+bs_xml_is(xmlNodePtr n, const char *name)
+{
+  return n && n->type == XML_ELEMENT_NODE &&
+         xmlStrcmp(n->name, BAD_CAST name) == 0;
+}
+
+char *
+bs_xml_prop(xmlNodePtr n, const char *name)
+{
+  xmlChar *v = xmlGetProp(n, BAD_CAST name);
+  char *s = bs_xstrdup((const char *)v);
+  xmlFree(v);
+  return s;
+}

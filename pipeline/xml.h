@@ -54,6 +54,13 @@ bool bs_xml_validate(bs_xml_parser *p, xmlSchemaPtr schema, xmlDocPtr xdoc);
  * (NULL when it cannot be loaded).  Freed by bs_parse_cleanup. */
 xmlSchemaPtr bs_xml_schema(const char *path);
 
+/* Whether `n` is an element named `name` (false for NULL). */
+bool bs_xml_is(xmlNodePtr n, const char *name);
+
+/* Attribute `name` of `n` as a malloc'd string (bs_xstrdup), NULL if
+ * absent. */
+char *bs_xml_prop(xmlNodePtr n, const char *name);
+
 /* Free the cached schemas (bs_parse_cleanup calls it). */
 void bs_xml_cleanup(void);
 
