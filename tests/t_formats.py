@@ -265,6 +265,42 @@ def group_ofd(a):
                   and c.get("页数") == [str(summary["pages"])],
                   "example: DA/T 46 custom data %s" % c)
     check(checked >= 12, "ofd: only %d sources checked" % checked)
+    # A glyph that is not the one the cmap gives for its character, named
+    # by a CGTransform.  banshi's layout never draws one (each character
+    # with its font's nominal glyph), so the unit test ofd_glyph makes it:
+    # 一 drawn with the glyph of 二 (tests/unit/test_render.c).
+    unit = os.path.join(os.path.dirname(os.path.abspath(a.banshi)), "tests", "unit_tests")
+    vofd = os.path.join(d, "variant.ofd")
+    if os.path.exists(vofd):
+        os.unlink(vofd)
+    rc, out, err = run([unit, "ofd_glyph"], env={"BANSHI_UNIT_OFD": vofd})
+    if check(rc == 0 and os.path.exists(vofd), "unit_tests ofd_glyph: %s %s" % (out, err)):
+        vargs = [py, OFDCHECK, vofd, "--schema", OFD_XSD, "--json", "--originals",
+                 "--variant", "一=二"]
+        rc, out, err = run(vargs)
+        summ = json.loads(out) if rc == 0 and out.strip() else {}
+        check(rc == 0 and summ.get("variants_checked") == 1,
+              "variant OFD: %s %s" % (out, err[:2000]))
+        with zipfile.ZipFile(vofd) as z:
+            content = z.read("Doc_0/Pages/Page_0/Content.xml").decode()
+            entries = [(i, z.read(i.filename)) for i in z.infolist()]
+        check(content.count("<ofd:CGTransform ") == 1 and
+              re.search(r'<ofd:CGTransform CodePosition="0"[^>]*><ofd:Glyphs>\d+</ofd:Glyphs>',
+                        content) and ">一二三一</ofd:TextCode>" in content,
+              "variant: CGTransform %s" % content[:1500])
+        # the check sees a CGTransform that names another glyph
+        g = re.search(r"<ofd:Glyphs>(\d+)</ofd:Glyphs>", content)
+        bad_ofd = os.path.join(d, "variant-bad.ofd")
+        with zipfile.ZipFile(bad_ofd, "w") as z:
+            for info, data in entries:
+                if info.filename == "Doc_0/Pages/Page_0/Content.xml" and g:
+                    other = int(g.group(1)) + 1
+                    data = data.replace(g.group(0).encode(),
+                                        b"<ofd:Glyphs>%d</ofd:Glyphs>" % other)
+                z.writestr(info, data)
+        rc, out, err = run([py, OFDCHECK, bad_ofd, "--schema", OFD_XSD, "--originals",
+                            "--variant", "一=二"])
+        check(rc == 1 and "CGTransform" in err, "variant: a wrong glyph passes: %s" % err[:500])
     # --format ofd, and the same bytes every time
     ex = os.path.join(d, "ex.ofd")
     again = os.path.join(d, "ex-again.bin")
