@@ -567,12 +567,15 @@ def group_tagged(a):
         ok = len(lists) == 2 and len(lists[0]["kids"]) == 2
         if ok:
             li = lists[0]["kids"][0]
-            body = li["kids"][-1]
-            nested = find_all(body, "L")
-            ok = (li["type"] == "LI" and body["type"] == "LBody" and len(nested) == 1
+            nested = find_all(li, "L")
+            lbls = [[all_text(x) for x in k["kids"] if x["type"] == "Lbl"]
+                    for k in lists[0]["kids"] + lists[1]["kids"]]
+            ok = (li["type"] == "LI" and [k["type"] for k in li["kids"]] == ["Lbl", "LBody"]
+                  and lbls == [["1."], ["2."], ["●"]] and len(nested) == 1
+                  and nested[0] in li["kids"][1]["kids"]
+                  and squash(all_text(li["kids"][1])) == "第一项○子项甲○子项乙"
                   and [squash(all_text(k)) for k in nested[0]["kids"]] == ["○子项甲", "○子项乙"])
-        check(ok and squash(all_text(lists[0])).startswith("1.第一项"),
-              "lists: structure %s" % json.dumps(lists, ensure_ascii=False)[:800])
+        check(ok, "lists: structure %s" % json.dumps(lists, ensure_ascii=False)[:800])
     if "figure" in trees:
         doc = trees["figure"]["kids"][0]
         kinds = [k["type"] for k in doc["kids"]]

@@ -81,6 +81,7 @@ bs_pdf_tag_name(const bs_layout *l, int32_t sid)
   case BS_SE_P: return "P";
   case BS_SE_L: return "L";
   case BS_SE_LI: return "LI";
+  case BS_SE_LBL: return "Lbl";
   case BS_SE_LBODY: return "LBody";
   case BS_SE_TABLE: return "Table";
   case BS_SE_TR: return "TR";
