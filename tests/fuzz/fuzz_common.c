@@ -91,7 +91,7 @@ static int S_armed;
 void
 fuzz_canary_arm(const void *input, size_t n)
 {
-  S_armed = !memmem(input, n, FUZZ_CANARY, strlen(FUZZ_CANARY));
+  S_armed = n == 0 || !memmem(input, n, FUZZ_CANARY, strlen(FUZZ_CANARY));
 }
 
 void

@@ -406,6 +406,27 @@ S_write(const char *path, const void *data, size_t n)
   return fclose(f) == 0 && ok;
 }
 
+/* The source an input makes (option bit 3: its bytes as they are, else
+ * the grammar's document), in g->out. */
+static void
+S_source(S_gen *g, const uint8_t *data, size_t size)
+{
+  uint8_t opt = data[0];
+  memset(g, 0, sizeof *g);
+  g->out.esize = 1;
+  if (opt & 8) {
+    /* an empty source has no bytes to copy (and no buffer to copy to) */
+    if (size > 1)
+      memcpy(bs_vec_reserve(&g->out, size - 1), data + 1, size - 1);
+    g->out.len = size - 1;
+  } else {
+    g->p = data + 1;
+    g->end = data + size;
+    g->missing = opt & 16;
+    S_generate(g, opt & 32);
+  }
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -420,17 +441,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   unlink(pdf);
   unlink(dump);
   S_gen g;
-  memset(&g, 0, sizeof g);
-  g.out.esize = 1;
-  if (opt & 8) {
-    memcpy(bs_vec_reserve(&g.out, size - 1), data + 1, size - 1);
-    g.out.len = size - 1;
-  } else {
-    g.p = data + 1;
-    g.end = data + size;
-    g.missing = opt & 16;
-    S_generate(&g, opt & 32);
-  }
+  S_source(&g, data, size);
   if (S_verbose > 1)
     fwrite(g.out.data, 1, g.out.len, stdout);
   fuzz_canary_arm(g.out.data, g.out.len);
