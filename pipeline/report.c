@@ -26,19 +26,19 @@
  * only on a source without errors.
  *
  * Locations.  Every element of the source carries its byte offset in
- * _private (parse.c).  Before the transformation each element gets the
+ * _private (xml.c).  Before the transformation each element gets the
  * offset as an attribute bsloc:at, which copy-of carries into the result and
  * which the stylesheet copies onto the elements it generates; afterwards the
  * attributes become _private again and text nodes are matched with the
  * source text they were copied from, so normalisation and layout messages on
  * the generated core document still point into the report source.
  *
- * Security.  Sources never load anything (parse.c); the transformation runs
+ * Security.  Sources never load anything (xml.c); the transformation runs
  * with libxslt security preferences that forbid reading or writing files and
  * any network access.  Only the project's own data files (descriptor,
  * schemas, rules, stylesheets) are read from disk.
  *
- * Layer 4 (report): docs/architecture.md. */
+ * Layer 5 (report, source, normalize): docs/architecture.md. */
 #include "fsio.h"
 #include "report.h"
 
