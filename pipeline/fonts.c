@@ -317,6 +317,30 @@ S_to1000(const bs_font *f, int v)
                       : -((-x + f->upem / 2) / f->upem));
 }
 
+unsigned
+bs_font_glyph(const bs_font *f, uint32_t cp)
+{
+  hb_codepoint_t g = 0;
+  if (!hb_font_get_nominal_glyph(f->hbfont, cp, &g))
+    return 0;
+  return g;
+}
+
+bool
+bs_font_glyph_ink(const bs_font *f, unsigned gid, bs_glyph_ink *ink)
+{
+  hb_glyph_extents_t e;
+  memset(ink, 0, sizeof *ink);
+  if (!hb_font_get_glyph_extents(f->hbfont, gid, &e))
+    return false;
+  ink->x_bearing = e.x_bearing;
+  ink->y_bearing = e.y_bearing;
+  ink->width = e.width;
+  ink->height = e.height;
+  ink->advance = hb_font_get_glyph_h_advance(f->hbfont, gid);
+  return true;
+}
+
 int
 bs_font_advance(const bs_font *f, unsigned gid)
 {
