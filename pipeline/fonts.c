@@ -580,7 +580,8 @@ bs_fontset_new(const char *user_map, bs_diags *diags)
 {
   bs_fontset *fs = bs_xcalloc(1, sizeof *fs);
   pthread_mutex_init(&fs->lock, NULL);
-  const char *path = bs_data_path(diags->arena, "fonts/default.map");
+  const char *path =
+      bs_data_path(diags->arena, BS_DATA_FONTS, "default.map");
   bool ok = S_load_map(fs, path, diags);
   if (ok && user_map)
     ok = S_load_map(fs, user_map, diags);

@@ -86,7 +86,7 @@ S_parse(bs_document *doc, const unsigned char *raw, size_t rawlen,
   char *schema_path =
       opts && opts->schema
           ? bs_arena_strdup(&doc->arena, opts->schema)
-          : bs_data_path(&doc->arena, "schemas/document.xsd");
+          : bs_data_path(&doc->arena, BS_DATA_SCHEMAS, "document.xsd");
   xmlSchemaPtr schema = bs_xml_schema(schema_path);
   if (!schema) {
     bs_diag(&doc->diags, BS_ERROR, BS_D_SCHEMA_LOAD, NULL, 0, 0, schema_path);

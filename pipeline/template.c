@@ -284,7 +284,8 @@ S_read_valid(bs_xml_parser *p, bs_document *src)
   free(buf);
   if (!x)
     return NULL;
-  const char *xsd = bs_data_path(&src->arena, "schemas/template.xsd");
+  const char *xsd =
+      bs_data_path(&src->arena, BS_DATA_SCHEMAS, "template.xsd");
   xmlSchemaPtr schema = bs_xml_schema(xsd);
   if (!schema) {
     bs_diag(&src->diags, BS_ERROR, BS_D_SCHEMA_LOAD, NULL, 0, 0, xsd);
@@ -329,8 +330,8 @@ bs_template_load(const char *name, bs_diags *diags)
   if (strchr(name, '/') || (nl > 4 && strcmp(name + nl - 4, ".xml") == 0))
     t->path = bs_arena_strdup(&t->arena, name);
   else
-    t->path = bs_arena_printf(&t->arena, "%s/templates/%s.xml", bs_data_dir(),
-                              name);
+    t->path = bs_data_path(&t->arena, BS_DATA_TEMPLATES,
+                           bs_arena_printf(&t->arena, "%s.xml", name));
   if (!bs_file_readable(t->path)) {
     bs_diag(diags, BS_ERROR, BS_D_TEMPLATE_MISSING, NULL, 0, 0, name,
             t->path);
