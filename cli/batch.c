@@ -503,41 +503,9 @@ S_hex_ok(const char *s)
 static void
 S_stamp_value(FILE *f, const char *v)
 {
-  for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-    if (*p < 0x20 || *p == 0x7F || *p == '%')
-      fprintf(f, "%%%02X", *p);
-    else
-      fputc(*p, f);
-}
-
-static int
-S_hexval(int c)
-{
-  return c >= '0' && c <= '9'   ? c - '0'
-         : c >= 'A' && c <= 'F' ? c - 'A' + 10
-         : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                : -1;
-}
-
-/* Decode S_stamp_value's encoding in place; false if malformed or if it
- * decodes to a NUL byte. */
-static bool
-S_unpercent(char *v)
-{
-  char *w = v;
-  for (const char *r = v; *r; r++) {
-    if (*r != '%') {
-      *w++ = *r;
-      continue;
-    }
-    int h = S_hexval(r[1]), l = h >= 0 ? S_hexval(r[2]) : -1;
-    if (h < 0 || l < 0 || (h == 0 && l == 0))
-      return false;
-    *w++ = (char)(h * 16 + l);
-    r += 2;
-  }
-  *w = '\0';
-  return true;
+  char *enc = bs_pct_encode(v, strlen(v), BS_PCT_CONTROLS);
+  fputs(enc, f);
+  free(enc);
 }
 
 int
@@ -573,7 +541,7 @@ bs_stamp_read(const char *path, bs_stamp *st)
       continue;
     *v++ = '\0';
     /* version 1 wrote names as they were; 2 percent-encodes them */
-    if (version >= 2 && !S_unpercent(v)) {
+    if (version >= 2 && !bs_pct_decode(v)) {
       bad = true;
       continue;
     }
