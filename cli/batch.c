@@ -472,6 +472,28 @@ bs_stamp_path(const char *outdir, const char *rel)
   return s;
 }
 
+/* A stamp's list of lines: at most S_STAMP_LINES each, so that a damaged
+ * or hostile stamp cannot make a rerun hold more than its 16 MB. */
+#define S_STAMP_LINES 100000
+#define S_STAMP_MAX_BYTES ((uint64_t)16 << 20)
+
+static void
+S_lines_push(char ***list, int *n, const char *v)
+{
+  if (*n >= S_STAMP_LINES)
+    return;
+  *list = bs_xrealloc(*list, (size_t)(*n + 1) * sizeof **list);
+  (*list)[(*n)++] = bs_xstrdup(v);
+}
+
+static void
+S_lines_free(char **list, int n)
+{
+  for (int i = 0; i < n; i++)
+    free(list[i]);
+  free(list);
+}
+
 void
 bs_stamp_free(bs_stamp *st)
 {
@@ -480,9 +502,9 @@ bs_stamp_free(bs_stamp *st)
   free(st->images);
   free(st->source);
   free(st->previous);
-  for (int i = 0; i < st->nfindings; i++)
-    free(st->findings[i]);
-  free(st->findings);
+  S_lines_free(st->findings, st->nfindings);
+  S_lines_free(st->diagnostics, st->ndiagnostics);
+  S_lines_free(st->messages, st->nmessages);
   memset(st, 0, sizeof *st);
 }
 
@@ -517,7 +539,7 @@ bs_stamp_read(const char *path, bs_stamp *st)
   /* a stamp is small; anything else at its name (a FIFO, a huge file) is
    * no stamp */
   struct stat sb;
-  int fd = bs_input_open(path, (uint64_t)1 << 20, &sb);
+  int fd = bs_input_open(path, S_STAMP_MAX_BYTES, &sb);
   if (fd < 0)
     return errno == BS_E_SPECIAL || errno == EFBIG
                ? EINVAL
@@ -546,7 +568,8 @@ bs_stamp_read(const char *path, bs_stamp *st)
       continue;
     }
     if (strcmp(line, "banshi-stamp") == 0) {
-      magic = strcmp(v, "1") == 0 || strcmp(v, "2") == 0;
+      magic = strcmp(v, "1") == 0 || strcmp(v, "2") == 0 ||
+              strcmp(v, "3") == 0;
       version = atoi(v);
     } else if (strcmp(line, "pdf-sha256") == 0 && S_hex_ok(v))
       memcpy(st->pdf_sha, v, BS_SHA256_HEX);
@@ -566,11 +589,16 @@ bs_stamp_read(const char *path, bs_stamp *st)
       st->normalize = strcmp(v, "1") == 0;
     else if (strcmp(line, "as-published") == 0)
       st->as_published = strcmp(v, "1") == 0;
-    else if (strcmp(line, "finding") == 0 && st->nfindings < 10000) {
-      st->findings = bs_xrealloc(st->findings, (size_t)(st->nfindings + 1) *
-                                                   sizeof *st->findings);
-      st->findings[st->nfindings++] = strdup(v);
-    }
+    else if (strcmp(line, "finding") == 0)
+      S_lines_push(&st->findings, &st->nfindings, v);
+    else if (strcmp(line, "diagnostic") == 0)
+      S_lines_push(&st->diagnostics, &st->ndiagnostics, v);
+    else if (strcmp(line, "message") == 0)
+      S_lines_push(&st->messages, &st->nmessages, v);
+    else if (strcmp(line, "errors") == 0)
+      st->errors = (unsigned)strtoul(v, NULL, 10);
+    else if (strcmp(line, "warnings") == 0)
+      st->warnings = (unsigned)strtoul(v, NULL, 10);
     else if (strcmp(line, "image") == 0 && strlen(v) > 65 && v[64] == ' ') {
       bs_stamp_image im;
       memcpy(im.sha, v, 64);
@@ -583,6 +611,7 @@ bs_stamp_read(const char *path, bs_stamp *st)
   }
   free(line);
   fclose(f);
+  st->version = version;
   if (!magic || bad || !st->key[0] || !st->source || !st->source_sha[0] ||
       st->pages < 0 || st->bytes < 0)
     return EINVAL;
@@ -955,12 +984,27 @@ S_item_key(const S_batch *b, const bs_batch_item *it,
   return true;
 }
 
+/* One stamp field per line of `text` (NULL: none). */
+static void
+S_stamp_lines(FILE *m, const char *field, const char *text)
+{
+  for (const char *s = text ? text : ""; *s;) {
+    size_t n = strcspn(s, "\n");
+    if (n) {
+      char *enc = bs_pct_encode(s, n, BS_PCT_CONTROLS);
+      fprintf(m, "%s %s\n", field, enc);
+      free(enc);
+    }
+    s += n + (s[n] ? 1 : 0);
+  }
+}
+
 static int
 S_stamp_write(const char *path, const char *key, const char *src_sha,
               const char *pdf_sha, const bs_vec *images,
               const bs_batch_item *it,
               const S_result *r, bool normalize, bool as_published,
-              const char *findings)
+              const char *findings, const char *diags, const char *json)
 {
   char *src = realpath(it->source, NULL);
   char *prev = it->previous ? realpath(it->previous, NULL) : NULL;
@@ -972,7 +1016,7 @@ S_stamp_write(const char *path, const char *key, const char *src_sha,
     free(prev);
     return errno;
   }
-  fprintf(m, "banshi-stamp 2\nkey %s\nsource ", key);
+  fprintf(m, "banshi-stamp 3\nkey %s\nsource ", key);
   S_stamp_value(m, src ? src : it->source);
   fprintf(m, "\nsource-sha256 %s\n", src_sha);
   if (it->previous) {
@@ -991,17 +1035,11 @@ S_stamp_write(const char *path, const char *key, const char *src_sha,
   /* what the report type's checks found, for the archive's record */
   if (as_published)
     fputs("as-published 1\n", m);
-  for (const char *s = findings ? findings : ""; *s;) {
-    size_t n = strcspn(s, "\n");
-    if (n) {
-      char *one = strndup(s, n);
-      fputs("finding ", m);
-      S_stamp_value(m, one);
-      fputc('\n', m);
-      free(one);
-    }
-    s += n + (s[n] ? 1 : 0);
-  }
+  S_stamp_lines(m, "finding", findings);
+  /* the render's messages, repeated in the log of a rerun (version 3) */
+  fprintf(m, "errors %u\nwarnings %u\n", r->errors, r->warnings);
+  S_stamp_lines(m, "diagnostic", diags);
+  S_stamp_lines(m, "message", json);
   fclose(m);
   /* Not flushed: a stamp lost or garbled by a power failure is found
    * invalid when read, and costs only a rendering again. */
@@ -1027,6 +1065,49 @@ S_ofd_present(const S_batch *b, const char *out)
   bool ok = stat(ofd, &st) == 0 && S_ISREG(st.st_mode);
   free(ofd);
   return ok;
+}
+
+/* Lines joined, each ending in a line break (malloc'd, NULL for none). */
+static char *
+S_lines_join(char *const *lines, int n)
+{
+  size_t len = 0;
+  for (int i = 0; i < n; i++)
+    len += strlen(lines[i]) + 1;
+  if (!len)
+    return NULL;
+  char *out = bs_xmalloc(len + 1), *o = out;
+  for (int i = 0; i < n; i++) {
+    size_t k = strlen(lines[i]);
+    memcpy(o, lines[i], k);
+    o[k] = '\n';
+    o += k + 1;
+  }
+  *o = '\0';
+  return out;
+}
+
+/* The messages of an up-to-date source: those its render had, as the
+ * stamp recorded them, so that the log of a rerun loses nothing.  A stamp
+ * older than version 3 kept only the findings of the report checks, as
+ * text. */
+static void
+S_stamp_messages(const bs_stamp *st, S_result *r, char **text, char **json)
+{
+  if (st->version >= 3) {
+    *text = S_lines_join(st->diagnostics, st->ndiagnostics);
+    *json = S_lines_join(st->messages, st->nmessages);
+    r->errors = st->errors;
+    r->warnings = st->warnings;
+    return;
+  }
+  *text = S_lines_join(st->findings, st->nfindings);
+  for (int i = 0; i < st->nfindings; i++) {
+    if (strstr(st->findings[i], ": warning: "))
+      r->warnings++;
+    else
+      r->errors++;
+  }
 }
 
 static void
@@ -1103,18 +1184,7 @@ S_process(S_batch *b, const bs_batch_item *it, S_result *r)
       current = true;
       r->pages = st.pages;
       r->bytes = st.bytes;
-      /* what the checks found when it was made stays in the log */
-      for (int i = 0; i < st.nfindings; i++) {
-        size_t have = job_diags ? strlen(job_diags) : 0;
-        size_t add = strlen(st.findings[i]);
-        job_diags = bs_xrealloc(job_diags, have + add + 2);
-        memcpy(job_diags + have, st.findings[i], add);
-        memcpy(job_diags + have + add, "\n", 2);
-        if (strstr(st.findings[i], ": warning: "))
-          r->warnings++;
-        else
-          r->errors++;
-      }
+      S_stamp_messages(&st, r, &job_diags, &job_json);
     }
     bs_stamp_free(&st);
   }
@@ -1172,7 +1242,7 @@ S_process(S_batch *b, const bs_batch_item *it, S_result *r)
       int e = S_stamp_write(stamp, key, src_sha, pdf_sha, &images, it, r,
                             b->o->job.normalize,
                             it->as_published || b->o->job.as_published,
-                            job_findings);
+                            job_findings, job_diags, job_json);
       if (e) {
         bs_diag(&d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, stamp, strerror(e));
         status = BS_STATUS_FAILURE;
