@@ -619,37 +619,6 @@ bs_stamp_read(const char *path, bs_stamp *st)
 }
 
 /* ------------------------------------------------------------------ */
-/* Messages of the batch itself (not diagnostics of a source)          */
-
-typedef enum {
-  S_M_PROGRESS,
-  S_M_PROGRESS_TTY,
-  S_M_INTERRUPT,
-  S_M_SUMMARY,
-  S_M_LOG,
-  S_M_COUNT
-} S_msg;
-
-static const char *const S_msgs[S_M_COUNT][2] = {
-    [S_M_PROGRESS] = {"banshi：已完成 %zu/%zu（%d%%），失败 %zu，每秒 %.1f 份，"
-                      "预计还需 %s\n",
-                      "banshi: %zu/%zu done (%d%%), %zu failed, %.1f/s, "
-                      "%s left\n"},
-    [S_M_PROGRESS_TTY] = {"%zu/%zu  失败 %zu  %.1f 份/秒  剩余 %s",
-                          "%zu/%zu  %zu failed  %.1f/s  %s left"},
-    [S_M_INTERRUPT] = {"banshi：收到信号，正在完成处理中的 %zu 份文档，"
-                       "不再开始新的文档（再次中断则立即退出）\n",
-                       "banshi: interrupted: finishing the %zu documents in "
-                       "flight, starting no more (interrupt again to stop "
-                       "at once)\n"},
-    [S_M_SUMMARY] = {"banshi：共 %zu 份：生成 %zu，已是最新 %zu，无效 %zu，"
-                     "失败 %zu，未处理 %zu；用时 %.1f 秒\n",
-                     "banshi: %zu sources: %zu written, %zu up to date, "
-                     "%zu invalid, %zu failed, %zu not run; %.1f s\n"},
-    [S_M_LOG] = {"banshi：结果日志 %s\n", "banshi: result log %s\n"},
-};
-
-/* ------------------------------------------------------------------ */
 /* The run                                                              */
 
 typedef struct S_opts {
@@ -751,9 +720,9 @@ S_elapsed(const S_batch *b)
 }
 
 static const char *
-S_msg_text(const S_batch *b, S_msg m)
+S_msg_text(const S_batch *b, bs_code m)
 {
-  return S_msgs[m][b->o->job.lang == BS_LANG_EN ? 1 : 0];
+  return bs_diag_format(m, b->o->job.lang);
 }
 
 /* JSON string: UTF-8 kept, controls escaped, and each byte of invalid
@@ -1386,8 +1355,8 @@ S_progress(S_batch *b, bool force)
     for (int i = 0; i < w; i++)
       bar[i] = i < fill ? '#' : '-';
     bar[w] = '\0';
-    snprintf(text, sizeof text, S_msg_text(b, S_M_PROGRESS_TTY), done, total,
-             failed, rate, etas);
+    snprintf(text, sizeof text, S_msg_text(b, BS_D_BATCH_PROGRESS_TTY), done,
+             total, failed, rate, etas);
     fprintf(b->err, "\r\033[K[%s] %s", bar, text);
     fflush(b->err);
     b->bar_shown = true;
@@ -1400,7 +1369,7 @@ S_progress(S_batch *b, bool force)
   b->last_decile = decile;
   b->last_done = done;
   b->last_line = t;
-  fprintf(b->err, S_msg_text(b, S_M_PROGRESS), done, total,
+  fprintf(b->err, S_msg_text(b, BS_D_BATCH_PROGRESS), done, total,
           total ? (int)(done * 100 / total) : 100, failed, rate, etas);
   fflush(b->err);
 }
@@ -1831,7 +1800,7 @@ S_supervise(S_batch *b, unsigned nw)
       announced = true;
       stop_at = S_now() + S_GRACE;
       S_clear_bar(b);
-      fprintf(b->err, S_msg_text(b, S_M_INTERRUPT), b->inflight);
+      fprintf(b->err, S_msg_text(b, BS_D_BATCH_INTERRUPT), b->inflight);
       fflush(b->err);
     }
     if (sig && S_now() >= stop_at) {
@@ -2398,7 +2367,7 @@ bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
   S_progress(&b, true);
   S_clear_bar(&b);
   double secs = S_elapsed(&b);
-  fprintf(err, S_msg_text(&b, S_M_SUMMARY), b.ntodo, b.count[S_ST_OK],
+  fprintf(err, S_msg_text(&b, BS_D_BATCH_SUMMARY), b.ntodo, b.count[S_ST_OK],
           b.count[S_ST_CURRENT], b.count[S_ST_INVALID], b.count[S_ST_FAILED],
           b.count[S_ST_NOT_RUN], secs);
   if (b.log_ok) {
@@ -2423,7 +2392,7 @@ bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
       fputc('\n', err);
       status = BS_STATUS_FAILURE;
     } else {
-      fprintf(err, S_msg_text(&b, S_M_LOG), log_path);
+      fprintf(err, S_msg_text(&b, BS_D_BATCH_LOG), log_path);
     }
   }
   fflush(err);

@@ -135,6 +135,7 @@ bs_diags_status(const bs_diags *d)
     case BS_D_OUTPUT_IS_INPUT:
     case BS_D_NAME_CONTROL:
     case BS_D_WORKER_CRASH:
+    case BS_D_COLLATION:
       return BS_STATUS_FAILURE;
     default:
       break;
