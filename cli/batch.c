@@ -1079,6 +1079,176 @@ S_stamp_messages(const bs_stamp *st, S_result *r, char **text, char **json)
   }
 }
 
+/* One item's work in progress (S_process). */
+typedef struct S_work {
+  const bs_batch_item *it;
+  char *out;                       /* the PDF (malloc'd) */
+  char *stamp;                     /* its stamp (malloc'd) */
+  bs_diags d;                      /* the batch's own messages about it */
+  bool have_key;                   /* key and src_sha are valid */
+  char key[BS_SHA256_HEX];         /* the up-to-date key */
+  char src_sha[BS_SHA256_HEX];     /* SHA-256 of the source */
+  bs_vec images;                   /* bs_stamp_image of its figures */
+  char *diags, *json, *findings;   /* the render's messages (malloc'd) */
+} S_work;
+
+/* The checks before an item is looked at: its output name is its own and
+ * holds no control character, its folders can be made, and its PDF would
+ * not replace an input of the batch (another item's source, a manifest,
+ * the font map) or a link to one.  Returns BS_STATUS_OK or
+ * BS_STATUS_FAILURE with a message in w->d. */
+static int
+S_check_output(const S_batch *b, S_work *w)
+{
+  const bs_batch_item *it = w->it;
+  if (it->clash) {
+    bs_diag(&w->d, BS_ERROR, BS_D_BATCH_CLASH, it->source, 0, 0, w->out,
+            it->clash);
+    return BS_STATUS_FAILURE;
+  }
+  /* a line break or other control in an output name would split log
+   * lines and stamp fields of every tool that reads them line by line */
+  for (const unsigned char *c = (const unsigned char *)it->rel; *c; c++)
+    if (*c < 0x20 || *c == 0x7F) {
+      bs_diag(&w->d, BS_ERROR, BS_D_NAME_CONTROL, it->source, 0, 0, w->out);
+      return BS_STATUS_FAILURE;
+    }
+  int status = BS_STATUS_OK;
+  char *dirs[2] = {S_dirname(w->out), S_dirname(w->stamp)};
+  for (int i = 0; i < 2; i++) {
+    int e = bs_mkdirs(dirs[i]);
+    if (e && status == BS_STATUS_OK) {
+      bs_diag(&w->d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, dirs[i],
+              strerror(e));
+      status = BS_STATUS_FAILURE;
+    }
+    free(dirs[i]);
+  }
+  if (status != BS_STATUS_OK)
+    return status;
+  struct stat os;
+  if (stat(w->out, &os) == 0 && b->ninputs) {
+    S_ident k = {os.st_dev, os.st_ino, NULL};
+    const S_ident *hit =
+        bsearch(&k, b->inputs, b->ninputs, sizeof k, S_cmp_ident);
+    if (hit) {
+      bs_diag(&w->d, BS_ERROR, BS_D_OUTPUT_IS_INPUT, it->source, 0, 0,
+              w->out, hit->path);
+      return BS_STATUS_FAILURE;
+    }
+  }
+  return BS_STATUS_OK;
+}
+
+/* True if the item is up to date: its stamp holds its key and the PDF is
+ * still what the stamp vouches for (a PDF damaged in place, its size
+ * kept, is rendered again).  Then r and w carry what the stamp recorded. */
+static bool
+S_up_to_date(const S_batch *b, S_work *w, S_result *r)
+{
+  if (!w->have_key)
+    return false;
+  bs_stamp st;
+  struct stat ps;
+  char pdf_hex[BS_SHA256_HEX];
+  bool current =
+      bs_stamp_read(w->stamp, &st) == 0 && strcmp(st.key, w->key) == 0 &&
+      stat(w->out, &ps) == 0 && S_ISREG(ps.st_mode) &&
+      (long long)ps.st_size == st.bytes && st.pdf_sha[0] &&
+      bs_sha256_file(w->out, pdf_hex, NULL) == 0 &&
+      strcmp(pdf_hex, st.pdf_sha) == 0 && S_ofd_present(b, w->out);
+  if (current) {
+    r->pages = st.pages;
+    r->bytes = st.bytes;
+    S_stamp_messages(&st, r, &w->diags, &w->json);
+  }
+  bs_stamp_free(&st);
+  return current;
+}
+
+/* Render an item that is not up to date: its stamp removed first, its PDF
+ * flushed, its stamp written after.  Returns the status. */
+static int
+S_render_item(const S_batch *b, S_work *w, S_result *r)
+{
+  const bs_batch_item *it = w->it;
+  bs_lang lang = b->o->job.lang;
+  /* The stamp must not outlive the PDF it describes. */
+  if (unlink(w->stamp) != 0 && errno != ENOENT) {
+    bs_diag(&w->d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, w->stamp,
+            strerror(errno));
+    return BS_STATUS_FAILURE;
+  }
+  /* Last year's source (manifest column 2) for the cross-year rules of
+   * report types; it is part of the key as well. */
+  bs_job_result res;
+  bs_report_source *prev =
+      it->previous ? bs_report_source_load(it->previous, lang) : NULL;
+  int status = bs_job_run_report(b->shared, it->source, prev,
+                                 it->as_published, w->out, NULL, NULL, &res);
+  bs_report_source_free(prev);
+  /* A source that no longer renders leaves no PDF that looks current:
+   * the PDF of its last good version is removed (docs/batch.md). */
+  if (status != BS_STATUS_OK && unlink(w->out) != 0 && errno != ENOENT)
+    bs_diag(&w->d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, w->out,
+            strerror(errno));
+  r->pages = res.pages;
+  r->bytes = res.bytes;
+  r->errors = res.errors;
+  r->warnings = res.warnings;
+  w->findings = res.findings;
+  w->diags = res.diagnostics;
+  w->json = res.diagnostics_json;
+  res.findings = res.diagnostics = res.diagnostics_json = NULL;
+  bs_job_result_free(&res);
+  if (status != BS_STATUS_OK)
+    return status;
+  /* The renderer flushed the PDF; its rename is flushed with its folder
+   * before a stamp may vouch for it. */
+  char *dir = S_dirname(w->out);
+  int e = bs_fsync_dir(dir);
+  free(dir);
+  if (e) {
+    bs_diag(&w->d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, w->out, strerror(e));
+    return BS_STATUS_FAILURE;
+  }
+  if (!w->have_key)
+    return BS_STATUS_OK;
+  char pdf_sha[BS_SHA256_HEX] = "";
+  if (bs_sha256_file(w->out, pdf_sha, NULL) != 0) {
+    bs_diag(&w->d, BS_ERROR, BS_D_IO_READ, NULL, 0, 0, w->out,
+            bs_io_strerror(errno, lang));
+    return BS_STATUS_FAILURE;
+  }
+  e = S_stamp_write(w->stamp, w->key, w->src_sha, pdf_sha, &w->images, it, r,
+                    b->o->job.normalize,
+                    it->as_published || b->o->job.as_published, w->findings,
+                    w->diags, w->json);
+  if (e) {
+    bs_diag(&w->d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, w->stamp,
+            strerror(e));
+    return BS_STATUS_FAILURE;
+  }
+  return BS_STATUS_OK;
+}
+
+/* `first` (may be NULL) followed by what print writes of d (malloc'd). */
+static char *
+S_joined(const char *first, bs_diags *d,
+         unsigned (*print)(bs_diags *, FILE *))
+{
+  char *text = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&text, &len);
+  if (m) {
+    if (first)
+      fputs(first, m);
+    print(d, m);
+    fclose(m);
+  }
+  return text ? text : bs_xstrdup("");
+}
+
 static void
 S_process(S_batch *b, const bs_batch_item *it, S_result *r)
 {
@@ -1086,174 +1256,41 @@ S_process(S_batch *b, const bs_batch_item *it, S_result *r)
   clock_gettime(CLOCK_MONOTONIC, &t0);
   memset(r, 0, sizeof *r);
   bs_arena arena;
-  bs_diags d;
   bs_arena_init(&arena);
-  bs_diags_init(&d, &arena, b->o->job.lang);
-  char *out = S_out_path(b, it->rel);
-  char *stamp = bs_stamp_path(b->o->outdir, it->rel);
-  char *job_diags = NULL, *job_json = NULL, *job_findings = NULL;
-  int status = BS_STATUS_OK;
+  S_work w;
+  memset(&w, 0, sizeof w);
+  w.it = it;
+  bs_diags_init(&w.d, &arena, b->o->job.lang);
+  w.out = S_out_path(b, it->rel);
+  w.stamp = bs_stamp_path(b->o->outdir, it->rel);
+  w.images = (bs_vec){NULL, 0, 0, sizeof(bs_stamp_image)};
+
   bool current = false;
-  bs_vec images = {NULL, 0, 0, sizeof(bs_stamp_image)};
-
-  if (it->clash) {
-    bs_diag(&d, BS_ERROR, BS_D_BATCH_CLASH, it->source, 0, 0, out,
-            it->clash);
-    status = BS_STATUS_FAILURE;
-    goto done;
-  }
-  /* a line break or other control in an output name would split log
-   * lines and stamp fields of every tool that reads them line by line */
-  for (const unsigned char *c = (const unsigned char *)it->rel; *c; c++)
-    if (*c < 0x20 || *c == 0x7F) {
-      bs_diag(&d, BS_ERROR, BS_D_NAME_CONTROL, it->source, 0, 0, out);
-      status = BS_STATUS_FAILURE;
-      goto done;
-    }
-  char *dirs[2] = {S_dirname(out), S_dirname(stamp)};
-  for (int i = 0; i < 2; i++) {
-    int e = bs_mkdirs(dirs[i]);
-    if (e && status == BS_STATUS_OK) {
-      bs_diag(&d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, dirs[i], strerror(e));
-      status = BS_STATUS_FAILURE;
-    }
-    free(dirs[i]);
-  }
-  if (status != BS_STATUS_OK)
-    goto done;
-
-  /* a PDF never replaces an input of the batch (another item's source,
-   * a manifest, the font map) or a link to one */
-  struct stat os;
-  if (stat(out, &os) == 0 && b->ninputs) {
-    S_ident k = {os.st_dev, os.st_ino, NULL};
-    const S_ident *hit =
-        bsearch(&k, b->inputs, b->ninputs, sizeof k, S_cmp_ident);
-    if (hit) {
-      bs_diag(&d, BS_ERROR, BS_D_OUTPUT_IS_INPUT, it->source, 0, 0, out,
-              hit->path);
-      status = BS_STATUS_FAILURE;
-      goto done;
-    }
+  int status = S_check_output(b, &w);
+  if (status == BS_STATUS_OK) {
+    w.have_key = S_item_key(b, it, w.key, w.src_sha, &w.images);
+    current = S_up_to_date(b, &w, r);
+    if (!current)
+      status = S_render_item(b, &w, r);
   }
 
-  char key[BS_SHA256_HEX] = "", src_sha[BS_SHA256_HEX] = "";
-  bool have_key = S_item_key(b, it, key, src_sha, &images);
-  if (have_key) {
-    bs_stamp st;
-    struct stat ps;
-    char pdf_hex[BS_SHA256_HEX];
-    /* the PDF must still be what the stamp vouches for: a PDF damaged in
-     * place, its size kept, is rendered again */
-    if (bs_stamp_read(stamp, &st) == 0 && strcmp(st.key, key) == 0 &&
-        stat(out, &ps) == 0 && S_ISREG(ps.st_mode) &&
-        (long long)ps.st_size == st.bytes && st.pdf_sha[0] &&
-        bs_sha256_file(out, pdf_hex, NULL) == 0 &&
-        strcmp(pdf_hex, st.pdf_sha) == 0 && S_ofd_present(b, out)) {
-      current = true;
-      r->pages = st.pages;
-      r->bytes = st.bytes;
-      S_stamp_messages(&st, r, &job_diags, &job_json);
-    }
-    bs_stamp_free(&st);
-  }
-  if (!current) {
-    /* The stamp must not outlive the PDF it describes. */
-    if (unlink(stamp) != 0 && errno != ENOENT) {
-      bs_diag(&d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, stamp,
-              strerror(errno));
-      status = BS_STATUS_FAILURE;
-      goto done;
-    }
-    /* Last year's source (manifest column 2) for the cross-year rules of
-     * report types; it is part of the key as well. */
-    bs_job_result res;
-    bs_report_source *prev =
-        it->previous ? bs_report_source_load(it->previous, b->o->job.lang)
-                     : NULL;
-    status = bs_job_run_report(b->shared, it->source, prev, it->as_published,
-                               out, NULL, NULL, &res);
-    bs_report_source_free(prev);
-    job_findings = res.findings;
-    res.findings = NULL;
-    /* A source that no longer renders leaves no PDF that looks current:
-     * the PDF of its last good version is removed (docs/batch.md). */
-    if (status != BS_STATUS_OK && unlink(out) != 0 && errno != ENOENT)
-      bs_diag(&d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, out, strerror(errno));
-    r->pages = res.pages;
-    r->bytes = res.bytes;
-    r->errors = res.errors;
-    r->warnings = res.warnings;
-    job_diags = res.diagnostics;
-    res.diagnostics = NULL;
-    job_json = res.diagnostics_json;
-    res.diagnostics_json = NULL;
-    bs_job_result_free(&res);
-    if (status == BS_STATUS_OK) {
-      /* The renderer flushed the PDF; its rename is flushed with its
-       * folder before a stamp may vouch for it. */
-      char *dir = S_dirname(out);
-      int e = bs_fsync_dir(dir);
-      free(dir);
-      if (e) {
-        bs_diag(&d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, out, strerror(e));
-        status = BS_STATUS_FAILURE;
-      }
-    }
-    char pdf_sha[BS_SHA256_HEX] = "";
-    if (status == BS_STATUS_OK && have_key &&
-        bs_sha256_file(out, pdf_sha, NULL) != 0) {
-      bs_diag(&d, BS_ERROR, BS_D_IO_READ, NULL, 0, 0, out,
-              bs_io_strerror(errno, b->o->job.lang));
-      status = BS_STATUS_FAILURE;
-    }
-    if (status == BS_STATUS_OK && have_key) {
-      int e = S_stamp_write(stamp, key, src_sha, pdf_sha, &images, it, r,
-                            b->o->job.normalize,
-                            it->as_published || b->o->job.as_published,
-                            job_findings, job_diags, job_json);
-      if (e) {
-        bs_diag(&d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, stamp, strerror(e));
-        status = BS_STATUS_FAILURE;
-      }
-    }
-  }
-
-done:;
-  char *text = NULL;
-  size_t len = 0;
-  FILE *m = open_memstream(&text, &len);
-  if (m) {
-    if (job_diags)
-      fputs(job_diags, m);
-    bs_diags_print(&d, m);
-    fclose(m);
-  }
-  r->diagnostics = text ? text : strdup("");
-  text = NULL;
-  m = open_memstream(&text, &len);
-  if (m) {
-    if (job_json)
-      fputs(job_json, m);
-    bs_diags_print_json(&d, m);
-    fclose(m);
-  }
-  r->json = text ? text : strdup("");
-  free(job_json);
-  r->errors += d.errors;
-  r->warnings += d.warnings;
+  r->diagnostics = S_joined(w.diags, &w.d, bs_diags_print);
+  r->json = S_joined(w.json, &w.d, bs_diags_print_json);
+  r->errors += w.d.errors;
+  r->warnings += w.d.warnings;
   r->status = current                         ? S_ST_CURRENT
               : status == BS_STATUS_OK        ? S_ST_OK
               : status == BS_STATUS_INVALID   ? S_ST_INVALID
                                               : S_ST_FAILED;
-  for (size_t i = 0; i < images.len; i++)
-    free(((bs_stamp_image *)images.data)[i].src);
-  bs_vec_free(&images);
-  free(job_diags);
-  free(job_findings);
-  free(out);
-  free(stamp);
-  bs_diags_free(&d);
+  for (size_t i = 0; i < w.images.len; i++)
+    free(((bs_stamp_image *)w.images.data)[i].src);
+  bs_vec_free(&w.images);
+  free(w.diags);
+  free(w.json);
+  free(w.findings);
+  free(w.out);
+  free(w.stamp);
+  bs_diags_free(&w.d);
   bs_arena_free(&arena);
   clock_gettime(CLOCK_MONOTONIC, &t1);
   r->seconds = (double)(t1.tv_sec - t0.tv_sec) +
@@ -2200,6 +2237,197 @@ S_parse_args(int argc, char **argv, S_opts *o, bs_common *c, FILE *out,
   return -1;
 }
 
+/* Every input file of the plan (sources, last year's sources, manifests,
+ * the font map), by identity, sorted: no output may be one of them. */
+static void
+S_collect_inputs(S_batch *b, const bs_batch_plan *plan)
+{
+  const bs_batch_item *items = plan->items.data;
+  size_t ni = plan->items.len, nm = plan->manifests.len;
+  b->inputs = bs_xmalloc((2 * ni + nm + 1) * sizeof *b->inputs);
+  const char **ms = plan->manifests.data;
+  for (size_t i = 0; i < ni + nm + 1; i++) {
+    const char *paths[2] = {NULL, NULL};
+    if (i < ni) {
+      paths[0] = items[i].source;
+      paths[1] = items[i].previous;
+    } else if (i < ni + nm) {
+      paths[0] = ms[i - ni];
+    } else {
+      paths[0] = b->o->job.font_map;
+    }
+    for (int k = 0; k < 2; k++) {
+      struct stat st;
+      if (paths[k] && stat(paths[k], &st) == 0)
+        b->inputs[b->ninputs++] = (S_ident){st.st_dev, st.st_ino, paths[k]};
+    }
+  }
+  qsort(b->inputs, b->ninputs, sizeof *b->inputs, S_cmp_ident);
+}
+
+/* The log's path: --log, else banshi-batch.jsonl (with the shard in its
+ * name) in OUTDIR (malloc'd). */
+static char *
+S_log_path(const S_opts *o)
+{
+  if (o->log)
+    return bs_xstrdup(o->log);
+  size_t n = strlen(o->outdir) + 64;
+  char *path = bs_xmalloc(n);
+  if (o->shard_n > 1)
+    snprintf(path, n, "%s/banshi-batch.%u-of-%u.jsonl", o->outdir, o->shard_k,
+             o->shard_n);
+  else
+    snprintf(path, n, "%s/banshi-batch.jsonl", o->outdir);
+  return path;
+}
+
+/* "FILE: error: " and the catalogue's message `code` in one line. */
+static void
+S_error_line(FILE *err, bs_lang lang, const char *at, bs_code code,
+             const char *a1, const char *a2)
+{
+  fprintf(err, "%s: %s: ", at, bs_severity_name(BS_ERROR));
+  fprintf(err, bs_diag_format(code, lang), a1, a2);
+  fputc('\n', err);
+}
+
+/* Make OUTDIR and open the log's temporary.  Returns BS_STATUS_OK,
+ * BS_STATUS_FAILURE when the batch cannot start (OUTDIR cannot be made,
+ * the log would replace an input), or -1 when the batch goes on without a
+ * log (b->log_ok false, the message printed). */
+static int
+S_open_log(S_batch *b, const char *log_path)
+{
+  bs_lang lang = b->o->job.lang;
+  int e = bs_mkdirs(b->o->outdir);
+  if (e) {
+    S_error_line(b->err, lang, b->o->outdir, BS_D_IO_WRITE, b->o->outdir,
+                 strerror(e));
+    return BS_STATUS_FAILURE;
+  }
+  struct stat ls;
+  if (stat(log_path, &ls) == 0) {
+    S_ident k = {ls.st_dev, ls.st_ino, NULL};
+    const S_ident *clobber =
+        bsearch(&k, b->inputs, b->ninputs, sizeof k, S_cmp_ident);
+    if (clobber) {
+      S_error_line(b->err, lang, log_path, BS_D_OUTPUT_IS_INPUT, log_path,
+                   clobber->path);
+      return BS_STATUS_FAILURE;
+    }
+  }
+  char *ld = S_dirname(log_path);
+  const char *slash = strrchr(log_path, '/');
+  bs_remove_stale_temps(ld, S_log_wanted,
+                        (void *)(slash ? slash + 1 : log_path));
+  free(ld);
+  e = bs_atomic_open(&b->log, log_path);
+  b->log_ok = e == 0;
+  if (e) {
+    S_error_line(b->err, lang, log_path, BS_D_IO_WRITE, log_path,
+                 strerror(e));
+    return -1;
+  }
+  return BS_STATUS_OK;
+}
+
+/* Hand the selected items to the workers with the signals of the batch in
+ * place: only this process notices SIGINT/SIGTERM (the workers ignore
+ * them); SIGPIPE stays ignored until the caller restores `old_pipe`, so
+ * that `banshi batch ... | head` goes on when its reader is gone and still
+ * writes its log.  Returns the signal that stopped it, or 0. */
+static int
+S_run(S_batch *b, struct sigaction *old_pipe)
+{
+  atomic_store(&S_signal, 0);
+  if (pipe2(S_wake, O_CLOEXEC | O_NONBLOCK) != 0)
+    S_wake[0] = S_wake[1] = -1;
+  struct sigaction sa, old_int, old_term;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = S_on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+  sa.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &sa, old_pipe);
+  unsigned nw = b->o->jobs < b->ntodo ? b->o->jobs : (unsigned)b->ntodo;
+  b->retry = bs_xmalloc((size_t)(nw ? nw : 1) * S_DEPTH * sizeof *b->retry);
+  if (nw > 0)
+    S_supervise(b, nw);
+  free(b->retry);
+  b->retry = NULL;
+  int sig = atomic_load(&S_signal);
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
+  for (int i = 0; i < 2; i++)
+    if (S_wake[i] >= 0) {
+      close(S_wake[i]);
+      S_wake[i] = -1;
+    }
+  if (b->crashed)
+    S_sweep_temps(b); /* what crashed workers left */
+  return sig;
+}
+
+/* The end of a run: the items never handed out (interrupted) logged as
+ * not run, the summary on the terminal and in the log, the log put in
+ * place.  Returns BS_STATUS_FAILURE if the log could not be written. */
+static int
+S_summarise(S_batch *b, const char *log_path, int sig)
+{
+  for (size_t i = b->next; i < b->ntodo; i++) {
+    S_result r;
+    memset(&r, 0, sizeof r);
+    r.status = S_ST_NOT_RUN;
+    S_report(b, b->todo[i], &r);
+  }
+  S_progress(b, true);
+  S_clear_bar(b);
+  double secs = S_elapsed(b);
+  const size_t *n = b->count;
+  fprintf(b->err, S_msg_text(b, BS_D_BATCH_SUMMARY), b->ntodo, n[S_ST_OK],
+          n[S_ST_CURRENT], n[S_ST_INVALID], n[S_ST_FAILED], n[S_ST_NOT_RUN],
+          secs);
+  int status = BS_STATUS_OK;
+  if (b->log_ok) {
+    fprintf(b->log.f,
+            "{\"summary\":{\"sources\":%zu,\"ok\":%zu,\"up_to_date\":%zu,"
+            "\"invalid\":%zu,\"failed\":%zu,\"not_run\":%zu,\"jobs\":%u,"
+            "\"shard\":\"%u/%u\",\"interrupted\":%s,\"seconds\":%.3f}}\n",
+            b->ntodo, n[S_ST_OK], n[S_ST_CURRENT], n[S_ST_INVALID],
+            n[S_ST_FAILED], n[S_ST_NOT_RUN], b->o->jobs, b->o->shard_k,
+            b->o->shard_n, sig ? "true" : "false", secs);
+    int e = b->log_errno;
+    if (e)
+      bs_atomic_abort(&b->log);
+    else
+      e = bs_atomic_commit(&b->log);
+    if (e) {
+      S_error_line(b->err, b->o->job.lang, log_path, BS_D_IO_WRITE, log_path,
+                   strerror(e));
+      status = BS_STATUS_FAILURE;
+    } else {
+      fprintf(b->err, S_msg_text(b, BS_D_BATCH_LOG), log_path);
+    }
+  }
+  fflush(b->err);
+  return status;
+}
+
+/* The exit status of a run (batch.h). */
+static int
+S_exit_status(const S_batch *b, const bs_common *common, int status, int sig)
+{
+  if (sig)
+    return 128 + sig;
+  if (b->count[S_ST_FAILED] || b->count[S_ST_NOT_RUN])
+    status = BS_STATUS_FAILURE;
+  else if (b->count[S_ST_INVALID] && status == BS_STATUS_OK)
+    status = BS_STATUS_INVALID;
+  return bs_opts_status(common, status, b->warnings ? 1u : 0u);
+}
+
 int
 bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
 {
@@ -2222,7 +2450,7 @@ bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
     outdir[n - 1] = '\0';
   o.outdir = outdir;
 
-  /* Plan. */
+  /* Plan, and this shard's share of it. */
   bs_batch_plan plan;
   bs_batch_plan_init(&plan, o.job.lang);
   for (size_t i = 0; i < o.inputs.len; i++)
@@ -2243,172 +2471,29 @@ bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
   for (size_t i = 0; i < plan.items.len; i++)
     if (bs_shard_selects(items[i].rel, o.shard_k, o.shard_n))
       b.todo[b.ntodo++] = &items[i];
+  S_collect_inputs(&b, &plan);
 
-  /* every input file, by identity: no output may be one of them */
-  {
-    size_t cap = 2 * plan.items.len + plan.manifests.len + 1;
-    b.inputs = bs_xmalloc(cap * sizeof *b.inputs);
-    const char **ms = plan.manifests.data;
-    for (size_t i = 0; i < plan.items.len + plan.manifests.len + 1; i++) {
-      const char *paths[2] = {NULL, NULL};
-      if (i < plan.items.len) {
-        paths[0] = items[i].source;
-        paths[1] = items[i].previous;
-      } else if (i < plan.items.len + plan.manifests.len) {
-        paths[0] = ms[i - plan.items.len];
-      } else {
-        paths[0] = o.job.font_map;
-      }
-      for (int k = 0; k < 2; k++) {
-        struct stat st;
-        if (paths[k] && stat(paths[k], &st) == 0)
-          b.inputs[b.ninputs++] = (S_ident){st.st_dev, st.st_ino, paths[k]};
-      }
-    }
-    qsort(b.inputs, b.ninputs, sizeof *b.inputs, S_cmp_ident);
-  }
-
-  int e = bs_mkdirs(o.outdir);
-  char *log_path = NULL;
-  if (o.log) {
-    log_path = strdup(o.log);
-  } else {
-    size_t n = strlen(o.outdir) + 64;
-    log_path = bs_xmalloc(n);
-    if (o.shard_n > 1)
-      snprintf(log_path, n, "%s/banshi-batch.%u-of-%u.jsonl", o.outdir,
-               o.shard_k, o.shard_n);
-    else
-      snprintf(log_path, n, "%s/banshi-batch.jsonl", o.outdir);
-  }
-  struct stat ls;
-  const S_ident *clobber = NULL;
-  if (!e && stat(log_path, &ls) == 0) {
-    S_ident k = {ls.st_dev, ls.st_ino, NULL};
-    clobber = bsearch(&k, b.inputs, b.ninputs, sizeof k, S_cmp_ident);
-  }
-  if (e || clobber) {
-    fprintf(err, "%s: error: ", e ? o.outdir : log_path);
-    if (e)
-      fprintf(err, bs_diag_format(BS_D_IO_WRITE, o.job.lang), o.outdir,
-              strerror(e));
-    else
-      fprintf(err, bs_diag_format(BS_D_OUTPUT_IS_INPUT, o.job.lang),
-              log_path, clobber->path);
-    fputc('\n', err);
-    free(b.inputs);
-    free(log_path);
-    free(b.todo);
-    free(outdir);
-    bs_batch_plan_free(&plan);
-    bs_vec_free(&o.inputs);
-    return BS_STATUS_FAILURE;
-  }
-  {
-    char *ld = S_dirname(log_path);
-    const char *slash = strrchr(log_path, '/');
-    bs_remove_stale_temps(ld, S_log_wanted,
-                          (void *)(slash ? slash + 1 : log_path));
-    free(ld);
-  }
-  e = bs_atomic_open(&b.log, log_path);
-  b.log_ok = e == 0;
-  if (e) {
-    fprintf(err, "%s: error: ", log_path);
-    fprintf(err, bs_diag_format(BS_D_IO_WRITE, o.job.lang), log_path,
-            strerror(e));
-    fputc('\n', err);
-    status = BS_STATUS_FAILURE;
-  }
-  S_sweep_temps(&b);
-
-  b.shared = bs_shared_new(&o.job);
-  bs_arena_init(&b.scratch);
-  S_env_key(&b);
-  clock_gettime(CLOCK_MONOTONIC, &b.t0);
-
-  /* Only this process notices SIGINT/SIGTERM (the workers ignore them);
-   * SIGPIPE is ignored, so that `banshi batch ... | head` goes on when
-   * its reader is gone and still writes its log. */
-  atomic_store(&S_signal, 0);
-  if (pipe2(S_wake, O_CLOEXEC | O_NONBLOCK) != 0)
-    S_wake[0] = S_wake[1] = -1;
-  struct sigaction sa, old_int, old_term, old_pipe;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = S_on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, &old_int);
-  sigaction(SIGTERM, &sa, &old_term);
-  sa.sa_handler = SIG_IGN;
-  sigaction(SIGPIPE, &sa, &old_pipe);
-  unsigned nw = o.jobs < b.ntodo ? o.jobs : (unsigned)b.ntodo;
-  b.retry = bs_xmalloc((size_t)(nw ? nw : 1) * S_DEPTH * sizeof *b.retry);
-  if (nw > 0)
-    S_supervise(&b, nw);
-  free(b.retry);
-  int sig = atomic_load(&S_signal);
-  sigaction(SIGINT, &old_int, NULL);
-  sigaction(SIGTERM, &old_term, NULL);
-  for (int i = 0; i < 2; i++)
-    if (S_wake[i] >= 0) {
-      close(S_wake[i]);
-      S_wake[i] = -1;
-    }
-  if (b.crashed)
-    S_sweep_temps(&b); /* what crashed workers left */
-
-  /* Items never handed out (interrupted): logged as not run. */
-  for (size_t i = b.next; i < b.ntodo; i++) {
-    S_result r;
-    memset(&r, 0, sizeof r);
-    r.status = S_ST_NOT_RUN;
-    S_report(&b, b.todo[i], &r);
-  }
-  S_progress(&b, true);
-  S_clear_bar(&b);
-  double secs = S_elapsed(&b);
-  fprintf(err, S_msg_text(&b, BS_D_BATCH_SUMMARY), b.ntodo, b.count[S_ST_OK],
-          b.count[S_ST_CURRENT], b.count[S_ST_INVALID], b.count[S_ST_FAILED],
-          b.count[S_ST_NOT_RUN], secs);
-  if (b.log_ok) {
-    FILE *f = b.log.f;
-    fprintf(f,
-            "{\"summary\":{\"sources\":%zu,\"ok\":%zu,\"up_to_date\":%zu,"
-            "\"invalid\":%zu,\"failed\":%zu,\"not_run\":%zu,\"jobs\":%u,"
-            "\"shard\":\"%u/%u\",\"interrupted\":%s,\"seconds\":%.3f}}\n",
-            b.ntodo, b.count[S_ST_OK], b.count[S_ST_CURRENT],
-            b.count[S_ST_INVALID], b.count[S_ST_FAILED],
-            b.count[S_ST_NOT_RUN], o.jobs, o.shard_k, o.shard_n,
-            sig ? "true" : "false", secs);
-    e = b.log_errno;
-    if (e)
-      bs_atomic_abort(&b.log);
-    else
-      e = bs_atomic_commit(&b.log);
-    if (e) {
-      fprintf(err, "%s: error: ", log_path);
-      fprintf(err, bs_diag_format(BS_D_IO_WRITE, o.job.lang), log_path,
-              strerror(e));
-      fputc('\n', err);
+  char *log_path = S_log_path(&o);
+  rc = S_open_log(&b, log_path);
+  if (rc != BS_STATUS_FAILURE) {
+    if (rc < 0)
       status = BS_STATUS_FAILURE;
-    } else {
-      fprintf(err, S_msg_text(&b, BS_D_BATCH_LOG), log_path);
-    }
-  }
-  fflush(err);
-
-  if (b.count[S_ST_FAILED] || b.count[S_ST_NOT_RUN])
+    S_sweep_temps(&b);
+    b.shared = bs_shared_new(&o.job);
+    bs_arena_init(&b.scratch);
+    S_env_key(&b);
+    clock_gettime(CLOCK_MONOTONIC, &b.t0);
+    struct sigaction old_pipe;
+    int sig = S_run(&b, &old_pipe);
+    if (S_summarise(&b, log_path, sig) != BS_STATUS_OK)
+      status = BS_STATUS_FAILURE;
+    status = S_exit_status(&b, &common, status, sig);
+    bs_shared_free(b.shared);
+    bs_arena_free(&b.scratch);
+    sigaction(SIGPIPE, &old_pipe, NULL);
+  } else {
     status = BS_STATUS_FAILURE;
-  else if (b.count[S_ST_INVALID] && status == BS_STATUS_OK)
-    status = BS_STATUS_INVALID;
-  if (!sig)
-    status = bs_opts_status(&common, status, b.warnings ? 1u : 0u);
-  if (sig)
-    status = 128 + sig;
-
-  bs_shared_free(b.shared);
-  bs_arena_free(&b.scratch);
-  sigaction(SIGPIPE, &old_pipe, NULL);
+  }
   free(log_path);
   free(b.inputs);
   free(b.todo);
