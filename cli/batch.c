@@ -568,8 +568,7 @@ bs_stamp_read(const char *path, bs_stamp *st)
       continue;
     }
     if (strcmp(line, "banshi-stamp") == 0) {
-      magic = strcmp(v, "1") == 0 || strcmp(v, "2") == 0 ||
-              strcmp(v, "3") == 0;
+      magic = strcmp(v, "1") == 0 || strcmp(v, "2") == 0;
       version = atoi(v);
     } else if (strcmp(line, "pdf-sha256") == 0 && S_hex_ok(v))
       memcpy(st->pdf_sha, v, BS_SHA256_HEX);
@@ -595,9 +594,10 @@ bs_stamp_read(const char *path, bs_stamp *st)
       S_lines_push(&st->diagnostics, &st->ndiagnostics, v);
     else if (strcmp(line, "message") == 0)
       S_lines_push(&st->messages, &st->nmessages, v);
-    else if (strcmp(line, "errors") == 0)
+    else if (strcmp(line, "errors") == 0) {
       st->errors = (unsigned)strtoul(v, NULL, 10);
-    else if (strcmp(line, "warnings") == 0)
+      st->has_messages = true;
+    } else if (strcmp(line, "warnings") == 0)
       st->warnings = (unsigned)strtoul(v, NULL, 10);
     else if (strcmp(line, "image") == 0 && strlen(v) > 65 && v[64] == ' ') {
       bs_stamp_image im;
@@ -611,7 +611,6 @@ bs_stamp_read(const char *path, bs_stamp *st)
   }
   free(line);
   fclose(f);
-  st->version = version;
   if (!magic || bad || !st->key[0] || !st->source || !st->source_sha[0] ||
       st->pages < 0 || st->bytes < 0)
     return EINVAL;
@@ -985,7 +984,7 @@ S_stamp_write(const char *path, const char *key, const char *src_sha,
     free(prev);
     return errno;
   }
-  fprintf(m, "banshi-stamp 3\nkey %s\nsource ", key);
+  fprintf(m, "banshi-stamp 2\nkey %s\nsource ", key);
   S_stamp_value(m, src ? src : it->source);
   fprintf(m, "\nsource-sha256 %s\n", src_sha);
   if (it->previous) {
@@ -1005,7 +1004,8 @@ S_stamp_write(const char *path, const char *key, const char *src_sha,
   if (as_published)
     fputs("as-published 1\n", m);
   S_stamp_lines(m, "finding", findings);
-  /* the render's messages, repeated in the log of a rerun (version 3) */
+  /* the render's messages, repeated in the log of a rerun: fields added
+   * to version 2, which readers skip when they do not know them */
   fprintf(m, "errors %u\nwarnings %u\n", r->errors, r->warnings);
   S_stamp_lines(m, "diagnostic", diags);
   S_stamp_lines(m, "message", json);
@@ -1058,12 +1058,12 @@ S_lines_join(char *const *lines, int n)
 
 /* The messages of an up-to-date source: those its render had, as the
  * stamp recorded them, so that the log of a rerun loses nothing.  A stamp
- * older than version 3 kept only the findings of the report checks, as
- * text. */
+ * written before they were recorded kept only the findings of the report
+ * checks, as text. */
 static void
 S_stamp_messages(const bs_stamp *st, S_result *r, char **text, char **json)
 {
-  if (st->version >= 3) {
+  if (st->has_messages) {
     *text = S_lines_join(st->diagnostics, st->ndiagnostics);
     *json = S_lines_join(st->messages, st->nmessages);
     r->errors = st->errors;

@@ -99,15 +99,15 @@ typedef struct bs_stamp {
   char **findings;                /* the report checks' diagnostics, one a
                                      line (malloc'd) */
   int nfindings;                  /* entries in findings */
-  int version;                    /* 1, 2, or 3: the render's messages
-                                     recorded */
-  char **diagnostics;             /* version 3: the render's messages as
-                                     text, one a line (malloc'd) */
+  bool has_messages;              /* the render's messages are recorded
+                                     (stamps written since they are) */
+  char **diagnostics;             /* the render's messages as text, one a
+                                     line (malloc'd) */
   int ndiagnostics;               /* entries in diagnostics */
-  char **messages;                /* version 3: the same as JSON objects
+  char **messages;                /* the same as JSON objects
                                      (schemas/diagnostics.schema.json) */
   int nmessages;                  /* entries in messages */
-  unsigned errors, warnings;      /* version 3: the render's counts */
+  unsigned errors, warnings;      /* the render's counts */
 } bs_stamp;
 
 /* The stamp path for output `rel` of `outdir`, malloc'd. */
