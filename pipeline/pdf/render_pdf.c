@@ -101,7 +101,7 @@ S_error_handler(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user)
 static void
 S_fail(S_pdf *p, const char *what)
 {
-  char msg[256];
+  char msg[640]; /* room for any caller's `what` (at most 512 bytes) */
   if (p->error)
     snprintf(msg, sizeof msg, "%s (libharu error 0x%04X, detail %u)", what,
              (unsigned)p->error, (unsigned)p->detail);
