@@ -106,7 +106,12 @@ int bs_job_run_memory(bs_shared *sh, const char *src, const unsigned char *buf,
  * (the PDF dates then come from the source). */
 long long bs_source_date_epoch(void);
 
-/* The status a list of diagnostics calls for. */
+/* The status a list of diagnostics calls for, the one rule of every
+ * command (render, validate, batch, archive): BS_STATUS_OK without errors;
+ * BS_STATUS_FAILURE when an error says a file could not be read or
+ * written, or banshi's own data (schemas, report types, fonts, template,
+ * collation rules) or machinery failed; else BS_STATUS_INVALID (the input
+ * itself is wrong). */
 int bs_diags_status(const bs_diags *d);
 
 #endif

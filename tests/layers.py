@@ -13,6 +13,11 @@ From the sources this script derives two graphs between files:
            defines (a definition: the name at the start of a line, then a
            parenthesis, as STYLE.md writes them).
 
+A third check keeps libraries behind the files that use them: the
+project files that may include a confined library's headers, directly or
+through a project header, are listed in CONFINED (HarfBuzz: fonts.c and
+the renderers' font embedding, so layout.h and render.h stay free of it).
+
 It fails when a source file (C, Python, shell, CMake) lacks its
 SPDX-License-Identifier line, when a file has no layer, when an arrow of either graph points up
 (from a lower layer to a higher one), or when the call graph has a cycle
@@ -29,6 +34,14 @@ DEF_RX = re.compile(r"^((?:bs|banshi)_\w+)\(", re.M)
 USE_RX = re.compile(r"\b((?:bs|banshi)_\w+)\s*\(")
 COMMENT_RX = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 STRING_RX = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+SYS_INCLUDE_RX = re.compile(r'^\s*#\s*include\s+<([^>]+)>', re.M)
+
+# library: (its headers, the only files that may include them)
+CONFINED = {
+    "HarfBuzz": (re.compile(r"^(harfbuzz/)?hb(-[\w-]+)?\.h$"),
+                 {"pipeline/fonts.c", "pipeline/pdf/render_pdf.c",
+                  "pipeline/ofd/render_ofd.c"}),
+}
 
 
 def sources(root):
@@ -69,6 +82,28 @@ def main():
                 if f in layer and g in layer and layer[g] > layer[f]:
                     problems.append("%s (layer %d) includes %s (layer %d): an upward arrow"
                                     % (f, layer[f], g, layer[g]))
+
+    # confined libraries: the system headers each file reaches through
+    # its own includes and the project headers they include in turn
+    def reach(f, seen):
+        if f in seen:
+            return
+        seen.add(f)
+        for inc in INCLUDE_RX.findall(text[f]):
+            for g in by_base.get(os.path.basename(inc), []):
+                reach(g, seen)
+
+    for f in files:
+        seen = set()
+        reach(f, seen)
+        for g in sorted(seen):
+            for h in SYS_INCLUDE_RX.findall(text[g]):
+                for lib, (rx, allowed) in CONFINED.items():
+                    if rx.match(h) and f not in allowed:
+                        via = "" if g == f else " through %s" % g
+                        problems.append("%s includes <%s>%s: %s is for %s only"
+                                        % (f, h, via, lib,
+                                           ", ".join(sorted(allowed))))
 
     # call graph
     defined = {}
