@@ -402,7 +402,7 @@ S_write(const char *path, const void *data, size_t n)
   FILE *f = fopen(path, "wb");
   if (!f)
     return false;
-  bool ok = fwrite(data, 1, n, f) == n;
+  bool ok = n == 0 || fwrite(data, 1, n, f) == n; /* data may be NULL */
   return fclose(f) == 0 && ok;
 }
 
