@@ -487,7 +487,7 @@ def group_tagged(a):
                  "<th colspan=\"2\">数量</th></tr><tr><th>申请</th><th>办结</th></tr></thead>"
                  "<tbody><tr><td rowspan=\"2\">甲类</td><td>1</td><td>2</td></tr>"
                  "<tr><td>3</td><td>4</td></tr><tr><td>乙类</td><td colspan=\"2\">5</td></tr>"
-                 "</tbody></table>",
+                 "<tr><th>合计</th><td>9</td><td>11</td></tr></tbody></table>",
         "long": "<section><heading>长表与长段</heading><p>%s</p>"
                 "<table><thead><tr><th>行</th><th>值</th></tr></thead><tbody>%s</tbody></table>"
                 "</section>" % (long_p, rows),
@@ -595,8 +595,12 @@ def group_tagged(a):
                     (2, 0): ("TD", "甲类", 2, 1), (2, 1): ("TD", "1", 1, 1),
                     (2, 2): ("TD", "2", 1, 1), (3, 1): ("TD", "3", 1, 1),
                     (3, 2): ("TD", "4", 1, 1), (4, 0): ("TD", "乙类", 1, 1),
-                    (4, 1): ("TD", "5", 1, 2)}
+                    (4, 1): ("TD", "5", 1, 2), (5, 0): ("TH", "合计", 1, 1),
+                    (5, 1): ("TD", "9", 1, 1), (5, 2): ("TD", "11", 1, 1)}
             check(g == want, "spans: cells %s" % sorted(g.items()))
+            scopes = [c["attrs"].get("Scope") for tr in t[0]["kids"] if tr["type"] == "TR"
+                      for c in tr["kids"] if c["type"] == "TH"]
+            check(scopes == ["/Column"] * 4 + ["/Row"], "spans: header scopes %s" % scopes)
             check([k["type"] for k in t[0]["kids"]][:1] == ["Caption"],
                   "spans: no Caption first in the Table")
     if "long" in trees and "long" in sums:
