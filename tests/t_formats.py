@@ -617,6 +617,26 @@ def group_tagged(a):
             check(len([k for k in t[0]["kids"] if k["type"] == "TR"]) == 61 and
                   g.get((60, 0), ("",))[1] == "第60行" and g.get((0, 1), ("",))[1] == "值",
                   "long: rows %d" % len(t[0]["kids"]))
+    # the checker catches broken files made from a good one
+    good = os.path.join(d, "everything.pdf")
+    qdf = os.path.join(d, "everything.qdf.pdf")
+    rc, _, err = run(["qpdf", "--qdf", "--object-streams=disable", good, qdf])
+    if check(rc == 0 and os.path.exists(qdf), "qpdf --qdf: %s" % err):
+        raw = open(qdf, "rb").read()
+        footer = b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC"
+        for name, old, new, word in (
+                ("duplicate MCID", b"/MCID 1>> BDC", b"/MCID 0>> BDC", "used twice"),
+                ("no MarkInfo", b"/MarkInfo", b"/MarkInfX", "MarkInfo"),
+                ("unmarked page number", footer, b" " * len(footer), "outside any tagged")):
+            if not check(old in raw, "tamper %s: %r not in the file" % (name, old)):
+                continue
+            bad = os.path.join(d, "tampered.qdf.pdf")
+            fixed = os.path.join(d, "tampered.pdf")
+            with open(bad, "wb") as f:
+                f.write(raw.replace(old, new, 1))
+            subprocess.run("fix-qdf < '%s' > '%s'" % (bad, fixed), shell=True)
+            rc, out, err = run([sys.executable, TAGCHECK, fixed, "--page-numbers"])
+            check(rc == 1 and word in out, "tagcheck misses a %s: %d %s" % (name, rc, out[:500]))
     # PDF/A-2a: part 2, conformance A, and what a tagged file needs
     a2 = os.path.join(d, "ex-2a.pdf")
     rc, out, err = run([a.banshi, "render", EXAMPLE, "-o", a2, "--pdfa", "2a"])
