@@ -111,7 +111,8 @@ typedef enum bs_struct_kind {
 typedef struct bs_selem {
   bs_struct_kind kind;
   int32_t parent;      /* index of the parent element (-1 for the root) */
-  int level;           /* BS_SE_H: 1-4 */
+  int level;           /* BS_SE_H: 1-4; BS_SE_TH: what it heads (1 its
+                          column, 2 its row, 0 not said) */
   int row, col;        /* table cells: grid position (0-based) */
   int rowspan, colspan;/* table cells: spans */
   const char *alt;     /* BS_SE_FIGURE: the caption's text, or NULL */

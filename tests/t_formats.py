@@ -487,7 +487,7 @@ def group_tagged(a):
                  "<th colspan=\"2\">数量</th></tr><tr><th>申请</th><th>办结</th></tr></thead>"
                  "<tbody><tr><td rowspan=\"2\">甲类</td><td>1</td><td>2</td></tr>"
                  "<tr><td>3</td><td>4</td></tr><tr><td>乙类</td><td colspan=\"2\">5</td></tr>"
-                 "</tbody></table>",
+                 "<tr><th>合计</th><td>9</td><td>11</td></tr></tbody></table>",
         "long": "<section><heading>长表与长段</heading><p>%s</p>"
                 "<table><thead><tr><th>行</th><th>值</th></tr></thead><tbody>%s</tbody></table>"
                 "</section>" % (long_p, rows),
@@ -595,8 +595,12 @@ def group_tagged(a):
                     (2, 0): ("TD", "甲类", 2, 1), (2, 1): ("TD", "1", 1, 1),
                     (2, 2): ("TD", "2", 1, 1), (3, 1): ("TD", "3", 1, 1),
                     (3, 2): ("TD", "4", 1, 1), (4, 0): ("TD", "乙类", 1, 1),
-                    (4, 1): ("TD", "5", 1, 2)}
+                    (4, 1): ("TD", "5", 1, 2), (5, 0): ("TH", "合计", 1, 1),
+                    (5, 1): ("TD", "9", 1, 1), (5, 2): ("TD", "11", 1, 1)}
             check(g == want, "spans: cells %s" % sorted(g.items()))
+            scopes = [c["attrs"].get("Scope") for tr in t[0]["kids"] if tr["type"] == "TR"
+                      for c in tr["kids"] if c["type"] == "TH"]
+            check(scopes == ["/Column"] * 4 + ["/Row"], "spans: header scopes %s" % scopes)
             check([k["type"] for k in t[0]["kids"]][:1] == ["Caption"],
                   "spans: no Caption first in the Table")
     if "long" in trees and "long" in sums:
@@ -613,6 +617,26 @@ def group_tagged(a):
             check(len([k for k in t[0]["kids"] if k["type"] == "TR"]) == 61 and
                   g.get((60, 0), ("",))[1] == "第60行" and g.get((0, 1), ("",))[1] == "值",
                   "long: rows %d" % len(t[0]["kids"]))
+    # the checker catches broken files made from a good one
+    good = os.path.join(d, "everything.pdf")
+    qdf = os.path.join(d, "everything.qdf.pdf")
+    rc, _, err = run(["qpdf", "--qdf", "--object-streams=disable", good, qdf])
+    if check(rc == 0 and os.path.exists(qdf), "qpdf --qdf: %s" % err):
+        raw = open(qdf, "rb").read()
+        footer = b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC"
+        for name, old, new, word in (
+                ("duplicate MCID", b"/MCID 1>> BDC", b"/MCID 0>> BDC", "used twice"),
+                ("no MarkInfo", b"/MarkInfo", b"/MarkInfX", "MarkInfo"),
+                ("unmarked page number", footer, b" " * len(footer), "outside any tagged")):
+            if not check(old in raw, "tamper %s: %r not in the file" % (name, old)):
+                continue
+            bad = os.path.join(d, "tampered.qdf.pdf")
+            fixed = os.path.join(d, "tampered.pdf")
+            with open(bad, "wb") as f:
+                f.write(raw.replace(old, new, 1))
+            subprocess.run("fix-qdf < '%s' > '%s'" % (bad, fixed), shell=True)
+            rc, out, err = run([sys.executable, TAGCHECK, fixed, "--page-numbers"])
+            check(rc == 1 and word in out, "tagcheck misses a %s: %d %s" % (name, rc, out[:500]))
     # PDF/A-2a: part 2, conformance A, and what a tagged file needs
     a2 = os.path.join(d, "ex-2a.pdf")
     rc, out, err = run([a.banshi, "render", EXAMPLE, "-o", a2, "--pdfa", "2a"])
