@@ -80,6 +80,7 @@ static const char *const S_names[BS_D_CODE_COUNT] = {
     [BS_D_ARCHIVE_EMPTY] = "archive-empty",
     [BS_D_ARCHIVE_LEFT_OUT_COUNT] = "archive-left-out-count",
     [BS_D_ARCHIVE_NO_LOG] = "archive-no-log",
+    [BS_D_STDIN] = "io-read",
 };
 
 const char *
@@ -281,6 +282,7 @@ static const struct {
                     "无法列出未能生成 PDF 的源文件\n",
                     "banshi: no batch log (banshi-batch*.jsonl) in %s: "
                     "sources without a PDF cannot be listed\n"},
+    [BS_D_STDIN] = {"无法读取标准输入：%s", "cannot read standard input: %s"},
 };
 
 const char *
