@@ -78,7 +78,8 @@ banshi_env *banshi_env_new(void);
  *   "lang"      "zh" or "en"
  *   "epoch"     seconds since 1970 for the PDF dates (SOURCE_DATE_EPOCH)
  *   "previous"  last year's report source, for cross-year rules
- *   "pdfa"      "1b" or "3b" (the XML source embedded)
+ *   "pdfa"      "1b", "2a" (tagged) or "3b" (the XML source embedded)
+ *   "tagged"    "1": tagged PDF (structure tree, marked content)
  *   "as-published"  "1": reports as issued, the rules' findings warn
  *   "format"    "pdf" (default: OFD only for an output named *.ofd),
  *               "ofd" (every output is OFD), or "pdf,ofd" (banshi_batch:

@@ -99,8 +99,14 @@ banshi_env_set(banshi_env *e, const char *name, const char *value)
     return BANSHI_OK;
   }
   if (strcmp(name, "pdfa") == 0 &&
-      (strcmp(value, "1b") == 0 || strcmp(value, "3b") == 0)) {
+      (strcmp(value, "1b") == 0 || strcmp(value, "2a") == 0 ||
+       strcmp(value, "3b") == 0)) {
     e->o.pdfa = value[0] - '0';
+    return BANSHI_OK;
+  }
+  if (strcmp(name, "tagged") == 0 &&
+      (strcmp(value, "0") == 0 || strcmp(value, "1") == 0)) {
+    e->o.tagged = value[0] == '1';
     return BANSHI_OK;
   }
   if (strcmp(name, "as-published") == 0 &&

@@ -33,8 +33,9 @@ typedef struct bs_job_options {
   long long epoch;       /* SOURCE_DATE_EPOCH, or -1 */
   const char *previous;  /* last year's source for cross-year rules */
   bool as_published;    /* a report as issued: rules warn (docs/report-types.md) */
-  int pdfa;              /* PDF/A part: 1 (default, also 0) or 3 (3b, with
-                            the source embedded) */
+  int pdfa;              /* PDF/A part: 1 (default, also 0), 2 (2a, tagged)
+                            or 3 (3b, with the source embedded) */
+  bool tagged;           /* tagged PDF (also with pdfa 2) */
   bool ofd;              /* the output path gets OFD, not PDF (also when it
                             ends in .ofd) */
   bool ofd_beside;       /* write NAME.ofd beside every NAME.pdf too */
