@@ -19,6 +19,7 @@
 #include "banshi.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -95,70 +96,69 @@ S_issuer_ok(const char *s)
   return true;
 }
 
+/* "banshi: " and the catalogue's message `code` in `lang`, a line. */
+static void
+S_say(FILE *err, bs_lang lang, bs_code code, ...)
+{
+  fputs(lang == BS_LANG_EN ? "banshi: " : "banshi：", err);
+  va_list ap;
+  va_start(ap, code);
+  vfprintf(err, bs_diag_format(code, lang), ap);
+  va_end(ap);
+  fputc('\n', err);
+}
+
 int
 banshi_new(banshi_env *env, const char *type, const char *format,
            const char *year_s, const char *issuer, const char *output,
            FILE *out, FILE *err)
 {
-  bool en = bs_env_options(env)->lang == BS_LANG_EN;
+  bs_lang lang = bs_env_options(env)->lang;
   if (!type || !year_s || !issuer)
     return BS_STATUS_USAGE;
   char *end = NULL;
   long year = strtol(year_s, &end, 10);
   if (*end || strlen(year_s) != 4 || year < 1900 || year > 2998) {
-    fprintf(err, en ? "banshi: --year takes a year such as 2023, not '%s'\n"
-                    : "banshi：--year 应为年份（如 2023），而不是“%s”\n",
-            year_s);
-    return 2;
+    S_say(err, lang, BS_D_NEW_YEAR, year_s);
+    return BS_STATUS_USAGE;
   }
   if (!S_issuer_ok(issuer)) {
-    fprintf(err, en ? "banshi: --issuer takes the name of the issuing body\n"
-                    : "banshi：--issuer 应为发布机关名称\n");
-    return 2;
+    S_say(err, lang, BS_D_NEW_ISSUER);
+    return BS_STATUS_USAGE;
   }
   char *why = NULL;
   char *skel = bs_report_type_skeleton(type, format, (int)year, &why);
   if (!skel) {
-    fprintf(err, "banshi: %s\n", why ? why : "?");
+    S_say(err, lang, BS_D_TEXT, why ? why : "?");
     free(why);
-    return 2;
+    return BS_STATUS_USAGE;
   }
   size_t len = 0;
   unsigned char *text = bs_read_file(skel, 1 << 20, &len);
   if (!text) {
-    fprintf(err, en ? "banshi: cannot read '%s': %s\n"
-                    : "banshi：无法读取文件“%s”：%s\n",
-            skel, strerror(errno));
+    S_say(err, lang, BS_D_IO_READ, skel, strerror(errno));
     free(skel);
-    return 3;
+    return BS_STATUS_FAILURE;
   }
   char *esc = S_escape(issuer);
   char *src = S_fill((const char *)text, esc, (int)year);
   free(esc);
   free(text);
-  int status = 0;
+  int status = BS_STATUS_OK;
   struct stat st;
   if (!output || strcmp(output, "-") == 0) {
     if (fputs(src, out) == EOF || fflush(out) != 0)
-      status = 3;
+      status = BS_STATUS_FAILURE;
   } else if (lstat(output, &st) == 0) {
-    fprintf(err, en ? "banshi: '%s' exists; not replaced (remove it or "
-                      "choose another name)\n"
-                    : "banshi：文件“%s”已存在，未覆盖（请删除或换一个文件名）\n",
-            output);
-    status = 3;
+    S_say(err, lang, BS_D_NEW_EXISTS, output);
+    status = BS_STATUS_FAILURE;
   } else {
     int e = bs_atomic_write(output, src, strlen(src), true);
     if (e) {
-      fprintf(err, en ? "banshi: cannot write '%s': %s\n"
-                      : "banshi：无法写入文件“%s”：%s\n",
-              output, strerror(e));
-      status = 3;
+      S_say(err, lang, BS_D_IO_WRITE, output, strerror(e));
+      status = BS_STATUS_FAILURE;
     } else {
-      fprintf(err, en ? "banshi: wrote %s; fill it in, then run banshi "
-                        "validate %s\n"
-                      : "banshi：已写入 %s；填写后请运行 banshi validate %s\n",
-              output, output);
+      S_say(err, lang, BS_D_NEW_WRITTEN, output, output);
     }
   }
   free(src);
