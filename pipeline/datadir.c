@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* datadir.c - where banshi's data lives (schemas/, templates/, fonts/).
+/* datadir.c - where banshi's data lives, and the folders it holds.
  *
  * Design.  An installed banshi must find its data wherever its tree was
  * installed or moved to (a .deb under /usr, `cmake --install --prefix
@@ -47,11 +47,26 @@
 static char S_dir[PATH_MAX + 64]; /* room for a suffix after a folder */
 static pthread_once_t S_once = PTHREAD_ONCE_INIT;
 
+/* The folders of the data folder (util.h, bs_data_folder): the one list in
+ * C.  CMakeLists.txt installs the same folders; tests/datadirs.py checks
+ * that its install rule, this table and the source tree agree. */
+static const char *const S_folders[BS_DATA_COUNT] = {
+    [BS_DATA_SCHEMAS] = "schemas",
+    [BS_DATA_TEMPLATES] = "templates",
+    [BS_DATA_FONTS] = "fonts",
+    [BS_DATA_COLLATION] = "collation",
+};
+
+/* The file whose presence makes a folder banshi's data folder. */
+#define S_MARK_FOLDER BS_DATA_SCHEMAS
+#define S_MARK_FILE "document.xsd"
+
 static bool
 S_usable(const char *dir)
 {
   char buf[PATH_MAX + 32];
-  snprintf(buf, sizeof buf, "%s/schemas/document.xsd", dir);
+  snprintf(buf, sizeof buf, "%s/%s/%s", dir, S_folders[S_MARK_FOLDER],
+           S_MARK_FILE);
   return bs_file_readable(buf);
 }
 
@@ -118,8 +133,15 @@ bs_data_dir(void)
   return S_dir;
 }
 
-char *
-bs_data_path(bs_arena *a, const char *rel)
+const char *
+bs_data_folder_name(bs_data_folder f)
 {
-  return bs_path_join(a, bs_data_dir(), rel);
+  return (unsigned)f < BS_DATA_COUNT ? S_folders[f] : "";
+}
+
+char *
+bs_data_path(bs_arena *a, bs_data_folder f, const char *name)
+{
+  char *dir = bs_path_join(a, bs_data_dir(), bs_data_folder_name(f));
+  return *name ? bs_path_join(a, dir, name) : dir;
 }

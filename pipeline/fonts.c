@@ -317,6 +317,30 @@ S_to1000(const bs_font *f, int v)
                       : -((-x + f->upem / 2) / f->upem));
 }
 
+unsigned
+bs_font_glyph(const bs_font *f, uint32_t cp)
+{
+  hb_codepoint_t g = 0;
+  if (!hb_font_get_nominal_glyph(f->hbfont, cp, &g))
+    return 0;
+  return g;
+}
+
+bool
+bs_font_glyph_ink(const bs_font *f, unsigned gid, bs_glyph_ink *ink)
+{
+  hb_glyph_extents_t e;
+  memset(ink, 0, sizeof *ink);
+  if (!hb_font_get_glyph_extents(f->hbfont, gid, &e))
+    return false;
+  ink->x_bearing = e.x_bearing;
+  ink->y_bearing = e.y_bearing;
+  ink->width = e.width;
+  ink->height = e.height;
+  ink->advance = hb_font_get_glyph_h_advance(f->hbfont, gid);
+  return true;
+}
+
 int
 bs_font_advance(const bs_font *f, unsigned gid)
 {
@@ -556,7 +580,8 @@ bs_fontset_new(const char *user_map, bs_diags *diags)
 {
   bs_fontset *fs = bs_xcalloc(1, sizeof *fs);
   pthread_mutex_init(&fs->lock, NULL);
-  const char *path = bs_data_path(diags->arena, "fonts/default.map");
+  const char *path =
+      bs_data_path(diags->arena, BS_DATA_FONTS, "default.map");
   bool ok = S_load_map(fs, path, diags);
   if (ok && user_map)
     ok = S_load_map(fs, user_map, diags);

@@ -17,17 +17,23 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <hb.h>
-
 #include "diag.h"
+
+/* HarfBuzz's objects, opaque here (HarfBuzz itself names them by these
+ * struct tags): only the files that read font data include <hb.h> -
+ * fonts.c and the renderers' font embedding - and layout.h and render.h,
+ * which include this header, stay free of it (the layers test checks). */
+struct hb_blob_t;
+struct hb_face_t;
+struct hb_font_t;
 
 typedef struct bs_font {
   char *path;         /* file path */
   unsigned index;     /* face index in a collection */
   char *label;        /* as written in the map, for messages */
-  hb_blob_t *blob;    /* the mapped file */
-  hb_face_t *face;    /* HarfBuzz face */
-  hb_font_t *hbfont;  /* at scale = upem */
+  struct hb_blob_t *blob;   /* the mapped file */
+  struct hb_face_t *face;   /* HarfBuzz face */
+  struct hb_font_t *hbfont; /* at scale = upem */
   unsigned upem;      /* units per em */
   char *psname;       /* PostScript name, sanitised for PDF */
   int ascent;         /* 1/1000 em, positive */
@@ -68,17 +74,23 @@ int bs_fontset_count(bs_fontset *fs);
 bs_font *bs_fontset_font(bs_fontset *fs, int i);
 
 /* Glyph of cp in font f (0 if missing). */
-static inline unsigned
-bs_font_glyph(const bs_font *f, uint32_t cp)
-{
-  hb_codepoint_t g = 0;
-  if (!hb_font_get_nominal_glyph(f->hbfont, cp, &g))
-    return 0;
-  return g;
-}
+unsigned bs_font_glyph(const bs_font *f, uint32_t cp);
 
 /* Advance of glyph g in 1/1000 em, rounded as the PDF /W array holds it. */
 int bs_font_advance(const bs_font *f, unsigned gid);
+
+/* The ink box of a glyph and its advance, in font units (upem), y up. */
+typedef struct bs_glyph_ink {
+  int32_t x_bearing; /* left edge of the ink from the origin */
+  int32_t y_bearing; /* top edge of the ink above the baseline */
+  int32_t width;     /* ink width, >= 0 */
+  int32_t height;    /* ink height, <= 0 (downwards from y_bearing) */
+  int32_t advance;   /* horizontal advance */
+} bs_glyph_ink;
+
+/* The ink box of glyph `gid` of `f` in *ink; false (ink zeroed) when the
+ * font gives none. */
+bool bs_font_glyph_ink(const bs_font *f, unsigned gid, bs_glyph_ink *ink);
 
 /* The first font of the role's chain that has cp, or NULL. */
 bs_font *bs_role_font_for(const bs_role *role, uint32_t cp, unsigned *gid);

@@ -281,10 +281,10 @@ S_ink_halves(bs_lctx *lc, const bs_font *f, uint32_t gid, bool *left,
     *right = lc->ink[slot].right;
     return;
   }
-  hb_glyph_extents_t e;
+  bs_glyph_ink e;
   *left = *right = false;
-  if (hb_font_get_glyph_extents(f->hbfont, gid, &e) && e.width > 0) {
-    int adv = hb_font_get_glyph_h_advance(f->hbfont, gid);
+  if (bs_font_glyph_ink(f, gid, &e) && e.width > 0) {
+    int adv = e.advance;
     *left = e.x_bearing + e.width <= adv / 2 + adv / 20;
     *right = e.x_bearing >= adv / 2 - adv / 20;
   }

@@ -82,7 +82,7 @@ bs_shared_inputs(bs_shared *s, void (*fn)(void *ctx, const char *path),
   int rc = s->tpl && s->fonts ? 0 : -1;
   if (rc == 0) {
     fn(ctx, s->tpl->path);
-    fn(ctx, bs_data_path(&scratch, "fonts/default.map"));
+    fn(ctx, bs_data_path(&scratch, BS_DATA_FONTS, "default.map"));
     if (s->o.font_map)
       fn(ctx, s->o.font_map);
     /* Resolving a failed role again would only add a diagnostic to the

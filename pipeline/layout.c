@@ -944,9 +944,8 @@ S_page_numbers(S_layout *L)
     int32_t mid = st->size * 3 / 10;
     if (ln->nruns && ln->runs[0].n) {
       bs_font *f = ln->runs[0].font;
-      hb_glyph_extents_t e;
-      if (hb_font_get_glyph_extents(f->hbfont, ln->runs[0].glyphs[0].gid,
-                                    &e) &&
+      bs_glyph_ink e;
+      if (bs_font_glyph_ink(f, ln->runs[0].glyphs[0].gid, &e) &&
           e.height != 0)
         mid = (int32_t)((int64_t)(2 * e.y_bearing + e.height) * st->size /
                         (2 * (int64_t)f->upem));

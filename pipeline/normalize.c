@@ -25,7 +25,7 @@
  * reported as a warning at its source location.  The result is what is
  * typeset and what text extraction gives back.
  *
- * Layer 5 (parse, normalize): docs/architecture.md. */
+ * Layer 5 (report, source, normalize): docs/architecture.md. */
 #include "pipeline.h"
 
 #include <stdint.h>

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* pipeline.h - the stages of banshi and their entry points.
  *
- *   parse.c      source file -> validated document tree   (libxml2 + XSD)
+ *   source.c     source file -> validated document tree: reads it (xml.c),
+ *                maps a report source (report.c), builds the tree (parse.c)
  *   normalize.c  text policy on the tree                   (ICU)
  *   layout.c     tree -> pages of positioned runs          (ICU line breaks)
  *   render_*.c   pages -> PDF (libharu) or a text dump
@@ -9,7 +10,7 @@
  * Every stage appends its problems to doc->diags and keeps going where it
  * can; callers check doc->diags.errors between stages.
  *
- * Layer 5 (parse, normalize): docs/architecture.md. */
+ * Layer 5 (report, source, normalize): docs/architecture.md. */
 #ifndef BS_PIPELINE_H
 #define BS_PIPELINE_H
 

@@ -41,7 +41,7 @@
  * expressions of XSLT 2 (libxml2 and libxslt implement XPath 1.0 only);
  * POSIX regcomp (no Unicode classes, no lookbehind, locale-dependent).
  *
- * Layer 4 (report): docs/architecture.md. */
+ * Layer 4 (parse, prose): docs/architecture.md. */
 #include "prose.h"
 
 #include <math.h>

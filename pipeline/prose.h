@@ -2,7 +2,7 @@
 /* prose.h - numbers stated in a report's prose checked against its tables
  * (report types, report.h).  Internal to report.c.
  *
- * Layer 4 (report): docs/architecture.md. */
+ * Layer 4 (parse, prose): docs/architecture.md. */
 #ifndef BS_PROSE_H
 #define BS_PROSE_H
 

@@ -26,19 +26,19 @@
  * only on a source without errors.
  *
  * Locations.  Every element of the source carries its byte offset in
- * _private (parse.c).  Before the transformation each element gets the
+ * _private (xml.c).  Before the transformation each element gets the
  * offset as an attribute bsloc:at, which copy-of carries into the result and
  * which the stylesheet copies onto the elements it generates; afterwards the
  * attributes become _private again and text nodes are matched with the
  * source text they were copied from, so normalisation and layout messages on
  * the generated core document still point into the report source.
  *
- * Security.  Sources never load anything (parse.c); the transformation runs
+ * Security.  Sources never load anything (xml.c); the transformation runs
  * with libxslt security preferences that forbid reading or writing files and
  * any network access.  Only the project's own data files (descriptor,
  * schemas, rules, stylesheets) are read from disk.
  *
- * Layer 4 (report): docs/architecture.md. */
+ * Layer 5 (report, source, normalize): docs/architecture.md. */
 #include "fsio.h"
 #include "report.h"
 
@@ -105,21 +105,6 @@ struct bs_report_source {
 
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                        */
-
-
-static char *
-S_join(const char *dir, const char *name)
-{
-  if (name[0] == '/')
-    return bs_xstrdup(name);
-  size_t a = strlen(dir), b = strlen(name);
-  char *d = bs_xmalloc(a + b + 2);
-  memcpy(d, dir, a);
-  d[a] = '/';
-  memcpy(d + a + 1, name, b + 1);
-  return d;
-}
-
 
 /* Append printf output to a malloc'd string. */
 static void
@@ -197,7 +182,7 @@ S_load_descriptor(const char *dir)
 {
   if (S_ntypes >= S_MAX_TYPES)
     return;
-  char *path = S_join(dir, "type.xml");
+  char *path = bs_path_join_new(dir, "type.xml");
   if (!bs_file_readable(path)) {
     free(path);
     return;
@@ -230,7 +215,7 @@ S_load_descriptor(const char *dir)
       }
     } else if (bs_xml_is(c, "schema") && (v = bs_xml_prop(c, "href"))) {
       free(t->schema);
-      t->schema = S_join(dir, v);
+      t->schema = bs_path_join_new(dir, v);
       free(v);
     } else if (bs_xml_is(c, "formats")) {
       t->format_attr = bs_xml_prop(c, "attribute");
@@ -240,7 +225,7 @@ S_load_descriptor(const char *dir)
         char *val = bs_xml_prop(f, "value"), *href = bs_xml_prop(f, "schema");
         if (val && href) {
           t->variants[t->nvariants].value = val;
-          t->variants[t->nvariants].schema = S_join(dir, href);
+          t->variants[t->nvariants].schema = bs_path_join_new(dir, href);
           t->nvariants++;
         } else {
           free(val);
@@ -249,11 +234,11 @@ S_load_descriptor(const char *dir)
       }
     } else if (bs_xml_is(c, "rules") && (v = bs_xml_prop(c, "href"))) {
       free(t->rules_path);
-      t->rules_path = S_join(dir, v);
+      t->rules_path = bs_path_join_new(dir, v);
       free(v);
     } else if (bs_xml_is(c, "stylesheet") && (v = bs_xml_prop(c, "href"))) {
       free(t->xsl_path);
-      t->xsl_path = S_join(dir, v);
+      t->xsl_path = bs_path_join_new(dir, v);
       free(v);
     }
   }
@@ -280,7 +265,7 @@ S_cmp_names(const void *a, const void *b)
 static void
 S_scan(const char *dir)
 {
-  char *self = S_join(dir, "type.xml");
+  char *self = bs_path_join_new(dir, "type.xml");
   bool is_type = bs_file_readable(self);
   free(self);
   if (is_type) {
@@ -303,7 +288,7 @@ S_scan(const char *dir)
   if (n)
     qsort(names, n, sizeof *names, S_cmp_names);
   for (size_t i = 0; i < n; i++) {
-    char *sub = S_join(dir, names[i]);
+    char *sub = bs_path_join_new(dir, names[i]);
     S_load_descriptor(sub);
     free(sub);
     free(names[i]);
@@ -340,7 +325,8 @@ S_load_registry(void)
 void
 bs_report_type_folders(void (*fn)(const char *dir, void *ctx), void *ctx)
 {
-  char *schemas = S_join(bs_data_dir(), "schemas");
+  char *schemas = bs_path_join_new(bs_data_dir(),
+                                   bs_data_folder_name(BS_DATA_SCHEMAS));
   fn(schemas, ctx);
   free(schemas);
   const char *env = getenv("BANSHI_TYPES");
@@ -1427,7 +1413,7 @@ bs_report_type_skeleton(const char *name, const char *format, int year,
     return NULL;
   }
   free(known);
-  char *path = S_join(dir, "type.xml");
+  char *path = bs_path_join_new(dir, "type.xml");
   xmlDocPtr d = S_read_data(path);
   free(path);
   xmlNodePtr r = d ? xmlDocGetRootElement(d) : NULL;
@@ -1455,7 +1441,7 @@ bs_report_type_skeleton(const char *name, const char *format, int year,
     free(from);
   }
   xmlFreeDoc(d);
-  char *skel = href ? S_join(dir, href) : NULL;
+  char *skel = href ? bs_path_join_new(dir, href) : NULL;
   if (!skel && formats)
     S_appendf(why, "report type '%s' has no format '%s' (formats: %s)", name,
               format ? format : "?", formats);

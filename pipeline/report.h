@@ -14,11 +14,13 @@
  *
  * Types are found in the subfolders of $BANSHI_DATA/schemas and of every
  * folder named in $BANSHI_TYPES (colon-separated), so a type is added
- * without recompiling.  bs_parse_file() recognises a report source by its
- * root element, validates it against its type's schema, checks every rule,
- * and lays out the core document the stylesheet makes of it.
+ * without recompiling.  The front end (source.c, bs_parse_file()) hands
+ * every source's tree to bs_report_map(), which recognises a report source
+ * by its root element, validates it against its type's schema, checks every
+ * rule, and returns the core document the stylesheet makes of it; parse.c
+ * builds banshi's tree from that.
  *
- * Layer 4 (report): docs/architecture.md. */
+ * Layer 5 (report, source, normalize): docs/architecture.md. */
 #ifndef BS_REPORT_H
 #define BS_REPORT_H
 
@@ -66,8 +68,8 @@ char *bs_report_type_skeleton(const char *name, const char *format, int year,
  * stylesheets).  Called by bs_parse_cleanup(). */
 void bs_report_cleanup(void);
 
-/* For parse.c, which reads every source with the XML reader (xml.h) and
- * hands report sources here; the libxml2 types are named by their struct
+/* For the front end (source.c), which reads every source with the XML
+ * reader (xml.h) and hands its tree here; the libxml2 types are named by their struct
  * tags so that report.h does not pull libxml2 into its users.
  *
  * If a report type claims the root element of `src`, validate it, check

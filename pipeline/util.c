@@ -34,14 +34,38 @@ bs_file_readable(const char *path)
          access(path, R_OK) == 0;
 }
 
+/* The join of dir and name into out (NULL: only measure); returns the
+ * length.  The rule of both joins below. */
+static size_t
+S_join(char *out, const char *dir, const char *name)
+{
+  size_t dl = strlen(dir), nl = strlen(name);
+  if (name[0] == '/' || dl == 0)
+    dl = 0;
+  bool slash = dl && dir[dl - 1] != '/';
+  if (out) {
+    memcpy(out, dir, dl);
+    if (slash)
+      out[dl] = '/';
+    memcpy(out + dl + slash, name, nl + 1);
+  }
+  return dl + slash + nl;
+}
+
 char *
 bs_path_join(bs_arena *a, const char *dir, const char *name)
 {
-  size_t dl = strlen(dir);
-  if (name[0] == '/' || dl == 0)
-    return bs_arena_strdup(a, name);
-  bool slash = dir[dl - 1] == '/';
-  return bs_arena_printf(a, "%s%s%s", dir, slash ? "" : "/", name);
+  char *out = bs_arena_alloc(a, S_join(NULL, dir, name) + 1);
+  S_join(out, dir, name);
+  return out;
+}
+
+char *
+bs_path_join_new(const char *dir, const char *name)
+{
+  char *out = bs_xmalloc(S_join(NULL, dir, name) + 1);
+  S_join(out, dir, name);
+  return out;
 }
 
 char *

@@ -19,8 +19,12 @@ unsigned char *bs_read_file(const char *path, size_t max_bytes, size_t *len);
 /* True if path names an existing regular file that we can read. */
 bool bs_file_readable(const char *path);
 
-/* Join dir and name with one '/', in the arena. */
+/* Join dir and name with one '/', in the arena; `name` itself when it is
+ * absolute or dir is empty.  The one path join of the library. */
 char *bs_path_join(bs_arena *a, const char *dir, const char *name);
+
+/* The same, malloc'd (free it), for objects that outlive any arena. */
+char *bs_path_join_new(const char *dir, const char *name);
 
 /* The relative path `rel` normalised ("a/./b/../c.png" -> "a/c.png"),
  * malloc'd; NULL when it is absolute, climbs out of its folder ("..") or
@@ -33,15 +37,30 @@ char *bs_path_inside(const char *rel);
 /* Folder part of path ("." when there is none), in the arena. */
 char *bs_path_dir(bs_arena *a, const char *path);
 
-/* The folder holding banshi's data (schemas/, templates/, fonts/): the
+/* The folder holding banshi's data (the folders of bs_data_folder): the
  * installed layout relative to the library or program (PREFIX/share/banshi),
  * else $BANSHI_DATA, else the source tree for a program in its build tree
  * (datadir.c explains the order).  Thread-safe, never NULL. */
 const char *bs_data_dir(void);
 
-/* A file of the data folder, `rel` such as "schemas/document.xsd", joined
- * in the arena.  Every path into the data folder is made here. */
-char *bs_data_path(bs_arena *a, const char *rel);
+/* The folders of the data folder.  datadir.c's table is the one list in C;
+ * CMake's install rule names them too, and the `datadirs` test checks that
+ * the two agree with the source tree. */
+typedef enum bs_data_folder {
+  BS_DATA_SCHEMAS,   /* XSDs; report types, one subfolder each */
+  BS_DATA_TEMPLATES, /* page templates, report stylesheets */
+  BS_DATA_FONTS,     /* font maps */
+  BS_DATA_COLLATION, /* ICU collation tailorings (archive index order) */
+  BS_DATA_COUNT
+} bs_data_folder;
+
+/* The name of folder `f` ("schemas"), static. */
+const char *bs_data_folder_name(bs_data_folder f);
+
+/* The file `name` of data folder `f` ("document.xsd" of BS_DATA_SCHEMAS),
+ * or the folder itself for an empty name, joined in the arena.  Every path
+ * into the data folder is made here. */
+char *bs_data_path(bs_arena *a, bs_data_folder f, const char *name);
 
 /* Decode one UTF-8 sequence at s (at most n bytes).  Returns its length and
  * stores the code point, or returns 0 for an invalid sequence. */

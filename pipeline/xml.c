@@ -11,7 +11,8 @@
  * offsets.  Validation against an XSD runs on the finished tree and its
  * errors are located the same way.  Compiled schemas are cached for the
  * process.  Both source kinds use this reader: core documents (parse.c) and
- * report sources (report.c), so neither calls the other back.
+ * report sources (report.c); the front end (source.c) reads every source
+ * with it and hands the tree to one and then the other.
  *
  * Security: DTDs with entity declarations or external identifiers are
  * refused (no entity expansion, no file or network access), XML_PARSE_NONET

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-/* xml.h - the secure XML reader (xml.c), shared by parse.c (core
- * documents) and report.c (report sources).  Not a public interface.
+/* xml.h - the secure XML reader (xml.c), shared by source.c (every source),
+ * parse.c (core documents), report.c (report sources) and template.c (page
+ * templates).  Not a public interface.
  *
  * A libxml2 tree read by bs_xml_read() carries, in every element's and text
  * node's _private field, the byte offset + 1 of that node in the document's

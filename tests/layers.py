@@ -13,6 +13,11 @@ From the sources this script derives two graphs between files:
            defines (a definition: the name at the start of a line, then a
            parenthesis, as STYLE.md writes them).
 
+A third check keeps libraries behind the files that use them: the
+project files that may include a confined library's headers, directly or
+through a project header, are listed in CONFINED (HarfBuzz: fonts.c and
+the renderers' font embedding, so layout.h and render.h stay free of it).
+
 It fails when a source file (C, Python, shell, CMake) lacks its
 SPDX-License-Identifier line, when a file has no layer, when an arrow of either graph points up
 (from a lower layer to a higher one), or when the call graph has a cycle
@@ -22,9 +27,9 @@ number of arrows checked.
 The command line (cli/) is a client of the public header only, as any
 program is: its files include <banshi.h>, cli/ headers and C/POSIX headers,
 and call only banshi_ functions of the library; the `banshi` target of
-CMakeLists.txt has no include directory of the library (pipeline/) and
-links the library's archives by file, so that no include directory comes
-with them.
+CMakeLists.txt has no pipeline/ include directory, of its own or from a
+library it links (their PUBLIC and INTERFACE include directories, through
+their PUBLIC and INTERFACE links).
 """
 import os
 import re
@@ -36,6 +41,14 @@ DEF_RX = re.compile(r"^((?:bs|banshi)_\w+)\(", re.M)
 USE_RX = re.compile(r"\b((?:bs|banshi)_\w+)\s*\(")
 COMMENT_RX = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 STRING_RX = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+SYS_INCLUDE_RX = re.compile(r'^\s*#\s*include\s+<([^>]+)>', re.M)
+
+# library: (its headers, the only files that may include them)
+CONFINED = {
+    "HarfBuzz": (re.compile(r"^(harfbuzz/)?hb(-[\w-]+)?\.h$"),
+                 {"pipeline/fonts.c", "pipeline/pdf/render_pdf.c",
+                  "pipeline/ofd/render_ofd.c"}),
+}
 
 
 def sources(root):
@@ -98,17 +111,39 @@ def cli_problems(root, files, text, defined, calls, problems):
             if not src.startswith("cli/"):
                 problems.append("CMakeLists.txt: the banshi command is built from %s, "
                                 "outside cli/" % src)
-    for args in cmake_call(cmake, "target_include_directories", "banshi"):
-        if "pipeline" in args:
-            problems.append("CMakeLists.txt: the banshi command has a pipeline/ "
-                            "include directory: %s" % " ".join(args.split()))
-    for args in cmake_call(cmake, "target_link_libraries", "banshi"):
-        bare = re.sub(r"\$<TARGET_FILE:[^>]*>", "", args)
-        for lib in ("banshi_core", "banshi_tools"):
-            if re.search(r"\b%s\b" % lib, bare):
-                problems.append("CMakeLists.txt: the banshi command links the target "
-                                "%s, whose include directories (pipeline/) it would "
-                                "get; link $<TARGET_FILE:%s>" % (lib, lib))
+    # the command's include directories, and those it gets from the
+    # libraries it links (their PUBLIC and INTERFACE parts, transitively)
+    seen, todo = set(), ["banshi"]
+    while todo:
+        t = todo.pop()
+        if t in seen:
+            continue
+        seen.add(t)
+        for args in cmake_call(cmake, "target_include_directories", t):
+            for scope, items in cmake_scopes(args):
+                if (t == "banshi" or scope != "PRIVATE") and \
+                        any("pipeline" in i for i in items):
+                    problems.append("CMakeLists.txt: the banshi command gets a pipeline/ "
+                                    "include directory from %s (%s %s)"
+                                    % (t, scope, " ".join(items)))
+        for args in cmake_call(cmake, "target_link_libraries", t):
+            for scope, items in cmake_scopes(args):
+                if t == "banshi" or scope != "PRIVATE":
+                    todo.extend(i for i in items if i.startswith("banshi_"))
+
+
+def cmake_scopes(args):
+    """A CMake argument list as (PUBLIC|PRIVATE|INTERFACE, [items])."""
+    out, scope = [], "PRIVATE"
+    for w in args.split():
+        if w in ("PUBLIC", "PRIVATE", "INTERFACE"):
+            scope = w
+            out.append((scope, []))
+        else:
+            if not out:
+                out.append((scope, []))
+            out[-1][1].append(w)
+    return out
 
 
 def main():
@@ -139,6 +174,28 @@ def main():
                 if f in layer and g in layer and layer[g] > layer[f]:
                     problems.append("%s (layer %d) includes %s (layer %d): an upward arrow"
                                     % (f, layer[f], g, layer[g]))
+
+    # confined libraries: the system headers each file reaches through
+    # its own includes and the project headers they include in turn
+    def reach(f, seen):
+        if f in seen:
+            return
+        seen.add(f)
+        for inc in INCLUDE_RX.findall(text[f]):
+            for g in by_base.get(os.path.basename(inc), []):
+                reach(g, seen)
+
+    for f in files:
+        seen = set()
+        reach(f, seen)
+        for g in sorted(seen):
+            for h in SYS_INCLUDE_RX.findall(text[g]):
+                for lib, (rx, allowed) in CONFINED.items():
+                    if rx.match(h) and f not in allowed:
+                        via = "" if g == f else " through %s" % g
+                        problems.append("%s includes <%s>%s: %s is for %s only"
+                                        % (f, h, via, lib,
+                                           ", ".join(sorted(allowed))))
 
     # call graph
     defined = {}

@@ -102,6 +102,10 @@ def group_install(a):
               "schemas installed under share/banshi")
         check(not os.path.exists(os.path.join(moved, "bin", "banshi-data")),
               "the build tree's data link is not installed")
+        # the public header only: the internal headers stay in the tree
+        inc = os.path.join(moved, "include")
+        got_inc = sorted(os.listdir(inc)) if os.path.isdir(inc) else []
+        check(got_inc == ["banshi.h"], "installed include/: %s" % got_inc)
         src = os.path.join(tmp, "report.xml")
         shutil.copy(EXAMPLE, src)
         want = os.path.join(tmp, "want.pdf")
@@ -132,6 +136,8 @@ def group_install(a):
             penv = dict(os.environ, PKG_CONFIG_PATH=os.path.dirname(pcs[0]))
             p = subprocess.run(["pkg-config", "--define-prefix", "--cflags", "--libs",
                                 "banshi"], capture_output=True, text=True, env=penv)
+            incs = [f for f in p.stdout.split() if f.startswith("-I")]
+            check(incs == ["-I" + inc], "pkg-config names include/ only: %s" % incs)
             exe = os.path.join(tmp, "render-example")
             so = glob.glob(os.path.join(moved, "lib*", "**", "libbanshi.so.0"), recursive=True)
             # a library built with the sanitizers needs them in the program

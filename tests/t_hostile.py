@@ -644,16 +644,59 @@ def group_files(a):
     expect("damaged template", ["render", good, "-o", pdf, "--template", tpl], 3,
            r"damaged\.xml", pdf=pdf)
 
-    # a grid count that is not a whole number from 1 to 200 (strtol, not
-    # atoi: "22x" and an overflowing number are refused, not read as 22)
+    # a grid count that is not a whole number from 1 to 200 (the schema,
+    # schemas/template.xsd, then strtol: "22x" and an overflowing number
+    # are refused, not read as 22), located at line and column
     tpl_text = open(tpl_src, encoding="utf-8").read()
+    grid_at = "%d:3" % (tpl_text[:tpl_text.index("<grid ")].count("\n") + 1)
     for bad in ("22x", "99999999999999999999", "0"):
         tpl = os.path.join(w, "grid.xml")
         open(tpl, "w", encoding="utf-8").write(
             re.sub(r'lines="\d+"', 'lines="%s"' % bad, tpl_text, count=1))
         expect("template grid %s" % bad, ["validate", good, "--template", tpl], 3,
-               r"grid\.xml:\d+: error: template .*bad grid %s \(a whole number from 1 to 200\)"
-               % re.escape(bad))
+               r"grid\.xml:%s: error: template .*'lines'.*'%s'"
+               % (grid_at, re.escape(bad)))
+
+    # bad templates: each error located file:line:col, exit 3 (the run
+    # cannot go on), no PDF
+    def bad_template(name, old, new, pattern):
+        assert old in tpl_text, old
+        text = tpl_text.replace(old, new, 1)
+        tpl = os.path.join(w, "tpl-%s.xml" % name)
+        open(tpl, "w", encoding="utf-8").write(text)
+        el = text.rfind("<", 0, text.index(new) + 1)  # the element's '<'
+        at = "%d:%d" % (text[:el].count("\n") + 1, el - text[:el].rfind("\n"))
+        pdf = os.path.join(w, "tpl-%s.pdf" % name)
+        expect("template: " + name, ["render", good, "-o", pdf, "--template", tpl], 3,
+               r"tpl-%s\.xml:%s: error: template .*%s" % (re.escape(name), at, pattern),
+               pdf=pdf)
+
+    bad_template("type", '<style name="title"   font="xiaobiaosong" size="二号"',
+                 '<style name="title"   font="xiaobiaosong" size="big"', r"'big'")
+    bad_template("length", '<page width="210mm"', '<page width="210px"', r"'210px'")
+    bad_template("range", '<style name="h1"      font="hei"      size="三号" indent="2"',
+                 '<style name="h1"      font="hei"      size="三号" indent="41"',
+                 r"'41'.*maximum")
+    bad_template("share", 'padding-y="1.5pt" split-empty="25%"',
+                 'padding-y="1.5pt" split-empty="125%"', r"'125%'")
+    bad_template("element", "<grid ", "<gird ", r"'gird'.*not expected")
+    bad_template("attribute", '<page-number format', '<page-number colour="red" format',
+                 r"'colour'.*not allowed")
+    bad_template("missing", '<style name="em"      font="kai"/>', '<style font="kai"/>',
+                 r"'name'.*required")
+    bad_template("style", '<style name="strong"', '<style name="bold"', r"'bold'")
+    # a page smaller than its margins: a check of template.c, not the schema
+    tpl = os.path.join(w, "tpl-margins.xml")
+    open(tpl, "w", encoding="utf-8").write(tpl_text.replace('top="37mm"', 'top="290mm"'))
+    expect("template: margins", ["validate", good, "--template", tpl], 3,
+           r"tpl-margins\.xml: error: template .*page smaller than its margins")
+    # every bundled template validates against the schema and loads
+    for t in sorted(glob.glob(os.path.join(ROOT, "templates", "*.xml"))):
+        rc, out, err = run(["xmllint", "--noout", "--nonet", "--schema",
+                            os.path.join(ROOT, "schemas", "template.xsd"), t])
+        check(rc == 0, "bundled template %s does not validate: %s" % (t, err))
+        rc, out, err = run([b, "validate", good, "--template", t])
+        check(rc == 0 and err == "", "bundled template %s: %d %s" % (t, rc, err))
 
     # output paths that cannot be written
     afile = os.path.join(w, "a-file")

@@ -1030,7 +1030,7 @@ static UCollator *
 S_collator(S_bag *b)
 {
   const char *path =
-      bs_data_path(&b->arena, "collation/pinyin-places.txt");
+      bs_data_path(&b->arena, BS_DATA_COLLATION, "pinyin-places.txt");
   size_t len = 0;
   char *text = (char *)bs_read_file(path, (size_t)1 << 20, &len);
   if (!text) {

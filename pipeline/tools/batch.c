@@ -350,6 +350,15 @@ S_manifest_fd(bs_batch_plan *p, const char *name, int fd)
     int fl = fcntl(fd, F_GETFL);
     if (fl >= 0 && (fl & O_NONBLOCK))
       fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    /* A FIFO opened before its writer reads as empty (end of file) until
+     * a writer opens it, so the batch ended at once, a run of nothing, and
+     * a writer opening it afterwards waited for ever.  Wait for the first
+     * data or the end (Linux reports POLLHUP only once a writer has come
+     * and gone); a signal ends the wait as it ends a read. */
+    if (S_ISFIFO(st.st_mode)) {
+      struct pollfd pf = {.fd = fd, .events = POLLIN};
+      (void)poll(&pf, 1, -1);
+    }
     return fd;
   }
   bs_diag(&p->diags, BS_ERROR, BS_D_IO_READ, name, 0, 0, name,
