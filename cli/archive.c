@@ -69,51 +69,6 @@
 #include "util.h"
 
 /* ------------------------------------------------------------------ */
-/* Messages of the command itself                                       */
-
-typedef enum {
-  S_M_WRITTEN,
-  S_M_VALID,
-  S_M_INVALID,
-  S_M_EXISTS,
-  S_M_EMPTY,
-  S_M_LEFT_OUT,
-  S_M_NO_LOG,
-  S_M_COUNT
-} S_msg;
-
-static const char *const S_msgs[S_M_COUNT][2] = {
-    [S_M_WRITTEN] = {"banshi：已生成 BagIt 包 %s：%zu 份文档，%zu 个文件，"
-                     "%lld 字节\n",
-                     "banshi: wrote the bag %s: %zu documents, %zu files, "
-                     "%lld bytes\n"},
-    [S_M_VALID] = {"banshi：BagIt 包 %s 完好：%ld 个文件的校验和一致\n",
-                   "banshi: the bag %s is valid: %ld files match their "
-                   "checksums\n"},
-    [S_M_INVALID] = {"banshi：BagIt 包 %s 有 %u 处问题\n",
-                     "banshi: the bag %s has %u problems\n"},
-    [S_M_EXISTS] = {"banshi：%s 已存在；请为新包另选名称\n",
-                    "banshi: %s exists; choose another name for the bag\n"},
-    [S_M_EMPTY] = {"banshi：%s 中没有 PDF，未生成 BagIt 包\n",
-                   "banshi: no PDF in %s; no bag written\n"},
-    [S_M_LEFT_OUT] =
-        {"banshi：批量生成中 %zu 份源文件未能生成 PDF，未收入包中，"
-         "已列于 data/left-out.csv\n",
-         "banshi: %zu sources of the batch have no PDF and are "
-         "not in the bag; data/left-out.csv lists them\n"},
-    [S_M_NO_LOG] = {"banshi：%s 中没有批量生成日志（banshi-batch*.jsonl），"
-                    "无法列出未能生成 PDF 的源文件\n",
-                    "banshi: no batch log (banshi-batch*.jsonl) in %s: "
-                    "sources without a PDF cannot be listed\n"},
-};
-
-static const char *
-S_m(bs_lang lang, S_msg m)
-{
-  return S_msgs[m][lang == BS_LANG_EN ? 1 : 0];
-}
-
-/* ------------------------------------------------------------------ */
 /* The bag being built                                                  */
 
 typedef struct S_file {
@@ -1527,22 +1482,6 @@ S_finish(S_bag *b)
 /* ------------------------------------------------------------------ */
 /* The command                                                          */
 
-/* Exit status of the archive: 3 when files could not be read or written
- * or banshi's own data failed, 1 for documents the batch does not vouch
- * for. */
-static int
-S_status(const bs_diags *d)
-{
-  if (!d->errors)
-    return BS_STATUS_OK;
-  const bs_diagnostic *it = d->items.data;
-  for (size_t i = 0; i < d->items.len; i++)
-    if (it[i].code == BS_D_IO_READ || it[i].code == BS_D_IO_WRITE ||
-        it[i].code == BS_D_COLLATION)
-      return BS_STATUS_FAILURE;
-  return BS_STATUS_INVALID;
-}
-
 static void
 S_bag_free(S_bag *b)
 {
@@ -1582,7 +1521,7 @@ S_write_bag(const S_opts *o, FILE *err)
 {
   struct stat st;
   if (lstat(o->bag, &st) == 0) {
-    fprintf(err, S_m(o->job.lang, S_M_EXISTS), o->bag);
+    fprintf(err, bs_diag_format(BS_D_ARCHIVE_EXISTS, o->job.lang), o->bag);
     return BS_STATUS_FAILURE;
   }
   S_bag b;
@@ -1606,7 +1545,7 @@ S_write_bag(const S_opts *o, FILE *err)
     S_collect(&b);
     S_left_out(&b);
     if (b.docs.len == 0 && !b.diags.errors) {
-      fprintf(err, S_m(b.lang, S_M_EMPTY), o->outdir);
+      fprintf(err, bs_diag_format(BS_D_ARCHIVE_EMPTY, b.lang), o->outdir);
       status = BS_STATUS_INVALID;
     }
   }
@@ -1623,19 +1562,20 @@ S_write_bag(const S_opts *o, FILE *err)
     if (!b.diags.errors)
       S_pack_tags(&b);
     if (!b.diags.errors && S_finish(&b)) {
-      fprintf(err, S_m(b.lang, S_M_WRITTEN), o->bag, b.docs.len,
-              b.files.len + b.tags.len, b.octets);
+      fprintf(err, bs_diag_format(BS_D_ARCHIVE_WRITTEN, b.lang), o->bag,
+              b.docs.len, b.files.len + b.tags.len, b.octets);
       if (b.left.len)
-        fprintf(err, S_m(b.lang, S_M_LEFT_OUT), b.left.len);
+        fprintf(err, bs_diag_format(BS_D_ARCHIVE_LEFT_OUT_COUNT, b.lang),
+                b.left.len);
     } else if (S_is_tmp(&b, b.tmp, false)) {
       bs_remove_tree(b.tmp);
     }
   }
   if (!b.have_log && status == BS_STATUS_OK && !b.diags.errors)
-    fprintf(err, S_m(b.lang, S_M_NO_LOG), o->outdir);
+    fprintf(err, bs_diag_format(BS_D_ARCHIVE_NO_LOG, b.lang), o->outdir);
   S_print(&o->job, &b.diags, err);
   if (status == BS_STATUS_OK)
-    status = S_status(&b.diags);
+    status = bs_diags_status(&b.diags);
   if (status == BS_STATUS_OK && o->fail_on_warnings && b.diags.warnings)
     status = BS_STATUS_INVALID;
   S_bag_free(&b);
@@ -1661,10 +1601,12 @@ S_verify(const S_opts *o, FILE *err)
   } else {
     S_print(&o->job, &d, err);
     if (d.errors) {
-      fprintf(err, S_m(o->job.lang, S_M_INVALID), o->verify, d.errors);
+      fprintf(err, bs_diag_format(BS_D_ARCHIVE_INVALID, o->job.lang),
+              o->verify, d.errors);
       status = BS_STATUS_INVALID;
     } else {
-      fprintf(err, S_m(o->job.lang, S_M_VALID), o->verify, n);
+      fprintf(err, bs_diag_format(BS_D_ARCHIVE_VALID, o->job.lang),
+              o->verify, n);
       status = BS_STATUS_OK;
     }
   }

@@ -31,6 +31,7 @@
 
 #include "arena.h"
 #include "sha256.h"
+#include "util.h"
 
 /* ------------------------------------------------------------------ */
 /* Paths                                                                */
@@ -38,50 +39,17 @@
 char *
 bs_bag_encode_path(const char *path)
 {
-  size_t n = 0;
-  for (const char *s = path; *s; s++)
-    n += (*s == '%' || *s == '\r' || *s == '\n') ? 3 : 1;
-  char *out = bs_xmalloc(n + 1), *o = out;
-  for (const char *s = path; *s; s++) {
-    if (*s == '%' || *s == '\r' || *s == '\n')
-      o += sprintf(o, "%%%02X", (unsigned char)*s);
-    else
-      *o++ = *s;
-  }
-  *o = '\0';
-  return out;
-}
-
-static int
-S_hexval(char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
+  return bs_pct_encode(path, strlen(path), BS_PCT_LINE_BREAKS);
 }
 
 char *
 bs_bag_decode_path(const char *text)
 {
-  char *out = bs_xmalloc(strlen(text) + 1), *o = out;
-  for (const char *s = text; *s; s++) {
-    if (*s != '%') {
-      *o++ = *s;
-      continue;
-    }
-    int hi = S_hexval(s[1]), lo = hi < 0 ? -1 : S_hexval(s[2]);
-    if (hi < 0 || lo < 0) {
-      free(out);
-      return NULL;
-    }
-    *o++ = (char)(hi * 16 + lo);
-    s += 2;
+  char *out = bs_xstrdup(text);
+  if (!bs_pct_decode(out)) {
+    free(out);
+    return NULL;
   }
-  *o = '\0';
   return out;
 }
 
@@ -286,24 +254,9 @@ typedef struct S_verify {
 static const char *
 S_at(S_verify *v, const char *rel, size_t n)
 {
-  size_t blen = strlen(v->bag);
-  char *out = bs_arena_alloc(&v->arena, blen + 1 + 3 * n + 1);
-  char *o = out;
-  memcpy(o, v->bag, blen);
-  o += blen;
-  *o++ = '/';
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)rel[i];
-    if (c < 0x20 || c == 0x7f || c == '%') {
-      static const char hex[] = "0123456789ABCDEF";
-      *o++ = '%';
-      *o++ = hex[c >> 4];
-      *o++ = hex[c & 15];
-    } else {
-      *o++ = (char)c;
-    }
-  }
-  *o = '\0';
+  char *enc = bs_pct_encode(rel, n, BS_PCT_CONTROLS);
+  const char *out = bs_arena_printf(&v->arena, "%s/%s", v->bag, enc);
+  free(enc);
   return out;
 }
 
@@ -443,7 +396,7 @@ S_read_manifest(S_verify *v, const char *name, bool payload, bs_vec *entries)
     char *p = sp + strspn(sp, " \t");
     bool hex = sp - line == 64 && !long_line;
     for (char *h = line; hex && h < sp; h++)
-      hex = S_hexval(*h) >= 0;
+      hex = bs_hex_value((unsigned char)*h) >= 0;
     if (!hex || !*p) {
       bs_diag(v->d, BS_ERROR, BS_D_BAG_LINE, mpath, no, 0);
       continue;

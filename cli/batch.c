@@ -481,6 +481,28 @@ bs_stamp_path(const char *outdir, const char *rel)
   return s;
 }
 
+/* A stamp's list of lines: at most S_STAMP_LINES each, so that a damaged
+ * or hostile stamp cannot make a rerun hold more than its 16 MB. */
+#define S_STAMP_LINES 100000
+#define S_STAMP_MAX_BYTES ((uint64_t)16 << 20)
+
+static void
+S_lines_push(char ***list, int *n, const char *v)
+{
+  if (*n >= S_STAMP_LINES)
+    return;
+  *list = bs_xrealloc(*list, (size_t)(*n + 1) * sizeof **list);
+  (*list)[(*n)++] = bs_xstrdup(v);
+}
+
+static void
+S_lines_free(char **list, int n)
+{
+  for (int i = 0; i < n; i++)
+    free(list[i]);
+  free(list);
+}
+
 void
 bs_stamp_free(bs_stamp *st)
 {
@@ -489,9 +511,9 @@ bs_stamp_free(bs_stamp *st)
   free(st->images);
   free(st->source);
   free(st->previous);
-  for (int i = 0; i < st->nfindings; i++)
-    free(st->findings[i]);
-  free(st->findings);
+  S_lines_free(st->findings, st->nfindings);
+  S_lines_free(st->diagnostics, st->ndiagnostics);
+  S_lines_free(st->messages, st->nmessages);
   memset(st, 0, sizeof *st);
 }
 
@@ -512,41 +534,9 @@ S_hex_ok(const char *s)
 static void
 S_stamp_value(FILE *f, const char *v)
 {
-  for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-    if (*p < 0x20 || *p == 0x7F || *p == '%')
-      fprintf(f, "%%%02X", *p);
-    else
-      fputc(*p, f);
-}
-
-static int
-S_hexval(int c)
-{
-  return c >= '0' && c <= '9'   ? c - '0'
-         : c >= 'A' && c <= 'F' ? c - 'A' + 10
-         : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                : -1;
-}
-
-/* Decode S_stamp_value's encoding in place; false if malformed or if it
- * decodes to a NUL byte. */
-static bool
-S_unpercent(char *v)
-{
-  char *w = v;
-  for (const char *r = v; *r; r++) {
-    if (*r != '%') {
-      *w++ = *r;
-      continue;
-    }
-    int h = S_hexval(r[1]), l = h >= 0 ? S_hexval(r[2]) : -1;
-    if (h < 0 || l < 0 || (h == 0 && l == 0))
-      return false;
-    *w++ = (char)(h * 16 + l);
-    r += 2;
-  }
-  *w = '\0';
-  return true;
+  char *enc = bs_pct_encode(v, strlen(v), BS_PCT_CONTROLS);
+  fputs(enc, f);
+  free(enc);
 }
 
 int
@@ -558,7 +548,7 @@ bs_stamp_read(const char *path, bs_stamp *st)
   /* a stamp is small; anything else at its name (a FIFO, a huge file) is
    * no stamp */
   struct stat sb;
-  int fd = bs_input_open(path, (uint64_t)1 << 20, &sb);
+  int fd = bs_input_open(path, S_STAMP_MAX_BYTES, &sb);
   if (fd < 0)
     return errno == BS_E_SPECIAL || errno == EFBIG
                ? EINVAL
@@ -582,7 +572,7 @@ bs_stamp_read(const char *path, bs_stamp *st)
       continue;
     *v++ = '\0';
     /* version 1 wrote names as they were; 2 percent-encodes them */
-    if (version >= 2 && !S_unpercent(v)) {
+    if (version >= 2 && !bs_pct_decode(v)) {
       bad = true;
       continue;
     }
@@ -607,11 +597,17 @@ bs_stamp_read(const char *path, bs_stamp *st)
       st->normalize = strcmp(v, "1") == 0;
     else if (strcmp(line, "as-published") == 0)
       st->as_published = strcmp(v, "1") == 0;
-    else if (strcmp(line, "finding") == 0 && st->nfindings < 10000) {
-      st->findings = bs_xrealloc(st->findings, (size_t)(st->nfindings + 1) *
-                                                   sizeof *st->findings);
-      st->findings[st->nfindings++] = strdup(v);
-    }
+    else if (strcmp(line, "finding") == 0)
+      S_lines_push(&st->findings, &st->nfindings, v);
+    else if (strcmp(line, "diagnostic") == 0)
+      S_lines_push(&st->diagnostics, &st->ndiagnostics, v);
+    else if (strcmp(line, "message") == 0)
+      S_lines_push(&st->messages, &st->nmessages, v);
+    else if (strcmp(line, "errors") == 0) {
+      st->errors = (unsigned)strtoul(v, NULL, 10);
+      st->has_messages = true;
+    } else if (strcmp(line, "warnings") == 0)
+      st->warnings = (unsigned)strtoul(v, NULL, 10);
     else if (strcmp(line, "image") == 0 && strlen(v) > 65 && v[64] == ' ') {
       bs_stamp_image im;
       memcpy(im.sha, v, 64);
@@ -629,37 +625,6 @@ bs_stamp_read(const char *path, bs_stamp *st)
     return EINVAL;
   return 0;
 }
-
-/* ------------------------------------------------------------------ */
-/* Messages of the batch itself (not diagnostics of a source)          */
-
-typedef enum {
-  S_M_PROGRESS,
-  S_M_PROGRESS_TTY,
-  S_M_INTERRUPT,
-  S_M_SUMMARY,
-  S_M_LOG,
-  S_M_COUNT
-} S_msg;
-
-static const char *const S_msgs[S_M_COUNT][2] = {
-    [S_M_PROGRESS] = {"banshi：已完成 %zu/%zu（%d%%），失败 %zu，每秒 %.1f 份，"
-                      "预计还需 %s\n",
-                      "banshi: %zu/%zu done (%d%%), %zu failed, %.1f/s, "
-                      "%s left\n"},
-    [S_M_PROGRESS_TTY] = {"%zu/%zu  失败 %zu  %.1f 份/秒  剩余 %s",
-                          "%zu/%zu  %zu failed  %.1f/s  %s left"},
-    [S_M_INTERRUPT] = {"banshi：收到信号，正在完成处理中的 %zu 份文档，"
-                       "不再开始新的文档（再次中断则立即退出）\n",
-                       "banshi: interrupted: finishing the %zu documents in "
-                       "flight, starting no more (interrupt again to stop "
-                       "at once)\n"},
-    [S_M_SUMMARY] = {"banshi：共 %zu 份：生成 %zu，已是最新 %zu，无效 %zu，"
-                     "失败 %zu，未处理 %zu；用时 %.1f 秒\n",
-                     "banshi: %zu sources: %zu written, %zu up to date, "
-                     "%zu invalid, %zu failed, %zu not run; %.1f s\n"},
-    [S_M_LOG] = {"banshi：结果日志 %s\n", "banshi: result log %s\n"},
-};
 
 /* ------------------------------------------------------------------ */
 /* The run                                                              */
@@ -763,9 +728,9 @@ S_elapsed(const S_batch *b)
 }
 
 static const char *
-S_msg_text(const S_batch *b, S_msg m)
+S_msg_text(const S_batch *b, bs_code m)
 {
-  return S_msgs[m][b->o->job.lang == BS_LANG_EN ? 1 : 0];
+  return bs_diag_format(m, b->o->job.lang);
 }
 
 /* JSON string: UTF-8 kept, controls escaped, and each byte of invalid
@@ -996,12 +961,27 @@ S_item_key(const S_batch *b, const bs_batch_item *it,
   return true;
 }
 
+/* One stamp field per line of `text` (NULL: none). */
+static void
+S_stamp_lines(FILE *m, const char *field, const char *text)
+{
+  for (const char *s = text ? text : ""; *s;) {
+    size_t n = strcspn(s, "\n");
+    if (n) {
+      char *enc = bs_pct_encode(s, n, BS_PCT_CONTROLS);
+      fprintf(m, "%s %s\n", field, enc);
+      free(enc);
+    }
+    s += n + (s[n] ? 1 : 0);
+  }
+}
+
 static int
 S_stamp_write(const char *path, const char *key, const char *src_sha,
               const char *pdf_sha, const bs_vec *images,
               const bs_batch_item *it,
               const S_result *r, bool normalize, bool as_published,
-              const char *findings)
+              const char *findings, const char *diags, const char *json)
 {
   char *src = realpath(it->source, NULL);
   char *prev = it->previous ? realpath(it->previous, NULL) : NULL;
@@ -1032,17 +1012,12 @@ S_stamp_write(const char *path, const char *key, const char *src_sha,
   /* what the report type's checks found, for the archive's record */
   if (as_published)
     fputs("as-published 1\n", m);
-  for (const char *s = findings ? findings : ""; *s;) {
-    size_t n = strcspn(s, "\n");
-    if (n) {
-      char *one = strndup(s, n);
-      fputs("finding ", m);
-      S_stamp_value(m, one);
-      fputc('\n', m);
-      free(one);
-    }
-    s += n + (s[n] ? 1 : 0);
-  }
+  S_stamp_lines(m, "finding", findings);
+  /* the render's messages, repeated in the log of a rerun: fields added
+   * to version 2, which readers skip when they do not know them */
+  fprintf(m, "errors %u\nwarnings %u\n", r->errors, r->warnings);
+  S_stamp_lines(m, "diagnostic", diags);
+  S_stamp_lines(m, "message", json);
   fclose(m);
   /* Not flushed: a stamp lost or garbled by a power failure is found
    * invalid when read, and costs only a rendering again. */
@@ -1070,6 +1045,219 @@ S_ofd_present(const S_batch *b, const char *out)
   return ok;
 }
 
+/* Lines joined, each ending in a line break (malloc'd, NULL for none). */
+static char *
+S_lines_join(char *const *lines, int n)
+{
+  size_t len = 0;
+  for (int i = 0; i < n; i++)
+    len += strlen(lines[i]) + 1;
+  if (!len)
+    return NULL;
+  char *out = bs_xmalloc(len + 1), *o = out;
+  for (int i = 0; i < n; i++) {
+    size_t k = strlen(lines[i]);
+    memcpy(o, lines[i], k);
+    o[k] = '\n';
+    o += k + 1;
+  }
+  *o = '\0';
+  return out;
+}
+
+/* The messages of an up-to-date source: those its render had, as the
+ * stamp recorded them, so that the log of a rerun loses nothing.  A stamp
+ * written before they were recorded kept only the findings of the report
+ * checks, as text. */
+static void
+S_stamp_messages(const bs_stamp *st, S_result *r, char **text, char **json)
+{
+  if (st->has_messages) {
+    *text = S_lines_join(st->diagnostics, st->ndiagnostics);
+    *json = S_lines_join(st->messages, st->nmessages);
+    r->errors = st->errors;
+    r->warnings = st->warnings;
+    return;
+  }
+  *text = S_lines_join(st->findings, st->nfindings);
+  for (int i = 0; i < st->nfindings; i++) {
+    if (strstr(st->findings[i], ": warning: "))
+      r->warnings++;
+    else
+      r->errors++;
+  }
+}
+
+/* One item's work in progress (S_process). */
+typedef struct S_work {
+  const bs_batch_item *it;
+  char *out;                       /* the PDF (malloc'd) */
+  char *stamp;                     /* its stamp (malloc'd) */
+  bs_diags d;                      /* the batch's own messages about it */
+  bool have_key;                   /* key and src_sha are valid */
+  char key[BS_SHA256_HEX];         /* the up-to-date key */
+  char src_sha[BS_SHA256_HEX];     /* SHA-256 of the source */
+  bs_vec images;                   /* bs_stamp_image of its figures */
+  char *diags, *json, *findings;   /* the render's messages (malloc'd) */
+} S_work;
+
+/* The checks before an item is looked at: its output name is its own and
+ * holds no control character, its folders can be made, and its PDF would
+ * not replace an input of the batch (another item's source, a manifest,
+ * the font map) or a link to one.  Returns BS_STATUS_OK or
+ * BS_STATUS_FAILURE with a message in w->d. */
+static int
+S_check_output(const S_batch *b, S_work *w)
+{
+  const bs_batch_item *it = w->it;
+  if (it->clash) {
+    bs_diag(&w->d, BS_ERROR, BS_D_BATCH_CLASH, it->source, 0, 0, w->out,
+            it->clash);
+    return BS_STATUS_FAILURE;
+  }
+  /* a line break or other control in an output name would split log
+   * lines and stamp fields of every tool that reads them line by line */
+  for (const unsigned char *c = (const unsigned char *)it->rel; *c; c++)
+    if (*c < 0x20 || *c == 0x7F) {
+      bs_diag(&w->d, BS_ERROR, BS_D_NAME_CONTROL, it->source, 0, 0, w->out);
+      return BS_STATUS_FAILURE;
+    }
+  int status = BS_STATUS_OK;
+  char *dirs[2] = {S_dirname(w->out), S_dirname(w->stamp)};
+  for (int i = 0; i < 2; i++) {
+    int e = bs_mkdirs(dirs[i]);
+    if (e && status == BS_STATUS_OK) {
+      bs_diag(&w->d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, dirs[i],
+              strerror(e));
+      status = BS_STATUS_FAILURE;
+    }
+    free(dirs[i]);
+  }
+  if (status != BS_STATUS_OK)
+    return status;
+  struct stat os;
+  if (stat(w->out, &os) == 0 && b->ninputs) {
+    S_ident k = {os.st_dev, os.st_ino, NULL};
+    const S_ident *hit =
+        bsearch(&k, b->inputs, b->ninputs, sizeof k, S_cmp_ident);
+    if (hit) {
+      bs_diag(&w->d, BS_ERROR, BS_D_OUTPUT_IS_INPUT, it->source, 0, 0,
+              w->out, hit->path);
+      return BS_STATUS_FAILURE;
+    }
+  }
+  return BS_STATUS_OK;
+}
+
+/* True if the item is up to date: its stamp holds its key and the PDF is
+ * still what the stamp vouches for (a PDF damaged in place, its size
+ * kept, is rendered again).  Then r and w carry what the stamp recorded. */
+static bool
+S_up_to_date(const S_batch *b, S_work *w, S_result *r)
+{
+  if (!w->have_key)
+    return false;
+  bs_stamp st;
+  struct stat ps;
+  char pdf_hex[BS_SHA256_HEX];
+  bool current =
+      bs_stamp_read(w->stamp, &st) == 0 && strcmp(st.key, w->key) == 0 &&
+      stat(w->out, &ps) == 0 && S_ISREG(ps.st_mode) &&
+      (long long)ps.st_size == st.bytes && st.pdf_sha[0] &&
+      bs_sha256_file(w->out, pdf_hex, NULL) == 0 &&
+      strcmp(pdf_hex, st.pdf_sha) == 0 && S_ofd_present(b, w->out);
+  if (current) {
+    r->pages = st.pages;
+    r->bytes = st.bytes;
+    S_stamp_messages(&st, r, &w->diags, &w->json);
+  }
+  bs_stamp_free(&st);
+  return current;
+}
+
+/* Render an item that is not up to date: its stamp removed first, its PDF
+ * flushed, its stamp written after.  Returns the status. */
+static int
+S_render_item(const S_batch *b, S_work *w, S_result *r)
+{
+  const bs_batch_item *it = w->it;
+  bs_lang lang = b->o->job.lang;
+  /* The stamp must not outlive the PDF it describes. */
+  if (unlink(w->stamp) != 0 && errno != ENOENT) {
+    bs_diag(&w->d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, w->stamp,
+            strerror(errno));
+    return BS_STATUS_FAILURE;
+  }
+  /* Last year's source (manifest column 2) for the cross-year rules of
+   * report types; it is part of the key as well. */
+  bs_job_result res;
+  bs_report_source *prev =
+      it->previous ? bs_report_source_load(it->previous, lang) : NULL;
+  int status = bs_job_run_report(b->shared, it->source, prev,
+                                 it->as_published, w->out, NULL, NULL, &res);
+  bs_report_source_free(prev);
+  /* A source that no longer renders leaves no PDF that looks current:
+   * the PDF of its last good version is removed (docs/batch.md). */
+  if (status != BS_STATUS_OK && unlink(w->out) != 0 && errno != ENOENT)
+    bs_diag(&w->d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, w->out,
+            strerror(errno));
+  r->pages = res.pages;
+  r->bytes = res.bytes;
+  r->errors = res.errors;
+  r->warnings = res.warnings;
+  w->findings = res.findings;
+  w->diags = res.diagnostics;
+  w->json = res.diagnostics_json;
+  res.findings = res.diagnostics = res.diagnostics_json = NULL;
+  bs_job_result_free(&res);
+  if (status != BS_STATUS_OK)
+    return status;
+  /* The renderer flushed the PDF; its rename is flushed with its folder
+   * before a stamp may vouch for it. */
+  char *dir = S_dirname(w->out);
+  int e = bs_fsync_dir(dir);
+  free(dir);
+  if (e) {
+    bs_diag(&w->d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, w->out, strerror(e));
+    return BS_STATUS_FAILURE;
+  }
+  if (!w->have_key)
+    return BS_STATUS_OK;
+  char pdf_sha[BS_SHA256_HEX] = "";
+  if (bs_sha256_file(w->out, pdf_sha, NULL) != 0) {
+    bs_diag(&w->d, BS_ERROR, BS_D_IO_READ, NULL, 0, 0, w->out,
+            bs_io_strerror(errno, lang));
+    return BS_STATUS_FAILURE;
+  }
+  e = S_stamp_write(w->stamp, w->key, w->src_sha, pdf_sha, &w->images, it, r,
+                    b->o->job.normalize,
+                    it->as_published || b->o->job.as_published, w->findings,
+                    w->diags, w->json);
+  if (e) {
+    bs_diag(&w->d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, w->stamp,
+            strerror(e));
+    return BS_STATUS_FAILURE;
+  }
+  return BS_STATUS_OK;
+}
+
+/* `first` (may be NULL) followed by what print writes of d (malloc'd). */
+static char *
+S_joined(const char *first, bs_diags *d,
+         unsigned (*print)(bs_diags *, FILE *))
+{
+  char *text = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&text, &len);
+  if (m) {
+    if (first)
+      fputs(first, m);
+    print(d, m);
+    fclose(m);
+  }
+  return text ? text : bs_xstrdup("");
+}
+
 static void
 S_process(S_batch *b, const bs_batch_item *it, S_result *r)
 {
@@ -1077,185 +1265,41 @@ S_process(S_batch *b, const bs_batch_item *it, S_result *r)
   clock_gettime(CLOCK_MONOTONIC, &t0);
   memset(r, 0, sizeof *r);
   bs_arena arena;
-  bs_diags d;
   bs_arena_init(&arena);
-  bs_diags_init(&d, &arena, b->o->job.lang);
-  char *out = S_out_path(b, it->rel);
-  char *stamp = bs_stamp_path(b->o->outdir, it->rel);
-  char *job_diags = NULL, *job_json = NULL, *job_findings = NULL;
-  int status = BS_STATUS_OK;
+  S_work w;
+  memset(&w, 0, sizeof w);
+  w.it = it;
+  bs_diags_init(&w.d, &arena, b->o->job.lang);
+  w.out = S_out_path(b, it->rel);
+  w.stamp = bs_stamp_path(b->o->outdir, it->rel);
+  w.images = (bs_vec){NULL, 0, 0, sizeof(bs_stamp_image)};
+
   bool current = false;
-  bs_vec images = {NULL, 0, 0, sizeof(bs_stamp_image)};
-
-  if (it->clash) {
-    bs_diag(&d, BS_ERROR, BS_D_BATCH_CLASH, it->source, 0, 0, out,
-            it->clash);
-    status = BS_STATUS_FAILURE;
-    goto done;
-  }
-  /* a line break or other control in an output name would split log
-   * lines and stamp fields of every tool that reads them line by line */
-  for (const unsigned char *c = (const unsigned char *)it->rel; *c; c++)
-    if (*c < 0x20 || *c == 0x7F) {
-      bs_diag(&d, BS_ERROR, BS_D_NAME_CONTROL, it->source, 0, 0, out);
-      status = BS_STATUS_FAILURE;
-      goto done;
-    }
-  char *dirs[2] = {S_dirname(out), S_dirname(stamp)};
-  for (int i = 0; i < 2; i++) {
-    int e = bs_mkdirs(dirs[i]);
-    if (e && status == BS_STATUS_OK) {
-      bs_diag(&d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, dirs[i], strerror(e));
-      status = BS_STATUS_FAILURE;
-    }
-    free(dirs[i]);
-  }
-  if (status != BS_STATUS_OK)
-    goto done;
-
-  /* a PDF never replaces an input of the batch (another item's source,
-   * a manifest, the font map) or a link to one */
-  struct stat os;
-  if (stat(out, &os) == 0 && b->ninputs) {
-    S_ident k = {os.st_dev, os.st_ino, NULL};
-    const S_ident *hit =
-        bsearch(&k, b->inputs, b->ninputs, sizeof k, S_cmp_ident);
-    if (hit) {
-      bs_diag(&d, BS_ERROR, BS_D_OUTPUT_IS_INPUT, it->source, 0, 0, out,
-              hit->path);
-      status = BS_STATUS_FAILURE;
-      goto done;
-    }
+  int status = S_check_output(b, &w);
+  if (status == BS_STATUS_OK) {
+    w.have_key = S_item_key(b, it, w.key, w.src_sha, &w.images);
+    current = S_up_to_date(b, &w, r);
+    if (!current)
+      status = S_render_item(b, &w, r);
   }
 
-  char key[BS_SHA256_HEX] = "", src_sha[BS_SHA256_HEX] = "";
-  bool have_key = S_item_key(b, it, key, src_sha, &images);
-  if (have_key) {
-    bs_stamp st;
-    struct stat ps;
-    char pdf_hex[BS_SHA256_HEX];
-    /* the PDF must still be what the stamp vouches for: a PDF damaged in
-     * place, its size kept, is rendered again */
-    if (bs_stamp_read(stamp, &st) == 0 && strcmp(st.key, key) == 0 &&
-        stat(out, &ps) == 0 && S_ISREG(ps.st_mode) &&
-        (long long)ps.st_size == st.bytes && st.pdf_sha[0] &&
-        bs_sha256_file(out, pdf_hex, NULL) == 0 &&
-        strcmp(pdf_hex, st.pdf_sha) == 0 && S_ofd_present(b, out)) {
-      current = true;
-      r->pages = st.pages;
-      r->bytes = st.bytes;
-      /* what the checks found when it was made stays in the log */
-      for (int i = 0; i < st.nfindings; i++) {
-        size_t have = job_diags ? strlen(job_diags) : 0;
-        size_t add = strlen(st.findings[i]);
-        job_diags = bs_xrealloc(job_diags, have + add + 2);
-        memcpy(job_diags + have, st.findings[i], add);
-        memcpy(job_diags + have + add, "\n", 2);
-        if (strstr(st.findings[i], ": warning: "))
-          r->warnings++;
-        else
-          r->errors++;
-      }
-    }
-    bs_stamp_free(&st);
-  }
-  if (!current) {
-    /* The stamp must not outlive the PDF it describes. */
-    if (unlink(stamp) != 0 && errno != ENOENT) {
-      bs_diag(&d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, stamp,
-              strerror(errno));
-      status = BS_STATUS_FAILURE;
-      goto done;
-    }
-    /* Last year's source (manifest column 2) for the cross-year rules of
-     * report types; it is part of the key as well. */
-    bs_job_result res;
-    bs_report_source *prev =
-        it->previous ? bs_report_source_load(it->previous, b->o->job.lang)
-                     : NULL;
-    status = bs_job_run_report(b->shared, it->source, prev, it->as_published,
-                               out, NULL, NULL, &res);
-    bs_report_source_free(prev);
-    job_findings = res.findings;
-    res.findings = NULL;
-    /* A source that no longer renders leaves no PDF that looks current:
-     * the PDF of its last good version is removed (docs/batch.md). */
-    if (status != BS_STATUS_OK && unlink(out) != 0 && errno != ENOENT)
-      bs_diag(&d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, out, strerror(errno));
-    r->pages = res.pages;
-    r->bytes = res.bytes;
-    r->errors = res.errors;
-    r->warnings = res.warnings;
-    job_diags = res.diagnostics;
-    res.diagnostics = NULL;
-    job_json = res.diagnostics_json;
-    res.diagnostics_json = NULL;
-    bs_job_result_free(&res);
-    if (status == BS_STATUS_OK) {
-      /* The renderer flushed the PDF; its rename is flushed with its
-       * folder before a stamp may vouch for it. */
-      char *dir = S_dirname(out);
-      int e = bs_fsync_dir(dir);
-      free(dir);
-      if (e) {
-        bs_diag(&d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, out, strerror(e));
-        status = BS_STATUS_FAILURE;
-      }
-    }
-    char pdf_sha[BS_SHA256_HEX] = "";
-    if (status == BS_STATUS_OK && have_key &&
-        bs_sha256_file(out, pdf_sha, NULL) != 0) {
-      bs_diag(&d, BS_ERROR, BS_D_IO_READ, NULL, 0, 0, out,
-              bs_io_strerror(errno, b->o->job.lang));
-      status = BS_STATUS_FAILURE;
-    }
-    if (status == BS_STATUS_OK && have_key) {
-      int e = S_stamp_write(stamp, key, src_sha, pdf_sha, &images, it, r,
-                            b->o->job.normalize,
-                            it->as_published || b->o->job.as_published,
-                            job_findings);
-      if (e) {
-        bs_diag(&d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, stamp, strerror(e));
-        status = BS_STATUS_FAILURE;
-      }
-    }
-  }
-
-done:;
-  char *text = NULL;
-  size_t len = 0;
-  FILE *m = open_memstream(&text, &len);
-  if (m) {
-    if (job_diags)
-      fputs(job_diags, m);
-    bs_diags_print(&d, m);
-    fclose(m);
-  }
-  r->diagnostics = text ? text : strdup("");
-  text = NULL;
-  m = open_memstream(&text, &len);
-  if (m) {
-    if (job_json)
-      fputs(job_json, m);
-    bs_diags_print_json(&d, m);
-    fclose(m);
-  }
-  r->json = text ? text : strdup("");
-  free(job_json);
-  r->errors += d.errors;
-  r->warnings += d.warnings;
+  r->diagnostics = S_joined(w.diags, &w.d, bs_diags_print);
+  r->json = S_joined(w.json, &w.d, bs_diags_print_json);
+  r->errors += w.d.errors;
+  r->warnings += w.d.warnings;
   r->status = current                         ? S_ST_CURRENT
               : status == BS_STATUS_OK        ? S_ST_OK
               : status == BS_STATUS_INVALID   ? S_ST_INVALID
                                               : S_ST_FAILED;
-  for (size_t i = 0; i < images.len; i++)
-    free(((bs_stamp_image *)images.data)[i].src);
-  bs_vec_free(&images);
-  free(job_diags);
-  free(job_findings);
-  free(out);
-  free(stamp);
-  bs_diags_free(&d);
+  for (size_t i = 0; i < w.images.len; i++)
+    free(((bs_stamp_image *)w.images.data)[i].src);
+  bs_vec_free(&w.images);
+  free(w.diags);
+  free(w.json);
+  free(w.findings);
+  free(w.out);
+  free(w.stamp);
+  bs_diags_free(&w.d);
   bs_arena_free(&arena);
   clock_gettime(CLOCK_MONOTONIC, &t1);
   r->seconds = (double)(t1.tv_sec - t0.tv_sec) +
@@ -1357,8 +1401,8 @@ S_progress(S_batch *b, bool force)
     for (int i = 0; i < w; i++)
       bar[i] = i < fill ? '#' : '-';
     bar[w] = '\0';
-    snprintf(text, sizeof text, S_msg_text(b, S_M_PROGRESS_TTY), done, total,
-             failed, rate, etas);
+    snprintf(text, sizeof text, S_msg_text(b, BS_D_BATCH_PROGRESS_TTY), done,
+             total, failed, rate, etas);
     fprintf(b->err, "\r\033[K[%s] %s", bar, text);
     fflush(b->err);
     b->bar_shown = true;
@@ -1371,7 +1415,7 @@ S_progress(S_batch *b, bool force)
   b->last_decile = decile;
   b->last_done = done;
   b->last_line = t;
-  fprintf(b->err, S_msg_text(b, S_M_PROGRESS), done, total,
+  fprintf(b->err, S_msg_text(b, BS_D_BATCH_PROGRESS), done, total,
           total ? (int)(done * 100 / total) : 100, failed, rate, etas);
   fflush(b->err);
 }
@@ -1802,7 +1846,7 @@ S_supervise(S_batch *b, unsigned nw)
       announced = true;
       stop_at = S_now() + S_GRACE;
       S_clear_bar(b);
-      fprintf(b->err, S_msg_text(b, S_M_INTERRUPT), b->inflight);
+      fprintf(b->err, S_msg_text(b, BS_D_BATCH_INTERRUPT), b->inflight);
       fflush(b->err);
     }
     if (sig && S_now() >= stop_at) {
@@ -2202,6 +2246,197 @@ S_parse_args(int argc, char **argv, S_opts *o, bs_common *c, FILE *out,
   return -1;
 }
 
+/* Every input file of the plan (sources, last year's sources, manifests,
+ * the font map), by identity, sorted: no output may be one of them. */
+static void
+S_collect_inputs(S_batch *b, const bs_batch_plan *plan)
+{
+  const bs_batch_item *items = plan->items.data;
+  size_t ni = plan->items.len, nm = plan->manifests.len;
+  b->inputs = bs_xmalloc((2 * ni + nm + 1) * sizeof *b->inputs);
+  const char **ms = plan->manifests.data;
+  for (size_t i = 0; i < ni + nm + 1; i++) {
+    const char *paths[2] = {NULL, NULL};
+    if (i < ni) {
+      paths[0] = items[i].source;
+      paths[1] = items[i].previous;
+    } else if (i < ni + nm) {
+      paths[0] = ms[i - ni];
+    } else {
+      paths[0] = b->o->job.font_map;
+    }
+    for (int k = 0; k < 2; k++) {
+      struct stat st;
+      if (paths[k] && stat(paths[k], &st) == 0)
+        b->inputs[b->ninputs++] = (S_ident){st.st_dev, st.st_ino, paths[k]};
+    }
+  }
+  qsort(b->inputs, b->ninputs, sizeof *b->inputs, S_cmp_ident);
+}
+
+/* The log's path: --log, else banshi-batch.jsonl (with the shard in its
+ * name) in OUTDIR (malloc'd). */
+static char *
+S_log_path(const S_opts *o)
+{
+  if (o->log)
+    return bs_xstrdup(o->log);
+  size_t n = strlen(o->outdir) + 64;
+  char *path = bs_xmalloc(n);
+  if (o->shard_n > 1)
+    snprintf(path, n, "%s/banshi-batch.%u-of-%u.jsonl", o->outdir, o->shard_k,
+             o->shard_n);
+  else
+    snprintf(path, n, "%s/banshi-batch.jsonl", o->outdir);
+  return path;
+}
+
+/* "FILE: error: " and the catalogue's message `code` in one line. */
+static void
+S_error_line(FILE *err, bs_lang lang, const char *at, bs_code code,
+             const char *a1, const char *a2)
+{
+  fprintf(err, "%s: %s: ", at, bs_severity_name(BS_ERROR));
+  fprintf(err, bs_diag_format(code, lang), a1, a2);
+  fputc('\n', err);
+}
+
+/* Make OUTDIR and open the log's temporary.  Returns BS_STATUS_OK,
+ * BS_STATUS_FAILURE when the batch cannot start (OUTDIR cannot be made,
+ * the log would replace an input), or -1 when the batch goes on without a
+ * log (b->log_ok false, the message printed). */
+static int
+S_open_log(S_batch *b, const char *log_path)
+{
+  bs_lang lang = b->o->job.lang;
+  int e = bs_mkdirs(b->o->outdir);
+  if (e) {
+    S_error_line(b->err, lang, b->o->outdir, BS_D_IO_WRITE, b->o->outdir,
+                 strerror(e));
+    return BS_STATUS_FAILURE;
+  }
+  struct stat ls;
+  if (stat(log_path, &ls) == 0) {
+    S_ident k = {ls.st_dev, ls.st_ino, NULL};
+    const S_ident *clobber =
+        bsearch(&k, b->inputs, b->ninputs, sizeof k, S_cmp_ident);
+    if (clobber) {
+      S_error_line(b->err, lang, log_path, BS_D_OUTPUT_IS_INPUT, log_path,
+                   clobber->path);
+      return BS_STATUS_FAILURE;
+    }
+  }
+  char *ld = S_dirname(log_path);
+  const char *slash = strrchr(log_path, '/');
+  bs_remove_stale_temps(ld, S_log_wanted,
+                        (void *)(slash ? slash + 1 : log_path));
+  free(ld);
+  e = bs_atomic_open(&b->log, log_path);
+  b->log_ok = e == 0;
+  if (e) {
+    S_error_line(b->err, lang, log_path, BS_D_IO_WRITE, log_path,
+                 strerror(e));
+    return -1;
+  }
+  return BS_STATUS_OK;
+}
+
+/* Hand the selected items to the workers with the signals of the batch in
+ * place: only this process notices SIGINT/SIGTERM (the workers ignore
+ * them); SIGPIPE stays ignored until the caller restores `old_pipe`, so
+ * that `banshi batch ... | head` goes on when its reader is gone and still
+ * writes its log.  Returns the signal that stopped it, or 0. */
+static int
+S_run(S_batch *b, struct sigaction *old_pipe)
+{
+  atomic_store(&S_signal, 0);
+  if (pipe2(S_wake, O_CLOEXEC | O_NONBLOCK) != 0)
+    S_wake[0] = S_wake[1] = -1;
+  struct sigaction sa, old_int, old_term;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = S_on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+  sa.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &sa, old_pipe);
+  unsigned nw = b->o->jobs < b->ntodo ? b->o->jobs : (unsigned)b->ntodo;
+  b->retry = bs_xmalloc((size_t)(nw ? nw : 1) * S_DEPTH * sizeof *b->retry);
+  if (nw > 0)
+    S_supervise(b, nw);
+  free(b->retry);
+  b->retry = NULL;
+  int sig = atomic_load(&S_signal);
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
+  for (int i = 0; i < 2; i++)
+    if (S_wake[i] >= 0) {
+      close(S_wake[i]);
+      S_wake[i] = -1;
+    }
+  if (b->crashed)
+    S_sweep_temps(b); /* what crashed workers left */
+  return sig;
+}
+
+/* The end of a run: the items never handed out (interrupted) logged as
+ * not run, the summary on the terminal and in the log, the log put in
+ * place.  Returns BS_STATUS_FAILURE if the log could not be written. */
+static int
+S_summarise(S_batch *b, const char *log_path, int sig)
+{
+  for (size_t i = b->next; i < b->ntodo; i++) {
+    S_result r;
+    memset(&r, 0, sizeof r);
+    r.status = S_ST_NOT_RUN;
+    S_report(b, b->todo[i], &r);
+  }
+  S_progress(b, true);
+  S_clear_bar(b);
+  double secs = S_elapsed(b);
+  const size_t *n = b->count;
+  fprintf(b->err, S_msg_text(b, BS_D_BATCH_SUMMARY), b->ntodo, n[S_ST_OK],
+          n[S_ST_CURRENT], n[S_ST_INVALID], n[S_ST_FAILED], n[S_ST_NOT_RUN],
+          secs);
+  int status = BS_STATUS_OK;
+  if (b->log_ok) {
+    fprintf(b->log.f,
+            "{\"summary\":{\"sources\":%zu,\"ok\":%zu,\"up_to_date\":%zu,"
+            "\"invalid\":%zu,\"failed\":%zu,\"not_run\":%zu,\"jobs\":%u,"
+            "\"shard\":\"%u/%u\",\"interrupted\":%s,\"seconds\":%.3f}}\n",
+            b->ntodo, n[S_ST_OK], n[S_ST_CURRENT], n[S_ST_INVALID],
+            n[S_ST_FAILED], n[S_ST_NOT_RUN], b->o->jobs, b->o->shard_k,
+            b->o->shard_n, sig ? "true" : "false", secs);
+    int e = b->log_errno;
+    if (e)
+      bs_atomic_abort(&b->log);
+    else
+      e = bs_atomic_commit(&b->log);
+    if (e) {
+      S_error_line(b->err, b->o->job.lang, log_path, BS_D_IO_WRITE, log_path,
+                   strerror(e));
+      status = BS_STATUS_FAILURE;
+    } else {
+      fprintf(b->err, S_msg_text(b, BS_D_BATCH_LOG), log_path);
+    }
+  }
+  fflush(b->err);
+  return status;
+}
+
+/* The exit status of a run (batch.h). */
+static int
+S_exit_status(const S_batch *b, const bs_common *common, int status, int sig)
+{
+  if (sig)
+    return 128 + sig;
+  if (b->count[S_ST_FAILED] || b->count[S_ST_NOT_RUN])
+    status = BS_STATUS_FAILURE;
+  else if (b->count[S_ST_INVALID] && status == BS_STATUS_OK)
+    status = BS_STATUS_INVALID;
+  return bs_opts_status(common, status, b->warnings ? 1u : 0u);
+}
+
 int
 bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
 {
@@ -2224,7 +2459,7 @@ bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
     outdir[n - 1] = '\0';
   o.outdir = outdir;
 
-  /* Plan. */
+  /* Plan, and this shard's share of it. */
   bs_batch_plan plan;
   bs_batch_plan_init(&plan, o.job.lang);
   for (size_t i = 0; i < o.inputs.len; i++)
@@ -2245,172 +2480,29 @@ bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
   for (size_t i = 0; i < plan.items.len; i++)
     if (bs_shard_selects(items[i].rel, o.shard_k, o.shard_n))
       b.todo[b.ntodo++] = &items[i];
+  S_collect_inputs(&b, &plan);
 
-  /* every input file, by identity: no output may be one of them */
-  {
-    size_t cap = 2 * plan.items.len + plan.manifests.len + 1;
-    b.inputs = bs_xmalloc(cap * sizeof *b.inputs);
-    const char **ms = plan.manifests.data;
-    for (size_t i = 0; i < plan.items.len + plan.manifests.len + 1; i++) {
-      const char *paths[2] = {NULL, NULL};
-      if (i < plan.items.len) {
-        paths[0] = items[i].source;
-        paths[1] = items[i].previous;
-      } else if (i < plan.items.len + plan.manifests.len) {
-        paths[0] = ms[i - plan.items.len];
-      } else {
-        paths[0] = o.job.font_map;
-      }
-      for (int k = 0; k < 2; k++) {
-        struct stat st;
-        if (paths[k] && stat(paths[k], &st) == 0)
-          b.inputs[b.ninputs++] = (S_ident){st.st_dev, st.st_ino, paths[k]};
-      }
-    }
-    qsort(b.inputs, b.ninputs, sizeof *b.inputs, S_cmp_ident);
-  }
-
-  int e = bs_mkdirs(o.outdir);
-  char *log_path = NULL;
-  if (o.log) {
-    log_path = strdup(o.log);
-  } else {
-    size_t n = strlen(o.outdir) + 64;
-    log_path = bs_xmalloc(n);
-    if (o.shard_n > 1)
-      snprintf(log_path, n, "%s/banshi-batch.%u-of-%u.jsonl", o.outdir,
-               o.shard_k, o.shard_n);
-    else
-      snprintf(log_path, n, "%s/banshi-batch.jsonl", o.outdir);
-  }
-  struct stat ls;
-  const S_ident *clobber = NULL;
-  if (!e && stat(log_path, &ls) == 0) {
-    S_ident k = {ls.st_dev, ls.st_ino, NULL};
-    clobber = bsearch(&k, b.inputs, b.ninputs, sizeof k, S_cmp_ident);
-  }
-  if (e || clobber) {
-    fprintf(err, "%s: error: ", e ? o.outdir : log_path);
-    if (e)
-      fprintf(err, bs_diag_format(BS_D_IO_WRITE, o.job.lang), o.outdir,
-              strerror(e));
-    else
-      fprintf(err, bs_diag_format(BS_D_OUTPUT_IS_INPUT, o.job.lang),
-              log_path, clobber->path);
-    fputc('\n', err);
-    free(b.inputs);
-    free(log_path);
-    free(b.todo);
-    free(outdir);
-    bs_batch_plan_free(&plan);
-    bs_vec_free(&o.inputs);
-    return BS_STATUS_FAILURE;
-  }
-  {
-    char *ld = S_dirname(log_path);
-    const char *slash = strrchr(log_path, '/');
-    bs_remove_stale_temps(ld, S_log_wanted,
-                          (void *)(slash ? slash + 1 : log_path));
-    free(ld);
-  }
-  e = bs_atomic_open(&b.log, log_path);
-  b.log_ok = e == 0;
-  if (e) {
-    fprintf(err, "%s: error: ", log_path);
-    fprintf(err, bs_diag_format(BS_D_IO_WRITE, o.job.lang), log_path,
-            strerror(e));
-    fputc('\n', err);
-    status = BS_STATUS_FAILURE;
-  }
-  S_sweep_temps(&b);
-
-  b.shared = bs_shared_new(&o.job);
-  bs_arena_init(&b.scratch);
-  S_env_key(&b);
-  clock_gettime(CLOCK_MONOTONIC, &b.t0);
-
-  /* Only this process notices SIGINT/SIGTERM (the workers ignore them);
-   * SIGPIPE is ignored, so that `banshi batch ... | head` goes on when
-   * its reader is gone and still writes its log. */
-  atomic_store(&S_signal, 0);
-  if (pipe2(S_wake, O_CLOEXEC | O_NONBLOCK) != 0)
-    S_wake[0] = S_wake[1] = -1;
-  struct sigaction sa, old_int, old_term, old_pipe;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = S_on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, &old_int);
-  sigaction(SIGTERM, &sa, &old_term);
-  sa.sa_handler = SIG_IGN;
-  sigaction(SIGPIPE, &sa, &old_pipe);
-  unsigned nw = o.jobs < b.ntodo ? o.jobs : (unsigned)b.ntodo;
-  b.retry = bs_xmalloc((size_t)(nw ? nw : 1) * S_DEPTH * sizeof *b.retry);
-  if (nw > 0)
-    S_supervise(&b, nw);
-  free(b.retry);
-  int sig = atomic_load(&S_signal);
-  sigaction(SIGINT, &old_int, NULL);
-  sigaction(SIGTERM, &old_term, NULL);
-  for (int i = 0; i < 2; i++)
-    if (S_wake[i] >= 0) {
-      close(S_wake[i]);
-      S_wake[i] = -1;
-    }
-  if (b.crashed)
-    S_sweep_temps(&b); /* what crashed workers left */
-
-  /* Items never handed out (interrupted): logged as not run. */
-  for (size_t i = b.next; i < b.ntodo; i++) {
-    S_result r;
-    memset(&r, 0, sizeof r);
-    r.status = S_ST_NOT_RUN;
-    S_report(&b, b.todo[i], &r);
-  }
-  S_progress(&b, true);
-  S_clear_bar(&b);
-  double secs = S_elapsed(&b);
-  fprintf(err, S_msg_text(&b, S_M_SUMMARY), b.ntodo, b.count[S_ST_OK],
-          b.count[S_ST_CURRENT], b.count[S_ST_INVALID], b.count[S_ST_FAILED],
-          b.count[S_ST_NOT_RUN], secs);
-  if (b.log_ok) {
-    FILE *f = b.log.f;
-    fprintf(f,
-            "{\"summary\":{\"sources\":%zu,\"ok\":%zu,\"up_to_date\":%zu,"
-            "\"invalid\":%zu,\"failed\":%zu,\"not_run\":%zu,\"jobs\":%u,"
-            "\"shard\":\"%u/%u\",\"interrupted\":%s,\"seconds\":%.3f}}\n",
-            b.ntodo, b.count[S_ST_OK], b.count[S_ST_CURRENT],
-            b.count[S_ST_INVALID], b.count[S_ST_FAILED],
-            b.count[S_ST_NOT_RUN], o.jobs, o.shard_k, o.shard_n,
-            sig ? "true" : "false", secs);
-    e = b.log_errno;
-    if (e)
-      bs_atomic_abort(&b.log);
-    else
-      e = bs_atomic_commit(&b.log);
-    if (e) {
-      fprintf(err, "%s: error: ", log_path);
-      fprintf(err, bs_diag_format(BS_D_IO_WRITE, o.job.lang), log_path,
-              strerror(e));
-      fputc('\n', err);
+  char *log_path = S_log_path(&o);
+  rc = S_open_log(&b, log_path);
+  if (rc != BS_STATUS_FAILURE) {
+    if (rc < 0)
       status = BS_STATUS_FAILURE;
-    } else {
-      fprintf(err, S_msg_text(&b, S_M_LOG), log_path);
-    }
-  }
-  fflush(err);
-
-  if (b.count[S_ST_FAILED] || b.count[S_ST_NOT_RUN])
+    S_sweep_temps(&b);
+    b.shared = bs_shared_new(&o.job);
+    bs_arena_init(&b.scratch);
+    S_env_key(&b);
+    clock_gettime(CLOCK_MONOTONIC, &b.t0);
+    struct sigaction old_pipe;
+    int sig = S_run(&b, &old_pipe);
+    if (S_summarise(&b, log_path, sig) != BS_STATUS_OK)
+      status = BS_STATUS_FAILURE;
+    status = S_exit_status(&b, &common, status, sig);
+    bs_shared_free(b.shared);
+    bs_arena_free(&b.scratch);
+    sigaction(SIGPIPE, &old_pipe, NULL);
+  } else {
     status = BS_STATUS_FAILURE;
-  else if (b.count[S_ST_INVALID] && status == BS_STATUS_OK)
-    status = BS_STATUS_INVALID;
-  if (!sig)
-    status = bs_opts_status(&common, status, b.warnings ? 1u : 0u);
-  if (sig)
-    status = 128 + sig;
-
-  bs_shared_free(b.shared);
-  bs_arena_free(&b.scratch);
-  sigaction(SIGPIPE, &old_pipe, NULL);
+  }
   free(log_path);
   free(b.inputs);
   free(b.todo);

@@ -15,9 +15,11 @@
  * a SHA-256 of banshi's version, the options that change the output, the
  * template, the font maps and font files, the schemas and report types
  * (schemas/ and $BANSHI_TYPES), and the source with the images its
- * figures name (and the previous year's source, when one is given).  The stamp is removed before a PDF is
- * rendered again and written after it is in place, so a stamp never vouches
- * for a PDF it did not see.
+ * figures name (and the previous year's source, when one is given).  The
+ * stamp is removed before a PDF is rendered again and written after it is
+ * in place, so a stamp never vouches for a PDF it did not see.  It keeps
+ * the render's messages too, so that the log of a source found up to date
+ * repeats them as the log of its render had them.
  *
  * Layer 13 (batch, bag): docs/architecture.md. */
 #ifndef BS_BATCH_H
@@ -97,6 +99,15 @@ typedef struct bs_stamp {
   char **findings;                /* the report checks' diagnostics, one a
                                      line (malloc'd) */
   int nfindings;                  /* entries in findings */
+  bool has_messages;              /* the render's messages are recorded
+                                     (stamps written since they are) */
+  char **diagnostics;             /* the render's messages as text, one a
+                                     line (malloc'd) */
+  int ndiagnostics;               /* entries in diagnostics */
+  char **messages;                /* the same as JSON objects
+                                     (schemas/diagnostics.schema.json) */
+  int nmessages;                  /* entries in messages */
+  unsigned errors, warnings;      /* the render's counts */
 } bs_stamp;
 
 /* The stamp path for output `rel` of `outdir`, malloc'd. */

@@ -56,16 +56,18 @@ static const bs_opt S_render_opts[] = {
      "also write the layout as text ('-' = standard output)"},
     {"previous", O_PREVIOUS, "FILE", "上年度的报告源文件，用于跨年度规则",
      "last year's report source, for the cross-year rules"},
-    {"pdfa", O_PDFA, "1b|3b",
-     "PDF/A 部分：1b（默认），或嵌入 XML 源文件的 3b（docs/formats.md）",
-     "PDF/A part: 1b (default), or 3b with the XML source embedded "
-     "(docs/formats.md)"},
+    {"pdfa", O_PDFA, "1b|2a|3b",
+     "PDF/A 部分：1b（默认）、带结构标签的 2a，或嵌入 XML 源文件的 3b"
+     "（docs/formats.md）",
+     "PDF/A part: 1b (default), 2a (tagged), or 3b with the XML source "
+     "embedded (docs/formats.md)"},
     {"format", O_FORMAT, "pdf|ofd",
      "输出格式：pdf 或 ofd（默认按 -o 的扩展名：.ofd 为 OFD，GB/T 33190）",
      "output format: pdf or ofd (default: by the extension of -o; .ofd = "
      "OFD, GB/T 33190)"},
-    {"tagged", O_TAGGED, NULL, "带结构标签的 PDF（尚未实现，会被拒绝）",
-     "tagged PDF (not implemented: refused)"},
+    {"tagged", O_TAGGED, NULL,
+     "带结构标签的 PDF：结构树、标记内容（docs/formats.md）",
+     "tagged PDF: structure tree and marked content (docs/formats.md)"},
     {"as-published", O_AS_PUBLISHED, NULL,
      "按发布时的原样：单元格照写排印，规则的发现为警告（退出状态 0）",
      "a report as it was issued: cells print as written, the rules' "
@@ -167,19 +169,13 @@ S_opt(void *ctx, int key, const char *v, const bs_common *c, FILE *err)
   S_opts *o = ctx;
   switch (key) {
   case O_PDFA:
-    if (strcmp(v, "1b") == 0 || strcmp(v, "3b") == 0) {
+    if (strcmp(v, "1b") == 0 || strcmp(v, "2a") == 0 ||
+        strcmp(v, "3b") == 0) {
       o->job.pdfa = v[0] - '0';
       break;
     }
-    if (strcmp(v, "2a") == 0)
-      bs_opts_error(&S_cmds[0], c, err,
-                    "--pdfa 2a（带结构标签的 PDF）尚未实现；请用 1b 或 3b%s",
-                    "--pdfa 2a (tagged PDF) is not implemented; use 1b or "
-                    "3b%s",
-                    "");
-    else
-      bs_opts_error(&S_cmds[0], c, err, "--pdfa 取 1b 或 3b，而不是“%s”",
-                    "--pdfa takes 1b or 3b, not '%s'", v);
+    bs_opts_error(&S_cmds[0], c, err, "--pdfa 取 1b、2a 或 3b，而不是“%s”",
+                  "--pdfa takes 1b, 2a or 3b, not '%s'", v);
     return BS_STATUS_USAGE;
   case O_FORMAT:
     if (strcmp(v, "pdf") != 0 && strcmp(v, "ofd") != 0) {
@@ -190,9 +186,8 @@ S_opt(void *ctx, int key, const char *v, const bs_common *c, FILE *err)
     o->job.ofd = strcmp(v, "ofd") == 0;
     break;
   case O_TAGGED:
-    bs_opts_error(&S_cmds[0], c, err, "--tagged（带结构标签的 PDF）尚未实现%s",
-                  "--tagged (tagged PDF) is not implemented%s", "");
-    return BS_STATUS_USAGE;
+    o->job.tagged = true;
+    break;
   case O_OUTPUT:
     o->output = v;
     break;
@@ -460,6 +455,19 @@ main(int argc, char **argv)
     if (o.ninputs != 1 || (!o.output && !o.dump)) {
       bs_opts_error(bc, &c, stderr, "需要一个源文件和 -o OUT.pdf%s",
                     "takes one SOURCE and -o OUT.pdf%s", "");
+      free(o.inputs);
+      return EXIT_USAGE;
+    }
+    size_t ol = o.output ? strlen(o.output) : 0;
+    if ((o.job.pdfa || o.job.tagged) &&
+        (o.job.ofd || (ol > 4 && strcmp(o.output + ol - 4, ".ofd") == 0))) {
+      /* an OFD file is OFD-A whatever is asked; say so rather than
+       * ignore a PDF option */
+      bs_opts_error(bc, &c, stderr,
+                    "--pdfa 和 --tagged 只用于 PDF 输出；OFD 文件总是 OFD-A%s",
+                    "--pdfa and --tagged apply to PDF output only; an OFD "
+                    "file is always OFD-A%s",
+                    "");
       free(o.inputs);
       return EXIT_USAGE;
     }

@@ -68,6 +68,18 @@ static const char *const S_names[BS_D_CODE_COUNT] = {
     [BS_D_BAG_DEEP] = "bag-deep",
     [BS_D_COLLATION] = "collation",
     [BS_D_NORM_TITLE_MARK] = "norm-title-mark",
+    [BS_D_BATCH_PROGRESS] = "batch-progress",
+    [BS_D_BATCH_PROGRESS_TTY] = "batch-progress",
+    [BS_D_BATCH_INTERRUPT] = "batch-interrupt",
+    [BS_D_BATCH_SUMMARY] = "batch-summary",
+    [BS_D_BATCH_LOG] = "batch-log",
+    [BS_D_ARCHIVE_WRITTEN] = "archive-written",
+    [BS_D_ARCHIVE_VALID] = "archive-valid",
+    [BS_D_ARCHIVE_INVALID] = "archive-invalid",
+    [BS_D_ARCHIVE_EXISTS] = "archive-exists",
+    [BS_D_ARCHIVE_EMPTY] = "archive-empty",
+    [BS_D_ARCHIVE_LEFT_OUT_COUNT] = "archive-left-out-count",
+    [BS_D_ARCHIVE_NO_LOG] = "archive-no-log",
 };
 
 const char *
@@ -230,6 +242,45 @@ static const struct {
                           "请重新运行 banshi batch",
                           "the PDF differs from its batch record (SHA-256); "
                           "refused (run banshi batch again)"},
+    /* batch and archive about the run itself (a line each) */
+    [BS_D_BATCH_PROGRESS] = {"banshi：已完成 %zu/%zu（%d%%），失败 %zu，每秒 %.1f 份，"
+                      "预计还需 %s\n",
+                      "banshi: %zu/%zu done (%d%%), %zu failed, %.1f/s, "
+                      "%s left\n"},
+    [BS_D_BATCH_PROGRESS_TTY] = {"%zu/%zu  失败 %zu  %.1f 份/秒  剩余 %s",
+                          "%zu/%zu  %zu failed  %.1f/s  %s left"},
+    [BS_D_BATCH_INTERRUPT] = {"banshi：收到信号，正在完成处理中的 %zu 份文档，"
+                       "不再开始新的文档（再次中断则立即退出）\n",
+                       "banshi: interrupted: finishing the %zu documents in "
+                       "flight, starting no more (interrupt again to stop "
+                       "at once)\n"},
+    [BS_D_BATCH_SUMMARY] = {"banshi：共 %zu 份：生成 %zu，已是最新 %zu，无效 %zu，"
+                     "失败 %zu，未处理 %zu；用时 %.1f 秒\n",
+                     "banshi: %zu sources: %zu written, %zu up to date, "
+                     "%zu invalid, %zu failed, %zu not run; %.1f s\n"},
+    [BS_D_BATCH_LOG] = {"banshi：结果日志 %s\n", "banshi: result log %s\n"},
+    [BS_D_ARCHIVE_WRITTEN] = {"banshi：已生成 BagIt 包 %s：%zu 份文档，%zu 个文件，"
+                     "%lld 字节\n",
+                     "banshi: wrote the bag %s: %zu documents, %zu files, "
+                     "%lld bytes\n"},
+    [BS_D_ARCHIVE_VALID] = {"banshi：BagIt 包 %s 完好：%ld 个文件的校验和一致\n",
+                   "banshi: the bag %s is valid: %ld files match their "
+                   "checksums\n"},
+    [BS_D_ARCHIVE_INVALID] = {"banshi：BagIt 包 %s 有 %u 处问题\n",
+                     "banshi: the bag %s has %u problems\n"},
+    [BS_D_ARCHIVE_EXISTS] = {"banshi：%s 已存在；请为新包另选名称\n",
+                    "banshi: %s exists; choose another name for the bag\n"},
+    [BS_D_ARCHIVE_EMPTY] = {"banshi：%s 中没有 PDF，未生成 BagIt 包\n",
+                   "banshi: no PDF in %s; no bag written\n"},
+    [BS_D_ARCHIVE_LEFT_OUT_COUNT] =
+        {"banshi：批量生成中 %zu 份源文件未能生成 PDF，未收入包中，"
+         "已列于 data/left-out.csv\n",
+         "banshi: %zu sources of the batch have no PDF and are "
+         "not in the bag; data/left-out.csv lists them\n"},
+    [BS_D_ARCHIVE_NO_LOG] = {"banshi：%s 中没有批量生成日志（banshi-batch*.jsonl），"
+                    "无法列出未能生成 PDF 的源文件\n",
+                    "banshi: no batch log (banshi-batch*.jsonl) in %s: "
+                    "sources without a PDF cannot be listed\n"},
 };
 
 const char *

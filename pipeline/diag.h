@@ -99,6 +99,20 @@ typedef enum bs_code {
   BS_D_WORKER_CRASH,      /* a batch worker ended by a signal */
   BS_D_MANIFEST_TEXT,     /* a manifest line: NUL, too long, too many */
   BS_D_PDF_CHANGED,       /* a PDF differs from its batch record */
+  /* what batch and archive print about the run itself, not about a file
+   * (lines of their own, without a location or severity) */
+  BS_D_BATCH_PROGRESS,    /* a progress line */
+  BS_D_BATCH_PROGRESS_TTY, /* the text of the progress bar */
+  BS_D_BATCH_INTERRUPT,   /* a signal stopped the hand-out */
+  BS_D_BATCH_SUMMARY,     /* the counts at the end */
+  BS_D_BATCH_LOG,         /* where the log is */
+  BS_D_ARCHIVE_WRITTEN,   /* a bag was written */
+  BS_D_ARCHIVE_VALID,     /* a bag checked and found whole */
+  BS_D_ARCHIVE_INVALID,   /* a bag checked and found damaged */
+  BS_D_ARCHIVE_EXISTS,    /* the bag's folder exists */
+  BS_D_ARCHIVE_EMPTY,     /* no PDF to archive */
+  BS_D_ARCHIVE_LEFT_OUT_COUNT, /* sources without a PDF, listed */
+  BS_D_ARCHIVE_NO_LOG,    /* no batch log to list them from */
   BS_D_CODE_COUNT
 } bs_code;
 

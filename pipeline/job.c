@@ -135,6 +135,7 @@ bs_diags_status(const bs_diags *d)
     case BS_D_OUTPUT_IS_INPUT:
     case BS_D_NAME_CONTROL:
     case BS_D_WORKER_CRASH:
+    case BS_D_COLLATION:
       return BS_STATUS_FAILURE;
     default:
       break;
@@ -329,7 +330,9 @@ bs_job_run_memory(bs_shared *sh, const char *src, const unsigned char *buf,
         if (bs_render_ofd(lay, pdf, &oo) == 0)
           res->bytes = S_size(pdf);
       } else {
-        bs_pdf_options po = {NULL, o->epoch, o->pdfa == 3 ? 3 : 1, NULL, 0};
+        bs_pdf_options po = {NULL, o->epoch,
+                             o->pdfa == 3 || o->pdfa == 2 ? o->pdfa : 1,
+                             NULL, 0, o->tagged};
         bs_pdf_attachment files[2];
         if (po.pdfa_part == 3)
           po.nfiles = S_source_files(doc, files);

@@ -33,8 +33,9 @@ typedef struct bs_job_options {
   long long epoch;       /* SOURCE_DATE_EPOCH, or -1 */
   const char *previous;  /* last year's source for cross-year rules */
   bool as_published;    /* a report as issued: rules warn (docs/report-types.md) */
-  int pdfa;              /* PDF/A part: 1 (default, also 0) or 3 (3b, with
-                            the source embedded) */
+  int pdfa;              /* PDF/A part: 1 (default, also 0), 2 (2a, tagged)
+                            or 3 (3b, with the source embedded) */
+  bool tagged;           /* tagged PDF (also with pdfa 2) */
   bool ofd;              /* the output path gets OFD, not PDF (also when it
                             ends in .ofd) */
   bool ofd_beside;       /* write NAME.ofd beside every NAME.pdf too */
@@ -105,7 +106,12 @@ int bs_job_run_memory(bs_shared *sh, const char *src, const unsigned char *buf,
  * (the PDF dates then come from the source). */
 long long bs_source_date_epoch(void);
 
-/* The status a list of diagnostics calls for. */
+/* The status a list of diagnostics calls for, the one rule of every
+ * command (render, validate, batch, archive): BS_STATUS_OK without errors;
+ * BS_STATUS_FAILURE when an error says a file could not be read or
+ * written, or banshi's own data (schemas, report types, fonts, template,
+ * collation rules) or machinery failed; else BS_STATUS_INVALID (the input
+ * itself is wrong). */
 int bs_diags_status(const bs_diags *d);
 
 #endif

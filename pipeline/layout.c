@@ -47,6 +47,7 @@ typedef struct S_flow {
                                its height is also in `space` */
   const char *outline;      /* S_F_LINE: bookmark starting at this line */
   int outline_level;
+  int32_t sid;              /* S_F_IMAGE: its structure element */
 } S_flow;
 
 typedef struct S_layout {
@@ -58,6 +59,8 @@ typedef struct S_layout {
   int counters[4];  /* heading numbers per level */
   int32_t skip_to;  /* y of the next line, set after a table (0: none) */
   bs_picture_cache pics; /* each image decoded once, the document's budget */
+  int32_t sid;      /* structure element of the lines emitted next */
+  int32_t parent;   /* structure element that takes the next blocks */
 } S_layout;
 
 /* ------------------------------------------------------------------ */
@@ -162,6 +165,7 @@ S_emit_lines(S_layout *L, bool keep_all, const char *outline, int level)
   for (size_t i = 0; i < n; i++) {
     S_flow *f = S_push(L, S_F_LINE);
     f->line = ls[i];
+    f->line.sid = L->sid;
     /* orphans and widows: the first two and last two lines of a paragraph
      * stay together */
     if (keep_all)
@@ -227,6 +231,7 @@ S_title(S_layout *L)
   g.issuer = m->issuer;
   bs_para_layout(&L->lc, &g, &L->lines);
   S_space(L, st->space_before);
+  L->sid = bs_struct_add(&L->lc, BS_SE_TITLE, L->parent);
   S_emit_lines(L, true, NULL, 0);
   /* the title never ends a page on its own */
   S_flow *last = (S_flow *)L->flow.data + L->flow.len - 1;
@@ -314,6 +319,9 @@ S_section(S_layout *L, const bs_node *sec)
   const bs_node *body = heading ? heading->next : sec->first;
   bool runin = sec->as.section.runin && body &&
                body->type == BS_NODE_PARAGRAPH;
+  /* a run-in heading is the start of its paragraph: one P */
+  L->sid = bs_struct_add(&L->lc, runin ? BS_SE_P : BS_SE_H, L->parent);
+  ((bs_selem *)L->lc.elems.data)[L->sid].level = level;
   bs_para_begin(&L->lc);
   if (*num)
     bs_para_text(&L->lc, num, strlen(num), hs, NULL,
@@ -356,6 +364,7 @@ S_paragraph(S_layout *L, const bs_node *p, const bs_style *st)
   bs_para_geom g = S_geom(L, st, p->as.para.align, p->as.para.indent);
   bs_para_layout(&L->lc, &g, &L->lines);
   S_space(L, st->space_before);
+  L->sid = bs_struct_add(&L->lc, BS_SE_P, L->parent);
   S_emit_lines(L, false, NULL, 0);
   S_space(L, st->space_after);
 }
@@ -366,6 +375,8 @@ S_list(S_layout *L, const bs_node *list)
   const bs_style *st = &L->lc.tpl->styles[BS_STYLE_LIST];
   int num = list->as.list.start > 0 ? list->as.list.start : 1;
   int depth = list->as.list.depth;
+  int32_t parent = L->parent;
+  int32_t lsid = bs_struct_add(&L->lc, BS_SE_L, parent);
   for (const bs_node *it = list->first; it; it = it->next, num++) {
     char marker[64];
     if (list->as.list.ordered)
@@ -384,10 +395,16 @@ S_list(S_layout *L, const bs_node *list)
     bs_para_inline(&L->lc, it, &s);
     bs_para_geom g = S_geom(L, &s, BS_ALIGN_DEFAULT, -1);
     bs_para_layout(&L->lc, &g, &L->lines);
+    /* LI with one LBody: the marker is set in the same lines as the
+     * text (and often the same run), so it has no Lbl of its own */
+    int32_t li = bs_struct_add(&L->lc, BS_SE_LI, lsid);
+    L->sid = bs_struct_add(&L->lc, BS_SE_LBODY, li);
     S_emit_lines(L, false, NULL, 0);
+    L->parent = L->sid;
     for (const bs_node *c = it->first; c; c = c->next)
       if (c->type == BS_NODE_LIST)
         S_list(L, c);
+    L->parent = parent;
   }
 }
 
@@ -396,6 +413,7 @@ S_table(S_layout *L, const bs_node *t)
 {
   const bs_style *cs = &L->lc.tpl->styles[BS_STYLE_CAPTION];
   S_space(L, L->lc.tpl->line_pitch / 4);
+  int32_t tsid = bs_struct_add(&L->lc, BS_SE_TABLE, L->parent);
   for (const bs_node *c = t->first; c; c = c->next) {
     if (c->type != BS_NODE_CAPTION)
       continue;
@@ -404,10 +422,11 @@ S_table(S_layout *L, const bs_node *t)
     bs_para_geom g = S_geom(L, cs, BS_ALIGN_CENTER, 0);
     bs_para_layout(&L->lc, &g, &L->lines);
     S_space(L, cs->space_before);
+    L->sid = bs_struct_add(&L->lc, BS_SE_CAPTION, tsid);
     S_emit_lines(L, true, NULL, 0);
   }
   bs_table_layout *tl =
-      bs_table_prepare(&L->lc, t, bs_template_text_w(L->lc.tpl));
+      bs_table_prepare(&L->lc, t, bs_template_text_w(L->lc.tpl), tsid);
   if (tl)
     S_push(L, S_F_TABLE)->table = tl;
   S_space(L, L->lc.tpl->line_pitch / 2);
@@ -549,10 +568,20 @@ S_figure(S_layout *L, const bs_node *fig)
   f->image.x = (bs_template_text_w(t) - f->image.w) / 2;
   f->image.pic = pic;
   f->space = f->image.h;
+  f->sid = bs_struct_add(&L->lc, BS_SE_FIGURE, L->parent);
   const bs_style *cs = &t->styles[BS_STYLE_CAPTION];
   for (const bs_node *c = fig->first; c; c = c->next) {
     if (c->type != BS_NODE_CAPTION)
       continue;
+    /* the caption is also the figure's alternate description */
+    char alt[1024];
+    size_t k = 0;
+    alt[0] = '\0';
+    S_plain(c, alt, sizeof alt, &k);
+    bs_selem *e = (bs_selem *)L->lc.elems.data + f->sid;
+    if (!e->alt && alt[0])
+      e->alt = bs_arena_strdup(L->lc.arena, alt);
+    L->sid = bs_struct_add(&L->lc, BS_SE_CAPTION, L->parent);
     bs_para_begin(&L->lc);
     bs_para_inline(&L->lc, c, cs);
     bs_para_geom g = S_geom(L, cs, BS_ALIGN_CENTER, 0);
@@ -659,6 +688,7 @@ S_closing(S_layout *L)
     g.left = i < nsig ? sig_x : date_x;
     g.width = W;
     bs_para_layout(&L->lc, &g, &L->lines);
+    L->sid = bs_struct_add(&L->lc, BS_SE_P, L->parent);
     S_emit_lines(L, true, NULL, 0);
   }
   S_flow *last = (S_flow *)L->flow.data + L->flow.len - 1;
@@ -865,6 +895,7 @@ S_paginate(S_layout *L)
       else if (pg->y + f[i].space > pg->bottom && pg->y > pg->top)
         S_new_page(pg);
       bs_item *it = bs_page_add(&L->lc, pg->page, BS_ITEM_IMAGE);
+      it->sid = f[i].sid;
       it->as.image = f[i].image;
       it->as.image.x += pg->left;
       it->as.image.y = pg->y;
@@ -921,6 +952,7 @@ S_page_numbers(S_layout *L)
     }
     int32_t base = t->page_h - t->bottom + t->page_number_offset + mid;
     int32_t top = base - ln->runs[0].y;
+    ln->sid = BS_SID_PAGINATION;
     bs_page_add_line(&L->lc, &pages[i], ln, S_left_margin(t, (int)i), top);
     L->lines.len = 0;
   }
@@ -938,6 +970,8 @@ bs_layout_document(bs_document *doc, const bs_layout_options *o)
   L->lines.esize = sizeof(bs_line);
   L->pages.esize = sizeof(bs_page);
   L->outline.esize = sizeof(bs_outline);
+  L->lc.elems.esize = sizeof(bs_selem);
+  L->parent = bs_struct_add(&L->lc, BS_SE_DOCUMENT, -1);
 
   S_title(L);
   S_blocks(L, doc->body);
@@ -960,6 +994,10 @@ bs_layout_document(bs_document *doc, const bs_layout_options *o)
     if (L->outline.len)
       memcpy(out->outline, L->outline.data,
              L->outline.len * sizeof(bs_outline));
+    out->nelems = (int)L->lc.elems.len;
+    out->elems =
+        bs_arena_alloc(&doc->arena, L->lc.elems.len * sizeof(bs_selem));
+    memcpy(out->elems, L->lc.elems.data, L->lc.elems.len * sizeof(bs_selem));
   }
   bs_vec_free(&L->lc.chars);
   bs_vec_free(&L->lc.u16);
@@ -969,6 +1007,7 @@ bs_layout_document(bs_document *doc, const bs_layout_options *o)
   bs_vec_free(&L->lines);
   bs_vec_free(&L->pages);
   bs_vec_free(&L->outline);
+  bs_vec_free(&L->lc.elems);
   free(L);
   return out;
 }

@@ -50,8 +50,18 @@ typedef enum bs_item_type {
   BS_ITEM_IMAGE,
 } bs_item_type;
 
+/* What an item is in the document's logical structure (tagged PDF, ISO
+ * 32000-1 14.7-14.8): a structure element of bs_layout.elems (> 0), or
+ * an artifact, drawn for the page and not part of the text. */
+enum {
+  BS_SID_ARTIFACT = 0,    /* rules: borders and lines */
+  BS_SID_PAGINATION = -1, /* page numbers */
+  BS_SID_REPEATED = -2,   /* a table's header rows repeated on a page */
+};
+
 typedef struct bs_item {
   bs_item_type type;
+  int32_t sid;    /* structure element (> 0) or BS_SID_* */
   union {
     bs_run run;
     bs_rule rule;
@@ -73,6 +83,36 @@ typedef struct bs_outline {
   int32_t y;         /* top of the heading on that page */
 } bs_outline;
 
+/* Kinds of structure elements; each renders as the standard structure
+ * type named beside it (ISO 32000-1 14.8.4), Title through a role map. */
+typedef enum bs_struct_kind {
+  BS_SE_DOCUMENT, /* Document: the root, element 0 */
+  BS_SE_TITLE,    /* Title (role-mapped to H1): the document's title */
+  BS_SE_H,        /* H1-H4 (level) */
+  BS_SE_P,        /* P: paragraphs, closing lines, run-in headings */
+  BS_SE_L,        /* L */
+  BS_SE_LI,       /* LI */
+  BS_SE_LBODY,    /* LBody */
+  BS_SE_TABLE,    /* Table */
+  BS_SE_TR,       /* TR */
+  BS_SE_TH,       /* TH */
+  BS_SE_TD,       /* TD */
+  BS_SE_FIGURE,   /* Figure, with alt */
+  BS_SE_CAPTION,  /* Caption */
+} bs_struct_kind;
+
+/* One structure element.  Elements are numbered in source order (the
+ * reading order), each after its parent; an element's content is its own
+ * items (in page order) followed by its child elements. */
+typedef struct bs_selem {
+  bs_struct_kind kind;
+  int32_t parent;      /* index of the parent element (-1 for the root) */
+  int level;           /* BS_SE_H: 1-4 */
+  int row, col;        /* table cells: grid position (0-based) */
+  int rowspan, colspan;/* table cells: spans */
+  const char *alt;     /* BS_SE_FIGURE: the caption's text, or NULL */
+} bs_selem;
+
 typedef struct bs_layout {
   bs_document *doc;       /* the document laid out (owns the arena) */
   const bs_template *tpl; /* template used */
@@ -80,6 +120,8 @@ typedef struct bs_layout {
   int npages;
   bs_outline *outline;
   int noutline;
+  bs_selem *elems;        /* the structure: elems[0] is the Document */
+  int nelems;
 } bs_layout;
 
 typedef struct bs_layout_options {

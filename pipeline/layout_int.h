@@ -24,6 +24,7 @@ typedef struct bs_line {
   int32_t width;       /* width of the content (after justification) */
   bool keep_with_next; /* never end a page after this line */
   bool par_last;       /* last line of its paragraph */
+  int32_t sid;         /* structure element of its runs (bs_item.sid) */
 } bs_line;
 
 /* Geometry and behaviour of one paragraph. */
@@ -74,6 +75,7 @@ struct bs_lctx {
                           glyph is reported when the text is laid out */
   const char *failed_roles[16]; /* roles already reported unusable */
   int nfailed;
+  bs_vec elems;        /* bs_selem: the structure, in source order */
 };
 
 /* Font role of a style, opened (NULL after a diagnostic). */
@@ -111,10 +113,11 @@ bs_baseline_in(int32_t height, int32_t size)
   return (height - size) / 2 + (int32_t)((int64_t)size * BS_EM_ASCENT / 1000);
 }
 
-/* Tables: lay out `table` for a box of `width`, appending flow items. */
+/* Tables: lay out `table` for a box of `width`, appending flow items;
+ * its rows and cells become structure elements under `sid` (a Table). */
 typedef struct bs_table_layout bs_table_layout;
 bs_table_layout *bs_table_prepare(bs_lctx *lc, const bs_node *table,
-                                  int32_t width);
+                                  int32_t width, int32_t sid);
 
 /* Height of the header rows and the first body row: what must fit below
  * a heading kept with the table. */

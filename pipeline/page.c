@@ -33,8 +33,21 @@ bs_page_add_line(bs_lctx *lc, bs_page *page, const bs_line *line, int32_t x,
 {
   for (int i = 0; i < line->nruns; i++) {
     bs_item *it = bs_page_add(lc, page, BS_ITEM_RUN);
+    it->sid = line->sid;
     it->as.run = line->runs[i];
     it->as.run.x += x;
     it->as.run.y += y;
   }
+}
+
+int32_t
+bs_struct_add(bs_lctx *lc, bs_struct_kind kind, int32_t parent)
+{
+  bs_selem e;
+  memset(&e, 0, sizeof e);
+  e.kind = kind;
+  e.parent = parent;
+  e.rowspan = e.colspan = 1;
+  bs_vec_push(&lc->elems, &e);
+  return (int32_t)lc->elems.len - 1;
 }

@@ -22,7 +22,12 @@ struct bs_pager {
 /* Add an item to a page. */
 bs_item *bs_page_add(bs_lctx *lc, bs_page *page, bs_item_type type);
 
-/* Place `line` with its box's left edge at x and its top at y. */
+/* Add a structure element of `kind` under `parent` (an index into
+ * lc->elems); returns its index. */
+int32_t bs_struct_add(bs_lctx *lc, bs_struct_kind kind, int32_t parent);
+
+/* Place `line` with its box's left edge at x and its top at y; its runs
+ * belong to the line's structure element (line->sid). */
 void bs_page_add_line(bs_lctx *lc, bs_page *page, const bs_line *line,
                       int32_t x, int32_t y);
 

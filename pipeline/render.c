@@ -11,6 +11,8 @@ bs_render(const bs_layout *l, const bs_renderer *r)
     int rc = r->begin_page(r->ctx, page, p);
     for (size_t i = 0; rc == 0 && i < page->n; i++) {
       const bs_item *it = &page->items[i];
+      if (r->item && (rc = r->item(r->ctx, it)) != 0)
+        break;
       switch (it->type) {
       case BS_ITEM_RUN:
         rc = r->glyph_run(r->ctx, &it->as.run);

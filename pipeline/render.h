@@ -20,6 +20,9 @@ typedef struct bs_renderer {
   int (*rule)(void *ctx, const bs_rule *rule);
   int (*image)(void *ctx, const bs_image *image);
   int (*end_page)(void *ctx);
+  /* optional (NULL: not called): before each item's own call, with the
+   * item, for what the drawing calls do not carry (its structure) */
+  int (*item)(void *ctx, const bs_item *it);
 } bs_renderer;
 
 /* Walk every page of `l` through `r`.  Returns 0 or the first failure. */
@@ -42,13 +45,17 @@ typedef struct bs_pdf_attachment {
 typedef struct bs_pdf_options {
   const char *icc_profile; /* sRGB ICC v2 profile; NULL = the default */
   long long epoch;         /* SOURCE_DATE_EPOCH, or -1 to use the source */
-  int pdfa_part;           /* 1 (PDF/A-1b, also 0) or 3 (PDF/A-3b) */
+  int pdfa_part;           /* 1 (PDF/A-1b, also 0), 2 (PDF/A-2a, tagged)
+                              or 3 (PDF/A-3b) */
   const bs_pdf_attachment *files; /* PDF/A-3b: the source files */
   int nfiles;              /* entries in files */
+  bool tagged;             /* tagged PDF: structure tree and marked
+                              content (implied by pdfa_part 2) */
 } bs_pdf_options;
 
-/* Write `l` as a PDF/A-1b file (or PDF/A-3b with o->files embedded) at
- * `path`.  The file is written under a
+/* Write `l` as a PDF/A-1b file (or PDF/A-3b with o->files embedded, or
+ * PDF/A-2a, tagged) at `path`; tagged (docs/formats.md) when o->tagged or
+ * o->pdfa_part is 2.  The file is written under a
  * temporary name, flushed and renamed into place, so that `path` never
  * holds a partial file.  Returns 0, or -1 after diagnostics in the
  * document's list. */

@@ -49,6 +49,8 @@ typedef struct S_cell {
   bool holds_groups;    /* row-spanned around other row-spanned cells
                            (三、本年度办理结果 around （三）（四）（五）) */
   bool shown;           /* the whole text was drawn in one piece */
+  bool drawn;           /* drawn before: drawn whole again, it repeats */
+  int32_t sid;          /* its structure element (TH or TD) */
 } S_cell;
 
 struct bs_table_layout {
@@ -464,8 +466,33 @@ S_no_lone_chars(bs_table_layout *t)
     t->colx[k + 1] = t->colx[k] + t->colw[k];
 }
 
+/* The structure of the table under its element `tsid`: a TR per grid
+ * row and, in it, a TH or TD for every cell that starts in the row (the
+ * fillers of holes too, so every row keeps its columns), in reading
+ * order. */
+static void
+S_structure(bs_lctx *lc, bs_table_layout *t, int32_t tsid)
+{
+  for (int r = 0; r < t->nrows; r++) {
+    int32_t tr = bs_struct_add(lc, BS_SE_TR, tsid);
+    for (int col = 0; col < t->ncols; col++) {
+      S_cell *c = &t->cells[S_AT(t, r, col)];
+      if (c->row != r || c->col != col)
+        continue;
+      bool head = r < t->head_rows || (c->node && c->node->as.cell.header);
+      c->sid = bs_struct_add(lc, head ? BS_SE_TH : BS_SE_TD, tr);
+      bs_selem *e = (bs_selem *)lc->elems.data + c->sid;
+      e->row = c->row;
+      e->col = c->col;
+      e->rowspan = c->rowspan;
+      e->colspan = c->colspan;
+    }
+  }
+}
+
 bs_table_layout *
-bs_table_prepare(bs_lctx *lc, const bs_node *table, int32_t width)
+bs_table_prepare(bs_lctx *lc, const bs_node *table, int32_t width,
+                 int32_t sid)
 {
   bs_table_layout *t = bs_arena_alloc(lc->arena, sizeof *t);
   t->node = table;
@@ -477,6 +504,7 @@ bs_table_prepare(bs_lctx *lc, const bs_node *table, int32_t width)
   t->head_rows = table->as.table.head_rows;
   if (t->head_rows >= t->nrows)
     t->head_rows = 0; /* a table of headers only has nothing to repeat */
+  S_structure(lc, t, sid);
   /* labels around groups: a row-spanned cell with a row-spanned cell
    * beside it (each cell's rows walked once) */
   for (int i = 0; i < t->ncells; i++) {
@@ -619,11 +647,15 @@ S_cell_piece(bs_lctx *lc, bs_table_layout *t, S_cell *c, bs_page *p,
   int first = 0, count = 0;
   int32_t content = 0;
   int32_t total = S_cell_content_h(c);
+  int32_t sid = c->sid;
   if (c->consumed == 0 && total <= inner) {
-    /* the whole text fits this piece: draw it (again, on a new page) */
+    /* the whole text fits this piece: draw it (again, on a new page: a
+     * repeated header or row label is no new text) */
     count = c->nlines;
     content = total;
     c->shown = true;
+    if (c->drawn)
+      sid = BS_SID_REPEATED;
   } else if (c->shown) {
     /* shown whole on an earlier page; this piece is too small to repeat */
     count = 0;
@@ -647,7 +679,10 @@ S_cell_piece(bs_lctx *lc, bs_table_layout *t, S_cell *c, bs_page *p,
   else if (va == BS_VALIGN_BOTTOM && content < inner)
     ty += inner - content;
   int32_t tx = x + t->pad_x + t->rule / 2;
+  if (count > 0)
+    c->drawn = true;
   for (int i = first; i < first + count; i++) {
+    c->lines[i].sid = sid;
     bs_page_add_line(lc, p, &c->lines[i], tx, ty);
     ty += c->lines[i].height;
   }

@@ -327,3 +327,67 @@ bs_parse_font_size(const char *s, int32_t *mpt)
   *mpt = v;
   return true;
 }
+
+/* ------------------------------------------------------------------ */
+/* Percent-encoding                                                     */
+
+int
+bs_hex_value(int c)
+{
+  return c >= '0' && c <= '9'   ? c - '0'
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                : -1;
+}
+
+static bool
+S_pct_needed(unsigned char c, unsigned set)
+{
+  if (c == '%')
+    return true;
+  if ((set & BS_PCT_CONTROLS) && (c < 0x20 || c == 0x7F))
+    return true;
+  return (set & BS_PCT_LINE_BREAKS) && (c == '\r' || c == '\n');
+}
+
+char *
+bs_pct_encode(const char *s, size_t n, unsigned set)
+{
+  static const char hex[] = "0123456789ABCDEF";
+  size_t len = 0;
+  for (size_t i = 0; i < n; i++)
+    len += S_pct_needed((unsigned char)s[i], set) ? 3 : 1;
+  char *out = bs_xmalloc(len + 1), *o = out;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (S_pct_needed(c, set)) {
+      *o++ = '%';
+      *o++ = hex[c >> 4];
+      *o++ = hex[c & 15];
+    } else {
+      *o++ = (char)c;
+    }
+  }
+  *o = '\0';
+  return out;
+}
+
+bool
+bs_pct_decode(char *s)
+{
+  char *w = s;
+  for (const char *r = s; *r; r++) {
+    if (*r != '%') {
+      *w++ = *r;
+      continue;
+    }
+    int hi = bs_hex_value((unsigned char)r[1]);
+    int lo = hi >= 0 ? bs_hex_value((unsigned char)r[2]) : -1;
+    if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+      return false;
+    *w++ = (char)(hi * 16 + lo);
+    r += 2;
+  }
+  *w = '\0';
+  return true;
+}

@@ -83,6 +83,25 @@ void bs_cp_show(uint32_t cp, char out[16]);
  * three decimals and no trailing zeros ("12.5", "-3", "0.001"). */
 void bs_fmt_mpt(int64_t mpt, char out[32]);
 
+/* Percent-encoding (RFC 3986 2.1, "%0A"): how a name that may hold any
+ * byte is kept on one line of a text file.  '%' itself is always encoded,
+ * and besides it the characters of `set`:
+ *   BS_PCT_LINE_BREAKS  CR and LF (BagIt manifests, RFC 8493 2.1.3)
+ *   BS_PCT_CONTROLS     every C0 control and DEL (stamps, messages)
+ * bs_pct_encode encodes the first n bytes of s (malloc'd, NUL-terminated).
+ * bs_pct_decode decodes s in place whatever the set was (a decoder that
+ * reads more than an encoder writes is harmless); it returns false for a
+ * malformed escape or one that decodes to a NUL byte, leaving s undefined. */
+enum {
+  BS_PCT_LINE_BREAKS = 1,
+  BS_PCT_CONTROLS = 2,
+};
+char *bs_pct_encode(const char *s, size_t n, unsigned set);
+bool bs_pct_decode(char *s);
+
+/* The value of a hexadecimal digit (either case), or -1. */
+int bs_hex_value(int c);
+
 /* Millipoints: the one fine unit of every length in banshi (1 pt = 1000). */
 #define BS_MPT_PER_PT 1000
 #define BS_MM(x) ((int32_t)((x)*72000.0 / 25.4 + 0.5)) /* mm -> mpt */

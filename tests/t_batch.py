@@ -741,9 +741,37 @@ def group_batch_previous(a):
     check(rc == 1 and "pic.png' changed after the PDF was made" in err,
           "changed image archived: %d %s" % (rc, err))
 
+def group_batch_messages(a):
+    """The log of a source found up to date repeats the messages of its
+    render (text and objects, with the same counts), from its stamp."""
+    w = fresh(a, "batch_messages")
+    src = os.path.join(w, "src")
+    os.makedirs(src)
+    shutil.copy(os.path.join(ROOT, "tests", "cases", "norm-spaces.xml"), src)
+    with open(os.path.join(src, "plain.xml"), "w", encoding="utf-8") as f:
+        f.write(source_text(3))
+    out = os.path.join(w, "out")
+    runs = []
+    for want in ("2 written, 0 up to date", "0 written, 2 up to date"):
+        rc, _, err = run([a.banshi, "batch", src, "-o", out, "-j", "2", "--lang", "en"])
+        check(rc == 0 and want in err, "want %r: %d %s" % (want, rc, err[-400:]))
+        recs, _ = read_log(os.path.join(out, "banshi-batch.jsonl"))
+        runs.append({os.path.basename(r["source"]): r for r in recs})
+    first, second = runs
+    norm = first.get("norm-spaces.xml", {})
+    check(norm.get("warnings", 0) >= 3 and len(norm.get("messages", [])) == norm["warnings"],
+          "rendered: %r" % norm)
+    for name, r in first.items():
+        again = second.get(name, {})
+        check(again.get("status") == "up-to-date", "%s: %r" % (name, again))
+        for key in ("messages", "diagnostics", "warnings", "errors"):
+            check(again.get(key) == r[key], "%s: up to date, %s %r, rendered %r"
+                  % (name, key, again.get(key), r[key]))
+
 
 GROUPS = {
     "batch": group_batch, "batch_kill": group_batch_kill,
     "batch_shard": group_batch_shard, "archive": group_archive,
     "batch_previous": group_batch_previous,
+    "batch_messages": group_batch_messages,
 }

@@ -8,6 +8,16 @@
           F/UF, XMP pdfaid:part 3), the rest of the file with Preflight,
           whose only complaints must be the three PDF/A-1 rules that
           PDF/A-3 lifts; bytes are deterministic; 1b stays the default.
+  tagged  --tagged and --pdfa 2a: tests/tagcheck.py (an independent
+          reader of qpdf --json and the content streams) finds the
+          structure tree, MarkInfo, Lang and ParentTree consistent with the
+          MCIDs of every page, every text inside a structure element or an
+          artifact, page numbers as artifacts; pdfinfo -struct-text gives
+          every heading, paragraph, list item and cell text in source order
+          and tables their cells at their rows and columns; the text
+          (pdftotext) is that of the untagged file, which has no tags;
+          Preflight passes --tagged (PDF/A-1b); --pdfa 2a says part 2,
+          conformance A in its XMP; deterministic bytes.
   ofd     OFD output (-o X.ofd, --format ofd) of the example and of every
           valid case and test source, checked by tests/ofdcheck.py (an
           independent reader on fontTools): the package, every part against
@@ -150,8 +160,7 @@ def group_pdfa3(a):
         with open(dflt, "rb") as f:
             check(f.read(9) == b"%PDF-1.4\n", "default PDF not 1.4")
     # options refused clearly
-    for bad, word in ((["--pdfa", "2b"], "1b or 3b"), (["--pdfa", "2a"], "not implemented"),
-                      (["--tagged"], "not implemented")):
+    for bad, word in ((["--pdfa", "2b"], "1b, 2a or 3b"),):
         rc, out, err = run([a.banshi, "render", core_src, "-o", os.path.join(d, "x.pdf"), "--lang", "en"] + bad)
         check(rc == 2 and word in err, "%s: exit %d %r" % (bad, rc, err))
     # Preflight (PDF/A-1b rules) on the rest of the file
@@ -344,4 +353,259 @@ def group_ofd(a):
           "layout, %.5f mm from the PDF's words" % (checked, glyphs, worst_layout, worst_pdf))
 
 
-GROUPS = {"pdfa3": group_pdfa3, "ofd": group_ofd}
+# ---------------------------------------------------------------------------
+# tagged
+
+TAGCHECK = os.path.join(HERE, "tagcheck.py")
+
+
+def struct_tree(pdf):
+    """pdfinfo -struct-text as a tree: {"type", "attrs", "text", "kids"}."""
+    rc, out, err = run(["pdfinfo", "-struct-text", pdf])
+    root = {"type": "", "attrs": {}, "text": [], "kids": [], "ind": -1}
+    stack = [root]
+    for line in out.split("\n"):
+        if not line.strip():
+            continue
+        ind = len(line) - len(line.lstrip(" "))
+        body = line.strip()
+        while len(stack) > 1 and stack[-1]["ind"] >= ind:
+            stack.pop()
+        top = stack[-1]
+        if body.startswith('"'):
+            top["text"].append(body[1:-1] if body.endswith('"') else body[1:])
+        elif body.startswith("/"):
+            k, _, v = body[1:].partition(" ")
+            top["attrs"][k] = v
+            stack.append({"type": None, "ind": ind, "attrs": {}, "text": [], "kids": []})
+            stack.pop()
+        else:
+            name = body.split()[0].rstrip(":")
+            node = {"type": name, "attrs": {}, "text": [], "kids": [], "ind": ind}
+            top["kids"].append(node)
+            stack.append(node)
+    return root
+
+
+def all_text(node):
+    return "".join(node["text"]) + "".join(all_text(k) for k in node["kids"])
+
+
+def find_all(node, typ):
+    out = [node] if node["type"] == typ else []
+    for k in node["kids"]:
+        out += find_all(k, typ)
+    return out
+
+
+def table_grid(table):
+    """{(row, col): text} of a Table element, spans from its attributes."""
+    grid, taken = {}, set()
+    rows = [k for k in table["kids"] if k["type"] == "TR"]
+    for r, tr in enumerate(rows):
+        c = 0
+        for cell in tr["kids"]:
+            while (r, c) in taken:
+                c += 1
+            rs = int(cell["attrs"].get("RowSpan", 1))
+            cs = int(cell["attrs"].get("ColSpan", 1))
+            grid[(r, c)] = (cell["type"], all_text(cell), rs, cs)
+            for i in range(rs):
+                for j in range(cs):
+                    taken.add((r + i, c + j))
+            c += cs
+    return grid
+
+
+def squash(t):
+    return re.sub(r"\s+", "", t)
+
+
+def tagcheck(pdf):
+    rc, out, err = run([sys.executable, TAGCHECK, pdf, "--page-numbers", "--json"])
+    lines = out.strip().split("\n")
+    ok = check(rc == 0, "tagcheck %s:\n%s" % (pdf, out[:3000] + err[:1000]))
+    try:
+        return json.loads(lines[-1]) if ok else None
+    except ValueError:
+        return None
+
+
+def group_tagged(a):
+    from collections import Counter
+    from t_tables import make_png
+    d = os.path.join(a.work, "tagged")
+    os.makedirs(d, exist_ok=True)
+    make_png(os.path.join(d, "fig.png"), 120, 60, 2,
+             lambda x, y: (30, 90, 200) if x % 20 < 10 else (250, 250, 250), dpi=96)
+    long_p = "长段落的文字跨越两页，" * 160 + "到此为止。"
+    rows = "".join("<tr><td>第%d行</td><td>%d</td></tr>" % (i, i) for i in range(1, 61))
+    gen = {
+        "lists": "<section><heading>列表</heading><list><item>第一项"
+                 "<list type=\"unordered\"><item>子项甲</item><item>子项乙</item></list></item>"
+                 "<item>第二项</item></list><list type=\"unordered\"><item>无序项</item></list>"
+                 "</section>",
+        "figure": '<p>图前的段落。</p><figure src="fig.png"><caption>图1　示意图</caption></figure>'
+                  "<p>图后的段落。</p>",
+        "spans": "<table><caption>表1　合并单元格</caption><thead><tr><th rowspan=\"2\">项目</th>"
+                 "<th colspan=\"2\">数量</th></tr><tr><th>申请</th><th>办结</th></tr></thead>"
+                 "<tbody><tr><td rowspan=\"2\">甲类</td><td>1</td><td>2</td></tr>"
+                 "<tr><td>3</td><td>4</td></tr><tr><td>乙类</td><td colspan=\"2\">5</td></tr>"
+                 "</tbody></table>",
+        "long": "<section><heading>长表与长段</heading><p>%s</p>"
+                "<table><thead><tr><th>行</th><th>值</th></tr></thead><tbody>%s</tbody></table>"
+                "</section>" % (long_p, rows),
+    }
+    srcs = {"ex": EXAMPLE,
+            "everything": os.path.join(HERE, "cases", "valid-everything.xml")}
+    for name, body in gen.items():
+        src = os.path.join(d, name + ".xml")
+        write_source(src, body, title=name, closing=(["测试机关"], "2021-01-05"))
+        srcs[name] = src
+    trees, sums = {}, {}
+    pf = []
+    for name, src in sorted(srcs.items()):
+        plain = os.path.join(d, name + "-plain.pdf")
+        tagged = os.path.join(d, name + ".pdf")
+        rc1, _, err1 = run([a.banshi, "render", src, "-o", plain])
+        rc2, _, err2 = run([a.banshi, "render", src, "-o", tagged, "--tagged"])
+        if not check(rc1 == 0 and rc2 == 0, "render %s: %s %s" % (name, err1, err2)):
+            continue
+        pf.append(tagged)
+        summ = tagcheck(tagged)
+        if not summ:
+            continue
+        sums[name] = summ
+        check(summ["lang"] == "zh-CN", "%s: /Lang %r" % (name, summ["lang"]))
+        # the untagged file has no structure, the text is the same
+        got = qpdf_json(plain)
+        if got:
+            cat = catalog(got[1])
+            check("/StructTreeRoot" not in cat and "/MarkInfo" not in cat,
+                  "%s: untagged file has structure" % name)
+        t_plain = run(["pdftotext", plain, "-"])[1]
+        t_tag = run(["pdftotext", tagged, "-"])[1]
+        check(t_plain == t_tag and len(t_plain) > 20, "%s: pdftotext differs when tagged" % name)
+        # every text inside a structure element: what pdftotext shows, less
+        # the page numbers and the repeated table headers (artifacts), is
+        # the text of the structure tree
+        tree = struct_tree(tagged)
+        trees[name] = tree
+        st = squash(all_text(tree))
+        check(st, "%s: pdfinfo -struct-text shows no text" % name)
+        pages = run(["pdftotext", tagged, "-"])[1].split("\f")
+        numbers = "".join(re.findall(r"—\s*\d+\s*—", t_tag))
+        extra = Counter(squash(t_tag)) - Counter(st)
+        missing = Counter(st) - Counter(squash(t_tag))
+        rest = extra - Counter(squash(numbers))
+        if name == "long":
+            rest -= Counter("行值" * (len(pages) - 1))
+        check(not missing and not rest and Counter(squash(numbers)) <= extra,
+              "%s: text outside the structure %s, structure text not shown %s"
+              % (name, dict(rest), dict(missing)))
+        check(not re.search(r"—\s*\d+\s*—", all_text(tree)),
+              "%s: a page number inside the structure" % name)
+        # deterministic
+        again = os.path.join(d, name + "-again.pdf")
+        run([a.banshi, "render", src, "-o", again, "--tagged"])
+        check(open(again, "rb").read() == open(tagged, "rb").read(),
+              "%s: two tagged runs differ" % name)
+    # reading order = source order; the structure of each source
+    if "ex" in trees:
+        doc = trees["ex"]["kids"][0]
+        heads = [all_text(k) for k in doc["kids"] if k["type"] in ("H1", "Title")]
+        check(heads[:3] == ["荔湾区应急管理局2020年政府信息公开工作年度报告", "一、总体情况",
+                            "二、主动公开政府信息情况"], "example: headings %s" % heads[:3])
+        tables = find_all(doc, "Table")
+        check(len(tables) == 3, "example: %d tables" % len(tables))
+        if tables:
+            g = table_grid(tables[0])
+            check(g.get((0, 0)) == ("TH", "第二十条第（一）项", 1, 5) and
+                  [g.get((1, c), ("",))[1] for c in (0, 1, 2, 4)] ==
+                  ["信息内容", "本年新制作数量", "本年新公开数量", "对外公开总数量"] and
+                  g.get((2, 0), ("",))[1] == "规章" and g.get((2, 2), ("", "", 0, 0))[3] == 2,
+                  "example: first table's cells %s" % sorted(g.items())[:12])
+    if "lists" in trees:
+        doc = trees["lists"]["kids"][0]
+        lists = [k for k in doc["kids"] if k["type"] == "L"]
+        ok = len(lists) == 2 and len(lists[0]["kids"]) == 2
+        if ok:
+            li = lists[0]["kids"][0]
+            body = li["kids"][-1]
+            nested = find_all(body, "L")
+            ok = (li["type"] == "LI" and body["type"] == "LBody" and len(nested) == 1
+                  and [squash(all_text(k)) for k in nested[0]["kids"]] == ["○子项甲", "○子项乙"])
+        check(ok and squash(all_text(lists[0])).startswith("1.第一项"),
+              "lists: structure %s" % json.dumps(lists, ensure_ascii=False)[:800])
+    if "figure" in trees:
+        doc = trees["figure"]["kids"][0]
+        kinds = [k["type"] for k in doc["kids"]]
+        check(kinds[:5] == ["H1", "P", "Figure", "Caption", "P"],
+              "figure: elements %s" % kinds)
+        got = qpdf_json(os.path.join(d, "figure.pdf"))
+        if got:
+            alts = [v.get("/Alt") for v in got[1].values()
+                    if isinstance(v, dict) and v.get("/S") == "/Figure"]
+            check(alts == ["u:图1　示意图"], "figure: Alt %s" % alts)
+    if "spans" in trees:
+        t = find_all(trees["spans"], "Table")
+        if check(len(t) == 1, "spans: %d tables" % len(t)):
+            g = table_grid(t[0])
+            want = {(0, 0): ("TH", "项目", 2, 1), (0, 1): ("TH", "数量", 1, 2),
+                    (1, 1): ("TH", "申请", 1, 1), (1, 2): ("TH", "办结", 1, 1),
+                    (2, 0): ("TD", "甲类", 2, 1), (2, 1): ("TD", "1", 1, 1),
+                    (2, 2): ("TD", "2", 1, 1), (3, 1): ("TD", "3", 1, 1),
+                    (3, 2): ("TD", "4", 1, 1), (4, 0): ("TD", "乙类", 1, 1),
+                    (4, 1): ("TD", "5", 1, 2)}
+            check(g == want, "spans: cells %s" % sorted(g.items()))
+            check([k["type"] for k in t[0]["kids"]][:1] == ["Caption"],
+                  "spans: no Caption first in the Table")
+    if "long" in trees and "long" in sums:
+        s = sums["long"]
+        check(s["pages"] >= 3 and s["split"].get("P", 0) >= 1 and s["split"].get("Table") is None
+              and s["repeated"] >= 1,
+              "long: a paragraph and a table across pages %s" % s)
+        ps = [k for k in trees["long"]["kids"][0]["kids"] if k["type"] == "P"]
+        check(any(squash(all_text(p)) == squash(long_p) for p in ps),
+              "long: the split paragraph is not one P")
+        t = find_all(trees["long"], "Table")
+        if check(len(t) == 1, "long: %d Table elements (one table across pages)" % len(t)):
+            g = table_grid(t[0])
+            check(len([k for k in t[0]["kids"] if k["type"] == "TR"]) == 61 and
+                  g.get((60, 0), ("",))[1] == "第60行" and g.get((0, 1), ("",))[1] == "值",
+                  "long: rows %d" % len(t[0]["kids"]))
+    # PDF/A-2a: part 2, conformance A, and what a tagged file needs
+    a2 = os.path.join(d, "ex-2a.pdf")
+    rc, out, err = run([a.banshi, "render", EXAMPLE, "-o", a2, "--pdfa", "2a"])
+    if check(rc == 0, "--pdfa 2a: %s" % err):
+        with open(a2, "rb") as f:
+            check(f.read(9) == b"%PDF-1.7\n", "2a: header")
+        got = qpdf_json(a2)
+        cat = catalog(got[1]) if got else {}
+        x = xmp_text(a2, cat)
+        check("<pdfaid:part>2</pdfaid:part>" in x and
+              "<pdfaid:conformance>A</pdfaid:conformance>" in x,
+              "2a: XMP does not say PDF/A-2a: %s" % x[-300:])
+        check(cat.get("/Lang") == "u:zh-CN" and cat.get("/MarkInfo", {}).get("/Marked") is True
+              and "/StructTreeRoot" in cat, "2a: catalog %s" % cat)
+        tagcheck(a2)
+        pf.append(a2)
+    # OFD: the PDF options are refused, not ignored
+    for bad in (["--pdfa", "2a"], ["--tagged"], ["--pdfa", "1b", "--format", "ofd"]):
+        out_ = os.path.join(d, "x.ofd" if "--format" not in bad else "x.bin")
+        rc, out, err = run([a.banshi, "render", EXAMPLE, "-o", out_, "--lang", "en"] + bad)
+        check(rc == 2 and "PDF output only" in err and not os.path.exists(out_),
+              "%s with OFD: exit %d %r" % (bad, rc, err))
+    # Preflight: --tagged files are PDF/A-1b; 2a may only fail the part number
+    res, log = preflight(pf, d)
+    for p in pf:
+        valid, errs = res.get(os.path.basename(p), (False, ["no verdict"]))
+        if p == a2:
+            check(errs == ["7.11.2 Error on MetaData, part must be 1"], "preflight 2a: %s" % errs)
+        else:
+            check(valid and not errs, "preflight: %s: %s" % (p, errs))
+    print("tagged: %d files checked, elements %s" % (
+        len(sums), {k: v["elements"] for k, v in sorted(sums.items()) if k != "ex"}))
+
+
+GROUPS = {"pdfa3": group_pdfa3, "ofd": group_ofd, "tagged": group_tagged}

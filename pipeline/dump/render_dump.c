@@ -99,7 +99,7 @@ bs_render_dump(const bs_layout *l, FILE *out)
 {
   S_dump d = {out};
   bs_renderer r = {&d, S_begin_page, S_glyph_run, S_rule, S_image,
-                   S_end_page};
+                   S_end_page, NULL};
   for (int i = 0; i < l->noutline; i++) {
     char y[32];
     bs_fmt_mpt(l->outline[i].y, y);

@@ -1218,7 +1218,7 @@ bs_render_ofd(const bs_layout *l, const char *path, const bs_ofd_options *opt)
   int first_page = o.nentries;
   if (rc == 0) {
     bs_renderer r = {&o, S_begin_page, S_glyph_run, S_rule, S_image,
-                     S_end_page};
+                     S_end_page, NULL};
     if (bs_render(l, &r) != 0) {
       S_fail(&o, "cannot write a page");
       rc = -1;

@@ -50,6 +50,7 @@
 
 #include "fsio.h"
 #include "pdf_archival.h"
+#include "pdf_tagged.h"
 #include "image.h"
 #include "util.h"
 
@@ -86,7 +87,16 @@ typedef struct S_pdf {
   HPDF_STATUS detail;
   struct libdeflate_compressor *deflate; /* S_stream's, made on first use */
   const bs_pdf_options *o; /* NULL = defaults */
+  bs_pdf_tags *tags;    /* tagged PDF: the marked content; NULL = untagged */
+  int page_index;       /* current page, 0-based */
+  int32_t open_sid;     /* element (or BS_SID_*) of the open marked-content
+                           sequence; S_NO_MARK when none is open */
+  bool mc_closed;       /* open_sid's sequence was closed after a glyph
+                           chain with ActualText: reopen before drawing */
+  bool mc_in_text;      /* the open sequence is inside a text object */
 } S_pdf;
+
+#define S_NO_MARK INT32_MIN
 
 static void
 S_error_handler(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user)
@@ -744,23 +754,44 @@ S_end_path(S_pdf *p)
   }
 }
 
+static void S_end_mark(S_pdf *p);
+
 static void
 S_end_text(S_pdf *p)
 {
   if (p->in_text) {
+    if (p->mc_in_text)
+      S_end_mark(p);
     S_str(p->cs, "ET\n");
     p->in_text = false;
   }
+}
+
+/* Tagged PDF: a new sequence (a new MCID) of the element whose sequence
+ * a glyph chain closed. */
+static void
+S_reopen(S_pdf *p)
+{
+  char buf[64];
+  snprintf(buf, sizeof buf, "/%s <</MCID %d>> BDC\n",
+           bs_pdf_tag_name(p->l, p->open_sid),
+           bs_pdf_tags_mcid(p->tags, p->page_index, p->open_sid));
+  S_str(p->cs, buf);
+  p->mc_closed = false;
 }
 
 static int
 S_begin_page(void *ctx, const bs_page *page, int index)
 {
   S_pdf *p = ctx;
-  (void)index;
   p->page = HPDF_AddPage(p->pdf);
   if (!p->page)
     return -1;
+  p->page_index = index;
+  p->open_sid = S_NO_MARK;
+  p->mc_closed = false;
+  if (p->tags)
+    HPDF_Dict_AddNumber(p->page, "StructParents", index);
   HPDF_Page_SetWidth(p->page, (HPDF_REAL)page->w / 1000.0f);
   HPDF_Page_SetHeight(p->page, (HPDF_REAL)page->h / 1000.0f);
   /* libharu stores the media box as reals; write it exactly */
@@ -819,11 +850,20 @@ S_cid(HPDF_Stream s, const S_font *sf, const bs_glyph *g)
 #define S_OVERLAP 150000
 
 /* Open a /Span marked-content sequence whose /ActualText is the text of
- * glyphs [i, j) of the run (UTF-16BE with its byte order mark). */
+ * glyphs [i, j) of the run (UTF-16BE with its byte order mark); in a
+ * tagged file it also has an MCID (`mcid` >= 0) of the element the text
+ * belongs to.  The tag stays /Span: poppler reads ActualText only there. */
 static void
-S_actual_text(HPDF_Stream s, const bs_run *r, uint32_t i, uint32_t j)
+S_actual_text(HPDF_Stream s, const bs_run *r, uint32_t i, uint32_t j,
+              int mcid)
 {
-  S_str(s, "/Span <</ActualText <FEFF");
+  if (mcid >= 0) {
+    char buf[64];
+    snprintf(buf, sizeof buf, "/Span <</MCID %d /ActualText <FEFF", mcid);
+    S_str(s, buf);
+  } else {
+    S_str(s, "/Span <</ActualText <FEFF");
+  }
   for (uint32_t k = i; k < j; k++) {
     uint32_t cp = r->glyphs[k].cp;
     char hex[9];
@@ -909,6 +949,12 @@ S_glyph_run(void *ctx, const bs_run *r)
    * it is taken off the box); for a span with ActualText it sets the text
    * over the span's width instead, so the extracted text is exactly the
    * source's. */
+  /* In a tagged file the span does not nest in the element's sequence:
+   * readers that collect a structure element's text (poppler's
+   * MarkedContentOutputDev) end the element at the span's EMC.  So the
+   * glyphs get a sequence of their own, with a new MCID of the element
+   * and the ActualText. */
+  bool split = p->tags && p->open_sid > 0;
   uint32_t i = 0;
   bool first = true;
   while (i < r->n) {
@@ -923,8 +969,18 @@ S_glyph_run(void *ctx, const bs_run *r)
     if (!first)
       S_str(s, "\n");
     first = false;
-    if (chain)
-      S_actual_text(s, r, i, j);
+    if (chain && split) {
+      /* a sequence of the element's own, in the same text object */
+      if (!p->mc_closed)
+        S_str(s, "EMC ");
+      S_actual_text(s, r, i, j,
+                    bs_pdf_tags_mcid(p->tags, p->page_index, p->open_sid));
+      p->mc_closed = false;
+    } else if (split && p->mc_closed) {
+      S_reopen(p);
+    } else if (chain) {
+      S_actual_text(s, r, i, j, -1);
+    }
     S_str(s, "[<");
     bool open = true;
     for (uint32_t k = i; k < j; k++) {
@@ -944,6 +1000,10 @@ S_glyph_run(void *ctx, const bs_run *r)
     S_str(s, open ? ">] TJ" : "] TJ");
     if (chain)
       S_str(s, " EMC");
+    /* in a tagged file, the rest of the element gets a new sequence when
+     * it comes */
+    if (chain && split)
+      p->mc_closed = true;
     i = j;
   }
   S_str(s, "\n");
@@ -1022,10 +1082,81 @@ S_image(void *ctx, const bs_image *im)
   return p->error ? -1 : 0;
 }
 
+/* Tagged PDF: close the open marked-content sequence: one in a text
+ * object stays in it; one around paths or images ends after them. */
+static void
+S_end_mark(S_pdf *p)
+{
+  if (p->open_sid == S_NO_MARK)
+    return;
+  if (!p->mc_in_text) {
+    S_end_text(p);
+    S_end_path(p);
+  }
+  if (!p->mc_closed)
+    S_str(p->cs, "EMC\n");
+  p->open_sid = S_NO_MARK;
+  p->mc_closed = false;
+  p->mc_in_text = false;
+}
+
+/* Tagged PDF: the item's marked-content sequence, continuing the open one
+ * when the item belongs to the same element.  Text is marked inside its
+ * text object (BT /P <</MCID 0>> BDC ... EMC ET), rules and images
+ * outside theirs, so sequences nest properly with BT/ET and never cut a
+ * path from its painting operator. */
+static int
+S_item(void *ctx, const bs_item *it)
+{
+  S_pdf *p = ctx;
+  bool text = it->type == BS_ITEM_RUN;
+  if (it->sid == p->open_sid && p->mc_in_text == text) {
+    if (p->mc_closed)
+      S_reopen(p);
+    return 0;
+  }
+  S_end_mark(p);
+  if (text) {
+    S_end_path(p);
+    if (!p->in_text) {
+      S_str(p->cs, "BT\n");
+      p->in_text = true;
+    }
+  } else {
+    S_end_text(p);
+  }
+  p->mc_in_text = text;
+  HPDF_Stream s = p->cs;
+  switch (it->sid) {
+  case BS_SID_ARTIFACT:
+    S_str(s, "/Artifact BMC\n");
+    break;
+  case BS_SID_PAGINATION:
+    S_str(s, "/Artifact <</Type /Pagination /Subtype /Footer>> BDC\n");
+    break;
+  case BS_SID_REPEATED:
+    S_str(s, "/Artifact <</Type /Pagination>> BDC\n");
+    break;
+  default: {
+    if (it->sid < 0 || it->sid >= p->l->nelems)
+      return -1;
+    char buf[64];
+    snprintf(buf, sizeof buf, "/%s <</MCID %d>> BDC\n",
+             bs_pdf_tag_name(p->l, it->sid),
+             bs_pdf_tags_mcid(p->tags, p->page_index, it->sid));
+    S_str(s, buf);
+    break;
+  }
+  }
+  p->open_sid = it->sid;
+  return p->error ? -1 : 0;
+}
+
 static int
 S_end_page(void *ctx)
 {
   S_pdf *p = ctx;
+  S_end_mark(p);
   S_end_text(p);
   S_end_path(p);
   return p->error ? -1 : 0;
@@ -1152,9 +1283,10 @@ S_xmp(S_pdf *p, const S_date *dt, const char *creator, const char *producer,
             "  <rdf:Description rdf:about=\"\" "
             "xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\">\n"
             "   <pdfaid:part>");
-  S_cat(&x, part == 3 ? "3" : "1");
-  S_cat(&x, "</pdfaid:part>\n"
-            "   <pdfaid:conformance>B</pdfaid:conformance>\n"
+  S_cat(&x, part == 3 ? "3" : part == 2 ? "2" : "1");
+  S_cat(&x, "</pdfaid:part>\n   <pdfaid:conformance>");
+  S_cat(&x, part == 2 ? "A" : "B"); /* 2a: the tagged level */
+  S_cat(&x, "</pdfaid:conformance>\n"
             "  </rdf:Description>\n </rdf:RDF>\n</x:xmpmeta>\n");
   /* no padding: an archival copy is never updated in place */
   S_cat(&x, "<?xpacket end=\"w\"?>");
@@ -1355,6 +1487,21 @@ S_set_id(S_pdf *p, const S_date *dt)
       S_md5_bytes(&ctx, p->o->files[i].data, p->o->files[i].len);
     }
   }
+  /* tagged PDF: the structure and each item's place in it */
+  if (p->tags) {
+    S_md5_int(&ctx, p->o && p->o->pdfa_part == 2 ? 2 : 1);
+    for (int i = 0; i < l->nelems; i++) {
+      const bs_selem *e = &l->elems[i];
+      const int64_t v[] = {e->kind,    e->parent,  e->level,  e->row,
+                           e->col,     e->rowspan, e->colspan};
+      for (size_t k = 0; k < sizeof v / sizeof *v; k++)
+        S_md5_int(&ctx, v[k]);
+      S_md5_str(&ctx, e->alt);
+    }
+    for (int pi = 0; pi < l->npages; pi++)
+      for (size_t i = 0; i < l->pages[pi].n; i++)
+        S_md5_int(&ctx, l->pages[pi].items[i].sid);
+  }
   /* bookmarks */
   for (int i = 0; i < l->noutline; i++) {
     const bs_outline *o = &l->outline[i];
@@ -1479,9 +1626,13 @@ bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
   HPDF_SetInfoDateAttr(p.pdf, HPDF_INFO_MOD_DATE, hd);
   HPDF_Dict_Add(p.pdf->catalog, "Lang",
                 HPDF_String_New(p.pdf->mmgr, m->lang, NULL));
-  int part = o && o->pdfa_part == 3 ? 3 : 1;
+  int part = o && (o->pdfa_part == 3 || o->pdfa_part == 2) ? o->pdfa_part : 1;
   if (part == 3)
     p.pdf->pdf_version = HPDF_VER_17; /* associated files, ISO 32000-2 */
+  if (part == 2)
+    p.pdf->pdf_version = HPDF_VER_17; /* PDF/A-2 is ISO 32000-1 */
+  if (part == 2 || (o && o->tagged))
+    p.tags = bs_pdf_tags_new(l);
   HPDF_Dict xmp = S_xmp(&p, &dt, creator, producer, part);
   if (xmp)
     HPDF_Dict_Add(p.pdf->catalog, "Metadata", xmp);
@@ -1511,11 +1662,15 @@ bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
       rc = -1;
   if (rc == 0) {
     bs_renderer r = {&p, S_begin_page, S_glyph_run, S_rule, S_image,
-                     S_end_page};
+                     S_end_page, p.tags ? S_item : NULL};
     if (bs_render(l, &r) != 0) {
       S_fail(&p, "cannot write a page");
       rc = -1;
     }
+  }
+  if (rc == 0 && p.tags && bs_pdf_tags_finish(p.tags, p.pdf) != 0) {
+    S_fail(&p, "cannot write the structure tree");
+    rc = -1;
   }
   if (rc == 0 && S_outline(&p) != 0) {
     S_fail(&p, "cannot write the bookmarks");
@@ -1536,6 +1691,7 @@ bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
     if (p.fonts[i].old_new)
       hb_map_destroy(p.fonts[i].old_new);
   }
+  bs_pdf_tags_free(p.tags);
   free(p.fonts);
   free(p.pics);
   free(p.images);

@@ -12,6 +12,7 @@ void test_utf8(test_state *st);
 void test_lengths(test_state *st);
 void test_diag(test_state *st);
 void test_paths(test_state *st);
+void test_percent(test_state *st);
 
 void
 test_arena(test_state *st)
@@ -157,4 +158,33 @@ test_diag(test_state *st)
   CHECK_INT(st, d.items.len, 5); /* 3 earlier + 2 kept */
   bs_diags_free(&d);
   bs_arena_free(&a);
+}
+
+/* One percent-encoder for stamps, bag manifests and messages: each set
+ * encodes '%' and its own characters, and the decoder undoes any of them. */
+void
+test_percent(test_state *st)
+{
+  const char raw[] = "a%b\nc\rd\te\x7F 文件";
+  char *lines = bs_pct_encode(raw, strlen(raw), BS_PCT_LINE_BREAKS);
+  CHECK_STR(st, lines, "a%25b%0Ac%0Dd\te\x7F 文件");
+  char *ctl = bs_pct_encode(raw, strlen(raw), BS_PCT_CONTROLS);
+  CHECK_STR(st, ctl, "a%25b%0Ac%0Dd%09e%7F 文件");
+  char *none = bs_pct_encode(raw, 3, 0); /* only n bytes, '%' always */
+  CHECK_STR(st, none, "a%25b");
+  CHECK(st, bs_pct_decode(lines) && strcmp(lines, raw) == 0, "lines back");
+  CHECK(st, bs_pct_decode(ctl) && strcmp(ctl, raw) == 0, "controls back");
+  char lower[] = "%e6%96%87";
+  CHECK(st, bs_pct_decode(lower) && strcmp(lower, "文") == 0, "lower case");
+  char bad1[] = "x%zz", bad2[] = "x%2", bad3[] = "x%00y", bad4[] = "%";
+  CHECK(st, !bs_pct_decode(bad1), "malformed escape");
+  CHECK(st, !bs_pct_decode(bad2), "short escape");
+  CHECK(st, !bs_pct_decode(bad3), "NUL refused");
+  CHECK(st, !bs_pct_decode(bad4), "lone percent");
+  CHECK(st, bs_hex_value('f') == 15 && bs_hex_value('F') == 15 &&
+                bs_hex_value('0') == 0 && bs_hex_value('g') < 0,
+        "hex digits");
+  free(lines);
+  free(ctl);
+  free(none);
 }
