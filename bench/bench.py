@@ -156,8 +156,8 @@ def tool_list(a, jobs):
     if has_batch(b):
         tools.append(Tool("banshi", ver, "xml", single,
                           lambda ss, d: [b, "batch"] + ss + ["-o", d, "-j", str(jobs)],
-                          "`banshi batch -j %d`: one process, %d worker threads, fonts and "
-                          "template loaded once" % (jobs, jobs), runs=30, batch_runs=5))
+                          "`banshi batch -j %d`: a supervisor and %d worker processes forked "
+                          "after fonts and template are loaded once" % (jobs, jobs), runs=30, batch_runs=5))
     elif a.jobs_bin:
         tools.append(Tool("banshi", ver, "xml", single,
                           lambda ss, d: [a.jobs_bin, "-j", str(jobs), d] + ss,

@@ -498,14 +498,16 @@ S_prepare(bs_lctx *lc, bool words)
           ch[i].word = false;
       /* nor is a word of the template's list broken (ICU's dictionary
        * splits 年度, 办公厅, 出具) */
-      for (size_t p = 0; p < n; p++)
-        for (int w = 0; w < lc->tpl->nwords; w++) {
+      for (int w = 0; w < lc->tpl->nwords; w++) {
+        uint32_t first = S_first_cp(lc->tpl->words[w]);
+        for (size_t p = 0; p < n; p++) {
           size_t len;
-          if (ch[p].cp == S_first_cp(lc->tpl->words[w]) &&
+          if (ch[p].cp == first &&
               S_match_at(ch, n, p, lc->tpl->words[w], &len))
             for (size_t k = p + 1; k < p + len; k++)
               ch[k].word = false;
         }
+      }
     }
   }
   /* Corrections: quotes next to CJK, clreq prohibitions, units, spaces. */

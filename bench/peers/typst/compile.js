@@ -1,5 +1,5 @@
-// SPDX-License-Identifier: Apache-2.0
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 // Typst 0.14 through the npm package @myriaddreamin/typst-ts-node-compiler.
 // usage: node compile.js [--pdfa] [--nocache] IN.typ OUT.pdf
 //        node compile.js [--pdfa] [--nocache] --batch OUTDIR IN.typ...
