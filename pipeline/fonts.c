@@ -418,6 +418,97 @@ S_check_directory(hb_blob_t *blob, unsigned index, char *buf, size_t bufsz)
 
 /* Open a font file; on failure return NULL with a reason in `why` (static
  * text or `buf`). */
+/* Whether `f` maps any character.  A font of Chinese text maps 一 or 。, a
+ * Latin one the space or a digit; only when none of these is there is the
+ * whole map collected (44,000 entries in a Noto CJK face, a tenth of a
+ * one-document run if done for every font). */
+static bool
+S_maps_text(const bs_font *f)
+{
+  static const hb_codepoint_t probe[] = {0x4E00, 0x3002, ' ', '0', 'a'};
+  bool maps = false;
+  for (size_t i = 0; i < sizeof probe / sizeof *probe && !maps; i++) {
+    hb_codepoint_t g;
+    maps = hb_font_get_nominal_glyph(f->hbfont, probe[i], &g);
+  }
+  if (!maps) {
+    hb_set_t *cps = hb_set_create();
+    hb_face_collect_unicodes(f->face, cps);
+    maps = !hb_set_is_empty(cps);
+    hb_set_destroy(cps);
+  }
+  return maps;
+}
+
+/* Bounding box (from `head`, 54 bytes or more), ascent, descent, cap
+ * height, embedding flags and italic angle of `f`, in 1/1000 em. */
+static void
+S_metrics(bs_font *f, const uint8_t *h)
+{
+  f->bbox[0] = S_to1000(f, S_i16(h + 36));
+  f->bbox[1] = S_to1000(f, S_i16(h + 38));
+  f->bbox[2] = S_to1000(f, S_i16(h + 40));
+  f->bbox[3] = S_to1000(f, S_i16(h + 42));
+  hb_position_t v;
+  if (hb_ot_metrics_get_position(f->hbfont, HB_OT_METRICS_TAG_HORIZONTAL_ASCENDER, &v))
+    f->ascent = S_to1000(f, v);
+  else
+    f->ascent = f->bbox[3];
+  if (hb_ot_metrics_get_position(f->hbfont, HB_OT_METRICS_TAG_HORIZONTAL_DESCENDER, &v))
+    f->descent = S_to1000(f, v);
+  else
+    f->descent = f->bbox[1];
+  if (f->descent > 0)
+    f->descent = -f->descent;
+  if (hb_ot_metrics_get_position(f->hbfont, HB_OT_METRICS_TAG_CAP_HEIGHT, &v) && v > 0) {
+    f->cap_height = S_to1000(f, v);
+  } else {
+    hb_codepoint_t g;
+    hb_glyph_extents_t ext;
+    if (hb_font_get_nominal_glyph(f->hbfont, 'H', &g) &&
+        hb_font_get_glyph_extents(f->hbfont, g, &ext) && ext.y_bearing > 0)
+      f->cap_height = S_to1000(f, ext.y_bearing);
+    else
+      f->cap_height = f->ascent;
+  }
+  hb_blob_t *os2 = hb_face_reference_table(f->face, HB_TAG('O', 'S', '/', '2'));
+  unsigned olen;
+  const uint8_t *o = (const uint8_t *)hb_blob_get_data(os2, &olen);
+  if (olen >= 10)
+    f->fs_type = (uint16_t)((o[8] << 8) | o[9]);
+  hb_blob_destroy(os2);
+  hb_blob_t *post = hb_face_reference_table(f->face, HB_TAG('p', 'o', 's', 't'));
+  unsigned plen;
+  const uint8_t *pp = (const uint8_t *)hb_blob_get_data(post, &plen);
+  if (plen >= 8)
+    f->italic_angle = S_i16(pp + 4);
+  hb_blob_destroy(post);
+}
+
+/* The PostScript name of `f`, sanitised for PDF (malloc'd); FontN when it
+ * has none. */
+static char *
+S_psname(const bs_font *f, unsigned index)
+{
+  char name[128];
+  unsigned nlen = sizeof name;
+  name[0] = '\0';
+  hb_ot_name_get_utf8(f->face, HB_OT_NAME_ID_POSTSCRIPT_NAME,
+                      HB_LANGUAGE_INVALID, &nlen, name);
+  size_t k = 0;
+  char clean[64];
+  for (size_t i = 0; name[i] && k + 1 < sizeof clean; i++) {
+    unsigned char c = (unsigned char)name[i];
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+        (c >= '0' && c <= '9') || c == '-' || c == '_')
+      clean[k++] = (char)c;
+  }
+  clean[k] = '\0';
+  if (!k)
+    snprintf(clean, sizeof clean, "Font%u", index);
+  return strdup(clean);
+}
+
 static bs_font *
 S_font_open(const char *path, unsigned index, const char **why, char *buf,
             size_t bufsz)
@@ -478,88 +569,17 @@ S_font_open(const char *path, unsigned index, const char **why, char *buf,
                : "damaged font (head table)";
     return NULL;
   }
-  /* An empty character map: a font of Chinese text maps 一 or 。, a
-   * Latin one the space or a digit; only when none of these is there is
-   * the whole map collected (44,000 entries in a Noto CJK face, a tenth
-   * of a one-document run if done for every font). */
   f->hbfont = hb_font_create(f->face);
   hb_font_set_scale(f->hbfont, (int)f->upem, (int)f->upem);
-  static const hb_codepoint_t probe[] = {0x4E00, 0x3002, ' ', '0', 'a'};
-  bool maps = false;
-  for (size_t i = 0; i < sizeof probe / sizeof *probe && !maps; i++) {
-    hb_codepoint_t g;
-    maps = hb_font_get_nominal_glyph(f->hbfont, probe[i], &g);
-  }
-  if (!maps) {
-    hb_set_t *cps = hb_set_create();
-    hb_face_collect_unicodes(f->face, cps);
-    maps = !hb_set_is_empty(cps);
-    hb_set_destroy(cps);
-  }
-  if (!maps) {
+  if (!S_maps_text(f)) {
     hb_blob_destroy(head);
     S_font_free(f);
     *why = "damaged font: its character map is empty";
     return NULL;
   }
-  f->bbox[0] = S_to1000(f, S_i16(h + 36));
-  f->bbox[1] = S_to1000(f, S_i16(h + 38));
-  f->bbox[2] = S_to1000(f, S_i16(h + 40));
-  f->bbox[3] = S_to1000(f, S_i16(h + 42));
+  S_metrics(f, h);
   hb_blob_destroy(head);
-
-  hb_position_t v;
-  if (hb_ot_metrics_get_position(f->hbfont, HB_OT_METRICS_TAG_HORIZONTAL_ASCENDER, &v))
-    f->ascent = S_to1000(f, v);
-  else
-    f->ascent = f->bbox[3];
-  if (hb_ot_metrics_get_position(f->hbfont, HB_OT_METRICS_TAG_HORIZONTAL_DESCENDER, &v))
-    f->descent = S_to1000(f, v);
-  else
-    f->descent = f->bbox[1];
-  if (f->descent > 0)
-    f->descent = -f->descent;
-  if (hb_ot_metrics_get_position(f->hbfont, HB_OT_METRICS_TAG_CAP_HEIGHT, &v) && v > 0) {
-    f->cap_height = S_to1000(f, v);
-  } else {
-    hb_codepoint_t g;
-    hb_glyph_extents_t ext;
-    if (hb_font_get_nominal_glyph(f->hbfont, 'H', &g) &&
-        hb_font_get_glyph_extents(f->hbfont, g, &ext) && ext.y_bearing > 0)
-      f->cap_height = S_to1000(f, ext.y_bearing);
-    else
-      f->cap_height = f->ascent;
-  }
-  hb_blob_t *os2 = hb_face_reference_table(f->face, HB_TAG('O', 'S', '/', '2'));
-  unsigned olen;
-  const uint8_t *o = (const uint8_t *)hb_blob_get_data(os2, &olen);
-  if (olen >= 10)
-    f->fs_type = (uint16_t)((o[8] << 8) | o[9]);
-  hb_blob_destroy(os2);
-  hb_blob_t *post = hb_face_reference_table(f->face, HB_TAG('p', 'o', 's', 't'));
-  unsigned plen;
-  const uint8_t *pp = (const uint8_t *)hb_blob_get_data(post, &plen);
-  if (plen >= 8)
-    f->italic_angle = S_i16(pp + 4);
-  hb_blob_destroy(post);
-
-  char name[128];
-  unsigned nlen = sizeof name;
-  name[0] = '\0';
-  hb_ot_name_get_utf8(f->face, HB_OT_NAME_ID_POSTSCRIPT_NAME,
-                      HB_LANGUAGE_INVALID, &nlen, name);
-  size_t k = 0;
-  char clean[64];
-  for (size_t i = 0; name[i] && k + 1 < sizeof clean; i++) {
-    unsigned char c = (unsigned char)name[i];
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-        (c >= '0' && c <= '9') || c == '-' || c == '_')
-      clean[k++] = (char)c;
-  }
-  clean[k] = '\0';
-  if (!k)
-    snprintf(clean, sizeof clean, "Font%u", index);
-  f->psname = strdup(clean);
+  f->psname = S_psname(f, index);
 
   /* Embedding restrictions (OS/2 fsType): PDF/A requires embedding. */
   if ((f->fs_type & 0x000F) == 0x0002) {

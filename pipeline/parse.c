@@ -11,6 +11,7 @@
  * Layer 4 (parse, prose): docs/architecture.md. */
 #include "parse.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +83,25 @@ S_attr(xmlNodePtr n, const char *name, char *buf, size_t bufsz)
   snprintf(buf, bufsz, "%s", (const char *)v);
   xmlFree(v);
   return buf;
+}
+
+/* A whole number that the schema has checked, read with strtol and kept
+ * in document.xsd's range [lo, hi] all the same (a schema given with
+ * --schema may be looser, and atoi's overflow is undefined): `dflt` when
+ * it is absent or not a number. */
+static int
+S_int(const char *s, long lo, long hi, int dflt)
+{
+  if (!s)
+    return dflt;
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (end == s)
+    return dflt;
+  if (errno == ERANGE || v < lo || v > hi)
+    return (int)(v < lo ? lo : hi);
+  return (int)v;
 }
 
 static void
@@ -189,7 +209,7 @@ S_list(S_parser *p, xmlNodePtr l, bs_node *out, int depth)
   const char *t = S_attr(l, "type", buf, sizeof buf);
   list->as.list.ordered = !t || strcmp(t, "unordered") != 0;
   const char *st = S_attr(l, "start", buf, sizeof buf);
-  list->as.list.start = st ? atoi(st) : 1;
+  list->as.list.start = S_int(st, 0, 999999, 1);
   list->as.list.depth = depth;
   bs_node_append(out, list);
   for (xmlNodePtr it = l->children; it; it = it->next) {
@@ -231,13 +251,9 @@ S_rows(S_parser *p, xmlNodePtr group, bs_node *table, bool header)
         continue;
       bs_node *cell = S_new(p, BS_NODE_CELL, c);
       const char *v = S_attr(c, "colspan", buf, sizeof buf);
-      cell->as.cell.colspan = v ? atoi(v) : 1;
+      cell->as.cell.colspan = S_int(v, 1, 1000, 1);
       v = S_attr(c, "rowspan", buf, sizeof buf);
-      cell->as.cell.rowspan = v ? atoi(v) : 1;
-      if (cell->as.cell.colspan < 1)
-        cell->as.cell.colspan = 1;
-      if (cell->as.cell.rowspan < 1)
-        cell->as.cell.rowspan = 1;
+      cell->as.cell.rowspan = S_int(v, 1, 1000, 1);
       cell->as.cell.align = S_align(c);
       v = S_attr(c, "valign", buf, sizeof buf);
       cell->as.cell.valign = !v                        ? BS_VALIGN_DEFAULT
@@ -306,7 +322,7 @@ S_blocks(S_parser *p, xmlNodePtr parent, bs_node *out, int level,
       bs_node *n = S_new(p, BS_NODE_PARAGRAPH, c);
       n->as.para.align = S_align(c);
       const char *ind = S_attr(c, "indent", buf, sizeof buf);
-      n->as.para.indent = ind ? atoi(ind) : -1;
+      n->as.para.indent = S_int(ind, 0, 20, -1);
       bs_node_append(out, n);
       S_inline(p, c, n);
     } else if (S_is(c, "section")) {
@@ -369,7 +385,7 @@ S_meta(S_parser *p, xmlNodePtr meta)
     } else if (S_is(c, "issuer")) {
       m->issuer = S_text(p, c);
     } else if (S_is(c, "year")) {
-      m->year = atoi(S_text(p, c));
+      m->year = S_int(S_text(p, c), 0, 9999, 0);
     } else if (S_is(c, "date")) {
       S_date(S_text(p, c), &m->date_y, &m->date_m, &m->date_d);
     } else if (S_is(c, "number")) {

@@ -5,7 +5,8 @@
  * style per kind of text (font role, size, alignment, indent, spacing).  The
  * default template, gbt9704, follows GB/T 9704-2012 (A4, type area
  * 156 x 225 mm, 22 lines of 28 characters of 3号 text, headings 一、/（一）/
- * 1./（1）in 黑/楷/仿宋/仿宋, page numbers "— 1 —" in 4号 宋体).
+ * 1./（1）in 黑/楷/仿宋/仿宋, page numbers "— 1 —" in 4号 宋体).  Every
+ * template is validated against schemas/template.xsd before it is used.
  *
  * Layer 6 (fonts, template, image): docs/architecture.md. */
 #ifndef BS_TEMPLATE_H
@@ -80,7 +81,9 @@ typedef struct bs_template {
 } bs_template;
 
 /* Load template `name` (a name in templates/ of the data folder, or a path
- * to an .xml file).  Returns NULL after diagnostics on failure. */
+ * to an .xml file), validated against schemas/template.xsd.  Returns NULL
+ * after diagnostics (BS_D_TEMPLATE, located file:line:col where the
+ * problem has a place) on failure. */
 bs_template *bs_template_load(const char *name, bs_diags *diags);
 void bs_template_free(bs_template *t);
 

@@ -10,6 +10,7 @@ void test_arena(test_state *st);
 void test_utf8(test_state *st);
 void test_lengths(test_state *st);
 void test_diag(test_state *st);
+void test_paths(test_state *st);
 void test_parse(test_state *st);
 void test_normalize(test_state *st);
 void test_hostile(test_state *st);
@@ -29,7 +30,7 @@ static const struct {
 } S_tests[] = {
     {"arena", test_arena},   {"utf8", test_utf8},   {"lengths", test_lengths},
     {"diag", test_diag},     {"parse", test_parse}, {"normalize", test_normalize},
-    {"hostile", test_hostile},
+    {"hostile", test_hostile}, {"paths", test_paths},
     {"report", test_report},
     {"sha256", test_sha256}, {"fsio", test_fsio},   {"plan", test_plan},
     {"shard", test_shard},   {"bagpath", test_bagpath}, {"fmt", test_fmt},

@@ -11,6 +11,7 @@ void test_arena(test_state *st);
 void test_utf8(test_state *st);
 void test_lengths(test_state *st);
 void test_diag(test_state *st);
+void test_paths(test_state *st);
 void test_percent(test_state *st);
 
 void
@@ -95,6 +96,37 @@ test_lengths(test_state *st)
   CHECK(st, bs_parse_font_size("10.5pt", &v), "10.5pt");
   CHECK_INT(st, v, 10500);
   CHECK(st, !bs_parse_font_size("十号", &v), "unknown size name");
+}
+
+/* The one path join (arena and malloc'd forms) and the data folder table. */
+void
+test_paths(test_state *st)
+{
+  bs_arena a;
+  bs_arena_init(&a);
+  CHECK_STR(st, bs_path_join(&a, "a/b", "c.xml"), "a/b/c.xml");
+  CHECK_STR(st, bs_path_join(&a, "a/b/", "c.xml"), "a/b/c.xml");
+  CHECK_STR(st, bs_path_join(&a, "a", "/abs/c.xml"), "/abs/c.xml");
+  CHECK_STR(st, bs_path_join(&a, "", "c.xml"), "c.xml");
+  CHECK_STR(st, bs_path_join(&a, "/", "c.xml"), "/c.xml");
+  char *m = bs_path_join_new("types/", "type.xml");
+  CHECK_STR(st, m, "types/type.xml");
+  free(m);
+  m = bs_path_join_new("types", "/etc/x");
+  CHECK_STR(st, m, "/etc/x");
+  free(m);
+  CHECK_STR(st, bs_data_folder_name(BS_DATA_SCHEMAS), "schemas");
+  CHECK_STR(st, bs_data_folder_name(BS_DATA_COLLATION), "collation");
+  CHECK_STR(st, bs_data_folder_name(BS_DATA_COUNT), "");
+  const char *d = bs_data_dir();
+  CHECK_STR(st, bs_data_path(&a, BS_DATA_FONTS, "default.map"),
+            bs_arena_printf(&a, "%s/fonts/default.map", d));
+  CHECK_STR(st, bs_data_path(&a, BS_DATA_TEMPLATES, ""),
+            bs_arena_printf(&a, "%s/templates", d));
+  CHECK(st, bs_file_readable(bs_data_path(&a, BS_DATA_SCHEMAS,
+                                          "template.xsd")),
+        "schemas/template.xsd in the data folder");
+  bs_arena_free(&a);
 }
 
 void
