@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /* main.c - the banshi command line: picks the command and runs render,
- * validate and convert itself.  batch (batch.c) and archive (archive.c) are
- * commands of their own: they print their progress and messages too, but
- * none of the three calls exit(); each returns its status to main().
+ * validate and convert itself; batch, archive and new are in their own
+ * files (commands.h).  Every command is a client of the library's public
+ * header, include/banshi.h, as any other program is (tests/layers.py
+ * checks it): the command line reads options, the library does the work
+ * and prints the messages.  No command calls exit(); each returns its
+ * status to main().
  *
  * Layer 15 (command line): docs/architecture.md. */
 #include <errno.h>
@@ -11,20 +14,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "archive.h"
-#include "batch.h"
-#include "fsio.h"
-#include "job.h"
-#include "layout.h"
-#include "new.h"
+#include <banshi.h>
+
+#include "commands.h"
 #include "opts.h"
-#include "pipeline.h"
-#include "render.h"
-#include "report.h"
 
 enum {
-  EXIT_OK = BS_STATUS_OK,
-  EXIT_USAGE = BS_STATUS_USAGE,
+  EXIT_OK = BANSHI_OK,
+  EXIT_USAGE = BANSHI_USAGE,
 };
 
 enum {
@@ -106,9 +103,9 @@ static const bs_cmd S_cmds[] = {
 };
 
 static void
-S_usage(FILE *out, bs_lang lang)
+S_usage(FILE *out, bs_cli_lang lang)
 {
-  bool en = lang == BS_LANG_EN;
+  bool en = lang == BS_CLI_EN;
   fprintf(out,
           "%s banshi render SOURCE.xml -o OUT.pdf [options]\n"
           "       banshi validate SOURCE.xml... [options]\n"
@@ -156,7 +153,10 @@ S_usage(FILE *out, bs_lang lang)
 typedef struct S_opts {
   const char *output;
   const char *dump;
-  bs_job_options job;
+  banshi_env *env;     /* the options that go to the library */
+  bool pdf_only;       /* --pdfa or --tagged: options of PDF output */
+  bool ofd;            /* --format ofd */
+  bs_cli_lang lang;
   const char **inputs;
   int ninputs;
 } S_opts;
@@ -171,44 +171,39 @@ S_opt(void *ctx, int key, const char *v, const bs_common *c, FILE *err)
   case O_PDFA:
     if (strcmp(v, "1b") == 0 || strcmp(v, "2a") == 0 ||
         strcmp(v, "3b") == 0) {
-      o->job.pdfa = v[0] - '0';
-      break;
+      o->pdf_only = true;
+      return banshi_env_set(o->env, "pdfa", v);
     }
     bs_opts_error(&S_cmds[0], c, err, "--pdfa 取 1b、2a 或 3b，而不是“%s”",
                   "--pdfa takes 1b, 2a or 3b, not '%s'", v);
-    return BS_STATUS_USAGE;
+    return BANSHI_USAGE;
   case O_FORMAT:
     if (strcmp(v, "pdf") != 0 && strcmp(v, "ofd") != 0) {
       bs_opts_error(&S_cmds[0], c, err, "--format 取 pdf 或 ofd，而不是“%s”",
                     "--format takes pdf or ofd, not '%s'", v);
-      return BS_STATUS_USAGE;
+      return BANSHI_USAGE;
     }
-    o->job.ofd = strcmp(v, "ofd") == 0;
-    break;
+    o->ofd = strcmp(v, "ofd") == 0;
+    return banshi_env_set(o->env, "format", v);
   case O_TAGGED:
-    o->job.tagged = true;
-    break;
+    o->pdf_only = true;
+    return banshi_env_set(o->env, "tagged", "1");
   case O_OUTPUT:
     o->output = v;
     break;
   case O_TEMPLATE:
-    o->job.tpl = v;
-    break;
+    return banshi_env_set(o->env, "template", v);
   case O_FONTS:
-    o->job.font_map = v;
-    break;
+    return banshi_env_set(o->env, "fonts", v);
   case O_NO_NORMALIZE:
-    o->job.normalize = false;
-    break;
+    return banshi_env_set(o->env, "normalize", "0");
   case O_DUMP:
     o->dump = v;
     break;
   case O_PREVIOUS:
-    o->job.previous = v;
-    break;
+    return banshi_env_set(o->env, "previous", v);
   case O_AS_PUBLISHED:
-    o->job.as_published = true;
-    break;
+    return banshi_env_set(o->env, "as-published", "1");
   }
   return 0;
 }
@@ -217,65 +212,12 @@ S_opt(void *ctx, int key, const char *v, const bs_common *c, FILE *err)
 static int
 S_convert(const S_opts *o, const bs_common *c)
 {
-  bs_report_source *prev =
-      o->job.previous ? bs_report_source_load(o->job.previous, o->job.lang)
-                      : NULL;
-  /* the core document never replaces the source or last year's */
-  const char *inputs[2] = {o->inputs[0], o->job.previous};
-  const char *in = bs_output_input(o->output, inputs, 2);
-  if (in) {
-    fprintf(stderr, "%s: error: ", o->output);
-    fprintf(stderr, bs_diag_format(BS_D_OUTPUT_IS_INPUT, o->job.lang),
-            o->output, in);
-    fputc('\n', stderr);
-    bs_report_source_free(prev);
-    return BS_STATUS_FAILURE;
-  }
-  bs_parse_options po = {0};
-  po.previous = prev;
-  po.core_out = o->output;
-  po.as_published = o->job.as_published;
-  bs_document *doc = bs_parse_file(o->inputs[0], &po, o->job.lang);
-  if (c->verbosity < 0)
-    doc->diags.shown = BS_ERROR;
-  if (c->json)
-    bs_diags_print_json(&doc->diags, stderr);
-  else
-    bs_diags_print(&doc->diags, stderr);
-  int status = bs_opts_status(c, bs_diags_status(&doc->diags),
-                              doc->diags.warnings);
-  bs_document_free(doc);
-  bs_report_source_free(prev);
+  banshi_result *r =
+      banshi_convert(o->env, o->inputs[0], o->output, stderr);
+  int status = bs_opts_status(c, banshi_result_status(r),
+                              banshi_result_warnings(r));
+  banshi_result_free(r);
   return status;
-}
-
-/* All of standard input, or NULL with errno set. */
-static unsigned char *
-S_read_stdin(size_t *len)
-{
-  size_t cap = 1 << 16, n = 0;
-  unsigned char *buf = malloc(cap);
-  size_t got;
-  while (buf && (got = fread(buf + n, 1, cap - n, stdin)) > 0) {
-    n += got;
-    if (n > BS_MAX_SOURCE_BYTES)
-      break; /* the parser reports the limit */
-    if (n == cap) {
-      unsigned char *nb = realloc(buf, cap *= 2);
-      if (!nb) {
-        free(buf);
-        return NULL;
-      }
-      buf = nb;
-    }
-  }
-  if (buf && ferror(stdin)) {
-    free(buf);
-    errno = EIO;
-    return NULL;
-  }
-  *len = n;
-  return buf;
 }
 
 /* -o -: the PDF is written to a temporary folder as any PDF is (complete or
@@ -304,47 +246,32 @@ S_copy_out(const char *path)
 
 /* One source of render or validate; "-" is standard input. */
 static int
-S_run_one(bs_shared *sh, const S_opts *o, const bs_common *c, const char *src,
+S_run_one(const S_opts *o, const bs_common *c, const char *src,
           const char *pdf, const char *dump)
 {
-  bs_job_result res;
-  int st;
-  if (strcmp(src, "-") == 0) {
-    size_t len = 0;
-    unsigned char *buf = S_read_stdin(&len);
-    if (!buf) {
-      fprintf(stderr, "banshi: %s: %s\n",
-              o->job.lang == BS_LANG_EN ? "cannot read standard input"
-                                        : "无法读取标准输入",
-              strerror(errno));
-      return BS_STATUS_FAILURE;
-    }
-    st = bs_job_run_memory(sh, "<stdin>", buf, len, NULL, false, pdf, dump,
-                           stderr, &res);
-    free(buf);
-  } else {
-    st = bs_job_run(sh, src, pdf, dump, stderr, &res);
-  }
+  banshi_result *r = banshi_render_to(o->env, src, NULL, 0, pdf, dump,
+                                      stderr);
+  int st = banshi_result_status(r);
   if (c->verbosity > 0)
     fprintf(stderr,
-            o->job.lang == BS_LANG_EN
+            o->lang == BS_CLI_EN
                 ? "%s: %s, %d pages, %u errors, %u warnings\n"
                 : "%s：%s，%d 页，%u 个错误，%u 个警告\n",
             src,
-            st == BS_STATUS_OK ? (o->job.lang == BS_LANG_EN ? "ok" : "成功")
-                               : (o->job.lang == BS_LANG_EN ? "failed"
-                                                            : "失败"),
-            res.pages, res.errors, res.warnings);
-  st = bs_opts_status(c, st, res.warnings);
-  bs_job_result_free(&res);
+            st == BANSHI_OK ? (o->lang == BS_CLI_EN ? "ok" : "成功")
+                            : (o->lang == BS_CLI_EN ? "failed" : "失败"),
+            banshi_result_pages(r), banshi_result_errors(r),
+            banshi_result_warnings(r));
+  st = bs_opts_status(c, st, banshi_result_warnings(r));
+  banshi_result_free(r);
   return st;
 }
 
 static int
-S_render(bs_shared *sh, const S_opts *o, const bs_common *c)
+S_render(const S_opts *o, const bs_common *c)
 {
   if (!o->output || strcmp(o->output, "-") != 0)
-    return S_run_one(sh, o, c, o->inputs[0], o->output, o->dump);
+    return S_run_one(o, c, o->inputs[0], o->output, o->dump);
   char tmpl[] = "/tmp/banshi-XXXXXX";
   const char *tmpdir = getenv("TMPDIR");
   char *dir = NULL;
@@ -357,20 +284,20 @@ S_render(bs_shared *sh, const S_opts *o, const bs_common *c)
   if (!mkdtemp(dir)) {
     fprintf(stderr, "banshi: %s: %s\n", dir, strerror(errno));
     free(dir);
-    return BS_STATUS_FAILURE;
+    return BANSHI_FAILURE;
   }
   size_t n = strlen(dir) + sizeof "/out.pdf";
   char *pdf = malloc(n);
   snprintf(pdf, n, "%s/out.pdf", dir);
-  int st = S_run_one(sh, o, c, o->inputs[0], pdf, o->dump);
-  if (st == BS_STATUS_OK || (st == BS_STATUS_INVALID && c->fail_on_warnings)) {
+  int st = S_run_one(o, c, o->inputs[0], pdf, o->dump);
+  if (st == BANSHI_OK || (st == BANSHI_INVALID && c->fail_on_warnings)) {
     int e = S_copy_out(pdf);
     if (e) {
       fprintf(stderr, "banshi: %s: %s\n",
-              o->job.lang == BS_LANG_EN ? "cannot write standard output"
+              o->lang == BS_CLI_EN ? "cannot write standard output"
                                         : "无法写入标准输出",
               strerror(e));
-      st = BS_STATUS_FAILURE;
+      st = BANSHI_FAILURE;
     }
   }
   unlink(pdf);
@@ -380,15 +307,63 @@ S_render(bs_shared *sh, const S_opts *o, const bs_common *c)
   return st;
 }
 
+/* render, validate or convert once their options are read. */
+static int
+S_command(const bs_cmd *bc, S_opts *o, const bs_common *c)
+{
+  o->lang = c->lang;
+  bs_opts_env_common(o->env, c);
+  if (bc == &S_cmds[2]) {
+    if (o->ninputs != 1 || !o->output) {
+      bs_opts_error(bc, c, stderr, "需要一个源文件和 -o CORE.xml%s",
+                    "takes one SOURCE and -o CORE.xml%s", "");
+      return EXIT_USAGE;
+    }
+    return S_convert(o, c);
+  }
+  if (bc == &S_cmds[0]) {
+    if (o->ninputs != 1 || (!o->output && !o->dump)) {
+      bs_opts_error(bc, c, stderr, "需要一个源文件和 -o OUT.pdf%s",
+                    "takes one SOURCE and -o OUT.pdf%s", "");
+      return EXIT_USAGE;
+    }
+    size_t ol = o->output ? strlen(o->output) : 0;
+    if (o->pdf_only &&
+        (o->ofd || (ol > 4 && strcmp(o->output + ol - 4, ".ofd") == 0))) {
+      /* an OFD file is OFD-A whatever is asked; say so rather than
+       * ignore a PDF option */
+      bs_opts_error(bc, c, stderr,
+                    "--pdfa 和 --tagged 只用于 PDF 输出；OFD 文件总是 OFD-A%s",
+                    "--pdfa and --tagged apply to PDF output only; an OFD "
+                    "file is always OFD-A%s",
+                    "");
+      return EXIT_USAGE;
+    }
+    return S_render(o, c);
+  }
+  if (o->ninputs == 0) {
+    bs_opts_error(bc, c, stderr, "至少需要一个源文件%s",
+                  "takes at least one SOURCE%s", "");
+    return EXIT_USAGE;
+  }
+  int status = EXIT_OK;
+  for (int i = 0; i < o->ninputs; i++) {
+    int st = S_run_one(o, c, o->inputs[i], NULL, o->dump);
+    if (st > status)
+      status = st;
+  }
+  return status;
+}
+
 int
 main(int argc, char **argv)
 {
-  bs_lang env_lang = bs_opts_env_lang();
+  bs_cli_lang env_lang = bs_opts_env_lang();
   for (int i = 1; i < argc; i++)
     if (strcmp(argv[i], "--lang=en") == 0 ||
         (strcmp(argv[i], "--lang") == 0 && i + 1 < argc &&
          strcmp(argv[i + 1], "en") == 0))
-      env_lang = BS_LANG_EN;
+      env_lang = BS_CLI_EN;
   if (argc < 2) {
     S_usage(stderr, env_lang);
     return EXIT_USAGE;
@@ -398,21 +373,17 @@ main(int argc, char **argv)
     return EXIT_OK;
   }
   if (strcmp(argv[1], "--version") == 0) {
-    printf("%s %s\n", BANSHI_NAME, BANSHI_VERSION);
+    printf("banshi %s\n", banshi_version());
     return EXIT_OK;
   }
   const char *cmd = argv[1];
-  if (strcmp(cmd, "new") == 0) {
-    int st = bs_new_main(argc - 2, argv + 2, stdout, stderr);
-    bs_report_cleanup();
-    return st;
-  }
+  if (strcmp(cmd, "new") == 0)
+    return bs_cmd_new(argc - 2, argv + 2, stdout, stderr);
   if (strcmp(cmd, "batch") == 0 || strcmp(cmd, "archive") == 0) {
     int st = strcmp(cmd, "batch") == 0
-                 ? bs_batch_main(argc - 2, argv + 2, stdout, stderr)
-                 : bs_archive_main(argc - 2, argv + 2, stdout, stderr);
-    bs_layout_cleanup();
-    bs_parse_cleanup();
+                 ? bs_cmd_batch(argc - 2, argv + 2, stdout, stderr)
+                 : bs_cmd_archive(argc - 2, argv + 2, stdout, stderr);
+    banshi_cleanup();
     return st;
   }
   const bs_cmd *bc = NULL;
@@ -421,7 +392,7 @@ main(int argc, char **argv)
       bc = &S_cmds[i];
   if (!bc) {
     fprintf(stderr,
-            env_lang == BS_LANG_EN ? "banshi: unknown command '%s'\n"
+            env_lang == BS_CLI_EN ? "banshi: unknown command '%s'\n"
                                    : "banshi：未知命令“%s”\n",
             cmd);
     S_usage(stderr, env_lang);
@@ -429,68 +400,15 @@ main(int argc, char **argv)
   }
   S_opts o;
   memset(&o, 0, sizeof o);
-  o.job.normalize = true;
-  o.job.epoch = bs_source_date_epoch();
+  o.env = bs_opts_env_new();
   o.inputs = calloc((size_t)argc + 1, sizeof(char *));
   bs_common c;
   int status = bs_opts_parse(bc, argc - 2, argv + 2, &c, S_opt, &o, o.inputs,
                              &o.ninputs, stdout, stderr);
-  if (status >= 0) {
-    free(o.inputs);
-    return status;
-  }
-  o.job.lang = c.lang;
-  o.job.json_diags = c.json;
-  o.job.quiet = c.verbosity < 0;
-  status = EXIT_OK;
-  if (bc == &S_cmds[2]) {
-    if (o.ninputs != 1 || !o.output) {
-      bs_opts_error(bc, &c, stderr, "需要一个源文件和 -o CORE.xml%s",
-                    "takes one SOURCE and -o CORE.xml%s", "");
-      free(o.inputs);
-      return EXIT_USAGE;
-    }
-    status = S_convert(&o, &c);
-  } else if (bc == &S_cmds[0]) {
-    if (o.ninputs != 1 || (!o.output && !o.dump)) {
-      bs_opts_error(bc, &c, stderr, "需要一个源文件和 -o OUT.pdf%s",
-                    "takes one SOURCE and -o OUT.pdf%s", "");
-      free(o.inputs);
-      return EXIT_USAGE;
-    }
-    size_t ol = o.output ? strlen(o.output) : 0;
-    if ((o.job.pdfa || o.job.tagged) &&
-        (o.job.ofd || (ol > 4 && strcmp(o.output + ol - 4, ".ofd") == 0))) {
-      /* an OFD file is OFD-A whatever is asked; say so rather than
-       * ignore a PDF option */
-      bs_opts_error(bc, &c, stderr,
-                    "--pdfa 和 --tagged 只用于 PDF 输出；OFD 文件总是 OFD-A%s",
-                    "--pdfa and --tagged apply to PDF output only; an OFD "
-                    "file is always OFD-A%s",
-                    "");
-      free(o.inputs);
-      return EXIT_USAGE;
-    }
-    bs_shared *sh = bs_shared_new(&o.job);
-    status = S_render(sh, &o, &c);
-    bs_shared_free(sh);
-  } else {
-    if (o.ninputs == 0) {
-      bs_opts_error(bc, &c, stderr, "至少需要一个源文件%s",
-                    "takes at least one SOURCE%s", "");
-      free(o.inputs);
-      return EXIT_USAGE;
-    }
-    bs_shared *sh = bs_shared_new(&o.job);
-    for (int i = 0; i < o.ninputs; i++) {
-      int st = S_run_one(sh, &o, &c, o.inputs[i], NULL, o.dump);
-      if (st > status)
-        status = st;
-    }
-    bs_shared_free(sh);
-  }
+  if (status < 0)
+    status = S_command(bc, &o, &c);
   free(o.inputs);
-  bs_layout_cleanup();
-  bs_parse_cleanup();
+  banshi_env_free(o.env);
+  banshi_cleanup();
   return status;
 }

@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /* opts.c - the command-line parser of every command; see opts.h.
  *
- * Layer 13 (batch, bag): docs/architecture.md. */
+ * Layer 15 (command line): docs/architecture.md. */
 #include "opts.h"
 
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "job.h"
 
 enum {
   S_LANG = 1000,
@@ -35,16 +34,16 @@ static const bs_opt S_common[] = {
     {NULL, 0, NULL, NULL, NULL},
 };
 
-bs_lang
+bs_cli_lang
 bs_opts_env_lang(void)
 {
   const char *vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
   for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
     const char *v = getenv(vars[i]);
     if (v && *v)
-      return strncmp(v, "en", 2) == 0 ? BS_LANG_EN : BS_LANG_ZH;
+      return strncmp(v, "en", 2) == 0 ? BS_CLI_EN : BS_CLI_ZH;
   }
-  return BS_LANG_ZH;
+  return BS_CLI_ZH;
 }
 
 void
@@ -52,22 +51,22 @@ bs_opts_error(const bs_cmd *cmd, const bs_common *c, FILE *err,
               const char *zh, const char *en, const char *value)
 {
   fprintf(err, "banshi %s: ", cmd->name);
-  fprintf(err, c->lang == BS_LANG_EN ? en : zh, value ? value : "");
-  fprintf(err, c->lang == BS_LANG_EN ? " (banshi %s --help)\n"
+  fprintf(err, c->lang == BS_CLI_EN ? en : zh, value ? value : "");
+  fprintf(err, c->lang == BS_CLI_EN ? " (banshi %s --help)\n"
                                      : "（参见 banshi %s --help）\n",
           cmd->name);
 }
 
 int
-bs_opts_status(const bs_common *c, int status, unsigned warnings)
+bs_opts_status(const bs_common *c, int status, unsigned long warnings)
 {
-  if (status == BS_STATUS_OK && c->fail_on_warnings && warnings)
-    return BS_STATUS_INVALID;
+  if (status == BANSHI_OK && c->fail_on_warnings && warnings)
+    return BANSHI_INVALID;
   return status;
 }
 
 static void
-S_help_list(const bs_opt *o, bs_lang lang, FILE *out)
+S_help_list(const bs_opt *o, bs_cli_lang lang, FILE *out)
 {
   for (; o->name; o++) {
     char left[64];
@@ -78,15 +77,15 @@ S_help_list(const bs_opt *o, bs_lang lang, FILE *out)
       n = snprintf(left, sizeof left, "      --%s", o->name);
     if (o->arg && n > 0 && (size_t)n < sizeof left)
       snprintf(left + n, sizeof left - (size_t)n, " %s", o->arg);
-    fprintf(out, "%-30s %s\n", left, lang == BS_LANG_EN ? o->help_en
+    fprintf(out, "%-30s %s\n", left, lang == BS_CLI_EN ? o->help_en
                                                          : o->help_zh);
   }
 }
 
 void
-bs_opts_help(const bs_cmd *cmd, bs_lang lang, FILE *out)
+bs_opts_help(const bs_cmd *cmd, bs_cli_lang lang, FILE *out)
 {
-  bool en = lang == BS_LANG_EN;
+  bool en = lang == BS_CLI_EN;
   fprintf(out, "%s banshi %s %s\n\n%s\n\n%s\n", en ? "usage:" : "用法：",
           cmd->name, cmd->usage, en ? cmd->what_en : cmd->what_zh,
           en ? "options:" : "选项：");
@@ -115,7 +114,7 @@ S_prescan_lang(int argc, char **argv, bs_common *c)
     else if (strncmp(a, "--lang=", 7) == 0)
       v = a + 7;
     if (v && (strcmp(v, "en") == 0 || strcmp(v, "zh") == 0))
-      c->lang = strcmp(v, "en") == 0 ? BS_LANG_EN : BS_LANG_ZH;
+      c->lang = strcmp(v, "en") == 0 ? BS_CLI_EN : BS_CLI_ZH;
   }
 }
 
@@ -194,13 +193,13 @@ bs_opts_parse(const bs_cmd *cmd, int argc, char **argv, bs_common *c,
       else
         snprintf(buf, sizeof buf, "%s", argv[optind - 1]);
       bs_opts_error(cmd, c, err, "未知选项“%s”", "unknown option '%s'", buf);
-      status = BS_STATUS_USAGE;
+      status = BANSHI_USAGE;
       break;
     case ':':
       bs_opts_error(cmd, c, err, "选项 %s 需要一个值", "%s needs a value",
                     optopt ? S_written(cmd->opts, optopt, buf, sizeof buf)
                            : argv[optind - 1]);
-      status = BS_STATUS_USAGE;
+      status = BANSHI_USAGE;
       break;
     case S_HELP:
       bs_opts_help(cmd, c->lang, out);
@@ -210,7 +209,7 @@ bs_opts_parse(const bs_cmd *cmd, int argc, char **argv, bs_common *c,
       if (strcmp(optarg, "zh") != 0 && strcmp(optarg, "en") != 0) {
         bs_opts_error(cmd, c, err, "--lang 取 zh 或 en，而不是“%s”",
                       "--lang takes zh or en, not '%s'", optarg);
-        status = BS_STATUS_USAGE;
+        status = BANSHI_USAGE;
       }
       break;
     case S_QUIET:
@@ -228,7 +227,7 @@ bs_opts_parse(const bs_cmd *cmd, int argc, char **argv, bs_common *c,
       else {
         bs_opts_error(cmd, c, err, "--diagnostics 取 text 或 json，而不是“%s”",
                       "--diagnostics takes text or json, not '%s'", optarg);
-        status = BS_STATUS_USAGE;
+        status = BANSHI_USAGE;
       }
       break;
     default: {
@@ -245,4 +244,22 @@ bs_opts_parse(const bs_cmd *cmd, int argc, char **argv, bs_common *c,
   free(sh);
   free(args);
   return status;
+}
+
+banshi_env *
+bs_opts_env_new(void)
+{
+  banshi_env *env = banshi_env_new();
+  const char *epoch = getenv("SOURCE_DATE_EPOCH");
+  if (epoch && *epoch)
+    banshi_env_set(env, "epoch", epoch); /* refused when invalid: ignored */
+  return env;
+}
+
+void
+bs_opts_env_common(banshi_env *env, const bs_common *c)
+{
+  banshi_env_set(env, "lang", c->lang == BS_CLI_EN ? "en" : "zh");
+  banshi_env_set(env, "diagnostics", c->json ? "json" : "text");
+  banshi_env_set(env, "quiet", c->verbosity < 0 ? "1" : "0");
 }

@@ -29,6 +29,7 @@
 #define BANSHI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -77,7 +78,15 @@ banshi_env *banshi_env_new(void);
  *   "lang"      "zh" or "en"
  *   "epoch"     seconds since 1970 for the PDF dates (SOURCE_DATE_EPOCH)
  *   "previous"  last year's report source, for cross-year rules
- *   "pdfa"      "1b" or "3b" (the XML source embedded)
+ *   "pdfa"      "1b", "2a" (tagged) or "3b" (the XML source embedded)
+ *   "tagged"    "1": tagged PDF (structure tree, marked content)
+ *   "as-published"  "1": reports as issued, the rules' findings warn
+ *   "format"    "pdf" (default: OFD only for an output named *.ofd),
+ *               "ofd" (every output is OFD), or "pdf,ofd" (banshi_batch:
+ *               NAME.ofd beside each NAME.pdf)
+ *   "diagnostics"  "text" (default) or "json": how the functions below
+ *               that take a stream print messages on it
+ *   "quiet"     "1": such streams get errors only
  * Returns BANSHI_OK, or BANSHI_USAGE for an unknown name, a bad value or
  * an env that has rendered already. */
 int banshi_env_set(banshi_env *env, const char *name, const char *value);
@@ -112,6 +121,74 @@ const banshi_diagnostic *banshi_result_diagnostic(const banshi_result *r,
                                                   size_t i);
 
 void banshi_result_free(banshi_result *r);
+
+/* The services of the banshi command, for programs that do what it does.
+ * Each prints its messages on a stream as the command does (text or JSON
+ * lines, after the env's "diagnostics" and "quiet") and returns what the
+ * command's exit status is built from. */
+
+/* banshi_render, with a layout dump (the text `banshi render --dump`
+ * writes) to the file `dump` ("-": standard output; NULL: none) and the
+ * messages printed on `messages` (NULL: none) as they are found.  The
+ * output `out` is PDF or OFD after the env's "format".  `name` "-" with
+ * `data` NULL reads standard input (named "<stdin>" in messages).  Never
+ * returns NULL. */
+banshi_result *banshi_render_to(banshi_env *env, const char *name,
+                                const void *data, size_t len,
+                                const char *out, const char *dump,
+                                FILE *messages);
+
+/* Write the core document a report source maps to, as XML, to `core_path`
+ * (`banshi convert`); messages on `messages`.  Never returns NULL. */
+banshi_result *banshi_convert(banshi_env *env, const char *name,
+                              const char *core_path, FILE *messages);
+
+/* A complete report source to start from (`banshi new`): the skeleton of
+ * report type `type` (and `format`, NULL: the year's) with `year` (four
+ * digits) and `issuer` filled in, written to the file `output` (never
+ * replacing one) or, when `output` is NULL or "-", to `out`.  Messages on
+ * `err`.  Returns BANSHI_OK, BANSHI_USAGE (a bad year, issuer, type or
+ * format) or BANSHI_FAILURE (`output` exists or cannot be written). */
+int banshi_new(banshi_env *env, const char *type, const char *format,
+               const char *year, const char *issuer, const char *output,
+               FILE *out, FILE *err);
+
+/* The most documents banshi_batch renders at once. */
+#define BANSHI_MAX_JOBS 256
+
+/* What banshi_batch is to do. */
+typedef struct banshi_batch_options {
+  const char *const *inputs; /* sources, folders, manifests ("-": stdin) */
+  size_t ninputs;
+  const char *outdir;        /* OUTDIR, made if missing */
+  const char *log;           /* the result log; NULL: in OUTDIR */
+  unsigned jobs;             /* documents at once; 0: the cores */
+  unsigned shard_k, shard_n; /* only shard k of n (n 0 or 1: all) */
+  int verbosity;             /* -1 errors only, no progress; 0; 1 a line
+                                per source */
+} banshi_batch_options;
+
+/* Many sources to OUTDIR/NAME.pdf with worker processes, skipping those up
+ * to date, with a JSON Lines log (`banshi batch`, docs/batch.md).
+ * Progress, messages and the summary go to `err`; SIGINT and SIGTERM are
+ * handled while it runs.  Returns BANSHI_OK, BANSHI_INVALID (some sources
+ * invalid), BANSHI_FAILURE, or 128 + the signal that stopped it; the
+ * warnings of every source are added to *warnings when not NULL. */
+int banshi_batch(banshi_env *env, const banshi_batch_options *o, FILE *err,
+                 unsigned long *warnings);
+
+/* The PDFs that banshi_batch wrote to `outdir`, with their sources and
+ * metadata, as the BagIt bag `bag` (`banshi archive`, docs/archive.md);
+ * `organization` (NULL: none) names the issuer in bag-info.txt.  Returns
+ * BANSHI_OK, BANSHI_INVALID (documents the batch does not vouch for) or
+ * BANSHI_FAILURE; warnings are added to *warnings when not NULL. */
+int banshi_archive(banshi_env *env, const char *outdir, const char *bag,
+                   const char *organization, FILE *err,
+                   unsigned long *warnings);
+
+/* Check every checksum of the bag `bag` (`banshi archive --verify`).
+ * Returns BANSHI_OK (valid), BANSHI_INVALID or BANSHI_FAILURE. */
+int banshi_archive_verify(banshi_env *env, const char *bag, FILE *err);
 
 /* Release what the library keeps for the process (compiled schemas, the
  * calling thread's line breakers).  Call once at the end, after the last

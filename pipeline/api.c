@@ -23,10 +23,13 @@
 
 #include <jansson.h>
 
+#include "api.h"
+#include "fsio.h"
 #include "job.h"
 #include "layout.h"
 #include "pipeline.h"
 #include "render.h"
+#include "report.h"
 #include "util.h"
 
 struct banshi_env {
@@ -96,9 +99,39 @@ banshi_env_set(banshi_env *e, const char *name, const char *value)
     return BANSHI_OK;
   }
   if (strcmp(name, "pdfa") == 0 &&
-      (strcmp(value, "1b") == 0 || strcmp(value, "3b") == 0)) {
+      (strcmp(value, "1b") == 0 || strcmp(value, "2a") == 0 ||
+       strcmp(value, "3b") == 0)) {
     e->o.pdfa = value[0] - '0';
     return BANSHI_OK;
+  }
+  if (strcmp(name, "tagged") == 0 &&
+      (strcmp(value, "0") == 0 || strcmp(value, "1") == 0)) {
+    e->o.tagged = value[0] == '1';
+    return BANSHI_OK;
+  }
+  if (strcmp(name, "as-published") == 0 &&
+      (strcmp(value, "0") == 0 || strcmp(value, "1") == 0)) {
+    e->o.as_published = value[0] == '1';
+    return BANSHI_OK;
+  }
+  if (strcmp(name, "quiet") == 0 &&
+      (strcmp(value, "0") == 0 || strcmp(value, "1") == 0)) {
+    e->o.quiet = value[0] == '1';
+    return BANSHI_OK;
+  }
+  if (strcmp(name, "diagnostics") == 0 &&
+      (strcmp(value, "text") == 0 || strcmp(value, "json") == 0)) {
+    e->o.json_diags = value[0] == 'j';
+    return BANSHI_OK;
+  }
+  if (strcmp(name, "format") == 0) {
+    bool pdf = strcmp(value, "pdf") == 0, ofd = strcmp(value, "ofd") == 0;
+    bool both = strcmp(value, "pdf,ofd") == 0 || strcmp(value, "ofd,pdf") == 0;
+    if (pdf || ofd || both) {
+      e->o.ofd = ofd;
+      e->o.ofd_beside = both;
+      return BANSHI_OK;
+    }
   }
   if (strcmp(name, "epoch") == 0) {
     char *end;
@@ -110,6 +143,12 @@ banshi_env_set(banshi_env *e, const char *name, const char *value)
     }
   }
   return BANSHI_USAGE;
+}
+
+const bs_job_options *
+bs_env_options(const banshi_env *e)
+{
+  return &e->o;
 }
 
 void
@@ -184,44 +223,116 @@ S_slurp(banshi_result *r, const char *path)
   return 0;
 }
 
-banshi_result *
-banshi_render(banshi_env *e, const char *name, const void *data, size_t len,
-              const char *pdf_path, int flags)
+/* A result that is one error, with `message` (copied) about `file`. */
+static banshi_result *
+S_failed(banshi_result *r, const char *file, const char *rule,
+         const char *message)
+{
+  r->status = BANSHI_FAILURE;
+  banshi_diagnostic *d = bs_arena_alloc(&r->arena, sizeof *d);
+  memset(d, 0, sizeof *d);
+  d->file = file ? bs_arena_strdup(&r->arena, file) : NULL;
+  d->severity = "error";
+  d->rule = rule;
+  d->message = bs_arena_strdup(&r->arena, message);
+  r->diags = d;
+  r->ndiags = 1;
+  r->errors = 1;
+  return r;
+}
+
+static banshi_result *
+S_result_new(void)
 {
   banshi_result *r = bs_xcalloc(1, sizeof *r);
   bs_arena_init(&r->arena);
+  return r;
+}
+
+static void
+S_share(banshi_env *e)
+{
   pthread_mutex_lock(&e->lock);
   if (!e->shared)
     e->shared = bs_shared_new(&e->o);
   pthread_mutex_unlock(&e->lock);
+}
+
+/* All of standard input, or NULL with errno set; more than a source may
+ * hold is cut there (the parser reports the limit). */
+static unsigned char *
+S_read_stdin(size_t *len)
+{
+  size_t cap = 1 << 16, n = 0;
+  unsigned char *buf = malloc(cap);
+  size_t got;
+  while (buf && (got = fread(buf + n, 1, cap - n, stdin)) > 0) {
+    n += got;
+    if (n > BS_MAX_SOURCE_BYTES)
+      break;
+    if (n == cap) {
+      unsigned char *nb = realloc(buf, cap *= 2);
+      if (!nb) {
+        free(buf);
+        return NULL;
+      }
+      buf = nb;
+    }
+  }
+  if (buf && ferror(stdin)) {
+    free(buf);
+    errno = EIO;
+    return NULL;
+  }
+  *len = n;
+  return buf;
+}
+
+/* banshi_render and banshi_render_to.  A named file is read with last
+ * year's source of the env's "previous"; bytes in memory without it. */
+static banshi_result *
+S_render(banshi_env *e, const char *name, const void *data, size_t len,
+         const char *out, const char *dump, FILE *messages, int flags)
+{
+  banshi_result *r = S_result_new();
+  S_share(e);
+  unsigned char *input = NULL;
+  if (!data && name && strcmp(name, "-") == 0) {
+    input = S_read_stdin(&len);
+    if (!input) {
+      const char *why = strerror(errno);
+      char msg[512];
+      snprintf(msg, sizeof msg, bs_diag_format(BS_D_STDIN, e->o.lang), why);
+      if (messages)
+        fprintf(messages, "%s: %s\n", BANSHI_NAME, msg);
+      return S_failed(r, NULL, "io-read", msg);
+    }
+    name = "<stdin>";
+    data = input;
+  }
   /* in memory: a private folder for the renderer's one output path */
   char tmpdir[PATH_MAX] = "", tmppdf[PATH_MAX + 16] = "";
-  const char *pdf = pdf_path;
-  if ((flags & BANSHI_PDF_IN_MEMORY) && !pdf_path) {
+  const char *pdf = out;
+  if ((flags & BANSHI_PDF_IN_MEMORY) && !out) {
     const char *t = getenv("TMPDIR");
     int n = snprintf(tmpdir, sizeof tmpdir, "%s/banshi-XXXXXX",
                      t && *t ? t : "/tmp");
     if (n < 0 || (size_t)n >= sizeof tmpdir)
       errno = ENAMETOOLONG;
     if (n < 0 || (size_t)n >= sizeof tmpdir || !mkdtemp(tmpdir)) {
-      r->status = BANSHI_FAILURE;
-      banshi_diagnostic *d = bs_arena_alloc(&r->arena, sizeof *d);
-      memset(d, 0, sizeof *d);
-      d->file = bs_arena_strdup(&r->arena, tmpdir);
-      d->severity = "error";
-      d->rule = "io-write";
-      d->message = bs_arena_strdup(&r->arena, strerror(errno));
-      r->diags = d;
-      r->ndiags = 1;
-      r->errors = 1;
-      return r;
+      free(input);
+      return S_failed(r, tmpdir, "io-write", strerror(errno));
     }
     snprintf(tmppdf, sizeof tmppdf, "%s/out.pdf", tmpdir);
     pdf = tmppdf;
   }
   bs_job_result jr;
-  r->status = bs_job_run_memory(e->shared, name, data, len, NULL, false, pdf,
-                                NULL, NULL, &jr);
+  if (data)
+    r->status = bs_job_run_memory(e->shared, name, data, len, NULL, false,
+                                  pdf, dump, messages, &jr);
+  else
+    r->status = bs_job_run(e->shared, name, pdf, dump, messages, &jr);
+  free(input);
   r->pages = jr.pages;
   r->errors = jr.errors;
   r->warnings = jr.warnings;
@@ -236,6 +347,66 @@ banshi_render(banshi_env *e, const char *name, const void *data, size_t len,
     unlink(tmppdf);
     rmdir(tmpdir);
   }
+  return r;
+}
+
+banshi_result *
+banshi_render(banshi_env *e, const char *name, const void *data, size_t len,
+              const char *pdf_path, int flags)
+{
+  return S_render(e, name, data, len, pdf_path, NULL, NULL, flags);
+}
+
+banshi_result *
+banshi_render_to(banshi_env *e, const char *name, const void *data,
+                 size_t len, const char *out, const char *dump,
+                 FILE *messages)
+{
+  return S_render(e, name, data, len, out, dump, messages, 0);
+}
+
+banshi_result *
+banshi_convert(banshi_env *e, const char *name, const char *core_path,
+               FILE *messages)
+{
+  banshi_result *r = S_result_new();
+  const bs_job_options *o = &e->o;
+  /* the core document never replaces the source or last year's */
+  const char *inputs[2] = {name, o->previous};
+  const char *in = bs_output_input(core_path, inputs, 2);
+  if (in) {
+    char msg[1024];
+    snprintf(msg, sizeof msg, bs_diag_format(BS_D_OUTPUT_IS_INPUT, o->lang),
+             core_path, in);
+    if (messages)
+      fprintf(messages, "%s: %s: %s\n", core_path,
+              bs_severity_name(BS_ERROR), msg);
+    return S_failed(r, core_path, bs_code_name(BS_D_OUTPUT_IS_INPUT), msg);
+  }
+  bs_report_source *prev =
+      o->previous ? bs_report_source_load(o->previous, o->lang) : NULL;
+  bs_parse_options po = {0};
+  po.previous = prev;
+  po.core_out = core_path;
+  po.as_published = o->as_published;
+  bs_document *doc = bs_parse_file(name, &po, o->lang);
+  if (messages)
+    bs_job_print(o, &doc->diags, messages);
+  doc->diags.shown = BS_NOTE;
+  char *json = NULL;
+  size_t jlen = 0;
+  FILE *mem = open_memstream(&json, &jlen);
+  if (mem) {
+    bs_diags_print_json(&doc->diags, mem);
+    fclose(mem);
+  }
+  S_diags(r, json ? json : "");
+  free(json);
+  r->status = bs_diags_status(&doc->diags);
+  r->errors = doc->diags.errors;
+  r->warnings = doc->diags.warnings;
+  bs_document_free(doc);
+  bs_report_source_free(prev);
   return r;
 }
 
@@ -298,4 +469,5 @@ banshi_cleanup(void)
 {
   bs_layout_cleanup();
   bs_parse_cleanup();
+  bs_report_cleanup();
 }

@@ -80,6 +80,11 @@ static const char *const S_names[BS_D_CODE_COUNT] = {
     [BS_D_ARCHIVE_EMPTY] = "archive-empty",
     [BS_D_ARCHIVE_LEFT_OUT_COUNT] = "archive-left-out-count",
     [BS_D_ARCHIVE_NO_LOG] = "archive-no-log",
+    [BS_D_STDIN] = "io-read",
+    [BS_D_NEW_YEAR] = "new-year",
+    [BS_D_NEW_ISSUER] = "new-issuer",
+    [BS_D_NEW_EXISTS] = "new-exists",
+    [BS_D_NEW_WRITTEN] = "new-written",
 };
 
 const char *
@@ -281,6 +286,16 @@ static const struct {
                     "无法列出未能生成 PDF 的源文件\n",
                     "banshi: no batch log (banshi-batch*.jsonl) in %s: "
                     "sources without a PDF cannot be listed\n"},
+    [BS_D_STDIN] = {"无法读取标准输入：%s", "cannot read standard input: %s"},
+    [BS_D_NEW_YEAR] = {"--year 应为年份（如 2023），而不是“%s”",
+                       "--year takes a year such as 2023, not '%s'"},
+    [BS_D_NEW_ISSUER] = {"--issuer 应为发布机关名称",
+                         "--issuer takes the name of the issuing body"},
+    [BS_D_NEW_EXISTS] = {"文件“%s”已存在，未覆盖（请删除或换一个文件名）",
+                         "'%s' exists; not replaced (remove it or choose "
+                         "another name)"},
+    [BS_D_NEW_WRITTEN] = {"已写入 %s；填写后请运行 banshi validate %s",
+                          "wrote %s; fill it in, then run banshi validate %s"},
 };
 
 const char *

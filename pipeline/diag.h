@@ -113,6 +113,11 @@ typedef enum bs_code {
   BS_D_ARCHIVE_EMPTY,     /* no PDF to archive */
   BS_D_ARCHIVE_LEFT_OUT_COUNT, /* sources without a PDF, listed */
   BS_D_ARCHIVE_NO_LOG,    /* no batch log to list them from */
+  BS_D_STDIN,             /* standard input cannot be read */
+  BS_D_NEW_YEAR,          /* banshi new: not a year */
+  BS_D_NEW_ISSUER,        /* banshi new: not an issuer's name */
+  BS_D_NEW_EXISTS,        /* banshi new: the file exists */
+  BS_D_NEW_WRITTEN,       /* banshi new: the source was written */
   BS_D_CODE_COUNT
 } bs_code;
 

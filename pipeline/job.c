@@ -110,6 +110,17 @@ bs_source_date_epoch(void)
   return *end || v < 0 ? -1 : v;
 }
 
+void
+bs_job_print(const bs_job_options *o, bs_diags *d, FILE *out)
+{
+  if (o->quiet)
+    d->shown = BS_ERROR;
+  if (o->json_diags)
+    bs_diags_print_json(d, out);
+  else
+    bs_diags_print(d, out);
+}
+
 int
 bs_diags_status(const bs_diags *d)
 {

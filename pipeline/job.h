@@ -102,6 +102,10 @@ int bs_job_run_memory(bs_shared *sh, const char *src, const unsigned char *buf,
                       const char *pdf, const char *dump, FILE *diag_out,
                       bs_job_result *res);
 
+/* Print d on `out` as the options say: JSON lines (json_diags) or text,
+ * errors only when quiet (which sets d->shown). */
+void bs_job_print(const bs_job_options *o, bs_diags *d, FILE *out);
+
 /* SOURCE_DATE_EPOCH from the environment, or -1 when unset or invalid
  * (the PDF dates then come from the source). */
 long long bs_source_date_epoch(void);

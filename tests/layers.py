@@ -29,6 +29,13 @@ SPDX-License-Identifier line, when a file has no layer, when an arrow of either 
 (from a lower layer to a higher one), or when the call graph has a cycle
 (two files of one layer calling each other).  It prints the layers and the
 number of arrows checked.
+
+The command line (cli/) is a client of the public header only, as any
+program is: its files include <banshi.h>, cli/ headers and C/POSIX headers,
+and call only banshi_ functions of the library; the `banshi` target of
+CMakeLists.txt has no pipeline/ include directory, of its own or from a
+library it links (their PUBLIC and INTERFACE include directories, through
+their PUBLIC and INTERFACE links).
 """
 import os
 import re
@@ -58,6 +65,91 @@ def sources(root):
                 if f.endswith((".c", ".h")):
                     out.append(os.path.relpath(os.path.join(d, f), root))
     return sorted(out)
+
+
+# What a file of cli/ may include besides <banshi.h> and cli/ headers: the
+# C library and POSIX.
+SYSTEM_HEADERS = {
+    "assert.h", "ctype.h", "errno.h", "fcntl.h", "getopt.h", "inttypes.h",
+    "limits.h", "locale.h", "math.h", "signal.h", "stdarg.h", "stdbool.h",
+    "stddef.h", "stdint.h", "stdio.h", "stdlib.h", "string.h", "strings.h",
+    "time.h", "unistd.h"}
+ANGLE_RX = re.compile(r'^\s*#\s*include\s+<([^>]+)>', re.M)
+
+
+def cmake_call(cmake, command, target):
+    """The arguments of every `command(target ...)` in a CMake file."""
+    out = []
+    for m in re.finditer(r"\b%s\(\s*%s\s+([^)]*(?:\)[^)]*)*?)\)\s*$"
+                         % (re.escape(command), re.escape(target)), cmake, re.M):
+        out.append(m.group(1))
+    return out
+
+
+def cli_problems(root, files, text, defined, calls, problems):
+    """The command line uses the public header only (see the top)."""
+    cli = [f for f in files if f.startswith("cli/")]
+    cli_names = {os.path.basename(f) for f in cli}
+    for f in cli:
+        for inc in INCLUDE_RX.findall(text[f]):
+            if inc not in cli_names:
+                problems.append('%s includes "%s": cli/ includes only <banshi.h> '
+                                "and its own headers" % (f, inc))
+        for inc in ANGLE_RX.findall(text[f]):
+            if inc != "banshi.h" and inc not in SYSTEM_HEADERS and \
+                    not inc.startswith("sys/"):
+                problems.append("%s includes <%s>: cli/ includes only <banshi.h>, "
+                                "its own headers and the C library's" % (f, inc))
+        if not f.endswith(".c"):
+            continue
+        code = STRING_RX.sub('""', COMMENT_RX.sub(" ", text[f]))
+        for name in sorted(set(USE_RX.findall(code))):
+            g = defined.get(name)
+            if g and not g.startswith("cli/") and not name.startswith("banshi_"):
+                problems.append("%s calls %s (%s): cli/ calls the library through "
+                                "banshi.h only" % (f, name, g))
+    cmake = open(os.path.join(root, "CMakeLists.txt"), encoding="utf-8").read()
+    exe = cmake_call(cmake, "add_executable", "banshi")
+    if not exe:
+        problems.append("CMakeLists.txt: no add_executable(banshi ...)")
+    for args in exe:
+        for src in args.split():
+            if not src.startswith("cli/"):
+                problems.append("CMakeLists.txt: the banshi command is built from %s, "
+                                "outside cli/" % src)
+    # the command's include directories, and those it gets from the
+    # libraries it links (their PUBLIC and INTERFACE parts, transitively)
+    seen, todo = set(), ["banshi"]
+    while todo:
+        t = todo.pop()
+        if t in seen:
+            continue
+        seen.add(t)
+        for args in cmake_call(cmake, "target_include_directories", t):
+            for scope, items in cmake_scopes(args):
+                if (t == "banshi" or scope != "PRIVATE") and \
+                        any("pipeline" in i for i in items):
+                    problems.append("CMakeLists.txt: the banshi command gets a pipeline/ "
+                                    "include directory from %s (%s %s)"
+                                    % (t, scope, " ".join(items)))
+        for args in cmake_call(cmake, "target_link_libraries", t):
+            for scope, items in cmake_scopes(args):
+                if t == "banshi" or scope != "PRIVATE":
+                    todo.extend(i for i in items if i.startswith("banshi_"))
+
+
+def cmake_scopes(args):
+    """A CMake argument list as (PUBLIC|PRIVATE|INTERFACE, [items])."""
+    out, scope = [], "PRIVATE"
+    for w in args.split():
+        if w in ("PUBLIC", "PRIVATE", "INTERFACE"):
+            scope = w
+            out.append((scope, []))
+        else:
+            if not out:
+                out.append((scope, []))
+            out[-1][1].append(w)
+    return out
 
 
 def check(root, patch=None):
@@ -149,6 +241,8 @@ def check(root, patch=None):
     for f in sorted(calls):
         if f not in colour:
             visit(f, [f])
+
+    cli_problems(root, files, text, defined, calls, problems)
 
     # every source file names its licence (LICENSE): C, Python and shell
     for d, dirs, fs in os.walk(root):

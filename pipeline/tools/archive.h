@@ -27,12 +27,7 @@
 #ifndef BS_ARCHIVE_H
 #define BS_ARCHIVE_H
 
-#include <stdio.h>
-
-/* `banshi archive OUTDIR -o BAG [options]` and `banshi archive --verify
- * BAG`: argv holds the arguments after the command name.  Messages go to
- * `err`, help to `out`.  Returns the exit status: 0 success (a valid bag),
- * 1 a document or the bag has problems, 2 usage, 3 I/O failure. */
-int bs_archive_main(int argc, char **argv, FILE *out, FILE *err);
+/* banshi_archive and banshi_archive_verify (include/banshi.h) are the
+ * whole interface; this header keeps the description. */
 
 #endif

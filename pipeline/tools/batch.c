@@ -63,9 +63,9 @@
 
 #include <libxml/xmlreader.h>
 
+#include "api.h"
 #include "fsio.h"
 #include "image.h"
-#include "opts.h"
 #include "job.h"
 #include "layout.h"
 #include "pipeline.h"
@@ -75,7 +75,7 @@
 
 #define S_STATE_DIR ".banshi"
 #define S_MAX_WALK_DEPTH 64
-#define S_MAX_JOBS 256
+#define S_MAX_JOBS BANSHI_MAX_JOBS
 #define S_MANIFEST_LINE 65536 /* bytes of one manifest line, at most */
 #define S_MAX_SOURCES 1000000 /* sources of one batch, at most */
 
@@ -635,7 +635,6 @@ typedef struct S_opts {
   unsigned jobs;
   unsigned shard_k, shard_n;
   bs_job_options job;
-  bs_vec inputs; /* const char * */
 } S_opts;
 
 typedef enum {
@@ -2065,7 +2064,7 @@ S_log_wanted(void *ctx, const char *final)
 }
 
 /* ------------------------------------------------------------------ */
-/* Command line                                                         */
+/* The run as a whole                                                   */
 
 static unsigned
 S_cores(void)
@@ -2078,172 +2077,6 @@ S_cores(void)
   }
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? (unsigned)n : 1;
-}
-
-static bool
-S_parse_uint(const char *s, unsigned long max, unsigned *out)
-{
-  if (!s || !*s)
-    return false;
-  char *end;
-  errno = 0;
-  unsigned long v = strtoul(s, &end, 10);
-  if (*end || errno || v > max || s[0] == '-' || s[0] == '+')
-    return false;
-  *out = (unsigned)v;
-  return true;
-}
-
-enum {
-  S_O_OUTPUT = 'o',
-  S_O_JOBS = 'j',
-  S_O_SHARD = 256,
-  S_O_LOG,
-  S_O_TEMPLATE,
-  S_O_FONTS,
-  S_O_NO_NORMALIZE,
-  S_O_AS_PUBLISHED,
-  S_O_FORMAT,
-  S_O_PDFA,
-};
-
-static const bs_opt S_batch_opts[] = {
-    {"output", S_O_OUTPUT, "DIR", "输出目录（不存在时创建）",
-     "the output folder (created if missing)"},
-    {"jobs", S_O_JOBS, "N", "同时排版的文档数（默认：可用的处理器核数）",
-     "documents rendered at once (default: the cores)"},
-    {"shard", S_O_SHARD, "K/N", "只处理 N 份中的第 K 份（K 从 0 起）",
-     "only the K-th of N shares of the sources (K from 0)"},
-    {"log", S_O_LOG, "FILE",
-     "结果日志，JSON Lines（默认 OUTDIR/banshi-batch.jsonl）",
-     "result log, JSON Lines (default OUTDIR/banshi-batch.jsonl)"},
-    {"template", S_O_TEMPLATE, "NAME", "版式模板，同 banshi render",
-     "page template, as for banshi render"},
-    {"fonts", S_O_FONTS, "MAP", "字体映射文件，同 banshi render",
-     "font map, as for banshi render"},
-    {"no-normalize", S_O_NO_NORMALIZE, NULL, "按原文排版，不做文本规范化",
-     "typeset the text exactly as written"},
-    {"as-published", S_O_AS_PUBLISHED, NULL,
-     "按发布时的原样：单元格照写，规则的发现为警告（也可按清单行指定）",
-     "reports as issued: cells as written, the rules' findings are "
-     "warnings (also per manifest line)"},
-    {"format", S_O_FORMAT, "pdf|pdf,ofd",
-     "pdf,ofd：在每个 NAME.pdf 旁另写 NAME.ofd（OFD，GB/T 33190）",
-     "pdf,ofd: also write NAME.ofd (OFD, GB/T 33190) beside each NAME.pdf"},
-    {"pdfa", S_O_PDFA, "1b|3b", "PDF/A 部分，同 banshi render",
-     "PDF/A part, as for banshi render"},
-    {NULL, 0, NULL, NULL, NULL},
-};
-
-static const bs_cmd S_batch_cmd = {
-    "batch", "INPUT... -o OUTDIR [options]",
-    "INPUT 为源文件（.xml）、目录（其下所有 .xml）或清单（每行一个源文件，"
-    "可加 TAB 和上年度源文件，再加 TAB 和 as-published；“-”读标准输入）。"
-    "每个源文件生成 OUTDIR/NAME.pdf，已是最新的跳过，失败的源文件的 PDF "
-    "被删除。日志每条记录的 messages 为结构化消息。"
-    "被 SIGINT/SIGTERM 停止时退出状态为 130/143。",
-    "INPUT is a source (.xml), a folder (every .xml below it) or a manifest\n"
-    "(one source per line, optionally TAB and last year's source, and TAB\n"
-    "and as-published; '-' reads standard input).  Each source becomes\n"
-    "OUTDIR/NAME.pdf; sources that are up to date are skipped; the PDF of a\n"
-    "source that fails is removed.  Each record of the log has its messages as\n"
-    "objects (messages).  Stopped by SIGINT/SIGTERM: exit status 130/143.",
-    S_batch_opts};
-
-static int
-S_opt(void *ctx, int key, const char *v, const bs_common *c, FILE *err)
-{
-  S_opts *o = ctx;
-  switch (key) {
-  case S_O_OUTPUT:
-    o->outdir = v;
-    break;
-  case S_O_LOG:
-    o->log = v;
-    break;
-  case S_O_TEMPLATE:
-    o->job.tpl = v;
-    break;
-  case S_O_FONTS:
-    o->job.font_map = v;
-    break;
-  case S_O_NO_NORMALIZE:
-    o->job.normalize = false;
-    break;
-  case S_O_AS_PUBLISHED:
-    o->job.as_published = true;
-    break;
-  case S_O_FORMAT:
-    /* the PDF is what batch's up-to-date check and archive work on */
-    if (strcmp(v, "pdf") != 0 && strcmp(v, "pdf,ofd") != 0 &&
-        strcmp(v, "ofd,pdf") != 0) {
-      bs_opts_error(&S_batch_cmd, c, err,
-                    "batch 的 --format 取 pdf 或 pdf,ofd，而不是“%s”",
-                    "batch --format takes pdf or pdf,ofd, not '%s'", v);
-      return BS_STATUS_USAGE;
-    }
-    o->job.ofd_beside = strcmp(v, "pdf") != 0;
-    break;
-  case S_O_PDFA:
-    if (strcmp(v, "1b") != 0 && strcmp(v, "3b") != 0) {
-      bs_opts_error(&S_batch_cmd, c, err, "--pdfa 取 1b 或 3b，而不是“%s”",
-                    "--pdfa takes 1b or 3b, not '%s'", v);
-      return BS_STATUS_USAGE;
-    }
-    o->job.pdfa = v[0] - '0';
-    break;
-  case S_O_JOBS:
-    if (!S_parse_uint(v, S_MAX_JOBS, &o->jobs) || o->jobs == 0) {
-      char max[16];
-      snprintf(max, sizeof max, "%d", S_MAX_JOBS);
-      bs_opts_error(&S_batch_cmd, c, err, "-j 取 1 到 %s 的数",
-                    "-j takes a number from 1 to %s", max);
-      return BS_STATUS_USAGE;
-    }
-    break;
-  case S_O_SHARD: {
-    const char *slash = strchr(v, '/');
-    char *k = slash ? strndup(v, (size_t)(slash - v)) : NULL;
-    bool ok = k && S_parse_uint(k, UINT_MAX, &o->shard_k) &&
-              S_parse_uint(slash + 1, 1000000, &o->shard_n) &&
-              o->shard_n > 0 && o->shard_k < o->shard_n;
-    free(k);
-    if (!ok) {
-      bs_opts_error(&S_batch_cmd, c, err,
-                    "--shard 取 K/N，0 <= K < N，如 0/4%s",
-                    "--shard takes K/N with 0 <= K < N, as 0/4%s", "");
-      return BS_STATUS_USAGE;
-    }
-    break;
-  }
-  }
-  return 0;
-}
-
-/* Returns -1 to go on, or an exit status. */
-static int
-S_parse_args(int argc, char **argv, S_opts *o, bs_common *c, FILE *out,
-             FILE *err)
-{
-  const char **ops = bs_xcalloc((size_t)argc + 1, sizeof *ops);
-  int nops = 0;
-  int st = bs_opts_parse(&S_batch_cmd, argc, argv, c, S_opt, o, ops, &nops,
-                         out, err);
-  for (int i = 0; i < nops; i++)
-    bs_vec_push(&o->inputs, &ops[i]);
-  free(ops);
-  if (st >= 0)
-    return st;
-  o->job.lang = c->lang;
-  o->job.json_diags = c->json;
-  o->job.quiet = c->verbosity < 0;
-  if (!o->outdir || o->inputs.len == 0) {
-    bs_opts_error(&S_batch_cmd, c, err,
-                  "需要至少一个 INPUT 和 -o OUTDIR%s",
-                  "takes at least one INPUT and -o OUTDIR%s", "");
-    return BS_STATUS_USAGE;
-  }
-  return -1;
 }
 
 /* Every input file of the plan (sources, last year's sources, manifests,
@@ -2424,37 +2257,36 @@ S_summarise(S_batch *b, const char *log_path, int sig)
   return status;
 }
 
-/* The exit status of a run (batch.h). */
+/* The exit status of a run (banshi.h, banshi_batch). */
 static int
-S_exit_status(const S_batch *b, const bs_common *common, int status, int sig)
+S_exit_status(const S_batch *b, int status, int sig)
 {
   if (sig)
     return 128 + sig;
   if (b->count[S_ST_FAILED] || b->count[S_ST_NOT_RUN])
-    status = BS_STATUS_FAILURE;
-  else if (b->count[S_ST_INVALID] && status == BS_STATUS_OK)
-    status = BS_STATUS_INVALID;
-  return bs_opts_status(common, status, b->warnings ? 1u : 0u);
+    return BS_STATUS_FAILURE;
+  if (b->count[S_ST_INVALID] && status == BS_STATUS_OK)
+    return BS_STATUS_INVALID;
+  return status;
 }
 
 int
-bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
+banshi_batch(banshi_env *env, const banshi_batch_options *bo, FILE *err,
+              unsigned long *warnings)
 {
   S_opts o;
   memset(&o, 0, sizeof o);
-  o.inputs.esize = sizeof(const char *);
-  o.job.normalize = true;
-  o.job.epoch = bs_source_date_epoch();
-  o.shard_n = 1;
-  bs_common common;
-  int rc = S_parse_args(argc, argv, &o, &common, out, err);
-  if (rc >= 0) {
-    bs_vec_free(&o.inputs);
-    return rc;
-  }
-  if (!o.jobs)
-    o.jobs = S_cores();
-  char *outdir = strdup(o.outdir); /* without trailing slashes */
+  o.job = *bs_env_options(env);
+  o.outdir = bo->outdir;
+  o.log = bo->log;
+  o.jobs = !bo->jobs ? S_cores()
+           : bo->jobs > S_MAX_JOBS ? S_MAX_JOBS
+                                   : bo->jobs;
+  o.shard_k = bo->shard_n > 1 ? bo->shard_k : 0;
+  o.shard_n = bo->shard_n > 1 ? bo->shard_n : 1;
+  if (!o.outdir || !bo->ninputs || o.shard_k >= o.shard_n)
+    return BANSHI_USAGE;
+  char *outdir = bs_xstrdup(o.outdir); /* without trailing slashes */
   for (size_t n = strlen(outdir); n > 1 && outdir[n - 1] == '/'; n--)
     outdir[n - 1] = '\0';
   o.outdir = outdir;
@@ -2462,8 +2294,8 @@ bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
   /* Plan, and this shard's share of it. */
   bs_batch_plan plan;
   bs_batch_plan_init(&plan, o.job.lang);
-  for (size_t i = 0; i < o.inputs.len; i++)
-    bs_batch_plan_add(&plan, ((const char **)o.inputs.data)[i]);
+  for (size_t i = 0; i < bo->ninputs; i++)
+    bs_batch_plan_add(&plan, bo->inputs[i]);
   bs_batch_plan_finish(&plan);
   bs_diags_print(&plan.diags, err);
   int status = plan.diags.errors ? BS_STATUS_FAILURE : BS_STATUS_OK;
@@ -2471,7 +2303,7 @@ bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
   S_batch b;
   memset(&b, 0, sizeof b);
   b.o = &o;
-  b.verbosity = common.verbosity;
+  b.verbosity = bo->verbosity;
   b.err = err;
   b.tty = isatty(fileno(err));
   b.last_decile = -1;
@@ -2483,7 +2315,7 @@ bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
   S_collect_inputs(&b, &plan);
 
   char *log_path = S_log_path(&o);
-  rc = S_open_log(&b, log_path);
+  int rc = S_open_log(&b, log_path);
   if (rc != BS_STATUS_FAILURE) {
     if (rc < 0)
       status = BS_STATUS_FAILURE;
@@ -2496,7 +2328,9 @@ bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
     int sig = S_run(&b, &old_pipe);
     if (S_summarise(&b, log_path, sig) != BS_STATUS_OK)
       status = BS_STATUS_FAILURE;
-    status = S_exit_status(&b, &common, status, sig);
+    status = S_exit_status(&b, status, sig);
+    if (warnings)
+      *warnings += b.warnings;
     bs_shared_free(b.shared);
     bs_arena_free(&b.scratch);
     sigaction(SIGPIPE, &old_pipe, NULL);
@@ -2508,6 +2342,5 @@ bs_batch_main(int argc, char **argv, FILE *out, FILE *err)
   free(b.todo);
   free(outdir);
   bs_batch_plan_free(&plan);
-  bs_vec_free(&o.inputs);
   return status;
 }

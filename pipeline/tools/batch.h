@@ -21,6 +21,9 @@
  * the render's messages too, so that the log of a source found up to date
  * repeats them as the log of its render had them.
  *
+ * banshi_batch (include/banshi.h) runs a batch; this header has its parts
+ * for archive.c and the tests.
+ *
  * Layer 13 (batch, bag): docs/architecture.md. */
 #ifndef BS_BATCH_H
 #define BS_BATCH_H
@@ -127,13 +130,5 @@ void bs_source_images(const char *source,
                       void (*fn)(void *ctx, const char *src,
                                  const char *path),
                       void *ctx);
-
-/* `banshi batch INPUT... -o OUTDIR [options]`: argv holds the arguments
- * after the command name.  Prints progress, diagnostics and the summary on
- * `err`, help on `out`.  Returns the exit status: 0 when every source
- * succeeded or was up to date, 1 when some were invalid, 3 on other
- * failures, 2 on a usage error, 128 + the signal when SIGINT or SIGTERM
- * stopped it (after the documents in flight were finished). */
-int bs_batch_main(int argc, char **argv, FILE *out, FILE *err);
 
 #endif

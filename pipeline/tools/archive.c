@@ -57,11 +57,11 @@
 #include <unicode/ucol.h>
 #include <unicode/ustring.h>
 
+#include "api.h"
 #include "bag.h"
 #include "batch.h"
 #include "doc.h"
 #include "fsio.h"
-#include "opts.h"
 #include "job.h"
 #include "pipeline.h"
 #include "render.h"
@@ -106,7 +106,6 @@ typedef struct S_opts {
   const char *verify;
   const char *org;
   bs_job_options job;
-  bool fail_on_warnings;
 } S_opts;
 
 typedef struct S_bag {
@@ -1504,20 +1503,8 @@ S_bag_free(S_bag *b)
   bs_arena_free(&b->arena);
 }
 
-/* Messages as text or JSON (--diagnostics), errors only with -q. */
-static void
-S_print(const bs_job_options *jo, bs_diags *d, FILE *err)
-{
-  if (jo->quiet)
-    d->shown = BS_ERROR;
-  if (jo->json_diags)
-    bs_diags_print_json(d, err);
-  else
-    bs_diags_print(d, err);
-}
-
 static int
-S_write_bag(const S_opts *o, FILE *err)
+S_write_bag(const S_opts *o, FILE *err, unsigned long *warnings)
 {
   struct stat st;
   if (lstat(o->bag, &st) == 0) {
@@ -1573,11 +1560,11 @@ S_write_bag(const S_opts *o, FILE *err)
   }
   if (!b.have_log && status == BS_STATUS_OK && !b.diags.errors)
     fprintf(err, bs_diag_format(BS_D_ARCHIVE_NO_LOG, b.lang), o->outdir);
-  S_print(&o->job, &b.diags, err);
+  bs_job_print(&o->job, &b.diags, err);
   if (status == BS_STATUS_OK)
     status = bs_diags_status(&b.diags);
-  if (status == BS_STATUS_OK && o->fail_on_warnings && b.diags.warnings)
-    status = BS_STATUS_INVALID;
+  if (warnings)
+    *warnings += b.diags.warnings;
   S_bag_free(&b);
   return status;
 }
@@ -1599,7 +1586,7 @@ S_verify(const S_opts *o, FILE *err)
     fputc('\n', err);
     status = BS_STATUS_FAILURE;
   } else {
-    S_print(&o->job, &d, err);
+    bs_job_print(&o->job, &d, err);
     if (d.errors) {
       fprintf(err, bs_diag_format(BS_D_ARCHIVE_INVALID, o->job.lang),
               o->verify, d.errors);
@@ -1615,144 +1602,29 @@ S_verify(const S_opts *o, FILE *err)
   return status;
 }
 
-enum {
-  S_O_OUTPUT = 'o',
-  S_O_VERIFY = 256,
-  S_O_ORG,
-  S_O_TEMPLATE,
-  S_O_FONTS,
-  S_O_NO_NORMALIZE,
-};
-
-static const bs_opt S_archive_opts[] = {
-    {"output", S_O_OUTPUT, "BAG", "要建立的包目录（不得已存在）",
-     "the bag folder to create (must not exist)"},
-    {"verify", S_O_VERIFY, "BAG", "校验一个包：缺失、被改动和未列出的文件",
-     "check a bag: missing, altered and unlisted files"},
-    {"organization", S_O_ORG, "NAME",
-     "bag-info.txt 的 Source-Organization 和索引的发文机关",
-     "Source-Organization of bag-info.txt and issuer of the index"},
-    {"template", S_O_TEMPLATE, "NAME", "索引的版式模板，同 banshi render",
-     "page template of the index, as for banshi render"},
-    {"fonts", S_O_FONTS, "MAP", "字体映射文件，同 banshi render",
-     "font map, as for banshi render"},
-    {"no-normalize", S_O_NO_NORMALIZE, NULL, "索引按原文排版，不做文本规范化",
-     "typeset the index exactly as written"},
-    {NULL, 0, NULL, NULL, NULL},
-};
-
-static const bs_cmd S_archive_cmd = {
-    "archive", "OUTDIR -o BAG [options] | banshi archive --verify BAG",
-    "把 banshi batch 写入 OUTDIR 的 PDF 连同其 XML 源文件和 DA/T 46 元数据、"
-    "按发文机关拼音排序的索引（CSV 和 PDF/A）打包为 BagIt 包（RFC 8493）；"
-    "或校验一个包的全部校验和。",
-    "Pack the PDFs that banshi batch wrote to OUTDIR, each with its XML "
-    "source\nand a DA/T 46 metadata record, with an index (CSV and PDF/A) in "
-    "pinyin\norder of the issuing bodies, as a BagIt bag (RFC 8493); or check "
-    "every\nchecksum of a bag.",
-    S_archive_opts};
-
-static int
-S_opt(void *ctx, int key, const char *v, const bs_common *c, FILE *err)
-{
-  (void)c;
-  (void)err;
-  S_opts *o = ctx;
-  switch (key) {
-  case S_O_OUTPUT:
-    o->bag = v;
-    break;
-  case S_O_VERIFY:
-    o->verify = v;
-    break;
-  case S_O_ORG:
-    o->org = v;
-    break;
-  case S_O_TEMPLATE:
-    o->job.tpl = v;
-    break;
-  case S_O_FONTS:
-    o->job.font_map = v;
-    break;
-  case S_O_NO_NORMALIZE:
-    o->job.normalize = false;
-    break;
-  }
-  return 0;
-}
-
 int
-bs_archive_main(int argc, char **argv, FILE *out, FILE *err)
+banshi_archive(banshi_env *env, const char *outdir, const char *bag,
+               const char *organization, FILE *err, unsigned long *warnings)
 {
   S_opts o;
   memset(&o, 0, sizeof o);
-  o.job.normalize = true;
-  o.job.epoch = bs_source_date_epoch();
-  bs_common c;
-  const char **ops = bs_xcalloc((size_t)argc + 1, sizeof *ops);
-  int nops = 0;
-  /* --verify followed by another option takes the last argument as its
-   * BAG: archive --verify --lang en BAG (getopt would take "--lang") */
-  /* kept until the next call: o.verify may point into them */
-  static char **args;
-  static char *verify_arg;
-  free(args);
-  free(verify_arg);
-  verify_arg = NULL;
-  args = bs_xcalloc((size_t)argc + 1, sizeof *args);
-  int nargs = 0;
-  for (int i = 0; i < argc; i++) {
-    if (strcmp(argv[i], "--verify") == 0 && i + 1 < argc &&
-        argv[i + 1][0] == '-' && argc - 1 > i + 1 &&
-        argv[argc - 1][0] != '-' && !verify_arg) {
-      size_t n = strlen(argv[argc - 1]) + sizeof "--verify=";
-      verify_arg = bs_xmalloc(n);
-      snprintf(verify_arg, n, "--verify=%s", argv[argc - 1]);
-      args[nargs++] = verify_arg;
-      argc--; /* the BAG is taken */
-      continue;
-    }
-    args[nargs++] = argv[i];
-  }
-  argv = args;
-  argc = nargs;
-  int st = bs_opts_parse(&S_archive_cmd, argc, argv, &c, S_opt, &o, ops,
-                         &nops, out, err);
-  if (st < 0 && nops > 1) {
-    bs_opts_error(&S_archive_cmd, &c, err, "只接受一个 OUTDIR%s",
-                  "takes one OUTDIR%s", "");
-    st = BS_STATUS_USAGE;
-  }
-  if (nops == 1)
-    o.outdir = ops[0];
-  free(ops);
-  if (st >= 0)
-    return st;
-  o.job.lang = c.lang;
-  o.job.json_diags = c.json;
-  o.job.quiet = c.verbosity < 0;
-  o.fail_on_warnings = c.fail_on_warnings;
-  if (o.org && strpbrk(o.org, "\r\n\t\x01\x02\x03\x04\x05\x06\x07\x08\x0b"
-                              "\x0c\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17"
-                              "\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f")) {
-    /* bag-info.txt is one field per line */
-    bs_opts_error(&S_archive_cmd, &c, err,
-                  "--organization 不得含控制字符%s",
-                  "--organization must not hold control characters%s", "");
+  o.job = *bs_env_options(env);
+  o.outdir = outdir;
+  o.bag = bag;
+  o.org = organization;
+  if (!outdir || !bag)
     return BS_STATUS_USAGE;
-  }
-  if (o.verify) {
-    if (o.outdir || o.bag) {
-      bs_opts_error(&S_archive_cmd, &c, err, "--verify 只接受 BAG%s",
-                    "--verify takes only the BAG%s", "");
-      return BS_STATUS_USAGE;
-    }
-    return S_verify(&o, err);
-  }
-  if (!o.outdir || !o.bag) {
-    bs_opts_error(&S_archive_cmd, &c, err, "需要 OUTDIR 和 -o BAG%s",
-                  "takes OUTDIR and -o BAG%s", "");
+  return S_write_bag(&o, err, warnings);
+}
+
+int
+banshi_archive_verify(banshi_env *env, const char *bag, FILE *err)
+{
+  S_opts o;
+  memset(&o, 0, sizeof o);
+  o.job = *bs_env_options(env);
+  o.verify = bag;
+  if (!bag)
     return BS_STATUS_USAGE;
-  }
-  return S_write_bag(&o, err);
+  return S_verify(&o, err);
 }
