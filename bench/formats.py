@@ -7,7 +7,8 @@
 
 For each source (the example report, and generated documents of 10 and 40
 pages), banshi renders: the layout alone (--dump to /dev/null: parse,
-normalise, lay out), PDF/A-1b, PDF/A-3b and OFD.  Measured per document:
+normalise, lay out), PDF/A-1b, PDF/A-3b, tagged PDF/A-1b, PDF/A-2a and
+OFD.  Measured per document:
 
 - instructions (valgrind --tool=callgrind, the whole process): exact and
   repeatable on a shared machine; the format's own cost is its total less
@@ -83,6 +84,8 @@ def main():
     variants = [("layout only", ["--dump", "/dev/null"], None),
                 ("PDF/A-1b", ["-o"], "pdf"),
                 ("PDF/A-3b", ["--pdfa", "3b", "-o"], "pdf"),
+                ("tagged PDF/A-1b", ["--tagged", "-o"], "pdf"),
+                ("PDF/A-2a (tagged)", ["--pdfa", "2a", "-o"], "pdf"),
                 ("OFD", ["-o"], "ofd")]
     lines = ["| document | pages | output | instructions (M) | of which the format (M) "
              "| CPU ms (median) | bytes |",

@@ -369,6 +369,41 @@ S_paragraph(S_layout *L, const bs_node *p, const bs_style *st)
   S_space(L, st->space_after);
 }
 
+/* The glyphs at the start of the first line collected in L->lines that
+ * draw `marker` (its spaces may be gaps rather than glyphs), or 0 when
+ * they do not. */
+static uint32_t
+S_label_glyphs(S_layout *L, const char *marker)
+{
+  if (!L->lines.len)
+    return 0;
+  const bs_line *ln = L->lines.data;
+  const unsigned char *m = (const unsigned char *)marker;
+  size_t ml = strlen(marker), k = 0;
+  uint32_t n = 0;
+  int r = 0;
+  uint32_t g = 0;
+  while (k < ml) {
+    uint32_t cp;
+    int l = bs_utf8_decode(m + k, ml - k, &cp);
+    if (l <= 0)
+      return 0;
+    while (r < ln->nruns && g >= ln->runs[r].n) {
+      r++;
+      g = 0;
+    }
+    bool has = r < ln->nruns && ln->runs[r].glyphs[g].cp == cp;
+    if (has) {
+      g++;
+      n++;
+    } else if (cp != ' ') {
+      return 0;
+    }
+    k += (size_t)l;
+  }
+  return n;
+}
+
 static void
 S_list(S_layout *L, const bs_node *list)
 {
@@ -395,10 +430,17 @@ S_list(S_layout *L, const bs_node *list)
     bs_para_inline(&L->lc, it, &s);
     bs_para_geom g = S_geom(L, &s, BS_ALIGN_DEFAULT, -1);
     bs_para_layout(&L->lc, &g, &L->lines);
-    /* LI with one LBody: the marker is set in the same lines as the
-     * text (and often the same run), so it has no Lbl of its own */
+    /* LI: Lbl (the marker's glyphs at the start of the first line, often
+     * in one run with the text) and LBody */
     int32_t li = bs_struct_add(&L->lc, BS_SE_LI, lsid);
+    uint32_t nl = S_label_glyphs(L, marker);
+    int32_t lbl = nl ? bs_struct_add(&L->lc, BS_SE_LBL, li) : 0;
     L->sid = bs_struct_add(&L->lc, BS_SE_LBODY, li);
+    if (nl) {
+      bs_line *first = L->lines.data;
+      first->lbl_n = nl;
+      first->lbl_sid = lbl;
+    }
     S_emit_lines(L, false, NULL, 0);
     L->parent = L->sid;
     for (const bs_node *c = it->first; c; c = c->next)

@@ -62,6 +62,9 @@ enum {
 typedef struct bs_item {
   bs_item_type type;
   int32_t sid;    /* structure element (> 0) or BS_SID_* */
+  uint32_t lbl_n; /* runs: its first lbl_n glyphs (a list item's number
+                     set in one run with the item's text) belong to */
+  int32_t lbl_sid;/* this element (an Lbl) instead */
   union {
     bs_run run;
     bs_rule rule;
@@ -92,6 +95,7 @@ typedef enum bs_struct_kind {
   BS_SE_P,        /* P: paragraphs, closing lines, run-in headings */
   BS_SE_L,        /* L */
   BS_SE_LI,       /* LI */
+  BS_SE_LBL,      /* Lbl: a list item's number or bullet */
   BS_SE_LBODY,    /* LBody */
   BS_SE_TABLE,    /* Table */
   BS_SE_TR,       /* TR */
@@ -107,7 +111,8 @@ typedef enum bs_struct_kind {
 typedef struct bs_selem {
   bs_struct_kind kind;
   int32_t parent;      /* index of the parent element (-1 for the root) */
-  int level;           /* BS_SE_H: 1-4 */
+  int level;           /* BS_SE_H: 1-4; BS_SE_TH: what it heads (1 its
+                          column, 2 its row, 0 not said) */
   int row, col;        /* table cells: grid position (0-based) */
   int rowspan, colspan;/* table cells: spans */
   const char *alt;     /* BS_SE_FIGURE: the caption's text, or NULL */

@@ -25,6 +25,9 @@ typedef struct bs_line {
   bool keep_with_next; /* never end a page after this line */
   bool par_last;       /* last line of its paragraph */
   int32_t sid;         /* structure element of its runs (bs_item.sid) */
+  uint32_t lbl_n;      /* its first lbl_n glyphs belong to element lbl_sid
+                          (a list item's label) */
+  int32_t lbl_sid;
 } bs_line;
 
 /* Geometry and behaviour of one paragraph. */

@@ -31,9 +31,21 @@ void
 bs_page_add_line(bs_lctx *lc, bs_page *page, const bs_line *line, int32_t x,
                  int32_t y)
 {
+  uint32_t lbl = line->lbl_n;
   for (int i = 0; i < line->nruns; i++) {
     bs_item *it = bs_page_add(lc, page, BS_ITEM_RUN);
     it->sid = line->sid;
+    if (lbl > 0) {
+      /* the label: whole runs, then the start of one */
+      uint32_t k = lbl < line->runs[i].n ? lbl : line->runs[i].n;
+      if (k == line->runs[i].n) {
+        it->sid = line->lbl_sid;
+      } else {
+        it->lbl_n = k;
+        it->lbl_sid = line->lbl_sid;
+      }
+      lbl -= k;
+    }
     it->as.run = line->runs[i];
     it->as.run.x += x;
     it->as.run.y += y;

@@ -27,7 +27,8 @@ bs_item *bs_page_add(bs_lctx *lc, bs_page *page, bs_item_type type);
 int32_t bs_struct_add(bs_lctx *lc, bs_struct_kind kind, int32_t parent);
 
 /* Place `line` with its box's left edge at x and its top at y; its runs
- * belong to the line's structure element (line->sid). */
+ * belong to the line's structure element (line->sid), its first
+ * line->lbl_n glyphs to line->lbl_sid. */
 void bs_page_add_line(bs_lctx *lc, bs_page *page, const bs_line *line,
                       int32_t x, int32_t y);
 

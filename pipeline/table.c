@@ -482,6 +482,9 @@ S_structure(bs_lctx *lc, bs_table_layout *t, int32_t tsid)
       bool head = r < t->head_rows || (c->node && c->node->as.cell.header);
       c->sid = bs_struct_add(lc, head ? BS_SE_TH : BS_SE_TD, tr);
       bs_selem *e = (bs_selem *)lc->elems.data + c->sid;
+      /* a header row's cells head their columns, a <th> opening a body
+       * row heads the row */
+      e->level = !head ? 0 : r < t->head_rows ? 1 : col == 0 ? 2 : 0;
       e->row = c->row;
       e->col = c->col;
       e->rowspan = c->rowspan;

@@ -226,7 +226,9 @@ def same_glyph(sub, sname, orig, oname):
     return False
 
 
-def check_originals(out_pages, fonts):
+def check_originals(out_pages, fonts, variants=None):
+    """variants: {character: another character}: a CGTransform on the
+    first must name the original's glyph of the second."""
     n = 0
     for page in out_pages:
         for run in page["runs"]:
@@ -244,6 +246,12 @@ def check_originals(out_pages, fonts):
                     # another glyph of the original (a variant form)
                     if gname == want:
                         bad("%r: CGTransform names the cmap's glyph" % ch)
+                    if variants and ch in variants:
+                        other = ocmap.get(ord(variants[ch]))
+                        if other is None or not same_glyph(tf, gname, orig, other):
+                            bad("%r: CGTransform glyph %s is not the original's %s (%r)"
+                                % (ch, gname, other, variants[ch]))
+                        _variants_seen.append(ch)
                     continue
                 if want is None or not same_glyph(tf, gname, orig, want):
                     bad("%r in font %s: glyph %s is not the original's %s"
@@ -252,7 +260,10 @@ def check_originals(out_pages, fonts):
     return n
 
 
-def check(path, schema, dump=None, pdf=None, originals=False):
+_variants_seen = []
+
+
+def check(path, schema, dump=None, pdf=None, originals=False, variants=None):
     pk = Package(path, schema)
     pk.check_entries()
     ofd = pk.part("OFD.xml", "OFD")
@@ -399,7 +410,9 @@ def check(path, schema, dump=None, pdf=None, originals=False):
     summary = {"pages": len(out_pages), "text_objects": ntext, "glyphs": nglyphs,
                "fonts": len(fonts), "images": len(images), "custom": customs}
     if originals:
-        summary["glyphs_checked_against_originals"] = check_originals(out_pages, fonts)
+        summary["glyphs_checked_against_originals"] = check_originals(out_pages, fonts,
+                                                                      variants)
+        summary["variants_checked"] = len(_variants_seen)
     if dump:
         summary["max_layout_diff_mm"] = compare_dump(out_pages, dump)
     if pdf:
@@ -508,9 +521,13 @@ def main():
     ap.add_argument("--pdf")
     ap.add_argument("--originals", action="store_true")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--variant", action="append", default=[],
+                    help="C=D: a CGTransform on character C must name the "
+                    "original font's glyph of character D (with --originals)")
     a = ap.parse_args()
+    variants = dict(v.split("=", 1) for v in a.variant)
     try:
-        summary = check(a.ofd, a.schema, a.dump, a.pdf, a.originals)
+        summary = check(a.ofd, a.schema, a.dump, a.pdf, a.originals, variants)
     except (zipfile.BadZipFile, KeyError, AttributeError, ValueError, TypeError) as e:
         bad("cannot read the package: %s: %s" % (type(e).__name__, e))
         summary = None

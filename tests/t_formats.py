@@ -265,6 +265,42 @@ def group_ofd(a):
                   and c.get("页数") == [str(summary["pages"])],
                   "example: DA/T 46 custom data %s" % c)
     check(checked >= 12, "ofd: only %d sources checked" % checked)
+    # A glyph that is not the one the cmap gives for its character, named
+    # by a CGTransform.  banshi's layout never draws one (each character
+    # with its font's nominal glyph), so the unit test ofd_glyph makes it:
+    # 一 drawn with the glyph of 二 (tests/unit/test_render.c).
+    unit = os.path.join(os.path.dirname(os.path.abspath(a.banshi)), "tests", "unit_tests")
+    vofd = os.path.join(d, "variant.ofd")
+    if os.path.exists(vofd):
+        os.unlink(vofd)
+    rc, out, err = run([unit, "ofd_glyph"], env={"BANSHI_UNIT_OFD": vofd})
+    if check(rc == 0 and os.path.exists(vofd), "unit_tests ofd_glyph: %s %s" % (out, err)):
+        vargs = [py, OFDCHECK, vofd, "--schema", OFD_XSD, "--json", "--originals",
+                 "--variant", "一=二"]
+        rc, out, err = run(vargs)
+        summ = json.loads(out) if rc == 0 and out.strip() else {}
+        check(rc == 0 and summ.get("variants_checked") == 1,
+              "variant OFD: %s %s" % (out, err[:2000]))
+        with zipfile.ZipFile(vofd) as z:
+            content = z.read("Doc_0/Pages/Page_0/Content.xml").decode()
+            entries = [(i, z.read(i.filename)) for i in z.infolist()]
+        check(content.count("<ofd:CGTransform ") == 1 and
+              re.search(r'<ofd:CGTransform CodePosition="0"[^>]*><ofd:Glyphs>\d+</ofd:Glyphs>',
+                        content) and ">一二三一</ofd:TextCode>" in content,
+              "variant: CGTransform %s" % content[:1500])
+        # the check sees a CGTransform that names another glyph
+        g = re.search(r"<ofd:Glyphs>(\d+)</ofd:Glyphs>", content)
+        bad_ofd = os.path.join(d, "variant-bad.ofd")
+        with zipfile.ZipFile(bad_ofd, "w") as z:
+            for info, data in entries:
+                if info.filename == "Doc_0/Pages/Page_0/Content.xml" and g:
+                    other = int(g.group(1)) + 1
+                    data = data.replace(g.group(0).encode(),
+                                        b"<ofd:Glyphs>%d</ofd:Glyphs>" % other)
+                z.writestr(info, data)
+        rc, out, err = run([py, OFDCHECK, bad_ofd, "--schema", OFD_XSD, "--originals",
+                            "--variant", "一=二"])
+        check(rc == 1 and "CGTransform" in err, "variant: a wrong glyph passes: %s" % err[:500])
     # --format ofd, and the same bytes every time
     ex = os.path.join(d, "ex.ofd")
     again = os.path.join(d, "ex-again.bin")
@@ -451,7 +487,7 @@ def group_tagged(a):
                  "<th colspan=\"2\">数量</th></tr><tr><th>申请</th><th>办结</th></tr></thead>"
                  "<tbody><tr><td rowspan=\"2\">甲类</td><td>1</td><td>2</td></tr>"
                  "<tr><td>3</td><td>4</td></tr><tr><td>乙类</td><td colspan=\"2\">5</td></tr>"
-                 "</tbody></table>",
+                 "<tr><th>合计</th><td>9</td><td>11</td></tr></tbody></table>",
         "long": "<section><heading>长表与长段</heading><p>%s</p>"
                 "<table><thead><tr><th>行</th><th>值</th></tr></thead><tbody>%s</tbody></table>"
                 "</section>" % (long_p, rows),
@@ -531,12 +567,15 @@ def group_tagged(a):
         ok = len(lists) == 2 and len(lists[0]["kids"]) == 2
         if ok:
             li = lists[0]["kids"][0]
-            body = li["kids"][-1]
-            nested = find_all(body, "L")
-            ok = (li["type"] == "LI" and body["type"] == "LBody" and len(nested) == 1
+            nested = find_all(li, "L")
+            lbls = [[all_text(x) for x in k["kids"] if x["type"] == "Lbl"]
+                    for k in lists[0]["kids"] + lists[1]["kids"]]
+            ok = (li["type"] == "LI" and [k["type"] for k in li["kids"]] == ["Lbl", "LBody"]
+                  and lbls == [["1."], ["2."], ["●"]] and len(nested) == 1
+                  and nested[0] in li["kids"][1]["kids"]
+                  and squash(all_text(li["kids"][1])) == "第一项○子项甲○子项乙"
                   and [squash(all_text(k)) for k in nested[0]["kids"]] == ["○子项甲", "○子项乙"])
-        check(ok and squash(all_text(lists[0])).startswith("1.第一项"),
-              "lists: structure %s" % json.dumps(lists, ensure_ascii=False)[:800])
+        check(ok, "lists: structure %s" % json.dumps(lists, ensure_ascii=False)[:800])
     if "figure" in trees:
         doc = trees["figure"]["kids"][0]
         kinds = [k["type"] for k in doc["kids"]]
@@ -556,8 +595,12 @@ def group_tagged(a):
                     (2, 0): ("TD", "甲类", 2, 1), (2, 1): ("TD", "1", 1, 1),
                     (2, 2): ("TD", "2", 1, 1), (3, 1): ("TD", "3", 1, 1),
                     (3, 2): ("TD", "4", 1, 1), (4, 0): ("TD", "乙类", 1, 1),
-                    (4, 1): ("TD", "5", 1, 2)}
+                    (4, 1): ("TD", "5", 1, 2), (5, 0): ("TH", "合计", 1, 1),
+                    (5, 1): ("TD", "9", 1, 1), (5, 2): ("TD", "11", 1, 1)}
             check(g == want, "spans: cells %s" % sorted(g.items()))
+            scopes = [c["attrs"].get("Scope") for tr in t[0]["kids"] if tr["type"] == "TR"
+                      for c in tr["kids"] if c["type"] == "TH"]
+            check(scopes == ["/Column"] * 4 + ["/Row"], "spans: header scopes %s" % scopes)
             check([k["type"] for k in t[0]["kids"]][:1] == ["Caption"],
                   "spans: no Caption first in the Table")
     if "long" in trees and "long" in sums:
@@ -574,6 +617,26 @@ def group_tagged(a):
             check(len([k for k in t[0]["kids"] if k["type"] == "TR"]) == 61 and
                   g.get((60, 0), ("",))[1] == "第60行" and g.get((0, 1), ("",))[1] == "值",
                   "long: rows %d" % len(t[0]["kids"]))
+    # the checker catches broken files made from a good one
+    good = os.path.join(d, "everything.pdf")
+    qdf = os.path.join(d, "everything.qdf.pdf")
+    rc, _, err = run(["qpdf", "--qdf", "--object-streams=disable", good, qdf])
+    if check(rc == 0 and os.path.exists(qdf), "qpdf --qdf: %s" % err):
+        raw = open(qdf, "rb").read()
+        footer = b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC"
+        for name, old, new, word in (
+                ("duplicate MCID", b"/MCID 1>> BDC", b"/MCID 0>> BDC", "used twice"),
+                ("no MarkInfo", b"/MarkInfo", b"/MarkInfX", "MarkInfo"),
+                ("unmarked page number", footer, b" " * len(footer), "outside any tagged")):
+            if not check(old in raw, "tamper %s: %r not in the file" % (name, old)):
+                continue
+            bad = os.path.join(d, "tampered.qdf.pdf")
+            fixed = os.path.join(d, "tampered.pdf")
+            with open(bad, "wb") as f:
+                f.write(raw.replace(old, new, 1))
+            subprocess.run("fix-qdf < '%s' > '%s'" % (bad, fixed), shell=True)
+            rc, out, err = run([sys.executable, TAGCHECK, fixed, "--page-numbers"])
+            check(rc == 1 and word in out, "tagcheck misses a %s: %d %s" % (name, rc, out[:500]))
     # PDF/A-2a: part 2, conformance A, and what a tagged file needs
     a2 = os.path.join(d, "ex-2a.pdf")
     rc, out, err = run([a.banshi, "render", EXAMPLE, "-o", a2, "--pdfa", "2a"])

@@ -24,7 +24,15 @@
  * origins, taken as differences of the rounded absolute positions so that
  * rounding never accumulates along a line (repeats compressed as "g N d").
  * A glyph that is not the one the font's cmap gives for its character gets
- * a CGTransform naming the glyph (in the subset font's numbering).
+ * a CGTransform naming the glyph (in the subset font's numbering).  No
+ * layout of banshi's makes one today: every character is drawn with its
+ * font's nominal glyph (bs_role_font_for in inline.c), variation
+ * selectors are dropped, nothing is shaped, and compressed punctuation is
+ * set by position rather than by alternate glyphs; control characters
+ * never reach a run.  The path is kept, for fonts and text that will need
+ * it (vertical or variant forms, shaping), and is exercised by the unit
+ * test ofd_glyph on a layout changed by hand (tests/unit/test_render.c),
+ * whose file tests/ofdcheck.py checks.
  *
  * Fonts.  Each font is cut down with HarfBuzz's subsetter to the glyphs
  * drawn, keeping what an OFD reader and an archival checker need: cmap

@@ -81,6 +81,7 @@ bs_pdf_tag_name(const bs_layout *l, int32_t sid)
   case BS_SE_P: return "P";
   case BS_SE_L: return "L";
   case BS_SE_LI: return "LI";
+  case BS_SE_LBL: return "Lbl";
   case BS_SE_LBODY: return "LBody";
   case BS_SE_TABLE: return "Table";
   case BS_SE_TR: return "TR";
@@ -141,17 +142,21 @@ S_text(HPDF_MMgr mm, const char *utf8)
 }
 
 /* What an element says besides its kind and content: a cell's spans
- * (table attributes, where they are not 1), a figure's Alt. */
+ * (table attributes, where they are not 1) and a header cell's scope, a
+ * figure's Alt. */
 static void
 S_attrs(HPDF_MMgr mm, HPDF_Dict d, const bs_selem *e)
 {
   if (e->kind == BS_SE_FIGURE && e->alt)
     HPDF_Dict_Add(d, "Alt", S_text(mm, e->alt));
+  int scope = e->kind == BS_SE_TH ? e->level : 0;
   if ((e->kind != BS_SE_TH && e->kind != BS_SE_TD) ||
-      (e->rowspan <= 1 && e->colspan <= 1))
+      (e->rowspan <= 1 && e->colspan <= 1 && !scope))
     return;
   HPDF_Dict a = HPDF_Dict_New(mm);
   HPDF_Dict_AddName(a, "O", "Table");
+  if (scope)
+    HPDF_Dict_AddName(a, "Scope", scope == 1 ? "Column" : "Row");
   if (e->rowspan > 1)
     HPDF_Dict_AddNumber(a, "RowSpan", e->rowspan);
   if (e->colspan > 1)

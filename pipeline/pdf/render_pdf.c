@@ -94,6 +94,8 @@ typedef struct S_pdf {
   bool mc_closed;       /* open_sid's sequence was closed after a glyph
                            chain with ActualText: reopen before drawing */
   bool mc_in_text;      /* the open sequence is inside a text object */
+  uint32_t lbl_n;       /* the next run's first glyphs that are a label */
+  int32_t lbl_body;     /* and the element of the rest of the run */
 } S_pdf;
 
 #define S_NO_MARK INT32_MIN
@@ -965,20 +967,31 @@ S_glyph_run(void *ctx, const bs_run *r)
    * glyphs get a sequence of their own, with a new MCID of the element
    * and the ActualText. */
   bool split = p->tags && p->open_sid > 0;
+  /* Tagged: the first lbl_end glyphs are a list item's label (S_item
+   * opened its Lbl): a segment of their own, then the item's body. */
+  uint32_t lbl_end = p->tags ? p->lbl_n : 0;
+  p->lbl_n = 0;
   uint32_t i = 0;
   bool first = true;
   while (i < r->n) {
-    bool chain = i + 1 < r->n && adj[i] - mode > S_OVERLAP;
+    uint32_t cap = i < lbl_end ? lbl_end : r->n;
+    bool chain = i + 1 < cap && adj[i] - mode > S_OVERLAP;
     uint32_t j = i + 1;
     if (chain)
-      while (j < r->n && adj[j - 1] - mode > S_OVERLAP)
+      while (j < cap && adj[j - 1] - mode > S_OVERLAP)
         j++;
     else
-      while (j < r->n && !(j + 1 < r->n && adj[j] - mode > S_OVERLAP))
+      while (j < cap && !(j + 1 < cap && adj[j] - mode > S_OVERLAP))
         j++;
     if (!first)
       S_str(s, "\n");
     first = false;
+    if (lbl_end && i == lbl_end) {
+      if (!p->mc_closed)
+        S_str(s, "EMC ");
+      p->open_sid = p->lbl_body;
+      p->mc_closed = true;
+    }
     if (chain && split) {
       /* a sequence of the element's own, in the same text object */
       if (!p->mc_closed)
@@ -1144,7 +1157,12 @@ S_item(void *ctx, const bs_item *it)
 {
   S_pdf *p = ctx;
   bool text = it->type == BS_ITEM_RUN;
-  if (it->sid == p->open_sid && p->mc_in_text == text) {
+  /* a run that starts with a list item's label opens the label's
+   * sequence; S_glyph_run switches to the body's after it */
+  p->lbl_n = text ? it->lbl_n : 0;
+  p->lbl_body = it->sid;
+  int32_t sid = p->lbl_n ? it->lbl_sid : it->sid;
+  if (sid == p->open_sid && p->mc_in_text == text) {
     if (p->mc_closed)
       S_reopen(p);
     return 0;
@@ -1161,7 +1179,7 @@ S_item(void *ctx, const bs_item *it)
   }
   p->mc_in_text = text;
   HPDF_Stream s = p->cs;
-  switch (it->sid) {
+  switch (sid) {
   case BS_SID_ARTIFACT:
     S_str(s, "/Artifact BMC\n");
     break;
@@ -1172,17 +1190,17 @@ S_item(void *ctx, const bs_item *it)
     S_str(s, "/Artifact <</Type /Pagination>> BDC\n");
     break;
   default: {
-    if (it->sid < 0 || it->sid >= p->l->nelems)
+    if (sid < 0 || sid >= p->l->nelems)
       return -1;
     char buf[64];
     snprintf(buf, sizeof buf, "/%s <</MCID %d>> BDC\n",
-             bs_pdf_tag_name(p->l, it->sid),
-             bs_pdf_tags_mcid(p->tags, p->page_index, it->sid));
+             bs_pdf_tag_name(p->l, sid),
+             bs_pdf_tags_mcid(p->tags, p->page_index, sid));
     S_str(s, buf);
     break;
   }
   }
-  p->open_sid = it->sid;
+  p->open_sid = sid;
   return p->error ? -1 : 0;
 }
 
@@ -1534,8 +1552,12 @@ S_set_id(S_pdf *p, const S_date *dt)
       S_md5_str(&ctx, e->alt);
     }
     for (int pi = 0; pi < l->npages; pi++)
-      for (size_t i = 0; i < l->pages[pi].n; i++)
-        S_md5_int(&ctx, l->pages[pi].items[i].sid);
+      for (size_t i = 0; i < l->pages[pi].n; i++) {
+        const bs_item *it = &l->pages[pi].items[i];
+        S_md5_int(&ctx, it->sid);
+        S_md5_int(&ctx, it->lbl_n);
+        S_md5_int(&ctx, it->lbl_sid);
+      }
   }
   /* bookmarks */
   for (int i = 0; i < l->noutline; i++) {

@@ -11,11 +11,13 @@
  * document that passes the schema, so without the grammar the layout code
  * would hardly be reached.  Option bits: 0 English messages, 1
  * normalisation off, 2 write a PDF (else the layout dump), 3 raw source,
- * 4 allow characters that no font has, 5 add the closing block.
+ * 4 allow characters that no font has, 5 add the closing block, 6 a
+ * tagged PDF (with bit 2).
  *
  * Invariants besides the sanitizers': the status is 0, 1 or 3; a PDF
  * exists exactly when the status is 0, starts with %PDF- and ends with
- * %%EOF; no temporary file is left behind; every line of the messages is
+ * %%EOF, and has a structure tree and MarkInfo exactly when tagged; no
+ * temporary file is left behind; every line of the messages is
  * a diagnostic of the source or of the program; no text of a local file
  * (FUZZ_CANARY) reaches the dump or a message.
  *
@@ -362,13 +364,13 @@ S_generate(S_gen *g, bool closing)
 
 /* ------------------------------------------------------------------ */
 
-static bs_shared *S_shared[4]; /* by language and normalisation */
+static bs_shared *S_shared[8]; /* by language, normalisation, tagging */
 static int S_verbose;          /* BANSHI_FUZZ_VERBOSE: 1 results, 2 sources */
 
 static void
 S_free_shared(void)
 {
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < 8; i++)
     bs_shared_free(S_shared[i]);
   bs_layout_cleanup();
   bs_parse_cleanup();
@@ -381,11 +383,12 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
   (void)argv;
   const char *v = getenv("BANSHI_FUZZ_VERBOSE");
   S_verbose = v ? atoi(v) : 0;
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < 8; i++) {
     bs_job_options o;
     memset(&o, 0, sizeof o);
     o.lang = i & 1 ? BS_LANG_EN : BS_LANG_ZH;
     o.normalize = !(i & 2);
+    o.tagged = i & 4;
     o.epoch = -1;
     S_shared[i] = bs_shared_new(&o);
   }
@@ -399,8 +402,29 @@ S_write(const char *path, const void *data, size_t n)
   FILE *f = fopen(path, "wb");
   if (!f)
     return false;
-  bool ok = fwrite(data, 1, n, f) == n;
+  bool ok = n == 0 || fwrite(data, 1, n, f) == n; /* data may be NULL */
   return fclose(f) == 0 && ok;
+}
+
+/* The source an input makes (option bit 3: its bytes as they are, else
+ * the grammar's document), in g->out. */
+static void
+S_source(S_gen *g, const uint8_t *data, size_t size)
+{
+  uint8_t opt = data[0];
+  memset(g, 0, sizeof *g);
+  g->out.esize = 1;
+  if (opt & 8) {
+    /* an empty source has no bytes to copy (and no buffer to copy to) */
+    if (size > 1)
+      memcpy(bs_vec_reserve(&g->out, size - 1), data + 1, size - 1);
+    g->out.len = size - 1;
+  } else {
+    g->p = data + 1;
+    g->end = data + size;
+    g->missing = opt & 16;
+    S_generate(g, opt & 32);
+  }
 }
 
 int
@@ -417,17 +441,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   unlink(pdf);
   unlink(dump);
   S_gen g;
-  memset(&g, 0, sizeof g);
-  g.out.esize = 1;
-  if (opt & 8) {
-    memcpy(bs_vec_reserve(&g.out, size - 1), data + 1, size - 1);
-    g.out.len = size - 1;
-  } else {
-    g.p = data + 1;
-    g.end = data + size;
-    g.missing = opt & 16;
-    S_generate(&g, opt & 32);
-  }
+  S_source(&g, data, size);
   if (S_verbose > 1)
     fwrite(g.out.data, 1, g.out.len, stdout);
   fuzz_canary_arm(g.out.data, g.out.len);
@@ -436,8 +450,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   FUZZ_CHECK(ok, "cannot write %s", src);
 
   bool want_pdf = opt & 4;
+  bool tagged = want_pdf && (opt & 64);
   bs_job_result res;
-  int st = bs_job_run(S_shared[(opt & 1) | (opt & 2)], src,
+  int st = bs_job_run(S_shared[(opt & 3) | (tagged ? 4 : 0)], src,
                       want_pdf ? pdf : NULL, want_pdf ? NULL : dump, NULL,
                       &res);
   FUZZ_CHECK(st == BS_STATUS_OK || st == BS_STATUS_INVALID ||
@@ -467,6 +482,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       FUZZ_CHECK(b && n > 16 && memcmp(b, "%PDF-1.4", 8) == 0 &&
                      memmem(b + n - 7, 7, "%%EOF", 5),
                  "the PDF is incomplete (%zu bytes)", n);
+      /* dictionaries are not compressed: the catalog's keys show */
+      FUZZ_CHECK(b && !memmem(b, n, "/StructTreeRoot", 15) == !tagged &&
+                     !memmem(b, n, "/MarkInfo", 9) == !tagged,
+                 "tagged %d but the structure tree is %s", tagged,
+                 tagged ? "missing" : "there");
       free(b);
     }
   } else if (st == BS_STATUS_OK) {

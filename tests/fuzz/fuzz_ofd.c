@@ -173,17 +173,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   snprintf(ofd, sizeof ofd, "%s/out.ofd", dir);
   unlink(ofd);
   S_gen g;
-  memset(&g, 0, sizeof g);
-  g.out.esize = 1;
-  if (opt & 8) {
-    memcpy(bs_vec_reserve(&g.out, size - 1), data + 1, size - 1);
-    g.out.len = size - 1;
-  } else {
-    g.p = data + 1;
-    g.end = data + size;
-    g.missing = opt & 16;
-    S_generate(&g, opt & 32);
-  }
+  S_source(&g, data, size);
   fuzz_canary_arm(g.out.data, g.out.len);
   bool ok = S_write(src, g.out.data, g.out.len);
   bs_vec_free(&g.out);

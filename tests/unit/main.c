@@ -21,6 +21,7 @@ void test_plan(test_state *st);
 void test_shard(test_state *st);
 void test_bagpath(test_state *st);
 void test_fmt(test_state *st);
+void test_ofd_glyph(test_state *st);
 void test_percent(test_state *st);
 
 static const struct {
@@ -33,6 +34,7 @@ static const struct {
     {"report", test_report},
     {"sha256", test_sha256}, {"fsio", test_fsio},   {"plan", test_plan},
     {"shard", test_shard},   {"bagpath", test_bagpath}, {"fmt", test_fmt},
+    {"ofd_glyph", test_ofd_glyph},
     {"percent", test_percent},
 };
 
