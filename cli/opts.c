@@ -1,6 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 /* opts.c - the command-line parser of every command; see opts.h.
  *
+ * Wording.  The usage errors and help of the command (an unknown option,
+ * a value out of range, a missing argument) are written here and in the
+ * command files beside the options they are about, each in Chinese and
+ * English, and not in diag.c's catalogue: they belong to the `banshi`
+ * command, not to the library (a program using banshi.h has options of
+ * its own), and the command reaches the library through banshi.h only.
+ * Every message about a source, a file or a run comes from the library's
+ * catalogue.
+ *
  * Layer 15 (command line): docs/architecture.md. */
 #include "opts.h"
 

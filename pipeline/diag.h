@@ -5,7 +5,9 @@
  * by the document and carry on, so that a user sees every problem of a source
  * in one run (Typst's Sink, SQLite's sqlite3ErrorMsg).  Each message has a
  * fixed code (append-only enum, as Expat's XML_Error) whose wording is kept in
- * one table in diag.c, in Chinese and English.  A location with column 0 means
+ * one table in diag.c, in Chinese and English (the `banshi` command's
+ * usage errors and help are the command's own, in cli/: opts.c says why).
+ * A location with column 0 means
  * the column is unknown: it prints as `file:line:` and never as a guess.
  *
  * Layer 1 (util, diag): docs/architecture.md. */

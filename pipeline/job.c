@@ -99,17 +99,6 @@ bs_shared_inputs(bs_shared *s, void (*fn)(void *ctx, const char *path),
   return rc;
 }
 
-long long
-bs_source_date_epoch(void)
-{
-  const char *e = getenv("SOURCE_DATE_EPOCH");
-  if (!e || !*e)
-    return -1;
-  char *end;
-  long long v = strtoll(e, &end, 10);
-  return *end || v < 0 ? -1 : v;
-}
-
 void
 bs_job_print(const bs_job_options *o, bs_diags *d, FILE *out)
 {

@@ -106,10 +106,6 @@ int bs_job_run_memory(bs_shared *sh, const char *src, const unsigned char *buf,
  * errors only when quiet (which sets d->shown). */
 void bs_job_print(const bs_job_options *o, bs_diags *d, FILE *out);
 
-/* SOURCE_DATE_EPOCH from the environment, or -1 when unset or invalid
- * (the PDF dates then come from the source). */
-long long bs_source_date_epoch(void);
-
 /* The status a list of diagnostics calls for, the one rule of every
  * command (render, validate, batch, archive): BS_STATUS_OK without errors;
  * BS_STATUS_FAILURE when an error says a file could not be read or

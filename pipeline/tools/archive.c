@@ -1284,11 +1284,12 @@ S_index_xml(S_bag *b, const char *date, size_t *len)
   return S_xml_close(&x, len);
 }
 
-/* The Bagging-Date: SOURCE_DATE_EPOCH (as UTC), else today. */
+/* The Bagging-Date: the env's epoch (SOURCE_DATE_EPOCH, as UTC), else
+ * today. */
 static void
-S_bag_date(char out[16])
+S_bag_date(const S_bag *b, char out[16])
 {
-  long long epoch = bs_source_date_epoch();
+  long long epoch = b->o->job.epoch;
   time_t t = epoch >= 0 ? (time_t)epoch : time(NULL);
   struct tm tm;
   if (epoch >= 0)
@@ -1360,7 +1361,7 @@ S_pack_index(S_bag *b, FILE *err)
       return;
   }
   char date[16];
-  S_bag_date(date);
+  S_bag_date(b, date);
   char *xml = S_index_xml(b, date, &len);
   if (S_put_text(b, "data/index.xml", xml, len, &b->files))
     return;
@@ -1405,7 +1406,7 @@ S_bag_info(S_bag *b, size_t *len)
   if (!S_text_open(&t))
     return NULL;
   char date[16];
-  S_bag_date(date);
+  S_bag_date(b, date);
   if (b->o->org)
     fprintf(t.f, "Source-Organization: %s\n", b->o->org);
   fprintf(t.f,
