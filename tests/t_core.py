@@ -135,6 +135,11 @@ def check_json_diagnostics(a, b):
                                               "--lang", "en"])
     check(rc == 1, "batch: exit %d %r" % (rc, err[-300:]))
     printed = [json.loads(l) for l in err.splitlines() if l.startswith("{")]
+    # nothing but banshi's own lines: a library's message written straight
+    # to standard error (libxml2's "encoding error : ...") could cut a JSON
+    # line in two
+    stray = [l for l in err.splitlines() if not l.startswith(("{", "banshi"))]
+    check(not stray, "batch: lines not banshi's on standard error: %r" % stray[:4])
     logged = []
     for line in open(os.path.join(out, "banshi-batch.jsonl"), encoding="utf-8"):
         rec = json.loads(line)

@@ -842,6 +842,13 @@ S_quiet(void *ctx, xmlErrorPtr err)
   (void)err;
 }
 
+static void
+S_quiet_generic(void *ctx, const char *fmt, ...)
+{
+  (void)ctx;
+  (void)fmt;
+}
+
 /* bs_source_images on the source's bytes, already read. */
 static void
 S_source_images_mem(const char *source, const unsigned char *buf,
@@ -849,11 +856,20 @@ S_source_images_mem(const char *source, const unsigned char *buf,
                     void (*fn)(void *ctx, const char *src, const char *path),
                     void *ctx)
 {
+  /* Quiet: the render reports what is wrong with the source.  libxml2
+   * raises an encoding error (an invalid GBK byte) on its generic channel,
+   * which the reader's handler does not catch and which would otherwise go
+   * to standard error, in pieces between the batch's own lines. */
+  xmlGenericErrorFunc old_generic = xmlGenericError;
+  void *old_ctx = xmlGenericErrorContext;
+  xmlSetGenericErrorFunc(NULL, S_quiet_generic);
   xmlTextReaderPtr r = xmlReaderForMemory(
       (const char *)buf, (int)len, source, NULL,
       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-  if (!r)
+  if (!r) {
+    xmlSetGenericErrorFunc(old_ctx, old_generic);
     return;
+  }
   xmlTextReaderSetStructuredErrorHandler(r, S_quiet, NULL);
   const char *slash = strrchr(source, '/');
   size_t dl = slash ? (size_t)(slash - source) : 1;
@@ -884,6 +900,7 @@ S_source_images_mem(const char *source, const unsigned char *buf,
     xmlFree(src);
   }
   xmlFreeTextReader(r);
+  xmlSetGenericErrorFunc(old_ctx, old_generic);
 }
 
 void
