@@ -85,6 +85,7 @@ static const char *const S_names[BS_D_CODE_COUNT] = {
     [BS_D_NEW_ISSUER] = "new-issuer",
     [BS_D_NEW_EXISTS] = "new-exists",
     [BS_D_NEW_WRITTEN] = "new-written",
+    [BS_D_ICC_MISSING] = "icc-missing",
 };
 
 const char *
@@ -296,6 +297,10 @@ static const struct {
                          "another name)"},
     [BS_D_NEW_WRITTEN] = {"已写入 %s；填写后请运行 banshi validate %s",
                           "wrote %s; fill it in, then run banshi validate %s"},
+    [BS_D_ICC_MISSING] = {"缺少 PDF/A 所需的 sRGB ICC 色彩特性文件 %s"
+                          "（Debian 软件包 icc-profiles-free）",
+                          "the sRGB ICC profile %s that PDF/A needs is "
+                          "missing (Debian package icc-profiles-free)"},
 };
 
 const char *

@@ -120,6 +120,7 @@ typedef enum bs_code {
   BS_D_NEW_ISSUER,        /* banshi new: not an issuer's name */
   BS_D_NEW_EXISTS,        /* banshi new: the file exists */
   BS_D_NEW_WRITTEN,       /* banshi new: the source was written */
+  BS_D_ICC_MISSING,       /* the sRGB ICC profile of PDF/A is not installed */
   BS_D_CODE_COUNT
 } bs_code;
 

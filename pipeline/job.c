@@ -131,6 +131,7 @@ bs_diags_status(const bs_diags *d)
     case BS_D_TEMPLATE:
     case BS_D_TEMPLATE_MISSING:
     case BS_D_RENDER:
+    case BS_D_ICC_MISSING:
     case BS_D_REPORT_TYPE:
     case BS_D_OUTPUT_IS_INPUT:
     case BS_D_NAME_CONTROL:

@@ -172,6 +172,15 @@ def group_cli(a):
     check(rc == 2 and "unknown command" in err, "unknown command: %d %r" % (rc, err))
     rc, out, err = run([b, "render", EXAMPLE])
     check(rc == 2 and "-o" in err, "render without -o: %d" % rc)
+    # an installation problem a user can mend, in the user's language: the
+    # sRGB profile of PDF/A missing (BANSHI_ICC names another file)
+    icc_pdf = os.path.join(a.work, "cli-no-icc.pdf")
+    for lang, words in (("zh", "缺少 PDF/A 所需的 sRGB ICC"), ("en", "sRGB ICC profile")):
+        rc, out, err = run([b, "render", EXAMPLE, "-o", icc_pdf, "--lang", lang],
+                           env=dict(os.environ, BANSHI_ICC="/nonexistent/sRGB.icc"))
+        check(rc == 3 and words in err and "icc-profiles-free" in err
+              and not os.path.exists(icc_pdf),
+              "missing ICC profile (%s): %d %r" % (lang, rc, err[-300:]))
     rc, out, err = run([b, "render", EXAMPLE, "--lang", "en", "-o"])
     check(rc == 2 and "needs a value" in err, "-o without a value: %d %r" % (rc, err))
     rc, out, err = run([b, "validate", "--bogus", EXAMPLE, "--lang=en"])

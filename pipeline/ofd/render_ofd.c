@@ -251,6 +251,8 @@ typedef struct S_ofd {
   int page_index;
 } S_ofd;
 
+/* An internal failure, as render_pdf.c's S_fail: an English detail for a
+ * bug report inside the catalogue's BS_D_RENDER frame. */
 static void
 S_fail(S_ofd *o, const char *what)
 {

@@ -110,6 +110,12 @@ S_error_handler(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user)
   }
 }
 
+/* An internal failure: libharu or HarfBuzz refused data banshi made (no
+ * input of a user's leads here but exhausted memory or a bug).  `what` is
+ * a detail in English for whoever reports the bug, inside the catalogue's
+ * BS_D_RENDER frame in the user's language; failures a user can mend
+ * (a missing ICC profile, fonts, template) have catalogue codes of their
+ * own. */
 static void
 S_fail(S_pdf *p, const char *what)
 {
@@ -1356,12 +1362,8 @@ static int
 S_output_intent(S_pdf *p, const char *icc_path)
 {
   if (!bs_file_readable(icc_path)) {
-    char msg[512];
-    snprintf(msg, sizeof msg,
-             "the sRGB ICC profile %s is missing (Debian package "
-             "icc-profiles-free)",
-             icc_path);
-    S_fail(p, msg);
+    bs_diag(p->diags, BS_ERROR, BS_D_ICC_MISSING, p->l->doc->path, 0, 0,
+            icc_path);
     return -1;
   }
   HPDF_OutputIntent icc = HPDF_LoadIccProfileFromFile(p->pdf, icc_path, 3);
