@@ -53,6 +53,11 @@ typedef struct S_ctx {
   bool ok;
 } S_ctx;
 
+/* A template error at n.  The detail is worded here, in both languages,
+ * inside the catalogue's BS_D_TEMPLATE frame (rule id "template"): the
+ * checks left after schemas/template.xsd are a dozen "this value of this
+ * field is out of range" details of one message, which nothing downstream
+ * tells apart, so they get no catalogue codes of their own. */
 static void
 S_err(S_ctx *c, xmlNodePtr n, const char *en, const char *zh,
       const char *what)
