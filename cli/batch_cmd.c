@@ -46,6 +46,7 @@ enum {
   S_O_AS_PUBLISHED,
   S_O_FORMAT,
   S_O_PDFA,
+  S_O_TAGGED,
 };
 
 static const bs_opt S_batch_opts[] = {
@@ -71,8 +72,10 @@ static const bs_opt S_batch_opts[] = {
     {"format", S_O_FORMAT, "pdf|pdf,ofd",
      "pdf,ofd：在每个 NAME.pdf 旁另写 NAME.ofd（OFD，GB/T 33190）",
      "pdf,ofd: also write NAME.ofd (OFD, GB/T 33190) beside each NAME.pdf"},
-    {"pdfa", S_O_PDFA, "1b|3b", "PDF/A 部分，同 banshi render",
+    {"pdfa", S_O_PDFA, "1b|2a|3b", "PDF/A 部分，同 banshi render",
      "PDF/A part, as for banshi render"},
+    {"tagged", S_O_TAGGED, NULL, "带结构标签的 PDF，同 banshi render",
+     "tagged PDF, as for banshi render"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -130,12 +133,14 @@ S_opt(void *ctx, int key, const char *v, const bs_common *c, FILE *err)
     }
     return S_env(a, "format", v);
   case S_O_PDFA:
-    if (strcmp(v, "1b") != 0 && strcmp(v, "3b") != 0) {
-      bs_opts_error(&S_batch_cmd, c, err, "--pdfa 取 1b 或 3b，而不是“%s”",
-                    "--pdfa takes 1b or 3b, not '%s'", v);
+    if (strcmp(v, "1b") != 0 && strcmp(v, "2a") != 0 && strcmp(v, "3b") != 0) {
+      bs_opts_error(&S_batch_cmd, c, err, "--pdfa 取 1b、2a 或 3b，而不是“%s”",
+                    "--pdfa takes 1b, 2a or 3b, not '%s'", v);
       return BANSHI_USAGE;
     }
     return S_env(a, "pdfa", v);
+  case S_O_TAGGED:
+    return S_env(a, "tagged", "1");
   case S_O_JOBS:
     if (!S_parse_uint(v, BANSHI_MAX_JOBS, &a->o.jobs) || a->o.jobs == 0) {
       char max[16];

@@ -19,13 +19,7 @@ _banshi()
     case $prev in
         --lang) COMPREPLY=($(compgen -W "zh en" -- "$cur")); return ;;
         --diagnostics) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
-        --pdfa)
-            if [[ $cmd == batch ]]; then
-                COMPREPLY=($(compgen -W "1b 3b" -- "$cur"))
-            else
-                COMPREPLY=($(compgen -W "1b 2a 3b" -- "$cur"))
-            fi
-            return ;;
+        --pdfa) COMPREPLY=($(compgen -W "1b 2a 3b" -- "$cur")); return ;;
         --template)
             local dir=${BANSHI_DATA:-/usr/share/banshi}/templates
             COMPREPLY=($(compgen -W "$(cd "$dir" 2>/dev/null && ls *.xml 2>/dev/null | sed 's/\.xml$//')" -- "$cur"))

@@ -3,6 +3,8 @@
 """The architecture as a test: includes and calls point down the layers.
 
     layers.py SOURCE_DIR
+    layers.py --self-test SOURCE_DIR
+
 
 Every C file of pipeline/, cli/ and include/ names its layer in its first
 comment ("Layer 5 (parse): ..."); docs/architecture.md lists the order.
@@ -17,6 +19,10 @@ A third check keeps libraries behind the files that use them: the
 project files that may include a confined library's headers, directly or
 through a project header, are listed in CONFINED (HarfBuzz: fonts.c and
 the renderers' font embedding, so layout.h and render.h stay free of it).
+
+With --self-test it adds forbidden arrows to copies of the sources' text
+(parse.c calling report.c, fonts.h including <hb.h>, table.c calling
+layout.c) and fails unless each is reported.
 
 It fails when a source file (C, Python, shell, CMake) lacks its
 SPDX-License-Identifier line, when a file has no layer, when an arrow of either graph points up
@@ -146,13 +152,14 @@ def cmake_scopes(args):
     return out
 
 
-def main():
-    root = sys.argv[1] if len(sys.argv) > 1 else \
-        os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+def check(root, patch=None):
+    """The problems of the sources under root and the report's lines;
+    patch maps a file to text appended to it (the self-test)."""
     files = sources(root)
     text, layer, problems = {}, {}, []
     for f in files:
         t = open(os.path.join(root, f), encoding="utf-8").read()
+        t += (patch or {}).get(f, "")
         text[f] = t
         # the first comment after the SPDX line
         m = re.match(r"\s*(?://[^\n]*\n\s*)*/\*.*?\*/", t, re.S)
@@ -250,9 +257,55 @@ def main():
                     problems.append("%s: no SPDX-License-Identifier line"
                                     % os.path.relpath(path, root))
 
-    for n in sorted(set(layer.values())):
-        print("layer %2d: %s" % (n, " ".join(f for f in files if layer.get(f) == n)))
-    print("%d files, %d include arrows, %d call arrows" % (len(files), n_inc, n_call))
+    lines = ["layer %2d: %s" % (n, " ".join(f for f in files if layer.get(f) == n))
+             for n in sorted(set(layer.values()))]
+    lines.append("%d files, %d include arrows, %d call arrows"
+                 % (len(files), n_inc, n_call))
+    return problems, lines
+
+
+# The self-test: arrows the layer order exists to forbid, added to copies
+# of the sources' text, must each be reported.
+SELF_TEST = [
+    ("parse.c calls report mapping again",
+     {"pipeline/parse.c": '\n#include "report.h"\nvoid\nS_x(void)\n{\n'
+                          '  bs_report_cleanup();\n}\n'},
+     ["pipeline/parse.c (layer 4) includes pipeline/report.h",
+      "pipeline/parse.c (layer 4) calls into pipeline/report.c"]),
+    ("fonts.h includes HarfBuzz again",
+     {"pipeline/fonts.h": "\n#include <hb.h>\n"},
+     ["pipeline/layout.h includes <hb.h> through pipeline/fonts.h",
+      "pipeline/render.h includes <hb.h> through pipeline/fonts.h"]),
+    ("table.c calls back into layout.c",
+     {"pipeline/table.c": "\nvoid\nS_x(void)\n{\n  bs_layout_document(0, 0);\n}\n"},
+     ["pipeline/table.c (layer 8) calls into pipeline/layout.c"]),
+]
+
+
+def self_test(root):
+    failed = 0
+    for name, patch, want in SELF_TEST:
+        problems, _ = check(root, patch)
+        for w in want:
+            if not any(w in p for p in problems):
+                print("FAIL: self-test '%s': no problem says %r (got %s)"
+                      % (name, w, problems), file=sys.stderr)
+                failed += 1
+    if failed:
+        sys.exit(1)
+    print("ok: %d forbidden arrows reported" % len(SELF_TEST))
+
+
+def main():
+    args = sys.argv[1:]
+    root = args[-1] if args and not args[-1].startswith("-") else \
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if "--self-test" in args:
+        self_test(root)
+        return
+    problems, lines = check(root)
+    for line in lines:
+        print(line)
     if problems:
         for p in problems:
             print("FAIL: " + p, file=sys.stderr)

@@ -669,6 +669,64 @@ def group_tagged(a):
             check(valid and not errs, "preflight: %s: %s" % (p, errs))
     print("tagged: %d files checked, elements %s" % (
         len(sums), {k: v["elements"] for k, v in sorted(sums.items()) if k != "ex"}))
+    tagged_batch(a, d, [srcs["ex"], srcs["lists"]])
+
+
+def read_stamp(out, pdf):
+    """The lines of the batch's stamp of `pdf` (OUTDIR/.banshi/NAME.stamp)."""
+    path = os.path.join(out, ".banshi", os.path.relpath(pdf, out) + ".stamp")
+    with open(path, encoding="utf-8") as f:
+        return f.read().split("\n")
+
+
+def tagged_batch(a, d, sources):
+    """banshi batch --pdfa 2a / --tagged: tagged PDFs, a stamp that says
+    so, up to date on a rerun with the same options and rendered again
+    without them, and the archive's DA/T 46 record naming the conformance
+    written."""
+    import xml.etree.ElementTree as ET
+    from t_batch import read_log
+    out = os.path.join(d, "batch")
+    shutil.rmtree(out, ignore_errors=True)
+    env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
+
+    def batch(*opts):
+        rc, _, err = run([a.banshi, "batch", *sources, "-o", out, "--lang", "en", *opts],
+                         env=env)
+        check(rc == 0, "batch %s: %d %s" % (" ".join(opts), rc, err[-800:]))
+        recs, _ = read_log(os.path.join(out, "banshi-batch.jsonl"))
+        return sorted(r["status"] for r in recs)
+
+    check(batch("--pdfa", "2a") == ["ok", "ok"], "batch --pdfa 2a: not rendered")
+    pdfs = sorted(glob.glob(os.path.join(out, "*.pdf")))
+    check(len(pdfs) == 2, "batch --pdfa 2a wrote %s" % pdfs)
+    for pdf in pdfs:
+        tagcheck(pdf)
+        got = qpdf_json(pdf)
+        if got:
+            x = xmp_text(pdf, catalog(got[1]))
+            check("<pdfaid:part>2</pdfaid:part>" in x and
+                  "<pdfaid:conformance>A</pdfaid:conformance>" in x,
+                  "%s: XMP does not say PDF/A-2a" % pdf)
+        stamp = read_stamp(out, pdf)
+        check("pdfa 2a" in stamp and "tagged 1" in stamp, "%s: stamp %s" % (pdf, stamp[:14]))
+    check(batch("--pdfa", "2a") == ["up-to-date", "up-to-date"],
+          "batch --pdfa 2a again: not up to date")
+    check(batch("--tagged") == ["ok", "ok"], "--tagged after --pdfa 2a: not rendered again")
+    stamp = read_stamp(out, pdfs[0])
+    check("pdfa 1b" in stamp and "tagged 1" in stamp, "--tagged stamp %s" % stamp[:14])
+    check(batch() == ["ok", "ok"], "untagged after --tagged: not rendered again")
+    check(batch("--pdfa", "2a") == ["ok", "ok"], "--pdfa 2a again: not rendered")
+    bag = os.path.join(d, "bag")
+    shutil.rmtree(bag, ignore_errors=True)
+    rc, _, err = run([a.banshi, "archive", out, "-o", bag, "--lang", "en"], env=env)
+    if check(rc == 0, "archive of a --pdfa 2a batch: %d %s" % (rc, err[-800:])):
+        recs = glob.glob(os.path.join(bag, "data", "metadata", "*.xml"))
+        fmts = [ET.parse(r).getroot().findtext("文件数据/文档/格式信息") for r in recs]
+        check(len(fmts) == 2 and all(f.startswith("PDF/A-2a") for f in fmts),
+              "archive 格式信息 %s" % fmts)
+    bad = run([a.banshi, "batch", sources[0], "-o", out, "--pdfa", "2b", "--lang", "en"])
+    check(bad[0] == 2 and "1b, 2a or 3b" in bad[2], "batch --pdfa 2b: %r" % (bad,))
 
 
 GROUPS = {"pdfa3": group_pdfa3, "ofd": group_ofd, "tagged": group_tagged}

@@ -900,11 +900,30 @@ S_rec_file(S_xml *x, const S_file *f, const char *format)
   S_xml_end(x);
 }
 
+/* 格式信息 of a document's PDF: the PDF/A part and conformance its batch
+ * wrote, from the stamp.  A stamp older than that field counts as 1b, the
+ * default then (a 3b batch of that time is recorded as 1b until it is
+ * rendered again). */
+static const char *
+S_pdf_format(const bs_stamp *st)
+{
+  switch (st->pdfa) {
+  case 2:
+    return "PDF/A-2a（ISO 19005-2:2011，带结构标签）";
+  case 3:
+    return st->tagged ? "PDF/A-3b（ISO 19005-3:2012，带结构标签）"
+                      : "PDF/A-3b（ISO 19005-3:2012）";
+  default:
+    return st->tagged ? "PDF/A-1b（GB/T 23286.1-2009，带结构标签）"
+                      : "PDF/A-1b（GB/T 23286.1-2009）";
+  }
+}
+
 static void
 S_rec_files(S_xml *x, const S_doc *d)
 {
   S_xml_start(x, "文件数据");
-  S_rec_file(x, &d->pdf, "PDF/A-1b（GB/T 23286.1-2009）");
+  S_rec_file(x, &d->pdf, S_pdf_format(&d->stamp));
   if (d->ofd.path)
     S_rec_file(x, &d->ofd, "OFD-A（GB/T 33190-2016）");
   S_rec_file(x, &d->src, "XML（banshi 源文件）");
@@ -1413,8 +1432,8 @@ S_bag_info(S_bag *b, size_t *len)
           "Bagging-Date: %s\n"
           "Payload-Oxum: %lld.%zu\n"
           "Bag-Software-Agent: %s %s\n"
-          "External-Description: %zu 份文件（PDF/A-1b）及其 XML 源文件与 DA/T "
-          "46 元数据 / %zu documents (PDF/A-1b) with their XML sources and "
+          "External-Description: %zu 份文件（PDF/A）及其 XML 源文件与 DA/T "
+          "46 元数据 / %zu documents (PDF/A) with their XML sources and "
           "DA/T 46 metadata\n",
           date, b->octets, b->files.len, BANSHI_NAME, BANSHI_VERSION,
           b->docs.len, b->docs.len);

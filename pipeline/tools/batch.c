@@ -597,6 +597,13 @@ bs_stamp_read(const char *path, bs_stamp *st)
       st->normalize = strcmp(v, "1") == 0;
     else if (strcmp(line, "as-published") == 0)
       st->as_published = strcmp(v, "1") == 0;
+    else if (strcmp(line, "pdfa") == 0)
+      st->pdfa = strcmp(v, "1b") == 0   ? 1
+                 : strcmp(v, "2a") == 0 ? 2
+                 : strcmp(v, "3b") == 0 ? 3
+                                        : 0;
+    else if (strcmp(line, "tagged") == 0)
+      st->tagged = strcmp(v, "1") == 0;
     else if (strcmp(line, "finding") == 0)
       S_lines_push(&st->findings, &st->nfindings, v);
     else if (strcmp(line, "diagnostic") == 0)
@@ -979,8 +986,9 @@ static int
 S_stamp_write(const char *path, const char *key, const char *src_sha,
               const char *pdf_sha, const bs_vec *images,
               const bs_batch_item *it,
-              const S_result *r, bool normalize, bool as_published,
-              const char *findings, const char *diags, const char *json)
+              const S_result *r, const bs_job_options *jo,
+              bool as_published, const char *findings, const char *diags,
+              const char *json)
 {
   char *src = realpath(it->source, NULL);
   char *prev = it->previous ? realpath(it->previous, NULL) : NULL;
@@ -1007,7 +1015,14 @@ S_stamp_write(const char *path, const char *key, const char *src_sha,
     fputc('\n', m);
   }
   fprintf(m, "pages %d\nbytes %lld\npdf-sha256 %s\nnormalize %d\nbanshi %s\n",
-          r->pages, r->bytes, pdf_sha, normalize ? 1 : 0, BANSHI_VERSION);
+          r->pages, r->bytes, pdf_sha, jo->normalize ? 1 : 0,
+          BANSHI_VERSION);
+  /* the conformance written, for the archive's record (fields added to
+   * version 2: older readers skip them) */
+  fprintf(m, "pdfa %s\n",
+          jo->pdfa == 2 ? "2a" : jo->pdfa == 3 ? "3b" : "1b");
+  if (jo->tagged || jo->pdfa == 2)
+    fputs("tagged 1\n", m);
   /* what the report type's checks found, for the archive's record */
   if (as_published)
     fputs("as-published 1\n", m);
@@ -1229,9 +1244,8 @@ S_render_item(const S_batch *b, S_work *w, S_result *r)
     return BS_STATUS_FAILURE;
   }
   e = S_stamp_write(w->stamp, w->key, w->src_sha, pdf_sha, &w->images, it, r,
-                    b->o->job.normalize,
-                    it->as_published || b->o->job.as_published, w->findings,
-                    w->diags, w->json);
+                    &b->o->job, it->as_published || b->o->job.as_published,
+                    w->findings, w->diags, w->json);
   if (e) {
     bs_diag(&w->d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, w->stamp,
             strerror(e));
@@ -1970,10 +1984,12 @@ S_env_key(S_batch *b)
            BANSHI_VERSION, b->o->job.normalize ? 1 : 0, b->o->job.epoch);
   /* other formats only when asked for, so that stamps of plain PDF/A-1b
    * batches stay valid */
-  if (b->o->job.ofd_beside || b->o->job.pdfa == 3)
+  if (b->o->job.ofd_beside || b->o->job.pdfa == 2 || b->o->job.pdfa == 3)
     snprintf(head + strlen(head), sizeof head - strlen(head),
              "ofd %d\npdfa %d\n", b->o->job.ofd_beside ? 1 : 0,
              b->o->job.pdfa);
+  if (b->o->job.tagged || b->o->job.pdfa == 2)
+    snprintf(head + strlen(head), sizeof head - strlen(head), "tagged 1\n");
   bs_sha256_update(&e.c, head, strlen(head));
   if (bs_shared_inputs(b->shared, S_env_file, &e) != 0)
     e.ok = false;

@@ -111,6 +111,10 @@ typedef struct bs_stamp {
                                      (schemas/diagnostics.schema.json) */
   int nmessages;                  /* entries in messages */
   unsigned errors, warnings;      /* the render's counts */
+  int pdfa;                       /* PDF/A part written: 1, 2 (2a) or 3
+                                     (3b); 0 in stamps older than the field,
+                                     which were all 1b or 3b */
+  bool tagged;                    /* a tagged PDF */
 } bs_stamp;
 
 /* The stamp path for output `rel` of `outdir`, malloc'd. */
