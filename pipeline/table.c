@@ -287,17 +287,11 @@ S_by_span(const bs_table_layout *t, bool rows)
   return order;
 }
 
-/* Column widths: explicit from <colgroup>, automatic otherwise.  Returns
- * the least width the columns need (their minimum widths). */
-static int64_t
-S_widths(bs_lctx *lc, bs_table_layout *t, const bs_node *table, int32_t W)
+/* Each cell's least and preferred widths (c->minw, c->maxw), padding and
+ * rule included, from its text measured at the table's scale. */
+static void
+S_measure_cells(bs_lctx *lc, bs_table_layout *t)
 {
-  int nc = t->ncols;
-  int64_t *mn = bs_xcalloc((size_t)nc, sizeof(int64_t));
-  int64_t *mx = bs_xcalloc((size_t)nc, sizeof(int64_t));
-  int32_t *fixed = bs_xcalloc((size_t)nc, sizeof(int32_t));
-  bool *isfixed = bs_xcalloc((size_t)nc, sizeof(bool));
-  /* content widths */
   for (int i = 0; i < t->ncells; i++) {
     S_cell *c = &t->cells[i];
     const bs_style *st;
@@ -322,33 +316,46 @@ S_widths(bs_lctx *lc, bs_table_layout *t, const bs_node *table, int32_t W)
     c->maxw = b + 2 * t->pad_x + t->rule;
     c->size = st->size;
   }
-  /* single-column cells first, then spans by increasing width */
+}
+
+/* Each column's least and preferred widths mn[], mx[] from its cells':
+ * single-column cells first, then spans by increasing width, a span's
+ * shortfall shared evenly over its columns. */
+static void
+S_column_ranges(const bs_table_layout *t, int64_t *mn, int64_t *mx)
+{
   int *order = S_by_span(t, false);
-  {
-    for (int oi = 0; oi < t->ncells; oi++) {
-      S_cell *c = &t->cells[order[oi]];
-      int64_t smin = 0, smax = 0;
-      for (int k = c->col; k < c->col + c->colspan; k++) {
-        smin += mn[k];
-        smax += mx[k];
-      }
-      if (c->minw > smin) {
-        int64_t d = c->minw - smin;
-        for (int k = 0; k < c->colspan; k++)
-          mn[c->col + k] += d / c->colspan + (k < d % c->colspan ? 1 : 0);
-      }
-      if (c->maxw > smax) {
-        int64_t d = c->maxw - smax;
-        for (int k = 0; k < c->colspan; k++)
-          mx[c->col + k] += d / c->colspan + (k < d % c->colspan ? 1 : 0);
-      }
+  for (int oi = 0; oi < t->ncells; oi++) {
+    const S_cell *c = &t->cells[order[oi]];
+    int64_t smin = 0, smax = 0;
+    for (int k = c->col; k < c->col + c->colspan; k++) {
+      smin += mn[k];
+      smax += mx[k];
+    }
+    if (c->minw > smin) {
+      int64_t d = c->minw - smin;
+      for (int k = 0; k < c->colspan; k++)
+        mn[c->col + k] += d / c->colspan + (k < d % c->colspan ? 1 : 0);
+    }
+    if (c->maxw > smax) {
+      int64_t d = c->maxw - smax;
+      for (int k = 0; k < c->colspan; k++)
+        mx[c->col + k] += d / c->colspan + (k < d % c->colspan ? 1 : 0);
     }
   }
   free(order);
-  for (int k = 0; k < nc; k++)
+  for (int k = 0; k < t->ncols; k++)
     if (mx[k] < mn[k])
       mx[k] = mn[k];
-  /* explicit widths */
+}
+
+/* The <colgroup> widths of a table W wide into fixed[] (isfixed[] marks
+ * them), scaled down together when they exceed W.  Returns their sum. */
+static int64_t
+S_fixed_widths(const bs_table_layout *t, const bs_node *table, int32_t W,
+               int32_t *fixed, bool *isfixed)
+{
+  int nc = t->ncols;
   int64_t fixed_sum = 0;
   const bs_length *ws = table->as.table.widths;
   for (int k = 0; ws && k < nc && k < table->as.table.ncols; k++) {
@@ -367,6 +374,49 @@ S_widths(bs_lctx *lc, bs_table_layout *t, const bs_node *table, int32_t W)
         fixed[k] = (int32_t)((int64_t)fixed[k] * W / fixed_sum);
     fixed_sum = W;
   }
+  return fixed_sum;
+}
+
+/* Make the widths t->colw[] sum to W (stretching all-fixed columns short
+ * of it, the rounding remainder to the last column) and set t->colx[] and
+ * t->width from them. */
+static void
+S_close_widths(bs_table_layout *t, int32_t W, int nauto)
+{
+  int nc = t->ncols;
+  /* all columns fixed but short of the width: stretch them */
+  int64_t total = 0;
+  for (int k = 0; k < nc; k++)
+    total += t->colw[k];
+  if (nauto == 0 && total > 0 && total < W)
+    for (int k = 0; k < nc; k++)
+      t->colw[k] = (int32_t)((int64_t)t->colw[k] * W / total);
+  /* rounding: give the remainder to the last column */
+  total = 0;
+  for (int k = 0; k < nc; k++)
+    total += t->colw[k];
+  if (total != W && nc > 0 && total > 0 && total < (int64_t)W + nc)
+    t->colw[nc - 1] += (int32_t)(W - total);
+  t->colx[0] = 0;
+  for (int k = 0; k < nc; k++)
+    t->colx[k + 1] = t->colx[k] + t->colw[k];
+  t->width = t->colx[nc];
+}
+
+/* Column widths: explicit from <colgroup>, automatic otherwise, the
+ * automatic columns sharing what the explicit ones leave.  Returns the
+ * least width the columns need (their minimum widths). */
+static int64_t
+S_widths(bs_lctx *lc, bs_table_layout *t, const bs_node *table, int32_t W)
+{
+  int nc = t->ncols;
+  int64_t *mn = bs_xcalloc((size_t)nc, sizeof(int64_t));
+  int64_t *mx = bs_xcalloc((size_t)nc, sizeof(int64_t));
+  int32_t *fixed = bs_xcalloc((size_t)nc, sizeof(int32_t));
+  bool *isfixed = bs_xcalloc((size_t)nc, sizeof(bool));
+  S_measure_cells(lc, t);
+  S_column_ranges(t, mn, mx);
+  int64_t fixed_sum = S_fixed_widths(t, table, W, fixed, isfixed);
   int64_t rest = W - fixed_sum;
   int64_t amin = 0, amax = 0;
   int nauto = 0;
@@ -392,23 +442,7 @@ S_widths(bs_lctx *lc, bs_table_layout *t, const bs_node *table, int32_t W)
       w = mn[k] + (rest - amin) * (mx[k] - mn[k]) / (amax - amin);
     t->colw[k] = (int32_t)w;
   }
-  /* all columns fixed but short of the width: stretch them */
-  int64_t total = 0;
-  for (int k = 0; k < nc; k++)
-    total += t->colw[k];
-  if (nauto == 0 && total > 0 && total < W)
-    for (int k = 0; k < nc; k++)
-      t->colw[k] = (int32_t)((int64_t)t->colw[k] * W / total);
-  /* rounding: give the remainder to the last column */
-  total = 0;
-  for (int k = 0; k < nc; k++)
-    total += t->colw[k];
-  if (total != W && nc > 0 && total > 0 && total < (int64_t)W + nc)
-    t->colw[nc - 1] += (int32_t)(W - total);
-  t->colx[0] = 0;
-  for (int k = 0; k < nc; k++)
-    t->colx[k + 1] = t->colx[k] + t->colw[k];
-  t->width = t->colx[nc];
+  S_close_widths(t, W, nauto);
   int64_t need = fixed_sum + amin;
   for (int k = 0; k < nc; k++)
     t->colmin[k] = (int32_t)(mn[k] < INT32_MAX ? mn[k] : INT32_MAX);
@@ -493,23 +527,11 @@ S_structure(bs_lctx *lc, bs_table_layout *t, int32_t tsid)
   }
 }
 
-bs_table_layout *
-bs_table_prepare(bs_lctx *lc, const bs_node *table, int32_t width,
-                 int32_t sid)
+/* Mark the labels around groups: a row-spanned cell with a row-spanned
+ * cell beside it (each cell's rows walked once). */
+static void
+S_mark_group_labels(bs_table_layout *t)
 {
-  bs_table_layout *t = bs_arena_alloc(lc->arena, sizeof *t);
-  t->node = table;
-  t->pad_x = lc->tpl->cell_pad_x;
-  t->pad_y = lc->tpl->cell_pad_y;
-  t->rule = lc->tpl->rule_width;
-  if (!S_place_cells(lc, t, table))
-    return NULL;
-  t->head_rows = table->as.table.head_rows;
-  if (t->head_rows >= t->nrows)
-    t->head_rows = 0; /* a table of headers only has nothing to repeat */
-  S_structure(lc, t, sid);
-  /* labels around groups: a row-spanned cell with a row-spanned cell
-   * beside it (each cell's rows walked once) */
   for (int i = 0; i < t->ncells; i++) {
     S_cell *c = &t->cells[i];
     int next = c->col + c->colspan;
@@ -521,11 +543,15 @@ bs_table_prepare(bs_lctx *lc, const bs_node *table, int32_t width,
       y = e->row + e->rowspan > y ? e->row + e->rowspan : y + 1;
     }
   }
-  t->colw = bs_arena_alloc(lc->arena, (size_t)t->ncols * sizeof(int32_t));
-  t->colx = bs_arena_alloc(lc->arena,
-                           (size_t)(t->ncols + 1) * sizeof(int32_t));
-  t->colmin = bs_arena_alloc(lc->arena, (size_t)t->ncols * sizeof(int32_t));
-  t->rowh = bs_arena_alloc(lc->arena, (size_t)t->nrows * sizeof(int32_t));
+}
+
+/* Set the column widths of a table `width` wide, making its text smaller
+ * and then breaking inside words when its columns do not fit, with a
+ * warning for the user in either of the last two cases. */
+static void
+S_fit_widths(bs_lctx *lc, bs_table_layout *t, const bs_node *table,
+             int32_t width)
+{
   t->scale = 1000;
   int64_t min_w = S_widths(lc, t, table, width);
   if (min_w > width) {
@@ -562,8 +588,13 @@ bs_table_prepare(bs_lctx *lc, const bs_node *table, int32_t width,
                    lc->doc->path, table->line, table->col, "%s", msg);
     }
   }
-  S_no_lone_chars(t);
-  /* lay out every cell at its width */
+}
+
+/* Break every cell's text into lines at its column width (c->lines,
+ * c->nlines in the arena; c->leading). */
+static void
+S_layout_cells(bs_lctx *lc, bs_table_layout *t)
+{
   bs_vec lines = BS_VEC_INIT(bs_line);
   for (int i = 0; i < t->ncells; i++) {
     S_cell *c = &t->cells[i];
@@ -598,7 +629,13 @@ bs_table_prepare(bs_lctx *lc, const bs_node *table, int32_t width,
       memcpy(c->lines, lines.data, lines.len * sizeof(bs_line));
   }
   bs_vec_free(&lines);
-  /* row heights: single-row cells, then spanning cells by span */
+}
+
+/* Row heights t->rowh[]: single-row cells, then spanning cells by span,
+ * each row at least one line of the table's largest leading. */
+static void
+S_row_heights(bs_table_layout *t)
+{
   int32_t min_row = 0;
   for (int i = 0; i < t->ncells; i++)
     if (t->cells[i].leading > min_row)
@@ -622,6 +659,33 @@ bs_table_prepare(bs_lctx *lc, const bs_node *table, int32_t width,
     }
   }
   free(order);
+}
+
+bs_table_layout *
+bs_table_prepare(bs_lctx *lc, const bs_node *table, int32_t width,
+                 int32_t sid)
+{
+  bs_table_layout *t = bs_arena_alloc(lc->arena, sizeof *t);
+  t->node = table;
+  t->pad_x = lc->tpl->cell_pad_x;
+  t->pad_y = lc->tpl->cell_pad_y;
+  t->rule = lc->tpl->rule_width;
+  if (!S_place_cells(lc, t, table))
+    return NULL;
+  t->head_rows = table->as.table.head_rows;
+  if (t->head_rows >= t->nrows)
+    t->head_rows = 0; /* a table of headers only has nothing to repeat */
+  S_structure(lc, t, sid);
+  S_mark_group_labels(t);
+  t->colw = bs_arena_alloc(lc->arena, (size_t)t->ncols * sizeof(int32_t));
+  t->colx = bs_arena_alloc(lc->arena,
+                           (size_t)(t->ncols + 1) * sizeof(int32_t));
+  t->colmin = bs_arena_alloc(lc->arena, (size_t)t->ncols * sizeof(int32_t));
+  t->rowh = bs_arena_alloc(lc->arena, (size_t)t->nrows * sizeof(int32_t));
+  S_fit_widths(lc, t, table, width);
+  S_no_lone_chars(t);
+  S_layout_cells(lc, t);
+  S_row_heights(t);
   t->first_end = S_first_group_end(t);
   return t;
 }
@@ -895,6 +959,75 @@ bs_table_start_h(const bs_lctx *lc, const bs_table_layout *t, int32_t avail,
   return avail + 1; /* it moves */
 }
 
+/* The sum of the first n heights of h[]. */
+static int32_t
+S_sum_h(const int32_t *h, int n)
+{
+  int32_t used = 0;
+  for (int i = 0; i < n; i++)
+    used += h[i];
+  return used;
+}
+
+/* Draw the header rows at y, their cells (head[], nhead of them) drawn
+ * afresh as on every page. */
+static void
+S_draw_header(bs_lctx *lc, bs_table_layout *t, bs_pager *pg, int32_t y,
+              const int *head, int nhead)
+{
+  int32_t *hh = bs_xmalloc((size_t)t->head_rows * sizeof(int32_t));
+  for (int k = 0; k < t->head_rows; k++)
+    hh[k] = t->rowh[k];
+  for (int k = 0; k < nhead; k++) {
+    t->cells[head[k]].consumed = 0;
+    t->cells[head[k]].shown = false;
+  }
+  S_draw_rows(lc, t, pg->page, pg->left, y, 0, t->head_rows, hh, false,
+              false);
+  free(hh);
+}
+
+/* What is left of split row r for the next page: the tallest rest of its
+ * single-row cells' text, with padding; 0 when all of it was shown. */
+static int32_t
+S_split_rest(const bs_table_layout *t, int r)
+{
+  int32_t rest = 0;
+  for (int col = 0; col < t->ncols; col++) {
+    const S_cell *c = &t->cells[S_AT(t, r, col)];
+    if (c->row != r || c->col != col || c->rowspan != 1 || c->shown)
+      continue;
+    int32_t ch = 0;
+    for (int k = c->consumed; k < c->nlines; k++)
+      ch += c->lines[k].height;
+    if (ch > 0 && ch + 2 * t->pad_y > rest)
+      rest = ch + 2 * t->pad_y;
+  }
+  return rest;
+}
+
+/* Warn, once per document, that a table's header rows leave no room on
+ * a page, so a row overflows it. */
+static void
+S_warn_header_full(bs_lctx *lc, const bs_table_layout *t)
+{
+  if (lc->warned_overflow)
+    return;
+  lc->warned_overflow = true;
+  const bs_node *tn = t->node;
+  bs_diag_text(&lc->doc->diags, BS_WARNING, BS_D_LAYOUT_OVERFLOW,
+               lc->doc->path, tn->line, tn->col, "%s",
+               lc->doc->diags.lang == BS_LANG_EN
+                   ? "table header rows leave no room on the page; "
+                     "a row overflows"
+                   : "表头占满整页，表格行溢出页面");
+}
+
+/* Placement is one loop over pages: which rows fit, where the piece may
+ * end, whether the table moves, splits a row or overflows all depend on
+ * the row r, the rest left_h of a split row and the page position it
+ * carries from one page to the next, so those decisions stay together
+ * here; drawing the header and measuring a split row's rest are apart. */
 void
 bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg)
 {
@@ -941,9 +1074,7 @@ bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg)
       if (k < r1) {
         r1 = k;
         n = k - r;
-        used = 0;
-        for (int i = 0; i < n; i++)
-          used += h[i];
+        used = S_sum_h(h, n);
       }
     }
     /* A table that does not fit where it starts moves whole to the next
@@ -963,9 +1094,7 @@ bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg)
       } else {
         r1 = b;
         n = b - r;
-        used = 0;
-        for (int i = 0; i < n; i++)
-          used += h[i];
+        used = S_sum_h(h, n);
       }
     }
     bool split = false;
@@ -983,16 +1112,7 @@ bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg)
       } else {
         /* the header leaves no room at all: let the row overflow */
         h[0] = left_h;
-        if (!lc->warned_overflow) {
-          lc->warned_overflow = true;
-          const bs_node *tn = t->node;
-          bs_diag_text(&lc->doc->diags, BS_WARNING, BS_D_LAYOUT_OVERFLOW,
-                       lc->doc->path, tn->line, tn->col, "%s",
-                       lc->doc->diags.lang == BS_LANG_EN
-                           ? "table header rows leave no room on the page; "
-                             "a row overflows"
-                           : "表头占满整页，表格行溢出页面");
-        }
+        S_warn_header_full(lc, t);
       }
       n = 1;
       r1 = r + 1;
@@ -1001,33 +1121,13 @@ bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg)
     /* header rows, repeated on every page */
     int32_t y = pg->y;
     if (t->head_rows) {
-      int32_t *hh = bs_xmalloc((size_t)t->head_rows * sizeof(int32_t));
-      for (int k = 0; k < t->head_rows; k++)
-        hh[k] = t->rowh[k];
-      for (int k = 0; k < nhead; k++) {
-        t->cells[head[k]].consumed = 0;
-        t->cells[head[k]].shown = false;
-      }
-      S_draw_rows(lc, t, pg->page, pg->left, y, 0, t->head_rows, hh, false,
-                  false);
-      free(hh);
+      S_draw_header(lc, t, pg, y, head, nhead);
       y += head_h;
     }
     S_draw_rows(lc, t, pg->page, pg->left, y, r, r1, h, split, true);
     pg->y = y + used;
     if (split) {
-      /* what is left of row r: the tallest rest of its cells' text */
-      int32_t rest = 0;
-      for (int col = 0; col < t->ncols; col++) {
-        const S_cell *c = &t->cells[S_AT(t, r, col)];
-        if (c->row != r || c->col != col || c->rowspan != 1 || c->shown)
-          continue;
-        int32_t ch = 0;
-        for (int k = c->consumed; k < c->nlines; k++)
-          ch += c->lines[k].height;
-        if (ch > 0 && ch + 2 * t->pad_y > rest)
-          rest = ch + 2 * t->pad_y;
-      }
+      int32_t rest = S_split_rest(t, r);
       if (rest == 0) {
         r = r1;
         left_h = r < t->nrows ? t->rowh[r] : 0;

@@ -202,6 +202,132 @@ S_parent_tree(bs_pdf_tags *t, HPDF_Doc pdf, HPDF_Dict *dicts)
   return root;
 }
 
+/* Where each structure element's content and children are: element e's
+ * marked-content sequences are (mpage[m], mcid[m]) for m in
+ * [start[e], start[e + 1]), in page order, and its children are kid[i]
+ * for i in [kstart[e], kstart[e + 1]), in source order.  malloc'd. */
+typedef struct S_index {
+  size_t *start; /* per element + 1: first of its sequences */
+  int *mpage;    /* per sequence: its page index */
+  int *mcid;     /* per sequence: its MCID on that page */
+  size_t *kstart; /* per element + 1: first of its children */
+  int32_t *kid;   /* children, grouped by parent */
+} S_index;
+
+/* cnt[e + 1] holds element e's count: turn the counts into starts (sums
+ * of the counts before) and return a malloc'd copy of them to fill from. */
+static size_t *
+S_starts(size_t *cnt, int ne)
+{
+  for (int e = 0; e < ne; e++)
+    cnt[e + 1] += cnt[e];
+  size_t *fill = bs_xmalloc(((size_t)ne + 1) * sizeof *fill);
+  memcpy(fill, cnt, ((size_t)ne + 1) * sizeof *fill);
+  return fill;
+}
+
+/* Collect the index of the whole tree (freed with S_index_free). */
+static void
+S_index_build(const bs_pdf_tags *t, S_index *ix)
+{
+  const bs_layout *l = t->l;
+  int ne = l->nelems;
+  /* each element's marked content, in page order: (page, mcid) pairs */
+  ix->start = bs_xcalloc((size_t)ne + 1, sizeof *ix->start);
+  for (int pi = 0; pi < l->npages; pi++)
+    for (int k = 0; k < t->pages[pi].n; k++)
+      ix->start[t->pages[pi].sid[k] + 1]++;
+  size_t *fill = S_starts(ix->start, ne);
+  ix->mpage = bs_xmalloc((ix->start[ne] + 1) * sizeof *ix->mpage);
+  ix->mcid = bs_xmalloc((ix->start[ne] + 1) * sizeof *ix->mcid);
+  for (int pi = 0; pi < l->npages; pi++)
+    for (int k = 0; k < t->pages[pi].n; k++) {
+      size_t at = fill[t->pages[pi].sid[k]]++;
+      ix->mpage[at] = pi;
+      ix->mcid[at] = k;
+    }
+  free(fill);
+  /* each element's children, in source order */
+  ix->kstart = bs_xcalloc((size_t)ne + 1, sizeof *ix->kstart);
+  for (int e = 1; e < ne; e++)
+    ix->kstart[l->elems[e].parent + 1]++;
+  size_t *kfill = S_starts(ix->kstart, ne);
+  ix->kid = bs_xmalloc(((size_t)ne + 1) * sizeof *ix->kid);
+  for (int e = 1; e < ne; e++)
+    ix->kid[kfill[l->elems[e].parent]++] = e;
+  free(kfill);
+}
+
+static void
+S_index_free(S_index *ix)
+{
+  free(ix->start);
+  free(ix->mpage);
+  free(ix->mcid);
+  free(ix->kstart);
+  free(ix->kid);
+}
+
+/* Add element e's marked-content sequences to its /K array k: bare MCIDs
+ * on its first page (its /Pg), marked-content references elsewhere. */
+static void
+S_add_marks(HPDF_Doc pdf, HPDF_Dict d, HPDF_Array k, const S_index *ix,
+            int e)
+{
+  HPDF_MMgr mm = pdf->mmgr;
+  int pgi = -1;
+  for (size_t m = ix->start[e]; m < ix->start[e + 1]; m++) {
+    if (pgi < 0) {
+      pgi = ix->mpage[m];
+      HPDF_Dict_Add(d, "Pg", HPDF_GetPageByIndex(pdf, (HPDF_UINT)pgi));
+    }
+    if (ix->mpage[m] == pgi) {
+      HPDF_Array_AddNumber(k, ix->mcid[m]);
+      continue;
+    }
+    HPDF_Dict mcr = HPDF_Dict_New(mm);
+    HPDF_Dict_AddName(mcr, "Type", "MCR");
+    HPDF_Dict_Add(mcr, "Pg",
+                  HPDF_GetPageByIndex(pdf, (HPDF_UINT)ix->mpage[m]));
+    HPDF_Dict_AddNumber(mcr, "MCID", ix->mcid[m]);
+    HPDF_Array_Add(k, mcr);
+  }
+}
+
+/* Add element e's children to its /K array k (in groups, TBody or Div,
+ * when there are more than S_MAX_KIDS kids), setting each child's parent
+ * in up[]. */
+static void
+S_add_kids(HPDF_Doc pdf, HPDF_Dict d, HPDF_Array k, const S_index *ix,
+           int e, const bs_selem *el, HPDF_Dict *dicts, HPDF_Dict *up)
+{
+  HPDF_MMgr mm = pdf->mmgr;
+  size_t nk = ix->kstart[e + 1] - ix->kstart[e];
+  size_t nown = ix->start[e + 1] - ix->start[e];
+  if (nk + nown <= S_MAX_KIDS) {
+    for (size_t i = ix->kstart[e]; i < ix->kstart[e + 1]; i++) {
+      HPDF_Array_Add(k, dicts[ix->kid[i]]);
+      up[ix->kid[i]] = d;
+    }
+    return;
+  }
+  /* too many children for one array: groups of them */
+  const char *group = el->kind == BS_SE_TABLE ? "TBody" : "Div";
+  for (size_t i = ix->kstart[e]; i < ix->kstart[e + 1]; i += S_MAX_KIDS) {
+    HPDF_Dict g = HPDF_Dict_New(mm);
+    HPDF_Xref_Add(pdf->xref, g);
+    HPDF_Dict_AddName(g, "S", group);
+    HPDF_Dict_Add(g, "P", d);
+    HPDF_Array gk = HPDF_Array_New(mm);
+    for (size_t j = i; j < ix->kstart[e + 1] && j < i + S_MAX_KIDS; j++) {
+      HPDF_Array_Add(gk, dicts[ix->kid[j]]);
+      up[ix->kid[j]] = g;
+    }
+    HPDF_Dict_Add(g, "K", gk);
+    HPDF_Array_Add(k, g);
+  }
+}
+
 int
 bs_pdf_tags_finish(bs_pdf_tags *t, HPDF_Doc pdf)
 {
@@ -210,34 +336,8 @@ bs_pdf_tags_finish(bs_pdf_tags *t, HPDF_Doc pdf)
   int ne = l->nelems;
   if (ne < 1)
     return -1;
-  /* each element's marked content, in page order: (page, mcid) pairs */
-  size_t *start = bs_xcalloc((size_t)ne + 1, sizeof *start);
-  for (int pi = 0; pi < l->npages; pi++)
-    for (int k = 0; k < t->pages[pi].n; k++)
-      start[t->pages[pi].sid[k] + 1]++;
-  for (int e = 0; e < ne; e++)
-    start[e + 1] += start[e];
-  size_t *fill = bs_xmalloc(((size_t)ne + 1) * sizeof *fill);
-  memcpy(fill, start, ((size_t)ne + 1) * sizeof *fill);
-  int *mpage = bs_xmalloc((start[ne] + 1) * sizeof *mpage);
-  int *mcid = bs_xmalloc((start[ne] + 1) * sizeof *mcid);
-  for (int pi = 0; pi < l->npages; pi++)
-    for (int k = 0; k < t->pages[pi].n; k++) {
-      size_t at = fill[t->pages[pi].sid[k]]++;
-      mpage[at] = pi;
-      mcid[at] = k;
-    }
-  /* each element's children, in source order */
-  size_t *kstart = bs_xcalloc((size_t)ne + 1, sizeof *kstart);
-  for (int e = 1; e < ne; e++)
-    kstart[l->elems[e].parent + 1]++;
-  for (int e = 0; e < ne; e++)
-    kstart[e + 1] += kstart[e];
-  size_t *kfill = bs_xmalloc(((size_t)ne + 1) * sizeof *kfill);
-  memcpy(kfill, kstart, ((size_t)ne + 1) * sizeof *kfill);
-  int32_t *kid = bs_xmalloc(((size_t)ne + 1) * sizeof *kid);
-  for (int e = 1; e < ne; e++)
-    kid[kfill[l->elems[e].parent]++] = e;
+  S_index ix;
+  S_index_build(t, &ix);
 
   HPDF_Dict root = HPDF_Dict_New(mm);
   HPDF_Xref_Add(pdf->xref, root);
@@ -255,61 +355,24 @@ bs_pdf_tags_finish(bs_pdf_tags *t, HPDF_Doc pdf)
     /* no /Type: it is optional and would be a fifth of the tree's bytes */
     HPDF_Dict_AddName(d, "S", bs_pdf_tag_name(l, e));
     HPDF_Dict_Add(d, "P", up[e]);
-    size_t nk = kstart[e + 1] - kstart[e];
-    size_t nown = start[e + 1] - start[e];
+    size_t nk = ix.kstart[e + 1] - ix.kstart[e];
+    size_t nown = ix.start[e + 1] - ix.start[e];
     if (nk + nown == 1) {
       /* one kid needs no array around it */
       if (nown) {
-        HPDF_Dict_Add(d, "Pg",
-                      HPDF_GetPageByIndex(pdf, (HPDF_UINT)mpage[start[e]]));
-        HPDF_Dict_AddNumber(d, "K", mcid[start[e]]);
+        HPDF_Dict_Add(d, "Pg", HPDF_GetPageByIndex(
+                                   pdf, (HPDF_UINT)ix.mpage[ix.start[e]]));
+        HPDF_Dict_AddNumber(d, "K", ix.mcid[ix.start[e]]);
       } else {
-        HPDF_Dict_Add(d, "K", dicts[kid[kstart[e]]]);
-        up[kid[kstart[e]]] = d;
+        HPDF_Dict_Add(d, "K", dicts[ix.kid[ix.kstart[e]]]);
+        up[ix.kid[ix.kstart[e]]] = d;
       }
       S_attrs(mm, d, el);
       continue;
     }
     HPDF_Array k = HPDF_Array_New(mm);
-    int pgi = -1;
-    for (size_t m = start[e]; m < start[e + 1]; m++) {
-      if (pgi < 0) {
-        pgi = mpage[m];
-        HPDF_Dict_Add(d, "Pg", HPDF_GetPageByIndex(pdf, (HPDF_UINT)pgi));
-      }
-      if (mpage[m] == pgi) {
-        HPDF_Array_AddNumber(k, mcid[m]);
-        continue;
-      }
-      HPDF_Dict mcr = HPDF_Dict_New(mm);
-      HPDF_Dict_AddName(mcr, "Type", "MCR");
-      HPDF_Dict_Add(mcr, "Pg",
-                    HPDF_GetPageByIndex(pdf, (HPDF_UINT)mpage[m]));
-      HPDF_Dict_AddNumber(mcr, "MCID", mcid[m]);
-      HPDF_Array_Add(k, mcr);
-    }
-    if (nk + nown <= S_MAX_KIDS) {
-      for (size_t i = kstart[e]; i < kstart[e + 1]; i++) {
-        HPDF_Array_Add(k, dicts[kid[i]]);
-        up[kid[i]] = d;
-      }
-    } else {
-      /* too many children for one array: groups of them */
-      const char *group = el->kind == BS_SE_TABLE ? "TBody" : "Div";
-      for (size_t i = kstart[e]; i < kstart[e + 1]; i += S_MAX_KIDS) {
-        HPDF_Dict g = HPDF_Dict_New(mm);
-        HPDF_Xref_Add(pdf->xref, g);
-        HPDF_Dict_AddName(g, "S", group);
-        HPDF_Dict_Add(g, "P", d);
-        HPDF_Array gk = HPDF_Array_New(mm);
-        for (size_t j = i; j < kstart[e + 1] && j < i + S_MAX_KIDS; j++) {
-          HPDF_Array_Add(gk, dicts[kid[j]]);
-          up[kid[j]] = g;
-        }
-        HPDF_Dict_Add(g, "K", gk);
-        HPDF_Array_Add(k, g);
-      }
-    }
+    S_add_marks(pdf, d, k, &ix, e);
+    S_add_kids(pdf, d, k, &ix, e, el, dicts, up);
     HPDF_Dict_Add(d, "K", k);
     S_attrs(mm, d, el);
   }
@@ -323,13 +386,7 @@ bs_pdf_tags_finish(bs_pdf_tags *t, HPDF_Doc pdf)
   HPDF_Dict mi = HPDF_Dict_New(mm);
   HPDF_Dict_AddBoolean(mi, "Marked", HPDF_TRUE);
   HPDF_Dict_Add(pdf->catalog, "MarkInfo", mi);
-  free(start);
-  free(fill);
-  free(mpage);
-  free(mcid);
-  free(kstart);
-  free(kfill);
-  free(kid);
+  S_index_free(&ix);
   free(dicts);
   free(up);
   return pdf->error.error_no ? -1 : 0;

@@ -898,6 +898,91 @@ S_actual_text(HPDF_Stream s, const bs_run *r, uint32_t i, uint32_t j,
   S_str(s, ">>> BDC ");
 }
 
+/* Make sf at `size` the current text font (Tf), if it is not already.
+ * Returns -1 when libharu has no name for the font on this page. */
+static int
+S_select_font(S_pdf *p, S_font *sf, int32_t size)
+{
+  if (p->cur_font == sf && p->cur_size == size)
+    return 0;
+  const char *name = HPDF_Page_GetLocalFontName(p->page, sf->type0);
+  if (!name)
+    return -1;
+  HPDF_Stream s = p->cs;
+  S_str(s, "/");
+  S_str(s, name);
+  S_str(s, " ");
+  S_num(s, size);
+  S_str(s, " Tf\n");
+  p->cur_font = sf;
+  p->cur_size = size;
+  return 0;
+}
+
+/* adj[i] for each glyph but the last of run r: the font's advance minus
+ * the gap to the next glyph that layout wants, in millionths of the font
+ * size, rounded to nearest. */
+static void
+S_adjustments(const bs_run *r, int64_t *adj)
+{
+  for (uint32_t i = 0; i + 1 < r->n; i++) {
+    const bs_glyph *g = &r->glyphs[i];
+    int w1000 = bs_font_advance(r->font, g->gid);
+    int64_t want = ((int64_t)r->glyphs[i + 1].x - g->x) * 1000000;
+    int64_t q = want >= 0 ? (want + r->size / 2) / r->size
+                          : -((-want + r->size / 2) / r->size);
+    adj[i] = (int64_t)w1000 * 1000 - q;
+  }
+}
+
+/* The most frequent of the n - 1 adjustments adj[] (the first to reach
+ * the top count; the search stops once one holds half of them), or 0. */
+static int64_t
+S_most_frequent(const int64_t *adj, uint32_t n)
+{
+  int64_t mode = 0;
+  int best = 0;
+  for (uint32_t i = 0; i + 1 < n && best * 2 < (int)n; i++) {
+    int cnt = 0;
+    for (uint32_t k = i; k + 1 < n; k++)
+      cnt += adj[k] == adj[i];
+    if (cnt > best) {
+      best = cnt;
+      mode = adj[i];
+    }
+  }
+  return mode;
+}
+
+/* Write glyphs [i, j) of run r as one TJ array, each adjustment that
+ * differs from the character spacing's `mode` as a number after its
+ * glyph. */
+static void
+S_tj(HPDF_Stream s, S_font *sf, const bs_run *r, uint32_t i, uint32_t j,
+     const int64_t *adj, int64_t mode)
+{
+  S_str(s, "[<");
+  bool open = true;
+  for (uint32_t k = i; k < j; k++) {
+    if (!open) {
+      S_str(s, " <");
+      open = true;
+    }
+    S_cid(s, sf, &r->glyphs[k]);
+    if (k + 1 < r->n && adj[k] != mode) {
+      char buf[40];
+      bs_fmt_mpt(adj[k] - mode, buf);
+      S_str(s, "> ");
+      S_str(s, buf);
+      open = false;
+    }
+  }
+  S_str(s, open ? ">] TJ" : "] TJ");
+}
+
+/* The segment loop below stays whole: the glyph chains, the list label's
+ * end and the tagged sequences (open_sid, mc_closed) decide together
+ * where each marked-content sequence opens and closes. */
 static int
 S_glyph_run(void *ctx, const bs_run *r)
 {
@@ -913,43 +998,16 @@ S_glyph_run(void *ctx, const bs_run *r)
     S_str(s, "BT\n");
     p->in_text = true;
   }
-  if (p->cur_font != sf || p->cur_size != r->size) {
-    const char *name = HPDF_Page_GetLocalFontName(p->page, sf->type0);
-    if (!name)
-      return -1;
-    S_str(s, "/");
-    S_str(s, name);
-    S_str(s, " ");
-    S_num(s, r->size);
-    S_str(s, " Tf\n");
-    p->cur_font = sf;
-    p->cur_size = r->size;
-  }
+  if (S_select_font(p, sf, r->size) < 0)
+    return -1;
   /* Adjustment after each glyph, in millionths of the font size: the
    * font's advance minus the gap layout wants.  The most frequent one
    * becomes the character spacing Tc (justified Chinese lines space every
    * gap alike); TJ carries only the differences. */
   int64_t stack[64];
   int64_t *adj = r->n <= 64 ? stack : bs_xmalloc(r->n * sizeof(int64_t));
-  for (uint32_t i = 0; i + 1 < r->n; i++) {
-    const bs_glyph *g = &r->glyphs[i];
-    int w1000 = bs_font_advance(r->font, g->gid);
-    int64_t want = ((int64_t)r->glyphs[i + 1].x - g->x) * 1000000;
-    int64_t q = want >= 0 ? (want + r->size / 2) / r->size
-                          : -((-want + r->size / 2) / r->size);
-    adj[i] = (int64_t)w1000 * 1000 - q;
-  }
-  int64_t mode = 0;
-  int best = 0;
-  for (uint32_t i = 0; i + 1 < r->n && best * 2 < (int)r->n; i++) {
-    int cnt = 0;
-    for (uint32_t k = i; k + 1 < r->n; k++)
-      cnt += adj[k] == adj[i];
-    if (cnt > best) {
-      best = cnt;
-      mode = adj[i];
-    }
-  }
+  S_adjustments(r, adj);
+  int64_t mode = S_most_frequent(adj, r->n);
   /* Tc in points = -mode / 1e6 * size / 1000; kept exact in 1e-9 pt */
   int64_t tc = -mode * r->size;
   S_tc(p, tc);
@@ -1010,23 +1068,7 @@ S_glyph_run(void *ctx, const bs_run *r)
     } else if (chain) {
       S_actual_text(s, r, i, j, -1);
     }
-    S_str(s, "[<");
-    bool open = true;
-    for (uint32_t k = i; k < j; k++) {
-      if (!open) {
-        S_str(s, " <");
-        open = true;
-      }
-      S_cid(s, sf, &r->glyphs[k]);
-      if (k + 1 < r->n && adj[k] != mode) {
-        char buf[40];
-        bs_fmt_mpt(adj[k] - mode, buf);
-        S_str(s, "> ");
-        S_str(s, buf);
-        open = false;
-      }
-    }
-    S_str(s, open ? ">] TJ" : "] TJ");
+    S_tj(s, sf, r, i, j, adj, mode);
     if (chain)
       S_str(s, " EMC");
     /* in a tagged file, the rest of the element gets a new sequence when
@@ -1638,6 +1680,52 @@ S_save(S_pdf *p, const char *path)
   return 0;
 }
 
+/* The document information dictionary (title, author, subject, keywords,
+ * creator, producer, dates) and the catalog's /Lang, from the document's
+ * metadata; failures show in p->error. */
+static void
+S_info(S_pdf *p, const S_date *dt, const char *creator, const char *producer)
+{
+  const bs_meta *m = &p->l->doc->meta;
+  char kw[2048];
+  S_keywords(m, kw, sizeof kw);
+  if (m->title)
+    HPDF_SetInfoAttr(p->pdf, HPDF_INFO_TITLE, m->title);
+  if (m->issuer)
+    HPDF_SetInfoAttr(p->pdf, HPDF_INFO_AUTHOR, m->issuer);
+  if (m->subject)
+    HPDF_SetInfoAttr(p->pdf, HPDF_INFO_SUBJECT, m->subject);
+  if (kw[0])
+    HPDF_SetInfoAttr(p->pdf, HPDF_INFO_KEYWORDS, kw);
+  HPDF_SetInfoAttr(p->pdf, HPDF_INFO_CREATOR, creator);
+  HPDF_SetInfoAttr(p->pdf, HPDF_INFO_PRODUCER, producer);
+  HPDF_Date hd = {dt->y, dt->mo, dt->d, dt->h, dt->mi, dt->s, '+', dt->off_h,
+                  dt->off_m};
+  HPDF_SetInfoDateAttr(p->pdf, HPDF_INFO_CREATION_DATE, hd);
+  HPDF_SetInfoDateAttr(p->pdf, HPDF_INFO_MOD_DATE, hd);
+  HPDF_Dict_Add(p->pdf->catalog, "Lang",
+                HPDF_String_New(p->pdf->mmgr, m->lang, NULL));
+}
+
+/* Free everything the writer holds, the libharu document last. */
+static void
+S_release(S_pdf *p)
+{
+  for (int i = 0; i < p->nfonts; i++) {
+    hb_set_destroy(p->fonts[i].gids);
+    hb_map_destroy(p->fonts[i].gid_cp);
+    if (p->fonts[i].old_new)
+      hb_map_destroy(p->fonts[i].old_new);
+  }
+  bs_pdf_tags_free(p->tags);
+  free(p->fonts);
+  free(p->pics);
+  free(p->images);
+  if (p->deflate)
+    libdeflate_free_compressor(p->deflate);
+  HPDF_Free(p->pdf);
+}
+
 int
 bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
 {
@@ -1661,30 +1749,13 @@ bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
   HPDF_SetCurrentEncoder(p.pdf, "UTF-8");
   p.pdf->pdf_version = HPDF_VER_14;
 
-  const bs_meta *m = &l->doc->meta;
-  char creator[64], producer[128], kw[2048];
+  char creator[64], producer[128];
   snprintf(creator, sizeof creator, "%s %s", BANSHI_NAME, BANSHI_VERSION);
   snprintf(producer, sizeof producer, "%s %s (libharu %s)", BANSHI_NAME,
            BANSHI_VERSION, HPDF_GetVersion());
-  S_keywords(m, kw, sizeof kw);
   S_date dt;
   S_dates(l->doc, o ? o->epoch : -1, &dt);
-  if (m->title)
-    HPDF_SetInfoAttr(p.pdf, HPDF_INFO_TITLE, m->title);
-  if (m->issuer)
-    HPDF_SetInfoAttr(p.pdf, HPDF_INFO_AUTHOR, m->issuer);
-  if (m->subject)
-    HPDF_SetInfoAttr(p.pdf, HPDF_INFO_SUBJECT, m->subject);
-  if (kw[0])
-    HPDF_SetInfoAttr(p.pdf, HPDF_INFO_KEYWORDS, kw);
-  HPDF_SetInfoAttr(p.pdf, HPDF_INFO_CREATOR, creator);
-  HPDF_SetInfoAttr(p.pdf, HPDF_INFO_PRODUCER, producer);
-  HPDF_Date hd = {dt.y, dt.mo, dt.d, dt.h, dt.mi, dt.s, '+', dt.off_h,
-                  dt.off_m};
-  HPDF_SetInfoDateAttr(p.pdf, HPDF_INFO_CREATION_DATE, hd);
-  HPDF_SetInfoDateAttr(p.pdf, HPDF_INFO_MOD_DATE, hd);
-  HPDF_Dict_Add(p.pdf->catalog, "Lang",
-                HPDF_String_New(p.pdf->mmgr, m->lang, NULL));
+  S_info(&p, &dt, creator, producer);
   int part = o && (o->pdfa_part == 3 || o->pdfa_part == 2) ? o->pdfa_part : 1;
   if (part == 3)
     p.pdf->pdf_version = HPDF_VER_17; /* associated files, ISO 32000-2 */
@@ -1744,18 +1815,6 @@ bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
   }
   if (rc == 0)
     rc = S_save(&p, path);
-  for (int i = 0; i < p.nfonts; i++) {
-    hb_set_destroy(p.fonts[i].gids);
-    hb_map_destroy(p.fonts[i].gid_cp);
-    if (p.fonts[i].old_new)
-      hb_map_destroy(p.fonts[i].old_new);
-  }
-  bs_pdf_tags_free(p.tags);
-  free(p.fonts);
-  free(p.pics);
-  free(p.images);
-  if (p.deflate)
-    libdeflate_free_compressor(p.deflate);
-  HPDF_Free(p.pdf);
+  S_release(&p);
   return rc;
 }
