@@ -516,12 +516,15 @@ def wait_gone(marker, timeout=10):
 
 def kill_at(args, delay, env=None):
     """Start args, SIGKILL it after `delay` seconds and wait for its workers
-    to be gone; True if it was still running then."""
+    to be gone; True if it was still running then, else the seconds it took
+    (which the caller uses to aim its next kills: the moments are fractions
+    of a run's length, and on a busy machine that length changes)."""
+    t = time.monotonic()
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env=dict(os.environ, **(env or {})))
     try:
         proc.wait(timeout=delay)
-        return False
+        return time.monotonic() - t
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
@@ -546,13 +549,16 @@ def group_faults_kill(a):
     reference = {r: d for r, d in tree_bytes(ref).items()
                  if r.endswith(".pdf")}
     killed = 0
-    for i in range(40):
+    for i in range(100):
         if killed >= 20:
             break
         out = os.path.join(w, "out-%02d" % i)
-        if kill_at([a.banshi, "batch", src, "-o", out, "-j", "2"],
-                   clean * (0.05 + 0.9 * (i % 20) / 20), env):
+        got = kill_at([a.banshi, "batch", src, "-o", out, "-j", "2"],
+                      clean * (0.05 + 0.9 * (killed % 20) / 20), env)
+        if got is True:
             killed += 1
+        else:
+            clean = min(clean, got)  # finished first: aim within its length
         for rel, data in tree_bytes(out).items() if os.path.isdir(out) else ():
             if rel.endswith(".pdf") and not os.path.basename(rel).startswith("."):
                 check(data == reference.get(rel),
@@ -578,13 +584,16 @@ def group_faults_kill(a):
     check(rc == 0, "clean archive: %d %s" % (rc, err[-300:]))
     want = tree_bytes(bag_ref)
     killed = 0
-    for i in range(40):
+    for i in range(100):
         if killed >= 20:
             break
         bag = os.path.join(w, "bag-%02d" % i)
-        if kill_at([a.banshi, "archive", ref, "-o", bag],
-                   aclean * (0.05 + 0.9 * (i % 20) / 20), env):
+        got = kill_at([a.banshi, "archive", ref, "-o", bag],
+                      aclean * (0.05 + 0.9 * (killed % 20) / 20), env)
+        if got is True:
             killed += 1
+        else:
+            aclean = min(aclean, got)  # finished first: aim within its length
         # the bag's name holds nothing or the complete bag
         if os.path.exists(bag):
             check(tree_bytes(bag) == want, "kill %d: an incomplete bag under its name" % i)
