@@ -1724,21 +1724,8 @@ S_reap(S_batch *b, S_proc *p, bool stopped)
     bs_arena_init(&a);
     bs_diags_init(&d, &a, b->o->job.lang);
     bs_diag(&d, BS_ERROR, BS_D_WORKER_CRASH, it->source, 0, 0, how);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&text, &len);
-    if (m) {
-      bs_diags_print(&d, m);
-      fclose(m);
-    }
-    r.diagnostics = text;
-    text = NULL;
-    m = open_memstream(&text, &len);
-    if (m) {
-      bs_diags_print_json(&d, m);
-      fclose(m);
-    }
-    r.json = text;
+    r.diagnostics = S_joined(NULL, &d, bs_diags_print);
+    r.json = S_joined(NULL, &d, bs_diags_print_json);
     r.errors = 1;
     bs_diags_free(&d);
     bs_arena_free(&a);
