@@ -13,12 +13,19 @@
  * Rows get the height of their tallest single-row cell; a row-spanned cell
  * taller than its rows adds the difference to its last row.  Pagination
  * works row by row: header rows (<thead>) are repeated at the top of every
- * page; a row that does not fit moves to the next page; a row taller than a
- * whole page is split between lines of its cells.  A row-spanned cell cut
- * by a page break is drawn on every page it reaches: its text is repeated
- * when it fits each piece (a label such as 三、本年度办理结果) and continued
- * otherwise, so nothing is lost.  A table never leaves its header alone at
- * the foot of a page.
+ * page when they take at most a quarter of its height, as CSS Tables 3
+ * (6.2, repeated headers) asks; a taller header is drawn once, where the
+ * table starts.  Repeating it anyway was rejected: a header taller than a
+ * page overflowed every page, each carrying one body row, and one that
+ * left a line free cut a tall row into one-line pieces, each under the
+ * whole header, so the output grew as the header's size times the body's
+ * (a 23 KB source made 33 pages of 15,000 runs each, a 32 KB one 2,000
+ * pages).  A row that does not fit moves to the next page; a row taller
+ * than a whole page is split between lines of its cells.  A row-spanned
+ * cell cut by a page break is drawn on every page it reaches: its text is
+ * repeated when it fits each piece (a label such as 三、本年度办理结果) and
+ * continued otherwise, so nothing is lost.  A table never leaves its header
+ * alone at the foot of a page.
  *
  * Rules: each cell piece draws its top and left edges, and each page's piece
  * of the table its right and bottom edges: every edge once, a closed grid.
@@ -1023,6 +1030,16 @@ S_warn_header_full(bs_lctx *lc, const bs_table_layout *t)
                    : "表头占满整页，表格行溢出页面");
 }
 
+/* Does a page's piece of the table start with the header rows (head_h
+ * high)?  The first piece does; the others while the header takes at most
+ * a quarter of the page (see the file comment). */
+static bool
+S_with_header(const bs_table_layout *t, int32_t head_h, int32_t page_h,
+              bool first_piece)
+{
+  return t->head_rows > 0 && (first_piece || (int64_t)head_h * 4 <= page_h);
+}
+
 /* Placement is one loop over pages: which rows fit, where the piece may
  * end, whether the table moves, splits a row or overflows all depend on
  * the row r, the rest left_h of a split row and the page position it
@@ -1032,6 +1049,7 @@ void
 bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg)
 {
   int32_t head_h = S_rows_h(t, 0, t->head_rows);
+  bool first_piece = true; /* nothing of the table is placed yet */
   int r = t->head_rows;
   int32_t *h = bs_xmalloc((size_t)t->nrows * sizeof(int32_t));
   /* `left_h` is what remains of row r (less than its height once split) */
@@ -1048,7 +1066,9 @@ bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg)
   while (r < t->nrows) {
     bool at_top = pg->y <= pg->top;
     int32_t page_h = pg->bottom - pg->top;
-    int32_t avail = pg->bottom - pg->y - head_h;
+    bool with_head = S_with_header(t, head_h, page_h, first_piece);
+    int32_t hh = with_head ? head_h : 0;
+    int32_t avail = pg->bottom - pg->y - hh;
     /* whole rows that fit */
     int r1 = r, n = 0;
     int32_t used = 0;
@@ -1101,7 +1121,7 @@ bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg)
     if (r1 == r) {
       /* nothing fits whole: a new page, unless the row is taller than a
        * page (split it here) or we are at the top already */
-      bool fits_fresh = left_h <= page_h - head_h;
+      bool fits_fresh = left_h <= page_h - hh;
       if (!at_top && (fits_fresh || avail < S_min_split_h(t))) {
         pg->new_page(pg);
         continue;
@@ -1118,14 +1138,14 @@ bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg)
       r1 = r + 1;
       used = h[0];
     }
-    /* header rows, repeated on every page */
     int32_t y = pg->y;
-    if (t->head_rows) {
+    if (with_head) {
       S_draw_header(lc, t, pg, y, head, nhead);
-      y += head_h;
+      y += hh;
     }
     S_draw_rows(lc, t, pg->page, pg->left, y, r, r1, h, split, true);
     pg->y = y + used;
+    first_piece = false;
     if (split) {
       int32_t rest = S_split_rest(t, r);
       if (rest == 0) {

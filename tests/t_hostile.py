@@ -21,7 +21,8 @@ clear error every time.
              than the line or the cell, a 60-column table, table limits,
              185,000 paragraphs on 8,410 pages (a PDF page tree of more
              than one node), 1,000,000 zero-width spaces and '(' in one
-             paragraph, a 50,000-row table on one line, empty documents,
+             paragraph, a 50,000-row table on one line, a table header
+             taller than the page over 300 rows, empty documents,
              headings at the foot of a page before a table, a list or a
              subsection, nesting 100,000 deep, text nodes and files over the
              limits, metadata at its limits (Preflight).  Time and peak
@@ -384,6 +385,22 @@ def group_extremes(a):
         check(rc == 1 and re.search(r"x-%s\.xml:\d+:\d+: error: .*%s" % (name, want), err),
               "%s: %d %r" % (name, rc, err))
         report(name, secs, mb, "refused")
+
+    # 4b. A header taller than the page over 300 rows: drawn once, where
+    # the table starts (repeated, it made a page of header for every row:
+    # the output grew as header times rows, 33 pages of 15,000 runs from
+    # a 23 KB source found by fuzz_ofd).
+    rows = "".join("<tr><td>%d</td><td>第%d行</td></tr>" % (i, i) for i in range(300))
+    plain = "<table><tbody>%s</tbody></table>" % rows
+    rc, bare, err, secs, mb = dump(a, source(w, "rows-300", plain))
+    tall = plain.replace("<tbody>", "<thead><tr><th>项</th><th>%s</th></tr></thead><tbody>"
+                         % ("表头" * 2000), 1)
+    rc2, pages, err, secs, mb = dump(a, source(w, "header-over-page", tall))
+    heads = sum(1 for p in pages for r in p["runs"] if r.text == "项")
+    check(rc == 0 and rc2 == 0 and heads == 1 and 0 < len(pages) <= len(bare) + 2,
+          "header taller than the page: %d, %d pages (%d without it), header %d times %r"
+          % (rc2, len(pages), len(bare), heads, err[:300]))
+    report("header over a page, 300 rows", secs, mb, "%d pages" % len(pages))
 
     # 5. 185,000 paragraphs: one line each, 22 lines a page, more pages
     # (8,410) than one node of the PDF page tree holds (8,191).

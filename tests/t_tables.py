@@ -5,7 +5,8 @@
            inside its cell on the dump and in the PDF (pdftotext
            -bbox-layout), header rows repeated, a 2,000-row table, a cell
            three pages tall, a row-spanned label repeated across a page
-           break, automatic column widths, no header alone at a page foot.
+           break, automatic column widths, no header alone at a page foot,
+           a header over a quarter page drawn once, not on every page.
   figures  PNG with alpha flattened, JPEG passed through, CMYK converted,
            scaled to the type area, captions, PDF/A; damaged and escaping
            images are errors (see also tests/cases/figure-*).
@@ -310,6 +311,39 @@ def group_tables(a):
     for p in pages:
         for r in p["runs"]:
             check(r.x0 >= LEFT - EPS and r.x1 <= RIGHT + 1, "200 columns: text outside")
+
+    # 8. Header rows are repeated while they take at most a quarter of the
+    # page (CSS Tables 3, 6.2); a taller header is drawn once, where the
+    # table starts, and the rows fill the pages after it.  (A header
+    # repeated whatever its height made pages of header over one row, or
+    # one line of a tall row: output growing as header times body.)
+    quarter = (BOTTOM - TOP) / 4
+    rows = ["<tr><td>%d</td><td>第%d行</td></tr>" % (i, i) for i in range(1, 121)]
+    for n, repeated in ((120, True), (250, False)):
+        src = os.path.join(a.work, "tall-header-%d.xml" % n)
+        write_source(src, table_body(
+            rows, ["<tr><th>项</th><th>%s</th></tr>" % ("说明" * n)], cols=["15%", "85%"]))
+        (pages, _), err = dump_of(a.banshi, src, a.work)
+        check_no_crossing(pages, "header of %d characters" % (2 * n))
+        pg, head = cell_rect(pages, "项")
+        if not check(head, "header of %d characters: not drawn" % (2 * n)):
+            continue
+        tall = head[3] - head[1]
+        check((tall <= quarter) == repeated,
+              "header of %d characters: %.1f pt against a quarter page of %.1f pt"
+              % (2 * n, tall, quarter))
+        with_head = [i for i, p in enumerate(pages) if any(r.text == "项" for r in p["runs"])]
+        with_rows = sorted({i for i, p in enumerate(pages) for r in p["runs"]
+                            if re.match(r"^第\d+行$", r.text)})
+        check(len(with_rows) >= 3, "header of %d characters: rows on pages %s"
+              % (2 * n, with_rows))
+        check(with_head == (with_rows if repeated else [with_rows[0]]),
+              "header of %d characters: header on pages %s, rows on %s"
+              % (2 * n, with_head, with_rows))
+        got = [int(r.text[1:-1]) for p in pages for r in sorted(p["runs"], key=lambda r: r.y)
+               if re.match(r"^第\d+行$", r.text)]
+        check(got == list(range(1, 121)), "header of %d characters: rows lost or reordered"
+              % (2 * n))
 
 
 # ---------------------------------------------------------------------------
