@@ -252,7 +252,8 @@ S_read_fds(S_font *f)
         size = en.arg[0];
         off = en.arg[1];
       }
-    if (r < 0 || size < 0 || !S_offset_ok(f, off) ||
+    /* an empty Private DICT may sit at the very end */
+    if (r < 0 || size < 0 || off < 0 || (unsigned long)off > f->len ||
         (unsigned long)size > f->len - (unsigned long)off)
       return BS_CFF_MALFORMED;
     fd->priv = (size_t)off;
@@ -449,6 +450,8 @@ typedef struct S_cs {
   size_t arg_start;  /* where the operands of the next operator begin */
   int nargs;         /* how many */
   size_t first_len;  /* bytes of the first of them */
+  int wargs;         /* 1: the first is a width a dropped hint left */
+  size_t wlen;       /* its bytes */
   size_t num_at;     /* the last operand written */
   bool num_last;     /* nothing but it since */
   bool num_int;      /* it is an integer */
@@ -461,16 +464,21 @@ typedef struct S_cs {
 /* A stem hint or hint mask, dropped.  Its operands are stems (two
  * numbers each); before the first stack-clearing operator an odd count
  * means the first is the glyph's advance width, which stays for the next
- * operator to carry (TN 5177, section 4.1). */
+ * operator to carry (TN 5177, section 4.1), and counts among its operands
+ * (an endchar after it with 3 more is an accent, as it would be after a
+ * width of its own). */
 static void
 S_drop_hint(S_cs *c)
 {
-  bool width = !c->cleared && c->nargs % 2 == 1;
-  c->stems += (unsigned)(c->nargs / 2);
+  int own = c->nargs - c->wargs;
+  if (!c->cleared && own % 2 == 1) {
+    c->wargs = 1;
+    c->wlen = c->first_len;
+  }
+  c->stems += (unsigned)(own / 2);
   c->cleared = true;
-  c->out->len = c->arg_start + (width ? c->first_len : 0);
-  c->arg_start = c->out->len;
-  c->nargs = 0;
+  c->out->len = c->arg_start + c->wlen;
+  c->nargs = c->wargs;
 }
 
 /* An operator that a walk cannot follow: arithmetic and storage, which
@@ -581,7 +589,8 @@ S_walk_cs(S_cs *c, size_t s, size_t e, int depth)
     if (S_unfollowed(op))
       return BS_CFF_UNSUPPORTED;
     s += n;
-    c->nargs = 0;
+    c->nargs = c->wargs = 0;
+    c->wlen = 0;
     c->arg_start = S_AT();
     c->cleared = true;
     if (op == 14) {
@@ -611,7 +620,7 @@ S_glyphs(S_font *f, bs_cff_subset *out, uint8_t *fdof, S_buf *cs,
     int fd = S_fd_of(f, g, &fw);
     long cid = i ? S_cid(f->d, f->len, (size_t)f->charset, g, &cw) : 0;
     size_t s, e;
-    if (fd < 0 || (unsigned)fd >= f->nfd || cid < 0 ||
+    if (fd < 0 || (unsigned)fd >= f->nfd || cid < 0 || cid > 0xFFFF ||
         !S_item(f->d, &f->charstrings, g, &s, &e))
       return BS_CFF_MALFORMED;
     out->cid[i] = (uint32_t)cid;
