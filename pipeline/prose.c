@@ -226,46 +226,66 @@ S_decimals(const char *s, size_t len)
 /* ------------------------------------------------------------------ */
 /* Compiling the rules' patterns                                        */
 
+/* The <define>s of a rules document, read once for all its patterns. */
+typedef struct S_defs {
+  int n;
+  char **name, **pattern;
+} S_defs;
+
+static void
+S_defs_read(S_defs *d, xmlNodePtr root)
+{
+  memset(d, 0, sizeof *d);
+  for (xmlNodePtr n = root ? root->children : NULL; n; n = n->next) {
+    if (!bs_xml_is(n, "define"))
+      continue;
+    d->name = bs_xrealloc(d->name, (size_t)(d->n + 1) * sizeof *d->name);
+    d->pattern =
+        bs_xrealloc(d->pattern, (size_t)(d->n + 1) * sizeof *d->pattern);
+    char *pat = bs_xml_prop(n, "pattern");
+    d->name[d->n] = bs_xml_prop(n, "name"); /* NULL: never used */
+    d->pattern[d->n++] = pat ? pat : bs_xstrdup("");
+  }
+}
+
+static void
+S_defs_free(S_defs *d)
+{
+  for (int i = 0; i < d->n; i++) {
+    free(d->name[i]);
+    free(d->pattern[i]);
+  }
+  free(d->name);
+  free(d->pattern);
+}
+
 /* `pattern` with every {NAME} of a <define> replaced (malloc'd); a
  * define may use others, to a depth of 8 (a loop stops there). */
 static char *
-S_expand(xmlNodePtr root, const char *pattern, int depth)
+S_expand(const S_defs *d, const char *pattern, int depth)
 {
   size_t cap = strlen(pattern) + 1, len = 0;
   char *out = bs_xmalloc(cap);
   const char *s = pattern;
   while (*s) {
-    const char *piece = NULL;
-    size_t skip = 0;
-    if (*s == '{') {
-      const char *e = strchr(s, '}');
-      for (xmlNodePtr d = root->children; e && d && !piece; d = d->next) {
-        if (!bs_xml_is(d, "define"))
-          continue;
-        xmlChar *name = xmlGetProp(d, BAD_CAST "name");
-        if (name && (size_t)(e - s - 1) == strlen((const char *)name) &&
-            memcmp(s + 1, name, (size_t)(e - s - 1)) == 0) {
-          xmlChar *raw = xmlGetProp(d, BAD_CAST "pattern");
-          char *pat = depth < 8 ? S_expand(root, raw ? (const char *)raw : "",
-                                           depth + 1)
-                                : bs_xstrdup("");
-          xmlFree(raw);
-          piece = pat;
-          size_t pl = strlen(piece);
-          if (len + pl + 1 > cap) {
-            cap = (len + pl + 1) * 2;
-            out = bs_xrealloc(out, cap);
-          }
-          memcpy(out + len, piece, pl);
-          len += pl;
-          free(pat);
-          skip = (size_t)(e - s) + 1;
-        }
-        xmlFree(name);
+    const char *e = *s == '{' ? strchr(s, '}') : NULL;
+    int k = 0;
+    while (e && k < d->n &&
+           !(d->name[k] && (size_t)(e - s - 1) == strlen(d->name[k]) &&
+             memcmp(s + 1, d->name[k], (size_t)(e - s - 1)) == 0))
+      k++;
+    if (e && k < d->n) { /* the first define of that name */
+      char *pat = depth < 8 ? S_expand(d, d->pattern[k], depth + 1)
+                            : bs_xstrdup("");
+      size_t pl = strlen(pat);
+      if (len + pl + 1 > cap) {
+        cap = (len + pl + 1) * 2;
+        out = bs_xrealloc(out, cap);
       }
-    }
-    if (piece) {
-      s += skip;
+      memcpy(out + len, pat, pl);
+      len += pl;
+      free(pat);
+      s = e + 1;
       continue;
     }
     if (len + 2 > cap) {
@@ -282,6 +302,8 @@ static void
 S_compile(S_compiled *c, const char *rules_path)
 {
   xmlNodePtr root = xmlDocGetRootElement(c->rules);
+  S_defs defs;
+  S_defs_read(&defs, root);
   for (xmlNodePtr n = root ? root->children : NULL; n; n = n->next) {
     if (bs_xml_is(n, "prose") && !c->select)
       c->select = bs_xml_prop(n, "select");
@@ -306,7 +328,7 @@ S_compile(S_compiled *c, const char *rules_path)
       if (!bs_xml_is(k, "pattern"))
         continue;
       xmlChar *text = xmlNodeGetContent(k);
-      char *pat = S_expand(root, text ? (const char *)text : "", 0);
+      char *pat = S_expand(&defs, text ? (const char *)text : "", 0);
       xmlFree(text);
       UErrorCode st = U_ZERO_ERROR;
       UParseError pe;
@@ -338,6 +360,7 @@ S_compile(S_compiled *c, const char *rules_path)
       free(fixed);
     }
   }
+  S_defs_free(&defs);
   if (!c->select)
     c->select = bs_xstrdup("//p");
   /* the XPaths compiled once: evaluating a compiled expression does not
