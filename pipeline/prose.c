@@ -348,17 +348,22 @@ S_contains(const char *h, size_t hl, const char *n, size_t nl)
 static void
 S_minimize(S_set *s)
 {
+  /* compared against the strings as they were: the kept ones are packed
+   * into s->s while the loop still reads it */
+  const char *was[S_LITS];
   size_t len[S_LITS];
-  for (int k = 0; k < s->n; k++)
-    len[k] = strlen(s->s[k]);
+  for (int k = 0; k < s->n; k++) {
+    was[k] = s->s[k];
+    len[k] = strlen(was[k]);
+  }
   int n = 0;
   for (int k = 0; k < s->n; k++) {
     bool covered = false;
     for (int j = 0; j < s->n && !covered; j++)
       covered = j != k && len[j] <= len[k] && (len[j] < len[k] || j < k) &&
-                S_contains(s->s[k], len[k], s->s[j], len[j]);
+                S_contains(was[k], len[k], was[j], len[j]);
     if (!covered)
-      s->s[n++] = s->s[k];
+      s->s[n++] = was[k];
   }
   s->n = n;
 }
