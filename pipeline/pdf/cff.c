@@ -31,10 +31,12 @@
  * are decoded.  What a walk cannot follow is left to the general
  * subsetter (BS_CFF_UNSUPPORTED): a name-keyed font, a seac accent
  * (endchar with 4 operands), a subroutine number made by an arithmetic
- * operator.  Every offset is checked against the program's length;
- * subroutine nesting stops at 10 (Type 2 charstring format, appendix B)
- * and each glyph's walk at a step budget, so a hostile font cannot make it
- * loop.  References: Adobe TN 5176 (CFF) and TN 5177 (Type 2 charstrings).
+ * operator, or a glyph whose flattened charstring would be longer than
+ * the 65,535 bytes a charstring may have.  Every offset is checked
+ * against the program's length; subroutine nesting stops at 10 (Type 2
+ * charstring format, appendix B) and each glyph's walk at a budget of
+ * operators, so a hostile font can make it neither loop nor grow without
+ * bound.  References: Adobe TN 5176 (CFF) and TN 5177 (Type 2 charstrings).
  *
  * Layer 10 (renderers): docs/architecture.md. */
 #include "cff.h"
@@ -286,8 +288,9 @@ S_open(const uint8_t *d, size_t len, S_font *f)
       !S_index_at(d, len, f->names.end, &f->top) ||
       !S_index_at(d, len, f->top.end, &f->strings) ||
       !S_index_at(d, len, f->strings.end, &f->gsubrs) ||
+      f->names.count != 1 || f->top.count != 1 ||
       !S_item(d, &f->top, 0, &f->top_s, &f->top_e))
-    return BS_CFF_MALFORMED;
+    return BS_CFF_MALFORMED; /* one font per program, as OpenType has */
   bs_cff_status st = S_read_top(f);
   if (st != BS_CFF_OK)
     return st;
@@ -456,7 +459,13 @@ typedef struct S_cs {
   bool cleared;      /* the first stack-clearing operator has been seen */
   bool done;         /* endchar */
   unsigned long budget; /* operators left to walk in this glyph */
+  size_t start;         /* where its charstring begins in `out` */
 } S_cs;
+
+/* The longest charstring (TN 5177, appendix B): a glyph whose flattened
+ * charstring would be longer is left to the general subsetter, which keeps
+ * subroutines; a hostile font cannot make the output grow without bound. */
+#define S_CS_MAX 65535
 
 /* A stem hint or hint mask, dropped.  Its operands are stems (two
  * numbers each); before the first stack-clearing operator an odd count
@@ -531,7 +540,13 @@ S_walk_cs(S_cs *c, size_t s, size_t e, int depth)
   size_t num = SIZE_MAX; /* the operand just before, if any */
   int nargs = c->nargs;
 #define S_AT() (c->out->len + (s - seg))
-#define S_FLUSH(to) (S_put(c->out, d + seg, (to) - seg), seg = (to))
+#define S_FLUSH(to)                                                            \
+  do {                                                                         \
+    S_put(c->out, d + seg, (to) - seg);                                        \
+    seg = (to);                                                                \
+    if (c->out->len - c->start > S_CS_MAX)                                     \
+      return BS_CFF_UNSUPPORTED;                                               \
+  } while (0)
   while (s < e) {
     size_t n;
     while ((n = S_num_len(d[s])) != 0) {
@@ -639,6 +654,7 @@ S_glyphs(S_font *f, bs_cff_subset *out, uint8_t *fdof, S_buf *cs,
               .lbias = x->bias,
               .out = cs,
               .arg_start = cs->len,
+              .start = cs->len,
               .budget = 1UL << 16};
     csoff[i] = cs->len;
     bs_cff_status st = S_walk_cs(&c, s, e, 0);

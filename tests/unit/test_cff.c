@@ -11,7 +11,10 @@
  * malformed, 3,000 copies with one byte changed (positions and values from
  * a fixed seed) of a 100-glyph subset must not crash the subsetter (the ASan+UBSan build runs
  * this), and the same program with its ROS operator renamed is a
- * name-keyed font, left to HarfBuzz (BS_CFF_UNSUPPORTED).  tests/cffcheck.py
+ * name-keyed font, left to HarfBuzz (BS_CFF_UNSUPPORTED), as is a glyph
+ * whose flattened charstring would pass 65,535 bytes (a program built
+ * here, whose one glyph calls a subroutine 200 or 300 times).
+ * tests/cffcheck.py
  * (the `cff` group) compares the glyphs' outlines with fontTools. */
 #include <stdlib.h>
 #include <string.h>
@@ -106,9 +109,80 @@ S_damaged(test_state *st, const bs_cff_subset *sub)
   free(all);
 }
 
+/* A CID-keyed program built here: glyph 1 is an rmoveto and `calls`
+ * calls of one global subroutine of 100 rlinetos (300 bytes). */
+static unsigned char *
+S_synthetic(int calls, size_t *len)
+{
+  enum { SUBR = 301 };
+  size_t glyph = 3 + 2 * (size_t)calls + 1;
+  size_t at_charset = 63 + SUBR, at_fdsel = at_charset + 3,
+         at_cs = at_fdsel + 3, at_fda = at_cs + 9 + 1 + glyph,
+         at_priv = at_fda + 16;
+  unsigned char *d = calloc(at_priv, 1), *q = d;
+#define S_B(...)                                                               \
+  do {                                                                         \
+    const unsigned char b_[] = {__VA_ARGS__};                                  \
+    memcpy(q, b_, sizeof b_);                                                  \
+    q += sizeof b_;                                                            \
+  } while (0)
+#define S_I5(v) S_B(29, 0, (unsigned char)((v) >> 16), (unsigned char)((v) >> 8), \
+                   (unsigned char)(v))
+  S_B(1, 0, 4, 4, 0, 1, 1, 1, 2, 'x'); /* header, Name INDEX */
+  S_B(0, 1, 1, 1, 40);                 /* Top DICT INDEX: 39 bytes */
+  S_I5(391);
+  S_I5(392);
+  S_B(139, 12, 30); /* ROS */
+  S_I5(at_charset);
+  S_B(15);
+  S_I5(at_cs);
+  S_B(17);
+  S_I5(at_fdsel);
+  S_B(12, 37);
+  S_I5(at_fda);
+  S_B(12, 36);
+  S_B(0, 0);                                 /* String INDEX */
+  S_B(0, 1, 2, 0, 1, (SUBR + 1) >> 8, (SUBR + 1) & 0xFF); /* Global Subrs */
+  for (int k = 0; k < 100; k++)
+    S_B(139, 139, 5); /* 0 0 rlineto */
+  S_B(11);
+  S_B(0, 0, 1);    /* charset: glyph 1 is CID 1 */
+  S_B(0, 0, 0);    /* FDSelect: both glyphs in FD 0 */
+  S_B(0, 2, 2, 0, 1, 0, 2, (unsigned char)((glyph + 2) >> 8),
+      (unsigned char)(glyph + 2));
+  S_B(14);          /* .notdef: endchar */
+  S_B(139, 139, 21); /* 0 0 rmoveto */
+  for (int k = 0; k < calls; k++)
+    S_B(32, 29); /* -107 callgsubr: subroutine 0 */
+  S_B(14);
+  S_B(0, 1, 1, 1, 12); /* FDArray: one Font DICT, an empty Private */
+  S_I5(0);
+  S_I5(at_priv);
+  S_B(18);
+#undef S_I5
+#undef S_B
+  *len = (size_t)(q - d);
+  return d;
+}
+
 void
 test_cff_subset(test_state *st)
 {
+  /* a charstring flattened past 65,535 bytes is left to HarfBuzz */
+  uint32_t one[2] = {0, 1};
+  for (int calls = 200; calls <= 300; calls += 100) {
+    size_t slen;
+    unsigned char *syn = S_synthetic(calls, &slen);
+    bs_cff_subset ss;
+    bs_cff_status got = bs_cff_subset_make(syn, slen, one, 2, &ss);
+    CHECK_INT(st, got, calls == 200 ? BS_CFF_OK : BS_CFF_UNSUPPORTED);
+    if (got == BS_CFF_OK)
+      CHECK(st, ss.len > 60000 && ss.len < 61000, "flattened: %zu bytes",
+            ss.len);
+    bs_cff_subset_free(&ss);
+    free(syn);
+  }
+
   size_t flen = 0;
   unsigned char *file = bs_read_file(S_NOTO, 64u << 20, &flen);
   CHECK(st, file != NULL, "cannot read " S_NOTO " (fonts-noto-cjk)");
