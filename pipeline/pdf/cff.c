@@ -252,7 +252,8 @@ S_read_fds(S_font *f)
         size = en.arg[0];
         off = en.arg[1];
       }
-    if (r < 0 || size < 0 || !S_offset_ok(f, off) ||
+    /* an empty Private DICT may sit at the very end */
+    if (r < 0 || size < 0 || off < 0 || (unsigned long)off > f->len ||
         (unsigned long)size > f->len - (unsigned long)off)
       return BS_CFF_MALFORMED;
     fd->priv = (size_t)off;
@@ -449,28 +450,32 @@ typedef struct S_cs {
   size_t arg_start;  /* where the operands of the next operator begin */
   int nargs;         /* how many */
   size_t first_len;  /* bytes of the first of them */
-  size_t num_at;     /* the last operand written */
-  bool num_last;     /* nothing but it since */
-  bool num_int;      /* it is an integer */
+  int wargs;         /* 1: the first is a width a dropped hint left */
+  size_t wlen;       /* its bytes */
   unsigned stems;    /* stem hints so far: a hint mask has a bit each */
   bool cleared;      /* the first stack-clearing operator has been seen */
   bool done;         /* endchar */
-  unsigned long budget;
+  unsigned long budget; /* operators left to walk in this glyph */
 } S_cs;
 
 /* A stem hint or hint mask, dropped.  Its operands are stems (two
  * numbers each); before the first stack-clearing operator an odd count
  * means the first is the glyph's advance width, which stays for the next
- * operator to carry (TN 5177, section 4.1). */
+ * operator to carry (TN 5177, section 4.1), and counts among its operands
+ * (an endchar after it with 3 more is an accent, as it would be after a
+ * width of its own). */
 static void
 S_drop_hint(S_cs *c)
 {
-  bool width = !c->cleared && c->nargs % 2 == 1;
-  c->stems += (unsigned)(c->nargs / 2);
+  int own = c->nargs - c->wargs;
+  if (!c->cleared && own % 2 == 1) {
+    c->wargs = 1;
+    c->wlen = c->first_len;
+  }
+  c->stems += (unsigned)(own / 2);
   c->cleared = true;
-  c->out->len = c->arg_start + (width ? c->first_len : 0);
-  c->arg_start = c->out->len;
-  c->nargs = 0;
+  c->out->len = c->arg_start + c->wlen;
+  c->nargs = c->wargs;
 }
 
 /* An operator that a walk cannot follow: arithmetic and storage, which
@@ -486,24 +491,22 @@ S_unfollowed(int op)
 
 static bs_cff_status S_walk_cs(S_cs *c, size_t s, size_t e, int depth);
 
-/* A number's length in bytes from its first byte b (TN 5177, 3.2). */
+/* A number's length in bytes from its first byte b, 0 for an operator
+ * (TN 5177, 3.2). */
 static size_t
 S_num_len(uint8_t b)
 {
-  return b == 28 ? 3 : b <= 246 ? 1 : b <= 254 ? 2 : 5;
+  return b == 28 ? 3 : b < 32 ? 0 : b <= 246 ? 1 : b <= 254 ? 2 : 5;
 }
 
-/* callsubr or callgsubr: the subroutine's bytes replace the call and the
- * number before it, which the output ends with. */
+/* callsubr or callgsubr after the number q (its bytes, already dropped
+ * from the output): the subroutine's bytes replace the call. */
 static bs_cff_status
-S_call(S_cs *c, int op, int depth)
+S_call(S_cs *c, int op, const uint8_t *q, int depth)
 {
   const S_index *ix = op == 10 ? c->lsubrs : c->gsubrs;
-  if (!c->num_last || !c->num_int)
-    return BS_CFF_UNSUPPORTED;
   if (!ix)
     return BS_CFF_MALFORMED;
-  const uint8_t *q = c->out->p + c->num_at;
   long k = q[0] == 28 ? (long)S_get(q, 1, 2) - (q[1] & 0x80 ? 0x10000 : 0)
            : q[0] <= 246 ? q[0] - 139
            : q[0] <= 250 ? (q[0] - 247) * 256 + q[1] + 108
@@ -513,60 +516,68 @@ S_call(S_cs *c, int op, int depth)
   if (depth >= 10 || k < 0 || k > (long)UINT32_MAX ||
       !S_item(c->d, ix, (unsigned)k, &s, &e))
     return BS_CFF_MALFORMED;
-  c->out->len = c->num_at;
-  c->nargs--;
-  c->num_last = false;
   return S_walk_cs(c, s, e, depth + 1);
 }
 
-/* Walk d[s..e): bytes are copied in runs from `seg`, and flushed before
- * an operator that changes what was written; positions in S_cs are
- * offsets in the output as if every byte so far were flushed. */
+/* Walk d[s..e): bytes are copied in runs from `seg`, flushed before an
+ * operator that changes what was written; c->arg_start is an offset in
+ * the output as if every byte so far were flushed.  The operand count
+ * lives in a local between operators (most bytes are operands). */
 static bs_cff_status
 S_walk_cs(S_cs *c, size_t s, size_t e, int depth)
 {
   const uint8_t *d = c->d;
   size_t seg = s;
+  size_t num = SIZE_MAX; /* the operand just before, if any */
+  int nargs = c->nargs;
 #define S_AT() (c->out->len + (s - seg))
 #define S_FLUSH(to) (S_put(c->out, d + seg, (to) - seg), seg = (to))
   while (s < e) {
+    size_t n;
+    while ((n = S_num_len(d[s])) != 0) {
+      if (e - s < n || nargs == 48)
+        return BS_CFF_MALFORMED;
+      if (nargs++ == 0)
+        c->first_len = n;
+      num = s;
+      s += n;
+      if (s == e)
+        goto end;
+    }
     if (c->budget-- == 0)
       return BS_CFF_UNSUPPORTED;
     uint8_t b = d[s];
-    if (b == 28 || b >= 32) {
-      size_t n = S_num_len(b);
-      if (e - s < n || c->nargs == 48)
-        return BS_CFF_MALFORMED;
-      if (c->nargs++ == 0)
-        c->first_len = n;
-      c->num_at = S_AT();
-      c->num_last = true;
-      c->num_int = b != 255;
-      s += n;
-      continue;
-    }
-    size_t n = b == 12 ? 2 : 1;
+    n = b == 12 ? 2 : 1;
     if (e - s < n)
       return BS_CFF_MALFORMED;
     int op = b == 12 ? 1200 + d[s + 1] : b;
+    size_t q = num;
+    num = SIZE_MAX;
     if (op == 10 || op == 29) {
+      if (q == SIZE_MAX || d[q] == 255)
+        return BS_CFF_UNSUPPORTED; /* a number made by arithmetic */
       S_FLUSH(s);
-      bs_cff_status st = S_call(c, op, depth);
+      c->out->len -= s - q; /* the subroutine's number */
+      c->nargs = nargs - 1;
+      bs_cff_status st = S_call(c, op, d + q, depth);
       if (st != BS_CFF_OK || c->done)
         return st;
+      nargs = c->nargs;
       s = seg = s + n;
       continue;
     }
-    c->num_last = false;
     if (op == 11) { /* return */
       S_FLUSH(s);
+      c->nargs = nargs;
       return depth > 0 ? BS_CFF_OK : BS_CFF_MALFORMED;
     }
-    if (op == 14 && c->nargs >= 4)
+    if (op == 14 && nargs >= 4)
       return BS_CFF_UNSUPPORTED; /* seac: an accent from two glyphs */
     if (op == 1 || op == 3 || op == 18 || op == 23 || op == 19 || op == 20) {
       S_FLUSH(s);
+      c->nargs = nargs;
       S_drop_hint(c);
+      nargs = c->nargs;
       size_t m = op == 19 || op == 20 ? (c->stems + 7) / 8 : 0;
       if (e - s - n < m) /* a hint mask: a bit per stem */
         return BS_CFF_MALFORMED;
@@ -581,17 +592,21 @@ S_walk_cs(S_cs *c, size_t s, size_t e, int depth)
     if (S_unfollowed(op))
       return BS_CFF_UNSUPPORTED;
     s += n;
-    c->nargs = 0;
+    nargs = c->wargs = 0;
+    c->wlen = 0;
     c->arg_start = S_AT();
     c->cleared = true;
     if (op == 14) {
       S_FLUSH(s);
+      c->nargs = 0;
       c->done = true;
       return BS_CFF_OK;
     }
   }
+end:
   /* a subroutine may end at its end without `return` */
   S_FLUSH(e);
+  c->nargs = nargs;
 #undef S_AT
 #undef S_FLUSH
   return depth > 0 ? BS_CFF_OK : BS_CFF_MALFORMED;
@@ -611,7 +626,7 @@ S_glyphs(S_font *f, bs_cff_subset *out, uint8_t *fdof, S_buf *cs,
     int fd = S_fd_of(f, g, &fw);
     long cid = i ? S_cid(f->d, f->len, (size_t)f->charset, g, &cw) : 0;
     size_t s, e;
-    if (fd < 0 || (unsigned)fd >= f->nfd || cid < 0 ||
+    if (fd < 0 || (unsigned)fd >= f->nfd || cid < 0 || cid > 0xFFFF ||
         !S_item(f->d, &f->charstrings, g, &s, &e))
       return BS_CFF_MALFORMED;
     out->cid[i] = (uint32_t)cid;
@@ -624,7 +639,7 @@ S_glyphs(S_font *f, bs_cff_subset *out, uint8_t *fdof, S_buf *cs,
               .lbias = x->bias,
               .out = cs,
               .arg_start = cs->len,
-              .budget = 1UL << 20};
+              .budget = 1UL << 16};
     csoff[i] = cs->len;
     bs_cff_status st = S_walk_cs(&c, s, e, 0);
     if (st != BS_CFF_OK)
