@@ -400,14 +400,16 @@ S_match_at(const S_ch *ch, size_t n, size_t p, const char *w, size_t *len)
   return k > 0;
 }
 
-/* The first code point of a UTF-8 string. */
-static uint32_t
-S_first_cp(const char *w)
+/* Does the paragraph hold the code points w[0..len) at character p? */
+static bool
+S_cps_at(const S_ch *ch, size_t n, size_t p, const uint32_t *w, size_t len)
 {
-  uint32_t cp = 0;
-  if (bs_utf8_decode((const unsigned char *)w, strlen(w), &cp) <= 0)
-    return 0;
-  return cp;
+  if (len == 0 || len > n - p)
+    return false;
+  for (size_t k = 0; k < len; k++)
+    if (ch[p + k].cp != w[k])
+      return false;
+  return true;
 }
 
 /* Punctuation width adjustment (clreq 3.1.6; GB/T 15834-2011 5.1.11):
@@ -499,14 +501,12 @@ S_prepare(bs_lctx *lc, bool words)
       /* nor is a word of the template's list broken (ICU's dictionary
        * splits 年度, 办公厅, 出具) */
       for (int w = 0; w < lc->tpl->nwords; w++) {
-        uint32_t first = S_first_cp(lc->tpl->words[w]);
-        for (size_t p = 0; p < n; p++) {
-          size_t len;
-          if (ch[p].cp == first &&
-              S_match_at(ch, n, p, lc->tpl->words[w], &len))
+        const uint32_t *wc = lc->tpl->word_cps[w];
+        size_t len = (size_t)lc->tpl->word_len[w];
+        for (size_t p = 0; p < n; p++)
+          if (S_cps_at(ch, n, p, wc, len))
             for (size_t k = p + 1; k < p + len; k++)
               ch[k].word = false;
-        }
       }
     }
   }

@@ -30,7 +30,8 @@
  * warning (diag.c BS_D_PROSE) at the first character of the phrase, naming
  * the phrase, both numbers and the table cell.
  *
- * Patterns are compiled once per rules document (ICU, from UTF-8 text)
+ * Patterns are compiled once per rules document (ICU, from UTF-8 text),
+ * most of them only once a text contains what their matches must (below),
  * and cloned for each document, as ICU's matchers are not thread-safe; the
  * subject is matched in UTF-16 (a UTF-8 UText was three times slower), and
  * match offsets are mapped back to byte offsets into the element's text,
@@ -61,7 +62,12 @@
 #define S_MAX_CACHE 16
 
 typedef struct S_pattern {
-  URegularExpression *re; /* compiled (the master, never matched) */
+  URegularExpression *re; /* compiled (the master, never matched); with
+                             need, NULL until a text may match it */
+  char *src;              /* the pattern, {NAME}s replaced */
+  bs_prose_need need;     /* what a text must contain to match; none:
+                             compiled with the rules */
+  bool failed;            /* ICU refused it at its first use */
   bool fixed;             /* the pattern states a fixed number */
   double claim;           /* that number */
 } S_pattern;
@@ -224,48 +230,642 @@ S_decimals(const char *s, size_t len)
 }
 
 /* ------------------------------------------------------------------ */
+/* Strings a pattern needs                                              */
+
+/* Compiling the first ICU pattern of a process sets up ICU's regular
+ * expression tables (about 8 M instructions) and each pattern costs some
+ * 160,000 more, while most prose states few of the claims: a report whose
+ * prose says nothing the rules look for should not pay for them.  So each
+ * pattern is read here for strings a match must contain: for
+ * "(?:新收|收到)(?:的)?申请({num}){unit}", one of 新收 收到, and 申请, and
+ * one of the units.  A pattern is compiled, and run on a text, only once a
+ * text contains them.
+ *
+ * The reading accepts a subset of ICU's syntax that ICU always compiles:
+ * literals, escaped metacharacters, \s \d \w and their negations, ".",
+ * sets of literals and ranges, groups, look-ahead and look-behind (with
+ * nothing but ? inside, ICU's bound on its length), ? * + {n} {n,} {n,m}
+ * and their lazy and possessive forms, ^ and $.  Anything else, or a
+ * pattern that needs no string, is compiled with the rules as before, so
+ * a pattern ICU rejects is reported as it always was.
+ *
+ * A piece is exact when the strings it can match are few ("(?:的)?" is ""
+ * or 的); a sequence joins exact pieces while they stay few, and every
+ * run it cannot extend, and every requirement of a piece that is not
+ * exact, becomes a requirement of the sequence (the best S_ANDS are kept,
+ * those whose shortest string is longest); alternatives keep the union
+ * of their best requirements. */
+
+#define S_LITS BS_PROSE_LITS
+#define S_ANDS BS_PROSE_ANDS
+#define S_DEPTH 16 /* groups within groups */
+
+typedef struct S_set {
+  int n;
+  size_t score;          /* the shortest string's length, in req[] */
+  const char *s[S_LITS]; /* NUL-terminated, in the reading's arena */
+} S_set;
+
+typedef struct S_info {
+  bool exact;         /* ex is all the piece can match */
+  S_set ex;
+  int nreq;           /* a match contains a string of each req[i] */
+  S_set req[S_ANDS];
+} S_info;
+
+typedef struct S_rx {
+  const unsigned char *p, *end; /* the pattern still to read */
+  bool bad;                     /* outside the subset */
+  int behind;                   /* inside a look-behind */
+  int depth;                    /* open groups */
+  bs_arena *a;                  /* the strings */
+} S_rx;
+
+static void S_alt(S_rx *r, S_info *out);
+
+static int
+S_peek(const S_rx *r)
+{
+  return r->p < r->end ? *r->p : -1;
+}
+
+static void
+S_next(S_rx *r)
+{
+  if (r->p < r->end)
+    r->p++;
+}
+
+static bool
+S_quant_char(int c)
+{
+  return c == '?' || c == '*' || c == '+' || c == '{';
+}
+
+/* *i = exactly the string s[0..len). */
+static void
+S_exact(S_rx *r, S_info *i, const void *s, size_t len)
+{
+  i->exact = true;
+  i->ex.n = 1;
+  i->ex.s[0] = bs_arena_strndup(r->a, s, len);
+  i->nreq = 0;
+}
+
+static void
+S_unknown(S_info *i)
+{
+  i->exact = false;
+  i->nreq = 0;
+}
+
+/* The shortest string of a set in bytes: 0 if it has none, or "". */
+static size_t
+S_score(const S_set *s)
+{
+  size_t m = s->n ? SIZE_MAX : 0;
+  for (int k = 0; k < s->n; k++) {
+    size_t l = strlen(s->s[k]);
+    if (l < m)
+      m = l;
+  }
+  return m;
+}
+
+/* Whether h[0..hl) contains n[0..nl): the strings are a few bytes long,
+ * where a plain loop beats memmem's set-up. */
+static bool
+S_contains(const char *h, size_t hl, const char *n, size_t nl)
+{
+  for (size_t i = 0; i + nl <= hl; i++)
+    if (h[i] == n[0] && memcmp(h + i, n, nl) == 0)
+      return true;
+  return false;
+}
+
+/* *s without the strings that contain another of it (a text that holds
+ * them holds that one) or repeat one. */
+static void
+S_minimize(S_set *s)
+{
+  /* compared against the strings as they were: the kept ones are packed
+   * into s->s while the loop still reads it */
+  const char *was[S_LITS];
+  size_t len[S_LITS];
+  for (int k = 0; k < s->n; k++) {
+    was[k] = s->s[k];
+    len[k] = strlen(was[k]);
+  }
+  int n = 0;
+  for (int k = 0; k < s->n; k++) {
+    bool covered = false;
+    for (int j = 0; j < s->n && !covered; j++)
+      covered = j != k && len[j] <= len[k] && (len[j] < len[k] || j < k) &&
+                S_contains(was[k], len[k], was[j], len[j]);
+    if (!covered)
+      s->s[n++] = was[k];
+  }
+  s->n = n;
+}
+
+/* Add `s` to the requirements of *i, in place of the worst when S_ANDS
+ * are kept. */
+static void
+S_require(S_info *i, const S_set *s)
+{
+  size_t score = S_score(s);
+  if (!score)
+    return;
+  int at = i->nreq;
+  if (at == S_ANDS) {
+    at = 0;
+    for (int k = 1; k < S_ANDS; k++)
+      if (i->req[k].score < i->req[at].score)
+        at = k;
+    if (i->req[at].score >= score)
+      return;
+  } else {
+    i->nreq++;
+  }
+  i->req[at] = *s;
+  i->req[at].score = score;
+}
+
+/* The requirement of *i that is hardest to meet, or NULL. */
+static const S_set *
+S_best(const S_info *i)
+{
+  const S_set *b = NULL;
+  if (i->exact)
+    return S_score(&i->ex) ? &i->ex : NULL;
+  for (int k = 0; k < i->nreq; k++)
+    if (!b || i->req[k].score > b->score)
+      b = &i->req[k];
+  return b;
+}
+
+/* *acc = each string of *acc followed by each of `s`; false (and *acc
+ * unchanged) when there would be more than S_LITS. */
+static bool
+S_product(S_rx *r, S_set *acc, const S_set *s)
+{
+  if (acc->n * s->n > S_LITS)
+    return false;
+  S_set out = {0, 0, {0}};
+  for (int k = 0; k < acc->n; k++)
+    for (int j = 0; j < s->n; j++) {
+      size_t a = strlen(acc->s[k]), b = strlen(s->s[j]);
+      char *t = bs_arena_alloc(r->a, a + b + 1);
+      memcpy(t, acc->s[k], a);
+      memcpy(t + a, s->s[j], b + 1);
+      out.s[out.n++] = t;
+    }
+  *acc = out;
+  return true;
+}
+
+/* *acc = the strings of *acc and `s`; false when they would not fit. */
+static bool
+S_add(S_set *acc, const S_set *s)
+{
+  int n = acc->n;
+  for (int j = 0; j < s->n; j++) {
+    bool dup = false;
+    for (int k = 0; k < n && !dup; k++)
+      dup = strcmp(acc->s[k], s->s[j]) == 0;
+    if (dup)
+      continue;
+    if (acc->n == S_LITS) {
+      acc->n = n;
+      return false;
+    }
+    acc->s[acc->n++] = s->s[j];
+  }
+  return true;
+}
+
+/* The next code point of the pattern as a literal: its length in bytes,
+ * or 0 and bad (malformed or overlong UTF-8, a surrogate, a control
+ * character). */
+static size_t
+S_rx_char(S_rx *r, long *cp)
+{
+  size_t i = 0;
+  long c = S_cp(r->p, (size_t)(r->end - r->p), &i);
+  long least = i == 1 ? 0x20 : i == 2 ? 0x80 : i == 3 ? 0x800 : 0x10000;
+  if (c < least || c == 0x7F || c > 0x10FFFF ||
+      (c >= 0xD800 && c <= 0xDFFF)) {
+    r->bad = true;
+    return 0;
+  }
+  r->p += i;
+  *cp = c;
+  return i;
+}
+
+/* After "\": true for an escaped metacharacter (its byte in *lit), false
+ * for \s \d \w \S \D \W; anything else is bad. */
+static bool
+S_escape(S_rx *r, char *lit)
+{
+  int c = S_peek(r);
+  S_next(r);
+  if (c > 0 && strchr("\\^$.|?*+()[]{}", c)) {
+    *lit = (char)c;
+    return true;
+  }
+  if (c <= 0 || !strchr("sSdDwW", c))
+    r->bad = true;
+  return false;
+}
+
+/* One member of a set: its code point with its bytes in lit[0..*len),
+ * -2 for \s and the like, -1 when bad.  Characters with a meaning inside
+ * ICU's sets are refused ([: opens a POSIX class only first). */
+static long
+S_member(S_rx *r, char *lit, size_t *len, bool first)
+{
+  int c = S_peek(r);
+  if (c == '\\') {
+    S_next(r);
+    if (!S_escape(r, lit))
+      return r->bad ? -1 : -2;
+    *len = 1;
+    return (unsigned char)lit[0];
+  }
+  if (c < 0 || (c < 0x80 && strchr("[]-&{}$^ \\", c)) ||
+      (c == ':' && first)) {
+    r->bad = true;
+    return -1;
+  }
+  const unsigned char *at = r->p;
+  long cp;
+  size_t n = S_rx_char(r, &cp);
+  if (!n)
+    return -1;
+  memcpy(lit, at, n);
+  *len = n;
+  return cp;
+}
+
+/* After "[": exact when it lists a few literals only. */
+static void
+S_class(S_rx *r, S_info *out)
+{
+  bool exact = true;
+  S_set s = {0, 0, {0}};
+  if (S_peek(r) == '^') {
+    exact = false;
+    S_next(r);
+  }
+  int members = 0;
+  while (!r->bad && S_peek(r) != ']') {
+    char lit[8];
+    size_t len = 0;
+    long lo = S_member(r, lit, &len, members++ == 0);
+    if (lo == -1)
+      break;
+    if (lo >= 0 && S_peek(r) == '-') { /* a range: ends in order */
+      S_next(r);
+      char hl[8];
+      size_t hn;
+      if (S_member(r, hl, &hn, false) < lo)
+        r->bad = true;
+      lo = -2;
+    }
+    if (lo >= 0 && exact && s.n < S_LITS)
+      s.s[s.n++] = bs_arena_strndup(r->a, lit, len);
+    else
+      exact = false;
+  }
+  if (S_peek(r) != ']' || !members)
+    r->bad = true;
+  S_next(r);
+  S_unknown(out);
+  if (exact) {
+    out->exact = true;
+    out->ex = s;
+  }
+}
+
+/* Up to 4 digits: their value; -1 when there are none. */
+static long
+S_number(S_rx *r)
+{
+  long v = -1;
+  int d = 0;
+  while (S_peek(r) >= '0' && S_peek(r) <= '9') {
+    if (++d > 4)
+      r->bad = true;
+    v = (v < 0 ? 0 : v * 10) + (S_peek(r) - '0');
+    S_next(r);
+  }
+  return v;
+}
+
+/* After "{": an interval {n}, {n,} or {n,m} with n <= m; false and bad if
+ * malformed.  *hi = -1: no bound. */
+static bool
+S_interval(S_rx *r, long *lo, long *hi)
+{
+  *lo = S_number(r);
+  *hi = *lo;
+  if (S_peek(r) == ',') {
+    S_next(r);
+    *hi = S_number(r);
+  }
+  if (r->bad || *lo < 0 || S_peek(r) != '}' || (*hi >= 0 && *hi < *lo)) {
+    r->bad = true;
+    return false;
+  }
+  S_next(r);
+  return true;
+}
+
+/* A quantifier after a piece whose strings are *i, if one follows. */
+static void
+S_quantifier(S_rx *r, S_info *i)
+{
+  int c = S_peek(r);
+  long lo, hi;
+  if (!S_quant_char(c))
+    return;
+  S_next(r);
+  if (c == '{') {
+    if (!S_interval(r, &lo, &hi))
+      return;
+  } else {
+    lo = c == '+';
+    hi = c == '?' ? 1 : -1;
+  }
+  if (S_peek(r) == '?' || S_peek(r) == '+') /* lazy, possessive */
+    S_next(r);
+  /* no quantifier on a quantifier; ICU bounds a look-behind's length */
+  if (S_quant_char(S_peek(r)) || (r->behind && !(lo == 0 && hi == 1)))
+    r->bad = true;
+  if (lo == 1 && hi == 1)
+    return;
+  S_set empty = {1, 0, {""}};
+  if (lo == 0 && hi == 1 && i->exact && S_add(&i->ex, &empty))
+    return;
+  if (lo == 0) {
+    S_unknown(i);
+  } else if (i->exact) {
+    S_set ex = i->ex;
+    S_unknown(i);
+    S_require(i, &ex);
+  }
+}
+
+/* After "(": a group; a look-around matches no text of its own. */
+static void
+S_group(S_rx *r, S_info *out)
+{
+  bool look = false, behind = false;
+  if (S_peek(r) == '?') {
+    S_next(r);
+    if (S_peek(r) == '<') {
+      S_next(r);
+      behind = true;
+    }
+    int c = S_peek(r);
+    look = c == '=' || c == '!';
+    if (!look && (c != ':' || behind))
+      r->bad = true;
+    S_next(r);
+  }
+  if (++r->depth > S_DEPTH || (look && r->behind))
+    r->bad = true;
+  r->behind += behind;
+  if (!r->bad)
+    S_alt(r, out);
+  r->behind -= behind;
+  r->depth--;
+  if (S_peek(r) != ')')
+    r->bad = true;
+  S_next(r);
+  if (look) {
+    S_exact(r, out, "", 0);
+    if (S_quant_char(S_peek(r)))
+      r->bad = true;
+  } else {
+    S_quantifier(r, out);
+  }
+}
+
+/* One piece of a sequence, with its quantifier. */
+static void
+S_piece(S_rx *r, S_info *out)
+{
+  int c = S_peek(r);
+  char lit;
+  S_unknown(out);
+  if (c >= 0x80 || !strchr("()^$[\\.?*+{}]|", c)) {
+    const unsigned char *at = r->p;
+    long cp;
+    size_t n = S_rx_char(r, &cp);
+    if (n) {
+      S_exact(r, out, at, n);
+      S_quantifier(r, out);
+    }
+    return;
+  }
+  S_next(r);
+  if (c == '(') {
+    S_group(r, out);
+    return;
+  }
+  if (c == '^' || c == '$') {
+    S_exact(r, out, "", 0);
+    if (S_quant_char(S_peek(r)))
+      r->bad = true;
+    return;
+  }
+  if (c == '[') {
+    S_class(r, out);
+  } else if (c == '\\') {
+    if (S_escape(r, &lit))
+      S_exact(r, out, &lit, 1);
+  } else if (S_quant_char(c) || c == '}' || c == ']') {
+    r->bad = true; /* a quantifier after nothing, a stray bracket */
+    return;
+  } /* else ".", any character */
+  S_quantifier(r, out);
+}
+
+/* A sequence, up to "|", ")" or the end. */
+static void
+S_seq(S_rx *r, S_info *out)
+{
+  S_set cur = {1, 0, {""}}; /* the run of exact pieces being joined */
+  bool exact = true;
+  S_info piece;
+  S_unknown(out);
+  while (!r->bad && S_peek(r) >= 0 && S_peek(r) != '|' && S_peek(r) != ')') {
+    S_piece(r, &piece);
+    if (piece.exact && S_product(r, &cur, &piece.ex))
+      continue;
+    exact = false;
+    S_require(out, &cur);
+    cur = (S_set){1, 0, {""}};
+    if (piece.exact)
+      cur = piece.ex;
+    for (int k = 0; k < piece.nreq; k++)
+      S_require(out, &piece.req[k]);
+  }
+  if (exact) {
+    out->exact = true;
+    out->ex = cur;
+  } else {
+    S_require(out, &cur);
+  }
+}
+
+/* Alternatives, up to ")" or the end. */
+static void
+S_alt(S_rx *r, S_info *out)
+{
+  S_seq(r, out);
+  while (!r->bad && S_peek(r) == '|') {
+    S_next(r);
+    S_info b;
+    S_seq(r, &b);
+    if (out->exact && b.exact && S_add(&out->ex, &b.ex))
+      continue;
+    const S_set *x = S_best(out), *y = S_best(&b);
+    S_set u = x ? *x : (S_set){0, 0, {0}}, v = y ? *y : (S_set){0, 0, {0}};
+    bool known = x && y && S_add(&u, &v);
+    if (x && y && !known) {
+      S_minimize(&u);
+      S_minimize(&v);
+      known = S_add(&u, &v);
+    }
+    S_unknown(out);
+    if (known)
+      S_require(out, &u);
+  }
+}
+
+bool
+bs_prose_needs(const char *pattern, bs_prose_need *need)
+{
+  bs_arena a;
+  bs_arena_init(&a);
+  S_rx r = {(const unsigned char *)pattern,
+            (const unsigned char *)pattern + strlen(pattern), false, 0, 0,
+            &a};
+  S_info i;
+  S_alt(&r, &i);
+  if (i.exact) {
+    S_set ex = i.ex;
+    S_unknown(&i);
+    S_require(&i, &ex);
+  }
+  memset(need, 0, sizeof *need);
+  /* the lists in the order that rules texts out soonest: longest
+   * shortest string first */
+  for (int k = 1; k < i.nreq; k++)
+    for (int j = k; j > 0 && i.req[j].score > i.req[j - 1].score;
+         j--) {
+      S_set t = i.req[j];
+      i.req[j] = i.req[j - 1];
+      i.req[j - 1] = t;
+    }
+  if (!r.bad && r.p == r.end)
+    for (int k = 0; k < i.nreq; k++, need->nsets++) {
+      S_minimize(&i.req[k]);
+      for (int j = 0; j < i.req[k].n; j++, need->n[k]++)
+        need->s[k][j] = bs_xstrdup(i.req[k].s[j]);
+    }
+  bs_arena_free(&a);
+  return need->nsets > 0;
+}
+
+void
+bs_prose_need_free(bs_prose_need *need)
+{
+  for (int k = 0; k < need->nsets; k++)
+    for (int j = 0; j < need->n[k]; j++)
+      free(need->s[k][j]);
+  need->nsets = 0;
+}
+
+bool
+bs_prose_may_match(const bs_prose_need *need, const char *text)
+{
+  for (int k = 0; k < need->nsets; k++) {
+    bool any = false;
+    for (int j = 0; j < need->n[k] && !any; j++)
+      any = strstr(text, need->s[k][j]) != NULL;
+    if (!any)
+      return false;
+  }
+  return true;
+}
+
+/* ------------------------------------------------------------------ */
 /* Compiling the rules' patterns                                        */
+
+/* The <define>s of a rules document, read once for all its patterns. */
+typedef struct S_defs {
+  int n;
+  char **name, **pattern;
+} S_defs;
+
+static void
+S_defs_read(S_defs *d, xmlNodePtr root)
+{
+  memset(d, 0, sizeof *d);
+  for (xmlNodePtr n = root ? root->children : NULL; n; n = n->next) {
+    if (!bs_xml_is(n, "define"))
+      continue;
+    d->name = bs_xrealloc(d->name, (size_t)(d->n + 1) * sizeof *d->name);
+    d->pattern =
+        bs_xrealloc(d->pattern, (size_t)(d->n + 1) * sizeof *d->pattern);
+    char *pat = bs_xml_prop(n, "pattern");
+    d->name[d->n] = bs_xml_prop(n, "name"); /* NULL: never used */
+    d->pattern[d->n++] = pat ? pat : bs_xstrdup("");
+  }
+}
+
+static void
+S_defs_free(S_defs *d)
+{
+  for (int i = 0; i < d->n; i++) {
+    free(d->name[i]);
+    free(d->pattern[i]);
+  }
+  free(d->name);
+  free(d->pattern);
+}
 
 /* `pattern` with every {NAME} of a <define> replaced (malloc'd); a
  * define may use others, to a depth of 8 (a loop stops there). */
 static char *
-S_expand(xmlNodePtr root, const char *pattern, int depth)
+S_expand(const S_defs *d, const char *pattern, int depth)
 {
   size_t cap = strlen(pattern) + 1, len = 0;
   char *out = bs_xmalloc(cap);
   const char *s = pattern;
   while (*s) {
-    const char *piece = NULL;
-    size_t skip = 0;
-    if (*s == '{') {
-      const char *e = strchr(s, '}');
-      for (xmlNodePtr d = root->children; e && d && !piece; d = d->next) {
-        if (!bs_xml_is(d, "define"))
-          continue;
-        xmlChar *name = xmlGetProp(d, BAD_CAST "name");
-        if (name && (size_t)(e - s - 1) == strlen((const char *)name) &&
-            memcmp(s + 1, name, (size_t)(e - s - 1)) == 0) {
-          xmlChar *raw = xmlGetProp(d, BAD_CAST "pattern");
-          char *pat = depth < 8 ? S_expand(root, raw ? (const char *)raw : "",
-                                           depth + 1)
-                                : bs_xstrdup("");
-          xmlFree(raw);
-          piece = pat;
-          size_t pl = strlen(piece);
-          if (len + pl + 1 > cap) {
-            cap = (len + pl + 1) * 2;
-            out = bs_xrealloc(out, cap);
-          }
-          memcpy(out + len, piece, pl);
-          len += pl;
-          free(pat);
-          skip = (size_t)(e - s) + 1;
-        }
-        xmlFree(name);
+    const char *e = *s == '{' ? strchr(s, '}') : NULL;
+    int k = 0;
+    while (e && k < d->n &&
+           !(d->name[k] && (size_t)(e - s - 1) == strlen(d->name[k]) &&
+             memcmp(s + 1, d->name[k], (size_t)(e - s - 1)) == 0))
+      k++;
+    if (e && k < d->n) { /* the first define of that name */
+      char *pat = depth < 8 ? S_expand(d, d->pattern[k], depth + 1)
+                            : bs_xstrdup("");
+      size_t pl = strlen(pat);
+      if (len + pl + 1 > cap) {
+        cap = (len + pl + 1) * 2;
+        out = bs_xrealloc(out, cap);
       }
-    }
-    if (piece) {
-      s += skip;
+      memcpy(out + len, pat, pl);
+      len += pl;
+      free(pat);
+      s = e + 1;
       continue;
     }
     if (len + 2 > cap) {
@@ -278,10 +878,23 @@ S_expand(xmlNodePtr root, const char *pattern, int depth)
   return out;
 }
 
+/* ICU's compiled form of the UTF-8 pattern `pat`, or NULL with *st set. */
+static URegularExpression *
+S_regex(const char *pat, UParseError *pe, UErrorCode *st)
+{
+  UText *pt = utext_openUTF8(NULL, pat, -1, st);
+  URegularExpression *re =
+      U_SUCCESS(*st) ? uregex_openUText(pt, 0, pe, st) : NULL;
+  utext_close(pt);
+  return re;
+}
+
 static void
 S_compile(S_compiled *c, const char *rules_path)
 {
   xmlNodePtr root = xmlDocGetRootElement(c->rules);
+  S_defs defs;
+  S_defs_read(&defs, root);
   for (xmlNodePtr n = root ? root->children : NULL; n; n = n->next) {
     if (bs_xml_is(n, "prose") && !c->select)
       c->select = bs_xml_prop(n, "select");
@@ -306,14 +919,13 @@ S_compile(S_compiled *c, const char *rules_path)
       if (!bs_xml_is(k, "pattern"))
         continue;
       xmlChar *text = xmlNodeGetContent(k);
-      char *pat = S_expand(root, text ? (const char *)text : "", 0);
+      char *pat = S_expand(&defs, text ? (const char *)text : "", 0);
       xmlFree(text);
+      bs_prose_need need;
+      bool lazy = bs_prose_needs(pat, &need);
       UErrorCode st = U_ZERO_ERROR;
       UParseError pe;
-      UText *pt = utext_openUTF8(NULL, pat, -1, &st);
-      URegularExpression *re =
-          U_SUCCESS(st) ? uregex_openUText(pt, 0, &pe, &st) : NULL;
-      utext_close(pt);
+      URegularExpression *re = lazy ? NULL : S_regex(pat, &pe, &st);
       if (U_FAILURE(st)) {
         if (!c->error) {
           char buf[1024];
@@ -327,17 +939,20 @@ S_compile(S_compiled *c, const char *rules_path)
         free(pat);
         continue;
       }
-      free(pat);
       cl->pats = bs_xrealloc(cl->pats,
                              (size_t)(cl->npats + 1) * sizeof *cl->pats);
       S_pattern *p = &cl->pats[cl->npats++];
+      memset(p, 0, sizeof *p);
       p->re = re;
+      p->src = pat;
+      p->need = need;
       char *fixed = bs_xml_prop(k, "claim");
       p->fixed = fixed != NULL;
       p->claim = fixed ? strtod(fixed, NULL) : 0;
       free(fixed);
     }
   }
+  S_defs_free(&defs);
   if (!c->select)
     c->select = bs_xstrdup("//p");
   /* the XPaths compiled once: evaluating a compiled expression does not
@@ -368,6 +983,26 @@ S_compile(S_compiled *c, const char *rules_path)
   }
 }
 
+/* The master of a pattern that waited for a text that may match it,
+ * compiled now.  NULL, and the pattern skipped, if ICU refuses it, which
+ * for the subset bs_prose_needs reads means memory ran out. */
+static URegularExpression *
+S_master(S_pattern *p)
+{
+  pthread_mutex_lock(&S_lock);
+  if (!p->re && !p->failed) {
+    UErrorCode st = U_ZERO_ERROR;
+    UParseError pe;
+    p->re = S_regex(p->src, &pe, &st);
+    p->failed = U_FAILURE(st);
+    if (p->failed)
+      p->re = NULL;
+  }
+  URegularExpression *re = p->re;
+  pthread_mutex_unlock(&S_lock);
+  return re;
+}
+
 /* The compiled patterns of `rules`, compiled at the first use. */
 static const S_compiled *
 S_get(xmlDocPtr rules, const char *rules_path)
@@ -395,8 +1030,12 @@ bs_prose_cleanup(void)
     S_compiled *c = &S_cache[i];
     for (int k = 0; k < c->nclaims; k++) {
       S_claim *cl = &c->claims[k];
-      for (int j = 0; j < cl->npats; j++)
-        uregex_close(cl->pats[j].re);
+      for (int j = 0; j < cl->npats; j++) {
+        if (cl->pats[j].re)
+          uregex_close(cl->pats[j].re);
+        free(cl->pats[j].src);
+        bs_prose_need_free(&cl->pats[j].need);
+      }
       free(cl->pats);
       free(cl->id);
       free(cl->value);
@@ -509,7 +1148,8 @@ S_check_text(bs_xml_parser *p, const S_compiled *c, xmlNodePtr el,
   for (int k = 0; k < c->nclaims; k++) {
     const S_claim *cl = &c->claims[k];
     for (int j = 0; j < cl->npats; j++, r++) {
-      if (!isfinite(values[k]) || !res[r])
+      if (!isfinite(values[k]) || !res[r] ||
+          !bs_prose_may_match(&cl->pats[j].need, text))
         continue;
       if (scopes[k] && (scopes[k]->type != XPATH_NODESET ||
                         !xmlXPathNodeSetContains(scopes[k]->nodesetval, el)))
@@ -566,6 +1206,37 @@ S_check_text(bs_xml_parser *p, const S_compiled *c, xmlNodePtr el,
   free(u);
 }
 
+/* Matchers of our own (ICU's are not to be shared between threads), one
+ * per pattern of `c` in order: NULL for a pattern that no text of
+ * texts[0..n) can match, whose master then need not be compiled. */
+static URegularExpression **
+S_matchers(const S_compiled *c, xmlChar **texts, int n, int npats)
+{
+  URegularExpression **res = bs_xcalloc((size_t)npats + 1, sizeof *res);
+  int r = 0;
+  for (int k = 0; k < c->nclaims; k++)
+    for (int j = 0; j < c->claims[k].npats; j++, r++) {
+      S_pattern *pt = &c->claims[k].pats[j];
+      if (!pt->need.nsets) { /* compiled with the rules */
+        UErrorCode st = U_ZERO_ERROR;
+        res[r] = uregex_clone(pt->re, &st);
+        if (U_FAILURE(st))
+          res[r] = NULL;
+        continue;
+      }
+      bool may = false;
+      for (int i = 0; i < n && !may; i++)
+        may = texts[i] &&
+              bs_prose_may_match(&pt->need, (const char *)texts[i]);
+      URegularExpression *master = may ? S_master(pt) : NULL;
+      UErrorCode st = U_ZERO_ERROR;
+      res[r] = master ? uregex_clone(master, &st) : NULL;
+      if (U_FAILURE(st))
+        res[r] = NULL;
+    }
+  return res;
+}
+
 void
 bs_prose_check(bs_xml_parser *p, xmlDocPtr rules, const char *rules_path,
                const char *type_name, xmlXPathContextPtr x)
@@ -616,27 +1287,21 @@ bs_prose_check(bs_xml_parser *p, xmlDocPtr rules, const char *rules_path,
     if (!scopes[k])
       values[k] = NAN; /* not a node-set: the claim reads nothing */
   }
-  /* matchers of our own: ICU's are not to be shared between threads */
-  URegularExpression **res = bs_xcalloc((size_t)npats + 1, sizeof *res);
-  int r = 0;
-  for (int k = 0; k < c->nclaims; k++)
-    for (int j = 0; j < c->claims[k].npats; j++) {
-      UErrorCode st = U_ZERO_ERROR;
-      res[r] = uregex_clone(c->claims[k].pats[j].re, &st);
-      if (U_FAILURE(st))
-        res[r] = NULL;
-      r++;
-    }
   x->node = root;
   xmlXPathObjectPtr o = xmlXPathCompiledEval(c->select_x, x);
   xmlNodeSetPtr ns = o && o->type == XPATH_NODESET ? o->nodesetval : NULL;
-  for (int i = 0; ns && i < ns->nodeNr; i++) {
-    xmlNodePtr el = ns->nodeTab[i];
-    xmlChar *text = xmlNodeGetContent(el);
-    if (text && *text)
-      S_check_text(p, c, el, (const char *)text, values, scopes, res);
-    xmlFree(text);
+  int ntexts = ns ? ns->nodeNr : 0;
+  xmlChar **texts = bs_xcalloc((size_t)ntexts + 1, sizeof *texts);
+  for (int i = 0; i < ntexts; i++)
+    texts[i] = xmlNodeGetContent(ns->nodeTab[i]);
+  URegularExpression **res = S_matchers(c, texts, ntexts, npats);
+  for (int i = 0; i < ntexts; i++) {
+    if (texts[i] && *texts[i])
+      S_check_text(p, c, ns->nodeTab[i], (const char *)texts[i], values,
+                   scopes, res);
+    xmlFree(texts[i]);
   }
+  free(texts);
   xmlXPathFreeObject(o);
   for (int k = 0; k < npats; k++)
     if (res[k])

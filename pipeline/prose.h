@@ -29,6 +29,27 @@ void bs_prose_check(bs_xml_parser *p, xmlDocPtr rules, const char *rules_path,
  * not such a number. */
 bool bs_prose_number(const char *s, size_t len, double *out);
 
+/* What a text must contain for a pattern to match it: a string of each
+ * list. */
+#define BS_PROSE_LITS 16 /* strings in a list */
+#define BS_PROSE_ANDS 4  /* lists */
+typedef struct bs_prose_need {
+  int nsets;                             /* lists */
+  int n[BS_PROSE_ANDS];                  /* strings of each list */
+  char *s[BS_PROSE_ANDS][BS_PROSE_LITS]; /* malloc'd */
+} bs_prose_need;
+
+/* Read the ICU regular expression `pattern` for what a text must contain
+ * to match it (prose.c says how).  Returns true with *need filled (free
+ * with bs_prose_need_free), or false with nothing in *need when nothing
+ * is known or the pattern is outside the subset of ICU's syntax that is
+ * read; a pattern it returns true for, ICU compiles. */
+bool bs_prose_needs(const char *pattern, bs_prose_need *need);
+void bs_prose_need_free(bs_prose_need *need);
+
+/* Whether `text` (UTF-8) contains what `need` lists; true for none. */
+bool bs_prose_may_match(const bs_prose_need *need, const char *text);
+
 /* Release the compiled patterns (bs_report_cleanup). */
 void bs_prose_cleanup(void);
 

@@ -420,11 +420,31 @@ S_element(S_ctx *c, xmlNodePtr n, S_pending *pend)
     char *save = NULL;
     for (char *w = strtok_r((char *)txt, " \t\r\n", &save); w;
          w = strtok_r(NULL, " \t\r\n", &save)) {
-      t->words = bs_arena_realloc(
-          &t->arena, t->words,
-          (size_t)t->nwords * sizeof *t->words,
-          (size_t)(t->nwords + 1) * sizeof *t->words);
-      t->words[t->nwords++] = bs_arena_strdup(&t->arena, w);
+      size_t k = (size_t)t->nwords;
+      t->words = bs_arena_realloc(&t->arena, t->words, k * sizeof *t->words,
+                                  (k + 1) * sizeof *t->words);
+      t->word_cps = bs_arena_realloc(&t->arena, t->word_cps,
+                                     k * sizeof *t->word_cps,
+                                     (k + 1) * sizeof *t->word_cps);
+      t->word_len = bs_arena_realloc(&t->arena, t->word_len,
+                                     k * sizeof *t->word_len,
+                                     (k + 1) * sizeof *t->word_len);
+      t->words[k] = bs_arena_strdup(&t->arena, w);
+      /* decoded here once, not for every paragraph that looks for it */
+      size_t wl = strlen(w);
+      uint32_t *cps = bs_arena_alloc(&t->arena, (wl + 1) * sizeof *cps);
+      int ncp = 0;
+      for (size_t i = 0; i < wl;) {
+        int l = bs_utf8_decode((const unsigned char *)w + i, wl - i,
+                               &cps[ncp]);
+        if (l <= 0)
+          break;
+        i += (size_t)l;
+        ncp++;
+      }
+      t->word_cps[k] = cps;
+      t->word_len[k] = ncp;
+      t->nwords++;
     }
     xmlFree(txt);
   } else if (strcmp(en, "punctuation") == 0) {

@@ -72,6 +72,8 @@ typedef struct bs_template {
                                       by moving whole splits at a group */
   const char **words;    /* words that titles and table labels never break
                             inside (办公厅, 人民政府, 年度, 出具 …), UTF-8 */
+  const uint32_t **word_cps; /* the same as code points, decoded once */
+  int *word_len;             /* how many each */
   int nwords;
   bool punct_adjacent;   /* two adjacent full-width marks share their
                             blank halves: 1.5 em instead of 2 */

@@ -26,6 +26,12 @@
           glyph's position against the layout dump and every PDF word's
           position (pdftotext -bbox) within 0.1 mm; deterministic bytes;
           broken packages made from a good one are caught by the checker.
+  cff     the CFF font programs that pipeline/pdf/cff.c cuts (the example
+          and 1,500 common characters in the Noto Serif, Serif Bold and
+          Sans faces): tests/cffcheck.py (fontTools) finds every glyph's
+          outline and advance and its Private DICT equal to the font's own
+          glyph of that CID, no subroutine or hint left; the text extracts
+          as written; Preflight passes.
 """
 import shutil
 import subprocess
@@ -729,4 +735,74 @@ def tagged_batch(a, d, sources):
     check(bad[0] == 2 and "1b, 2a or 3b" in bad[2], "batch --pdfa 2b: %r" % (bad,))
 
 
-GROUPS = {"pdfa3": group_pdfa3, "ofd": group_ofd, "tagged": group_tagged}
+
+# ---------------------------------------------------------------------------
+# cff
+
+CFFCHECK = os.path.join(HERE, "cffcheck.py")
+NOTO = "/usr/share/fonts/opentype/noto"
+
+
+def gb2312_level1(count):
+    """The first `count` characters of GB 2312's first level (rows 16-55),
+    the common Chinese characters, in the standard's order."""
+    out = []
+    for row in range(0xB0, 0xD8):
+        for col in range(0xA1, 0xFF):
+            try:
+                out.append(bytes([row, col]).decode("gb2312"))
+            except UnicodeDecodeError:
+                continue
+            if len(out) == count:
+                return "".join(out)
+    return "".join(out)
+
+
+def group_cff(a):
+    """The CFF font programs (pipeline/pdf/cff.c) of the example and of a
+    document of 1,500 common characters, with punctuation, digits and Latin,
+    in the title (Noto Serif CJK Bold), headings and strong text (Noto
+    Sans CJK) and body (Noto Serif CJK): every glyph draws as the font's
+    own glyph of its CID (tests/cffcheck.py, fontTools), the text extracts
+    as written and the files pass Preflight."""
+    py = fonttools_python()
+    if not py:
+        skip("no Python with fontTools (Debian python3-fonttools)")
+    d = os.path.join(a.work, "cff")
+    os.makedirs(d, exist_ok=True)
+    chars = gb2312_level1(1500)
+    paras = [chars[i:i + 300] for i in range(0, len(chars), 300)]
+    tail = "“引号”（括号）《书名》、，。：；！？0123456789 ABCxyz"
+    body = "".join(
+        "<section><heading>%s</heading><p>%s<strong>%s</strong>%s</p>"
+        "</section>" % (p[:12], p, p[100:160], tail) for p in paras)
+    src = os.path.join(d, "common-chars.xml")
+    write_source(src, body, title="常用字" + chars[:30])
+    pdfs = []
+    for name, s in (("example", EXAMPLE), ("common-chars", src)):
+        pdf = os.path.join(d, name + ".pdf")
+        rc, out, err = run([a.banshi, "render", s, "-o", pdf])
+        if not check(rc == 0, "%s: render failed: %s" % (name, err)):
+            continue
+        pdfs.append(pdf)
+        fonts = [os.path.join(NOTO, f) for f in sorted(os.listdir(NOTO))]
+        rc, out, err = run([py, CFFCHECK, pdf] + fonts)
+        check(rc == 0, "%s: cffcheck: %s%s" % (name, out[-3000:], err[-2000:]))
+        programs = [ln for ln in out.splitlines() if re.search(r": \d+ glyphs", ln)]
+        check(len(programs) == 3, "%s: %d CFF programs, expected 3 (Serif, "
+              "Serif Bold, Sans): %s" % (name, len(programs), out))
+    if len(pdfs) == 2:
+        rc, text, err = run(["pdftotext", "-enc", "UTF-8", pdfs[1], "-"])
+        # the page numbers (—1—) between the pages' text
+        flat = re.sub(r"—\d+—", "", re.sub(r"\s+", "", text))
+        for p in paras:
+            check(p in flat, "common-chars: a paragraph does not extract "
+                  "as written: %s..." % p[:20])
+        res, log = preflight(pdfs, d)
+        for pdf in pdfs:
+            ok, errs = res.get(os.path.basename(pdf), (False, ["no result"]))
+            check(ok, "%s: Preflight: %s" % (pdf, errs[:5]))
+
+
+GROUPS = {"pdfa3": group_pdfa3, "ofd": group_ofd, "tagged": group_tagged,
+          "cff": group_cff}

@@ -73,6 +73,7 @@
 #include <hb-ot.h>
 #include <hb-subset.h>
 #include <hpdf.h>
+#include <nettle/md5.h>
 #include <libdeflate.h>
 #include <png.h>
 #include <zip.h>
@@ -245,7 +246,7 @@ typedef struct S_ofd {
   int nentries;
   struct libdeflate_compressor *deflate;  /* fonts */
   struct libdeflate_compressor *deflate_xml; /* XML parts */
-  HPDF_MD5_CTX md5;     /* of every part, for DocID */
+  struct md5_ctx md5;     /* of every part, for DocID */
   /* the page being written */
   S_buf page;
   int page_index;
@@ -286,9 +287,8 @@ S_add(S_ofd *o, const char *name, const void *data, size_t len,
     sum[i] = (unsigned char)((uint64_t)len >> (8 * i));
   for (int i = 0; i < 4; i++)
     sum[8 + i] = (unsigned char)(e->crc >> (8 * i));
-  HPDF_MD5Update(&o->md5, (const HPDF_BYTE *)name,
-                 (HPDF_UINT)strlen(name) + 1);
-  HPDF_MD5Update(&o->md5, sum, sizeof sum);
+  md5_update(&o->md5, strlen(name) + 1, (const uint8_t *)name);
+  md5_update(&o->md5, sizeof sum, sum);
   if (compress) {
     struct libdeflate_compressor **c =
         compress == S_XML ? &o->deflate_xml : &o->deflate;
@@ -1217,7 +1217,7 @@ bs_render_ofd(const bs_layout *l, const char *path, const bs_ofd_options *opt)
   o.diags = &l->doc->diags;
   o.next_id = 1;
   o.page_ids = bs_xcalloc((size_t)(l->npages ? l->npages : 1), sizeof(int));
-  HPDF_MD5Init(&o.md5);
+  md5_init(&o.md5);
   S_when w = S_date(l->doc, opt ? opt->epoch : -1);
   int rc = 0;
   S_collect(&o);
@@ -1238,16 +1238,14 @@ bs_render_ofd(const bs_layout *l, const char *path, const bs_ofd_options *opt)
     /* the document's parts, then every page, then the resources */
     S_buf b = {NULL, 0, 0};
     const bs_meta *m = &l->doc->meta;
-    HPDF_MD5Update(&o.md5, (const HPDF_BYTE *)BANSHI_VERSION,
-                   (HPDF_UINT)strlen(BANSHI_VERSION));
+    md5_update(&o.md5, strlen(BANSHI_VERSION), (const uint8_t *)BANSHI_VERSION);
     const char *const meta[] = {m->title, m->issuer, m->subject, m->number,
                                 m->retention, m->lang};
     for (size_t i = 0; i < sizeof meta / sizeof *meta; i++)
       if (meta[i])
-        HPDF_MD5Update(&o.md5, (const HPDF_BYTE *)meta[i],
-                       (HPDF_UINT)strlen(meta[i]) + 1);
+        md5_update(&o.md5, strlen(meta[i]) + 1, (const uint8_t *)meta[i]);
     HPDF_BYTE d[16];
-    HPDF_MD5Final(d, &o.md5);
+    md5_digest(&o.md5, MD5_DIGEST_SIZE, d);
     char docid[33];
     for (int i = 0; i < 16; i++)
       snprintf(docid + 2 * i, 3, "%02x", d[i]);

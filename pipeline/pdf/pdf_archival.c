@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nettle/md5.h>
+
 #include "util.h"
 
 /* A file name for /F, which PDF readers take as a byte string in the
@@ -78,12 +80,12 @@ bs_pdf_embed_sources(HPDF_Doc pdf, const bs_pdf_attachment *files, int n,
     HPDF_Dict params = HPDF_Dict_New(mm);
     HPDF_Dict_AddNumber(params, "Size", (HPDF_INT32)f->len);
     HPDF_Dict_Add(params, "ModDate", HPDF_String_New(mm, moddate, NULL));
-    HPDF_MD5_CTX ctx;
+    struct md5_ctx ctx;
     HPDF_BYTE md5[16];
-    HPDF_MD5Init(&ctx);
+    md5_init(&ctx);
     if (f->len)
-      HPDF_MD5Update(&ctx, f->data, (HPDF_UINT)f->len);
-    HPDF_MD5Final(md5, &ctx);
+      md5_update(&ctx, f->len, f->data);
+    md5_digest(&ctx, MD5_DIGEST_SIZE, md5);
     HPDF_Dict_Add(params, "CheckSum", HPDF_Binary_New(mm, md5, 16));
     HPDF_Dict_Add(ef, "Params", params);
 

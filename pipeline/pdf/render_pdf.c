@@ -12,13 +12,13 @@
  * embedded program, writes an encoding CMap where a ToUnicode CMap belongs,
  * has no CIDSet or CapHeight, and turns characters outside the BMP into
  * spaces.  Instead, before any page is written, the glyphs each font needs
- * are collected from the layout, the font is cut down with HarfBuzz's
- * subsetter, and the Type0 / CIDFont / FontDescriptor / font program /
+ * are collected from the layout, the font is cut down (a CID-keyed CFF
+ * font by cff.c, any other by HarfBuzz's subsetter), and the Type0 / CIDFont / FontDescriptor / font program /
  * CIDSet / ToUnicode objects are built directly with exactly the widths
  * layout used.  TrueType fonts become CIDFontType2 with a FontFile2 whose
  * glyphs are renumbered from 0 (code = new glyph, CIDToGIDMap /Identity);
  * OpenType CFF fonts (Noto CJK, the defaults) become CIDFontType0 with a
- * FontFile3 of subtype CIDFontType0C holding the subset's CFF table, whose
+ * FontFile3 of subtype CIDFontType0C holding the subset's CFF program, whose
  * charset keeps the original CIDs (code = CID).  Text is drawn with TJ, one
  * text object per run,
  * glyph positions exact to 1/1000 of the font size.
@@ -46,8 +46,10 @@
 
 #include <hb-subset.h>
 #include <hpdf.h>
+#include <nettle/md5.h>
 #include <libdeflate.h>
 
+#include "cff.h"
 #include "fsio.h"
 #include "pdf_archival.h"
 #include "pdf_tagged.h"
@@ -197,8 +199,12 @@ S_flate_filter_key(HPDF_Dict d, HPDF_Stream out)
  * The data is compressed here with libdeflate rather than by libharu when it
  * writes the file: libharu uses zlib at its default level, and the font
  * programs (most of the bytes of a PDF) then took a third of the
- * instructions of a whole document.  libdeflate at the same level gives
- * the same format and size at about a third of the cost. */
+ * instructions of a whole document.  libdeflate gives the same format at
+ * about a third of the cost, and at its level 1 rather than 6 another 7 %
+ * of a document's instructions go (the example: 102.0 M -> 94.5 M) for
+ * 1.8 % more bytes (119,709 -> 121,906): the font programs, CFF
+ * charstrings and TrueType outlines, hardly compress at any level. */
+#define S_DEFLATE_LEVEL 1
 /* `len` bytes at `data` deflated into the stream of `d`, which then writes
  * its own /Filter; false when the compressor cannot be had or fails (the
  * stream is left empty). */
@@ -206,7 +212,7 @@ static bool
 S_deflate_into(S_pdf *p, HPDF_Dict d, const void *data, size_t len)
 {
   if (!p->deflate)
-    p->deflate = libdeflate_alloc_compressor(6);
+    p->deflate = libdeflate_alloc_compressor(S_DEFLATE_LEVEL);
   if (!p->deflate)
     return false;
   size_t cap = libdeflate_zlib_compress_bound(p->deflate, len);
@@ -241,18 +247,17 @@ S_stream(S_pdf *p, const void *data, size_t len, bool compress)
 static void
 S_subset_tag(const S_font *sf, char tag[8])
 {
-  HPDF_MD5_CTX ctx;
+  struct md5_ctx ctx;
   HPDF_BYTE d[16];
-  HPDF_MD5Init(&ctx);
-  HPDF_MD5Update(&ctx, (const HPDF_BYTE *)sf->font->psname,
-                 (HPDF_UINT)strlen(sf->font->psname));
+  md5_init(&ctx);
+  md5_update(&ctx, strlen(sf->font->psname), (const uint8_t *)sf->font->psname);
   hb_codepoint_t g = HB_SET_VALUE_INVALID;
   while (hb_set_next(sf->gids, &g)) {
     HPDF_BYTE b[4] = {(HPDF_BYTE)(g >> 24), (HPDF_BYTE)(g >> 16),
                       (HPDF_BYTE)(g >> 8), (HPDF_BYTE)g};
-    HPDF_MD5Update(&ctx, b, 4);
+    md5_update(&ctx, 4, b);
   }
-  HPDF_MD5Final(d, &ctx);
+  md5_digest(&ctx, MD5_DIGEST_SIZE, d);
   for (int i = 0; i < 6; i++)
     tag[i] = (char)('A' + d[i] % 26);
   tag[6] = '+';
@@ -341,149 +346,6 @@ S_tounicode(S_pdf *p, const S_font *sf, const S_subset *ss)
 }
 
 /* ------------------------------------------------------------------ */
-/* CFF: the CID of each glyph                                           */
-
-/* A CFF INDEX at d[*p]: its count, and the start and end of item i through
- * S_cff_item.  Returns false when it runs past the data. */
-typedef struct S_cff_index {
-  unsigned count, offsize;
-  size_t offsets, data; /* where the offset array and the data start */
-} S_cff_index;
-
-static bool
-S_cff_index_at(const uint8_t *d, size_t len, size_t *p, S_cff_index *ix)
-{
-  if (*p + 2 > len)
-    return false;
-  ix->count = (unsigned)(d[*p] << 8 | d[*p + 1]);
-  if (ix->count == 0) {
-    *p += 2;
-    return true;
-  }
-  if (*p + 3 > len)
-    return false;
-  ix->offsize = d[*p + 2];
-  if (ix->offsize < 1 || ix->offsize > 4)
-    return false;
-  ix->offsets = *p + 3;
-  size_t end_off = ix->offsets + (size_t)(ix->count + 1) * ix->offsize;
-  if (end_off > len)
-    return false;
-  ix->data = end_off - 1;
-  size_t last = 0;
-  for (unsigned k = 0; k < ix->offsize; k++)
-    last = last << 8 | d[ix->offsets + (size_t)ix->count * ix->offsize + k];
-  if (ix->data + last > len)
-    return false;
-  *p = ix->data + last;
-  return true;
-}
-
-static void
-S_cff_item(const uint8_t *d, const S_cff_index *ix, unsigned i, size_t *s,
-           size_t *e)
-{
-  size_t o[2] = {0, 0};
-  for (int j = 0; j < 2; j++)
-    for (unsigned k = 0; k < ix->offsize; k++)
-      o[j] = o[j] << 8 | d[ix->offsets + (size_t)(i + (unsigned)j) *
-                                              ix->offsize + k];
-  *s = ix->data + o[0];
-  *e = ix->data + o[1];
-}
-
-/* The code of each glyph of a subset CFF font program.  A CID-keyed font
- * (the CJK fonts: Source Han / Noto CJK) keeps the original CIDs in its
- * charset, and a PDF viewer finds a glyph by its CID (ISO 32000 9.7.4.2),
- * so that is the code; in a name-keyed font the code is the glyph index.
- * Returns false when the program cannot be read. */
-static bool
-S_cff_codes(const uint8_t *d, size_t len, S_subset *ss)
-{
-  for (unsigned i = 0; i < ss->n; i++)
-    ss->code[i] = i;
-  if (len < 4)
-    return false;
-  size_t p = d[2];
-  S_cff_index names, top;
-  if (!S_cff_index_at(d, len, &p, &names) ||
-      !S_cff_index_at(d, len, &p, &top) || top.count < 1)
-    return false;
-  size_t s, e;
-  S_cff_item(d, &top, 0, &s, &e);
-  /* the Top DICT: operands, then an operator (CFF spec, section 4) */
-  long stack[48];
-  int sp = 0;
-  bool cid = false;
-  long charset = 0;
-  while (s < e) {
-    uint8_t b = d[s];
-    if (b <= 21) {
-      int op = b == 12 && s + 1 < e ? 1200 + d[s + 1] : b;
-      s += b == 12 ? 2 : 1;
-      if (op == 1230)
-        cid = true; /* ROS */
-      else if (op == 15 && sp > 0)
-        charset = stack[sp - 1];
-      sp = 0;
-      continue;
-    }
-    long v = 0;
-    if (b == 28 && s + 3 <= e) {
-      v = (int16_t)(d[s + 1] << 8 | d[s + 2]);
-      s += 3;
-    } else if (b == 29 && s + 5 <= e) {
-      v = (int32_t)((uint32_t)d[s + 1] << 24 | (uint32_t)d[s + 2] << 16 |
-                    (uint32_t)d[s + 3] << 8 | d[s + 4]);
-      s += 5;
-    } else if (b == 30) {
-      for (s++; s < e; s++)
-        if ((d[s] & 0x0F) == 0x0F || (d[s] >> 4) == 0x0F)
-          break;
-      s++;
-    } else if (b >= 32 && b <= 246) {
-      v = b - 139;
-      s++;
-    } else if (b >= 247 && b <= 250 && s + 2 <= e) {
-      v = (b - 247) * 256 + d[s + 1] + 108;
-      s += 2;
-    } else if (b >= 251 && b <= 254 && s + 2 <= e) {
-      v = -(b - 251) * 256 - d[s + 1] - 108;
-      s += 2;
-    } else {
-      return false;
-    }
-    if (sp < 48)
-      stack[sp++] = v;
-  }
-  if (!cid)
-    return true;
-  if (charset <= 2 || (size_t)charset >= len)
-    return false;
-  size_t q = (size_t)charset;
-  uint8_t fmt = d[q++];
-  unsigned g = 1;
-  while (g < ss->n) {
-    if (fmt == 0) {
-      if (q + 2 > len)
-        return false;
-      ss->code[g++] = (uint32_t)(d[q] << 8 | d[q + 1]);
-      q += 2;
-      continue;
-    }
-    size_t rl = fmt == 1 ? 3 : 4;
-    if ((fmt != 1 && fmt != 2) || q + rl > len)
-      return false;
-    uint32_t first = (uint32_t)(d[q] << 8 | d[q + 1]);
-    uint32_t left = fmt == 1 ? d[q + 2] : (uint32_t)(d[q + 2] << 8 | d[q + 3]);
-    q += rl;
-    for (uint32_t k = 0; k <= left && g < ss->n; k++)
-      ss->code[g++] = first + k;
-  }
-  return true;
-}
-
-/* ------------------------------------------------------------------ */
 /* Subsetting                                                           */
 
 /* The subsetter's input for one font: its characters (or glyphs), without
@@ -520,11 +382,12 @@ S_subset_input(const S_font *sf)
   /* Hinting instructions only help low-resolution screens; archival
    * copies are printed or viewed by renderers that ignore or replace
    * them, and they are a tenth of a CJK font's glyph data.  CFF
-   * charstrings are written without subroutines: a CJK font's subroutines
-   * serve 65,000 glyphs, and finding the few a subset needs cost the
-   * subsetter three times the instructions of inlining them, for a
-   * program that comes out larger (Noto Serif CJK, the example's 400
-   * glyphs: 92 KB with subroutines, 84 KB without). */
+   * charstrings are written without subroutines, as cff.c writes those of
+   * a CID-keyed font: a CJK font's subroutines serve 65,000 glyphs, and
+   * finding the few a subset needs cost the subsetter three times the
+   * instructions of inlining them, for a program that comes out larger
+   * (Noto Serif CJK, the example's 400 glyphs: 92 KB with subroutines,
+   * 84 KB without). */
   hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING |
                                     (f->cff ? HB_SUBSET_FLAGS_DESUBROUTINIZE
                                             : 0));
@@ -563,15 +426,42 @@ S_subset_input(const S_font *sf)
   return in;
 }
 
-/* Cut one font down to the glyphs the document draws and record, in
- * sf->old_new, the code of each original glyph.  TrueType subsets are
+/* A CID-keyed CFF font cut down by cff.c.  Returns false when the font
+ * is of a form cff.c leaves to HarfBuzz (a name-keyed CFF font, say). */
+static bool
+S_subset_cid_cff(S_font *sf, S_subset *ss)
+{
+  hb_blob_t *blob =
+      hb_face_reference_table(sf->font->face, HB_TAG('C', 'F', 'F', ' '));
+  unsigned len;
+  const uint8_t *d = (const uint8_t *)hb_blob_get_data(blob, &len);
+  unsigned n = hb_set_get_population(sf->gids);
+  uint32_t *gids = bs_xcalloc(n ? n : 1, sizeof *gids);
+  unsigned k = 0;
+  hb_codepoint_t g = HB_SET_VALUE_INVALID;
+  while (k < n && hb_set_next(sf->gids, &g))
+    gids[k++] = g;
+  bs_cff_subset cs;
+  bs_cff_status st = bs_cff_subset_make(d, len, gids, k, &cs);
+  free(gids);
+  hb_blob_destroy(blob);
+  if (st != BS_CFF_OK)
+    return false;
+  ss->n = cs.n;
+  ss->orig = cs.orig;
+  ss->code = cs.cid;
+  ss->program = hb_blob_create((const char *)cs.data, (unsigned)cs.len,
+                               HB_MEMORY_MODE_READONLY, cs.data, free);
+  return true;
+}
+
+/* The font cut down by HarfBuzz's subsetter: TrueType subsets are
  * renumbered from 0 and the code is the new glyph (CIDToGIDMap
- * /Identity); CFF subsets keep their CIDs (S_cff_codes). */
+ * /Identity); CFF subsets keep their CIDs (bs_cff_codes). */
 static int
-S_subset_font(S_pdf *p, S_font *sf, S_subset *ss)
+S_subset_hb(S_pdf *p, S_font *sf, S_subset *ss)
 {
   bs_font *f = sf->font;
-  memset(ss, 0, sizeof *ss);
   hb_subset_input_t *in = S_subset_input(sf);
   if (!in) {
     S_fail(p, "cannot prepare a font subset");
@@ -600,7 +490,7 @@ S_subset_font(S_pdf *p, S_font *sf, S_subset *ss)
     ss->program = hb_face_reference_table(sub, HB_TAG('C', 'F', 'F', ' '));
     unsigned len;
     const uint8_t *d = (const uint8_t *)hb_blob_get_data(ss->program, &len);
-    if (!S_cff_codes(d, len, ss)) {
+    if (!bs_cff_codes(d, len, ss->code, ss->n)) {
       S_fail(p, "cannot read the CFF font program of a subset");
       rc = -1;
     }
@@ -611,6 +501,20 @@ S_subset_font(S_pdf *p, S_font *sf, S_subset *ss)
   }
   hb_face_destroy(sub);
   hb_subset_plan_destroy(plan);
+  return rc;
+}
+
+/* Cut one font down to the glyphs the document draws and record, in
+ * sf->old_new, the code of each original glyph. */
+static int
+S_subset_font(S_pdf *p, S_font *sf, S_subset *ss)
+{
+  memset(ss, 0, sizeof *ss);
+  int rc = 0;
+  if (!sf->font->cff || !S_subset_cid_cff(sf, ss))
+    rc = S_subset_hb(p, sf, ss);
+  if (!ss->program)
+    return rc;
   sf->old_new = hb_map_create();
   for (unsigned c = 0; c < ss->n; c++) {
     hb_map_set(sf->old_new, ss->orig[c], ss->code[c]);
@@ -1474,33 +1378,27 @@ S_outline(S_pdf *p)
  * while any change that shows (a character, a position, a date, a font)
  * changes the ID. */
 static void
-S_md5_int(HPDF_MD5_CTX *ctx, int64_t v)
+S_md5_int(struct md5_ctx *ctx, int64_t v)
 {
   HPDF_BYTE b[8];
   for (int i = 0; i < 8; i++)
     b[i] = (HPDF_BYTE)((uint64_t)v >> (8 * i));
-  HPDF_MD5Update(ctx, b, 8);
+  md5_update(ctx, 8, b);
 }
 
 static void
-S_md5_str(HPDF_MD5_CTX *ctx, const char *s)
+S_md5_str(struct md5_ctx *ctx, const char *s)
 {
   if (!s)
     s = "";
-  HPDF_MD5Update(ctx, (const HPDF_BYTE *)s, (HPDF_UINT)strlen(s) + 1);
+  md5_update(ctx, strlen(s) + 1, (const uint8_t *)s);
 }
 
 static void
-S_md5_bytes(HPDF_MD5_CTX *ctx, const void *data, size_t n)
+S_md5_bytes(struct md5_ctx *ctx, const void *data, size_t n)
 {
   S_md5_int(ctx, (int64_t)n);
-  const HPDF_BYTE *b = data;
-  while (n > 0) {
-    HPDF_UINT k = n > 0x40000000 ? 0x40000000 : (HPDF_UINT)n;
-    HPDF_MD5Update(ctx, b, k);
-    b += k;
-    n -= k;
-  }
+  md5_update(ctx, n, data);
 }
 
 static void
@@ -1508,9 +1406,9 @@ S_set_id(S_pdf *p, const S_date *dt)
 {
   const bs_layout *l = p->l;
   const bs_meta *m = &l->doc->meta;
-  HPDF_MD5_CTX ctx;
+  struct md5_ctx ctx;
   HPDF_BYTE d[16];
-  HPDF_MD5Init(&ctx);
+  md5_init(&ctx);
   S_md5_str(&ctx, BANSHI_VERSION);
   /* document information and XMP */
   S_md5_str(&ctx, m->title);
@@ -1611,7 +1509,7 @@ S_set_id(S_pdf *p, const S_date *dt)
     for (size_t k = 0; k < sizeof v / sizeof *v; k++)
       S_md5_int(&ctx, v[k]);
   }
-  HPDF_MD5Final(d, &ctx);
+  md5_digest(&ctx, MD5_DIGEST_SIZE, d);
   HPDF_Array id = HPDF_Array_New(p->pdf->mmgr);
   HPDF_Array_Add(id, HPDF_Binary_New(p->pdf->mmgr, d, 16));
   HPDF_Array_Add(id, HPDF_Binary_New(p->pdf->mmgr, d, 16));

@@ -22,6 +22,7 @@ void test_shard(test_state *st);
 void test_bagpath(test_state *st);
 void test_fmt(test_state *st);
 void test_ofd_glyph(test_state *st);
+void test_cff_subset(test_state *st);
 void test_percent(test_state *st);
 
 static const struct {
@@ -35,6 +36,7 @@ static const struct {
     {"sha256", test_sha256}, {"fsio", test_fsio},   {"plan", test_plan},
     {"shard", test_shard},   {"bagpath", test_bagpath}, {"fmt", test_fmt},
     {"ofd_glyph", test_ofd_glyph},
+    {"cff_subset", test_cff_subset},
     {"percent", test_percent},
 };
 

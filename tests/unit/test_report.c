@@ -4,6 +4,9 @@
  * source, and rule messages point at the attribute they are about. */
 #include <stdlib.h>
 
+#include <unicode/uregex.h>
+#include <unicode/utext.h>
+
 #include "harness.h"
 #include "pipeline.h"
 #include "prose.h"
@@ -110,5 +113,81 @@ test_report(test_state *st)
     CHECK(st, ok == (nums[i].value >= 0) && (!ok || v == nums[i].value),
           "%s", nums[i].text);
   }
+
+  /* what a text must contain for a pattern to match (prose.c): lists in
+   * the order they are tried, " & " between lists; NULL where the
+   * pattern is compiled with the rules.  Every pattern read is one ICU
+   * compiles. */
+  static const struct {
+    const char *pattern, *want;
+  } needs[] = {
+      {"(?:新收|新收到|收到)(?:的)?申请(\\d+)件",
+       "新收的申请|新收申请|收到的申请|收到申请 & 件"},
+      {"予以公开(?<!(?:及|和)予以公开)[：:]?(\\d+)[件条]",
+       "予以公开 & 件|条"},
+      {"(?:未|没有)(?:发生|收到)(?:因[^，]{0,6})?(?:复议)",
+       "未发生|未收到|没有发生|没有收到 & 复议"},
+      /* a string dropped as covered moves the later ones down: each is
+       * still compared with what it was (上年度结转 holds no other) */
+      {"(?:本年新收|新收|上年结转|上年度结转)(\\d+)件",
+       "新收|上年结转|上年度结转 & 件"},
+      {"a|b", "a|b"},
+      {"x(?:ab)*y", "x & y"},
+      {"\\d+%", "%"},
+      {"(?:a+|bc)d", "a|bc & d"},
+      {"^[0-9０-９]{1,3}\\.?$", NULL},
+      {".*", NULL},
+      {"", NULL},
+      {"(?i)abc", NULL},
+      {"a{2,1}b", NULL},
+      {"[z-a]b", NULL},
+      {"(?<=a*)b", NULL},
+      {"(?<=a{1,2})b", NULL},
+      {"ab\\1", NULL},
+      {"(?<n>x)y", NULL},
+      {"[:alpha:]x", NULL},
+      {"(ab", NULL},
+      {"ab)", NULL},
+      {"*a", NULL},
+      {"a**", NULL},
+      {"x{,3}", NULL},
+      {"[]a]b", NULL},
+      {"a\\qb", NULL},
+      {"a\\", NULL},
+      {"[ab", NULL},
+      {"(?=a)*b", NULL},
+  };
+  for (size_t i = 0; i < sizeof needs / sizeof *needs; i++) {
+    bs_prose_need need;
+    bool known = bs_prose_needs(needs[i].pattern, &need);
+    char got[512] = "";
+    for (int k = 0; k < need.nsets; k++)
+      for (int j = 0; j < need.n[k]; j++)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s",
+                 j ? "|" : k ? " & " : "", need.s[k][j]);
+    CHECK(st, known == (needs[i].want != NULL), "%s", needs[i].pattern);
+    if (known && needs[i].want)
+      CHECK_STR(st, got, needs[i].want);
+    if (known) {
+      UErrorCode ust = U_ZERO_ERROR;
+      UParseError pe;
+      UText *ut = utext_openUTF8(NULL, needs[i].pattern, -1, &ust);
+      URegularExpression *re = uregex_openUText(ut, 0, &pe, &ust);
+      CHECK(st, U_SUCCESS(ust), "ICU refuses %s", needs[i].pattern);
+      uregex_close(re);
+      utext_close(ut);
+    }
+    bs_prose_need_free(&need);
+  }
+  /* texts checked against a need */
+  bs_prose_need need;
+  CHECK(st, bs_prose_needs("(?:新收|收到)\\d+件", &need), "need");
+  CHECK(st, bs_prose_may_match(&need, "全年收到申请，共49件"), "may");
+  CHECK(st, !bs_prose_may_match(&need, "全年收到申请49条"), "may not");
+  bs_prose_need_free(&need);
+  CHECK(st, bs_prose_needs("(?:本年新收|新收|上年结转|上年度结转)(\\d+)件",
+                           &need), "need");
+  CHECK(st, bs_prose_may_match(&need, "上年度结转3件"), "may");
+  bs_prose_need_free(&need);
   bs_arena_free(&a);
 }

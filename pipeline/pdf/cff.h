@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+/* cff.h - reading CFF font programs, and cutting a CID-keyed one down to
+ * the glyphs a document draws, for the FontFile3 (CIDFontType0C) of a PDF.
+ * Used by render_pdf.c only; plain bytes in and out, no font library.
+ *
+ * Layer 10 (renderers): docs/architecture.md. */
+#ifndef BS_PDF_CFF_H
+#define BS_PDF_CFF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A subset: a complete CFF program of n glyphs, glyph 0 the .notdef. */
+typedef struct bs_cff_subset {
+  uint8_t *data; /* the program (malloc'd) */
+  size_t len;
+  unsigned n;     /* glyphs */
+  uint32_t *orig; /* the font's glyph index of each */
+  uint32_t *cid;  /* its CID: the font's charset keeps them */
+} bs_cff_subset;
+
+typedef enum bs_cff_status {
+  BS_CFF_OK,
+  /* a form this subsetter does not write (a name-keyed font, a seac
+   * accent, a subroutine number computed by arithmetic): the caller uses
+   * a general subsetter */
+  BS_CFF_UNSUPPORTED,
+  /* the program contradicts the CFF specification */
+  BS_CFF_MALFORMED,
+} bs_cff_status;
+
+/* Cut the CID-keyed CFF program `cff` (len bytes) down to the glyphs
+ * `gids` (n of them, ascending, each below the font's glyph count; glyph 0
+ * is added when missing).  Charstrings come out without subroutines and
+ * without hints, the CIDs and Font DICTs are the font's own.  On BS_CFF_OK
+ * `out` holds the subset (free with bs_cff_subset_free); otherwise it is
+ * empty. */
+bs_cff_status bs_cff_subset_make(const uint8_t *cff, size_t len,
+                                 const uint32_t *gids, unsigned n,
+                                 bs_cff_subset *out);
+void bs_cff_subset_free(bs_cff_subset *s);
+
+/* The code of each of the n glyphs of a CFF program: its CID in a
+ * CID-keyed font (a PDF viewer finds a glyph by its CID, ISO 32000
+ * 9.7.4.2), its glyph index in a name-keyed one.  Returns false when the
+ * program cannot be read. */
+bool bs_cff_codes(const uint8_t *cff, size_t len, uint32_t *code,
+                  unsigned n);
+
+#endif

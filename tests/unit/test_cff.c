@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The CFF subsetter (pipeline/pdf/cff.c) on a real CID-keyed font and on
+ * damaged programs.
+ *
+ * cff_subset: Noto Serif CJK's CFF program (the default Song face) cut to
+ * every 37th glyph.  The subset's glyphs are the ones asked for, .notdef
+ * first, with the CIDs that bs_cff_codes reads back from the subset; and a
+ * subset is a fixed point: cutting it again to all its glyphs gives the
+ * same bytes (no subroutine or hint is left to remove, nothing else
+ * changes).  Then the subset truncated at 300 lengths must be refused as
+ * malformed, 3,000 copies with one byte changed (positions and values from
+ * a fixed seed) of a 100-glyph subset must not crash the subsetter (the ASan+UBSan build runs
+ * this), and the same program with its ROS operator renamed is a
+ * name-keyed font, left to HarfBuzz (BS_CFF_UNSUPPORTED), as is a glyph
+ * whose flattened charstring would pass 65,535 bytes (a program built
+ * here, whose one glyph calls a subroutine 200 or 300 times).
+ * tests/cffcheck.py
+ * (the `cff` group) compares the glyphs' outlines with fontTools. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "pdf/cff.h"
+#include "util.h"
+
+void test_cff_subset(test_state *st);
+
+#define S_NOTO "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
+
+static uint32_t
+S_u32(const unsigned char *d)
+{
+  return (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 |
+         d[3];
+}
+
+/* The CFF table of face `index` of an OpenType collection. */
+static const unsigned char *
+S_cff_table(const unsigned char *d, size_t len, unsigned index, size_t *n)
+{
+  if (len < 12 || memcmp(d, "ttcf", 4) != 0 || index >= S_u32(d + 8) ||
+      16 + 4 * (size_t)index > len)
+    return NULL;
+  size_t font = S_u32(d + 12 + 4 * index);
+  if (font + 12 > len)
+    return NULL;
+  unsigned tables = (unsigned)(d[font + 4] << 8 | d[font + 5]);
+  for (unsigned t = 0; t < tables; t++) {
+    const unsigned char *rec = d + font + 12 + 16 * (size_t)t;
+    if ((size_t)(rec + 16 - d) > len)
+      return NULL;
+    if (memcmp(rec, "CFF ", 4) == 0) {
+      size_t off = S_u32(rec + 8);
+      *n = S_u32(rec + 12);
+      return off + *n <= len ? d + off : NULL;
+    }
+  }
+  return NULL;
+}
+
+/* Every glyph of the subset, 0 .. n-1. */
+static uint32_t *
+S_all(unsigned n)
+{
+  uint32_t *g = calloc(n, sizeof *g);
+  for (unsigned i = 0; i < n; i++)
+    g[i] = i;
+  return g;
+}
+
+static void
+S_damaged(test_state *st, const bs_cff_subset *sub)
+{
+  uint32_t *all = S_all(sub->n);
+  bs_cff_subset again;
+  int refused = 0;
+  for (int k = 1; k <= 300; k++) {
+    size_t cut = sub->len * (size_t)k / 301;
+    refused += bs_cff_subset_make(sub->data, cut, all, sub->n, &again) ==
+               BS_CFF_MALFORMED;
+    CHECK(st, again.data == NULL, "a refused subset left data");
+  }
+  CHECK_INT(st, refused, 300);
+  unsigned char *copy = malloc(sub->len);
+  uint64_t seed = 20211231;
+  for (int k = 0; k < 3000; k++) {
+    memcpy(copy, sub->data, sub->len);
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    copy[(seed >> 33) % sub->len] = (unsigned char)(seed >> 13);
+    if (bs_cff_subset_make(copy, sub->len, all, sub->n, &again) == BS_CFF_OK)
+      bs_cff_subset_free(&again);
+  }
+  /* the ROS operator (12 30) of the Top DICT renamed: name-keyed */
+  memcpy(copy, sub->data, sub->len);
+  unsigned char *ros = NULL;
+  for (size_t i = 0; i + 1 < sub->len && i < 200 && !ros; i++)
+    if (copy[i] == 12 && copy[i + 1] == 30)
+      ros = copy + i;
+  CHECK(st, ros != NULL, "no ROS operator in the subset's Top DICT");
+  if (ros) {
+    ros[1] = 31; /* CIDFontVersion */
+    CHECK_INT(st, bs_cff_subset_make(copy, sub->len, all, sub->n, &again),
+              BS_CFF_UNSUPPORTED);
+    uint32_t codes[4];
+    CHECK(st, bs_cff_codes(copy, sub->len, codes, 4) && codes[3] == 3,
+          "a name-keyed program's codes are its glyph indices");
+  }
+  free(copy);
+  free(all);
+}
+
+/* A CID-keyed program built here: glyph 1 is an rmoveto and `calls`
+ * calls of one global subroutine of 100 rlinetos (300 bytes). */
+static unsigned char *
+S_synthetic(int calls, size_t *len)
+{
+  enum { SUBR = 301 };
+  size_t glyph = 3 + 2 * (size_t)calls + 1;
+  size_t at_charset = 63 + SUBR, at_fdsel = at_charset + 3,
+         at_cs = at_fdsel + 3, at_fda = at_cs + 9 + 1 + glyph,
+         at_priv = at_fda + 16;
+  unsigned char *d = calloc(at_priv, 1), *q = d;
+#define S_B(...)                                                               \
+  do {                                                                         \
+    const unsigned char b_[] = {__VA_ARGS__};                                  \
+    memcpy(q, b_, sizeof b_);                                                  \
+    q += sizeof b_;                                                            \
+  } while (0)
+#define S_I5(v) S_B(29, 0, (unsigned char)((v) >> 16), (unsigned char)((v) >> 8), \
+                   (unsigned char)(v))
+  S_B(1, 0, 4, 4, 0, 1, 1, 1, 2, 'x'); /* header, Name INDEX */
+  S_B(0, 1, 1, 1, 40);                 /* Top DICT INDEX: 39 bytes */
+  S_I5(391);
+  S_I5(392);
+  S_B(139, 12, 30); /* ROS */
+  S_I5(at_charset);
+  S_B(15);
+  S_I5(at_cs);
+  S_B(17);
+  S_I5(at_fdsel);
+  S_B(12, 37);
+  S_I5(at_fda);
+  S_B(12, 36);
+  S_B(0, 0);                                 /* String INDEX */
+  S_B(0, 1, 2, 0, 1, (SUBR + 1) >> 8, (SUBR + 1) & 0xFF); /* Global Subrs */
+  for (int k = 0; k < 100; k++)
+    S_B(139, 139, 5); /* 0 0 rlineto */
+  S_B(11);
+  S_B(0, 0, 1);    /* charset: glyph 1 is CID 1 */
+  S_B(0, 0, 0);    /* FDSelect: both glyphs in FD 0 */
+  S_B(0, 2, 2, 0, 1, 0, 2, (unsigned char)((glyph + 2) >> 8),
+      (unsigned char)(glyph + 2));
+  S_B(14);          /* .notdef: endchar */
+  S_B(139, 139, 21); /* 0 0 rmoveto */
+  for (int k = 0; k < calls; k++)
+    S_B(32, 29); /* -107 callgsubr: subroutine 0 */
+  S_B(14);
+  S_B(0, 1, 1, 1, 12); /* FDArray: one Font DICT, an empty Private */
+  S_I5(0);
+  S_I5(at_priv);
+  S_B(18);
+#undef S_I5
+#undef S_B
+  *len = (size_t)(q - d);
+  return d;
+}
+
+void
+test_cff_subset(test_state *st)
+{
+  /* a charstring flattened past 65,535 bytes is left to HarfBuzz */
+  uint32_t one[2] = {0, 1};
+  for (int calls = 200; calls <= 300; calls += 100) {
+    size_t slen;
+    unsigned char *syn = S_synthetic(calls, &slen);
+    bs_cff_subset ss;
+    bs_cff_status got = bs_cff_subset_make(syn, slen, one, 2, &ss);
+    CHECK_INT(st, got, calls == 200 ? BS_CFF_OK : BS_CFF_UNSUPPORTED);
+    if (got == BS_CFF_OK)
+      CHECK(st, ss.len > 60000 && ss.len < 61000, "flattened: %zu bytes",
+            ss.len);
+    bs_cff_subset_free(&ss);
+    free(syn);
+  }
+
+  size_t flen = 0;
+  unsigned char *file = bs_read_file(S_NOTO, 64u << 20, &flen);
+  CHECK(st, file != NULL, "cannot read " S_NOTO " (fonts-noto-cjk)");
+  if (!file)
+    return;
+  size_t len = 0;
+  const unsigned char *cff = S_cff_table(file, flen, 2, &len);
+  CHECK(st, cff != NULL, "no CFF table in face 2 of " S_NOTO);
+  if (!cff) {
+    free(file);
+    return;
+  }
+  uint32_t gids[2000];
+  unsigned n = 0;
+  for (uint32_t g = 0; g < 65535 && n < 2000; g += 37)
+    gids[n++] = g;
+  bs_cff_subset sub;
+  CHECK_INT(st, bs_cff_subset_make(cff, len, gids, n, &sub), BS_CFF_OK);
+  CHECK_INT(st, sub.n, n); /* glyph 0 was among them */
+  for (unsigned i = 0; i < sub.n && i < n; i++)
+    if (sub.orig[i] != gids[i]) {
+      CHECK_INT(st, sub.orig[i], gids[i]);
+      break;
+    }
+  uint32_t *codes = calloc(sub.n, sizeof *codes);
+  CHECK(st, bs_cff_codes(sub.data, sub.len, codes, sub.n),
+        "the subset's charset cannot be read");
+  CHECK(st, memcmp(codes, sub.cid, sub.n * sizeof *codes) == 0,
+        "the subset's charset does not give the CIDs it reported");
+  free(codes);
+
+  uint32_t *all = S_all(sub.n);
+  bs_cff_subset again;
+  CHECK_INT(st, bs_cff_subset_make(sub.data, sub.len, all, sub.n, &again),
+            BS_CFF_OK);
+  CHECK(st, again.len == sub.len && memcmp(again.data, sub.data, sub.len) == 0,
+        "a subset cut again to all its glyphs changed");
+  bs_cff_subset_free(&again);
+  free(all);
+
+  /* out of order, or beyond the font: refused, nothing left behind */
+  uint32_t bad[2] = {40, 20};
+  CHECK_INT(st, bs_cff_subset_make(cff, len, bad, 2, &again),
+            BS_CFF_MALFORMED);
+  bad[0] = 70000;
+  CHECK_INT(st, bs_cff_subset_make(cff, len, bad, 1, &again),
+            BS_CFF_MALFORMED);
+  CHECK(st, again.data == NULL && again.orig == NULL, "refusal left data");
+
+  /* damage a smaller program of the subset's first 100 glyphs */
+  all = S_all(100);
+  CHECK_INT(st, bs_cff_subset_make(sub.data, sub.len, all, 100, &again),
+            BS_CFF_OK);
+  free(all);
+  bs_cff_subset_free(&sub);
+  if (again.data)
+    S_damaged(st, &again);
+  bs_cff_subset_free(&again);
+  free(file);
+}
