@@ -90,6 +90,25 @@ bs_atomic_open(bs_atomic *a, const char *path)
    * threads of one process writing the same name do not share it. */
   static atomic_uint counter;
   memset(a, 0, sizeof *a);
+  /* An existing device, FIFO or socket (/dev/null, /dev/stdout, a pipe)
+   * is written in place: a file renamed over it would replace the device
+   * node itself (as root, /dev/null becomes a PDF), and a stream has no
+   * earlier content that a partial write could spoil. */
+  struct stat node;
+  if (stat(path, &node) == 0 && !S_ISREG(node.st_mode) &&
+      !S_ISDIR(node.st_mode)) {
+    int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+      return errno;
+    a->f = fdopen(fd, "w");
+    if (!a->f) {
+      int e = errno;
+      close(fd);
+      return e;
+    }
+    a->path = strdup(path);
+    return 0;
+  }
   char *tmp = bs_xmalloc(strlen(path) + 48);
   const char *slash = strrchr(path, '/');
   int fd = -1, e = 0;
@@ -156,11 +175,17 @@ bs_atomic_commit(bs_atomic *a)
   int rc = 0;
   if (fflush(a->f) != 0 || ferror(a->f))
     rc = errno ? errno : EIO;
-  if (!rc && a->durable && fsync(fileno(a->f)) != 0)
+  /* a device or pipe written in place (no temporary) has nothing to sync
+   * or rename */
+  if (!rc && a->tmp && a->durable && fsync(fileno(a->f)) != 0)
     rc = errno;
   if (fclose(a->f) != 0 && !rc)
     rc = errno;
   a->f = NULL;
+  if (!a->tmp) {
+    S_atomic_clear(a);
+    return rc;
+  }
   if (!rc && rename(a->tmp, a->path) != 0)
     rc = errno;
   if (rc) {

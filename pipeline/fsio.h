@@ -33,8 +33,10 @@ typedef struct bs_atomic {
 } bs_atomic;
 
 /* Create the temporary file for `path` (its folder must exist) and open
- * it for writing as a->f.  Returns 0, or an errno value (nothing to undo).
- * Finish with bs_atomic_commit or bs_atomic_abort. */
+ * it for writing as a->f.  Where `path` is an existing device, FIFO or
+ * socket (/dev/null, /dev/stdout), a->f writes to it in place and a->tmp
+ * is NULL: nothing is renamed over it.  Returns 0, or an errno value
+ * (nothing to undo).  Finish with bs_atomic_commit or bs_atomic_abort. */
 int bs_atomic_open(bs_atomic *a, const char *path);
 
 /* Flush and fsync the temporary, rename it to the final name and fsync the

@@ -732,6 +732,30 @@ def group_files(a):
     check(os.path.isdir(outdir) and not os.listdir(outdir), "output folder changed")
     check(not [f for f in os.listdir(w) if f.endswith(".tmp")], "output folder: .tmp left")
 
+    # an existing FIFO or device (-o /dev/null, /dev/stdout) is written in
+    # place: a file renamed over it would replace the node (as root,
+    # /dev/null itself); a node made here stands for /dev/null
+    import stat
+    import threading
+    fifo = os.path.join(w, "out.fifo")
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()),
+                              daemon=True)
+    reader.start()
+    expect("output is a FIFO", ["render", good, "-o", fifo], 0, r"^$")
+    reader.join(60)
+    check(stat.S_ISFIFO(os.stat(fifo).st_mode), "output FIFO replaced by a file")
+    check(got and got[0].startswith(b"%PDF-") and got[0].rstrip().endswith(b"%%EOF"),
+          "output FIFO: no whole PDF came through it")
+    if os.geteuid() == 0:
+        null = os.path.join(w, "null")
+        os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        for opt in ("-o", "--dump"):
+            expect("output is a device (%s)" % opt, ["render", good, opt, null], 0, r"^$")
+            check(stat.S_ISCHR(os.stat(null).st_mode), "%s: device replaced" % opt)
+    check(not [f for f in os.listdir(w) if f.endswith(".tmp")], "FIFO/device: .tmp left")
+
     # the source itself as the output (a typo): refused, the source intact
     before = open(good, "rb").read()
     expect("output is the source", ["render", good, "-o", good], 3,
