@@ -58,6 +58,21 @@ S_get(const uint8_t *d, size_t at, unsigned size)
   return v;
 }
 
+/* An integer in one of the forms DICTs and Type 2 charstrings share:
+ * 28 and two bytes, or one byte 32-246, or two bytes 247-254 (TN 5176
+ * table 3, TN 5177 section 3.2); the bytes at q are known to be there. */
+static long
+S_small_int(const uint8_t *q)
+{
+  if (q[0] == 28)
+    return (long)S_get(q, 1, 2) - (q[1] & 0x80 ? 0x10000 : 0);
+  if (q[0] <= 246)
+    return q[0] - 139;
+  if (q[0] <= 250)
+    return (q[0] - 247) * 256 + q[1] + 108;
+  return -(q[0] - 251) * 256 - q[1] - 108;
+}
+
 /* An INDEX: count items; item i is bytes base+off[i] .. base+off[i+1]. */
 typedef struct S_index {
   unsigned count;
@@ -153,16 +168,10 @@ S_dict_next(const uint8_t *d, size_t *p, size_t e, S_entry *en)
     }
     if (e - s < w)
       return -1;
-    if (b == 28)
-      v = (long)S_get(d, s + 1, 2) - (d[s + 1] & 0x80 ? 0x10000 : 0);
-    else if (b == 29)
+    if (b == 29)
       v = (long)S_get(d, s + 1, 4) - (d[s + 1] & 0x80 ? 0x100000000L : 0);
-    else if (b >= 32 && b <= 246)
-      v = b - 139;
-    else if (b >= 247 && b <= 250)
-      v = (b - 247) * 256 + d[s + 1] + 108;
-    else if (b >= 251 && b <= 254)
-      v = -(b - 251) * 256 - d[s + 1] - 108;
+    else if (b != 30)
+      v = S_small_int(d + s);
     if (en->n == 48)
       return -1;
     en->arg[en->n++] = v;
@@ -516,11 +525,7 @@ S_call(S_cs *c, int op, const uint8_t *q, int depth)
   const S_index *ix = op == 10 ? c->lsubrs : c->gsubrs;
   if (!ix)
     return BS_CFF_MALFORMED;
-  long k = q[0] == 28 ? (long)S_get(q, 1, 2) - (q[1] & 0x80 ? 0x10000 : 0)
-           : q[0] <= 246 ? q[0] - 139
-           : q[0] <= 250 ? (q[0] - 247) * 256 + q[1] + 108
-                         : -(q[0] - 251) * 256 - q[1] - 108;
-  k += (long)(op == 10 ? c->lbias : c->gbias);
+  long k = S_small_int(q) + (long)(op == 10 ? c->lbias : c->gbias);
   size_t s, e;
   if (depth >= 10 || k < 0 || k > (long)UINT32_MAX ||
       !S_item(c->d, ix, (unsigned)k, &s, &e))
