@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+/* memo.h - a store of byte strings computed from single glyphs of one font
+ * program (cff.c keeps each glyph's flattened charstring here), shared by
+ * every document and thread of a process and kept as long as the font.
+ *
+ * Design.  An item, once stored, is never changed, moved or freed before
+ * the memo is: a reader holds the lock only to find it and reads its
+ * bytes after, so threads copying glyphs do not wait on each other.  The
+ * memo is bounded in bytes and then stops taking items instead of evicting
+ * old ones: eviction would need reference counts on every item read, and a
+ * bound that holds every glyph a run of documents draws (a few thousand
+ * CJK glyphs of a few hundred bytes) leaves nothing worth evicting.  What
+ * is stored must be a function of the program and the key alone, so that
+ * a document comes out the same whatever was rendered before it in the
+ * process.
+ *
+ * Layer 0 (base): docs/architecture.md. */
+#ifndef BS_MEMO_H
+#define BS_MEMO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct bs_memo bs_memo;
+
+/* An item: bytes and a value kept with them. */
+typedef struct bs_memo_item {
+  uint32_t key;
+  uint32_t aux;   /* the storer's own value (cff.c: the glyph's CID and FD) */
+  size_t len;     /* bytes in data */
+  uint8_t data[]; /* the bytes */
+} bs_memo_item;
+
+/* A memo of at most max_bytes bytes of items (their bytes and headers);
+ * free with bs_memo_free, after every thread is done with its items. */
+bs_memo *bs_memo_new(size_t max_bytes);
+void bs_memo_free(bs_memo *m);
+
+/* Whether the memo serves the program of len bytes at p: true when it
+ * already does, or when it served none and now serves this one; false for
+ * any other program, whose items must not be mixed with the first's.
+ * Thread-safe. */
+bool bs_memo_claim(bs_memo *m, const void *p, size_t len);
+
+/* The item stored under key, or NULL.  It stays valid and unchanged until
+ * bs_memo_free.  Thread-safe. */
+const bs_memo_item *bs_memo_get(bs_memo *m, uint32_t key);
+
+/* Store a copy of data (len bytes) and aux under key.  Returns false and
+ * stores nothing when the key is taken (the first item stays: items are
+ * a function of the key, so a second one is the same) or the bound would
+ * be passed.  Thread-safe. */
+bool bs_memo_put(bs_memo *m, uint32_t key, uint32_t aux, const void *data,
+                 size_t len);
+
+/* Items stored, and their bytes as counted against the bound. */
+size_t bs_memo_count(bs_memo *m, size_t *bytes);
+
+#endif
