@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "memo.h"
 
 /* HarfBuzz's objects, opaque here (HarfBuzz itself names them by these
  * struct tags): only the files that read font data include <hb.h> -
@@ -43,6 +44,8 @@ typedef struct bs_font {
   int italic_angle;   /* degrees */
   uint16_t fs_type;   /* OS/2 embedding flags */
   bool cff;           /* PostScript (CFF) outlines, else TrueType (glyf) */
+  bs_memo *cff_glyphs; /* CFF: flattened charstrings of the glyphs subset
+                          so far (pdf/cff.c), for every document */
   int id;             /* index in the font set */
 } bs_font;
 

@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "memo.h"
 
 /* ------------------------------------------------------------------ */
 /* Reading                                                              */
@@ -635,14 +636,30 @@ end:
 /* ------------------------------------------------------------------ */
 /* The subset                                                           */
 
-/* The kept glyphs' charstrings, CIDs and FDs (in fdof). */
+/* The kept glyphs' charstrings, CIDs and FDs (in fdof).  A glyph found in
+ * the memo is copied from it; one flattened here is added to it, with its
+ * CID and FD, for the next documents of the process.  All three are
+ * functions of the program and the glyph alone, so a subset is the same
+ * bytes whichever of its glyphs came from the memo. */
 static bs_cff_status
 S_glyphs(S_font *f, bs_cff_subset *out, uint8_t *fdof, S_buf *cs,
-         size_t *csoff)
+         size_t *csoff, bs_memo *memo)
 {
   S_walk cw = {0}, fw = {0};
   for (unsigned i = 0; i < out->n; i++) {
     uint32_t g = out->orig[i];
+    csoff[i] = cs->len;
+    const bs_memo_item *m = memo ? bs_memo_get(memo, g) : NULL;
+    if (m) {
+      unsigned fd = m->aux >> 16;
+      if (fd >= f->nfd)
+        return BS_CFF_MALFORMED; /* not this program's: cannot happen */
+      out->cid[i] = m->aux & 0xFFFF;
+      fdof[i] = (uint8_t)fd;
+      f->fd[fd].renum = 0; /* numbered in S_font_dicts */
+      S_put(cs, m->data, m->len);
+      continue;
+    }
     int fd = S_fd_of(f, g, &fw);
     long cid = i ? S_cid(f->d, f->len, (size_t)f->charset, g, &cw) : 0;
     size_t s, e;
@@ -661,14 +678,15 @@ S_glyphs(S_font *f, bs_cff_subset *out, uint8_t *fdof, S_buf *cs,
               .arg_start = cs->len,
               .start = cs->len,
               .budget = 1UL << 16};
-    csoff[i] = cs->len;
     bs_cff_status st = S_walk_cs(&c, s, e, 0);
     if (st != BS_CFF_OK)
       return st;
     if (!c.done)
       return BS_CFF_MALFORMED;
-    if (x->renum < 0)
-      x->renum = 0; /* numbered below, in the font's order */
+    x->renum = 0; /* numbered in S_font_dicts, in the font's order */
+    if (memo)
+      bs_memo_put(memo, g, (uint32_t)cid | (uint32_t)fd << 16,
+                  cs->p + csoff[i], cs->len - csoff[i]);
   }
   csoff[out->n] = cs->len;
   return BS_CFF_OK;
@@ -821,9 +839,11 @@ S_write(S_font *f, bs_cff_subset *out, const uint8_t *fdof, const S_buf *cs,
 
 bs_cff_status
 bs_cff_subset_make(const uint8_t *cff, size_t len, const uint32_t *gids,
-                   unsigned n, bs_cff_subset *out)
+                   unsigned n, bs_memo *memo, bs_cff_subset *out)
 {
   memset(out, 0, sizeof *out);
+  if (memo && !bs_memo_claim(memo, cff, len))
+    memo = NULL; /* another program's: its glyphs are not these */
   S_font f;
   bs_cff_status st = S_open(cff, len, &f);
   if (st != BS_CFF_OK) {
@@ -844,7 +864,7 @@ bs_cff_subset_make(const uint8_t *cff, size_t len, const uint32_t *gids,
   size_t *csoff = bs_xmalloc((out->n + 1) * sizeof *csoff);
   S_buf cs = {0};
   if (st == BS_CFF_OK)
-    st = S_glyphs(&f, out, fdof, &cs, csoff);
+    st = S_glyphs(&f, out, fdof, &cs, csoff, memo);
   if (st == BS_CFF_OK)
     S_write(&f, out, fdof, &cs, csoff);
   free(cs.p);

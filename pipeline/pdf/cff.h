@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "memo.h"
+
 /* A subset: a complete CFF program of n glyphs, glyph 0 the .notdef. */
 typedef struct bs_cff_subset {
   uint8_t *data; /* the program (malloc'd) */
@@ -33,12 +35,16 @@ typedef enum bs_cff_status {
 /* Cut the CID-keyed CFF program `cff` (len bytes) down to the glyphs
  * `gids` (n of them, ascending, each below the font's glyph count; glyph 0
  * is added when missing).  Charstrings come out without subroutines and
- * without hints, the CIDs and Font DICTs are the font's own.  On BS_CFF_OK
- * `out` holds the subset (free with bs_cff_subset_free); otherwise it is
- * empty. */
+ * without hints, the CIDs and Font DICTs are the font's own.  `memo` (may
+ * be NULL) keeps each glyph's flattened charstring for the next subsets of
+ * the same program, so that a process flattens a glyph once: it serves the
+ * first program it is given (the same bytes at the same address) and is
+ * ignored for any other; the subset is the same bytes with or without it.
+ * On BS_CFF_OK `out` holds the subset (free with bs_cff_subset_free);
+ * otherwise it is empty. */
 bs_cff_status bs_cff_subset_make(const uint8_t *cff, size_t len,
                                  const uint32_t *gids, unsigned n,
-                                 bs_cff_subset *out);
+                                 bs_memo *memo, bs_cff_subset *out);
 void bs_cff_subset_free(bs_cff_subset *s);
 
 /* The code of each of the n glyphs of a CFF program: its CID in a

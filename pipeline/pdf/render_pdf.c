@@ -442,7 +442,8 @@ S_subset_cid_cff(S_font *sf, S_subset *ss)
   while (k < n && hb_set_next(sf->gids, &g))
     gids[k++] = g;
   bs_cff_subset cs;
-  bs_cff_status st = bs_cff_subset_make(d, len, gids, k, &cs);
+  bs_cff_status st =
+      bs_cff_subset_make(d, len, gids, k, sf->font->cff_glyphs, &cs);
   free(gids);
   hb_blob_destroy(blob);
   if (st != BS_CFF_OK)

@@ -11,11 +11,14 @@
  * Besides the sanitizers' findings: a subset has the glyphs asked for,
  * .notdef first, in ascending order; its charset gives back the CIDs it
  * reported (bs_cff_codes); and it is a fixed point: cut again to all its
- * glyphs it comes out byte for byte the same (nothing is left to remove).
+ * glyphs it comes out byte for byte the same (nothing is left to remove);
+ * and cut again through the memo the first cut filled (the glyphs then
+ * come from it, as for a process's later documents) it is the same bytes.
  * A refused program leaves nothing allocated (LeakSanitizer). */
 #include <string.h>
 
 #include "fuzz.h"
+#include "memo.h"
 #include "pdf/cff.h"
 
 int
@@ -43,7 +46,7 @@ S_check(const bs_cff_subset *s, const uint32_t *gids, unsigned n)
   for (unsigned i = 0; i < n; i++)
     all[i] = i;
   bs_cff_subset again;
-  bs_cff_status st = bs_cff_subset_make(s->data, s->len, all, n, &again);
+  bs_cff_status st = bs_cff_subset_make(s->data, s->len, all, n, NULL, &again);
   FUZZ_CHECK(st == BS_CFF_OK, "the subset cannot be cut again (%d)", st);
   FUZZ_CHECK(again.len == s->len && memcmp(again.data, s->data, s->len) == 0,
              "the subset cut again changed (%zu -> %zu bytes)", s->len,
@@ -61,13 +64,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   uint32_t gids[32];
   for (unsigned i = 0; i < n; i++)
     gids[i] = i * step;
+  bs_memo *memo = bs_memo_new(1u << 20);
   bs_cff_subset s;
-  bs_cff_status st = bs_cff_subset_make(data + 1, size - 1, gids, n, &s);
-  if (st == BS_CFF_OK)
+  bs_cff_status st = bs_cff_subset_make(data + 1, size - 1, gids, n, memo, &s);
+  if (st == BS_CFF_OK) {
     S_check(&s, gids, n);
-  else
+    bs_cff_subset w;
+    st = bs_cff_subset_make(data + 1, size - 1, gids, n, memo, &w);
+    FUZZ_CHECK(st == BS_CFF_OK,
+               "the program cannot be cut again through its memo (%d)", st);
+    FUZZ_CHECK(w.len == s.len && memcmp(w.data, s.data, s.len) == 0,
+               "cut through its memo the subset changed (%zu -> %zu bytes)",
+               s.len, w.len);
+    bs_cff_subset_free(&w);
+  } else {
     FUZZ_CHECK(s.data == NULL && s.orig == NULL && s.cid == NULL,
                "a refused program left a subset");
+  }
   bs_cff_subset_free(&s);
+  bs_memo_free(memo);
   return 0;
 }

@@ -23,6 +23,7 @@ void test_bagpath(test_state *st);
 void test_fmt(test_state *st);
 void test_ofd_glyph(test_state *st);
 void test_cff_subset(test_state *st);
+void test_cff_memo(test_state *st);
 void test_percent(test_state *st);
 
 static const struct {
@@ -37,6 +38,7 @@ static const struct {
     {"shard", test_shard},   {"bagpath", test_bagpath}, {"fmt", test_fmt},
     {"ofd_glyph", test_ofd_glyph},
     {"cff_subset", test_cff_subset},
+    {"cff_memo", test_cff_memo},
     {"percent", test_percent},
 };
 

@@ -15,15 +15,25 @@
  * whose flattened charstring would pass 65,535 bytes (a program built
  * here, whose one glyph calls a subroutine 200 or 300 times).
  * tests/cffcheck.py
- * (the `cff` group) compares the glyphs' outlines with fontTools. */
+ * (the `cff` group) compares the glyphs' outlines with fontTools.
+ *
+ * cff_memo: subsets of two overlapping glyph sets made through one memo
+ * (bs_memo, as every document of a process shares the font's) are the
+ * bytes each makes alone, whether the memo is empty, holds part of the
+ * glyphs or all of them, is full (a bound of 20 KB), is filled by two
+ * threads at once, or was first given another program (then it is not
+ * used). */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
+#include "memo.h"
 #include "pdf/cff.h"
 #include "util.h"
 
 void test_cff_subset(test_state *st);
+void test_cff_memo(test_state *st);
 
 #define S_NOTO "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
 
@@ -76,7 +86,7 @@ S_damaged(test_state *st, const bs_cff_subset *sub)
   int refused = 0;
   for (int k = 1; k <= 300; k++) {
     size_t cut = sub->len * (size_t)k / 301;
-    refused += bs_cff_subset_make(sub->data, cut, all, sub->n, &again) ==
+    refused += bs_cff_subset_make(sub->data, cut, all, sub->n, NULL, &again) ==
                BS_CFF_MALFORMED;
     CHECK(st, again.data == NULL, "a refused subset left data");
   }
@@ -87,7 +97,7 @@ S_damaged(test_state *st, const bs_cff_subset *sub)
     memcpy(copy, sub->data, sub->len);
     seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
     copy[(seed >> 33) % sub->len] = (unsigned char)(seed >> 13);
-    if (bs_cff_subset_make(copy, sub->len, all, sub->n, &again) == BS_CFF_OK)
+    if (bs_cff_subset_make(copy, sub->len, all, sub->n, NULL, &again) == BS_CFF_OK)
       bs_cff_subset_free(&again);
   }
   /* the ROS operator (12 30) of the Top DICT renamed: name-keyed */
@@ -99,7 +109,7 @@ S_damaged(test_state *st, const bs_cff_subset *sub)
   CHECK(st, ros != NULL, "no ROS operator in the subset's Top DICT");
   if (ros) {
     ros[1] = 31; /* CIDFontVersion */
-    CHECK_INT(st, bs_cff_subset_make(copy, sub->len, all, sub->n, &again),
+    CHECK_INT(st, bs_cff_subset_make(copy, sub->len, all, sub->n, NULL, &again),
               BS_CFF_UNSUPPORTED);
     uint32_t codes[4];
     CHECK(st, bs_cff_codes(copy, sub->len, codes, 4) && codes[3] == 3,
@@ -174,7 +184,7 @@ test_cff_subset(test_state *st)
     size_t slen;
     unsigned char *syn = S_synthetic(calls, &slen);
     bs_cff_subset ss;
-    bs_cff_status got = bs_cff_subset_make(syn, slen, one, 2, &ss);
+    bs_cff_status got = bs_cff_subset_make(syn, slen, one, 2, NULL, &ss);
     CHECK_INT(st, got, calls == 200 ? BS_CFF_OK : BS_CFF_UNSUPPORTED);
     if (got == BS_CFF_OK)
       CHECK(st, ss.len > 60000 && ss.len < 61000, "flattened: %zu bytes",
@@ -200,7 +210,7 @@ test_cff_subset(test_state *st)
   for (uint32_t g = 0; g < 65535 && n < 2000; g += 37)
     gids[n++] = g;
   bs_cff_subset sub;
-  CHECK_INT(st, bs_cff_subset_make(cff, len, gids, n, &sub), BS_CFF_OK);
+  CHECK_INT(st, bs_cff_subset_make(cff, len, gids, n, NULL, &sub), BS_CFF_OK);
   CHECK_INT(st, sub.n, n); /* glyph 0 was among them */
   for (unsigned i = 0; i < sub.n && i < n; i++)
     if (sub.orig[i] != gids[i]) {
@@ -216,7 +226,7 @@ test_cff_subset(test_state *st)
 
   uint32_t *all = S_all(sub.n);
   bs_cff_subset again;
-  CHECK_INT(st, bs_cff_subset_make(sub.data, sub.len, all, sub.n, &again),
+  CHECK_INT(st, bs_cff_subset_make(sub.data, sub.len, all, sub.n, NULL, &again),
             BS_CFF_OK);
   CHECK(st, again.len == sub.len && memcmp(again.data, sub.data, sub.len) == 0,
         "a subset cut again to all its glyphs changed");
@@ -225,21 +235,160 @@ test_cff_subset(test_state *st)
 
   /* out of order, or beyond the font: refused, nothing left behind */
   uint32_t bad[2] = {40, 20};
-  CHECK_INT(st, bs_cff_subset_make(cff, len, bad, 2, &again),
+  CHECK_INT(st, bs_cff_subset_make(cff, len, bad, 2, NULL, &again),
             BS_CFF_MALFORMED);
   bad[0] = 70000;
-  CHECK_INT(st, bs_cff_subset_make(cff, len, bad, 1, &again),
+  CHECK_INT(st, bs_cff_subset_make(cff, len, bad, 1, NULL, &again),
             BS_CFF_MALFORMED);
   CHECK(st, again.data == NULL && again.orig == NULL, "refusal left data");
 
   /* damage a smaller program of the subset's first 100 glyphs */
   all = S_all(100);
-  CHECK_INT(st, bs_cff_subset_make(sub.data, sub.len, all, 100, &again),
+  CHECK_INT(st, bs_cff_subset_make(sub.data, sub.len, all, 100, NULL, &again),
             BS_CFF_OK);
   free(all);
   bs_cff_subset_free(&sub);
   if (again.data)
     S_damaged(st, &again);
   bs_cff_subset_free(&again);
+  free(file);
+}
+
+/* The glyphs below 6,000 that are multiples of k (glyph 0 among them). */
+static unsigned
+S_multiples(unsigned k, uint32_t *g)
+{
+  unsigned n = 0;
+  for (uint32_t x = 0; x < 6000; x += k)
+    g[n++] = x;
+  return n;
+}
+
+static bool
+S_same(const bs_cff_subset *a, const bs_cff_subset *b)
+{
+  return a->len == b->len && a->n == b->n &&
+         memcmp(a->data, b->data, a->len) == 0 &&
+         memcmp(a->cid, b->cid, a->n * sizeof *a->cid) == 0 &&
+         memcmp(a->orig, b->orig, a->n * sizeof *a->orig) == 0;
+}
+
+/* One thread's subsets: the set, then the other set, through one memo. */
+typedef struct S_job {
+  const unsigned char *cff;
+  size_t len;
+  const uint32_t *g[2];
+  unsigned n[2];
+  bs_memo *memo;
+  bs_cff_subset out[2];
+  bs_cff_status st[2];
+} S_job;
+
+static void *
+S_run(void *arg)
+{
+  S_job *j = arg;
+  for (int k = 0; k < 2; k++)
+    j->st[k] = bs_cff_subset_make(j->cff, j->len, j->g[k], j->n[k], j->memo,
+                                  &j->out[k]);
+  return NULL;
+}
+
+void
+test_cff_memo(test_state *st)
+{
+  size_t flen = 0;
+  unsigned char *file = bs_read_file(S_NOTO, 64u << 20, &flen);
+  CHECK(st, file != NULL, "cannot read " S_NOTO " (fonts-noto-cjk)");
+  if (!file)
+    return;
+  size_t len = 0;
+  const unsigned char *cff = S_cff_table(file, flen, 2, &len);
+  CHECK(st, cff != NULL, "no CFF table in face 2 of " S_NOTO);
+  if (!cff) {
+    free(file);
+    return;
+  }
+  /* A: every 3rd glyph, B: every 5th; every 15th is in both */
+  static uint32_t ga[2000], gb[1200];
+  unsigned na = S_multiples(3, ga), nb = S_multiples(5, gb);
+  unsigned both = 400; /* 0, 15, .. 5985 */
+  bs_cff_subset alone_a, alone_b, got;
+  CHECK_INT(st, bs_cff_subset_make(cff, len, ga, na, NULL, &alone_a),
+            BS_CFF_OK);
+  CHECK_INT(st, bs_cff_subset_make(cff, len, gb, nb, NULL, &alone_b),
+            BS_CFF_OK);
+
+  /* empty, then part of B, then all of A */
+  bs_memo *m = bs_memo_new(4u << 20);
+  CHECK_INT(st, bs_cff_subset_make(cff, len, ga, na, m, &got), BS_CFF_OK);
+  CHECK(st, S_same(&got, &alone_a), "A through an empty memo differs");
+  bs_cff_subset_free(&got);
+  CHECK_INT(st, bs_memo_count(m, NULL), na);
+  CHECK_INT(st, bs_cff_subset_make(cff, len, gb, nb, m, &got), BS_CFF_OK);
+  CHECK(st, S_same(&got, &alone_b), "B after A through one memo differs");
+  bs_cff_subset_free(&got);
+  CHECK_INT(st, bs_memo_count(m, NULL), na + nb - both);
+  CHECK_INT(st, bs_cff_subset_make(cff, len, ga, na, m, &got), BS_CFF_OK);
+  CHECK(st, S_same(&got, &alone_a), "A from the memo alone differs");
+  bs_cff_subset_free(&got);
+
+  /* another program (the subset A) is not served by m: the same bytes as
+   * without a memo, and nothing added */
+  bs_cff_subset sub_alone;
+  uint32_t *all = S_all(100);
+  CHECK_INT(st,
+            bs_cff_subset_make(alone_a.data, alone_a.len, all, 100, NULL,
+                               &sub_alone),
+            BS_CFF_OK);
+  CHECK_INT(st,
+            bs_cff_subset_make(alone_a.data, alone_a.len, all, 100, m, &got),
+            BS_CFF_OK);
+  CHECK(st, S_same(&got, &sub_alone), "another program's glyphs were used");
+  CHECK_INT(st, bs_memo_count(m, NULL), na + nb - both);
+  bs_cff_subset_free(&got);
+  bs_cff_subset_free(&sub_alone);
+  free(all);
+  bs_memo_free(m);
+
+  /* a memo that fills after a few dozen glyphs */
+  m = bs_memo_new(20000);
+  for (int k = 0; k < 2; k++) {
+    CHECK_INT(st, bs_cff_subset_make(cff, len, ga, na, m, &got), BS_CFF_OK);
+    CHECK(st, S_same(&got, &alone_a), "A through a full memo differs");
+    bs_cff_subset_free(&got);
+    CHECK_INT(st, bs_cff_subset_make(cff, len, gb, nb, m, &got), BS_CFF_OK);
+    CHECK(st, S_same(&got, &alone_b), "B through a full memo differs");
+    bs_cff_subset_free(&got);
+  }
+  size_t bytes = 0, count = bs_memo_count(m, &bytes);
+  CHECK(st, count > 10 && count < na && bytes <= 20000,
+        "a memo of 20,000 bytes holds %zu glyphs, %zu bytes", count, bytes);
+  bs_memo_free(m);
+
+  /* two threads through one memo, A then B and B then A */
+  m = bs_memo_new(4u << 20);
+  S_job jobs[2] = {
+      {cff, len, {ga, gb}, {na, nb}, m, {{0}}, {0}},
+      {cff, len, {gb, ga}, {nb, na}, m, {{0}}, {0}},
+  };
+  pthread_t t[2];
+  for (int k = 0; k < 2; k++)
+    pthread_create(&t[k], NULL, S_run, &jobs[k]);
+  for (int k = 0; k < 2; k++)
+    pthread_join(t[k], NULL);
+  for (int k = 0; k < 2; k++)
+    for (int i = 0; i < 2; i++) {
+      CHECK_INT(st, jobs[k].st[i], BS_CFF_OK);
+      CHECK(st,
+            S_same(&jobs[k].out[i], jobs[k].g[i] == ga ? &alone_a : &alone_b),
+            "thread %d, subset %d differs", k, i);
+      bs_cff_subset_free(&jobs[k].out[i]);
+    }
+  CHECK_INT(st, bs_memo_count(m, NULL), na + nb - both);
+  bs_memo_free(m);
+
+  bs_cff_subset_free(&alone_a);
+  bs_cff_subset_free(&alone_b);
   free(file);
 }
