@@ -31,7 +31,9 @@
           Sans faces): tests/cffcheck.py (fontTools) finds every glyph's
           outline and advance and its Private DICT equal to the font's own
           glyph of that CID, no subroutine or hint left; the text extracts
-          as written; Preflight passes.
+          as written; Preflight passes; the two rendered one after the
+          other by one batch worker, in both orders, are the bytes each
+          has alone (the second takes glyphs from the font's memo).
 """
 import shutil
 import subprocess
@@ -758,6 +760,32 @@ def gb2312_level1(count):
     return "".join(out)
 
 
+def same_in_batch(a, d, alone, srcs):
+    """The two documents rendered one after the other by one process (a
+    batch of one worker), in both orders, are the bytes each is alone: the
+    second takes most of its glyphs from the charstrings the first left in
+    the font's memo (cff.c), and the subset must not show it."""
+    for order in ((0, 1), (1, 0)):
+        folder = os.path.join(d, "batch%d%d" % order)
+        shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(os.path.join(folder, "src"))
+        names = []
+        for k, i in enumerate(order):
+            name = "%s-%s" % ("ab"[k], os.path.basename(alone[i]))
+            shutil.copy(srcs[i], os.path.join(folder, "src", name[:-4] + ".xml"))
+            names.append((name, alone[i]))
+        rc, out, err = run([a.banshi, "batch", os.path.join(folder, "src"), "-o",
+                            os.path.join(folder, "out"), "-j", "1", "-q"])
+        if not check(rc == 0, "batch %r: exit %d: %s" % (order, rc, err)):
+            continue
+        for name, pdf in names:
+            with open(os.path.join(folder, "out", name), "rb") as f, \
+                    open(pdf, "rb") as g:
+                check(f.read() == g.read(), "%s: rendered after another "
+                      "document in one process, not the bytes it has alone"
+                      % name)
+
+
 def group_cff(a):
     """The CFF font programs (pipeline/pdf/cff.c) of the example and of a
     document of 1,500 common characters, with punctuation, digits and Latin,
@@ -792,6 +820,7 @@ def group_cff(a):
         check(len(programs) == 3, "%s: %d CFF programs, expected 3 (Serif, "
               "Serif Bold, Sans): %s" % (name, len(programs), out))
     if len(pdfs) == 2:
+        same_in_batch(a, d, pdfs, (EXAMPLE, src))
         rc, text, err = run(["pdftotext", "-enc", "UTF-8", pdfs[1], "-"])
         # the page numbers (—1—) between the pages' text
         flat = re.sub(r"—\d+—", "", re.sub(r"\s+", "", text))
