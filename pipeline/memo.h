@@ -32,7 +32,7 @@ typedef struct bs_memo_item {
   uint8_t data[]; /* the bytes */
 } bs_memo_item;
 
-/* A memo of at most max_bytes bytes of items (their bytes and headers);
+/* A memo of at most max_bytes bytes (its items' storage and its table);
  * free with bs_memo_free, after every thread is done with its items. */
 bs_memo *bs_memo_new(size_t max_bytes);
 void bs_memo_free(bs_memo *m);
@@ -54,7 +54,7 @@ const bs_memo_item *bs_memo_get(bs_memo *m, uint32_t key);
 bool bs_memo_put(bs_memo *m, uint32_t key, uint32_t aux, const void *data,
                  size_t len);
 
-/* Items stored, and their bytes as counted against the bound. */
+/* Items stored, and the bytes counted against the bound. */
 size_t bs_memo_count(bs_memo *m, size_t *bytes);
 
 #endif
