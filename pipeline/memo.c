@@ -14,6 +14,7 @@
  * Layer 0 (base): docs/architecture.md. */
 #include "memo.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ struct bs_memo {
   pthread_mutex_t lock;
   const void *owner;    /* the program served, NULL: none yet */
   size_t owner_len;     /* its length */
+  long uses;            /* claims for it so far */
   bs_memo_item **slots; /* cap slots, NULL where empty */
   S_chunk *chunks;      /* the items' storage, newest first */
   size_t cap;           /* a power of two, or 0 before the first item */
@@ -67,7 +69,7 @@ bs_memo_free(bs_memo *m)
   free(m);
 }
 
-bool
+long
 bs_memo_claim(bs_memo *m, const void *p, size_t len)
 {
   pthread_mutex_lock(&m->lock);
@@ -75,9 +77,14 @@ bs_memo_claim(bs_memo *m, const void *p, size_t len)
     m->owner = p;
     m->owner_len = len;
   }
-  bool ok = m->owner == p && m->owner_len == len;
+  long uses = -1;
+  if (m->owner == p && m->owner_len == len) {
+    uses = m->uses;
+    if (m->uses < LONG_MAX)
+      m->uses++;
+  }
   pthread_mutex_unlock(&m->lock);
-  return ok;
+  return uses;
 }
 
 /* The slot of key: where it is, or the empty slot where it would go. */

@@ -37,11 +37,11 @@ typedef struct bs_memo_item {
 bs_memo *bs_memo_new(size_t max_bytes);
 void bs_memo_free(bs_memo *m);
 
-/* Whether the memo serves the program of len bytes at p: true when it
- * already does, or when it served none and now serves this one; false for
- * any other program, whose items must not be mixed with the first's.
- * Thread-safe. */
-bool bs_memo_claim(bs_memo *m, const void *p, size_t len);
+/* Claim the memo for a use with the program of len bytes at p: the number
+ * of earlier uses (0 the first time: it then serves this program), or -1
+ * when it serves another program, whose items must not be mixed with
+ * these.  Thread-safe. */
+long bs_memo_claim(bs_memo *m, const void *p, size_t len);
 
 /* The item stored under key, or NULL.  It stays valid and unchanged until
  * bs_memo_free.  Thread-safe. */

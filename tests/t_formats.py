@@ -31,9 +31,9 @@
           Sans faces): tests/cffcheck.py (fontTools) finds every glyph's
           outline and advance and its Private DICT equal to the font's own
           glyph of that CID, no subroutine or hint left; the text extracts
-          as written; Preflight passes; the two rendered one after the
-          other by one batch worker, in both orders, are the bytes each
-          has alone (the second takes glyphs from the font's memo).
+          as written; Preflight passes; the two rendered twice over by one
+          batch worker, in both orders, are the bytes each has alone (the
+          later ones take glyphs from the fonts' memo).
 """
 import shutil
 import subprocess
@@ -761,17 +761,18 @@ def gb2312_level1(count):
 
 
 def same_in_batch(a, d, alone, srcs):
-    """The two documents rendered one after the other by one process (a
-    batch of one worker), in both orders, are the bytes each is alone: the
-    second takes most of its glyphs from the charstrings the first left in
-    the font's memo (cff.c), and the subset must not show it."""
-    for order in ((0, 1), (1, 0)):
-        folder = os.path.join(d, "batch%d%d" % order)
+    """The two documents rendered twice over by one process (a batch of one
+    worker: X, Y, X, Y and Y, X, Y, X) are the bytes each is alone: the
+    second fills the fonts' memo of flattened charstrings (cff.c), the
+    third takes part of its glyphs from it, the fourth all of them, and
+    the subsets must not show it."""
+    for order in ((0, 1, 0, 1), (1, 0, 1, 0)):
+        folder = os.path.join(d, "batch%d%d" % order[:2])
         shutil.rmtree(folder, ignore_errors=True)
         os.makedirs(os.path.join(folder, "src"))
         names = []
         for k, i in enumerate(order):
-            name = "%s-%s" % ("ab"[k], os.path.basename(alone[i]))
+            name = "%s-%s" % ("abcd"[k], os.path.basename(alone[i]))
             shutil.copy(srcs[i], os.path.join(folder, "src", name[:-4] + ".xml"))
             names.append((name, alone[i]))
         rc, out, err = run([a.banshi, "batch", os.path.join(folder, "src"), "-o",
@@ -781,8 +782,8 @@ def same_in_batch(a, d, alone, srcs):
         for name, pdf in names:
             with open(os.path.join(folder, "out", name), "rb") as f, \
                     open(pdf, "rb") as g:
-                check(f.read() == g.read(), "%s: rendered after another "
-                      "document in one process, not the bytes it has alone"
+                check(f.read() == g.read(), "%s: rendered after other "
+                      "documents in one process, not the bytes it has alone"
                       % name)
 
 

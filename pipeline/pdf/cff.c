@@ -842,8 +842,14 @@ bs_cff_subset_make(const uint8_t *cff, size_t len, const uint32_t *gids,
                    unsigned n, bs_memo *memo, bs_cff_subset *out)
 {
   memset(out, 0, sizeof *out);
-  if (memo && !bs_memo_claim(memo, cff, len))
-    memo = NULL; /* another program's: its glyphs are not these */
+  /* The memo is left alone by another program (its glyphs are not
+   * these) and by the first subset of a process: a process that cuts one
+   * subset of the font (one document, as `banshi render`) would only pay
+   * for storing its glyphs (0.2 ms of 25 for the example: the copies and
+   * 60 more pages of memory); the second subset fills it, the third on
+   * take their glyphs from it. */
+  if (memo && bs_memo_claim(memo, cff, len) < 1)
+    memo = NULL;
   S_font f;
   bs_cff_status st = S_open(cff, len, &f);
   if (st != BS_CFF_OK) {

@@ -37,9 +37,11 @@ typedef enum bs_cff_status {
  * is added when missing).  Charstrings come out without subroutines and
  * without hints, the CIDs and Font DICTs are the font's own.  `memo` (may
  * be NULL) keeps each glyph's flattened charstring for the next subsets of
- * the same program, so that a process flattens a glyph once: it serves the
- * first program it is given (the same bytes at the same address) and is
- * ignored for any other; the subset is the same bytes with or without it.
+ * the same program, so that a process flattens a glyph at most twice: it
+ * is filled from the second subset on (the first, in a process that may
+ * cut no other, leaves it empty), serves the first program it is given
+ * (the same bytes at the same address) and is ignored for any other; the
+ * subset is the same bytes with or without it.
  * On BS_CFF_OK `out` holds the subset (free with bs_cff_subset_free);
  * otherwise it is empty. */
 bs_cff_status bs_cff_subset_make(const uint8_t *cff, size_t len,

@@ -19,10 +19,10 @@
  *
  * cff_memo: subsets of two overlapping glyph sets made through one memo
  * (bs_memo, as every document of a process shares the font's) are the
- * bytes each makes alone, whether the memo is empty, holds part of the
- * glyphs or all of them, is full (a bound of 20 KB), is filled by two
- * threads at once, or was first given another program (then it is not
- * used). */
+ * bytes each makes alone, whether the memo is unused (the first subset
+ * leaves it empty), empty, holds part of the glyphs or all of them, is
+ * full (a bound of 20 KB), is filled by two threads at once, or was first
+ * given another program (then it is not used). */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,18 +319,24 @@ test_cff_memo(test_state *st)
   CHECK_INT(st, bs_cff_subset_make(cff, len, gb, nb, NULL, &alone_b),
             BS_CFF_OK);
 
-  /* empty, then part of B, then all of A */
+  /* the first use leaves the memo empty, the second fills it with B, the
+   * third takes part of A from it and adds the rest, the fourth takes all
+   * of B from it */
   bs_memo *m = bs_memo_new(4u << 20);
   CHECK_INT(st, bs_cff_subset_make(cff, len, ga, na, m, &got), BS_CFF_OK);
-  CHECK(st, S_same(&got, &alone_a), "A through an empty memo differs");
+  CHECK(st, S_same(&got, &alone_a), "A through an unused memo differs");
   bs_cff_subset_free(&got);
-  CHECK_INT(st, bs_memo_count(m, NULL), na);
+  CHECK_INT(st, bs_memo_count(m, NULL), 0);
   CHECK_INT(st, bs_cff_subset_make(cff, len, gb, nb, m, &got), BS_CFF_OK);
-  CHECK(st, S_same(&got, &alone_b), "B after A through one memo differs");
+  CHECK(st, S_same(&got, &alone_b), "B through an empty memo differs");
+  bs_cff_subset_free(&got);
+  CHECK_INT(st, bs_memo_count(m, NULL), nb);
+  CHECK_INT(st, bs_cff_subset_make(cff, len, ga, na, m, &got), BS_CFF_OK);
+  CHECK(st, S_same(&got, &alone_a), "A after B through one memo differs");
   bs_cff_subset_free(&got);
   CHECK_INT(st, bs_memo_count(m, NULL), na + nb - both);
-  CHECK_INT(st, bs_cff_subset_make(cff, len, ga, na, m, &got), BS_CFF_OK);
-  CHECK(st, S_same(&got, &alone_a), "A from the memo alone differs");
+  CHECK_INT(st, bs_cff_subset_make(cff, len, gb, nb, m, &got), BS_CFF_OK);
+  CHECK(st, S_same(&got, &alone_b), "B from the memo alone differs");
   bs_cff_subset_free(&got);
 
   /* another program (the subset A) is not served by m: the same bytes as
@@ -346,6 +352,7 @@ test_cff_memo(test_state *st)
             BS_CFF_OK);
   CHECK(st, S_same(&got, &sub_alone), "another program's glyphs were used");
   CHECK_INT(st, bs_memo_count(m, NULL), na + nb - both);
+  CHECK_INT(st, bs_memo_claim(m, alone_a.data, alone_a.len), -1);
   bs_cff_subset_free(&got);
   bs_cff_subset_free(&sub_alone);
   free(all);
