@@ -58,6 +58,44 @@
 
 #define S_DEFAULT_ICC "/usr/share/color/icc/sRGB.icc"
 
+/* libharu 2.3.0 copies, fills and measures memory one byte at a time
+ * (HPDF_MemCpy, HPDF_MemSet, HPDF_StrLen in hpdf_utils.c), and every byte
+ * it writes to a stream passes through them twice: about 5 M instructions,
+ * a fifth of the PDF stage of the example.  The library calls them through
+ * its procedure linkage table, so these definitions in the program take
+ * their place (ELF symbol interposition; the linker exports them because
+ * libhpdf defines them).  Each keeps the library's contract: HPDF_MemCpy
+ * and HPDF_MemSet return the end of what they wrote, HPDF_StrLen counts up
+ * to a NUL or `maxlen` (no limit when negative), 0 for NULL.  Copies use
+ * memmove: the byte loop tolerated an overlap with the source ahead. */
+HPDF_BYTE *HPDF_MemCpy(HPDF_BYTE *out, const HPDF_BYTE *in, HPDF_UINT n);
+void *HPDF_MemSet(void *s, HPDF_BYTE c, HPDF_UINT n);
+HPDF_UINT HPDF_StrLen(const char *s, HPDF_INT maxlen);
+
+HPDF_BYTE *
+HPDF_MemCpy(HPDF_BYTE *out, const HPDF_BYTE *in, HPDF_UINT n)
+{
+  if (n)
+    memmove(out, in, n);
+  return out + n;
+}
+
+void *
+HPDF_MemSet(void *s, HPDF_BYTE c, HPDF_UINT n)
+{
+  if (n)
+    memset(s, c, n);
+  return (HPDF_BYTE *)s + n;
+}
+
+HPDF_UINT
+HPDF_StrLen(const char *s, HPDF_INT maxlen)
+{
+  if (!s)
+    return 0;
+  return (HPDF_UINT)(maxlen < 0 ? strlen(s) : strnlen(s, (size_t)maxlen));
+}
+
 typedef struct S_font {
   bs_font *font;        /* the source font */
   hb_set_t *gids;       /* original glyphs used */
