@@ -224,6 +224,18 @@ S_collapse(S_cp *a, size_t n)
   }
 }
 
+/* Code points with no canonical decomposition (UnicodeData.txt field 5
+ * empty or a <compat> tag only) in blocks where none has one: Basic Latin
+ * and Latin-1 up to U+00BF, CJK Symbols and Punctuation, the CJK Unified
+ * Ideographs block, Halfwidth and Fullwidth Forms.  (The CJK Compatibility
+ * Ideographs U+F900-FAFF do change under NFC and are not here.) */
+bool
+bs_nfc_stable(uint32_t cp)
+{
+  return cp <= 0xBF || (cp >= 0x3000 && cp <= 0x303F) ||
+         (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0xFF00 && cp <= 0xFFEF);
+}
+
 static void
 S_nfc(S_norm *n, S_cp *a, size_t cnt)
 {
@@ -235,7 +247,13 @@ S_nfc(S_norm *n, S_cp *a, size_t cnt)
     size_t j = i + 1;
     while (j < cnt && !unorm2_hasBoundaryBefore(n->nfc, (UChar32)a[j].cp))
       j++;
-    /* the segment [i, j) */
+    /* the segment [i, j); one code point without a canonical
+     * decomposition is its own NFC, and most segments of a report are one
+     * Han character, a CJK or full-width mark or an ASCII character */
+    if (j == i + 1 && !a[i].drop && bs_nfc_stable(a[i].cp)) {
+      i = j;
+      continue;
+    }
     UChar in[64], out[64];
     int32_t ilen = 0;
     bool fits = true;

@@ -59,4 +59,8 @@ typedef struct bs_normalize_options {
  * the metadata, warning for each change that alters the text. */
 void bs_normalize(bs_document *doc, const bs_normalize_options *opts);
 
+/* Is `cp` alone its own NFC for certain (no canonical decomposition)?
+ * True only in a few blocks; NFC is checked with ICU otherwise. */
+bool bs_nfc_stable(uint32_t cp);
+
 #endif

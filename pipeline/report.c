@@ -421,6 +421,8 @@ S_find(xmlNodePtr root)
   return found;
 }
 
+static void S_xcleanup(void);
+
 void
 bs_report_cleanup(void)
 {
@@ -446,6 +448,7 @@ bs_report_cleanup(void)
     memset(t, 0, sizeof *t);
   }
   S_ntypes = 0;
+  S_xcleanup();
   bs_prose_cleanup();
   if (S_loaded) {
     xsltFreeSecurityPrefs(S_secprefs);
@@ -533,6 +536,7 @@ typedef struct S_check {
   xmlXPathContextPtr x;
   char *xpath_error;    /* last XPath error text (malloc'd) */
   bs_vec emptied;       /* S_emptied: bad cells, restored as published */
+  xmlXPathCompExprPtr xone; /* compiled for one use (S_xcompiled) */
 } S_check;
 
 /* A cell emptied for the equations, with the text the report printed. */
@@ -605,13 +609,142 @@ S_subst_key(const char *s, const char *key)
   return out;
 }
 
+/* The rules' XPath expressions compiled once per process, by their text:
+ * a report evaluates about 100 (a rule's expressions with each of its keys
+ * put in), and compiling each anew cost more than evaluating it.  A
+ * compiled expression holds no reference to the context or document it
+ * was compiled with (prefixes and variables are looked up when it is
+ * evaluated, and the contexts here have no dictionary), so documents and
+ * threads share it as libxslt shares a stylesheet's.  Open addressing on
+ * an FNV-1a hash; at most S_XMAX entries, after which expressions are
+ * compiled per use as before. */
+#define S_XMAX 8192
+
+typedef struct S_xentry {
+  char *expr;
+  xmlXPathCompExprPtr comp;
+} S_xentry;
+
+static pthread_mutex_t S_xlock = PTHREAD_MUTEX_INITIALIZER;
+static S_xentry *S_xtab;
+static size_t S_xcap, S_xn;
+
+static size_t
+S_xhash(const char *s)
+{
+  uint64_t h = 0xcbf29ce484222325u;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 0x100000001b3u;
+  return (size_t)h;
+}
+
+/* The slot of `expr` in the table (its entry, or the empty slot where it
+ * goes); S_xlock held, S_xcap > 0. */
+static S_xentry *
+S_xslot(S_xentry *tab, size_t cap, const char *expr)
+{
+  size_t i = S_xhash(expr) & (cap - 1);
+  while (tab[i].expr && strcmp(tab[i].expr, expr) != 0)
+    i = (i + 1) & (cap - 1);
+  return &tab[i];
+}
+
+static xmlXPathCompExprPtr
+S_xlookup(const char *expr)
+{
+  xmlXPathCompExprPtr comp = NULL;
+  pthread_mutex_lock(&S_xlock);
+  if (S_xcap) {
+    S_xentry *e = S_xslot(S_xtab, S_xcap, expr);
+    comp = e->comp;
+  }
+  pthread_mutex_unlock(&S_xlock);
+  return comp;
+}
+
+/* Keep `comp` for `expr` and return the one kept (another thread's when it
+ * got there first); NULL when the table is full (the caller frees comp). */
+static xmlXPathCompExprPtr
+S_xinsert(const char *expr, xmlXPathCompExprPtr comp)
+{
+  xmlXPathCompExprPtr kept = NULL;
+  pthread_mutex_lock(&S_xlock);
+  if (S_xn < S_XMAX) {
+    if (2 * (S_xn + 1) > S_xcap) {
+      size_t cap = S_xcap ? 2 * S_xcap : 256;
+      S_xentry *tab = bs_xcalloc(cap, sizeof *tab);
+      for (size_t i = 0; i < S_xcap; i++)
+        if (S_xtab[i].expr)
+          *S_xslot(tab, cap, S_xtab[i].expr) = S_xtab[i];
+      free(S_xtab);
+      S_xtab = tab;
+      S_xcap = cap;
+    }
+    S_xentry *e = S_xslot(S_xtab, S_xcap, expr);
+    if (!e->expr) {
+      e->expr = bs_xstrdup(expr);
+      e->comp = comp;
+      S_xn++;
+    }
+    kept = e->comp;
+  }
+  pthread_mutex_unlock(&S_xlock);
+  return kept;
+}
+
+static void
+S_xcleanup(void)
+{
+  pthread_mutex_lock(&S_xlock);
+  for (size_t i = 0; i < S_xcap; i++)
+    if (S_xtab[i].expr) {
+      free(S_xtab[i].expr);
+      xmlXPathFreeCompExpr(S_xtab[i].comp);
+    }
+  free(S_xtab);
+  S_xtab = NULL;
+  S_xcap = S_xn = 0;
+  pthread_mutex_unlock(&S_xlock);
+}
+
+/* `expr` compiled, from the table or now; NULL if it does not compile
+ * (the caller then evaluates it as text, which reports the error). */
+static xmlXPathCompExprPtr
+S_xcompiled(S_check *c, const char *expr)
+{
+  xmlXPathCompExprPtr comp = S_xlookup(expr);
+  if (comp || c->x->dict)
+    return comp;
+  comp = xmlXPathCtxtCompile(c->x, BAD_CAST expr);
+  free(c->xpath_error);
+  c->xpath_error = NULL;
+  if (!comp)
+    return NULL;
+  xmlXPathCompExprPtr kept = S_xinsert(expr, comp);
+  if (kept != comp) {
+    if (kept) {
+      xmlXPathFreeCompExpr(comp);
+      return kept;
+    }
+    /* table full: this one use only */
+    c->xone = comp;
+  }
+  return comp;
+}
+
 /* Evaluate `expr` at the context node; NULL after a reported data error. */
 static xmlXPathObjectPtr
 S_eval(S_check *c, xmlNodePtr rule, const char *expr)
 {
   free(c->xpath_error);
   c->xpath_error = NULL;
-  xmlXPathObjectPtr o = xmlXPathEvalExpression(BAD_CAST expr, c->x);
+  xmlXPathCompExprPtr comp = S_xcompiled(c, expr);
+  xmlXPathObjectPtr o = comp ? xmlXPathCompiledEval(comp, c->x)
+                             : xmlXPathEvalExpression(BAD_CAST expr, c->x);
+  if (c->xone) {
+    xmlXPathFreeCompExpr(c->xone);
+    c->xone = NULL;
+  }
   if (!o) {
     char *id = bs_xml_prop(rule, "id");
     char what[600];

@@ -58,6 +58,44 @@
 
 #define S_DEFAULT_ICC "/usr/share/color/icc/sRGB.icc"
 
+/* libharu 2.3.0 copies, fills and measures memory one byte at a time
+ * (HPDF_MemCpy, HPDF_MemSet, HPDF_StrLen in hpdf_utils.c), and every byte
+ * it writes to a stream passes through them twice: about 5 M instructions,
+ * a fifth of the PDF stage of the example.  The library calls them through
+ * its procedure linkage table, so these definitions in the program take
+ * their place (ELF symbol interposition; the linker exports them because
+ * libhpdf defines them).  Each keeps the library's contract: HPDF_MemCpy
+ * and HPDF_MemSet return the end of what they wrote, HPDF_StrLen counts up
+ * to a NUL or `maxlen` (no limit when negative), 0 for NULL.  Copies use
+ * memmove: the byte loop tolerated an overlap with the source ahead. */
+HPDF_BYTE *HPDF_MemCpy(HPDF_BYTE *out, const HPDF_BYTE *in, HPDF_UINT n);
+void *HPDF_MemSet(void *s, HPDF_BYTE c, HPDF_UINT n);
+HPDF_UINT HPDF_StrLen(const char *s, HPDF_INT maxlen);
+
+HPDF_BYTE *
+HPDF_MemCpy(HPDF_BYTE *out, const HPDF_BYTE *in, HPDF_UINT n)
+{
+  if (n)
+    memmove(out, in, n);
+  return out + n;
+}
+
+void *
+HPDF_MemSet(void *s, HPDF_BYTE c, HPDF_UINT n)
+{
+  if (n)
+    memset(s, c, n);
+  return (HPDF_BYTE *)s + n;
+}
+
+HPDF_UINT
+HPDF_StrLen(const char *s, HPDF_INT maxlen)
+{
+  if (!s)
+    return 0;
+  return (HPDF_UINT)(maxlen < 0 ? strlen(s) : strnlen(s, (size_t)maxlen));
+}
+
 typedef struct S_font {
   bs_font *font;        /* the source font */
   hb_set_t *gids;       /* original glyphs used */
@@ -71,7 +109,8 @@ typedef struct S_pdf {
   bs_diags *diags;
   HPDF_Doc pdf;
   HPDF_Page page;
-  HPDF_Stream cs;       /* current page's content stream */
+  bs_vec *cs;           /* current page's content, before compression */
+  bs_vec content;       /* its buffer, reused from page to page */
   int32_t page_h;
   S_font *fonts;
   int nfonts;
@@ -133,18 +172,25 @@ S_fail(S_pdf *p, const char *what)
 /* ------------------------------------------------------------------ */
 /* Writing numbers and strings into content streams                     */
 
+/* A page's content is gathered in a buffer of its own and handed to the
+ * compressor whole when the page ends (S_deflate_page): a page writes
+ * thousands of small pieces (four hex digits a glyph), each of which cost
+ * a pass through libharu's stream functions, and the page was read back
+ * out of libharu's stream to be compressed. */
 static void
-S_num(HPDF_Stream s, int64_t mpt)
+S_str(bs_vec *s, const char *str)
 {
-  char buf[32];
-  bs_fmt_mpt(mpt, buf);
-  HPDF_Stream_WriteStr(s, buf);
+  size_t n = strlen(str);
+  memcpy(bs_vec_reserve(s, n), str, n);
+  s->len += n;
 }
 
 static void
-S_str(HPDF_Stream s, const char *str)
+S_num(bs_vec *s, int64_t mpt)
 {
-  HPDF_Stream_WriteStr(s, str);
+  char buf[32];
+  bs_fmt_mpt(mpt, buf);
+  S_str(s, buf);
 }
 
 /* ------------------------------------------------------------------ */
@@ -723,7 +769,8 @@ S_begin_page(void *ctx, const bs_page *page, int index)
   HPDF_Array_AddReal(mb, (HPDF_REAL)page->w / 1000.0f);
   HPDF_Array_AddReal(mb, (HPDF_REAL)page->h / 1000.0f);
   HPDF_Dict_Add(p->page, "MediaBox", mb);
-  p->cs = ((HPDF_PageAttr)p->page->attr)->stream;
+  p->content.len = 0;
+  p->cs = &p->content;
   p->page_h = page->h;
   p->in_text = p->in_path = false;
   p->cur_font = NULL;
@@ -756,7 +803,7 @@ S_tc(S_pdf *p, int64_t tc)
 
 /* The code of a glyph, as four hex digits. */
 static void
-S_cid(HPDF_Stream s, const S_font *sf, const bs_glyph *g)
+S_cid(bs_vec *s, const S_font *sf, const bs_glyph *g)
 {
   char hex[5];
   hb_codepoint_t cid = hb_map_get(sf->old_new, g->gid);
@@ -776,7 +823,7 @@ S_cid(HPDF_Stream s, const S_font *sf, const bs_glyph *g)
  * tagged file it also has an MCID (`mcid` >= 0) of the element the text
  * belongs to.  The tag stays /Span: poppler reads ActualText only there. */
 static void
-S_actual_text(HPDF_Stream s, const bs_run *r, uint32_t i, uint32_t j,
+S_actual_text(bs_vec *s, const bs_run *r, uint32_t i, uint32_t j,
               int mcid)
 {
   if (mcid >= 0) {
@@ -812,7 +859,7 @@ S_select_font(S_pdf *p, S_font *sf, int32_t size)
   const char *name = HPDF_Page_GetLocalFontName(p->page, sf->type0);
   if (!name)
     return -1;
-  HPDF_Stream s = p->cs;
+  bs_vec *s = p->cs;
   S_str(s, "/");
   S_str(s, name);
   S_str(s, " ");
@@ -862,7 +909,7 @@ S_most_frequent(const int64_t *adj, uint32_t n)
  * differs from the character spacing's `mode` as a number after its
  * glyph. */
 static void
-S_tj(HPDF_Stream s, S_font *sf, const bs_run *r, uint32_t i, uint32_t j,
+S_tj(bs_vec *s, S_font *sf, const bs_run *r, uint32_t i, uint32_t j,
      const int64_t *adj, int64_t mode)
 {
   S_str(s, "[<");
@@ -897,7 +944,7 @@ S_glyph_run(void *ctx, const bs_run *r)
   S_font *sf = S_font_of(p, r->font);
   if (!sf->type0)
     return -1;
-  HPDF_Stream s = p->cs;
+  bs_vec *s = p->cs;
   if (!p->in_text) {
     S_str(s, "BT\n");
     p->in_text = true;
@@ -992,7 +1039,7 @@ S_rule(void *ctx, const bs_rule *r)
 {
   S_pdf *p = ctx;
   S_end_text(p);
-  HPDF_Stream s = p->cs;
+  bs_vec *s = p->cs;
   if (p->in_path && p->path_width != r->width)
     S_end_path(p);
   if (p->path_width != r->width) {
@@ -1042,7 +1089,7 @@ S_image(void *ctx, const bs_image *im)
   const char *name = HPDF_Page_GetXObjectName(p->page, img);
   if (!name)
     return -1;
-  HPDF_Stream s = p->cs;
+  bs_vec *s = p->cs;
   S_str(s, "q ");
   S_num(s, im->w);
   S_str(s, " 0 0 ");
@@ -1064,21 +1111,14 @@ static void
 S_deflate_page(S_pdf *p)
 {
   HPDF_Dict c = ((HPDF_PageAttr)p->page->attr)->contents;
-  HPDF_Stream st = c ? c->stream : NULL;
-  if (!st || st->type != HPDF_STREAM_MEMORY)
+  if (!c)
     return;
-  HPDF_UINT32 len = HPDF_Stream_Size(st);
-  unsigned char *raw = bs_xmalloc(len ? len : 1);
-  HPDF_UINT n = len;
-  if (HPDF_Stream_Seek(st, 0, HPDF_SEEK_SET) != HPDF_OK ||
-      (len && HPDF_Stream_Read(st, raw, &n) != HPDF_OK) || n != len) {
-    free(raw); /* left to libharu's zlib */
-    return;
-  }
-  HPDF_MemStream_FreeData(st);
-  if (!S_deflate_into(p, c, raw, len))
-    HPDF_Stream_Write(st, raw, len); /* as it was: libharu compresses it */
-  free(raw);
+  const void *raw = p->content.data;
+  size_t len = p->content.len;
+  if (!S_deflate_into(p, c, raw, len) && len)
+    /* as it was: libharu compresses it */
+    HPDF_Stream_Write(c->stream, raw, (HPDF_UINT)len);
+  p->content.len = 0;
 }
 
 /* Tagged PDF: close the open marked-content sequence: one in a text
@@ -1130,7 +1170,7 @@ S_item(void *ctx, const bs_item *it)
     S_end_text(p);
   }
   p->mc_in_text = text;
-  HPDF_Stream s = p->cs;
+  bs_vec *s = p->cs;
   switch (sid) {
   case BS_SID_ARTIFACT:
     S_str(s, "/Artifact BMC\n");
@@ -1377,28 +1417,61 @@ S_outline(S_pdf *p)
  * ends or character references, gives the same pages and so the same file,
  * while any change that shows (a character, a position, a date, a font)
  * changes the ID. */
+/* The ID hashes a few small fields per glyph (12,000 of them for the
+ * example): they are gathered in a buffer and given to MD5 in blocks, which
+ * costs a tenth of one md5_update call per field.  The hashed byte stream,
+ * and so the ID, is the same. */
+typedef struct {
+  struct md5_ctx ctx;
+  size_t n;
+  uint8_t buf[1024];
+} S_hash;
+
 static void
-S_md5_int(struct md5_ctx *ctx, int64_t v)
+S_hash_flush(S_hash *h)
+{
+  if (h->n)
+    md5_update(&h->ctx, h->n, h->buf);
+  h->n = 0;
+}
+
+static void
+S_hash_feed(S_hash *h, size_t n, const uint8_t *data)
+{
+  if (h->n + n > sizeof h->buf) {
+    S_hash_flush(h);
+    if (n > sizeof h->buf) {
+      md5_update(&h->ctx, n, data);
+      return;
+    }
+  }
+  memcpy(h->buf + h->n, data, n);
+  h->n += n;
+}
+
+static void
+S_md5_int(S_hash *h, int64_t v)
 {
   HPDF_BYTE b[8];
   for (int i = 0; i < 8; i++)
     b[i] = (HPDF_BYTE)((uint64_t)v >> (8 * i));
-  md5_update(ctx, 8, b);
+  S_hash_feed(h, 8, b);
 }
 
 static void
-S_md5_str(struct md5_ctx *ctx, const char *s)
+S_md5_str(S_hash *h, const char *s)
 {
   if (!s)
     s = "";
-  md5_update(ctx, strlen(s) + 1, (const uint8_t *)s);
+  S_hash_feed(h, strlen(s) + 1, (const uint8_t *)s);
 }
 
 static void
-S_md5_bytes(struct md5_ctx *ctx, const void *data, size_t n)
+S_md5_bytes(S_hash *h, const void *data, size_t n)
 {
-  S_md5_int(ctx, (int64_t)n);
-  md5_update(ctx, n, data);
+  S_md5_int(h, (int64_t)n);
+  if (n)
+    S_hash_feed(h, n, data);
 }
 
 static void
@@ -1406,9 +1479,10 @@ S_set_id(S_pdf *p, const S_date *dt)
 {
   const bs_layout *l = p->l;
   const bs_meta *m = &l->doc->meta;
-  struct md5_ctx ctx;
+  S_hash ctx;
   HPDF_BYTE d[16];
-  md5_init(&ctx);
+  ctx.n = 0;
+  md5_init(&ctx.ctx);
   S_md5_str(&ctx, BANSHI_VERSION);
   /* document information and XMP */
   S_md5_str(&ctx, m->title);
@@ -1509,7 +1583,8 @@ S_set_id(S_pdf *p, const S_date *dt)
     for (size_t k = 0; k < sizeof v / sizeof *v; k++)
       S_md5_int(&ctx, v[k]);
   }
-  md5_digest(&ctx, MD5_DIGEST_SIZE, d);
+  S_hash_flush(&ctx);
+  md5_digest(&ctx.ctx, MD5_DIGEST_SIZE, d);
   HPDF_Array id = HPDF_Array_New(p->pdf->mmgr);
   HPDF_Array_Add(id, HPDF_Binary_New(p->pdf->mmgr, d, 16));
   HPDF_Array_Add(id, HPDF_Binary_New(p->pdf->mmgr, d, 16));
@@ -1619,6 +1694,7 @@ S_release(S_pdf *p)
   free(p->fonts);
   free(p->pics);
   free(p->images);
+  bs_vec_free(&p->content);
   if (p->deflate)
     libdeflate_free_compressor(p->deflate);
   HPDF_Free(p->pdf);
@@ -1629,6 +1705,7 @@ bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
 {
   S_pdf p;
   memset(&p, 0, sizeof p);
+  p.content.esize = 1;
   p.l = l;
   p.o = o;
   p.diags = &l->doc->diags;

@@ -2,6 +2,9 @@
 /* Unit tests of parsing (locations on nodes, security) and normalisation. */
 #include <stdlib.h>
 
+#include <unicode/unorm2.h>
+#include <unicode/utf16.h>
+
 #include "harness.h"
 #include "pipeline.h"
 #include "util.h"
@@ -133,6 +136,10 @@ test_normalize(test_state *st)
       {"see (page 3).", "see (page 3).", 0},
       /* NFC */
       {"e\xCC\x81t\xC3\xA9", "\xC3\xA9t\xC3\xA9", 1},
+      /* one code point that NFC replaces: a CJK compatibility ideograph
+       * (U+F900 -> U+8C48) and the Angstrom sign (U+212B -> U+00C5) */
+      {"\xEF\xA4\x80\xE6\x96\x87", "\xE8\xB1\x88\xE6\x96\x87", 1},
+      {"\xE2\x84\xAB", "\xC3\x85", 1},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     unsigned w;
@@ -150,4 +157,23 @@ test_normalize(test_state *st)
   CHECK_STR(st, got, "收到 申请, 其中１２号");
   CHECK_INT(st, w, 0);
   free(got);
+  /* the code points NFC's check skips are each their own NFC by ICU */
+  UErrorCode ue = U_ZERO_ERROR;
+  const UNormalizer2 *nfc = unorm2_getNFCInstance(&ue);
+  unsigned stable = 0, wrong = 0;
+  for (UChar32 c = 0; c <= 0x10FFFF && U_SUCCESS(ue); c++) {
+    if (!bs_nfc_stable((uint32_t)c) || U_IS_SURROGATE(c))
+      continue;
+    UChar u[2];
+    int32_t n = 0;
+    U16_APPEND_UNSAFE(u, n, c);
+    UErrorCode e = U_ZERO_ERROR;
+    UChar out[8];
+    int32_t ol = unorm2_normalize(nfc, u, n, out, 8, &e);
+    stable++;
+    if (U_FAILURE(e) || ol != n || memcmp(out, u, (size_t)n * sizeof *u) != 0)
+      wrong++;
+  }
+  CHECK(st, U_SUCCESS(ue) && stable > 20000 && wrong == 0,
+        "%u code points taken as NFC-stable, %u of them change", stable, wrong);
 }
