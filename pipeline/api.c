@@ -5,7 +5,9 @@
  * its option strings; a result keeps what bs_job_result gives, with the
  * diagnostics turned back into structs from the JSON lines the job writes
  * (bs_diags_print_json, read with Jansson), so that the API needs nothing
- * from the job that the command line does not use.  A PDF kept in memory
+ * from the job that the command line does not use.  Jansson is loaded at
+ * the first diagnostic to read (dynlib.h): a document without messages,
+ * the common case, never maps it.  A PDF kept in memory
  * is written as every PDF is (a temporary name, flushed, renamed) into a
  * private temporary folder, read back and removed: the renderer has one
  * output path, tested once.
@@ -24,6 +26,7 @@
 #include <jansson.h>
 
 #include "api.h"
+#include "dynlib.h"
 #include "fsio.h"
 #include "job.h"
 #include "layout.h"
@@ -164,51 +167,6 @@ banshi_env_free(banshi_env *e)
   free(e);
 }
 
-/* A JSON member as a string in the result's arena (NULL for null). */
-static const char *
-S_str(banshi_result *r, json_t *o, const char *key)
-{
-  const char *s = json_string_value(json_object_get(o, key));
-  return s ? bs_arena_strdup(&r->arena, s) : NULL;
-}
-
-/* The job's JSON lines as structs. */
-static void
-S_diags(banshi_result *r, const char *json)
-{
-  size_t n = 0;
-  for (const char *s = json; *s; s++)
-    n += *s == '\n';
-  r->diags = bs_arena_alloc(&r->arena, (n ? n : 1) * sizeof *r->diags);
-  for (const char *s = json; *s;) {
-    const char *nl = strchr(s, '\n');
-    size_t len = nl ? (size_t)(nl - s) : strlen(s);
-    json_t *o = json_loadb(s, len, 0, NULL);
-    s += len + (nl ? 1 : 0);
-    if (!o)
-      continue;
-    banshi_diagnostic *d = &r->diags[r->ndiags++];
-    memset(d, 0, sizeof *d);
-    d->file = S_str(r, o, "file");
-    d->line = (unsigned)json_integer_value(json_object_get(o, "line"));
-    d->column = (unsigned)json_integer_value(json_object_get(o, "column"));
-    d->severity = S_str(r, o, "severity");
-    d->rule = S_str(r, o, "rule");
-    d->message = S_str(r, o, "message");
-    json_t *vals = json_object_get(o, "values");
-    d->nvalues = json_array_size(vals);
-    if (d->nvalues) {
-      const char **v = bs_arena_alloc(&r->arena, d->nvalues * sizeof *v);
-      for (size_t i = 0; i < d->nvalues; i++) {
-        const char *t = json_string_value(json_array_get(vals, i));
-        v[i] = bs_arena_strdup(&r->arena, t ? t : "");
-      }
-      d->values = v;
-    }
-    json_decref(o);
-  }
-}
-
 /* The whole file at `path` into the result (read back from the temporary
  * folder).  Returns 0 or an errno. */
 static int
@@ -239,6 +197,110 @@ S_failed(banshi_result *r, const char *file, const char *rule,
   r->ndiags = 1;
   r->errors = 1;
   return r;
+}
+
+/* Jansson's functions that S_diags calls, with the header's prototypes
+ * (json_decref is inline over json_delete). */
+typedef struct S_json_fns {
+  __typeof__(json_loadb) *json_loadb;
+  __typeof__(json_object_get) *json_object_get;
+  __typeof__(json_string_value) *json_string_value;
+  __typeof__(json_integer_value) *json_integer_value;
+  __typeof__(json_array_size) *json_array_size;
+  __typeof__(json_array_get) *json_array_get;
+  __typeof__(json_delete) *json_delete;
+} S_json_fns;
+
+static S_json_fns S_j;
+static const bs_dynsym S_json_syms[] = {
+    BS_DYNSYM(S_json_fns, json_loadb),
+    BS_DYNSYM(S_json_fns, json_object_get),
+    BS_DYNSYM(S_json_fns, json_string_value),
+    BS_DYNSYM(S_json_fns, json_integer_value),
+    BS_DYNSYM(S_json_fns, json_array_size),
+    BS_DYNSYM(S_json_fns, json_array_get),
+    BS_DYNSYM(S_json_fns, json_delete),
+};
+static bs_dynlib S_json_lib = {BS_SONAME_JANSSON, S_json_syms,
+                               sizeof S_json_syms / sizeof *S_json_syms, &S_j,
+                               false, ""};
+static pthread_once_t S_json_once = PTHREAD_ONCE_INIT;
+
+static void
+S_json_open(void)
+{
+  bs_dynlib_open(&S_json_lib);
+}
+
+/* A JSON member as a string in the result's arena (NULL for null). */
+static const char *
+S_str(banshi_result *r, json_t *o, const char *key)
+{
+  const char *s = S_j.json_string_value(S_j.json_object_get(o, key));
+  return s ? bs_arena_strdup(&r->arena, s) : NULL;
+}
+
+/* The job's JSON lines as structs.  Without Jansson the result fails
+ * with that one error about `file` (the source whose diagnostics these
+ * are), printed on `messages` as the options say when not NULL, after
+ * the document's own that the job printed. */
+static void
+S_diags(banshi_result *r, const char *json, const bs_job_options *opt,
+        const char *file, FILE *messages)
+{
+  if (!*json)
+    return;
+  pthread_once(&S_json_once, S_json_open);
+  if (!S_json_lib.ok) {
+    bs_arena arena;
+    bs_arena_init(&arena);
+    bs_diags d;
+    bs_diags_init(&d, &arena, opt->lang);
+    bs_diag(&d, BS_ERROR, BS_D_LIBRARY, file, 0, 0, BS_SONAME_JANSSON,
+            opt->lang == BS_LANG_EN ? "reading diagnostics" : "读取消息",
+            S_json_lib.why);
+    if (messages)
+      bs_job_print(opt, &d, messages);
+    unsigned errors = r->errors;
+    S_failed(r, file, bs_code_name(BS_D_LIBRARY),
+             ((const bs_diagnostic *)d.items.data)->message);
+    r->errors = errors + 1;
+    bs_diags_free(&d);
+    bs_arena_free(&arena);
+    return;
+  }
+  size_t n = 0;
+  for (const char *s = json; *s; s++)
+    n += *s == '\n';
+  r->diags = bs_arena_alloc(&r->arena, (n ? n : 1) * sizeof *r->diags);
+  for (const char *s = json; *s;) {
+    const char *nl = strchr(s, '\n');
+    size_t len = nl ? (size_t)(nl - s) : strlen(s);
+    json_t *o = S_j.json_loadb(s, len, 0, NULL);
+    s += len + (nl ? 1 : 0);
+    if (!o)
+      continue;
+    banshi_diagnostic *d = &r->diags[r->ndiags++];
+    memset(d, 0, sizeof *d);
+    d->file = S_str(r, o, "file");
+    d->line = (unsigned)S_j.json_integer_value(S_j.json_object_get(o, "line"));
+    d->column =
+        (unsigned)S_j.json_integer_value(S_j.json_object_get(o, "column"));
+    d->severity = S_str(r, o, "severity");
+    d->rule = S_str(r, o, "rule");
+    d->message = S_str(r, o, "message");
+    json_t *vals = S_j.json_object_get(o, "values");
+    d->nvalues = S_j.json_array_size(vals);
+    if (d->nvalues) {
+      const char **v = bs_arena_alloc(&r->arena, d->nvalues * sizeof *v);
+      for (size_t i = 0; i < d->nvalues; i++) {
+        const char *t = S_j.json_string_value(S_j.json_array_get(vals, i));
+        v[i] = bs_arena_strdup(&r->arena, t ? t : "");
+      }
+      d->values = v;
+    }
+    S_j.json_delete(o); /* json_decref of the only reference */
+  }
 }
 
 static banshi_result *
@@ -336,7 +398,8 @@ S_render(banshi_env *e, const char *name, const void *data, size_t len,
   r->pages = jr.pages;
   r->errors = jr.errors;
   r->warnings = jr.warnings;
-  S_diags(r, jr.diagnostics_json ? jr.diagnostics_json : "");
+  S_diags(r, jr.diagnostics_json ? jr.diagnostics_json : "", &e->o, name,
+          messages);
   bs_job_result_free(&jr);
   if (flags & BANSHI_PDF_IN_MEMORY && r->status == BANSHI_OK) {
     int err = S_slurp(r, pdf);
@@ -400,11 +463,11 @@ banshi_convert(banshi_env *e, const char *name, const char *core_path,
     bs_diags_print_json(&doc->diags, mem);
     fclose(mem);
   }
-  S_diags(r, json ? json : "");
-  free(json);
   r->status = bs_diags_status(&doc->diags);
   r->errors = doc->diags.errors;
   r->warnings = doc->diags.warnings;
+  S_diags(r, json ? json : "", o, name, messages);
+  free(json);
   bs_document_free(doc);
   bs_report_source_free(prev);
   return r;

@@ -86,6 +86,7 @@ static const char *const S_names[BS_D_CODE_COUNT] = {
     [BS_D_NEW_EXISTS] = "new-exists",
     [BS_D_NEW_WRITTEN] = "new-written",
     [BS_D_ICC_MISSING] = "icc-missing",
+    [BS_D_LIBRARY] = "library",
 };
 
 const char *
@@ -301,6 +302,8 @@ static const struct {
                           "（Debian 软件包 icc-profiles-free）",
                           "the sRGB ICC profile %s that PDF/A needs is "
                           "missing (Debian package icc-profiles-free)"},
+    [BS_D_LIBRARY] = {"无法加载库 %s（用于%s）：%s",
+                      "cannot load the library %s (needed for %s): %s"},
 };
 
 const char *

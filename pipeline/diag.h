@@ -121,6 +121,8 @@ typedef enum bs_code {
   BS_D_NEW_EXISTS,        /* banshi new: the file exists */
   BS_D_NEW_WRITTEN,       /* banshi new: the source was written */
   BS_D_ICC_MISSING,       /* the sRGB ICC profile of PDF/A is not installed */
+  BS_D_LIBRARY,           /* a library loaded at its first use cannot be
+                             (dynlib.h) */
   BS_D_CODE_COUNT
 } bs_code;
 

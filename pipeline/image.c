@@ -6,6 +6,7 @@
 #include "image.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <nettle/sha2.h>
 #include <png.h>
 
+#include "dynlib.h"
 #include "util.h"
 
 /* ------------------------------------------------------------------ */
@@ -218,6 +220,42 @@ S_png(bs_arena *arena, const unsigned char *buf, size_t len, uint64_t budget,
 /* ------------------------------------------------------------------ */
 /* JPEG                                                                 */
 
+/* libjpeg, loaded at the first JPEG figure (dynlib.h): the functions
+ * S_jpeg calls, with the header's prototypes.  jpeg_create_decompress is
+ * a macro over jpeg_CreateDecompress. */
+typedef struct S_jpeg_fns {
+  __typeof__(jpeg_std_error) *jpeg_std_error;
+  __typeof__(jpeg_CreateDecompress) *jpeg_CreateDecompress;
+  __typeof__(jpeg_destroy_decompress) *jpeg_destroy_decompress;
+  __typeof__(jpeg_mem_src) *jpeg_mem_src;
+  __typeof__(jpeg_read_header) *jpeg_read_header;
+  __typeof__(jpeg_start_decompress) *jpeg_start_decompress;
+  __typeof__(jpeg_read_scanlines) *jpeg_read_scanlines;
+  __typeof__(jpeg_finish_decompress) *jpeg_finish_decompress;
+} S_jpeg_fns;
+
+static S_jpeg_fns S_jl;
+static const bs_dynsym S_jpeg_syms[] = {
+    BS_DYNSYM(S_jpeg_fns, jpeg_std_error),
+    BS_DYNSYM(S_jpeg_fns, jpeg_CreateDecompress),
+    BS_DYNSYM(S_jpeg_fns, jpeg_destroy_decompress),
+    BS_DYNSYM(S_jpeg_fns, jpeg_mem_src),
+    BS_DYNSYM(S_jpeg_fns, jpeg_read_header),
+    BS_DYNSYM(S_jpeg_fns, jpeg_start_decompress),
+    BS_DYNSYM(S_jpeg_fns, jpeg_read_scanlines),
+    BS_DYNSYM(S_jpeg_fns, jpeg_finish_decompress),
+};
+static bs_dynlib S_jpeg_lib = {BS_SONAME_JPEG, S_jpeg_syms,
+                               sizeof S_jpeg_syms / sizeof *S_jpeg_syms,
+                               &S_jl, false, ""};
+static pthread_once_t S_jpeg_once = PTHREAD_ONCE_INIT;
+
+static void
+S_jpeg_open(void)
+{
+  bs_dynlib_open(&S_jpeg_lib);
+}
+
 typedef struct S_jpeg_err {
   struct jpeg_error_mgr pub;
   jmp_buf jb;
@@ -245,27 +283,32 @@ static bs_picture_error
 S_jpeg(bs_arena *arena, const unsigned char *buf, size_t size, uint64_t budget,
        bs_picture *out, const char **why)
 {
+  pthread_once(&S_jpeg_once, S_jpeg_open);
+  if (!S_jpeg_lib.ok) {
+    *why = S_jpeg_lib.why;
+    return BS_PIC_LIBRARY;
+  }
   volatile size_t len = size; /* read after setjmp */
   struct jpeg_decompress_struct ci;
   S_jpeg_err err;
   memset(&ci, 0, sizeof ci);
-  ci.err = jpeg_std_error(&err.pub);
+  ci.err = S_jl.jpeg_std_error(&err.pub);
   err.pub.error_exit = S_jpeg_exit;
   err.pub.emit_message = S_jpeg_emit;
   unsigned char *volatile row = NULL;
   unsigned char *volatile px = NULL;
   if (setjmp(err.jb)) {
     free(row);
-    jpeg_destroy_decompress(&ci);
+    S_jl.jpeg_destroy_decompress(&ci);
     *why = bs_arena_strdup(arena, err.msg);
     return BS_PIC_JPEG;
   }
-  jpeg_create_decompress(&ci);
-  jpeg_mem_src(&ci, buf, (unsigned long)len);
-  jpeg_read_header(&ci, TRUE);
+  S_jl.jpeg_CreateDecompress(&ci, JPEG_LIB_VERSION, sizeof ci);
+  S_jl.jpeg_mem_src(&ci, buf, (unsigned long)len);
+  S_jl.jpeg_read_header(&ci, TRUE);
   uint64_t npx = (uint64_t)ci.image_width * ci.image_height;
   if (npx > BS_IMAGE_MAX_PIXELS || npx > budget) {
-    jpeg_destroy_decompress(&ci);
+    S_jl.jpeg_destroy_decompress(&ci);
     *why = npx > BS_IMAGE_MAX_PIXELS ? "64 megapixels"
                                      : "256 megapixels per document";
     return BS_PIC_TOO_LARGE;
@@ -289,7 +332,7 @@ S_jpeg(bs_arena *arena, const unsigned char *buf, size_t size, uint64_t budget,
     ci.scale_num = 1;
     ci.scale_denom = f > 4 ? 8 : f > 2 ? 4 : f > 1 ? 2 : 1;
   }
-  jpeg_start_decompress(&ci);
+  S_jl.jpeg_start_decompress(&ci);
   int comps = ci.output_components;
   size_t stride = (size_t)ci.output_width * (size_t)comps;
   row = malloc(stride ? stride : 1);
@@ -299,7 +342,7 @@ S_jpeg(bs_arena *arena, const unsigned char *buf, size_t size, uint64_t budget,
   while (ci.output_scanline < ci.output_height) {
     JSAMPROW r = (JSAMPROW)row;
     size_t y = ci.output_scanline;
-    jpeg_read_scanlines(&ci, &r, 1);
+    S_jl.jpeg_read_scanlines(&ci, &r, 1);
     if (cmyk) {
       for (size_t x = 0; x < ci.output_width; x++) {
         unsigned c = row[x * 4], m = row[x * 4 + 1], yy = row[x * 4 + 2],
@@ -318,10 +361,10 @@ S_jpeg(bs_arena *arena, const unsigned char *buf, size_t size, uint64_t budget,
       }
     }
   }
-  jpeg_finish_decompress(&ci);
+  S_jl.jpeg_finish_decompress(&ci);
   out->width = ci.output_width;
   out->height = ci.output_height;
-  jpeg_destroy_decompress(&ci);
+  S_jl.jpeg_destroy_decompress(&ci);
   free(row);
   if (cmyk) {
     out->kind = BS_IMAGE_PIXELS;

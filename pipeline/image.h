@@ -8,7 +8,8 @@
  * any alpha is flattened onto white, because PDF/A-1 forbids transparency
  * (ISO 19005-1 6.4).  JPEG (libjpeg): grey and colour files are embedded as
  * they are (DCT passes through untouched); CMYK files, which would need a
- * CMYK output intent, are converted to RGB.
+ * CMYK output intent, are converted to RGB.  libjpeg is loaded at the first
+ * JPEG file (dynlib.h): documents without one never map it.
  *
  * Layer 6 (fonts, template, image): docs/architecture.md. */
 #ifndef BS_IMAGE_H
@@ -55,6 +56,8 @@ typedef enum bs_picture_error {
   BS_PIC_TOO_LARGE, /* over the pixel or byte limit */
   BS_PIC_PNG,       /* damaged PNG: detail from libpng */
   BS_PIC_JPEG,      /* damaged JPEG: detail from libjpeg */
+  BS_PIC_LIBRARY,   /* libjpeg (BS_SONAME_JPEG, loaded at the first JPEG
+                       file: dynlib.h) cannot be loaded: detail is why */
 } bs_picture_error;
 
 /* The images of one document: each distinct file content (SHA-256) is

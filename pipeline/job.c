@@ -137,6 +137,7 @@ bs_diags_status(const bs_diags *d)
     case BS_D_NAME_CONTROL:
     case BS_D_WORKER_CRASH:
     case BS_D_COLLATION:
+    case BS_D_LIBRARY:
       return BS_STATUS_FAILURE;
     default:
       break;

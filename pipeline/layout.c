@@ -551,6 +551,14 @@ S_figure_load(S_layout *L, const bs_node *fig, const char *real)
     S_figure_error(L, fig, "image '%s' is a damaged JPEG file (%s)",
                    "图片“%s”是损坏的 JPEG 文件（%s）", src, why);
     return NULL;
+  case BS_PIC_LIBRARY: {
+    bs_document *doc = L->lc.doc;
+    bool en = doc->diags.lang == BS_LANG_EN;
+    bs_diag(&doc->diags, BS_ERROR, BS_D_LIBRARY, doc->path, fig->line,
+            fig->col, BS_SONAME_JPEG,
+            en ? "reading JPEG figures" : "读取 JPEG 图片", why);
+    return NULL;
+  }
   }
   return pic;
 }

@@ -35,7 +35,9 @@
  * and cloned for each document, as ICU's matchers are not thread-safe; the
  * subject is matched in UTF-16 (a UTF-8 UText was three times slower), and
  * match offsets are mapped back to byte offsets into the element's text,
- * which are then found in the source.
+ * which are then found in the source.  ICU's regular expressions live in
+ * libicui18n, which is loaded (dynlib.h) only when a pattern is first
+ * compiled: a document whose prose no pattern can match never maps it.
  *
  * Rejected: C tables of phrases (a new phrasing would need a rebuild, and
  * the report type would no longer be data); XPath matches() and regular
@@ -56,6 +58,7 @@
 #include <unicode/ustring.h>
 #include <unicode/utext.h>
 
+#include "dynlib.h"
 #include "util.h"
 #include "xml.h"
 
@@ -91,6 +94,48 @@ typedef struct S_compiled {
   int nclaims;
   char *error;            /* why the patterns cannot be used, or NULL */
 } S_compiled;
+
+/* libicui18n's regular expressions, with the header's prototypes and
+ * ICU's versioned names (uregex_clone is uregex_clone_72 in ICU 72). */
+typedef struct S_re_fns {
+  __typeof__(uregex_openUText) *uregex_openUText;
+  __typeof__(uregex_clone) *uregex_clone;
+  __typeof__(uregex_close) *uregex_close;
+  __typeof__(uregex_setText) *uregex_setText;
+  __typeof__(uregex_findNext) *uregex_findNext;
+  __typeof__(uregex_start) *uregex_start;
+  __typeof__(uregex_end) *uregex_end;
+} S_re_fns;
+
+static S_re_fns S_re;
+static const bs_dynsym S_re_syms[] = {
+    BS_DYNSYM(S_re_fns, uregex_openUText),
+    BS_DYNSYM(S_re_fns, uregex_clone),
+    BS_DYNSYM(S_re_fns, uregex_close),
+    BS_DYNSYM(S_re_fns, uregex_setText),
+    BS_DYNSYM(S_re_fns, uregex_findNext),
+    BS_DYNSYM(S_re_fns, uregex_start),
+    BS_DYNSYM(S_re_fns, uregex_end),
+};
+static bs_dynlib S_re_lib = {BS_SONAME_ICUI18N, S_re_syms,
+                             sizeof S_re_syms / sizeof *S_re_syms, &S_re,
+                             false, ""};
+static pthread_once_t S_re_once = PTHREAD_ONCE_INIT;
+
+static void
+S_re_open(void)
+{
+  bs_dynlib_open(&S_re_lib);
+}
+
+/* Whether ICU's regular expressions are there, loading them the first
+ * time (S_re's pointers are set only when true). */
+static bool
+S_re_loaded(void)
+{
+  pthread_once(&S_re_once, S_re_open);
+  return S_re_lib.ok;
+}
 
 static pthread_mutex_t S_lock = PTHREAD_MUTEX_INITIALIZER;
 static S_compiled S_cache[S_MAX_CACHE];
@@ -878,13 +923,14 @@ S_expand(const S_defs *d, const char *pattern, int depth)
   return out;
 }
 
-/* ICU's compiled form of the UTF-8 pattern `pat`, or NULL with *st set. */
+/* ICU's compiled form of the UTF-8 pattern `pat`, or NULL with *st set.
+ * Only once S_re_loaded() is true. */
 static URegularExpression *
 S_regex(const char *pat, UParseError *pe, UErrorCode *st)
 {
   UText *pt = utext_openUTF8(NULL, pat, -1, st);
   URegularExpression *re =
-      U_SUCCESS(*st) ? uregex_openUText(pt, 0, pe, st) : NULL;
+      U_SUCCESS(*st) ? S_re.uregex_openUText(pt, 0, pe, st) : NULL;
   utext_close(pt);
   return re;
 }
@@ -925,7 +971,10 @@ S_compile(S_compiled *c, const char *rules_path)
       bool lazy = bs_prose_needs(pat, &need);
       UErrorCode st = U_ZERO_ERROR;
       UParseError pe;
-      URegularExpression *re = lazy ? NULL : S_regex(pat, &pe, &st);
+      /* without libicui18n, left uncompiled: bs_prose_check reports the
+       * library at the first text that needs it */
+      URegularExpression *re =
+          lazy || !S_re_loaded() ? NULL : S_regex(pat, &pe, &st);
       if (U_FAILURE(st)) {
         if (!c->error) {
           char buf[1024];
@@ -985,7 +1034,8 @@ S_compile(S_compiled *c, const char *rules_path)
 
 /* The master of a pattern that waited for a text that may match it,
  * compiled now.  NULL, and the pattern skipped, if ICU refuses it, which
- * for the subset bs_prose_needs reads means memory ran out. */
+ * for the subset bs_prose_needs reads means memory ran out.  Only once
+ * S_re_loaded() is true. */
 static URegularExpression *
 S_master(S_pattern *p)
 {
@@ -1032,7 +1082,7 @@ bs_prose_cleanup(void)
       S_claim *cl = &c->claims[k];
       for (int j = 0; j < cl->npats; j++) {
         if (cl->pats[j].re)
-          uregex_close(cl->pats[j].re);
+          S_re.uregex_close(cl->pats[j].re);
         free(cl->pats[j].src);
         bs_prose_need_free(&cl->pats[j].need);
       }
@@ -1156,18 +1206,18 @@ S_check_text(bs_xml_parser *p, const S_compiled *c, xmlNodePtr el,
         continue;
       URegularExpression *re = res[r];
       st = U_ZERO_ERROR;
-      uregex_setText(re, u, ulen, &st);
-      while (U_SUCCESS(st) && uregex_findNext(re, &st)) {
-        int32_t ms16 = uregex_start(re, 0, &st);
-        int32_t me16 = uregex_end(re, 0, &st);
+      S_re.uregex_setText(re, u, ulen, &st);
+      while (U_SUCCESS(st) && S_re.uregex_findNext(re, &st)) {
+        int32_t ms16 = S_re.uregex_start(re, 0, &st);
+        int32_t me16 = S_re.uregex_end(re, 0, &st);
         if (U_FAILURE(st) || ms16 < 0 || me16 < ms16 || me16 > ulen)
           break;
         int64_t ms = at[ms16], me = at[me16];
         double stated = cl->pats[j].claim;
         int decimals = 0;
         if (!cl->pats[j].fixed) {
-          int32_t gs16 = uregex_start(re, 1, &st);
-          int32_t ge16 = uregex_end(re, 1, &st);
+          int32_t gs16 = S_re.uregex_start(re, 1, &st);
+          int32_t ge16 = S_re.uregex_end(re, 1, &st);
           int64_t gs = gs16 >= 0 && gs16 <= ulen ? at[gs16] : -1;
           int64_t ge = ge16 >= 0 && ge16 <= ulen ? at[ge16] : -1;
           if (U_FAILURE(st) || gs < 0 || ge < gs ||
@@ -1208,29 +1258,37 @@ S_check_text(bs_xml_parser *p, const S_compiled *c, xmlNodePtr el,
 
 /* Matchers of our own (ICU's are not to be shared between threads), one
  * per pattern of `c` in order: NULL for a pattern that no text of
- * texts[0..n) can match, whose master then need not be compiled. */
+ * texts[0..n) can match, whose master then need not be compiled.  When a
+ * text needs ICU's regular expressions and they cannot be loaded, every
+ * matcher is NULL and *missing is the first such text; else -1. */
 static URegularExpression **
-S_matchers(const S_compiled *c, xmlChar **texts, int n, int npats)
+S_matchers(const S_compiled *c, xmlChar **texts, int n, int npats,
+           int *missing)
 {
   URegularExpression **res = bs_xcalloc((size_t)npats + 1, sizeof *res);
+  *missing = -1;
   int r = 0;
   for (int k = 0; k < c->nclaims; k++)
     for (int j = 0; j < c->claims[k].npats; j++, r++) {
       S_pattern *pt = &c->claims[k].pats[j];
-      if (!pt->need.nsets) { /* compiled with the rules */
-        UErrorCode st = U_ZERO_ERROR;
-        res[r] = uregex_clone(pt->re, &st);
-        if (U_FAILURE(st))
-          res[r] = NULL;
+      /* the first text it may match; a pattern compiled with the rules
+       * (no need) may match any */
+      int first = -1;
+      for (int i = 0; i < n && first < 0; i++)
+        if (texts[i] && (pt->need.nsets ? bs_prose_may_match(
+                                              &pt->need, (const char *)texts[i])
+                                        : *texts[i] != '\0'))
+          first = i;
+      if (first < 0)
+        continue;
+      if (!S_re_loaded()) {
+        if (*missing < 0 || first < *missing)
+          *missing = first;
         continue;
       }
-      bool may = false;
-      for (int i = 0; i < n && !may; i++)
-        may = texts[i] &&
-              bs_prose_may_match(&pt->need, (const char *)texts[i]);
-      URegularExpression *master = may ? S_master(pt) : NULL;
+      URegularExpression *master = pt->need.nsets ? S_master(pt) : pt->re;
       UErrorCode st = U_ZERO_ERROR;
-      res[r] = master ? uregex_clone(master, &st) : NULL;
+      res[r] = master ? S_re.uregex_clone(master, &st) : NULL;
       if (U_FAILURE(st))
         res[r] = NULL;
     }
@@ -1294,7 +1352,19 @@ bs_prose_check(bs_xml_parser *p, xmlDocPtr rules, const char *rules_path,
   xmlChar **texts = bs_xcalloc((size_t)ntexts + 1, sizeof *texts);
   for (int i = 0; i < ntexts; i++)
     texts[i] = xmlNodeGetContent(ns->nodeTab[i]);
-  URegularExpression **res = S_matchers(c, texts, ntexts, npats);
+  int missing;
+  URegularExpression **res = S_matchers(c, texts, ntexts, npats, &missing);
+  if (missing >= 0) {
+    /* the patterns are skipped; the error is at the first text that
+     * needed them */
+    uint32_t line, col;
+    bs_xml_loc(p, ns->nodeTab[missing], &line, &col);
+    bool en = p->doc->diags.lang == BS_LANG_EN;
+    bs_diag(&p->doc->diags, BS_ERROR, BS_D_LIBRARY, p->doc->path, line, col,
+            BS_SONAME_ICUI18N,
+            en ? "checking the numbers of the prose" : "核对正文中的数字",
+            S_re_lib.why);
+  }
   for (int i = 0; i < ntexts; i++) {
     if (texts[i] && *texts[i])
       S_check_text(p, c, ns->nodeTab[i], (const char *)texts[i], values,
@@ -1305,7 +1375,7 @@ bs_prose_check(bs_xml_parser *p, xmlDocPtr rules, const char *rules_path,
   xmlXPathFreeObject(o);
   for (int k = 0; k < npats; k++)
     if (res[k])
-      uregex_close(res[k]);
+      S_re.uregex_close(res[k]);
   free(res);
   for (int k = 0; k < c->nclaims; k++)
     if (owned[k])

@@ -13,9 +13,11 @@
             against the machine's package lists (every dependency resolves
             on Debian 12), and the package is unpacked with dpkg -x into a
             temporary root whose program renders the example with the
-            source tree hidden.  (Not installed onto the machine itself:
-            several builds may share it, and dpkg's lock would serialise
-            them; a fresh chroot needs a mirror and minutes.)
+            source tree hidden; the packages of the libraries it loads
+            with dlopen (t_lazy.py) are in Depends.  (Not installed onto
+            the machine itself: several builds may share it, and dpkg's
+            lock would serialise them; a fresh chroot needs a mirror and
+            minutes.)
   slurm     the Slurm job array example of docs/batch.md, run as written
             (16 array tasks) on a single-node cluster the test starts
             (munged, slurmctld, slurmd on free ports, all files in a
@@ -296,6 +298,21 @@ def group_deb(a):
               "packaged program's PDF text: %r" % text[:200])
         rc, out, err = run(["qpdf", "--check", os.path.join(tmp, "report.pdf")])
         check(rc == 0, "qpdf --check: %s" % out[-500:])
+        # the libraries loaded with dlopen (pipeline/dynlib.h), which
+        # dpkg-shlibdeps cannot see: the package of each is in Depends
+        from t_lazy import LAZY, needing, traced
+        loaded = {}
+        for what, args, libs in needing(prog, tmp):
+            rc, out, err, seen = traced(args, cwd=tmp, env=env)
+            check(rc == 0, "packaged program, %s: %d %s" % (what, rc, err))
+            loaded.update(seen)
+        check(len(loaded) == len(LAZY), "loaded with dlopen: %s" % loaded)
+        names = [d.strip().split()[0] for d in deps.split(",")]
+        for so in sorted(loaded):
+            rc, out, err = run(["dpkg", "-S", "*/" + so])
+            pkg = out.split(":")[0] if rc == 0 else "?"
+            check(pkg in names, "Depends lacks %s, whose %s the program "
+                  "loads: %s" % (pkg, so, deps))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

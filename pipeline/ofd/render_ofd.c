@@ -58,10 +58,12 @@
  * date as their time stamp and no extra fields, so equal input gives equal
  * bytes.  The file is written under a temporary name and renamed into
  * place (fsio.h).  No external resource, no encryption, no signature, one
- * document: what OFD-A asks. */
+ * document: what OFD-A asks.  minizip is loaded when the first OFD is
+ * written (dynlib.h): PDF output never maps it. */
 #include "render.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -78,6 +80,7 @@
 #include <png.h>
 #include <zip.h>
 
+#include "dynlib.h"
 #include "fsio.h"
 #include "image.h"
 #include "util.h"
@@ -1107,6 +1110,35 @@ S_document_res(S_ofd *o, S_buf *b)
 /* ------------------------------------------------------------------ */
 /* The ZIP package                                                      */
 
+/* minizip, loaded when the first OFD is written (dynlib.h): the
+ * functions S_write_zip calls, with the header's prototypes. */
+typedef struct S_zip_fns {
+  __typeof__(zipOpen2_64) *zipOpen2_64;
+  __typeof__(zipOpenNewFileInZip2) *zipOpenNewFileInZip2;
+  __typeof__(zipWriteInFileInZip) *zipWriteInFileInZip;
+  __typeof__(zipCloseFileInZipRaw) *zipCloseFileInZipRaw;
+  __typeof__(zipClose) *zipClose;
+} S_zip_fns;
+
+static S_zip_fns S_zl;
+static const bs_dynsym S_zip_syms[] = {
+    BS_DYNSYM(S_zip_fns, zipOpen2_64),
+    BS_DYNSYM(S_zip_fns, zipOpenNewFileInZip2),
+    BS_DYNSYM(S_zip_fns, zipWriteInFileInZip),
+    BS_DYNSYM(S_zip_fns, zipCloseFileInZipRaw),
+    BS_DYNSYM(S_zip_fns, zipClose),
+};
+static bs_dynlib S_zip_lib = {BS_SONAME_MINIZIP, S_zip_syms,
+                              sizeof S_zip_syms / sizeof *S_zip_syms, &S_zl,
+                              false, ""};
+static pthread_once_t S_zip_once = PTHREAD_ONCE_INIT;
+
+static void
+S_zip_open(void)
+{
+  bs_dynlib_open(&S_zip_lib);
+}
+
 /* minizip's file functions over the temporary file of fsio.h */
 static voidpf ZCALLBACK
 S_z_open(voidpf opaque, const void *name, int mode)
@@ -1173,7 +1205,7 @@ S_write_zip(S_ofd *o, const char *path, S_when w)
   }
   zlib_filefunc64_def ff = {S_z_open,  S_z_read,  S_z_write, S_z_tell,
                             S_z_seek,  S_z_close, S_z_error, out.f};
-  zipFile zf = zipOpen2_64(path, APPEND_STATUS_CREATE, NULL, &ff);
+  zipFile zf = S_zl.zipOpen2_64(path, APPEND_STATUS_CREATE, NULL, &ff);
   bool ok = zf != NULL;
   zip_fileinfo zi;
   memset(&zi, 0, sizeof zi);
@@ -1183,13 +1215,13 @@ S_write_zip(S_ofd *o, const char *path, S_when w)
   zi.tmz_date.tm_mday = (uInt)w.d;
   for (int i = 0; ok && i < o->nentries; i++) {
     const S_entry *en = &o->entries[i];
-    ok = zipOpenNewFileInZip2(zf, en->name, &zi, NULL, 0, NULL, 0, NULL,
-                              en->deflated ? Z_DEFLATED : 0,
-                              en->deflated ? 6 : 0, 1) == ZIP_OK &&
-         zipWriteInFileInZip(zf, en->z, (unsigned)en->zlen) == ZIP_OK &&
-         zipCloseFileInZipRaw(zf, (uLong)en->len, en->crc) == ZIP_OK;
+    ok = S_zl.zipOpenNewFileInZip2(zf, en->name, &zi, NULL, 0, NULL, 0,
+                                   NULL, en->deflated ? Z_DEFLATED : 0,
+                                   en->deflated ? 6 : 0, 1) == ZIP_OK &&
+         S_zl.zipWriteInFileInZip(zf, en->z, (unsigned)en->zlen) == ZIP_OK &&
+         S_zl.zipCloseFileInZipRaw(zf, (uLong)en->len, en->crc) == ZIP_OK;
   }
-  if (zf && zipClose(zf, NULL) != ZIP_OK)
+  if (zf && S_zl.zipClose(zf, NULL) != ZIP_OK)
     ok = false;
   if (ok && ferror(out.f))
     ok = false;
@@ -1220,6 +1252,15 @@ bs_render_ofd(const bs_layout *l, const char *path, const bs_ofd_options *opt)
   md5_init(&o.md5);
   S_when w = S_date(l->doc, opt ? opt->epoch : -1);
   int rc = 0;
+  /* the package's writer first: without it nothing else is worth doing */
+  pthread_once(&S_zip_once, S_zip_open);
+  if (!S_zip_lib.ok) {
+    bool en = l->doc->diags.lang == BS_LANG_EN;
+    bs_diag(o.diags, BS_ERROR, BS_D_LIBRARY, l->doc->path, 0, 0,
+            BS_SONAME_MINIZIP, en ? "writing OFD files" : "写出 OFD 文件",
+            S_zip_lib.why);
+    rc = -1;
+  }
   S_collect(&o);
   for (int i = 0; rc == 0 && i < o.nfonts; i++)
     rc = S_subset(&o, &o.fonts[i]);

@@ -37,12 +37,17 @@
  * libxml2's xmlTextWriter, one function per section.  Sources that the
  * batch log records as failed are listed in data/left-out.csv.
  *
+ * ICU's collator (libicui18n) and Jansson are loaded when the index is
+ * sorted and the first batch log read (dynlib.h), like every library that
+ * only some runs need.
+ *
  * Layer 14 (archive): docs/architecture.md. */
 #include "archive.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +66,7 @@
 #include "bag.h"
 #include "batch.h"
 #include "doc.h"
+#include "dynlib.h"
 #include "fsio.h"
 #include "job.h"
 #include "pipeline.h"
@@ -329,10 +335,48 @@ S_cmp_logrec(const void *pa, const void *pb)
   return c ? c : (a->seq > b->seq) - (a->seq < b->seq);
 }
 
+/* Jansson's functions that S_read_log calls, with the header's
+ * prototypes (json_decref is inline over json_delete). */
+typedef struct S_json_fns {
+  __typeof__(json_loads) *json_loads;
+  __typeof__(json_object_get) *json_object_get;
+  __typeof__(json_string_value) *json_string_value;
+  __typeof__(json_array_size) *json_array_size;
+  __typeof__(json_array_get) *json_array_get;
+  __typeof__(json_delete) *json_delete;
+} S_json_fns;
+
+static S_json_fns S_j;
+static const bs_dynsym S_json_syms[] = {
+    BS_DYNSYM(S_json_fns, json_loads),
+    BS_DYNSYM(S_json_fns, json_object_get),
+    BS_DYNSYM(S_json_fns, json_string_value),
+    BS_DYNSYM(S_json_fns, json_array_size),
+    BS_DYNSYM(S_json_fns, json_array_get),
+    BS_DYNSYM(S_json_fns, json_delete),
+};
+static bs_dynlib S_json_lib = {BS_SONAME_JANSSON, S_json_syms,
+                               sizeof S_json_syms / sizeof *S_json_syms, &S_j,
+                               false, ""};
+static pthread_once_t S_json_once = PTHREAD_ONCE_INIT;
+
+static void
+S_json_open(void)
+{
+  bs_dynlib_open(&S_json_lib);
+}
+
 /* Add the records of one log (JSON Lines, batch.h) to `recs`. */
 static void
 S_read_log(S_bag *b, const char *path, const char *name, bs_vec *recs)
 {
+  pthread_once(&S_json_once, S_json_open);
+  if (!S_json_lib.ok) {
+    bs_diag(&b->diags, BS_ERROR, BS_D_LIBRARY, path, 0, 0, BS_SONAME_JANSSON,
+            b->lang == BS_LANG_EN ? "reading batch logs" : "读取批处理日志",
+            S_json_lib.why);
+    return;
+  }
   /* checked like every input: a FIFO planted at a log's name never
    * blocks the archive */
   struct stat st;
@@ -346,10 +390,13 @@ S_read_log(S_bag *b, const char *path, const char *name, bs_vec *recs)
   char *line = NULL;
   size_t cap = 0;
   while (getline(&line, &cap, f) >= 0) {
-    json_t *j = json_loads(line, JSON_REJECT_DUPLICATES, NULL);
-    const char *source = json_string_value(json_object_get(j, "source"));
-    const char *output = json_string_value(json_object_get(j, "output"));
-    const char *status = json_string_value(json_object_get(j, "status"));
+    json_t *j = S_j.json_loads(line, JSON_REJECT_DUPLICATES, NULL);
+    const char *source =
+        S_j.json_string_value(S_j.json_object_get(j, "source"));
+    const char *output =
+        S_j.json_string_value(S_j.json_object_get(j, "output"));
+    const char *status =
+        S_j.json_string_value(S_j.json_object_get(j, "status"));
     if (source && output && status) {
       S_logrec r;
       char *real = realpath(source, NULL);
@@ -361,9 +408,9 @@ S_read_log(S_bag *b, const char *path, const char *name, bs_vec *recs)
       r.left.status = bad ? bs_arena_strdup(&b->arena, status) : NULL;
       r.left.log = name;
       r.left.problem = "";
-      json_t *diags = json_object_get(j, "diagnostics");
-      for (size_t i = 0; bad && i < json_array_size(diags); i++) {
-        const char *t = json_string_value(json_array_get(diags, i));
+      json_t *diags = S_j.json_object_get(j, "diagnostics");
+      for (size_t i = 0; bad && i < S_j.json_array_size(diags); i++) {
+        const char *t = S_j.json_string_value(S_j.json_array_get(diags, i));
         if (t && strstr(t, ": error: ")) {
           r.left.problem = bs_arena_strdup(&b->arena, t);
           break;
@@ -371,7 +418,8 @@ S_read_log(S_bag *b, const char *path, const char *name, bs_vec *recs)
       }
       bs_vec_push(recs, &r);
     }
-    json_decref(j);
+    if (j)
+      S_j.json_delete(j); /* json_decref of the only reference */
   }
   free(line);
   fclose(f);
@@ -1041,6 +1089,31 @@ S_pack_doc(S_bag *b, S_doc *d)
 /* ------------------------------------------------------------------ */
 /* The index                                                            */
 
+/* libicui18n's collator, with the header's prototypes and ICU's
+ * versioned names (ucol_close is ucol_close_72 in ICU 72). */
+typedef struct S_coll_fns {
+  __typeof__(ucol_openRules) *ucol_openRules;
+  __typeof__(ucol_strcollUTF8) *ucol_strcollUTF8;
+  __typeof__(ucol_close) *ucol_close;
+} S_coll_fns;
+
+static S_coll_fns S_icu;
+static const bs_dynsym S_coll_syms[] = {
+    BS_DYNSYM(S_coll_fns, ucol_openRules),
+    BS_DYNSYM(S_coll_fns, ucol_strcollUTF8),
+    BS_DYNSYM(S_coll_fns, ucol_close),
+};
+static bs_dynlib S_coll_lib = {BS_SONAME_ICUI18N, S_coll_syms,
+                               sizeof S_coll_syms / sizeof *S_coll_syms,
+                               &S_icu, false, ""};
+static pthread_once_t S_coll_once = PTHREAD_ONCE_INIT;
+
+static void
+S_coll_open(void)
+{
+  bs_dynlib_open(&S_coll_lib);
+}
+
 /* The index's collator: ICU's pinyin order for Chinese, tailored for the
  * place names read otherwise than their characters' most frequent reading
  * (collation/pinyin-places.txt, ICU rule syntax).  NULL with the problem
@@ -1050,6 +1123,14 @@ S_collator(S_bag *b)
 {
   const char *path =
       bs_data_path(&b->arena, BS_DATA_COLLATION, "pinyin-places.txt");
+  pthread_once(&S_coll_once, S_coll_open);
+  if (!S_coll_lib.ok) {
+    bs_diag(&b->diags, BS_ERROR, BS_D_LIBRARY, path, 0, 0, BS_SONAME_ICUI18N,
+            b->lang == BS_LANG_EN ? "sorting the index in pinyin order"
+                                  : "按拼音排序索引",
+            S_coll_lib.why);
+    return NULL;
+  }
   size_t len = 0;
   char *text = (char *)bs_read_file(path, (size_t)1 << 20, &len);
   if (!text) {
@@ -1068,8 +1149,8 @@ S_collator(S_bag *b)
   UParseError pe;
   memset(&pe, 0, sizeof pe);
   if (U_SUCCESS(st))
-    coll =
-        ucol_openRules(u, ulen, UCOL_DEFAULT, UCOL_DEFAULT_STRENGTH, &pe, &st);
+    coll = S_icu.ucol_openRules(u, ulen, UCOL_DEFAULT, UCOL_DEFAULT_STRENGTH,
+                                &pe, &st);
   if (U_FAILURE(st)) {
     /* ICU gives an offset in UTF-16 units: the line is counted here */
     uint32_t line = 1;
@@ -1092,7 +1173,7 @@ S_cmp_doc(const void *pa, const void *pb, void *ctx)
   UCollator *coll = ctx;
   UErrorCode st = U_ZERO_ERROR;
   UCollationResult r =
-      ucol_strcollUTF8(coll, a->issuer, -1, b->issuer, -1, &st);
+      S_icu.ucol_strcollUTF8(coll, a->issuer, -1, b->issuer, -1, &st);
   if (r != UCOL_EQUAL)
     return r == UCOL_LESS ? -1 : 1;
   int da = a->y * 10000 + a->m * 100 + a->d;
@@ -1100,7 +1181,7 @@ S_cmp_doc(const void *pa, const void *pb, void *ctx)
   if (da != db)
     return da < db ? -1 : 1;
   st = U_ZERO_ERROR;
-  r = ucol_strcollUTF8(coll, a->title, -1, b->title, -1, &st);
+  r = S_icu.ucol_strcollUTF8(coll, a->title, -1, b->title, -1, &st);
   if (r != UCOL_EQUAL)
     return r == UCOL_LESS ? -1 : 1;
   return strcmp(a->rel, b->rel);
@@ -1369,7 +1450,7 @@ S_pack_index(S_bag *b, FILE *err)
     return;
   if (b->docs.len > 1)
     qsort_r(b->docs.data, b->docs.len, sizeof(S_doc), S_cmp_doc, coll);
-  ucol_close(coll);
+  S_icu.ucol_close(coll);
   size_t len = 0;
   char *csv = S_index_csv(b, &len);
   if (S_put_text(b, "data/index.csv", csv, len, &b->files))

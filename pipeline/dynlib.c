@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+/* dynlib.c - libraries loaded when first needed; see dynlib.h.
+ * Layer 0 (base): docs/architecture.md. */
+#include "dynlib.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Function pointers are stored from dlsym's void * by copying their bytes
+ * (what POSIX requires to work); a conversion would be undefined in ISO C
+ * and -pedantic says so. */
+_Static_assert(sizeof(void *) == sizeof(void (*)(void)),
+               "function and object pointers have one size (POSIX dlsym)");
+
+void
+bs_dynlib_open(bs_dynlib *d)
+{
+  d->ok = false;
+  d->why[0] = '\0';
+  void *h = dlopen(d->soname, RTLD_NOW | RTLD_LOCAL);
+  if (!h) {
+    const char *e = dlerror();
+    snprintf(d->why, sizeof d->why, "%s", e ? e : "dlopen failed");
+    return;
+  }
+  for (size_t i = 0; i < d->nsyms; i++) {
+    dlerror();
+    void *sym = dlsym(h, d->syms[i].name);
+    if (!sym) {
+      const char *e = dlerror();
+      snprintf(d->why, sizeof d->why, "%s",
+               e ? e : "a function is missing from the library");
+      dlclose(h);
+      return;
+    }
+    memcpy((char *)d->table + d->syms[i].offset, &sym, sizeof sym);
+  }
+  /* never closed: the functions stay valid for the process */
+  d->ok = true;
+}
