@@ -221,16 +221,8 @@ static const bs_dynsym S_json_syms[] = {
     BS_DYNSYM(S_json_fns, json_array_get),
     BS_DYNSYM(S_json_fns, json_delete),
 };
-static bs_dynlib S_json_lib = {BS_SONAME_JANSSON, S_json_syms,
-                               sizeof S_json_syms / sizeof *S_json_syms, &S_j,
-                               false, ""};
-static pthread_once_t S_json_once = PTHREAD_ONCE_INIT;
-
-static void
-S_json_open(void)
-{
-  bs_dynlib_open(&S_json_lib);
-}
+static bs_dynlib S_json_lib =
+    BS_DYNLIB(BS_SONAME_JANSSON, S_json_syms, &S_j);
 
 /* A JSON member as a string in the result's arena (NULL for null). */
 static const char *
@@ -250,8 +242,7 @@ S_diags(banshi_result *r, const char *json, const bs_job_options *opt,
 {
   if (!*json)
     return;
-  pthread_once(&S_json_once, S_json_open);
-  if (!S_json_lib.ok) {
+  if (!bs_dynlib_load(&S_json_lib)) {
     bs_arena arena;
     bs_arena_init(&arena);
     bs_diags d;

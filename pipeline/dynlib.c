@@ -13,8 +13,8 @@
 _Static_assert(sizeof(void *) == sizeof(void (*)(void)),
                "function and object pointers have one size (POSIX dlsym)");
 
-void
-bs_dynlib_open(bs_dynlib *d)
+static void
+S_open(bs_dynlib *d)
 {
   d->ok = false;
   d->why[0] = '\0';
@@ -38,4 +38,17 @@ bs_dynlib_open(bs_dynlib *d)
   }
   /* never closed: the functions stay valid for the process */
   d->ok = true;
+}
+
+bool
+bs_dynlib_load(bs_dynlib *d)
+{
+  pthread_mutex_lock(&d->lock);
+  if (!d->tried) {
+    S_open(d);
+    d->tried = true;
+  }
+  bool ok = d->ok;
+  pthread_mutex_unlock(&d->lock);
+  return ok;
 }

@@ -20,8 +20,9 @@
  * versioned entry points (uregex_open -> uregex_open_72) are looked up by
  * the name the header gives them.
  *
- * The table is filled once per process under pthread_once (documents are
- * laid out in several threads at once) and the library is never closed.
+ * The table is filled once per process, under the library's own lock
+ * (documents are laid out in several threads at once), and the library is
+ * never closed.
  * A library that cannot be loaded, or lacks a symbol, is an error of the
  * document that needed it (diag.h BS_D_LIBRARY), never a crash; documents
  * that do not need it are unaffected.
@@ -30,6 +31,7 @@
 #ifndef BS_DYNLIB_H
 #define BS_DYNLIB_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -40,16 +42,24 @@ typedef struct bs_dynsym {
   size_t offset;
 } bs_dynsym;
 
-/* One library opened at its first use.  Static in the file that uses it;
- * ok and why are meaningful once bs_dynlib_open has run. */
+/* One library opened at its first use.  Static in the file that uses it
+ * (BS_DYNLIB); ok and why are meaningful once bs_dynlib_load has run. */
 typedef struct bs_dynlib {
   const char *soname;    /* "libjpeg.so.62": dlopen's search, as for NEEDED */
   const bs_dynsym *syms; /* the functions to resolve */
   size_t nsyms;
   void *table;           /* struct of function pointers, filled on success */
+  pthread_mutex_t lock;  /* guards the one attempt to open it */
+  bool tried;            /* bs_dynlib_load has opened it or failed to */
   bool ok;               /* every symbol resolved */
   char why[256];         /* dlerror()'s text when !ok */
 } bs_dynlib;
+
+/* The initializer of a bs_dynlib for `soname` whose functions `syms` (an
+ * array) are stored in the struct `*table`. */
+#define BS_DYNLIB(soname, syms, table)                                        \
+  {(soname), (syms), sizeof(syms) / sizeof *(syms), (table),                  \
+   PTHREAD_MUTEX_INITIALIZER, false, false, ""}
 
 /* The exported name of `fn` after the header's macros have renamed it
  * (ICU's U_ICU_ENTRY_POINT_RENAME), as a string. */
@@ -59,11 +69,10 @@ typedef struct bs_dynlib {
  * same name in a struct of type `T`. */
 #define BS_DYNSYM(T, fn) {BS_DYNSYM_STR(fn), offsetof(T, fn)}
 
-/* Open d->soname (dlopen, RTLD_NOW | RTLD_LOCAL) and store each symbol's
- * address in d->table; sets d->ok, or d->why on failure (the library is
- * then closed and the table must not be used).  Not thread-safe by itself:
- * call it from the user's pthread_once routine, which also makes the
- * table visible to every thread that passes the same pthread_once. */
-void bs_dynlib_open(bs_dynlib *d);
+/* On the first call, open d->soname (dlopen, RTLD_NOW | RTLD_LOCAL) and
+ * store each symbol's address in d->table; every call returns whether that
+ * succeeded (d->why says why not; the table must not be used then).
+ * Thread-safe: the lock also makes the table visible to every caller. */
+bool bs_dynlib_load(bs_dynlib *d);
 
 #endif

@@ -245,16 +245,8 @@ static const bs_dynsym S_jpeg_syms[] = {
     BS_DYNSYM(S_jpeg_fns, jpeg_read_scanlines),
     BS_DYNSYM(S_jpeg_fns, jpeg_finish_decompress),
 };
-static bs_dynlib S_jpeg_lib = {BS_SONAME_JPEG, S_jpeg_syms,
-                               sizeof S_jpeg_syms / sizeof *S_jpeg_syms,
-                               &S_jl, false, ""};
-static pthread_once_t S_jpeg_once = PTHREAD_ONCE_INIT;
-
-static void
-S_jpeg_open(void)
-{
-  bs_dynlib_open(&S_jpeg_lib);
-}
+static bs_dynlib S_jpeg_lib =
+    BS_DYNLIB(BS_SONAME_JPEG, S_jpeg_syms, &S_jl);
 
 typedef struct S_jpeg_err {
   struct jpeg_error_mgr pub;
@@ -283,8 +275,7 @@ static bs_picture_error
 S_jpeg(bs_arena *arena, const unsigned char *buf, size_t size, uint64_t budget,
        bs_picture *out, const char **why)
 {
-  pthread_once(&S_jpeg_once, S_jpeg_open);
-  if (!S_jpeg_lib.ok) {
+  if (!bs_dynlib_load(&S_jpeg_lib)) {
     *why = S_jpeg_lib.why;
     return BS_PIC_LIBRARY;
   }

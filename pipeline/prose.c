@@ -117,24 +117,15 @@ static const bs_dynsym S_re_syms[] = {
     BS_DYNSYM(S_re_fns, uregex_start),
     BS_DYNSYM(S_re_fns, uregex_end),
 };
-static bs_dynlib S_re_lib = {BS_SONAME_ICUI18N, S_re_syms,
-                             sizeof S_re_syms / sizeof *S_re_syms, &S_re,
-                             false, ""};
-static pthread_once_t S_re_once = PTHREAD_ONCE_INIT;
-
-static void
-S_re_open(void)
-{
-  bs_dynlib_open(&S_re_lib);
-}
+static bs_dynlib S_re_lib =
+    BS_DYNLIB(BS_SONAME_ICUI18N, S_re_syms, &S_re);
 
 /* Whether ICU's regular expressions are there, loading them the first
  * time (S_re's pointers are set only when true). */
 static bool
 S_re_loaded(void)
 {
-  pthread_once(&S_re_once, S_re_open);
-  return S_re_lib.ok;
+  return bs_dynlib_load(&S_re_lib);
 }
 
 static pthread_mutex_t S_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -1128,16 +1128,8 @@ static const bs_dynsym S_zip_syms[] = {
     BS_DYNSYM(S_zip_fns, zipCloseFileInZipRaw),
     BS_DYNSYM(S_zip_fns, zipClose),
 };
-static bs_dynlib S_zip_lib = {BS_SONAME_MINIZIP, S_zip_syms,
-                              sizeof S_zip_syms / sizeof *S_zip_syms, &S_zl,
-                              false, ""};
-static pthread_once_t S_zip_once = PTHREAD_ONCE_INIT;
-
-static void
-S_zip_open(void)
-{
-  bs_dynlib_open(&S_zip_lib);
-}
+static bs_dynlib S_zip_lib =
+    BS_DYNLIB(BS_SONAME_MINIZIP, S_zip_syms, &S_zl);
 
 /* minizip's file functions over the temporary file of fsio.h */
 static voidpf ZCALLBACK
@@ -1253,8 +1245,7 @@ bs_render_ofd(const bs_layout *l, const char *path, const bs_ofd_options *opt)
   S_when w = S_date(l->doc, opt ? opt->epoch : -1);
   int rc = 0;
   /* the package's writer first: without it nothing else is worth doing */
-  pthread_once(&S_zip_once, S_zip_open);
-  if (!S_zip_lib.ok) {
+  if (!bs_dynlib_load(&S_zip_lib)) {
     bool en = l->doc->diags.lang == BS_LANG_EN;
     bs_diag(o.diags, BS_ERROR, BS_D_LIBRARY, l->doc->path, 0, 0,
             BS_SONAME_MINIZIP, en ? "writing OFD files" : "写出 OFD 文件",

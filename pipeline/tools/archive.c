@@ -355,23 +355,14 @@ static const bs_dynsym S_json_syms[] = {
     BS_DYNSYM(S_json_fns, json_array_get),
     BS_DYNSYM(S_json_fns, json_delete),
 };
-static bs_dynlib S_json_lib = {BS_SONAME_JANSSON, S_json_syms,
-                               sizeof S_json_syms / sizeof *S_json_syms, &S_j,
-                               false, ""};
-static pthread_once_t S_json_once = PTHREAD_ONCE_INIT;
-
-static void
-S_json_open(void)
-{
-  bs_dynlib_open(&S_json_lib);
-}
+static bs_dynlib S_json_lib =
+    BS_DYNLIB(BS_SONAME_JANSSON, S_json_syms, &S_j);
 
 /* Add the records of one log (JSON Lines, batch.h) to `recs`. */
 static void
 S_read_log(S_bag *b, const char *path, const char *name, bs_vec *recs)
 {
-  pthread_once(&S_json_once, S_json_open);
-  if (!S_json_lib.ok) {
+  if (!bs_dynlib_load(&S_json_lib)) {
     bs_diag(&b->diags, BS_ERROR, BS_D_LIBRARY, path, 0, 0, BS_SONAME_JANSSON,
             b->lang == BS_LANG_EN ? "reading batch logs" : "读取批处理日志",
             S_json_lib.why);
@@ -1103,16 +1094,8 @@ static const bs_dynsym S_coll_syms[] = {
     BS_DYNSYM(S_coll_fns, ucol_strcollUTF8),
     BS_DYNSYM(S_coll_fns, ucol_close),
 };
-static bs_dynlib S_coll_lib = {BS_SONAME_ICUI18N, S_coll_syms,
-                               sizeof S_coll_syms / sizeof *S_coll_syms,
-                               &S_icu, false, ""};
-static pthread_once_t S_coll_once = PTHREAD_ONCE_INIT;
-
-static void
-S_coll_open(void)
-{
-  bs_dynlib_open(&S_coll_lib);
-}
+static bs_dynlib S_coll_lib =
+    BS_DYNLIB(BS_SONAME_ICUI18N, S_coll_syms, &S_icu);
 
 /* The index's collator: ICU's pinyin order for Chinese, tailored for the
  * place names read otherwise than their characters' most frequent reading
@@ -1123,8 +1106,7 @@ S_collator(S_bag *b)
 {
   const char *path =
       bs_data_path(&b->arena, BS_DATA_COLLATION, "pinyin-places.txt");
-  pthread_once(&S_coll_once, S_coll_open);
-  if (!S_coll_lib.ok) {
+  if (!bs_dynlib_load(&S_coll_lib)) {
     bs_diag(&b->diags, BS_ERROR, BS_D_LIBRARY, path, 0, 0, BS_SONAME_ICUI18N,
             b->lang == BS_LANG_EN ? "sorting the index in pinyin order"
                                   : "按拼音排序索引",
