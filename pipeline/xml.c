@@ -30,6 +30,7 @@
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/xmlschemas.h>
+#include <libxml/xmlschemastypes.h>
 #include <unicode/ucnv.h>
 #include <unicode/ustring.h>
 
@@ -717,14 +718,22 @@ S_validate(S_parser *p, xmlSchemaPtr schema, xmlDocPtr xdoc)
 }
 
 /* ------------------------------------------------------------------ */
-/* Schema cache: compiled once per process, shared read-only by threads. */
+/* Schema cache: compiled once per process, shared read-only by threads.
+ * The table's lock is not held while a schema compiles, so two threads
+ * compile two schemas at once (a fresh render compiles the core
+ * document's schema on its second thread while the first compiles the
+ * source's, job.c); a thread asking for a schema another is compiling
+ * waits for it.  A schema that fails is compiled again when next asked
+ * for, as before the cache. */
 
 #define S_MAX_SCHEMAS 16
 static struct {
   char *path;
   xmlSchemaPtr schema;
+  bool loading;
 } S_schemas[S_MAX_SCHEMAS];
 static pthread_mutex_t S_schema_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t S_schema_done = PTHREAD_COND_INITIALIZER;
 
 static void
 S_ignore_errors(void *ctx, xmlErrorPtr err)
@@ -736,26 +745,35 @@ S_ignore_errors(void *ctx, xmlErrorPtr err)
 static xmlSchemaPtr
 S_schema(const char *path)
 {
-  xmlSchemaPtr found = NULL;
   pthread_once(&S_once, S_init);
   pthread_mutex_lock(&S_schema_lock);
   int i;
-  for (i = 0; i < S_MAX_SCHEMAS && S_schemas[i].path; i++)
-    if (strcmp(S_schemas[i].path, path) == 0) {
-      found = S_schemas[i].schema;
+  for (;;) {
+    for (i = 0; i < S_MAX_SCHEMAS && S_schemas[i].path; i++)
+      if (strcmp(S_schemas[i].path, path) == 0)
+        break;
+    if (i == S_MAX_SCHEMAS || !S_schemas[i].path || !S_schemas[i].loading)
       break;
-    }
-  if (!found && i < S_MAX_SCHEMAS) {
+    pthread_cond_wait(&S_schema_done, &S_schema_lock);
+  }
+  xmlSchemaPtr found = NULL;
+  if (i < S_MAX_SCHEMAS && S_schemas[i].schema)
+    found = S_schemas[i].schema;
+  else if (i < S_MAX_SCHEMAS) {
+    if (!S_schemas[i].path)
+      S_schemas[i].path = bs_xstrdup(path);
+    S_schemas[i].loading = true;
+    pthread_mutex_unlock(&S_schema_lock);
     xmlSchemaParserCtxtPtr pc = xmlSchemaNewParserCtxt(path);
     if (pc) {
       xmlSchemaSetParserStructuredErrors(pc, S_ignore_errors, NULL);
       found = xmlSchemaParse(pc);
       xmlSchemaFreeParserCtxt(pc);
     }
-    if (found) {
-      S_schemas[i].path = strdup(path);
-      S_schemas[i].schema = found;
-    }
+    pthread_mutex_lock(&S_schema_lock);
+    S_schemas[i].schema = found;
+    S_schemas[i].loading = false;
+    pthread_cond_broadcast(&S_schema_done);
   }
   pthread_mutex_unlock(&S_schema_lock);
   return found;
@@ -779,11 +797,14 @@ bs_xml_cleanup(void)
 static pthread_once_t S_once = PTHREAD_ONCE_INIT;
 
 /* Process-wide libxml2 set-up: nothing external is ever loaded, by any
- * parser of this process (sources, schemas, stylesheets alike). */
+ * parser of this process (sources, schemas, stylesheets alike).  The
+ * built-in XSD types are made here, once: libxml2 2.9 makes them on the
+ * first schema compiled, unguarded, and two threads may compile at once. */
 static void
 S_init(void)
 {
   xmlInitParser();
+  xmlSchemaInitTypes();
   xmlSetExternalEntityLoader(S_entity_loader);
 }
 
