@@ -19,6 +19,9 @@ unsigned char *bs_read_file(const char *path, size_t max_bytes, size_t *len);
 /* True if path names an existing regular file that we can read. */
 bool bs_file_readable(const char *path);
 
+/* The CPUs this process may run on (its affinity mask), at least 1. */
+unsigned bs_cpus(void);
+
 /* Join dir and name with one '/', in the arena; `name` itself when it is
  * absolute or dir is empty.  The one path join of the library. */
 char *bs_path_join(bs_arena *a, const char *dir, const char *name);
