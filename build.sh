@@ -85,7 +85,7 @@ build() {
 # (60 s) or failed invariant fails the step; the input is left in
 # build-fuzz/artifacts/.
 FUZZ_TARGETS="parse layout bag manifest ofd cff"
-TSAN_GROUPS="batch batch_shard batch_previous"
+TSAN_GROUPS="batch batch_shard batch_previous determinism"
 fuzz() {
   mode=$1
   arg=$2

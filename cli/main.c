@@ -270,6 +270,8 @@ S_run_one(const S_opts *o, const bs_common *c, const char *src,
 static int
 S_render(const S_opts *o, const bs_common *c)
 {
+  /* one source: its fixed costs load on a second core meanwhile */
+  banshi_env_set(o->env, "threads", "auto");
   if (!o->output || strcmp(o->output, "-") != 0)
     return S_run_one(o, c, o->inputs[0], o->output, o->dump);
   char tmpl[] = "/tmp/banshi-XXXXXX";

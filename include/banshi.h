@@ -87,6 +87,11 @@ banshi_env *banshi_env_new(void);
  *   "diagnostics"  "text" (default) or "json": how the functions below
  *               that take a stream print messages on it
  *   "quiet"     "1": such streams get errors only
+ *   "threads"   "N" or "auto" (the CPUs the process may run on): threads
+ *               one render may use (default 1).  With 2 or more, the first
+ *               render of an env loads the template, fonts and schema on
+ *               a second thread while it parses its source; for a program
+ *               that renders one source, not for many renders at once
  * Returns BANSHI_OK, or BANSHI_USAGE for an unknown name, a bad value or
  * an env that has rendered already. */
 int banshi_env_set(banshi_env *env, const char *name, const char *value);

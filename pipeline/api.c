@@ -136,6 +136,16 @@ banshi_env_set(banshi_env *e, const char *name, const char *value)
       return BANSHI_OK;
     }
   }
+  if (strcmp(name, "threads") == 0) {
+    char *end;
+    errno = 0;
+    long v = strcmp(value, "auto") == 0 ? (long)bs_cpus()
+                                        : strtol(value, &end, 10);
+    if (strcmp(value, "auto") == 0 || (*value && !*end && !errno && v >= 1)) {
+      e->o.threads = v > BANSHI_MAX_JOBS ? BANSHI_MAX_JOBS : (int)v;
+      return BANSHI_OK;
+    }
+  }
   if (strcmp(name, "epoch") == 0) {
     char *end;
     errno = 0;

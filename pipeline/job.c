@@ -16,6 +16,7 @@
 #include "pipeline.h"
 #include "render.h"
 #include "util.h"
+#include "xml.h"
 
 struct bs_shared {
   bs_job_options o;
@@ -25,6 +26,8 @@ struct bs_shared {
   bs_fontset *fonts;    /* NULL after a failure */
   bs_arena arena;       /* diagnostics of loading, replayed per job */
   bs_diags load_diags;
+  bool prefetch_started; /* under lock */
+  pthread_t prefetch;   /* S_prefetch, joined by bs_shared_free */
 };
 
 bs_shared *
@@ -43,6 +46,8 @@ bs_shared_free(bs_shared *s)
 {
   if (!s)
     return;
+  if (s->prefetch_started)
+    pthread_join(s->prefetch, NULL);
   bs_template_free(s->tpl);
   bs_fontset_free(s->fonts);
   bs_diags_free(&s->load_diags);
@@ -54,7 +59,7 @@ bs_shared_free(bs_shared *s)
 /* Load template and font map once; replay their diagnostics into every
  * job's list so each result is complete on its own. */
 static void
-S_load(bs_shared *s, bs_diags *d)
+S_load_once(bs_shared *s)
 {
   pthread_mutex_lock(&s->lock);
   if (!s->loaded) {
@@ -64,10 +69,47 @@ S_load(bs_shared *s, bs_diags *d)
     s->fonts = bs_fontset_new(s->o.font_map, &s->load_diags);
   }
   pthread_mutex_unlock(&s->lock);
+}
+
+static void
+S_load(bs_shared *s, bs_diags *d)
+{
+  S_load_once(s);
   const bs_diagnostic *it = s->load_diags.items.data;
   for (size_t i = 0; i < s->load_diags.items.len; i++)
     bs_diag_text(d, it[i].severity, it[i].code, it[i].file, it[i].line,
                  it[i].col, "%s", it[i].message);
+}
+
+/* The second thread of a job that may use two (o.threads): the fixed
+ * costs a job meets after its source is parsed, mapped and checked -- the
+ * core document's schema, the template and font map, ICU's Chinese
+ * dictionary for titles, a fifth of the instructions of a fresh render --
+ * made while the first thread does that.  Nothing here reports: S_load
+ * keeps its diagnostics for the job to replay as before, a schema that
+ * fails is compiled and reported again by the parser, and a font role is
+ * left to the layout, whose first resolution of it reports. */
+static void *
+S_prefetch(void *arg)
+{
+  bs_shared *s = arg;
+  bs_arena a;
+  bs_arena_init(&a);
+  bs_xml_schema(bs_data_path(&a, BS_DATA_SCHEMAS, "document.xsd"));
+  bs_arena_free(&a);
+  S_load_once(s);
+  bs_layout_warm();
+  return NULL;
+}
+
+static void
+S_prefetch_start(bs_shared *s)
+{
+  pthread_mutex_lock(&s->lock);
+  if (!s->prefetch_started && !s->loaded)
+    s->prefetch_started =
+        pthread_create(&s->prefetch, NULL, S_prefetch, s) == 0;
+  pthread_mutex_unlock(&s->lock);
 }
 
 int
@@ -284,10 +326,13 @@ bs_job_run_memory(bs_shared *sh, const char *src, const unsigned char *buf,
 {
   memset(res, 0, sizeof *res);
   const bs_job_options *o = &sh->o;
+  if (o->threads >= 2)
+    S_prefetch_start(sh);
   bs_parse_options popts = {0};
   popts.previous = previous;
   popts.as_published = o->as_published || as_published;
   popts.keep_source = o->pdfa == 3 && pdf;
+  popts.two_threads = o->threads >= 2;
   bs_document *doc = buf ? bs_parse_memory(src, buf, buflen, &popts, o->lang)
                          : bs_parse_file(src, &popts, o->lang);
   const char *prev_path = previous ? bs_report_source_path(previous)

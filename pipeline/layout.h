@@ -139,6 +139,11 @@ typedef struct bs_layout_options {
  * doc->diags.  The layout lives in the document's arena. */
 bs_layout *bs_layout_document(bs_document *doc, const bs_layout_options *o);
 
+/* Build, on the calling thread, what ICU keeps process-wide for the
+ * layout of Chinese titles (its dictionary engine), so that a later layout
+ * on another thread finds it made; the thread's own state is released. */
+void bs_layout_warm(void);
+
 /* Release per-thread layout state (ICU iterators) at exit. */
 void bs_layout_cleanup(void);
 

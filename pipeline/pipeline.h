@@ -32,6 +32,7 @@ typedef struct bs_parse_options {
   bool as_published;    /* a report as it was issued: its rules warn */
   bool keep_source;     /* keep the source bytes and a report's core
                            document in the document (PDF/A-3b embeds them) */
+  bool two_threads;     /* may use a second thread (bs_job_options.threads) */
 } bs_parse_options;
 
 /* Read, parse and validate the source at `path` and build its tree: a core

@@ -37,6 +37,7 @@ S_map_report(bs_xml_parser *p, xmlDocPtr xdoc, const bs_parse_options *opts)
   bs_document *doc = p->doc;
   xmlDocPtr core = NULL;
   p->as_published = opts && opts->as_published;
+  p->two_threads = opts && opts->two_threads;
   if (bs_report_map(p, xdoc, opts ? opts->previous : NULL, &core) == 0)
     return xdoc;
   xmlFreeDoc(xdoc);

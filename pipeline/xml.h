@@ -27,6 +27,8 @@ typedef struct bs_xml_parser {
   int depth;             /* current element nesting */
   bool stopped;          /* we stopped the parser for a policy violation */
   bool as_published;     /* report rules warn instead of failing (--as-published) */
+  bool two_threads;      /* a report type's schema may compile on a second
+                            thread while its stylesheet does (report.c) */
   bs_vec schema_errs;    /* S_schema_err of the current validation pass */
 } bs_xml_parser;
 

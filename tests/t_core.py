@@ -545,6 +545,46 @@ def group_determinism(a):
     rc, out, err = run(["pdfinfo", "-isodates", p3])
     check("2023-11-14T22:13:20" in out, "SOURCE_DATE_EPOCH date: %s" % out)
     check(open(p3, "rb").read() != b1, "SOURCE_DATE_EPOCH changes the file")
+    # One source on two CPUs loads template, fonts, schemas and ICU's
+    # dictionary on a second thread (job.c, report.c): the same PDF, the
+    # same messages in the same order and the same exit status as on one.
+    two = hasattr(os, "sched_getaffinity") and len(os.sched_getaffinity(0)) >= 2
+    if not two or not shutil.which("taskset"):
+        print("note: determinism: one CPU or no taskset; threads not compared")
+    else:
+        srcs = [EXAMPLE, os.path.join(HERE, "reports", "sample-2021.xml"),
+                os.path.join(HERE, "reports", "cases", "format-unknown.xml"),
+                os.path.join(HERE, "reports", "cases", "multi.xml"),
+                os.path.join(HERE, "reports", "cases", "r1-balance.xml"),
+                os.path.join(HERE, "reports", "cases", "schema-missing-row.xml"),
+                os.path.join(HERE, "cases", "glyph-missing.xml"),
+                os.path.join(HERE, "cases", "encoding-gbk-invalid.xml")]
+        env1 = {"SOURCE_DATE_EPOCH": "1700000000"}
+        for src in srcs:
+            got = []
+            for cmd in ([], ["taskset", "-c", "0"]):
+                pdf = os.path.join(a.work, "threads-%d.pdf" % len(got))
+                if os.path.exists(pdf):
+                    os.remove(pdf)
+                rc, out, err = run(cmd + [a.banshi, "render", src, "-o", pdf],
+                                   env=env1)
+                body = open(pdf, "rb").read() if os.path.exists(pdf) else None
+                got.append((rc, err, body))
+            name = os.path.basename(src)
+            check(got[0][0] == got[1][0], "%s: exit %d on two CPUs, %d on one"
+                  % (name, got[0][0], got[1][0]))
+            check(got[0][1] == got[1][1], "%s: messages differ on two CPUs:\n%s\n"
+                  "on one:\n%s" % (name, got[0][1], got[1][1]))
+            check(got[0][2] == got[1][2], "%s: the PDF differs on two CPUs" % name)
+        # a template that cannot be loaded is reported as on one thread
+        got = []
+        for cmd in ([], ["taskset", "-c", "0"]):
+            rc, out, err = run(cmd + [a.banshi, "render", EXAMPLE, "--template",
+                                      "no-such-template", "-o",
+                                      os.path.join(a.work, "threads-t.pdf")])
+            got.append((rc, err))
+        check(got[0] == got[1] and got[0][0] != 0,
+              "a missing template on two CPUs: %r, on one: %r" % (got[0], got[1]))
     # no temporary file is left beside the output
     left = [f for f in os.listdir(a.work) if f.endswith(".tmp")]
     check(not left, "temporary files left: %s" % left)
