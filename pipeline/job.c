@@ -105,6 +105,7 @@ S_prefetch(void *arg)
 static void
 S_prefetch_start(bs_shared *s)
 {
+  bs_xml_init();
   pthread_mutex_lock(&s->lock);
   if (!s->prefetch_started && !s->loaded)
     s->prefetch_started =

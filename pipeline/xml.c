@@ -885,6 +885,12 @@ S_read(S_parser *p, const unsigned char *raw, size_t rawlen)
 /* xml.h                                                                */
 
 void
+bs_xml_init(void)
+{
+  pthread_once(&S_once, S_init);
+}
+
+void
 bs_xml_parser_init(bs_xml_parser *p, bs_document *doc)
 {
   memset(p, 0, sizeof *p);

@@ -53,6 +53,12 @@ void bs_xml_loc(bs_xml_parser *p, xmlNodePtr node, uint32_t *line,
  * xdoc (to find the errors behind them). */
 bool bs_xml_validate(bs_xml_parser *p, xmlSchemaPtr schema, xmlDocPtr xdoc);
 
+/* libxml2's process-wide set-up (made by the first call of this module
+ * otherwise).  Called before a second thread starts: libxml2 2.9 guards
+ * only its own first initialisation, and a thread parsing while another
+ * initialises would make it twice. */
+void bs_xml_init(void);
+
 /* The compiled XSD at `path`, cached for the process and shared read-only
  * (NULL when it cannot be loaded).  Freed by bs_parse_cleanup. */
 xmlSchemaPtr bs_xml_schema(const char *path);
