@@ -360,6 +360,8 @@ S_font_free(bs_font *f)
   if (f->blob)
     hb_blob_destroy(f->blob);
   bs_memo_free(f->cff_glyphs);
+  if (f->fd >= 0)
+    close(f->fd);
   free(f->path);
   free(f->label);
   free(f->psname);
@@ -521,29 +523,37 @@ S_font_open(const char *path, unsigned index, const char **why, char *buf,
     *why = bs_io_strerror(errno, BS_LANG_EN);
     return NULL;
   }
-  close(fd);
   hb_blob_t *blob = hb_blob_create_from_file_or_fail(path);
   if (!blob) {
+    close(fd);
     *why = "cannot read the file";
     return NULL;
   }
+  /* The descriptor stays open: cff.c reads the charstrings of a CJK font
+   * with pread, which costs less than the page faults of touching them
+   * in the mapping.  A file whose size changed between the open and the
+   * mapping is not the one mapped: its descriptor is not used. */
+  if ((uint64_t)st.st_size != hb_blob_get_length(blob)) {
+    close(fd);
+    fd = -1;
+  }
   unsigned count = hb_face_count(blob);
   if (count == 0) {
-    hb_blob_destroy(blob);
     *why = "not a TrueType/OpenType font";
-    return NULL;
-  }
-  if (index >= count) {
-    hb_blob_destroy(blob);
+  } else if (index >= count) {
     *why = "the collection has fewer faces";
-    return NULL;
+  } else {
+    *why = S_check_directory(blob, index, buf, bufsz);
   }
-  if ((*why = S_check_directory(blob, index, buf, bufsz)) != NULL) {
+  if (*why) {
     hb_blob_destroy(blob);
+    if (fd >= 0)
+      close(fd);
     return NULL;
   }
   bs_font *f = bs_xcalloc(1, sizeof *f);
   f->blob = blob;
+  f->fd = fd;
   f->face = hb_face_create(blob, index);
   f->upem = hb_face_get_upem(f->face);
   f->path = strdup(path);
@@ -560,6 +570,10 @@ S_font_open(const char *path, unsigned index, const char **why, char *buf,
   hb_blob_destroy(glyf);
   hb_blob_destroy(cff);
   f->cff = glen == 0 && clen > 0;
+  if (!f->cff && f->fd >= 0) { /* only cff.c reads through it */
+    close(f->fd);
+    f->fd = -1;
+  }
   if ((glen == 0 && clen == 0) || hlen < 54 || f->upem < 16 ||
       f->upem > 16384) {
     hb_blob_destroy(head);

@@ -33,6 +33,7 @@ typedef struct bs_font {
   unsigned index;     /* face index in a collection */
   char *label;        /* as written in the map, for messages */
   struct hb_blob_t *blob;   /* the mapped file */
+  int fd;             /* the file, open for pread (pdf/cff.c), or -1 */
   struct hb_face_t *face;   /* HarfBuzz face */
   struct hb_font_t *hbfont; /* at scale = upem */
   unsigned upem;      /* units per em */

@@ -41,8 +41,10 @@
  * Layer 10 (renderers): docs/architecture.md. */
 #include "cff.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "memo.h"
@@ -456,7 +458,7 @@ S_put_index(S_buf *b, const uint8_t *data, const size_t *off,
 
 /* One glyph's charstring being flattened into `out`. */
 typedef struct S_cs {
-  const uint8_t *d;
+  const uint8_t *d; /* the program: the subroutines are read here */
   const S_index *gsubrs, *lsubrs; /* lsubrs NULL: its FD has none */
   unsigned gbias, lbias;
   S_buf *out;
@@ -508,7 +510,8 @@ S_unfollowed(int op)
          op == 16 || op == 17;
 }
 
-static bs_cff_status S_walk_cs(S_cs *c, size_t s, size_t e, int depth);
+static bs_cff_status S_walk_cs(S_cs *c, const uint8_t *d, size_t s,
+                               size_t e, int depth);
 
 /* A number's length in bytes from its first byte b, 0 for an operator
  * (TN 5177, 3.2). */
@@ -531,17 +534,17 @@ S_call(S_cs *c, int op, const uint8_t *q, int depth)
   if (depth >= 10 || k < 0 || k > (long)UINT32_MAX ||
       !S_item(c->d, ix, (unsigned)k, &s, &e))
     return BS_CFF_MALFORMED;
-  return S_walk_cs(c, s, e, depth + 1);
+  return S_walk_cs(c, c->d, s, e, depth + 1);
 }
 
-/* Walk d[s..e): bytes are copied in runs from `seg`, flushed before an
+/* Walk d[s..e) (the program, or a copy of the glyph's charstring read
+ * from the file): bytes are copied in runs from `seg`, flushed before an
  * operator that changes what was written; c->arg_start is an offset in
  * the output as if every byte so far were flushed.  The operand count
  * lives in a local between operators (most bytes are operands). */
 static bs_cff_status
-S_walk_cs(S_cs *c, size_t s, size_t e, int depth)
+S_walk_cs(S_cs *c, const uint8_t *d, size_t s, size_t e, int depth)
 {
-  const uint8_t *d = c->d;
   size_t seg = s;
   size_t num = SIZE_MAX; /* the operand just before, if any */
   int nargs = c->nargs;
@@ -636,6 +639,42 @@ end:
 /* ------------------------------------------------------------------ */
 /* The subset                                                           */
 
+/* Where the kept glyphs' charstrings are read from. */
+typedef struct S_src {
+  int file;    /* a file that holds the program, or -1: the program's bytes */
+  uint64_t at; /* the program's first byte in the file */
+  S_buf buf;   /* the charstring read from the file */
+} S_src;
+
+/* Bytes s..e of the program (a glyph's charstring): read from the file
+ * into src->buf when there is one, else the program's own.  A read that
+ * comes short (the file is not the one mapped any more) falls back to the
+ * program, which held the same bytes when it was opened. */
+static const uint8_t *
+S_read(const S_font *f, S_src *src, size_t s, size_t e)
+{
+  size_t n = e - s, got = 0;
+  if (src->file < 0 || n == 0)
+    return f->d + s;
+  if (src->buf.cap < n) {
+    src->buf.cap = n * 2 + 256;
+    src->buf.p = bs_xrealloc(src->buf.p, src->buf.cap);
+  }
+  while (got < n) {
+    ssize_t r = pread(src->file, src->buf.p + got, n - got,
+                      (off_t)(src->at + s + got));
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      break;
+    got += (size_t)r;
+  }
+  if (got == n)
+    return src->buf.p;
+  src->file = -1;
+  return f->d + s;
+}
+
 /* The kept glyphs' charstrings, CIDs and FDs (in fdof).  A glyph found in
  * the memo is copied from it; one flattened here is added to it, with its
  * CID and FD, for the next documents of the process.  All three are
@@ -643,7 +682,7 @@ end:
  * bytes whichever of its glyphs came from the memo. */
 static bs_cff_status
 S_glyphs(S_font *f, bs_cff_subset *out, uint8_t *fdof, S_buf *cs,
-         size_t *csoff, bs_memo *memo)
+         size_t *csoff, bs_memo *memo, S_src *src)
 {
   S_walk cw = {0}, fw = {0};
   for (unsigned i = 0; i < out->n; i++) {
@@ -678,7 +717,7 @@ S_glyphs(S_font *f, bs_cff_subset *out, uint8_t *fdof, S_buf *cs,
               .arg_start = cs->len,
               .start = cs->len,
               .budget = 1UL << 16};
-    bs_cff_status st = S_walk_cs(&c, s, e, 0);
+    bs_cff_status st = S_walk_cs(&c, S_read(f, src, s, e), 0, e - s, 0);
     if (st != BS_CFF_OK)
       return st;
     if (!c.done)
@@ -841,6 +880,14 @@ bs_cff_status
 bs_cff_subset_make(const uint8_t *cff, size_t len, const uint32_t *gids,
                    unsigned n, bs_memo *memo, bs_cff_subset *out)
 {
+  return bs_cff_subset_make_fd(cff, len, -1, 0, gids, n, memo, out);
+}
+
+bs_cff_status
+bs_cff_subset_make_fd(const uint8_t *cff, size_t len, int file, uint64_t at,
+                      const uint32_t *gids, unsigned n, bs_memo *memo,
+                      bs_cff_subset *out)
+{
   memset(out, 0, sizeof *out);
   /* The memo is left alone by another program (its glyphs are not
    * these) and by the first subset of a process: a process that cuts one
@@ -869,10 +916,12 @@ bs_cff_subset_make(const uint8_t *cff, size_t len, const uint32_t *gids,
   uint8_t *fdof = bs_xmalloc(out->n);
   size_t *csoff = bs_xmalloc((out->n + 1) * sizeof *csoff);
   S_buf cs = {0};
+  S_src src = {.file = file, .at = at};
   if (st == BS_CFF_OK)
-    st = S_glyphs(&f, out, fdof, &cs, csoff, memo);
+    st = S_glyphs(&f, out, fdof, &cs, csoff, memo, &src);
   if (st == BS_CFF_OK)
     S_write(&f, out, fdof, &cs, csoff);
+  free(src.buf.p);
   free(cs.p);
   free(csoff);
   free(fdof);

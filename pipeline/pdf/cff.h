@@ -47,6 +47,21 @@ typedef enum bs_cff_status {
 bs_cff_status bs_cff_subset_make(const uint8_t *cff, size_t len,
                                  const uint32_t *gids, unsigned n,
                                  bs_memo *memo, bs_cff_subset *out);
+
+/* As bs_cff_subset_make, but the charstrings of the glyphs flattened
+ * here (not found in the memo) are read with pread from `file`, which
+ * holds the program at offset `at` (the font file that `cff` maps), and
+ * not from `cff`: they are spread over the megabytes of a CJK program,
+ * and each first touch of a page of the mapping is a page fault that
+ * costs more than the read.  The INDEXes, DICTs and subroutines, read
+ * by every subset, are read from `cff`.  With file < 0, or when a read
+ * comes short, the charstrings are read from `cff` too; the subset is
+ * the same bytes either way.  Thread-safe for a file shared by threads:
+ * pread moves no file offset. */
+bs_cff_status bs_cff_subset_make_fd(const uint8_t *cff, size_t len, int file,
+                                    uint64_t at, const uint32_t *gids,
+                                    unsigned n, bs_memo *memo,
+                                    bs_cff_subset *out);
 void bs_cff_subset_free(bs_cff_subset *s);
 
 /* The code of each of the n glyphs of a CFF program: its CID in a

@@ -487,9 +487,22 @@ S_subset_cid_cff(S_font *sf, S_subset *ss)
   hb_codepoint_t g = HB_SET_VALUE_INVALID;
   while (k < n && hb_set_next(sf->gids, &g))
     gids[k++] = g;
+  /* The table lies in the mapped file (a sub-blob of it, unless
+   * HarfBuzz's sanitizer had to copy it): the same bytes are at that
+   * offset of the file, which cff.c reads the charstrings from. */
+  unsigned flen;
+  uintptr_t t = (uintptr_t)d,
+            fa = (uintptr_t)hb_blob_get_data(sf->font->blob, &flen);
+  int file = -1;
+  uint64_t at = 0;
+  if (sf->font->fd >= 0 && t && fa && t >= fa && len <= flen &&
+      t - fa <= flen - len) {
+    file = sf->font->fd;
+    at = t - fa;
+  }
   bs_cff_subset cs;
-  bs_cff_status st =
-      bs_cff_subset_make(d, len, gids, k, sf->font->cff_glyphs, &cs);
+  bs_cff_status st = bs_cff_subset_make_fd(d, len, file, at, gids, k,
+                                           sf->font->cff_glyphs, &cs);
   free(gids);
   hb_blob_destroy(blob);
   if (st != BS_CFF_OK)

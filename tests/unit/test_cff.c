@@ -13,7 +13,10 @@
  * this), and the same program with its ROS operator renamed is a
  * name-keyed font, left to HarfBuzz (BS_CFF_UNSUPPORTED), as is a glyph
  * whose flattened charstring would pass 65,535 bytes (a program built
- * here, whose one glyph calls a subroutine 200 or 300 times).
+ * here, whose one glyph calls a subroutine 200 or 300 times).  The
+ * subset made with the charstrings read from the font file (pread, as
+ * render_pdf.c does) is the same bytes, and so is one whose file comes
+ * short (an empty file: the program's bytes are read instead).
  * tests/cffcheck.py
  * (the `cff` group) compares the glyphs' outlines with fontTools.
  *
@@ -21,11 +24,14 @@
  * (bs_memo, as every document of a process shares the font's) are the
  * bytes each makes alone, whether the memo is unused (the first subset
  * leaves it empty), empty, holds part of the glyphs or all of them, is
- * full (a bound of 20 KB), is filled by two threads at once, or was first
+ * full (a bound of 20 KB), is filled by two threads at once (reading the
+ * charstrings through one descriptor of the font file), or was first
  * given another program (then it is not used). */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "memo.h"
@@ -224,6 +230,26 @@ test_cff_subset(test_state *st)
         "the subset's charset does not give the CIDs it reported");
   free(codes);
 
+  /* the charstrings read from the file (pread), as render_pdf.c does:
+   * the same bytes; a file that comes short (here an empty one) is left
+   * for the program's bytes, with the same result */
+  const char *files[2] = {S_NOTO, "/dev/null"};
+  for (int k = 0; k < 2; k++) {
+    int fd = open(files[k], O_RDONLY | O_CLOEXEC);
+    CHECK(st, fd >= 0, "cannot open %s", files[k]);
+    bs_cff_subset viafd;
+    CHECK_INT(st,
+              bs_cff_subset_make_fd(cff, len, fd, (uint64_t)(cff - file),
+                                    gids, n, NULL, &viafd),
+              BS_CFF_OK);
+    CHECK(st,
+          viafd.len == sub.len && memcmp(viafd.data, sub.data, sub.len) == 0,
+          "the subset read through %s differs", files[k]);
+    bs_cff_subset_free(&viafd);
+    if (fd >= 0)
+      close(fd);
+  }
+
   uint32_t *all = S_all(sub.n);
   bs_cff_subset again;
   CHECK_INT(st, bs_cff_subset_make(sub.data, sub.len, all, sub.n, NULL, &again),
@@ -280,6 +306,8 @@ typedef struct S_job {
   const uint32_t *g[2];
   unsigned n[2];
   bs_memo *memo;
+  int file;    /* the font file, shared by the threads */
+  uint64_t at; /* the program in it */
   bs_cff_subset out[2];
   bs_cff_status st[2];
 } S_job;
@@ -289,8 +317,8 @@ S_run(void *arg)
 {
   S_job *j = arg;
   for (int k = 0; k < 2; k++)
-    j->st[k] = bs_cff_subset_make(j->cff, j->len, j->g[k], j->n[k], j->memo,
-                                  &j->out[k]);
+    j->st[k] = bs_cff_subset_make_fd(j->cff, j->len, j->file, j->at, j->g[k],
+                                     j->n[k], j->memo, &j->out[k]);
   return NULL;
 }
 
@@ -373,11 +401,14 @@ test_cff_memo(test_state *st)
         "a memo of 20,000 bytes holds %zu glyphs, %zu bytes", count, bytes);
   bs_memo_free(m);
 
-  /* two threads through one memo, A then B and B then A */
+  /* two threads through one memo, A then B and B then A, reading the
+   * charstrings through one descriptor of the font file */
   m = bs_memo_new(4u << 20);
+  int fd = open(S_NOTO, O_RDONLY | O_CLOEXEC);
+  uint64_t at = (uint64_t)(cff - file);
   S_job jobs[2] = {
-      {cff, len, {ga, gb}, {na, nb}, m, {{0}}, {0}},
-      {cff, len, {gb, ga}, {nb, na}, m, {{0}}, {0}},
+      {cff, len, {ga, gb}, {na, nb}, m, fd, at, {{0}}, {0}},
+      {cff, len, {gb, ga}, {nb, na}, m, fd, at, {{0}}, {0}},
   };
   pthread_t t[2];
   for (int k = 0; k < 2; k++)
@@ -394,6 +425,8 @@ test_cff_memo(test_state *st)
     }
   CHECK_INT(st, bs_memo_count(m, NULL), na + nb - both);
   bs_memo_free(m);
+  if (fd >= 0)
+    close(fd);
 
   bs_cff_subset_free(&alone_a);
   bs_cff_subset_free(&alone_b);
