@@ -79,6 +79,10 @@ size_t bs_utf8_count(const unsigned char *s, size_t n);
  * characters are shown as themselves unless they are controls or spaces). */
 void bs_cp_show(uint32_t cp, char out[16]);
 
+/* The CPUs this process may run on (its affinity mask, else the CPUs
+ * online), at least 1. */
+unsigned bs_cpu_count(void);
+
 /* Format a length in millipoints as a decimal number of points with up to
  * three decimals and no trailing zeros ("12.5", "-3", "0.001"). */
 void bs_fmt_mpt(int64_t mpt, char out[32]);

@@ -48,7 +48,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -2086,19 +2085,6 @@ S_log_wanted(void *ctx, const char *final)
 /* ------------------------------------------------------------------ */
 /* The run as a whole                                                   */
 
-static unsigned
-S_cores(void)
-{
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof set, &set) == 0) {
-    int n = CPU_COUNT(&set);
-    if (n > 0)
-      return (unsigned)n;
-  }
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n > 0 ? (unsigned)n : 1;
-}
-
 /* Every input file of the plan (sources, last year's sources, manifests,
  * the font map), by identity, sorted: no output may be one of them. */
 static void
@@ -2299,7 +2285,7 @@ banshi_batch(banshi_env *env, const banshi_batch_options *bo, FILE *err,
   o.job = *bs_env_options(env);
   o.outdir = bo->outdir;
   o.log = bo->log;
-  o.jobs = !bo->jobs ? S_cores()
+  o.jobs = !bo->jobs ? bs_cpu_count()
            : bo->jobs > S_MAX_JOBS ? S_MAX_JOBS
                                    : bo->jobs;
   o.shard_k = bo->shard_n > 1 ? bo->shard_k : 0;
