@@ -339,6 +339,9 @@ S_command(const bs_cmd *bc, S_opts *o, const bs_common *c)
                     "");
       return EXIT_USAGE;
     }
+    /* one document in a process of its own: its fonts may take a second
+     * core (the library checks that there is one) */
+    banshi_env_set(o->env, "threads", "2");
     return S_render(o, c);
   }
   if (o->ninputs == 0) {

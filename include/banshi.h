@@ -81,6 +81,12 @@ banshi_env *banshi_env_new(void);
  *   "pdfa"      "1b", "2a" (tagged) or "3b" (the XML source embedded)
  *   "tagged"    "1": tagged PDF (structure tree, marked content)
  *   "as-published"  "1": reports as issued, the rules' findings warn
+ *   "threads"   "1" (default) or "2": a PDF's fonts may be subset and
+ *               compressed on a second thread while the calling thread
+ *               goes on (the file is the same), when the process may run
+ *               on two CPUs; for a program that renders one source at a
+ *               time, not for threads sharing an env (banshi_batch and
+ *               banshi_archive use one)
  *   "format"    "pdf" (default: OFD only for an output named *.ofd),
  *               "ofd" (every output is OFD), or "pdf,ofd" (banshi_batch:
  *               NAME.ofd beside each NAME.pdf)

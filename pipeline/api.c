@@ -112,6 +112,11 @@ banshi_env_set(banshi_env *e, const char *name, const char *value)
     e->o.tagged = value[0] == '1';
     return BANSHI_OK;
   }
+  if (strcmp(name, "threads") == 0 &&
+      (strcmp(value, "1") == 0 || strcmp(value, "2") == 0)) {
+    e->o.threads = value[0] - '0';
+    return BANSHI_OK;
+  }
   if (strcmp(name, "as-published") == 0 &&
       (strcmp(value, "0") == 0 || strcmp(value, "1") == 0)) {
     e->o.as_published = value[0] == '1';

@@ -334,7 +334,8 @@ bs_job_run_memory(bs_shared *sh, const char *src, const unsigned char *buf,
       } else {
         bs_pdf_options po = {NULL, o->epoch,
                              o->pdfa == 3 || o->pdfa == 2 ? o->pdfa : 1,
-                             NULL, 0, o->tagged};
+                             NULL, 0, o->tagged,
+                             o->threads >= 2 && bs_cpu_count() >= 2 ? 2 : 1};
         bs_pdf_attachment files[2];
         if (po.pdfa_part == 3)
           po.nfiles = S_source_files(doc, files);

@@ -41,6 +41,12 @@ typedef struct bs_job_options {
   bool ofd_beside;       /* write NAME.ofd beside every NAME.pdf too */
   bool json_diags;       /* diag_out gets JSON lines (bs_diags_print_json) */
   bool quiet;            /* diag_out gets errors only */
+  int threads;           /* threads a PDF may be made with: 2 lets its
+                            fonts be subset on a second thread when the
+                            process may run on two CPUs (bs_cpu_count);
+                            0 or 1: one.  Only the command line's render
+                            of one source asks for 2: batch workers and
+                            threads sharing an env keep the cores busy */
 } bs_job_options;
 
 typedef struct bs_job_result {
