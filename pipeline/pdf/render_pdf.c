@@ -349,20 +349,25 @@ S_packed_free(S_packed *pk)
 
 /* The stream object of a packed stream, Flate-compressed: by libharu
  * when the file is written if the compressor failed. */
-static HPDF_Dict
-S_stream_packed(S_pdf *p, const S_packed *pk)
+static void
+S_put_packed(HPDF_Dict d, const S_packed *pk)
 {
-  HPDF_Dict d = HPDF_DictStream_New(p->pdf->mmgr, p->pdf->xref);
-  if (!d)
-    return NULL;
   if (pk->z) {
     S_put_deflated(d, pk->z, pk->zlen);
-    return d;
+    return;
   }
   d->filter = HPDF_STREAM_FILTER_FLATE_DECODE;
   if (pk->len)
     HPDF_Stream_Write(d->stream, (const HPDF_BYTE *)pk->data,
                       (HPDF_UINT)pk->len);
+}
+
+static HPDF_Dict
+S_stream_packed(S_pdf *p, const S_packed *pk)
+{
+  HPDF_Dict d = HPDF_DictStream_New(p->pdf->mmgr, p->pdf->xref);
+  if (d)
+    S_put_packed(d, pk);
   return d;
 }
 
@@ -682,18 +687,35 @@ typedef struct S_font_job {
   S_packed program;     /* FontFile2/3 (the subset's blob, borrowed) */
   S_packed cidset;      /* CIDSet */
   S_packed tounicode;   /* ToUnicode */
+  HPDF_Dict ff;         /* the program's stream object, once built */
+  bool later;           /* the program is deflated after the objects are
+                           built, and put in ff then */
+  bool subset_done;     /* S_font_work: the subset and the small streams
+                           are made (under its lock) */
+  bool program_done;    /* and the program is deflated */
 } S_font_job;
 
-/* Run job j with the compressor *c (one per thread). */
+/* Deflate the program of job j (its subset made) with the compressor *c. */
 static void
-S_font_job_run(S_font_job *j, struct libdeflate_compressor **c)
+S_font_job_program(S_font_job *j, struct libdeflate_compressor **c)
 {
-  S_subset_font(j->sf, &j->ss, j->why);
   if (j->why[0])
     return;
   unsigned blen;
   const char *bdata = hb_blob_get_data(j->ss.program, &blen);
   S_pack(&j->program, c, bdata, blen, NULL);
+}
+
+/* Run job j with the compressor *c (one per thread): all of it, or all
+ * but the program's compression when `program` is false. */
+static void
+S_font_job_run(S_font_job *j, struct libdeflate_compressor **c, bool program)
+{
+  S_subset_font(j->sf, &j->ss, j->why);
+  if (j->why[0])
+    return;
+  if (program)
+    S_font_job_program(j, c);
   size_t len;
   unsigned char *bits = S_cidset(&j->ss, &len);
   S_pack(&j->cidset, c, bits, len, bits);
@@ -711,22 +733,31 @@ S_font_job_free(S_font_job *j)
   memset(&j->ss, 0, sizeof j->ss);
 }
 
-/* The font jobs of a document, taken in turn by the main thread and the
- * font worker (bs_pdf_options.threads 2), costliest first: the body font
- * of a report draws most of the glyphs (the example: 10 M of the 14 M
- * instructions of its four fonts), and taken first by the worker it runs
- * while the main thread writes the document information, the output
- * intent and the ID's hash and takes the smaller fonts. */
+/* The font jobs of a document with a font worker (bs_pdf_options.threads
+ * 2), in two phases.  Subsets (with the small streams) are taken in turn
+ * by the main thread and the worker, costliest first: the body font of a
+ * report draws most of the glyphs (the example: 10 M of the 14 M
+ * instructions of its four fonts), and the worker takes it while the main
+ * thread writes the document information, the output intent and the ID's
+ * hash and takes the smaller fonts.  The programs, most of the bytes to
+ * compress, are deflated by the worker alone once their subsets are made,
+ * while the main thread builds the fonts' objects, their program streams
+ * empty, and writes the pages; it fills the program streams before the
+ * file is written (S_font_work_finish). */
 typedef struct S_font_work {
   S_font_job *jobs;     /* one per font, in the fonts' order */
   int n;                /* jobs */
   int *order;           /* job indexes, costliest first */
   atomic_int next;      /* the next entry of order to take */
+  pthread_mutex_t lock; /* guards the jobs' _done flags and stop */
+  pthread_cond_t done;  /* a flag was set */
+  bool stop;            /* the main thread needs no more */
 } S_font_work;
 
 static void
 S_font_work_init(S_font_work *w, S_pdf *p)
 {
+  memset(w, 0, sizeof *w);
   w->n = p->nfonts;
   w->jobs = bs_xcalloc(w->n ? (size_t)w->n : 1, sizeof *w->jobs);
   w->order = bs_xcalloc(w->n ? (size_t)w->n : 1, sizeof *w->order);
@@ -742,9 +773,11 @@ S_font_work_init(S_font_work *w, S_pdf *p)
   }
   free(cost);
   atomic_init(&w->next, 0);
+  pthread_mutex_init(&w->lock, NULL);
+  pthread_cond_init(&w->done, NULL);
 }
 
-/* The next job to run, or NULL when every one is taken. */
+/* The next subset to make, or NULL when every one is taken. */
 static S_font_job *
 S_font_work_take(S_font_work *w)
 {
@@ -752,19 +785,86 @@ S_font_work_take(S_font_work *w)
   return i < w->n ? &w->jobs[w->order[i]] : NULL;
 }
 
-/* The font worker: jobs until none is left, with a compressor of its own.
- * It never calls libharu nor S_fail (its failures wait in the jobs). */
+/* Take and make subsets until none is left (the thread's compressor *c). */
+static void
+S_font_work_subsets(S_font_work *w, struct libdeflate_compressor **c)
+{
+  S_font_job *j;
+  while ((j = S_font_work_take(w)) != NULL) {
+    S_font_job_run(j, c, false);
+    pthread_mutex_lock(&w->lock);
+    j->subset_done = true;
+    pthread_cond_broadcast(&w->done);
+    pthread_mutex_unlock(&w->lock);
+  }
+}
+
+/* Wait until job j's subset is made; false when the work was stopped. */
+static bool
+S_font_work_wait_subset(S_font_work *w, S_font_job *j)
+{
+  pthread_mutex_lock(&w->lock);
+  while (!j->subset_done && !w->stop)
+    pthread_cond_wait(&w->done, &w->lock);
+  bool ok = j->subset_done;
+  pthread_mutex_unlock(&w->lock);
+  return ok;
+}
+
+/* The font worker: subsets, then every program, with a compressor of its
+ * own.  It never calls libharu nor S_fail (its failures wait in the
+ * jobs). */
 static void *
 S_font_worker(void *arg)
 {
   S_font_work *w = arg;
   struct libdeflate_compressor *c = NULL;
-  S_font_job *j;
-  while ((j = S_font_work_take(w)) != NULL)
-    S_font_job_run(j, &c);
+  S_font_work_subsets(w, &c);
+  for (int i = 0; i < w->n; i++) {
+    S_font_job *j = &w->jobs[w->order[i]];
+    if (!S_font_work_wait_subset(w, j))
+      break;
+    S_font_job_program(j, &c);
+    pthread_mutex_lock(&w->lock);
+    j->program_done = true;
+    pthread_cond_broadcast(&w->done);
+    pthread_mutex_unlock(&w->lock);
+  }
   if (c)
     libdeflate_free_compressor(c);
   return NULL;
+}
+
+/* The main thread needs nothing more of the worker. */
+static void
+S_font_work_stop(S_font_work *w)
+{
+  atomic_store(&w->next, w->n);
+  pthread_mutex_lock(&w->lock);
+  w->stop = true;
+  pthread_cond_broadcast(&w->done);
+  pthread_mutex_unlock(&w->lock);
+}
+
+/* Put each font's program, once the worker has deflated it, in the
+ * stream object built for it, and join the worker.  Returns 0, or -1 when
+ * libharu failed. */
+static int
+S_font_work_finish(S_font_work *w, pthread_t worker, S_pdf *p)
+{
+  for (int i = 0; i < w->n; i++) {
+    S_font_job *j = &w->jobs[i];
+    if (!j->ff)
+      continue; /* not built */
+    pthread_mutex_lock(&w->lock);
+    while (!j->program_done)
+      pthread_cond_wait(&w->done, &w->lock);
+    pthread_mutex_unlock(&w->lock);
+    S_put_packed(j->ff, &j->program);
+  }
+  S_font_work_stop(w);
+  pthread_join(worker, NULL);
+  return p->error ? -1 : 0;
 }
 
 static void
@@ -774,6 +874,8 @@ S_font_work_free(S_font_work *w)
     S_font_job_free(&w->jobs[i]);
   free(w->jobs);
   free(w->order);
+  pthread_mutex_destroy(&w->lock);
+  pthread_cond_destroy(&w->done);
 }
 
 /* ------------------------------------------------------------------ */
@@ -822,11 +924,16 @@ S_font_dicts(S_pdf *p, S_font_job *j)
   char base[128];
   snprintf(base, sizeof base, "%s%s", tag, f->psname);
 
-  HPDF_Dict ff = S_stream_packed(p, &j->program);
+  /* the program itself may come later (S_font_work_finish) */
+  HPDF_Dict ff = !j->later
+                     ? S_stream_packed(p, &j->program)
+                     : HPDF_DictStream_New(p->pdf->mmgr, p->pdf->xref);
+  j->ff = ff;
   if (f->cff)
     HPDF_Dict_AddName(ff, "Subtype", "CIDFontType0C");
   else
-    HPDF_Dict_AddNumber(ff, "Length1", (HPDF_INT32)j->program.len);
+    HPDF_Dict_AddNumber(ff, "Length1",
+                        (HPDF_INT32)hb_blob_get_length(j->ss.program));
 
   HPDF_Dict fd = HPDF_Dict_New(mm);
   HPDF_Xref_Add(p->pdf->xref, fd);
@@ -1902,13 +2009,20 @@ bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
   S_font_work work;
   S_font_work_init(&work, &p);
   pthread_t worker;
-  bool threaded = o && o->threads >= 2 && work.n > 0 &&
-                  pthread_create(&worker, NULL, S_font_worker, &work) == 0;
+  bool threaded = o && o->threads >= 2 && work.n > 0;
+  for (int i = 0; i < work.n; i++)
+    work.jobs[i].later = threaded;
+  if (threaded &&
+      pthread_create(&worker, NULL, S_font_worker, &work) != 0) {
+    threaded = false;
+    for (int i = 0; i < work.n; i++)
+      work.jobs[i].later = false;
+  }
   p.pdf = HPDF_New(S_error_handler, &p);
   if (!p.pdf) {
     S_fail(&p, "cannot create a PDF document");
     if (threaded) {
-      atomic_store(&work.next, work.n);
+      S_font_work_stop(&work);
       pthread_join(worker, NULL);
     }
     S_font_work_free(&work);
@@ -1964,22 +2078,21 @@ bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
 
   HPDF_BYTE id[16];
   S_id_digest(&p, &dt, id);
-  if (threaded) {
-    if (rc != 0)
-      atomic_store(&work.next, work.n); /* nothing more is needed */
-    S_font_job *j;
-    while ((j = S_font_work_take(&work)) != NULL)
-      S_font_job_run(j, &p.deflate);
-    pthread_join(worker, NULL);
-  }
+  if (threaded && rc != 0)
+    S_font_work_stop(&work); /* nothing more is needed */
+  if (threaded)
+    S_font_work_subsets(&work, &p.deflate);
   for (int i = 0; rc == 0 && i < work.n; i++) {
+    S_font_job *j = &work.jobs[i];
     if (!threaded)
-      S_font_job_run(&work.jobs[i], &p.deflate);
-    if (S_embed_font(&p, &work.jobs[i]) != 0)
+      S_font_job_run(j, &p.deflate, true);
+    else
+      S_font_work_wait_subset(&work, j);
+    if (S_embed_font(&p, j) != 0)
       rc = -1;
-    S_font_job_free(&work.jobs[i]);
+    if (!threaded)
+      S_font_job_free(j);
   }
-  S_font_work_free(&work);
   if (rc == 0) {
     bs_renderer r = {&p, S_begin_page, S_glyph_run, S_rule, S_image,
                      S_end_page, p.tags ? S_item : NULL};
@@ -2003,6 +2116,13 @@ bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
       rc = -1;
     }
   }
+  if (threaded) {
+    if (S_font_work_finish(&work, worker, &p) != 0 && rc == 0) {
+      S_fail(&p, "cannot build a font");
+      rc = -1;
+    }
+  }
+  S_font_work_free(&work);
   if (rc == 0)
     rc = S_save(&p, path);
   S_release(&p);
