@@ -88,10 +88,14 @@ banshi_env *banshi_env_new(void);
  *               that take a stream print messages on it
  *   "quiet"     "1": such streams get errors only
  *   "threads"   "N" or "auto" (the CPUs the process may run on): threads
- *               one render may use (default 1).  With 2 or more, the first
- *               render of an env loads the template, fonts and schema on
- *               a second thread while it parses its source; for a program
- *               that renders one source, not for many renders at once
+ *               one render may use (default 1).  With 2 or more, when the
+ *               process may run on two CPUs, the first render of an env
+ *               loads the template, fonts and schemas on a second thread
+ *               while it parses its source, and every render subsets and
+ *               compresses its fonts on one while it writes the pages (the
+ *               same PDF and messages); for a program that renders one
+ *               source at a time, not for threads sharing an env
+ *               (banshi_batch and banshi_archive use one)
  * Returns BANSHI_OK, or BANSHI_USAGE for an unknown name, a bad value or
  * an env that has rendered already. */
 int banshi_env_set(banshi_env *env, const char *name, const char *value);

@@ -327,13 +327,14 @@ bs_job_run_memory(bs_shared *sh, const char *src, const unsigned char *buf,
 {
   memset(res, 0, sizeof *res);
   const bs_job_options *o = &sh->o;
-  if (o->threads >= 2)
+  bool two = o->threads >= 2 && bs_cpus() >= 2;
+  if (two)
     S_prefetch_start(sh);
   bs_parse_options popts = {0};
   popts.previous = previous;
   popts.as_published = o->as_published || as_published;
   popts.keep_source = o->pdfa == 3 && pdf;
-  popts.two_threads = o->threads >= 2;
+  popts.two_threads = two;
   bs_document *doc = buf ? bs_parse_memory(src, buf, buflen, &popts, o->lang)
                          : bs_parse_file(src, &popts, o->lang);
   const char *prev_path = previous ? bs_report_source_path(previous)
@@ -380,7 +381,8 @@ bs_job_run_memory(bs_shared *sh, const char *src, const unsigned char *buf,
       } else {
         bs_pdf_options po = {NULL, o->epoch,
                              o->pdfa == 3 || o->pdfa == 2 ? o->pdfa : 1,
-                             NULL, 0, o->tagged};
+                             NULL, 0, o->tagged,
+                             two ? 2 : 1};
         bs_pdf_attachment files[2];
         if (po.pdfa_part == 3)
           po.nfiles = S_source_files(doc, files);

@@ -41,11 +41,15 @@ typedef struct bs_job_options {
   bool ofd_beside;       /* write NAME.ofd beside every NAME.pdf too */
   bool json_diags;       /* diag_out gets JSON lines (bs_diags_print_json) */
   bool quiet;            /* diag_out gets errors only */
-  int threads;           /* threads a job may use; 2 or more: what every
-                            job needs besides its source (template, fonts,
-                            the core schema, ICU's dictionary) loads on a
-                            second thread while the first parses the source
-                            (the banshi command's render of one source) */
+  int threads;           /* threads a job may use (bs_cpus caps it at 2):
+                            2 or more lets what every job needs besides its
+                            source (template, fonts, the core schema, ICU's
+                            dictionary) load on a second thread while the
+                            first parses the source, and a PDF's fonts be
+                            subset and compressed on it while the first
+                            writes the pages.  Only the command line's
+                            render of one source asks for it: batch workers
+                            and threads sharing an env keep the cores busy */
 } bs_job_options;
 
 typedef struct bs_job_result {

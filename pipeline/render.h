@@ -51,6 +51,12 @@ typedef struct bs_pdf_options {
   int nfiles;              /* entries in files */
   bool tagged;             /* tagged PDF: structure tree and marked
                               content (implied by pdfa_part 2) */
+  int threads;             /* 2: the fonts' subsets and compression also
+                              on a second thread (the file is the same);
+                              0 or 1: on the calling thread alone.  For a
+                              process that renders one document on a
+                              machine with an idle core, not for batch
+                              workers or an env shared by threads */
 } bs_pdf_options;
 
 /* Write `l` as a PDF/A-1b file (or PDF/A-3b with o->files embedded, or

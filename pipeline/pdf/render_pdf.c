@@ -23,6 +23,12 @@
  * text object per run,
  * glyph positions exact to 1/1000 of the font size.
  *
+ * A font's subset and its compressed streams are data made before its
+ * objects (S_font_job): with bs_pdf_options.threads 2 a worker thread makes
+ * them, the costliest font first, while the main thread goes on with the
+ * document's other objects; libharu, which is not thread-safe, is called
+ * from the main thread alone, in the same order, so the bytes are the same.
+ *
  * PDF/A-1b needs, besides: an sRGB ICC v2 output intent (icc-profiles-free),
  * XMP metadata in an x:xmpmeta wrapper with the pdfaid schema and the same
  * values as Info (written here, XML-escaped), a trailer /ID (an MD5 of the
@@ -36,6 +42,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,7 +133,8 @@ typedef struct S_pdf {
   int32_t path_width;
   HPDF_STATUS error;
   HPDF_STATUS detail;
-  struct libdeflate_compressor *deflate; /* S_stream's, made on first use */
+  struct libdeflate_compressor *deflate; /* the main thread's (S_deflate),
+                                           made on first use */
   const bs_pdf_options *o; /* NULL = defaults */
   bs_pdf_tags *tags;    /* tagged PDF: the marked content; NULL = untagged */
   int page_index;       /* current page, 0-based */
@@ -240,7 +248,8 @@ S_flate_filter_key(HPDF_Dict d, HPDF_Stream out)
   return HPDF_Stream_WriteStr(out, "/Filter /FlateDecode\012");
 }
 
-/* A stream object holding `data`, Flate-compressed when `compress`.
+/* Streams: the fonts' (S_stream_packed) and the pages' (S_deflate_page)
+ * are Flate-compressed, the XMP metadata (S_stream) is not.
  *
  * The data is compressed here with libdeflate rather than by libharu when it
  * writes the file: libharu uses zlib at its default level, and the font
@@ -251,40 +260,114 @@ S_flate_filter_key(HPDF_Dict d, HPDF_Stream out)
  * 1.8 % more bytes (119,709 -> 121,906): the font programs, CFF
  * charstrings and TrueType outlines, hardly compress at any level. */
 #define S_DEFLATE_LEVEL 1
+/* `len` bytes at `data` deflated with the compressor *c (made on first
+ * use), into a malloc'd buffer of *zlen bytes; NULL when the compressor
+ * cannot be had or fails.  Touches nothing of libharu's: any thread. */
+static unsigned char *
+S_deflate(struct libdeflate_compressor **c, const void *data, size_t len,
+          size_t *zlen)
+{
+  if (!*c)
+    *c = libdeflate_alloc_compressor(S_DEFLATE_LEVEL);
+  if (!*c)
+    return NULL;
+  size_t cap = libdeflate_zlib_compress_bound(*c, len);
+  unsigned char *z = bs_xmalloc(cap ? cap : 1);
+  *zlen = libdeflate_zlib_compress(*c, data, len, z, cap);
+  if (*zlen == 0) {
+    free(z);
+    return NULL;
+  }
+  return z;
+}
+
+/* `zlen` bytes of zlib data `z` as the stream of `d`, which then writes its
+ * own /Filter. */
+static void
+S_put_deflated(HPDF_Dict d, const unsigned char *z, size_t zlen)
+{
+  HPDF_Stream_Write(d->stream, z, (HPDF_UINT)zlen);
+  d->filter = HPDF_STREAM_FILTER_NONE;
+  d->write_fn = S_flate_filter_key;
+}
+
 /* `len` bytes at `data` deflated into the stream of `d`, which then writes
  * its own /Filter; false when the compressor cannot be had or fails (the
  * stream is left empty). */
 static bool
 S_deflate_into(S_pdf *p, HPDF_Dict d, const void *data, size_t len)
 {
-  if (!p->deflate)
-    p->deflate = libdeflate_alloc_compressor(S_DEFLATE_LEVEL);
-  if (!p->deflate)
-    return false;
-  size_t cap = libdeflate_zlib_compress_bound(p->deflate, len);
-  unsigned char *z = bs_xmalloc(cap ? cap : 1);
-  size_t zl = libdeflate_zlib_compress(p->deflate, data, len, z, cap);
-  if (zl > 0) {
-    HPDF_Stream_Write(d->stream, z, (HPDF_UINT)zl);
-    d->filter = HPDF_STREAM_FILTER_NONE;
-    d->write_fn = S_flate_filter_key;
-  }
+  size_t zl;
+  unsigned char *z = S_deflate(&p->deflate, data, len, &zl);
+  if (z)
+    S_put_deflated(d, z, zl);
   free(z);
-  return zl > 0;
+  return z != NULL;
 }
 
+/* A stream object holding `data` as it is. */
 static HPDF_Dict
-S_stream(S_pdf *p, const void *data, size_t len, bool compress)
+S_stream(S_pdf *p, const void *data, size_t len)
 {
   HPDF_Dict d = HPDF_DictStream_New(p->pdf->mmgr, p->pdf->xref);
   if (!d)
     return NULL;
-  if (compress && S_deflate_into(p, d, data, len))
-    return d;
-  if (compress)
-    d->filter = HPDF_STREAM_FILTER_FLATE_DECODE;
   if (len)
     HPDF_Stream_Write(d->stream, (const HPDF_BYTE *)data, (HPDF_UINT)len);
+  return d;
+}
+
+/* A compressed stream's bytes, made before its object (S_font_job_run,
+ * on any thread): the data and its zlib form. */
+typedef struct S_packed {
+  const void *data;   /* the bytes (in `own` or borrowed) */
+  size_t len;         /* bytes in data */
+  void *own;          /* malloc'd data, or NULL when borrowed */
+  unsigned char *z;   /* malloc'd zlib form; NULL when the compressor
+                         cannot be had or failed */
+  size_t zlen;        /* bytes in z */
+} S_packed;
+
+/* Pack `len` bytes at `data` (`own`: malloc'd, taken; NULL: borrowed). */
+static void
+S_pack(S_packed *pk, struct libdeflate_compressor **c, const void *data,
+       size_t len, void *own)
+{
+  pk->data = data;
+  pk->len = len;
+  pk->own = own;
+  pk->z = S_deflate(c, data, len, &pk->zlen);
+}
+
+static void
+S_packed_free(S_packed *pk)
+{
+  free(pk->own);
+  free(pk->z);
+  memset(pk, 0, sizeof *pk);
+}
+
+/* The stream object of a packed stream, Flate-compressed: by libharu
+ * when the file is written if the compressor failed. */
+static void
+S_put_packed(HPDF_Dict d, const S_packed *pk)
+{
+  if (pk->z) {
+    S_put_deflated(d, pk->z, pk->zlen);
+    return;
+  }
+  d->filter = HPDF_STREAM_FILTER_FLATE_DECODE;
+  if (pk->len)
+    HPDF_Stream_Write(d->stream, (const HPDF_BYTE *)pk->data,
+                      (HPDF_UINT)pk->len);
+}
+
+static HPDF_Dict
+S_stream_packed(S_pdf *p, const S_packed *pk)
+{
+  HPDF_Dict d = HPDF_DictStream_New(p->pdf->mmgr, p->pdf->xref);
+  if (d)
+    S_put_packed(d, pk);
   return d;
 }
 
@@ -331,9 +414,10 @@ typedef struct S_subset {
   uint32_t maxcode;     /* the largest code */
 } S_subset;
 
-/* The ToUnicode CMap: every code to the character it was drawn for. */
-static HPDF_Dict
-S_tounicode(S_pdf *p, const S_font *sf, const S_subset *ss)
+/* The ToUnicode CMap: every code to the character it was drawn for.
+ * Returns the malloc'd text, of *lenp bytes. */
+static char *
+S_tounicode(const S_font *sf, const S_subset *ss, size_t *lenp)
 {
   size_t cap = 512 + (size_t)ss->n * 32, len = 0;
   char *buf = bs_xmalloc(cap);
@@ -386,9 +470,21 @@ S_tounicode(S_pdf *p, const S_font *sf, const S_subset *ss)
   len += (size_t)snprintf(buf + len, cap - len,
                           "endcmap\nCMapName currentdict /CMap defineresource "
                           "pop\nend\nend\n");
-  HPDF_Dict d = S_stream(p, buf, len, true);
-  free(buf);
-  return d;
+  *lenp = len;
+  return buf;
+}
+
+/* CIDSet: a bit for every code of the subset (PDF/A-1 6.3.5), malloc'd,
+ * *lenp bytes. */
+static unsigned char *
+S_cidset(const S_subset *ss, size_t *lenp)
+{
+  size_t setlen = (size_t)ss->maxcode / 8 + 1;
+  unsigned char *bits = bs_xcalloc(setlen, 1);
+  for (unsigned c = 0; c < ss->n; c++)
+    bits[ss->code[c] / 8] |= (unsigned char)(0x80 >> (ss->code[c] % 8));
+  *lenp = setlen;
+  return bits;
 }
 
 /* ------------------------------------------------------------------ */
@@ -518,26 +614,21 @@ S_subset_cid_cff(S_font *sf, S_subset *ss)
 /* The font cut down by HarfBuzz's subsetter: TrueType subsets are
  * renumbered from 0 and the code is the new glyph (CIDToGIDMap
  * /Identity); CFF subsets keep their CIDs (bs_cff_codes). */
-static int
-S_subset_hb(S_pdf *p, S_font *sf, S_subset *ss)
+static const char *
+S_subset_hb(S_font *sf, S_subset *ss)
 {
   bs_font *f = sf->font;
   hb_subset_input_t *in = S_subset_input(sf);
-  if (!in) {
-    S_fail(p, "cannot prepare a font subset");
-    return -1;
-  }
+  if (!in)
+    return "cannot prepare a font subset";
   hb_subset_plan_t *plan = hb_subset_plan_create_or_fail(f->face, in);
   hb_subset_input_destroy(in);
-  if (!plan) {
-    S_fail(p, "cannot plan a font subset");
-    return -1;
-  }
+  if (!plan)
+    return "cannot plan a font subset";
   hb_face_t *sub = hb_subset_plan_execute_or_fail(plan);
   if (!sub) {
     hb_subset_plan_destroy(plan);
-    S_fail(p, "cannot subset a font");
-    return -1;
+    return "cannot subset a font";
   }
   const hb_map_t *n2o = hb_subset_plan_new_to_old_glyph_mapping(plan);
   ss->n = hb_map_get_population(n2o);
@@ -545,15 +636,13 @@ S_subset_hb(S_pdf *p, S_font *sf, S_subset *ss)
   ss->code = bs_xcalloc(ss->n ? ss->n : 1, sizeof *ss->code);
   for (unsigned c = 0; c < ss->n; c++)
     ss->orig[c] = hb_map_has(n2o, c) ? hb_map_get(n2o, c) : 0;
-  int rc = 0;
+  const char *why = NULL;
   if (f->cff) {
     ss->program = hb_face_reference_table(sub, HB_TAG('C', 'F', 'F', ' '));
     unsigned len;
     const uint8_t *d = (const uint8_t *)hb_blob_get_data(ss->program, &len);
-    if (!bs_cff_codes(d, len, ss->code, ss->n)) {
-      S_fail(p, "cannot read the CFF font program of a subset");
-      rc = -1;
-    }
+    if (!bs_cff_codes(d, len, ss->code, ss->n))
+      why = "cannot read the CFF font program of a subset";
   } else {
     ss->program = hb_face_reference_blob(sub);
     for (unsigned c = 0; c < ss->n; c++)
@@ -561,31 +650,30 @@ S_subset_hb(S_pdf *p, S_font *sf, S_subset *ss)
   }
   hb_face_destroy(sub);
   hb_subset_plan_destroy(plan);
-  return rc;
+  return why;
 }
 
 /* Cut one font down to the glyphs the document draws and record, in
- * sf->old_new, the code of each original glyph. */
-static int
-S_subset_font(S_pdf *p, S_font *sf, S_subset *ss)
+ * sf->old_new, the code of each original glyph.  Failures, for S_fail,
+ * go to why[] (at most two; none: the subset is there).  Touches nothing
+ * of libharu's and no font but sf: any thread. */
+static void
+S_subset_font(S_font *sf, S_subset *ss, const char *why[2])
 {
   memset(ss, 0, sizeof *ss);
-  int rc = 0;
+  why[0] = why[1] = NULL;
   if (!sf->font->cff || !S_subset_cid_cff(sf, ss))
-    rc = S_subset_hb(p, sf, ss);
+    why[0] = S_subset_hb(sf, ss);
   if (!ss->program)
-    return rc;
+    return;
   sf->old_new = hb_map_create();
   for (unsigned c = 0; c < ss->n; c++) {
     hb_map_set(sf->old_new, ss->orig[c], ss->code[c]);
     if (ss->code[c] > ss->maxcode)
       ss->maxcode = ss->code[c];
   }
-  if (ss->maxcode > 0xFFFF) {
-    S_fail(p, "a font subset has a CID above 65535");
-    rc = -1;
-  }
-  return rc;
+  if (ss->maxcode > 0xFFFF)
+    why[why[0] != NULL] = "a font subset has a CID above 65535";
 }
 
 static void
@@ -597,20 +685,214 @@ S_subset_free(S_subset *ss)
 }
 
 /* ------------------------------------------------------------------ */
-/* Font objects                                                         */
+/* Font jobs                                                            */
 
-/* CIDSet: a bit for every code of the subset (PDF/A-1 6.3.5). */
-static HPDF_Dict
-S_cidset(S_pdf *p, const S_subset *ss)
+/* What of a font's embedding is data alone, done before its objects are
+ * built (S_embed_font), on the main thread or the font worker: the subset,
+ * its program, CIDSet and ToUnicode CMap, deflated.  libharu is not
+ * thread-safe; the objects are built on the main thread in the fonts'
+ * order, from the same bytes, so the file is the same whichever thread
+ * made them. */
+typedef struct S_font_job {
+  S_font *sf;           /* the font (its old_new is set here) */
+  S_subset ss;          /* the subset */
+  const char *why[2];   /* failures for S_fail, NULL: none */
+  S_packed program;     /* FontFile2/3 (the subset's blob, borrowed) */
+  S_packed cidset;      /* CIDSet */
+  S_packed tounicode;   /* ToUnicode */
+  HPDF_Dict ff;         /* the program's stream object, once built */
+  bool later;           /* the program is deflated after the objects are
+                           built, and put in ff then */
+  bool subset_done;     /* S_font_work: the subset and the small streams
+                           are made (under its lock) */
+  bool program_done;    /* and the program is deflated */
+} S_font_job;
+
+/* Deflate the program of job j (its subset made) with the compressor *c. */
+static void
+S_font_job_program(S_font_job *j, struct libdeflate_compressor **c)
 {
-  size_t setlen = (size_t)ss->maxcode / 8 + 1;
-  unsigned char *bits = bs_xcalloc(setlen, 1);
-  for (unsigned c = 0; c < ss->n; c++)
-    bits[ss->code[c] / 8] |= (unsigned char)(0x80 >> (ss->code[c] % 8));
-  HPDF_Dict d = S_stream(p, bits, setlen, true);
-  free(bits);
-  return d;
+  if (j->why[0])
+    return;
+  unsigned blen;
+  const char *bdata = hb_blob_get_data(j->ss.program, &blen);
+  S_pack(&j->program, c, bdata, blen, NULL);
 }
+
+/* Run job j with the compressor *c (one per thread): all of it, or all
+ * but the program's compression when `program` is false. */
+static void
+S_font_job_run(S_font_job *j, struct libdeflate_compressor **c, bool program)
+{
+  S_subset_font(j->sf, &j->ss, j->why);
+  if (j->why[0])
+    return;
+  if (program)
+    S_font_job_program(j, c);
+  size_t len;
+  unsigned char *bits = S_cidset(&j->ss, &len);
+  S_pack(&j->cidset, c, bits, len, bits);
+  char *cmap = S_tounicode(j->sf, &j->ss, &len);
+  S_pack(&j->tounicode, c, cmap, len, cmap);
+}
+
+static void
+S_font_job_free(S_font_job *j)
+{
+  S_packed_free(&j->program);
+  S_packed_free(&j->cidset);
+  S_packed_free(&j->tounicode);
+  S_subset_free(&j->ss);
+  memset(&j->ss, 0, sizeof j->ss);
+}
+
+/* The font jobs of a document with a font worker (bs_pdf_options.threads
+ * 2), in two phases.  Subsets (with the small streams) are taken in turn
+ * by the main thread and the worker, costliest first: the body font of a
+ * report draws most of the glyphs (the example: 10 M of the 14 M
+ * instructions of its four fonts), and the worker takes it while the main
+ * thread writes the document information, the output intent and the ID's
+ * hash and takes the smaller fonts.  The programs, most of the bytes to
+ * compress, are deflated by the worker alone once their subsets are made,
+ * while the main thread builds the fonts' objects, their program streams
+ * empty, and writes the pages; it fills the program streams before the
+ * file is written (S_font_work_finish). */
+typedef struct S_font_work {
+  S_font_job *jobs;     /* one per font, in the fonts' order */
+  int n;                /* jobs */
+  int *order;           /* job indexes, costliest first */
+  atomic_int next;      /* the next entry of order to take */
+  pthread_mutex_t lock; /* guards the jobs' _done flags and stop */
+  pthread_cond_t done;  /* a flag was set */
+  bool stop;            /* the main thread needs no more */
+} S_font_work;
+
+static void
+S_font_work_init(S_font_work *w, S_pdf *p)
+{
+  memset(w, 0, sizeof *w);
+  w->n = p->nfonts;
+  w->jobs = bs_xcalloc(w->n ? (size_t)w->n : 1, sizeof *w->jobs);
+  w->order = bs_xcalloc(w->n ? (size_t)w->n : 1, sizeof *w->order);
+  unsigned *cost = bs_xcalloc(w->n ? (size_t)w->n : 1, sizeof *cost);
+  for (int i = 0; i < w->n; i++) {
+    w->jobs[i].sf = &p->fonts[i];
+    /* flattening, copying and deflating grow with the glyphs */
+    cost[i] = hb_set_get_population(p->fonts[i].gids);
+    int k = i;
+    for (; k > 0 && cost[w->order[k - 1]] < cost[i]; k--)
+      w->order[k] = w->order[k - 1];
+    w->order[k] = i;
+  }
+  free(cost);
+  atomic_init(&w->next, 0);
+  pthread_mutex_init(&w->lock, NULL);
+  pthread_cond_init(&w->done, NULL);
+}
+
+/* The next subset to make, or NULL when every one is taken. */
+static S_font_job *
+S_font_work_take(S_font_work *w)
+{
+  int i = atomic_fetch_add(&w->next, 1);
+  return i < w->n ? &w->jobs[w->order[i]] : NULL;
+}
+
+/* Take and make subsets until none is left (the thread's compressor *c). */
+static void
+S_font_work_subsets(S_font_work *w, struct libdeflate_compressor **c)
+{
+  S_font_job *j;
+  while ((j = S_font_work_take(w)) != NULL) {
+    S_font_job_run(j, c, false);
+    pthread_mutex_lock(&w->lock);
+    j->subset_done = true;
+    pthread_cond_broadcast(&w->done);
+    pthread_mutex_unlock(&w->lock);
+  }
+}
+
+/* Wait until job j's subset is made; false when the work was stopped. */
+static bool
+S_font_work_wait_subset(S_font_work *w, S_font_job *j)
+{
+  pthread_mutex_lock(&w->lock);
+  while (!j->subset_done && !w->stop)
+    pthread_cond_wait(&w->done, &w->lock);
+  bool ok = j->subset_done;
+  pthread_mutex_unlock(&w->lock);
+  return ok;
+}
+
+/* The font worker: subsets, then every program, with a compressor of its
+ * own.  It never calls libharu nor S_fail (its failures wait in the
+ * jobs). */
+static void *
+S_font_worker(void *arg)
+{
+  S_font_work *w = arg;
+  struct libdeflate_compressor *c = NULL;
+  S_font_work_subsets(w, &c);
+  for (int i = 0; i < w->n; i++) {
+    S_font_job *j = &w->jobs[w->order[i]];
+    if (!S_font_work_wait_subset(w, j))
+      break;
+    S_font_job_program(j, &c);
+    pthread_mutex_lock(&w->lock);
+    j->program_done = true;
+    pthread_cond_broadcast(&w->done);
+    pthread_mutex_unlock(&w->lock);
+  }
+  if (c)
+    libdeflate_free_compressor(c);
+  return NULL;
+}
+
+/* The main thread needs nothing more of the worker. */
+static void
+S_font_work_stop(S_font_work *w)
+{
+  atomic_store(&w->next, w->n);
+  pthread_mutex_lock(&w->lock);
+  w->stop = true;
+  pthread_cond_broadcast(&w->done);
+  pthread_mutex_unlock(&w->lock);
+}
+
+/* Put each font's program, once the worker has deflated it, in the
+ * stream object built for it, and join the worker.  Returns 0, or -1 when
+ * libharu failed. */
+static int
+S_font_work_finish(S_font_work *w, pthread_t worker, S_pdf *p)
+{
+  for (int i = 0; i < w->n; i++) {
+    S_font_job *j = &w->jobs[i];
+    if (!j->ff)
+      continue; /* not built */
+    pthread_mutex_lock(&w->lock);
+    while (!j->program_done)
+      pthread_cond_wait(&w->done, &w->lock);
+    pthread_mutex_unlock(&w->lock);
+    S_put_packed(j->ff, &j->program);
+  }
+  S_font_work_stop(w);
+  pthread_join(worker, NULL);
+  return p->error ? -1 : 0;
+}
+
+static void
+S_font_work_free(S_font_work *w)
+{
+  for (int i = 0; i < w->n; i++)
+    S_font_job_free(&w->jobs[i]);
+  free(w->jobs);
+  free(w->order);
+  pthread_mutex_destroy(&w->lock);
+  pthread_cond_destroy(&w->done);
+}
+
+/* ------------------------------------------------------------------ */
+/* Font objects                                                         */
 
 /* /W: the widths layout used, for every code whose width is not the
  * default 1000, in runs of consecutive codes (each within PDF/A's array
@@ -644,8 +926,10 @@ S_widths(S_pdf *p, const bs_font *f, const S_subset *ss)
  * FontFile2 for TrueType, CIDFontType0 with a FontFile3 of subtype
  * CIDFontType0C for CFF (both allowed by PDF/A-1). */
 static HPDF_Dict
-S_font_dicts(S_pdf *p, S_font *sf, const S_subset *ss)
+S_font_dicts(S_pdf *p, S_font_job *j)
 {
+  S_font *sf = j->sf;
+  const S_subset *ss = &j->ss;
   bs_font *f = sf->font;
   HPDF_MMgr mm = p->pdf->mmgr;
   char tag[8];
@@ -653,13 +937,16 @@ S_font_dicts(S_pdf *p, S_font *sf, const S_subset *ss)
   char base[128];
   snprintf(base, sizeof base, "%s%s", tag, f->psname);
 
-  unsigned blen;
-  const char *bdata = hb_blob_get_data(ss->program, &blen);
-  HPDF_Dict ff = S_stream(p, bdata, blen, true);
+  /* the program itself may come later (S_font_work_finish) */
+  HPDF_Dict ff = !j->later
+                     ? S_stream_packed(p, &j->program)
+                     : HPDF_DictStream_New(p->pdf->mmgr, p->pdf->xref);
+  j->ff = ff;
   if (f->cff)
     HPDF_Dict_AddName(ff, "Subtype", "CIDFontType0C");
   else
-    HPDF_Dict_AddNumber(ff, "Length1", (HPDF_INT32)blen);
+    HPDF_Dict_AddNumber(ff, "Length1",
+                        (HPDF_INT32)hb_blob_get_length(j->ss.program));
 
   HPDF_Dict fd = HPDF_Dict_New(mm);
   HPDF_Xref_Add(p->pdf->xref, fd);
@@ -676,7 +963,7 @@ S_font_dicts(S_pdf *p, S_font *sf, const S_subset *ss)
   HPDF_Dict_AddNumber(fd, "CapHeight", f->cap_height);
   HPDF_Dict_AddNumber(fd, "StemV", 80);
   HPDF_Dict_Add(fd, f->cff ? "FontFile3" : "FontFile2", ff);
-  HPDF_Dict_Add(fd, "CIDSet", S_cidset(p, ss));
+  HPDF_Dict_Add(fd, "CIDSet", S_stream_packed(p, &j->cidset));
 
   HPDF_Dict cid = HPDF_Dict_New(mm);
   HPDF_Xref_Add(p->pdf->xref, cid);
@@ -703,25 +990,25 @@ S_font_dicts(S_pdf *p, S_font *sf, const S_subset *ss)
   HPDF_Array desc = HPDF_Array_New(mm);
   HPDF_Array_Add(desc, cid);
   HPDF_Dict_Add(t0, "DescendantFonts", desc);
-  HPDF_Dict_Add(t0, "ToUnicode", S_tounicode(p, sf, ss));
+  HPDF_Dict_Add(t0, "ToUnicode", S_stream_packed(p, &j->tounicode));
   return t0;
 }
 
-/* Subset one font and build its PDF objects. */
+/* Build the PDF objects of a font whose job is done: the first of its
+ * failures, or the objects. */
 static int
-S_embed_font(S_pdf *p, S_font *sf)
+S_embed_font(S_pdf *p, S_font_job *j)
 {
-  S_subset ss;
-  int rc = S_subset_font(p, sf, &ss);
-  if (rc == 0) {
-    sf->type0 = S_font_dicts(p, sf, &ss);
-    if (p->error) {
-      S_fail(p, "cannot build a font");
-      rc = -1;
-    }
+  for (int k = 0; k < 2 && j->why[k]; k++)
+    S_fail(p, j->why[k]);
+  if (j->why[0])
+    return -1;
+  j->sf->type0 = S_font_dicts(p, j);
+  if (p->error) {
+    S_fail(p, "cannot build a font");
+    return -1;
   }
-  S_subset_free(&ss);
-  return rc;
+  return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1349,7 +1636,7 @@ S_xmp(S_pdf *p, const S_date *dt, const char *creator, const char *producer,
             "  </rdf:Description>\n </rdf:RDF>\n</x:xmpmeta>\n");
   /* no padding: an archival copy is never updated in place */
   S_cat(&x, "<?xpacket end=\"w\"?>");
-  HPDF_Dict d = S_stream(p, x.data, x.len, false);
+  HPDF_Dict d = S_stream(p, x.data, x.len);
   bs_vec_free(&x);
   if (!d)
     return NULL;
@@ -1488,13 +1775,14 @@ S_md5_bytes(S_hash *h, const void *data, size_t n)
     S_hash_feed(h, n, data);
 }
 
+/* The ID's hash, into d: data alone (the layout, the metadata, the
+ * fonts' order), so that it may be computed while the font worker runs. */
 static void
-S_set_id(S_pdf *p, const S_date *dt)
+S_id_digest(const S_pdf *p, const S_date *dt, HPDF_BYTE d[16])
 {
   const bs_layout *l = p->l;
   const bs_meta *m = &l->doc->meta;
   S_hash ctx;
-  HPDF_BYTE d[16];
   ctx.n = 0;
   md5_init(&ctx.ctx);
   S_md5_str(&ctx, BANSHI_VERSION);
@@ -1599,9 +1887,14 @@ S_set_id(S_pdf *p, const S_date *dt)
   }
   S_hash_flush(&ctx);
   md5_digest(&ctx.ctx, MD5_DIGEST_SIZE, d);
+}
+
+static void
+S_set_id(S_pdf *p, const HPDF_BYTE d[16])
+{
   HPDF_Array id = HPDF_Array_New(p->pdf->mmgr);
-  HPDF_Array_Add(id, HPDF_Binary_New(p->pdf->mmgr, d, 16));
-  HPDF_Array_Add(id, HPDF_Binary_New(p->pdf->mmgr, d, 16));
+  HPDF_Array_Add(id, HPDF_Binary_New(p->pdf->mmgr, (HPDF_BYTE *)d, 16));
+  HPDF_Array_Add(id, HPDF_Binary_New(p->pdf->mmgr, (HPDF_BYTE *)d, 16));
   HPDF_Dict_Add(p->pdf->trailer, "ID", id);
 }
 
@@ -1723,9 +2016,30 @@ bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
   p.l = l;
   p.o = o;
   p.diags = &l->doc->diags;
+  /* The fonts' data first: with a second thread, the worker starts on it
+   * at once (S_font_work). */
+  S_collect_glyphs(&p);
+  S_font_work work;
+  S_font_work_init(&work, &p);
+  pthread_t worker;
+  bool threaded = o && o->threads >= 2 && work.n > 0;
+  for (int i = 0; i < work.n; i++)
+    work.jobs[i].later = threaded;
+  if (threaded &&
+      pthread_create(&worker, NULL, S_font_worker, &work) != 0) {
+    threaded = false;
+    for (int i = 0; i < work.n; i++)
+      work.jobs[i].later = false;
+  }
   p.pdf = HPDF_New(S_error_handler, &p);
   if (!p.pdf) {
     S_fail(&p, "cannot create a PDF document");
+    if (threaded) {
+      S_font_work_stop(&work);
+      pthread_join(worker, NULL);
+    }
+    S_font_work_free(&work);
+    S_release(&p);
     return -1;
   }
   int rc = 0;
@@ -1775,10 +2089,23 @@ bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
     }
   }
 
-  S_collect_glyphs(&p);
-  for (int i = 0; rc == 0 && i < p.nfonts; i++)
-    if (S_embed_font(&p, &p.fonts[i]) != 0)
+  HPDF_BYTE id[16];
+  S_id_digest(&p, &dt, id);
+  if (threaded && rc != 0)
+    S_font_work_stop(&work); /* nothing more is needed */
+  if (threaded)
+    S_font_work_subsets(&work, &p.deflate);
+  for (int i = 0; rc == 0 && i < work.n; i++) {
+    S_font_job *j = &work.jobs[i];
+    if (!threaded)
+      S_font_job_run(j, &p.deflate, true);
+    else
+      S_font_work_wait_subset(&work, j);
+    if (S_embed_font(&p, j) != 0)
       rc = -1;
+    if (!threaded)
+      S_font_job_free(j);
+  }
   if (rc == 0) {
     bs_renderer r = {&p, S_begin_page, S_glyph_run, S_rule, S_image,
                      S_end_page, p.tags ? S_item : NULL};
@@ -1796,12 +2123,19 @@ bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
     rc = -1;
   }
   if (rc == 0) {
-    S_set_id(&p, &dt);
+    S_set_id(&p, id);
     if (p.error) {
       S_fail(&p, "cannot finish the PDF");
       rc = -1;
     }
   }
+  if (threaded) {
+    if (S_font_work_finish(&work, worker, &p) != 0 && rc == 0) {
+      S_fail(&p, "cannot build a font");
+      rc = -1;
+    }
+  }
+  S_font_work_free(&work);
   if (rc == 0)
     rc = S_save(&p, path);
   S_release(&p);

@@ -49,7 +49,6 @@
 #include <limits.h>
 #include <malloc.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -2305,6 +2304,7 @@ banshi_batch(banshi_env *env, const banshi_batch_options *bo, FILE *err,
   S_opts o;
   memset(&o, 0, sizeof o);
   o.job = *bs_env_options(env);
+  o.job.threads = 1; /* the workers keep every core busy already */
   o.outdir = bo->outdir;
   o.log = bo->log;
   o.jobs = !bo->jobs ? bs_cpus()
