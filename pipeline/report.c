@@ -1241,7 +1241,7 @@ S_type_schema(bs_xml_parser *p, const S_type *t, xmlNodePtr root)
   xmlSchemaPtr s = path ? bs_xml_schema(path) : NULL;
   if (!s)
     bs_diag(&p->doc->diags, BS_ERROR, BS_D_SCHEMA_LOAD, NULL, 0, 0,
-            path ? path : t->name);
+            path ? bs_xml_schema_why(path) : t->name);
   return s;
 }
 

@@ -90,7 +90,8 @@ S_parse(bs_document *doc, const unsigned char *raw, size_t rawlen,
           : bs_data_path(&doc->arena, BS_DATA_SCHEMAS, "document.xsd");
   xmlSchemaPtr schema = bs_xml_schema(schema_path);
   if (!schema) {
-    bs_diag(&doc->diags, BS_ERROR, BS_D_SCHEMA_LOAD, NULL, 0, 0, schema_path);
+    bs_diag(&doc->diags, BS_ERROR, BS_D_SCHEMA_LOAD, NULL, 0, 0,
+            bs_xml_schema_why(schema_path));
     xmlFreeDoc(xdoc);
     bs_xml_parser_done(&p);
     return doc;

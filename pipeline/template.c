@@ -293,7 +293,8 @@ S_read_valid(bs_xml_parser *p, bs_document *src)
       bs_data_path(&src->arena, BS_DATA_SCHEMAS, "template.xsd");
   xmlSchemaPtr schema = bs_xml_schema(xsd);
   if (!schema) {
-    bs_diag(&src->diags, BS_ERROR, BS_D_SCHEMA_LOAD, NULL, 0, 0, xsd);
+    bs_diag(&src->diags, BS_ERROR, BS_D_SCHEMA_LOAD, NULL, 0, 0,
+            bs_xml_schema_why(xsd));
     xmlFreeDoc(x);
     return NULL;
   }

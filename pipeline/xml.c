@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -723,8 +724,8 @@ S_validate(S_parser *p, xmlSchemaPtr schema, xmlDocPtr xdoc)
  * compile two schemas at once (a fresh render compiles the core
  * document's schema on its second thread while the first compiles the
  * source's, job.c); a thread asking for a schema another is compiling
- * waits for it.  A schema that fails is compiled again when next asked
- * for, as before the cache. */
+ * waits for it.  A schema that fails leaves no entry: it is compiled
+ * again when next asked for, as before the cache. */
 
 #define S_MAX_SCHEMAS 16
 static struct {
@@ -736,10 +737,33 @@ static pthread_mutex_t S_schema_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t S_schema_done = PTHREAD_COND_INITIALIZER;
 
 static void
-S_ignore_errors(void *ctx, xmlErrorPtr err)
+S_ignore_generic(void *ctx, const char *msg, ...)
 {
   (void)ctx;
-  (void)err;
+  (void)msg;
+}
+
+/* Why this thread's last schema failed: "FILE:LINE: MESSAGE" of the
+ * first error libxml2 gave, or "". */
+static _Thread_local char S_why[512];
+
+static void
+S_keep_first(void *ctx, xmlErrorPtr err)
+{
+  (void)ctx;
+  if (S_why[0] || !err)
+    return;
+  const char *m = err->message ? err->message : "";
+  size_t n = strlen(m);
+  while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
+    n--;
+  if (err->file && err->line > 0)
+    snprintf(S_why, sizeof S_why, "%s:%d: %.*s", err->file, err->line,
+             (int)n, m);
+  else if (err->file)
+    snprintf(S_why, sizeof S_why, "%s: %.*s", err->file, (int)n, m);
+  else
+    snprintf(S_why, sizeof S_why, "%.*s", (int)n, m);
 }
 
 static xmlSchemaPtr
@@ -747,32 +771,56 @@ S_schema(const char *path)
 {
   pthread_once(&S_once, S_init);
   pthread_mutex_lock(&S_schema_lock);
-  int i;
+  int i, slot;
   for (;;) {
-    for (i = 0; i < S_MAX_SCHEMAS && S_schemas[i].path; i++)
-      if (strcmp(S_schemas[i].path, path) == 0)
-        break;
-    if (i == S_MAX_SCHEMAS || !S_schemas[i].path || !S_schemas[i].loading)
+    i = slot = -1;
+    for (int k = 0; k < S_MAX_SCHEMAS && i < 0; k++)
+      if (!S_schemas[k].path) {
+        if (slot < 0)
+          slot = k;
+      } else if (strcmp(S_schemas[k].path, path) == 0)
+        i = k;
+    if (i < 0 || !S_schemas[i].loading)
       break;
     pthread_cond_wait(&S_schema_done, &S_schema_lock);
   }
   xmlSchemaPtr found = NULL;
-  if (i < S_MAX_SCHEMAS && S_schemas[i].schema)
+  if (i >= 0)
     found = S_schemas[i].schema;
-  else if (i < S_MAX_SCHEMAS) {
-    if (!S_schemas[i].path)
-      S_schemas[i].path = bs_xstrdup(path);
+  else if (slot >= 0) {
+    i = slot;
+    S_schemas[i].path = bs_xstrdup(path);
     S_schemas[i].loading = true;
     pthread_mutex_unlock(&S_schema_lock);
+    /* libxml2 prints what the parser context's handler does not take
+     * (the XSD files' own XML errors) through the thread's generic and
+     * structured handlers: silenced here, so that a schema that cannot be
+     * loaded says so once, by its diagnostic, on whichever thread
+     * compiled it */
+    xmlGenericErrorFunc old_generic = xmlGenericError;
+    void *old_generic_ctx = xmlGenericErrorContext;
+    xmlStructuredErrorFunc old_structured = xmlStructuredError;
+    void *old_structured_ctx = xmlStructuredErrorContext;
+    S_why[0] = '\0';
+    xmlSetGenericErrorFunc(NULL, S_ignore_generic);
+    xmlSetStructuredErrorFunc(NULL, S_keep_first);
     xmlSchemaParserCtxtPtr pc = xmlSchemaNewParserCtxt(path);
     if (pc) {
-      xmlSchemaSetParserStructuredErrors(pc, S_ignore_errors, NULL);
+      xmlSchemaSetParserStructuredErrors(pc, S_keep_first, NULL);
       found = xmlSchemaParse(pc);
       xmlSchemaFreeParserCtxt(pc);
     }
+    xmlSetStructuredErrorFunc(old_structured_ctx, old_structured);
+    xmlSetGenericErrorFunc(old_generic_ctx, old_generic);
     pthread_mutex_lock(&S_schema_lock);
-    S_schemas[i].schema = found;
     S_schemas[i].loading = false;
+    S_schemas[i].schema = found;
+    if (!found) {
+      /* the slot is freed: the next to ask compiles again (a file fixed
+       * meanwhile), and failures do not fill the table */
+      free(S_schemas[i].path);
+      S_schemas[i].path = NULL;
+    }
     pthread_cond_broadcast(&S_schema_done);
   }
   pthread_mutex_unlock(&S_schema_lock);
@@ -783,7 +831,9 @@ void
 bs_xml_cleanup(void)
 {
   pthread_mutex_lock(&S_schema_lock);
-  for (int i = 0; i < S_MAX_SCHEMAS && S_schemas[i].path; i++) {
+  for (int i = 0; i < S_MAX_SCHEMAS; i++) {
+    if (!S_schemas[i].path || S_schemas[i].loading)
+      continue; /* one still compiling is its thread's (a misuse) */
     xmlSchemaFree(S_schemas[i].schema);
     free(S_schemas[i].path);
     S_schemas[i].path = NULL;
@@ -883,6 +933,12 @@ S_read(S_parser *p, const unsigned char *raw, size_t rawlen)
 
 /* ------------------------------------------------------------------ */
 /* xml.h                                                                */
+
+const char *
+bs_xml_schema_why(const char *path)
+{
+  return S_why[0] ? S_why : path;
+}
 
 void
 bs_xml_init(void)

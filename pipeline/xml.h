@@ -63,6 +63,10 @@ void bs_xml_init(void);
  * (NULL when it cannot be loaded).  Freed by bs_parse_cleanup. */
 xmlSchemaPtr bs_xml_schema(const char *path);
 
+/* After bs_xml_schema(path) returned NULL on this thread: the first error
+ * libxml2 gave ("FILE:LINE: MESSAGE"), or `path` when it gave none. */
+const char *bs_xml_schema_why(const char *path);
+
 /* Whether `n` is an element named `name` (false for NULL). */
 bool bs_xml_is(xmlNodePtr n, const char *name);
 

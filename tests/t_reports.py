@@ -370,6 +370,26 @@ def group_types(a):
     rc, out, err = run([a.banshi, "validate", good], env={"BANSHI_TYPES": broken})
     check(rc == 3 and "budget-summary" in err and "budget-summary.xsl" in err,
           "broken type: %d %r" % (rc, err))
+    # a schema that does not compile is said once, by its diagnostic, and
+    # the same on two CPUs (compiled on a second thread while the
+    # stylesheet compiles) as on one; no raw libxml2 lines
+    badxsd = os.path.join(a.work, "types-badxsd")
+    shutil.rmtree(badxsd, ignore_errors=True)
+    shutil.copytree(os.path.join(TYPES, "budget-summary"), os.path.join(badxsd, "budget-summary"))
+    with open(os.path.join(badxsd, "budget-summary", "source.xsd"), "a") as f:
+        f.write("<not-closed>")
+    got = []
+    for cmd in ([], ["taskset", "-c", "0"] if shutil.which("taskset") else []):
+        rc, out, err = run(cmd + [a.banshi, "render", good, "-o",
+                                  os.path.join(a.work, "badxsd.pdf")],
+                           env={"BANSHI_TYPES": badxsd})
+        got.append((rc, err))
+    for rc, err in got:
+        check(rc == 3 and err.count("source.xsd") == 1 and "schema-load" not in err
+              and err.count("\n") == 1 and "parser error" not in err
+              and "source.xsd:30: Extra content" in err,
+              "a schema that does not compile: %d %r" % (rc, err))
+    check(got[0] == got[-1], "a broken schema on two CPUs: %r, on one: %r" % (got[0], got[-1]))
     # the stylesheet may not write files
     evil = os.path.join(a.work, "types-evil")
     shutil.rmtree(evil, ignore_errors=True)
