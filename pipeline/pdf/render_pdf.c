@@ -1406,8 +1406,8 @@ S_image(void *ctx, const bs_image *im)
 }
 
 /* The page's content stream, complete, deflated here rather than by
- * libharu's zlib when the file is written (as S_stream does for the other
- * streams): the same format at about a third of the instructions. */
+ * libharu's zlib when the file is written (as the fonts' streams are,
+ * S_pack): the same format at about a third of the instructions. */
 static void
 S_deflate_page(S_pdf *p)
 {
