@@ -19,6 +19,7 @@
 
 #include "diag.h"
 #include "memo.h"
+#include "zpieces.h"
 
 /* HarfBuzz's objects, opaque here (HarfBuzz itself names them by these
  * struct tags): only the files that read font data include <hb.h> -
@@ -47,6 +48,8 @@ typedef struct bs_font {
   bool cff;           /* PostScript (CFF) outlines, else TrueType (glyf) */
   bs_memo *cff_glyphs; /* CFF: flattened charstrings of the glyphs subset
                           so far (pdf/cff.c), for every document */
+  bs_zpieces *programs; /* the deflated pieces of subset programs, shared
+                           by the fonts of a font set (pdf/render_pdf.c) */
   int id;             /* index in the font set */
 } bs_font;
 

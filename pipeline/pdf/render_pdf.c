@@ -708,7 +708,8 @@ typedef struct S_font_job {
   bool program_done;    /* and the program is deflated */
 } S_font_job;
 
-/* Deflate the program of job j (its subset made) with the compressor *c. */
+/* Deflate the program of job j (its subset made) with the compressor *c,
+ * in pieces that documents of a batch share (zpieces.h). */
 static void
 S_font_job_program(S_font_job *j, struct libdeflate_compressor **c)
 {
@@ -716,7 +717,12 @@ S_font_job_program(S_font_job *j, struct libdeflate_compressor **c)
     return;
   unsigned blen;
   const char *bdata = hb_blob_get_data(j->ss.program, &blen);
-  S_pack(&j->program, c, bdata, blen, NULL);
+  S_packed *pk = &j->program;
+  pk->data = bdata;
+  pk->len = blen;
+  pk->own = NULL;
+  pk->z = bs_zpieces_deflate(j->sf->font->programs, c, bdata, blen,
+                             &pk->zlen);
 }
 
 /* Run job j with the compressor *c (one per thread): all of it, or all

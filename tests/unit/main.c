@@ -25,6 +25,7 @@ void test_ofd_glyph(test_state *st);
 void test_cff_subset(test_state *st);
 void test_cff_memo(test_state *st);
 void test_percent(test_state *st);
+void test_zpieces(test_state *st);
 
 static const struct {
   const char *name;
@@ -40,6 +41,7 @@ static const struct {
     {"cff_subset", test_cff_subset},
     {"cff_memo", test_cff_memo},
     {"percent", test_percent},
+    {"zpieces", test_zpieces},
 };
 
 int

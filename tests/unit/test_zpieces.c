@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Unit tests of zpieces.c: deflate in content-defined pieces.
+ *
+ * zpieces: every output is a zlib stream that zlib's own inflater reads
+ * back as the input (empty, shorter than a piece, incompressible, text,
+ * data shaped like a font program); the bytes are the same with a store
+ * and without, on a second call (pieces reused) and on a third thread;
+ * data with bytes inserted in its middle reuses the pieces before and
+ * after the insertion; a store too small to keep a piece changes nothing
+ * but the reuse. */
+#include <libdeflate.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "harness.h"
+#include "zpieces.h"
+
+void test_zpieces(test_state *st);
+
+/* xorshift64*: fixed seeds, the same data on every run */
+static uint64_t
+S_next(uint64_t *s)
+{
+  *s ^= *s >> 12;
+  *s ^= *s << 25;
+  *s ^= *s >> 27;
+  return *s * UINT64_C(2685821657736338717);
+}
+
+/* Data like a font program: records of a few dozen bytes drawn from a
+ * small set of shapes with varying numbers, so that deflate finds short
+ * matches and pieces repeat in structure but not byte for byte. */
+static unsigned char *
+S_fontish(size_t n, uint64_t seed)
+{
+  unsigned char *d = malloc(n ? n : 1);
+  uint64_t s = seed;
+  size_t i = 0;
+  while (i < n) {
+    uint64_t r = S_next(&s);
+    size_t len = 8 + (size_t)(r % 40);
+    for (size_t k = 0; k < len && i < n; k++, i++)
+      d[i] = (unsigned char)(k % 5 == 4 ? 0x15 + (r >> 60)
+                                        : (r >> (k % 7 * 8)) % 64 + 139);
+  }
+  return d;
+}
+
+static unsigned char *
+S_random(size_t n, uint64_t seed)
+{
+  unsigned char *d = malloc(n ? n : 1);
+  uint64_t s = seed;
+  for (size_t i = 0; i < n; i++)
+    d[i] = (unsigned char)(S_next(&s) >> 56);
+  return d;
+}
+
+static unsigned char *
+S_text(size_t n)
+{
+  static const char words[] =
+      "政府信息公开工作年度报告 the annual report on government information "
+      "disclosure, tables with merged cells 主动公开 依申请公开 ";
+  unsigned char *d = malloc(n ? n : 1);
+  for (size_t i = 0; i < n; i++)
+    d[i] = (unsigned char)words[(i * 7 + i / 13) % (sizeof words - 1)];
+  return d;
+}
+
+/* z (zlen bytes) inflates with zlib to exactly d (n bytes). */
+static bool
+S_reads_back(const unsigned char *z, size_t zlen, const unsigned char *d,
+             size_t n)
+{
+  unsigned char *out = malloc(n + 1);
+  uLongf got = (uLongf)n + 1;
+  int r = uncompress(out, &got, z, (uLong)zlen);
+  bool ok = r == Z_OK && got == n && memcmp(out, d, n) == 0;
+  free(out);
+  return ok;
+}
+
+typedef struct S_job {
+  bs_zpieces *store;
+  const unsigned char *d;
+  size_t n;
+  unsigned char *z;
+  size_t zlen;
+} S_job;
+
+static void *
+S_run(void *arg)
+{
+  S_job *j = arg;
+  struct libdeflate_compressor *c = NULL;
+  j->z = bs_zpieces_deflate(j->store, &c, j->d, j->n, &j->zlen);
+  libdeflate_free_compressor(c);
+  return NULL;
+}
+
+void
+test_zpieces(test_state *st)
+{
+  struct libdeflate_compressor *c = NULL;
+  const size_t sizes[] = {0, 1, 1023, 1024, 1025, 8192, 20000, 150000};
+  for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+    size_t n = sizes[si];
+    unsigned char *data[3] = {S_fontish(n, 7 + n), S_random(n, 11 + n),
+                              S_text(n)};
+    for (int k = 0; k < 3; k++) {
+      const unsigned char *d = data[k];
+      size_t l0, l1, l2;
+      unsigned char *z0 = bs_zpieces_deflate(NULL, &c, d, n, &l0);
+      CHECK(st, z0 && S_reads_back(z0, l0, d, n),
+            "%zu bytes of kind %d: not read back", n, k);
+      bs_zpieces *store = bs_zpieces_new(4u << 20);
+      unsigned char *z1 = bs_zpieces_deflate(store, &c, d, n, &l1);
+      unsigned char *z2 = bs_zpieces_deflate(store, &c, d, n, &l2);
+      CHECK(st, z1 && l1 == l0 && memcmp(z1, z0, l0) == 0,
+            "%zu bytes of kind %d: a store changed the bytes", n, k);
+      CHECK(st, z2 && l2 == l0 && memcmp(z2, z0, l0) == 0,
+            "%zu bytes of kind %d: reused pieces changed the bytes", n, k);
+      size_t pieces, reused, made;
+      bs_zpieces_stats(store, &pieces, NULL, &reused, &made);
+      CHECK(st, reused == made && pieces == made,
+            "%zu bytes of kind %d: %zu pieces made, %zu reused, %zu kept",
+            n, k, made, reused, pieces);
+      if (k == 1 && n >= 1024) /* incompressible: stored, 5 bytes a piece */
+        CHECK(st, l0 <= n + 5 * (n / 1024 + 1) + 8,
+              "%zu random bytes grew to %zu", n, l0);
+      if (k == 2 && n >= 8192)
+        CHECK(st, l0 < n / 4, "%zu bytes of text deflated to %zu", n, l0);
+      bs_zpieces_free(store);
+      free(z0);
+      free(z1);
+      free(z2);
+    }
+    for (int k = 0; k < 3; k++)
+      free(data[k]);
+  }
+
+  /* bytes inserted in the middle: the pieces away from them are reused */
+  size_t n = 120000, ins = 300;
+  unsigned char *a = S_fontish(n, 42);
+  unsigned char *b = malloc(n + ins);
+  memcpy(b, a, n / 2);
+  memcpy(b + n / 2 + ins, a + n / 2, n - n / 2);
+  unsigned char *extra = S_fontish(ins, 99);
+  memcpy(b + n / 2, extra, ins);
+  free(extra);
+  bs_zpieces *store = bs_zpieces_new(4u << 20);
+  size_t la, lb, lb0;
+  unsigned char *za = bs_zpieces_deflate(store, &c, a, n, &la);
+  size_t made_a, reused_b, made_b;
+  bs_zpieces_stats(store, NULL, NULL, NULL, &made_a);
+  unsigned char *zb = bs_zpieces_deflate(store, &c, b, n + ins, &lb);
+  bs_zpieces_stats(store, NULL, NULL, &reused_b, &made_b);
+  made_b -= made_a;
+  unsigned char *zb0 = bs_zpieces_deflate(NULL, &c, b, n + ins, &lb0);
+  CHECK(st, zb && S_reads_back(zb, lb, b, n + ins), "insertion: not read back");
+  CHECK(st, zb && zb0 && lb == lb0 && memcmp(zb, zb0, lb) == 0,
+        "insertion: the store changed the bytes");
+  CHECK(st, made_a >= 15 && made_b <= 3 && reused_b + 3 >= made_a,
+        "insertion: %zu pieces, then %zu made and %zu reused", made_a, made_b,
+        reused_b);
+
+  /* a store that keeps nothing changes nothing */
+  bs_zpieces *tiny = bs_zpieces_new(1000);
+  size_t lt, kept;
+  unsigned char *zt = bs_zpieces_deflate(tiny, &c, a, n, &lt);
+  bs_zpieces_stats(tiny, &kept, NULL, NULL, NULL);
+  CHECK(st, zt && lt == la && memcmp(zt, za, la) == 0 && kept == 0,
+        "a full store: %zu bytes against %zu, %zu kept", lt, la, kept);
+  bs_zpieces_free(tiny);
+
+  /* two threads, one store: each gets the bytes made alone */
+  S_job jobs[2] = {{store, a, n, NULL, 0}, {store, b, n + ins, NULL, 0}};
+  pthread_t t[2];
+  for (int i = 0; i < 2; i++)
+    pthread_create(&t[i], NULL, S_run, &jobs[i]);
+  for (int i = 0; i < 2; i++)
+    pthread_join(t[i], NULL);
+  CHECK(st, jobs[0].z && jobs[0].zlen == la &&
+                memcmp(jobs[0].z, za, la) == 0,
+        "thread 1: other bytes");
+  CHECK(st, jobs[1].z && jobs[1].zlen == lb0 &&
+                memcmp(jobs[1].z, zb0, lb0) == 0,
+        "thread 2: other bytes");
+  for (int i = 0; i < 2; i++)
+    free(jobs[i].z);
+  bs_zpieces_free(store);
+  free(za);
+  free(zb);
+  free(zb0);
+  free(zt);
+  free(a);
+  free(b);
+  libdeflate_free_compressor(c);
+}
