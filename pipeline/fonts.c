@@ -629,9 +629,9 @@ bs_fontset_new(const char *user_map, bs_diags *diags)
   pthread_mutex_init(&fs->lock, NULL);
   /* A batch's documents share most of their glyphs and so most pieces of
    * their subset programs (zpieces.h): the example's four programs are
-   * 120 KB and 205 KB kept with their deflated forms; 4 MB keeps the
-   * pieces of the first twenty or so distinct documents and the bound
-   * keeps a batch's peak RSS within its 30 MB. */
+   * 120 KB, and 220 KB kept with their deflated forms; 4 MB keeps what
+   * the first documents of a batch share with the later ones, and bounds
+   * what the store adds to a batch worker's peak RSS. */
   fs->programs = bs_zpieces_new(4u << 20);
   const char *path =
       bs_data_path(diags->arena, BS_DATA_FONTS, "default.map");
