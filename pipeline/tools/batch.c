@@ -1255,8 +1255,13 @@ S_render_item(const S_batch *b, S_work *w, S_result *r)
   }
   if (!w->have_key)
     return BS_STATUS_OK;
+  /* The digest of the bytes the renderer wrote, flushed and renamed into
+   * place (bs_pdf_options.sha256): the PDF is not read back.  Read back
+   * only when the renderer gave none. */
   char pdf_sha[BS_SHA256_HEX] = "";
-  if (bs_sha256_file(w->out, pdf_sha, NULL) != 0) {
+  if (res.have_pdf_sha256) {
+    bs_sha256_hex(res.pdf_sha256, pdf_sha);
+  } else if (bs_sha256_file(w->out, pdf_sha, NULL) != 0) {
     bs_diag(&w->d, BS_ERROR, BS_D_IO_READ, NULL, 0, 0, w->out,
             bs_io_strerror(errno, lang));
     return BS_STATUS_FAILURE;
@@ -2322,6 +2327,7 @@ banshi_batch(banshi_env *env, const banshi_batch_options *bo, FILE *err,
   memset(&o, 0, sizeof o);
   o.job = *bs_env_options(env);
   o.job.threads = 1; /* the workers keep every core busy already */
+  o.job.pdf_sha256 = true; /* the stamps' digest, as the PDF is written */
   o.outdir = bo->outdir;
   o.log = bo->log;
   o.jobs = !bo->jobs ? bs_cpus()
