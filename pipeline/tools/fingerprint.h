@@ -6,8 +6,8 @@
  * types and the font file of every role, about 115 MB with the default
  * CJK fonts.  The key detects change and is never recorded as a file's
  * digest, so it does not need a cryptographic hash: XXH3-128 from
- * libxxhash over a read-only mapping of the file takes about 26 ms of CPU
- * for those fonts where SHA-256 over read() took about 140 ms (README,
+ * libxxhash takes about 31 ms of CPU for those fonts where SHA-256 took
+ * about 140 ms (both through read(); README,
  * Dependencies).  Digests that are recorded or archived (the PDF's and
  * the source's in stamps, BagIt manifests) stay SHA-256 (sha256.h).
  *
@@ -22,10 +22,8 @@
 
 /* XXH3-128 of the regular file at `path` (opened and checked by
  * bs_input_open, fsio.h) as lower-case hex of its canonical big-endian
- * form (what xxhsum -H2 prints), and its size in *size (may be NULL).  The
- * file is mapped read-only, or read when it cannot be mapped.  A file
- * whose size changes while it is hashed (one truncated under the mapping
- * included, which would otherwise raise SIGBUS) is refused with
+ * form (what xxhsum -H2 prints), and its size in *size (may be NULL).  A
+ * file whose size changes while it is hashed is refused with
  * BS_E_CHANGED.  Returns 0, or -1 with errno set (bs_io_strerror gives
  * the message).  Safe to call from several threads. */
 int bs_fingerprint_file(const char *path, char hex[BS_FINGERPRINT_HEX],
