@@ -20,15 +20,17 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 # libharu, HarfBuzz (font subsetting), libpng and libjpeg (figures are
 # decoded and checked before they are embedded), libdeflate (compresses the
 # font programs, 2-3x faster than zlib; zlib's inflater finds where the
-# blocks of each deflated piece of a program end, pipeline/zpieces.h), Nettle (SHA-256 with the
-# processor's SHA extensions), Jansson (archive reads the batch log),
+# blocks of each deflated piece of a program end, pipeline/zpieces.h),
+# Nettle (SHA-256 with the processor's SHA extensions), libxxhash (XXH3-128
+# of the fonts and other shared inputs for batch's up-to-date key), Jansson
+# (archive reads the batch log),
 # minizip (writes the OFD package, docs/formats.md), the
 # default CJK fonts (Noto CJK, OpenType CFF; the older TrueType fonts as
 # fallbacks) and the sRGB ICC profile.
 PKGS_RUN="gcc libc6-dev make cmake pkg-config libxml2-dev libxslt1-dev libicu-dev
   libhpdf-dev libharfbuzz-dev libpng-dev libjpeg-dev fonts-noto-cjk fonts-arphic-gbsn00lp
   fonts-arphic-gkai00mp fonts-wqy-zenhei fonts-lxgw-wenkai icc-profiles-free
-  libdeflate-dev zlib1g-dev nettle-dev libjansson-dev libminizip-dev"
+  libdeflate-dev zlib1g-dev nettle-dev libxxhash-dev libjansson-dev libminizip-dev"
 # Tests: Python for the driver, poppler and qpdf to inspect PDFs, Apache
 # PDFBox Preflight (Java) for PDF/A-1b, jsonschema to check JSON diagnostics
 # against schemas/diagnostics.schema.json; fontTools and xmllint for the OFD

@@ -382,12 +382,14 @@ bs_job_run_memory(bs_shared *sh, const char *src, const unsigned char *buf,
         bs_pdf_options po = {NULL, o->epoch,
                              o->pdfa == 3 || o->pdfa == 2 ? o->pdfa : 1,
                              NULL, 0, o->tagged,
-                             two ? 2 : 1};
+                             two ? 2 : 1,
+                             o->pdf_sha256 ? res->pdf_sha256 : NULL};
         bs_pdf_attachment files[2];
         if (po.pdfa_part == 3)
           po.nfiles = S_source_files(doc, files);
         po.files = files;
         if (bs_render_pdf(lay, pdf, &po) == 0) {
+          res->have_pdf_sha256 = o->pdf_sha256;
           res->bytes = S_size(pdf);
           if (o->ofd_beside) {
             size_t n = strlen(pdf);

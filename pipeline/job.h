@@ -50,6 +50,7 @@ typedef struct bs_job_options {
                             writes the pages.  Only the command line's
                             render of one source asks for it: batch workers
                             and threads sharing an env keep the cores busy */
+  bool pdf_sha256;       /* res->pdf_sha256 of a PDF written (batch stamps) */
 } bs_job_options;
 
 typedef struct bs_job_result {
@@ -61,6 +62,9 @@ typedef struct bs_job_result {
   char *diagnostics_json;/* the same as JSON lines, one object each */
   char *findings;        /* malloc'd: the diagnostics of a report type's
                             checks (cells, rules, prose), one a line */
+  bool have_pdf_sha256;  /* with o->pdf_sha256, a PDF was written and ... */
+  unsigned char pdf_sha256[32]; /* ... this is the SHA-256 of its bytes as
+                            written and flushed (bs_pdf_options.sha256) */
 } bs_job_result;
 
 typedef struct bs_shared bs_shared;

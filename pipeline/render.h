@@ -57,6 +57,11 @@ typedef struct bs_pdf_options {
                               process that renders one document on a
                               machine with an idle core, not for batch
                               workers or an env shared by threads */
+  unsigned char *sha256;   /* NULL, or 32 bytes that receive the SHA-256
+                              of the bytes written, as they were handed to
+                              the file, when the file was written whole,
+                              flushed and renamed into place (0 returned):
+                              batch's stamp, without reading the file back */
 } bs_pdf_options;
 
 /* Write `l` as a PDF/A-1b file (or PDF/A-3b with o->files embedded, or

@@ -722,6 +722,54 @@ def group_batch_previous(a):
     grey_png(os.path.join(figs, "pic.png"), 200)
     rc, _, err = run([a.banshi, "batch", figs, "-o", out2, "--lang", "en"])
     check("1 written, 0 up to date" in err, "changed image not rendered again: %s" % err[-300:])
+    # every font file of the template's roles is part of the key (hashed
+    # with XXH3-128, not SHA-256: docs/batch.md): one byte changed inside a
+    # copy of a font, its size kept, renders again; unchanged, it does not
+    font = os.path.join(w, "kai-copy.ttf")
+    shutil.copyfile("/usr/share/fonts/truetype/arphic-gkai00mp/gkai00mp.ttf", font)
+    fmap = os.path.join(w, "kai.map")
+    with open(fmap, "w") as f:
+        f.write("kai = %s\n" % font)
+    out3 = os.path.join(w, "out-font")
+    for want in ("1 written, 0 up to date", "0 written, 1 up to date"):
+        rc, _, err = run([a.banshi, "batch", os.path.join(figs, "fig.xml"), "-o", out3,
+                          "--fonts", fmap, "--lang", "en"])
+        check(rc == 0 and want in err, "font copy, want %r: %d %s" % (want, rc, err[-400:]))
+    size = os.path.getsize(font)
+    with open(font, "r+b") as f:
+        # the last byte of the 'name' table: a character of a name string,
+        # which nothing in the layout reads
+        head = f.read(12)
+        count = int.from_bytes(head[4:6], "big")
+        dirs = f.read(16 * count)
+        recs = {dirs[i:i + 4]: (int.from_bytes(dirs[i + 8:i + 12], "big"),
+                                int.from_bytes(dirs[i + 12:i + 16], "big"))
+                for i in range(0, len(dirs), 16)}
+        off, length = recs[b"name"]
+        f.seek(off + length - 1)
+        b = f.read(1)
+        f.seek(off + length - 1)
+        f.write(bytes([b[0] ^ 1]))
+    check(os.path.getsize(font) == size, "the font copy changed size")
+    for want in ("1 written, 0 up to date", "0 written, 1 up to date"):
+        rc, _, err = run([a.banshi, "batch", os.path.join(figs, "fig.xml"), "-o", out3,
+                          "--fonts", fmap, "--lang", "en"])
+        check(rc == 0 and want in err,
+              "changed font byte, want %r: %d %s" % (want, rc, err[-400:]))
+    # the stamp names the hash of each file only through the key: a stamp
+    # of another scheme (another key) is simply not up to date
+    stamp = os.path.join(out3, ".banshi", "fig.pdf.stamp")
+    with open(stamp) as f:
+        text = f.read()
+    key = [l for l in text.splitlines() if l.startswith("key ")]
+    check(len(key) == 1, "stamp key line: %r" % key)
+    if key:
+        with open(stamp, "w") as f:
+            f.write(text.replace(key[0], "key " + "0" * 64))
+        rc, _, err = run([a.banshi, "batch", os.path.join(figs, "fig.xml"), "-o", out3,
+                          "--fonts", fmap, "--lang", "en"])
+        check(rc == 0 and "1 written, 0 up to date" in err,
+              "a stamp of another key: %d %s" % (rc, err[-400:]))
     # the bag holds the image beside the source copy, as its figure names it
     bag = os.path.join(w, "bag-figs")
     rc, _, err = run([a.banshi, "archive", out2, "-o", bag, "--lang", "en"])

@@ -54,6 +54,7 @@
 #include <hb-subset.h>
 #include <hpdf.h>
 #include <nettle/md5.h>
+#include <nettle/sha2.h>
 #include <libdeflate.h>
 
 #include "cff.h"
@@ -1927,9 +1928,11 @@ S_dates(const bs_document *doc, long long epoch, S_date *dt)
   dt->off_h = 8;
 }
 
-/* Save the document to `path` atomically. */
+/* Save the document to `path` atomically; with `sha256`, the SHA-256 of
+ * the bytes written, stored only when the file was written whole, flushed
+ * and renamed into place (0 returned). */
 static int
-S_save(S_pdf *p, const char *path)
+S_save(S_pdf *p, const char *path, unsigned char *sha256)
 {
   if (HPDF_SaveToStream(p->pdf) != HPDF_OK) {
     S_fail(p, "cannot serialise the PDF");
@@ -1944,11 +1947,15 @@ S_save(S_pdf *p, const char *path)
   }
   HPDF_BYTE buf[65536];
   HPDF_UINT32 done = 0;
+  struct sha256_ctx sc;
+  sha256_init(&sc);
   while (done < size) {
     HPDF_UINT32 n = sizeof buf;
     HPDF_STATUS st = HPDF_ReadFromStream(p->pdf, buf, &n);
     if (n == 0 || fwrite(buf, 1, n, out.f) != n)
       break;
+    if (sha256)
+      sha256_update(&sc, n, buf);
     done += n;
     if (st != HPDF_OK && st != HPDF_STREAM_EOF)
       break;
@@ -1963,6 +1970,8 @@ S_save(S_pdf *p, const char *path)
     bs_diag(p->diags, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, path, strerror(e));
     return -1;
   }
+  if (sha256)
+    sha256_digest(&sc, SHA256_DIGEST_SIZE, sha256);
   return 0;
 }
 
@@ -2143,7 +2152,7 @@ bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
   }
   S_font_work_free(&work);
   if (rc == 0)
-    rc = S_save(&p, path);
+    rc = S_save(&p, path, o ? o->sha256 : NULL);
   S_release(&p);
   return rc;
 }

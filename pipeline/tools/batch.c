@@ -64,6 +64,7 @@
 #include <libxml/xmlreader.h>
 
 #include "api.h"
+#include "fingerprint.h"
 #include "fsio.h"
 #include "image.h"
 #include "job.h"
@@ -1254,8 +1255,13 @@ S_render_item(const S_batch *b, S_work *w, S_result *r)
   }
   if (!w->have_key)
     return BS_STATUS_OK;
+  /* The digest of the bytes the renderer wrote, flushed and renamed into
+   * place (bs_pdf_options.sha256): the PDF is not read back.  Read back
+   * only when the renderer gave none. */
   char pdf_sha[BS_SHA256_HEX] = "";
-  if (bs_sha256_file(w->out, pdf_sha, NULL) != 0) {
+  if (res.have_pdf_sha256) {
+    bs_sha256_hex(res.pdf_sha256, pdf_sha);
+  } else if (bs_sha256_file(w->out, pdf_sha, NULL) != 0) {
     bs_diag(&w->d, BS_ERROR, BS_D_IO_READ, NULL, 0, 0, w->out,
             bs_io_strerror(errno, lang));
     return BS_STATUS_FAILURE;
@@ -1954,8 +1960,24 @@ S_env_file(void *ctx, const char *path)
       return;
   char *copy = strdup(path);
   bs_vec_push(&e->seen, &copy);
-  if (!S_key_file(&e->c, "input", path, 0, NULL))
+  /* XXH3-128, not SHA-256: this key only tells whether an input changed
+   * and is recorded as no file's digest, and the fonts alone are about
+   * 115 MB (fingerprint.h).  The hash is named, so that a key of another
+   * scheme never matches. */
+  char hex[BS_FINGERPRINT_HEX];
+  if (bs_fingerprint_file(path, hex, NULL) != 0) {
     e->ok = false;
+    return;
+  }
+  char *abs = realpath(path, NULL);
+  const char *p = abs ? abs : path;
+  bs_sha256_update(&e->c, "input ", 6);
+  bs_sha256_update(&e->c, p, strlen(p) + 1);
+  bs_sha256_update(&e->c, BS_FINGERPRINT_NAME " ",
+                   strlen(BS_FINGERPRINT_NAME) + 1);
+  bs_sha256_update(&e->c, hex, strlen(hex));
+  bs_sha256_update(&e->c, "\n", 1);
+  free(abs);
 }
 
 /* Every file below `dir`, in name order: the schemas, and the report types
@@ -2305,6 +2327,7 @@ banshi_batch(banshi_env *env, const banshi_batch_options *bo, FILE *err,
   memset(&o, 0, sizeof o);
   o.job = *bs_env_options(env);
   o.job.threads = 1; /* the workers keep every core busy already */
+  o.job.pdf_sha256 = true; /* the stamps' digest, as the PDF is written */
   o.outdir = bo->outdir;
   o.log = bo->log;
   o.jobs = !bo->jobs ? bs_cpus()

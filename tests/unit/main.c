@@ -16,6 +16,7 @@ void test_normalize(test_state *st);
 void test_hostile(test_state *st);
 void test_report(test_state *st);
 void test_sha256(test_state *st);
+void test_fingerprint(test_state *st);
 void test_fsio(test_state *st);
 void test_plan(test_state *st);
 void test_shard(test_state *st);
@@ -35,7 +36,8 @@ static const struct {
     {"diag", test_diag},     {"parse", test_parse}, {"normalize", test_normalize},
     {"hostile", test_hostile}, {"paths", test_paths},
     {"report", test_report},
-    {"sha256", test_sha256}, {"fsio", test_fsio},   {"plan", test_plan},
+    {"sha256", test_sha256}, {"fingerprint", test_fingerprint},
+    {"fsio", test_fsio},   {"plan", test_plan},
     {"shard", test_shard},   {"bagpath", test_bagpath}, {"fmt", test_fmt},
     {"ofd_glyph", test_ofd_glyph},
     {"cff_subset", test_cff_subset},

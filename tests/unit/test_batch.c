@@ -2,6 +2,7 @@
 /* Unit tests of batch production and archiving: SHA-256, atomic files,
  * planning, shards, stamps, manifest paths. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -10,11 +11,13 @@
 
 #include "bag.h"
 #include "batch.h"
+#include "fingerprint.h"
 #include "fsio.h"
 #include "harness.h"
 #include "sha256.h"
 
 void test_sha256(test_state *st);
+void test_fingerprint(test_state *st);
 void test_fsio(test_state *st);
 void test_plan(test_state *st);
 void test_shard(test_state *st);
@@ -94,6 +97,55 @@ test_sha256(test_state *st)
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   unlink(path);
   CHECK_INT(st, bs_sha256_file(path, hex, NULL), -1);
+}
+
+/* XXH3-128 of files (the batch key of fonts and other shared inputs),
+ * against xxh128sum of the xxhash package: a short file, an empty one and
+ * one of 3,000,000 bytes (mapped in many pages). */
+void
+test_fingerprint(test_state *st)
+{
+  static const struct {
+    size_t n;
+    const char *hex;
+  } cases[] = {
+      {3, "06b05ab6733a618578af5f94892f3950"},
+      {0, "99aa06d3014798d86001c324468d497f"},
+      {3000000, "1f895bac9b72598405afde2f9995314a"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char path[] = "/tmp/bs-fp-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(st, fd >= 0, "mkstemp");
+    size_t n = cases[i].n;
+    char *data = malloc(n + 1);
+    memset(data, 'x', n);
+    if (n == 3)
+      memcpy(data, "abc", 3);
+    CHECK(st, write(fd, data, n) == (ssize_t)n, "write");
+    close(fd);
+    char hex[BS_FINGERPRINT_HEX];
+    long long size = -1;
+    CHECK_INT(st, bs_fingerprint_file(path, hex, &size), 0);
+    CHECK_INT(st, size, (long long)n);
+    CHECK_STR(st, hex, cases[i].hex);
+    /* one byte changed, the size kept: another fingerprint */
+    if (n) {
+      data[n / 2] ^= 1;
+      fd = open(path, O_WRONLY);
+      CHECK(st, fd >= 0 && write(fd, data, n) == (ssize_t)n, "rewrite");
+      close(fd);
+      CHECK_INT(st, bs_fingerprint_file(path, hex, NULL), 0);
+      CHECK(st, strcmp(hex, cases[i].hex) != 0, "a changed byte went unseen");
+    }
+    free(data);
+    unlink(path);
+    CHECK_INT(st, bs_fingerprint_file(path, hex, NULL), -1);
+  }
+  /* not a regular file: refused as SHA-256's reader refuses it */
+  char hex[BS_FINGERPRINT_HEX];
+  CHECK_INT(st, bs_fingerprint_file("/tmp", hex, NULL), -1);
+  CHECK_INT(st, errno, BS_E_SPECIAL);
 }
 
 static bool
