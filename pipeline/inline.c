@@ -530,14 +530,20 @@ S_prepare(bs_lctx *lc, bool words)
         if (ch[i - 1].cp >= '0' && ch[i - 1].cp <= '9' && ch[i].cls == S_WIDE)
           ch[i].word = false;
       /* nor is a word of the template's list broken (ICU's dictionary
-       * splits 年度, 办公厅, 出具) */
-      for (int w = 0; w < lc->tpl->nwords; w++) {
-        const uint32_t *wc = lc->tpl->word_cps[w];
-        size_t len = (size_t)lc->tpl->word_len[w];
-        for (size_t p = 0; p < n; p++)
-          if (S_cps_at(ch, n, p, wc, len))
+       * splits 年度, 办公厅, 出具); only where a word may start are the
+       * words compared */
+      const bs_template *tpl = lc->tpl;
+      for (size_t p = 0; p < n && tpl->nwords > 0; p++) {
+        uint32_t c0 = ch[p].cp;
+        if (!(tpl->word_first[(c0 & 255) >> 6] >> (c0 & 63) & 1))
+          continue;
+        for (int w = 0; w < tpl->nwords; w++) {
+          const uint32_t *wc = tpl->word_cps[w];
+          size_t len = (size_t)tpl->word_len[w];
+          if (len > 0 && wc[0] == c0 && S_cps_at(ch, n, p, wc, len))
             for (size_t k = p + 1; k < p + len; k++)
               ch[k].word = false;
+        }
       }
     }
   }
