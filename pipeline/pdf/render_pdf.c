@@ -1131,13 +1131,11 @@ S_tc(S_pdf *p, int64_t tc)
 static void
 S_cid(bs_vec *s, const S_font *sf, const bs_glyph *g)
 {
-  char hex[5];
   hb_codepoint_t cid = hb_map_get(sf->old_new, g->gid);
   if (cid == HB_MAP_VALUE_INVALID)
     cid = 0;
-  S_hex4(hex, cid);
-  hex[4] = '\0';
-  S_str(s, hex);
+  S_hex4(bs_vec_reserve(s, 4), cid);
+  s->len += 4;
 }
 
 /* Overlap of two glyph boxes, in millionths of an em, above which text
