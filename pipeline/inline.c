@@ -275,6 +275,10 @@ S_is_wide(uint32_t c)
 {
   if (c < 0x1100)
     return false;
+  /* the CJK Unified Ideographs and CJK punctuation (but U+303F) are all
+   * wide: most characters of a report, without asking ICU */
+  if ((c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3000 && c <= 0x303E))
+    return true;
   int w = u_getIntPropertyValue((UChar32)c, UCHAR_EAST_ASIAN_WIDTH);
   return w == U_EA_WIDE || w == U_EA_FULLWIDTH;
 }
