@@ -44,6 +44,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,7 @@
 
 #include <hb-subset.h>
 #include <hpdf.h>
+#include <hpdf_conf.h>
 #include <nettle/md5.h>
 #include <libdeflate.h>
 
@@ -101,6 +103,49 @@ HPDF_StrLen(const char *s, HPDF_INT maxlen)
   if (!s)
     return 0;
   return (HPDF_UINT)(maxlen < 0 ? strlen(s) : strnlen(s, (size_t)maxlen));
+}
+
+/* The same for HPDF_CMapEncoder_InitAttr (hpdf_encoder.c), which libharu
+ * calls through its procedure linkage table when it builds the UTF-8
+ * encoder of each document (HPDF_SetCurrentEncoder): it zeroed the
+ * encoder's 257 KB of tables and then set the 65,536 entries of the
+ * unicode_map to U+25A1 one at a time, some 0.6 M instructions a document.
+ * This does the same, the fill eight bytes a store: zero everything but
+ * the map (its first member), fill the map, horizontal writing, and the
+ * three lists with the library's block sizes; errors as the library
+ * returns them. */
+HPDF_STATUS HPDF_CMapEncoder_InitAttr(HPDF_Encoder encoder);
+
+HPDF_STATUS
+HPDF_CMapEncoder_InitAttr(HPDF_Encoder encoder)
+{
+  if (encoder->attr)
+    return HPDF_INVALID_ENCODER;
+  HPDF_CMapEncoderAttr a =
+      HPDF_GetMem(encoder->mmgr, sizeof(HPDF_CMapEncoderAttr_Rec));
+  if (!a)
+    return encoder->error->error_no;
+  _Static_assert(offsetof(HPDF_CMapEncoderAttr_Rec, unicode_map) == 0,
+                 "the map comes first");
+  size_t maplen = sizeof a->unicode_map;
+  memset((char *)a + maplen, 0, sizeof(HPDF_CMapEncoderAttr_Rec) - maplen);
+  uint64_t square = UINT64_C(0x25A1) * UINT64_C(0x0001000100010001);
+  unsigned char *m = (unsigned char *)a->unicode_map;
+  for (size_t i = 0; i < maplen; i += sizeof square)
+    memcpy(m + i, &square, sizeof square);
+  encoder->attr = a;
+  a->writing_mode = HPDF_WMODE_HORIZONTAL;
+  a->cmap_range = HPDF_List_New(encoder->mmgr, HPDF_DEF_RANGE_TBL_NUM);
+  if (!a->cmap_range)
+    return encoder->error->error_no;
+  a->notdef_range = HPDF_List_New(encoder->mmgr, HPDF_DEF_ITEMS_PER_BLOCK);
+  if (!a->notdef_range)
+    return encoder->error->error_no;
+  a->code_space_range =
+      HPDF_List_New(encoder->mmgr, HPDF_DEF_ITEMS_PER_BLOCK);
+  if (!a->code_space_range)
+    return encoder->error->error_no;
+  return HPDF_OK;
 }
 
 typedef struct S_font {
