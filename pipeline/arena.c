@@ -163,7 +163,7 @@ bs_arena_printf(bs_arena *a, const char *fmt, ...)
 }
 
 void *
-bs_vec_reserve(bs_vec *v, size_t extra)
+bs_vec_grow(bs_vec *v, size_t extra)
 {
   if (v->cap - v->len < extra) {
     size_t cap = v->cap ? v->cap : 16;
@@ -176,15 +176,6 @@ bs_vec_reserve(bs_vec *v, size_t extra)
     v->cap = cap;
   }
   return (char *)v->data + v->len * v->esize;
-}
-
-void *
-bs_vec_push(bs_vec *v, const void *elem)
-{
-  void *slot = bs_vec_reserve(v, 1);
-  memcpy(slot, elem, v->esize);
-  v->len++;
-  return slot;
 }
 
 void

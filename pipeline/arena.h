@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct bs_arena_block bs_arena_block;
 
@@ -72,9 +73,25 @@ typedef struct bs_vec {
 #define BS_VEC_INIT(type) {NULL, 0, 0, sizeof(type)}
 /* Make room for `extra` more elements and return a pointer to the first
  * of them (not counted in len until the caller bumps it). */
-void *bs_vec_reserve(bs_vec *v, size_t extra);
+/* (The common case, room already there, is inline: layout and the PDF
+ * writer call these some 20,000 times a document.) */
+void *bs_vec_grow(bs_vec *v, size_t extra);
+static inline void *
+bs_vec_reserve(bs_vec *v, size_t extra)
+{
+  if (v->cap - v->len < extra)
+    return bs_vec_grow(v, extra);
+  return (char *)v->data + v->len * v->esize;
+}
 /* Append one element (copied from `elem`) and return a pointer to it. */
-void *bs_vec_push(bs_vec *v, const void *elem);
+static inline void *
+bs_vec_push(bs_vec *v, const void *elem)
+{
+  void *slot = bs_vec_reserve(v, 1);
+  memcpy(slot, elem, v->esize);
+  v->len++;
+  return slot;
+}
 void bs_vec_free(bs_vec *v);
 
 #endif

@@ -93,15 +93,16 @@ bs_document_set_source(bs_document *doc, const unsigned char *src,
   doc->src = src;
   doc->src_len = len;
   uint32_t n = 1;
-  for (size_t i = 0; i < len; i++)
-    if (src[i] == '\n')
-      n++;
+  const unsigned char *end = src + len, *q;
+  for (const unsigned char *at = src; at < end &&
+       (q = memchr(at, '\n', (size_t)(end - at))) != NULL; at = q + 1)
+    n++;
   doc->line_starts = bs_arena_alloc(&doc->arena, n * sizeof(uint32_t));
   doc->line_starts[0] = 0;
   uint32_t k = 1;
-  for (size_t i = 0; i < len; i++)
-    if (src[i] == '\n')
-      doc->line_starts[k++] = (uint32_t)(i + 1);
+  for (const unsigned char *at = src; at < end &&
+       (q = memchr(at, '\n', (size_t)(end - at))) != NULL; at = q + 1)
+    doc->line_starts[k++] = (uint32_t)(q + 1 - src);
   doc->nlines = n;
   /* characters before each stride boundary: a column is then a difference
    * of two prefix counts plus at most two strides of counting */
@@ -109,14 +110,13 @@ bs_document_set_source(bs_document *doc, const unsigned char *src,
   doc->chars_before =
       bs_arena_alloc(&doc->arena, nstrides * sizeof(uint32_t));
   uint32_t chars = 0;
-  for (size_t i = 0; i < len; i++) {
-    if (i % BS_LOC_STRIDE == 0)
-      doc->chars_before[i / BS_LOC_STRIDE] = chars;
-    if ((src[i] & 0xC0) != 0x80)
-      chars++;
+  for (size_t s = 0; s < nstrides; s++) {
+    doc->chars_before[s] = chars;
+    size_t at = s * BS_LOC_STRIDE;
+    if (at < len)
+      chars += (uint32_t)bs_utf8_count(
+          src + at, len - at < BS_LOC_STRIDE ? len - at : BS_LOC_STRIDE);
   }
-  if (len % BS_LOC_STRIDE == 0)
-    doc->chars_before[len / BS_LOC_STRIDE] = chars;
 }
 
 /* Characters in src[0, off). */

@@ -318,12 +318,45 @@ S_to1000(const bs_font *f, int v)
                       : -((-x + f->upem / 2) / f->upem));
 }
 
-unsigned
-bs_font_glyph(const bs_font *f, uint32_t cp)
+/* Sizes of the tables of bs_font's glyph_memo and adv_memo (powers of
+ * two): a document uses a few hundred to a few thousand characters. */
+enum { S_GLYPH_MEMO = 8192, S_ADV_MEMO = 4096 };
+
+/* The entries are read and written whole with relaxed atomics: threads
+ * that share a font may race to fill an entry, and each writes what
+ * HarfBuzz gives for its key, so any entry read is right for its key. */
+static inline uint64_t
+S_memo_get(const uint64_t *m, size_t i)
+{
+  return __atomic_load_n(&m[i], __ATOMIC_RELAXED);
+}
+
+static inline void
+S_memo_put(uint64_t *m, size_t i, uint64_t v)
+{
+  __atomic_store_n(&m[i], v, __ATOMIC_RELAXED);
+}
+
+static unsigned
+S_glyph(const bs_font *f, uint32_t cp)
 {
   hb_codepoint_t g = 0;
   if (!hb_font_get_nominal_glyph(f->hbfont, cp, &g))
     return 0;
+  return g;
+}
+
+unsigned
+bs_font_glyph(const bs_font *f, uint32_t cp)
+{
+  if (!f->glyph_memo || cp > 0x10FFFF)
+    return S_glyph(f, cp);
+  size_t i = cp & (S_GLYPH_MEMO - 1);
+  uint64_t e = S_memo_get(f->glyph_memo, i);
+  if ((uint32_t)(e >> 32) == cp + 1)
+    return (unsigned)(uint32_t)e;
+  unsigned g = S_glyph(f, cp);
+  S_memo_put(f->glyph_memo, i, (uint64_t)(cp + 1) << 32 | (uint32_t)g);
   return g;
 }
 
@@ -345,8 +378,19 @@ bs_font_glyph_ink(const bs_font *f, unsigned gid, bs_glyph_ink *ink)
 int
 bs_font_advance(const bs_font *f, unsigned gid)
 {
+  if (!f->adv_memo || gid > 0xFFFFFF) {
+    hb_position_t a = hb_font_get_glyph_h_advance(f->hbfont, gid);
+    return S_to1000(f, a);
+  }
+  size_t i = gid & (S_ADV_MEMO - 1);
+  uint64_t e = S_memo_get(f->adv_memo, i);
+  if ((uint32_t)(e >> 32) == gid + 1)
+    return (int)(int32_t)(uint32_t)e;
   hb_position_t a = hb_font_get_glyph_h_advance(f->hbfont, gid);
-  return S_to1000(f, a);
+  int w = S_to1000(f, a);
+  S_memo_put(f->adv_memo, i,
+             (uint64_t)(gid + 1) << 32 | (uint32_t)(int32_t)w);
+  return w;
 }
 
 static void
@@ -361,6 +405,8 @@ S_font_free(bs_font *f)
   if (f->blob)
     hb_blob_destroy(f->blob);
   bs_memo_free(f->cff_glyphs);
+  free(f->glyph_memo);
+  free(f->adv_memo);
   if (f->fd >= 0)
     close(f->fd);
   free(f->path);
@@ -587,6 +633,8 @@ S_font_open(const char *path, unsigned index, const char **why, char *buf,
   }
   f->hbfont = hb_font_create(f->face);
   hb_font_set_scale(f->hbfont, (int)f->upem, (int)f->upem);
+  f->glyph_memo = bs_xcalloc(S_GLYPH_MEMO, sizeof *f->glyph_memo);
+  f->adv_memo = bs_xcalloc(S_ADV_MEMO, sizeof *f->adv_memo);
   if (!S_maps_text(f)) {
     hb_blob_destroy(head);
     S_font_free(f);

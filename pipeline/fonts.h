@@ -51,6 +51,14 @@ typedef struct bs_font {
   bs_zpieces *programs; /* the deflated pieces of subset programs, shared
                            by the fonts of a font set (pdf/render_pdf.c) */
   int id;             /* index in the font set */
+  /* What HarfBuzz said of recent code points (glyph) and glyphs (advance
+   * in 1/1000 em), for every document and thread: a direct-mapped table
+   * of key + 1 in the high half of each entry and the value in the low
+   * half, 0 where nothing is kept yet (fonts.c).  Layout asks for each
+   * character of a paragraph and again for each measure of a table
+   * cell; HarfBuzz's lookups cost 100 to 250 instructions each. */
+  uint64_t *glyph_memo; /* BS_FONT_GLYPH_MEMO entries */
+  uint64_t *adv_memo;   /* BS_FONT_ADV_MEMO entries */
 } bs_font;
 
 typedef struct bs_role {

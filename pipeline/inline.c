@@ -93,6 +93,109 @@ S_bi(UBreakIteratorType type)
   return *slot;
 }
 
+/* ICU's breaks of short texts, kept per thread as long as its iterators:
+ * a table's cells are broken once when their widths are measured and
+ * again when they are set, and the labels of a report's tables come back
+ * in every document of a batch.  The breaks of a text are a function of
+ * the text and the iterator's type alone, so what is kept changes no
+ * output.  Bounded in entries and bytes; once full, it keeps no more. */
+enum { S_BM_SLOTS = 8192, S_BM_MAX = 6000, S_BM_TEXT = 128 };
+#define S_BM_BYTES ((size_t)1 << 20)
+
+typedef struct S_bm_ent {
+  uint32_t hash;
+  int32_t ul;     /* UTF-16 units of the text */
+  int32_t nb;     /* break positions */
+  uint8_t type;   /* UBreakIteratorType */
+  int32_t *pos;   /* nb positions, 0 < p < ul */
+  UChar text[];   /* ul units */
+} S_bm_ent;
+
+static _Thread_local S_bm_ent **S_bm_slot;
+static _Thread_local size_t S_bm_n, S_bm_bytes;
+static _Thread_local bs_vec S_bm_pos;
+
+static void
+S_bm_free(void)
+{
+  if (S_bm_slot)
+    for (size_t i = 0; i < S_BM_SLOTS; i++)
+      free(S_bm_slot[i]);
+  free(S_bm_slot);
+  S_bm_slot = NULL;
+  S_bm_n = S_bm_bytes = 0;
+  bs_vec_free(&S_bm_pos);
+}
+
+/* Mark ch[map[p]] (brk, or word when `word`) at each break p, 0 < p < ul,
+ * that the iterator of `type` finds in u. */
+static void
+S_mark_breaks(UBreakIteratorType type, const UChar *u, int32_t ul, S_ch *ch,
+              const uint32_t *map, bool word)
+{
+  UBreakIterator *bi = S_bi(type);
+  if (!bi)
+    return;
+  uint32_t h = 2166136261u ^ (uint32_t)type;
+  size_t slot = 0;
+  bool keep = ul <= S_BM_TEXT;
+  if (keep) {
+    for (int32_t i = 0; i < ul; i++)
+      h = (h ^ u[i]) * 16777619u;
+    if (!S_bm_slot)
+      S_bm_slot = bs_xcalloc(S_BM_SLOTS, sizeof *S_bm_slot);
+    for (slot = h & (S_BM_SLOTS - 1); S_bm_slot[slot];
+         slot = (slot + 1) & (S_BM_SLOTS - 1)) {
+      const S_bm_ent *e = S_bm_slot[slot];
+      if (e->hash == h && e->ul == ul && e->type == (uint8_t)type &&
+          memcmp(e->text, u, (size_t)ul * sizeof *u) == 0) {
+        for (int32_t k = 0; k < e->nb; k++) {
+          if (word)
+            ch[map[e->pos[k]]].word = true;
+          else
+            ch[map[e->pos[k]]].brk = true;
+        }
+        return;
+      }
+    }
+  }
+  UErrorCode st = U_ZERO_ERROR;
+  ubrk_setText(bi, u, ul, &st);
+  if (U_FAILURE(st))
+    keep = false;
+  S_bm_pos.esize = sizeof(int32_t);
+  S_bm_pos.len = 0;
+  for (int32_t p = ubrk_first(bi); p != UBRK_DONE; p = ubrk_next(bi))
+    if (p > 0 && p < ul) {
+      if (word)
+        ch[map[p]].word = true;
+      else
+        ch[map[p]].brk = true;
+      if (keep)
+        bs_vec_push(&S_bm_pos, &p);
+    }
+  if (!keep || S_bm_n >= S_BM_MAX)
+    return;
+  size_t nb = S_bm_pos.len;
+  size_t sz = sizeof(S_bm_ent) + (size_t)ul * sizeof(UChar);
+  sz = (sz + sizeof(int32_t) - 1) / sizeof(int32_t) * sizeof(int32_t);
+  size_t total = sz + nb * sizeof(int32_t);
+  if (S_bm_bytes + total > S_BM_BYTES)
+    return;
+  S_bm_ent *e = bs_xmalloc(total);
+  e->hash = h;
+  e->ul = ul;
+  e->nb = (int32_t)nb;
+  e->type = (uint8_t)type;
+  memcpy(e->text, u, (size_t)ul * sizeof *u);
+  e->pos = (int32_t *)(void *)((char *)e + sz);
+  if (nb)
+    memcpy(e->pos, S_bm_pos.data, nb * sizeof(int32_t));
+  S_bm_slot[slot] = e;
+  S_bm_n++;
+  S_bm_bytes += total;
+}
+
 void
 bs_layout_warm(void)
 {
@@ -118,6 +221,7 @@ bs_layout_cleanup(void)
   if (S_word_bi)
     ubrk_close(S_word_bi);
   S_line_bi = S_word_bi = NULL;
+  S_bm_free();
 }
 
 /* ------------------------------------------------------------------ */
@@ -171,6 +275,10 @@ S_is_wide(uint32_t c)
 {
   if (c < 0x1100)
     return false;
+  /* the CJK Unified Ideographs and CJK punctuation (but U+303F) are all
+   * wide: most characters of a report, without asking ICU */
+  if ((c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3000 && c <= 0x303E))
+    return true;
   int w = u_getIntPropertyValue((UChar32)c, UCHAR_EAST_ASIAN_WIDTH);
   return w == U_EA_WIDE || w == U_EA_FULLWIDTH;
 }
@@ -507,37 +615,32 @@ S_prepare(bs_lctx *lc, bool words)
     }
   }
   map[ul] = (uint32_t)n;
-  UErrorCode st = U_ZERO_ERROR;
-  UBreakIterator *bi = line ? S_bi(UBRK_LINE) : NULL;
   for (size_t i = 0; i < n; i++)
     ch[i].brk = ch[i].word = false;
-  if (bi) {
-    ubrk_setText(bi, u, ul, &st);
-    for (int32_t p = ubrk_first(bi); p != UBRK_DONE; p = ubrk_next(bi))
-      if (p > 0 && p < ul)
-        ch[map[p]].brk = true;
-  }
+  if (line)
+    S_mark_breaks(UBRK_LINE, u, ul, ch, map, false);
   if (words) {
-    UBreakIterator *wb = S_bi(UBRK_WORD);
-    st = U_ZERO_ERROR;
-    if (wb) {
-      ubrk_setText(wb, u, ul, &st);
-      for (int32_t p = ubrk_first(wb); p != UBRK_DONE; p = ubrk_next(wb))
-        if (p > 0 && p < ul)
-          ch[map[p]].word = true;
+    if (S_bi(UBRK_WORD)) {
+      S_mark_breaks(UBRK_WORD, u, ul, ch, map, true);
       /* a number stays with its unit: 2020年, 175条 */
       for (size_t i = 1; i < n; i++)
         if (ch[i - 1].cp >= '0' && ch[i - 1].cp <= '9' && ch[i].cls == S_WIDE)
           ch[i].word = false;
       /* nor is a word of the template's list broken (ICU's dictionary
-       * splits 年度, 办公厅, 出具) */
-      for (int w = 0; w < lc->tpl->nwords; w++) {
-        const uint32_t *wc = lc->tpl->word_cps[w];
-        size_t len = (size_t)lc->tpl->word_len[w];
-        for (size_t p = 0; p < n; p++)
-          if (S_cps_at(ch, n, p, wc, len))
+       * splits 年度, 办公厅, 出具); only where a word may start are the
+       * words compared */
+      const bs_template *tpl = lc->tpl;
+      for (size_t p = 0; p < n && tpl->nwords > 0; p++) {
+        uint32_t c0 = ch[p].cp;
+        if (!(tpl->word_first[(c0 & 255) >> 6] >> (c0 & 63) & 1))
+          continue;
+        for (int w = 0; w < tpl->nwords; w++) {
+          const uint32_t *wc = tpl->word_cps[w];
+          size_t len = (size_t)tpl->word_len[w];
+          if (len > 0 && wc[0] == c0 && S_cps_at(ch, n, p, wc, len))
             for (size_t k = p + 1; k < p + len; k++)
               ch[k].word = false;
+        }
       }
     }
   }

@@ -72,6 +72,10 @@ S_is_cjk(uint32_t cp)
   if (cp >= 0xFF01 && cp <= 0xFF5E)
     return !(cp >= 0xFF10 && cp <= 0xFF19) && !(cp >= 0xFF21 && cp <= 0xFF3A) &&
            !(cp >= 0xFF41 && cp <= 0xFF5A);
+  /* the CJK Unified Ideographs and CJK punctuation (but U+303F) are all
+   * wide: most characters of a report, without asking ICU */
+  if ((cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3000 && cp <= 0x303E))
+    return true;
   int w = u_getIntPropertyValue((UChar32)cp, UCHAR_EAST_ASIAN_WIDTH);
   return w == U_EA_WIDE || w == U_EA_FULLWIDTH || S_is_han(cp);
 }

@@ -445,6 +445,8 @@ S_element(S_ctx *c, xmlNodePtr n, S_pending *pend)
       }
       t->word_cps[k] = cps;
       t->word_len[k] = ncp;
+      if (ncp > 0)
+        t->word_first[(cps[0] & 255) >> 6] |= UINT64_C(1) << (cps[0] & 63);
       t->nwords++;
     }
     xmlFree(txt);

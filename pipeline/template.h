@@ -75,6 +75,7 @@ typedef struct bs_template {
   const uint32_t **word_cps; /* the same as code points, decoded once */
   int *word_len;             /* how many each */
   int nwords;
+  uint64_t word_first[4];    /* bit c & 255: a word starts with c */
   bool punct_adjacent;   /* two adjacent full-width marks share their
                             blank halves: 1.5 em instead of 2 */
   bool punct_line_start; /* an opening mark at a line start is set half

@@ -66,6 +66,50 @@ test_utf8(test_state *st)
   CHECK_INT(st, bs_utf8_check((const unsigned char *)"ab\xE4\xB8\x80\xFF", 6),
             5);
   CHECK_INT(st, bs_utf8_count((const unsigned char *)"a\xE4\xB8\x80z", 5), 3);
+  /* the word-at-a-time paths (8-byte words, blocks of 255 words) against
+   * a byte loop, at every length and alignment up to 4,100 bytes */
+  {
+    static unsigned char buf[4200];
+    uint32_t x = 12345;
+    for (size_t i = 0; i < sizeof buf; i++) {
+      x = x * 1103515245u + 12345u;
+      unsigned r = x >> 16;
+      static const unsigned char han[3] = {0xE4, 0xB8, 0x80}; /* 一 */
+      switch (i / 50 % 3) {
+      case 0: /* ASCII */
+        buf[i] = (unsigned char)('a' + r % 26);
+        break;
+      case 1: /* three-byte characters */
+        buf[i] = han[i % 3];
+        break;
+      default: /* anything */
+        buf[i] = (unsigned char)(i % 3 == 0 ? r
+                                 : (r & 1) ? 0x80 | (r & 0x3F)
+                                           : r & 0x7F);
+      }
+    }
+    bool same = true;
+    for (size_t off = 0; off < 8; off++)
+      for (size_t n = 0; n + off <= 4100 && same; n += n < 80 ? 1 : 37) {
+        size_t want = 0, chk = n;
+        for (size_t i = 0; i < n; i++)
+          want += (buf[off + i] & 0xC0) != 0x80;
+        for (size_t i = 0; i < n; i++) {
+          uint32_t c;
+          int l = buf[off + i] < 0x80 ? 1
+                                      : bs_utf8_decode(buf + off + i,
+                                                       n - i, &c);
+          if (l == 0) {
+            chk = i;
+            break;
+          }
+          i += (size_t)l - 1;
+        }
+        same = bs_utf8_count(buf + off, n) == want &&
+               bs_utf8_check(buf + off, n) == chk;
+      }
+    CHECK(st, same, "utf8 count and check by words = by bytes");
+  }
   char out[5];
   CHECK_INT(st, bs_utf8_encode(0x2000B, out), 4);
   CHECK(st, memcmp(out, "\xF0\xA0\x80\x8B", 4) == 0, "encode non-BMP");
