@@ -1854,12 +1854,15 @@ S_id_str(S_hash *h, const char *s)
   S_hash_feed(h, strlen(s) + 1, (const uint8_t *)s);
 }
 
+/* Bytes of any size (an image's pixels, a file a PDF/A-3 carries): their
+ * length and their own XXH3-128, so the buffer stays small. */
 static void
 S_id_bytes(S_hash *h, const void *data, size_t n)
 {
   S_id_int(h, (int64_t)n);
-  if (n)
-    S_hash_feed(h, n, data);
+  XXH128_canonical_t c;
+  XXH128_canonicalFromHash(&c, XXH3_128bits(n ? data : "", n));
+  S_hash_feed(h, sizeof c.digest, c.digest);
 }
 
 /* The ID's hash, into d: data alone (the layout, the metadata, the
