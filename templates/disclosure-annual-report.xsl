@@ -72,37 +72,25 @@
     </document>
   </xsl:template>
 
-  <!-- paragraphs and other core blocks written before a table's numbers -->
-  <xsl:template name="blocks">
-    <xsl:copy-of select="*[not(starts-with(name(), 'item-')) and not(@natural)
-                           and not(@upheld) and not(self::results)
-                           and not(preceding-sibling::*[starts-with(name(), 'item-')
-                                   or @natural or @upheld])]"/>
-  </xsl:template>
-
   <!-- what follows a table: notes ("注：…", the prefix added when the note
-       does not write it) and blocks explaining the numbers, in order -->
-  <xsl:template name="after-table">
-    <xsl:for-each select="*[preceding-sibling::*[starts-with(name(), 'item-')
-                            or @natural or @upheld]
-                            and not(starts-with(name(), 'item-')) and not(@natural)
-                            and not(@upheld) and not(self::results)]">
-      <xsl:choose>
-        <xsl:when test="self::note">
-          <p>
-            <xsl:copy-of select="@*"/>
-            <xsl:if test="not(starts-with(normalize-space(.), '注'))">注：</xsl:if>
-            <xsl:copy-of select="node()"/>
-          </p>
-        </xsl:when>
-        <xsl:otherwise><xsl:copy-of select="."/></xsl:otherwise>
-      </xsl:choose>
-    </xsl:for-each>
+       does not write it) and blocks explaining the numbers, in order.  The
+       blocks written before a table are the elements before its first row
+       element, those after it the elements after its last (the schemas
+       allow blocks and notes nowhere else). -->
+  <xsl:template match="note" mode="after-table">
+    <p>
+      <xsl:copy-of select="@*"/>
+      <xsl:if test="not(starts-with(normalize-space(.), '注'))">注：</xsl:if>
+      <xsl:copy-of select="node()"/>
+    </p>
+  </xsl:template>
+  <xsl:template match="*" mode="after-table">
+    <xsl:copy-of select="."/>
   </xsl:template>
 
   <!-- 表二 -->
   <xsl:template match="active">
-    <xsl:call-template name="blocks"/>
+    <xsl:copy-of select="item-1/preceding-sibling::*"/>
     <table size="五号">
       <xsl:copy-of select="@bsloc:at"/>
       <xsl:choose>
@@ -156,7 +144,7 @@
         </xsl:choose>
       </tbody>
     </table>
-    <xsl:call-template name="after-table"/>
+    <xsl:apply-templates select="item-8/following-sibling::*[not(self::item-9)]" mode="after-table"/>
   </xsl:template>
 
   <!-- 表三: the seven number cells of one row -->
@@ -171,7 +159,7 @@
   </xsl:template>
 
   <xsl:template match="applications">
-    <xsl:call-template name="blocks"/>
+    <xsl:copy-of select="new/preceding-sibling::*"/>
     <table size="五号">
       <xsl:copy-of select="@bsloc:at"/>
       <colgroup><col width="9%"/><col width="13%"/><col width="34%"/><col width="6.3%"/><col width="6.3%"/><col width="6.3%"/><col width="6.3%"/><col width="6.3%"/><col width="6.3%"/><col width="6.2%"/></colgroup>
@@ -181,68 +169,97 @@
         <tr><th>商业企业</th><th>科研机构</th><th>社会公益组织</th><th>法律服务机构</th><th>其他</th></tr>
       </thead>
       <tbody>
-        <xsl:choose>
-          <xsl:when test="/disclosure-report/@format = '2021'">
-        <xsl:for-each select="new"><tr><xsl:copy-of select="@bsloc:at"/><td colspan="3" align="left">一、本年新收政府信息公开申请数量</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="carried-over"><tr><xsl:copy-of select="@bsloc:at"/><td colspan="3" align="left">二、上年结转政府信息公开申请数量</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/granted"><tr><xsl:copy-of select="@bsloc:at"/><td rowspan="22" align="left">三、本年度办理结果</td><td colspan="2" align="left">（一）予以公开</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/partly-granted"><tr><xsl:copy-of select="@bsloc:at"/><td colspan="2" align="left">（二）部分公开（区分处理的，只计这一情形，不计其他情形）</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/withheld/state-secret"><tr><xsl:copy-of select="@bsloc:at"/><td rowspan="8" align="left">（三）不予公开</td><td align="left">1.属于国家秘密</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/withheld/prohibited-by-law"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">2.其他法律行政法规禁止公开</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/withheld/security-stability"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">3.危及“三安全一稳定”</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/withheld/third-party"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">4.保护第三方合法权益</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/withheld/internal-affairs"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">5.属于三类内部事务信息</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/withheld/process-information"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">6.属于四类过程性信息</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/withheld/enforcement-files"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">7.属于行政执法案卷</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/withheld/inquiry"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">8.属于行政查询事项</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/unavailable/not-held"><tr><xsl:copy-of select="@bsloc:at"/><td rowspan="3" align="left">（四）无法提供</td><td align="left">1.本机关不掌握相关政府信息</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/unavailable/needs-creation"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">2.没有现成信息需要另行制作</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/unavailable/unclear"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">3.补正后申请内容仍不明确</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/not-processed/complaint"><tr><xsl:copy-of select="@bsloc:at"/><td rowspan="5" align="left">（五）不予处理</td><td align="left">1.信访举报投诉类申请</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/not-processed/repeated"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">2.重复申请</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/not-processed/publication"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">3.要求提供公开出版物</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/not-processed/excessive"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">4.无正当理由大量反复申请</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/not-processed/confirmation"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">5.要求行政机关确认或重新出具已获取信息</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/other-handling/no-correction"><tr><xsl:copy-of select="@bsloc:at"/><td rowspan="3" align="left">（六）其他处理</td><td align="left">1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/other-handling/no-fee"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/other-handling/other-reasons"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">3.其他</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/total"><tr><xsl:copy-of select="@bsloc:at"/><td colspan="2" align="left">（七）总计</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="carry-forward"><tr><xsl:copy-of select="@bsloc:at"/><td colspan="3" align="left">四、结转下年度继续办理</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-          </xsl:when>
-          <xsl:otherwise>
-        <xsl:for-each select="new"><tr><xsl:copy-of select="@bsloc:at"/><td colspan="3" align="left">一、本年新收政府信息公开申请数量</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="carried-over"><tr><xsl:copy-of select="@bsloc:at"/><td colspan="3" align="left">二、上年结转政府信息公开申请数量</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/granted"><tr><xsl:copy-of select="@bsloc:at"/><td rowspan="20" align="left">三、本年度办理结果</td><td colspan="2" align="left">（一）予以公开</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/partly-granted"><tr><xsl:copy-of select="@bsloc:at"/><td colspan="2" align="left">（二）部分公开（区分处理的，只计这一情形，不计其他情形）</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/withheld/state-secret"><tr><xsl:copy-of select="@bsloc:at"/><td rowspan="8" align="left">（三）不予公开</td><td align="left">1.属于国家秘密</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/withheld/prohibited-by-law"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">2.其他法律行政法规禁止公开</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/withheld/security-stability"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">3.危及“三安全一稳定”</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/withheld/third-party"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">4.保护第三方合法权益</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/withheld/internal-affairs"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">5.属于三类内部事务信息</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/withheld/process-information"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">6.属于四类过程性信息</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/withheld/enforcement-files"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">7.属于行政执法案卷</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/withheld/inquiry"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">8.属于行政查询事项</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/unavailable/not-held"><tr><xsl:copy-of select="@bsloc:at"/><td rowspan="3" align="left">（四）无法提供</td><td align="left">1.本机关不掌握相关政府信息</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/unavailable/needs-creation"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">2.没有现成信息需要另行制作</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/unavailable/unclear"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">3.补正后申请内容仍不明确</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/not-processed/complaint"><tr><xsl:copy-of select="@bsloc:at"/><td rowspan="5" align="left">（五）不予处理</td><td align="left">1.信访举报投诉类申请</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/not-processed/repeated"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">2.重复申请</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/not-processed/publication"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">3.要求提供公开出版物</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/not-processed/excessive"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">4.无正当理由大量反复申请</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/not-processed/confirmation"><tr><xsl:copy-of select="@bsloc:at"/><td align="left">5.要求行政机关确认或重新出具已获取信息</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/other-handling"><tr><xsl:copy-of select="@bsloc:at"/><td colspan="2" align="left">（六）其他处理</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="results/total"><tr><xsl:copy-of select="@bsloc:at"/><td colspan="2" align="left">（七）总计</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-        <xsl:for-each select="carry-forward"><tr><xsl:copy-of select="@bsloc:at"/><td colspan="3" align="left">四、结转下年度继续办理</td><xsl:call-template name="applicant-cells"/></tr></xsl:for-each>
-          </xsl:otherwise>
-        </xsl:choose>
+        <xsl:apply-templates select=".//*[@natural]" mode="table-3"/>
       </tbody>
     </table>
-    <xsl:call-template name="after-table"/>
+    <xsl:apply-templates select="carry-forward/following-sibling::*" mode="after-table"/>
+  </xsl:template>
+
+  <!-- 表三's rows, one template a source row: the section's rows are
+       selected once, in document order, which the schemas make the table's -->
+  <xsl:template match="new" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td colspan="3" align="left">一、本年新收政府信息公开申请数量</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="carried-over" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td colspan="3" align="left">二、上年结转政府信息公开申请数量</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="granted" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><xsl:choose><xsl:when test="/disclosure-report/@format = '2021'"><td rowspan="22" align="left">三、本年度办理结果</td></xsl:when><xsl:otherwise><td rowspan="20" align="left">三、本年度办理结果</td></xsl:otherwise></xsl:choose><td colspan="2" align="left">（一）予以公开</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="partly-granted" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td colspan="2" align="left">（二）部分公开（区分处理的，只计这一情形，不计其他情形）</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="state-secret" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td rowspan="8" align="left">（三）不予公开</td><td align="left">1.属于国家秘密</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="prohibited-by-law" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">2.其他法律行政法规禁止公开</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="security-stability" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">3.危及“三安全一稳定”</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="third-party" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">4.保护第三方合法权益</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="internal-affairs" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">5.属于三类内部事务信息</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="process-information" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">6.属于四类过程性信息</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="enforcement-files" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">7.属于行政执法案卷</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="inquiry" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">8.属于行政查询事项</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="not-held" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td rowspan="3" align="left">（四）无法提供</td><td align="left">1.本机关不掌握相关政府信息</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="needs-creation" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">2.没有现成信息需要另行制作</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="unclear" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">3.补正后申请内容仍不明确</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="complaint" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td rowspan="5" align="left">（五）不予处理</td><td align="left">1.信访举报投诉类申请</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="repeated" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">2.重复申请</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="publication" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">3.要求提供公开出版物</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="excessive" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">4.无正当理由大量反复申请</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="confirmation" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">5.要求行政机关确认或重新出具已获取信息</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <!-- 2019: 其他处理 is one row; 2021: its three rows -->
+  <xsl:template match="other-handling" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td colspan="2" align="left">（六）其他处理</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="no-correction" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td rowspan="3" align="left">（六）其他处理</td><td align="left">1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="no-fee" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="other-reasons" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">3.其他</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="total" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td colspan="2" align="left">（七）总计</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="carry-forward" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td colspan="3" align="left">四、结转下年度继续办理</td><xsl:call-template name="applicant-cells"/></tr>
   </xsl:template>
 
   <!-- 表四 -->
   <xsl:template match="reviews">
-    <xsl:call-template name="blocks"/>
+    <xsl:copy-of select="review/preceding-sibling::*"/>
     <table size="五号">
       <xsl:copy-of select="@bsloc:at"/>
       <thead>
@@ -263,6 +280,6 @@
         </tr>
       </tbody>
     </table>
-    <xsl:call-template name="after-table"/>
+    <xsl:apply-templates select="lawsuit-after-review/following-sibling::*" mode="after-table"/>
   </xsl:template>
 </xsl:stylesheet>
