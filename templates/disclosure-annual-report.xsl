@@ -169,12 +169,14 @@
         <tr><th>商业企业</th><th>科研机构</th><th>社会公益组织</th><th>法律服务机构</th><th>其他</th></tr>
       </thead>
       <tbody>
-        <xsl:apply-templates select=".//*[@natural]" mode="table-3"/>
+        <xsl:apply-templates select="*[@natural] | results//*" mode="table-3"/>
       </tbody>
     </table>
     <xsl:apply-templates select="carry-forward/following-sibling::*" mode="after-table"/>
   </xsl:template>
 
+  <!-- the groups of rows (withheld, unavailable, ...) make none themselves -->
+  <xsl:template match="*" mode="table-3"/>
   <!-- 表三's rows, one template a source row: the section's rows are
        selected once, in document order, which the schemas make the table's -->
   <xsl:template match="new" mode="table-3">
@@ -238,7 +240,7 @@
     <tr><xsl:copy-of select="@bsloc:at"/><td align="left">5.要求行政机关确认或重新出具已获取信息</td><xsl:call-template name="applicant-cells"/></tr>
   </xsl:template>
   <!-- 2019: 其他处理 is one row; 2021: its three rows -->
-  <xsl:template match="other-handling" mode="table-3">
+  <xsl:template match="other-handling[@natural]" mode="table-3">
     <tr><xsl:copy-of select="@bsloc:at"/><td colspan="2" align="left">（六）其他处理</td><xsl:call-template name="applicant-cells"/></tr>
   </xsl:template>
   <xsl:template match="no-correction" mode="table-3">
