@@ -72,37 +72,25 @@
     </document>
   </xsl:template>
 
-  <!-- paragraphs and other core blocks written before a table's numbers -->
-  <xsl:template name="blocks">
-    <xsl:copy-of select="*[not(starts-with(name(), 'item-')) and not(@natural)
-                           and not(@upheld) and not(self::results)
-                           and not(preceding-sibling::*[starts-with(name(), 'item-')
-                                   or @natural or @upheld])]"/>
-  </xsl:template>
-
   <!-- what follows a table: notes ("注：…", the prefix added when the note
-       does not write it) and blocks explaining the numbers, in order -->
-  <xsl:template name="after-table">
-    <xsl:for-each select="*[preceding-sibling::*[starts-with(name(), 'item-')
-                            or @natural or @upheld]
-                            and not(starts-with(name(), 'item-')) and not(@natural)
-                            and not(@upheld) and not(self::results)]">
-      <xsl:choose>
-        <xsl:when test="self::note">
-          <p>
-            <xsl:copy-of select="@*"/>
-            <xsl:if test="not(starts-with(normalize-space(.), '注'))">注：</xsl:if>
-            <xsl:copy-of select="node()"/>
-          </p>
-        </xsl:when>
-        <xsl:otherwise><xsl:copy-of select="."/></xsl:otherwise>
-      </xsl:choose>
-    </xsl:for-each>
+       does not write it) and blocks explaining the numbers, in order.  The
+       blocks written before a table are the elements before its first row
+       element, those after it the elements after its last (the schemas
+       allow blocks and notes nowhere else). -->
+  <xsl:template match="note" mode="after-table">
+    <p>
+      <xsl:copy-of select="@*"/>
+      <xsl:if test="not(starts-with(normalize-space(.), '注'))">注：</xsl:if>
+      <xsl:copy-of select="node()"/>
+    </p>
+  </xsl:template>
+  <xsl:template match="*" mode="after-table">
+    <xsl:copy-of select="."/>
   </xsl:template>
 
   <!-- 表二 -->
   <xsl:template match="active">
-    <xsl:call-template name="blocks"/>
+    <xsl:copy-of select="item-1/preceding-sibling::*"/>
     <table size="五号">
       <xsl:copy-of select="@bsloc:at"/>
       <xsl:choose>
@@ -120,59 +108,58 @@
           <xsl:when test="/disclosure-report/@format = '2021'">
         <tr><th colspan="4">第二十条第（一）项</th></tr>
         <tr><th>信息内容</th><th>本年制发件数</th><th>本年废止件数</th><th>现行有效件数</th></tr>
-        <tr><xsl:copy-of select="item-1/regulations/@bsloc:at"/><td>规章</td><td><xsl:copy-of select="item-1/regulations/@bsloc:at"/><xsl:value-of select="item-1/regulations/@issued"/></td><td><xsl:copy-of select="item-1/regulations/@bsloc:at"/><xsl:value-of select="item-1/regulations/@repealed"/></td><td><xsl:copy-of select="item-1/regulations/@bsloc:at"/><xsl:value-of select="item-1/regulations/@in-force"/></td></tr>
-        <tr><xsl:copy-of select="item-1/administrative-normative-documents/@bsloc:at"/><td>行政规范性文件</td><td><xsl:copy-of select="item-1/administrative-normative-documents/@bsloc:at"/><xsl:value-of select="item-1/administrative-normative-documents/@issued"/></td><td><xsl:copy-of select="item-1/administrative-normative-documents/@bsloc:at"/><xsl:value-of select="item-1/administrative-normative-documents/@repealed"/></td><td><xsl:copy-of select="item-1/administrative-normative-documents/@bsloc:at"/><xsl:value-of select="item-1/administrative-normative-documents/@in-force"/></td></tr>
+        <xsl:for-each select="item-1/regulations"><tr><xsl:copy-of select="@bsloc:at"/><td>规章</td><td><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@issued"/></td><td><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@repealed"/></td><td><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@in-force"/></td></tr></xsl:for-each>
+        <xsl:for-each select="item-1/administrative-normative-documents"><tr><xsl:copy-of select="@bsloc:at"/><td>行政规范性文件</td><td><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@issued"/></td><td><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@repealed"/></td><td><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@in-force"/></td></tr></xsl:for-each>
         <tr><th colspan="4">第二十条第（五）项</th></tr>
         <tr><th>信息内容</th><th colspan="3">本年处理决定数量</th></tr>
-        <tr><xsl:copy-of select="item-5/licensing/@bsloc:at"/><td>行政许可</td><td colspan="3"><xsl:copy-of select="item-5/licensing/@bsloc:at"/><xsl:value-of select="item-5/licensing/@decisions"/></td></tr>
+        <xsl:for-each select="item-5/licensing"><tr><xsl:copy-of select="@bsloc:at"/><td>行政许可</td><td colspan="3"><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@decisions"/></td></tr></xsl:for-each>
         <tr><th colspan="4">第二十条第（六）项</th></tr>
         <tr><th>信息内容</th><th colspan="3">本年处理决定数量</th></tr>
-        <tr><xsl:copy-of select="item-6/penalties/@bsloc:at"/><td>行政处罚</td><td colspan="3"><xsl:copy-of select="item-6/penalties/@bsloc:at"/><xsl:value-of select="item-6/penalties/@decisions"/></td></tr>
-        <tr><xsl:copy-of select="item-6/enforcement/@bsloc:at"/><td>行政强制</td><td colspan="3"><xsl:copy-of select="item-6/enforcement/@bsloc:at"/><xsl:value-of select="item-6/enforcement/@decisions"/></td></tr>
+        <xsl:for-each select="item-6/penalties"><tr><xsl:copy-of select="@bsloc:at"/><td>行政处罚</td><td colspan="3"><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@decisions"/></td></tr></xsl:for-each>
+        <xsl:for-each select="item-6/enforcement"><tr><xsl:copy-of select="@bsloc:at"/><td>行政强制</td><td colspan="3"><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@decisions"/></td></tr></xsl:for-each>
         <tr><th colspan="4">第二十条第（八）项</th></tr>
         <tr><th>信息内容</th><th colspan="3">本年收费金额（单位：万元）</th></tr>
-        <tr><xsl:copy-of select="item-8/fees/@bsloc:at"/><td>行政事业性收费</td><td colspan="3"><xsl:copy-of select="item-8/fees/@bsloc:at"/><xsl:value-of select="item-8/fees/@amount"/></td></tr>
+        <xsl:for-each select="item-8/fees"><tr><xsl:copy-of select="@bsloc:at"/><td>行政事业性收费</td><td colspan="3"><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@amount"/></td></tr></xsl:for-each>
           </xsl:when>
           <xsl:otherwise>
         <tr><th colspan="5">第二十条第（一）项</th></tr>
         <tr><th>信息内容</th><th>本年新制作数量</th><th colspan="2">本年新公开数量</th><th>对外公开总数量</th></tr>
-        <tr><xsl:copy-of select="item-1/regulations/@bsloc:at"/><td>规章</td><td><xsl:copy-of select="item-1/regulations/@bsloc:at"/><xsl:value-of select="item-1/regulations/@made"/></td><td colspan="2"><xsl:copy-of select="item-1/regulations/@bsloc:at"/><xsl:value-of select="item-1/regulations/@published"/></td><td><xsl:copy-of select="item-1/regulations/@bsloc:at"/><xsl:value-of select="item-1/regulations/@public-total"/></td></tr>
-        <tr><xsl:copy-of select="item-1/normative-documents/@bsloc:at"/><td>规范性文件</td><td><xsl:copy-of select="item-1/normative-documents/@bsloc:at"/><xsl:value-of select="item-1/normative-documents/@made"/></td><td colspan="2"><xsl:copy-of select="item-1/normative-documents/@bsloc:at"/><xsl:value-of select="item-1/normative-documents/@published"/></td><td><xsl:copy-of select="item-1/normative-documents/@bsloc:at"/><xsl:value-of select="item-1/normative-documents/@public-total"/></td></tr>
+        <xsl:for-each select="item-1/regulations"><tr><xsl:copy-of select="@bsloc:at"/><td>规章</td><td><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@made"/></td><td colspan="2"><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@published"/></td><td><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@public-total"/></td></tr></xsl:for-each>
+        <xsl:for-each select="item-1/normative-documents"><tr><xsl:copy-of select="@bsloc:at"/><td>规范性文件</td><td><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@made"/></td><td colspan="2"><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@published"/></td><td><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@public-total"/></td></tr></xsl:for-each>
         <tr><th colspan="5">第二十条第（五）项</th></tr>
         <tr><th>信息内容</th><th>上一年项目数量</th><th colspan="2">本年增/减</th><th>处理决定数量</th></tr>
-        <tr><xsl:copy-of select="item-5/licensing/@bsloc:at"/><td>行政许可</td><td><xsl:copy-of select="item-5/licensing/@bsloc:at"/><xsl:value-of select="item-5/licensing/@previous"/></td><td colspan="2"><xsl:copy-of select="item-5/licensing/@bsloc:at"/><xsl:value-of select="item-5/licensing/@change"/></td><td><xsl:copy-of select="item-5/licensing/@bsloc:at"/><xsl:value-of select="item-5/licensing/@decisions"/></td></tr>
-        <tr><xsl:copy-of select="item-5/other-services/@bsloc:at"/><td>其他对外管理服务事项</td><td><xsl:copy-of select="item-5/other-services/@bsloc:at"/><xsl:value-of select="item-5/other-services/@previous"/></td><td colspan="2"><xsl:copy-of select="item-5/other-services/@bsloc:at"/><xsl:value-of select="item-5/other-services/@change"/></td><td><xsl:copy-of select="item-5/other-services/@bsloc:at"/><xsl:value-of select="item-5/other-services/@decisions"/></td></tr>
+        <xsl:for-each select="item-5/licensing"><tr><xsl:copy-of select="@bsloc:at"/><td>行政许可</td><td><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@previous"/></td><td colspan="2"><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@change"/></td><td><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@decisions"/></td></tr></xsl:for-each>
+        <xsl:for-each select="item-5/other-services"><tr><xsl:copy-of select="@bsloc:at"/><td>其他对外管理服务事项</td><td><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@previous"/></td><td colspan="2"><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@change"/></td><td><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@decisions"/></td></tr></xsl:for-each>
         <tr><th colspan="5">第二十条第（六）项</th></tr>
         <tr><th>信息内容</th><th>上一年项目数量</th><th colspan="2">本年增/减</th><th>处理决定数量</th></tr>
-        <tr><xsl:copy-of select="item-6/penalties/@bsloc:at"/><td>行政处罚</td><td><xsl:copy-of select="item-6/penalties/@bsloc:at"/><xsl:value-of select="item-6/penalties/@previous"/></td><td colspan="2"><xsl:copy-of select="item-6/penalties/@bsloc:at"/><xsl:value-of select="item-6/penalties/@change"/></td><td><xsl:copy-of select="item-6/penalties/@bsloc:at"/><xsl:value-of select="item-6/penalties/@decisions"/></td></tr>
-        <tr><xsl:copy-of select="item-6/enforcement/@bsloc:at"/><td>行政强制</td><td><xsl:copy-of select="item-6/enforcement/@bsloc:at"/><xsl:value-of select="item-6/enforcement/@previous"/></td><td colspan="2"><xsl:copy-of select="item-6/enforcement/@bsloc:at"/><xsl:value-of select="item-6/enforcement/@change"/></td><td><xsl:copy-of select="item-6/enforcement/@bsloc:at"/><xsl:value-of select="item-6/enforcement/@decisions"/></td></tr>
+        <xsl:for-each select="item-6/penalties"><tr><xsl:copy-of select="@bsloc:at"/><td>行政处罚</td><td><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@previous"/></td><td colspan="2"><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@change"/></td><td><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@decisions"/></td></tr></xsl:for-each>
+        <xsl:for-each select="item-6/enforcement"><tr><xsl:copy-of select="@bsloc:at"/><td>行政强制</td><td><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@previous"/></td><td colspan="2"><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@change"/></td><td><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@decisions"/></td></tr></xsl:for-each>
         <tr><th colspan="5">第二十条第（八）项</th></tr>
         <tr><th>信息内容</th><th colspan="2">上一年项目数量</th><th colspan="2">本年增/减</th></tr>
-        <tr><xsl:copy-of select="item-8/fees/@bsloc:at"/><td>行政事业性收费</td><td colspan="2"><xsl:copy-of select="item-8/fees/@bsloc:at"/><xsl:value-of select="item-8/fees/@previous"/></td><td colspan="2"><xsl:copy-of select="item-8/fees/@bsloc:at"/><xsl:value-of select="item-8/fees/@change"/></td></tr>
+        <xsl:for-each select="item-8/fees"><tr><xsl:copy-of select="@bsloc:at"/><td>行政事业性收费</td><td colspan="2"><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@previous"/></td><td colspan="2"><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@change"/></td></tr></xsl:for-each>
         <tr><th colspan="5">第二十条第（九）项</th></tr>
         <tr><th>信息内容</th><th colspan="2">采购项目数量</th><th colspan="2">采购总金额</th></tr>
-        <tr><xsl:copy-of select="item-9/procurement/@bsloc:at"/><td>政府集中采购</td><td colspan="2"><xsl:copy-of select="item-9/procurement/@bsloc:at"/><xsl:value-of select="item-9/procurement/@projects"/></td><td colspan="2"><xsl:copy-of select="item-9/procurement/@bsloc:at"/><xsl:value-of select="item-9/procurement/@total-amount"/><xsl:value-of select="item-9/procurement/@unit"/></td></tr>
+        <xsl:for-each select="item-9/procurement"><tr><xsl:copy-of select="@bsloc:at"/><td>政府集中采购</td><td colspan="2"><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@projects"/></td><td colspan="2"><xsl:copy-of select="@bsloc:at"/><xsl:value-of select="@total-amount"/><xsl:value-of select="@unit"/></td></tr></xsl:for-each>
           </xsl:otherwise>
         </xsl:choose>
       </tbody>
     </table>
-    <xsl:call-template name="after-table"/>
+    <xsl:apply-templates select="item-8/following-sibling::*[not(self::item-9)]" mode="after-table"/>
   </xsl:template>
 
   <!-- 表三: the seven number cells of one row -->
   <xsl:template name="applicant-cells">
-    <xsl:param name="r"/>
-    <td><xsl:value-of select="$r/@natural"/></td>
-    <td><xsl:value-of select="$r/@business"/></td>
-    <td><xsl:value-of select="$r/@research"/></td>
-    <td><xsl:value-of select="$r/@nonprofit"/></td>
-    <td><xsl:value-of select="$r/@legal"/></td>
-    <td><xsl:value-of select="$r/@other-org"/></td>
-    <td><xsl:value-of select="$r/@total"/></td>
+    <td><xsl:value-of select="@natural"/></td>
+    <td><xsl:value-of select="@business"/></td>
+    <td><xsl:value-of select="@research"/></td>
+    <td><xsl:value-of select="@nonprofit"/></td>
+    <td><xsl:value-of select="@legal"/></td>
+    <td><xsl:value-of select="@other-org"/></td>
+    <td><xsl:value-of select="@total"/></td>
   </xsl:template>
 
   <xsl:template match="applications">
-    <xsl:call-template name="blocks"/>
+    <xsl:copy-of select="new/preceding-sibling::*"/>
     <table size="五号">
       <xsl:copy-of select="@bsloc:at"/>
       <colgroup><col width="9%"/><col width="13%"/><col width="34%"/><col width="6.3%"/><col width="6.3%"/><col width="6.3%"/><col width="6.3%"/><col width="6.3%"/><col width="6.3%"/><col width="6.2%"/></colgroup>
@@ -182,68 +169,99 @@
         <tr><th>商业企业</th><th>科研机构</th><th>社会公益组织</th><th>法律服务机构</th><th>其他</th></tr>
       </thead>
       <tbody>
-        <xsl:choose>
-          <xsl:when test="/disclosure-report/@format = '2021'">
-        <tr><xsl:copy-of select="new/@bsloc:at"/><td colspan="3" align="left">一、本年新收政府信息公开申请数量</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="new"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="carried-over/@bsloc:at"/><td colspan="3" align="left">二、上年结转政府信息公开申请数量</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="carried-over"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/granted/@bsloc:at"/><td rowspan="22" align="left">三、本年度办理结果</td><td colspan="2" align="left">（一）予以公开</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/granted"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/partly-granted/@bsloc:at"/><td colspan="2" align="left">（二）部分公开（区分处理的，只计这一情形，不计其他情形）</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/partly-granted"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/withheld/state-secret/@bsloc:at"/><td rowspan="8" align="left">（三）不予公开</td><td align="left">1.属于国家秘密</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/withheld/state-secret"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/withheld/prohibited-by-law/@bsloc:at"/><td align="left">2.其他法律行政法规禁止公开</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/withheld/prohibited-by-law"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/withheld/security-stability/@bsloc:at"/><td align="left">3.危及“三安全一稳定”</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/withheld/security-stability"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/withheld/third-party/@bsloc:at"/><td align="left">4.保护第三方合法权益</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/withheld/third-party"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/withheld/internal-affairs/@bsloc:at"/><td align="left">5.属于三类内部事务信息</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/withheld/internal-affairs"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/withheld/process-information/@bsloc:at"/><td align="left">6.属于四类过程性信息</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/withheld/process-information"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/withheld/enforcement-files/@bsloc:at"/><td align="left">7.属于行政执法案卷</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/withheld/enforcement-files"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/withheld/inquiry/@bsloc:at"/><td align="left">8.属于行政查询事项</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/withheld/inquiry"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/unavailable/not-held/@bsloc:at"/><td rowspan="3" align="left">（四）无法提供</td><td align="left">1.本机关不掌握相关政府信息</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/unavailable/not-held"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/unavailable/needs-creation/@bsloc:at"/><td align="left">2.没有现成信息需要另行制作</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/unavailable/needs-creation"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/unavailable/unclear/@bsloc:at"/><td align="left">3.补正后申请内容仍不明确</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/unavailable/unclear"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/not-processed/complaint/@bsloc:at"/><td rowspan="5" align="left">（五）不予处理</td><td align="left">1.信访举报投诉类申请</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/not-processed/complaint"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/not-processed/repeated/@bsloc:at"/><td align="left">2.重复申请</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/not-processed/repeated"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/not-processed/publication/@bsloc:at"/><td align="left">3.要求提供公开出版物</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/not-processed/publication"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/not-processed/excessive/@bsloc:at"/><td align="left">4.无正当理由大量反复申请</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/not-processed/excessive"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/not-processed/confirmation/@bsloc:at"/><td align="left">5.要求行政机关确认或重新出具已获取信息</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/not-processed/confirmation"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/other-handling/no-correction/@bsloc:at"/><td rowspan="3" align="left">（六）其他处理</td><td align="left">1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/other-handling/no-correction"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/other-handling/no-fee/@bsloc:at"/><td align="left">2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/other-handling/no-fee"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/other-handling/other-reasons/@bsloc:at"/><td align="left">3.其他</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/other-handling/other-reasons"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/total/@bsloc:at"/><td colspan="2" align="left">（七）总计</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/total"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="carry-forward/@bsloc:at"/><td colspan="3" align="left">四、结转下年度继续办理</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="carry-forward"/></xsl:call-template></tr>
-          </xsl:when>
-          <xsl:otherwise>
-        <tr><xsl:copy-of select="new/@bsloc:at"/><td colspan="3" align="left">一、本年新收政府信息公开申请数量</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="new"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="carried-over/@bsloc:at"/><td colspan="3" align="left">二、上年结转政府信息公开申请数量</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="carried-over"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/granted/@bsloc:at"/><td rowspan="20" align="left">三、本年度办理结果</td><td colspan="2" align="left">（一）予以公开</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/granted"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/partly-granted/@bsloc:at"/><td colspan="2" align="left">（二）部分公开（区分处理的，只计这一情形，不计其他情形）</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/partly-granted"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/withheld/state-secret/@bsloc:at"/><td rowspan="8" align="left">（三）不予公开</td><td align="left">1.属于国家秘密</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/withheld/state-secret"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/withheld/prohibited-by-law/@bsloc:at"/><td align="left">2.其他法律行政法规禁止公开</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/withheld/prohibited-by-law"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/withheld/security-stability/@bsloc:at"/><td align="left">3.危及“三安全一稳定”</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/withheld/security-stability"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/withheld/third-party/@bsloc:at"/><td align="left">4.保护第三方合法权益</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/withheld/third-party"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/withheld/internal-affairs/@bsloc:at"/><td align="left">5.属于三类内部事务信息</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/withheld/internal-affairs"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/withheld/process-information/@bsloc:at"/><td align="left">6.属于四类过程性信息</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/withheld/process-information"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/withheld/enforcement-files/@bsloc:at"/><td align="left">7.属于行政执法案卷</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/withheld/enforcement-files"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/withheld/inquiry/@bsloc:at"/><td align="left">8.属于行政查询事项</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/withheld/inquiry"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/unavailable/not-held/@bsloc:at"/><td rowspan="3" align="left">（四）无法提供</td><td align="left">1.本机关不掌握相关政府信息</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/unavailable/not-held"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/unavailable/needs-creation/@bsloc:at"/><td align="left">2.没有现成信息需要另行制作</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/unavailable/needs-creation"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/unavailable/unclear/@bsloc:at"/><td align="left">3.补正后申请内容仍不明确</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/unavailable/unclear"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/not-processed/complaint/@bsloc:at"/><td rowspan="5" align="left">（五）不予处理</td><td align="left">1.信访举报投诉类申请</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/not-processed/complaint"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/not-processed/repeated/@bsloc:at"/><td align="left">2.重复申请</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/not-processed/repeated"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/not-processed/publication/@bsloc:at"/><td align="left">3.要求提供公开出版物</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/not-processed/publication"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/not-processed/excessive/@bsloc:at"/><td align="left">4.无正当理由大量反复申请</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/not-processed/excessive"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/not-processed/confirmation/@bsloc:at"/><td align="left">5.要求行政机关确认或重新出具已获取信息</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/not-processed/confirmation"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/other-handling/@bsloc:at"/><td colspan="2" align="left">（六）其他处理</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/other-handling"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="results/total/@bsloc:at"/><td colspan="2" align="left">（七）总计</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="results/total"/></xsl:call-template></tr>
-        <tr><xsl:copy-of select="carry-forward/@bsloc:at"/><td colspan="3" align="left">四、结转下年度继续办理</td><xsl:call-template name="applicant-cells"><xsl:with-param name="r" select="carry-forward"/></xsl:call-template></tr>
-          </xsl:otherwise>
-        </xsl:choose>
+        <xsl:apply-templates select="*[@natural] | results//*" mode="table-3"/>
       </tbody>
     </table>
-    <xsl:call-template name="after-table"/>
+    <xsl:apply-templates select="carry-forward/following-sibling::*" mode="after-table"/>
+  </xsl:template>
+
+  <!-- the groups of rows (withheld, unavailable, ...) make none themselves -->
+  <xsl:template match="*" mode="table-3"/>
+  <!-- 表三's rows, one template a source row: the section's rows are
+       selected once, in document order, which the schemas make the table's -->
+  <xsl:template match="new" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td colspan="3" align="left">一、本年新收政府信息公开申请数量</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="carried-over" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td colspan="3" align="left">二、上年结转政府信息公开申请数量</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="granted" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><xsl:choose><xsl:when test="/disclosure-report/@format = '2021'"><td rowspan="22" align="left">三、本年度办理结果</td></xsl:when><xsl:otherwise><td rowspan="20" align="left">三、本年度办理结果</td></xsl:otherwise></xsl:choose><td colspan="2" align="left">（一）予以公开</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="partly-granted" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td colspan="2" align="left">（二）部分公开（区分处理的，只计这一情形，不计其他情形）</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="state-secret" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td rowspan="8" align="left">（三）不予公开</td><td align="left">1.属于国家秘密</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="prohibited-by-law" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">2.其他法律行政法规禁止公开</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="security-stability" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">3.危及“三安全一稳定”</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="third-party" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">4.保护第三方合法权益</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="internal-affairs" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">5.属于三类内部事务信息</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="process-information" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">6.属于四类过程性信息</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="enforcement-files" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">7.属于行政执法案卷</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="inquiry" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">8.属于行政查询事项</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="not-held" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td rowspan="3" align="left">（四）无法提供</td><td align="left">1.本机关不掌握相关政府信息</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="needs-creation" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">2.没有现成信息需要另行制作</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="unclear" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">3.补正后申请内容仍不明确</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="complaint" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td rowspan="5" align="left">（五）不予处理</td><td align="left">1.信访举报投诉类申请</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="repeated" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">2.重复申请</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="publication" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">3.要求提供公开出版物</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="excessive" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">4.无正当理由大量反复申请</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="confirmation" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">5.要求行政机关确认或重新出具已获取信息</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <!-- 2019: 其他处理 is one row; 2021: its three rows -->
+  <xsl:template match="other-handling[@natural]" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td colspan="2" align="left">（六）其他处理</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="no-correction" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td rowspan="3" align="left">（六）其他处理</td><td align="left">1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="no-fee" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="other-reasons" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td align="left">3.其他</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="total" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td colspan="2" align="left">（七）总计</td><xsl:call-template name="applicant-cells"/></tr>
+  </xsl:template>
+  <xsl:template match="carry-forward" mode="table-3">
+    <tr><xsl:copy-of select="@bsloc:at"/><td colspan="3" align="left">四、结转下年度继续办理</td><xsl:call-template name="applicant-cells"/></tr>
   </xsl:template>
 
   <!-- 表四 -->
   <xsl:template match="reviews">
-    <xsl:call-template name="blocks"/>
+    <xsl:copy-of select="review/preceding-sibling::*"/>
     <table size="五号">
       <xsl:copy-of select="@bsloc:at"/>
       <thead>
@@ -264,6 +282,6 @@
         </tr>
       </tbody>
     </table>
-    <xsl:call-template name="after-table"/>
+    <xsl:apply-templates select="lawsuit-after-review/following-sibling::*" mode="after-table"/>
   </xsl:template>
 </xsl:stylesheet>
