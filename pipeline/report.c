@@ -626,9 +626,11 @@ S_label(const S_check *c, const char *kind, const xmlChar *name, char *buf,
   return buf;
 }
 
-/* Replace every "{key}" in `s` by `key` (malloc'd result). */
+/* Replace every "{key}" in `s` by `key` (malloc'd result), built as
+ * S_appendf pieces, each cut at 511 bytes: how longer expressions have
+ * always been read. */
 static char *
-S_subst_key(const char *s, const char *key)
+S_subst_key_pieces(const char *s, const char *key)
 {
   char *out = NULL;
   S_appendf(&out, "%s", "");
@@ -642,6 +644,28 @@ S_subst_key(const char *s, const char *key)
     s = k + 5;
   }
   S_appendf(&out, "%s", s);
+  return out;
+}
+
+/* Replace every "{key}" in `s` by `key` (malloc'd result). */
+static char *
+S_subst_key(const char *s, const char *key)
+{
+  size_t n = strlen(s), kl = key ? strlen(key) : 0, count = 0;
+  for (const char *k = s; key && (k = strstr(k, "{key}")); k += 5)
+    count++;
+  if (n + count * kl >= 512) /* a piece may be cut */
+    return S_subst_key_pieces(s, key);
+  char *out = bs_xmalloc(n + count * kl + 1), *o = out;
+  const char *k;
+  while (key && (k = strstr(s, "{key}"))) {
+    memcpy(o, s, (size_t)(k - s));
+    o += k - s;
+    memcpy(o, key, kl);
+    o += kl;
+    s = k + 5;
+  }
+  memcpy(o, s, strlen(s) + 1);
   return out;
 }
 
