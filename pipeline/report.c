@@ -1115,6 +1115,7 @@ S_rule(S_check *c, xmlNodePtr rule)
     test = NULL;
   }
 
+  bool when_keyed = when && strstr(when, "{key}");
   c->x->node = xmlDocGetRootElement(c->x->doc);
   xmlXPathObjectPtr ctxs = S_eval(c, rule, context ? context : "/*");
   xmlNodeSetPtr ns =
@@ -1123,14 +1124,21 @@ S_rule(S_check *c, xmlNodePtr rule)
     char *klist = bs_xstrdup(keys ? keys : "");
     char *save = NULL;
     char *key = keys ? strtok_r(klist, " \t\n", &save) : NULL;
+    int when_known = -1; /* the condition at this node, once evaluated */
     do {
       xmlNodePtr node = ns->nodeTab[i];
       c->x->node = node;
       bool applies = true;
-      if (when) {
+      if (when && when_known >= 0) {
+        applies = when_known;
+      } else if (when) {
         char *e = S_subst_key(when, key);
         xmlXPathObjectPtr w = S_eval(c, rule, e);
         applies = w && xmlXPathCastToBoolean(w);
+        /* without {key} the condition is the same for every key (an
+         * expression in error is evaluated, and reported, for each) */
+        if (w && !when_keyed)
+          when_known = applies;
         xmlXPathFreeObject(w);
         free(e);
       }
