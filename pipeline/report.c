@@ -818,6 +818,119 @@ S_eval(S_check *c, xmlNodePtr rule, const char *expr)
   return o;
 }
 
+/* Equations are mostly sums of cells: "new/@{key} + carried-over/@{key}",
+ * "@natural + @business + ...".  For such an expression (terms of child
+ * element names and one unprefixed attribute, joined by "+") the value
+ * xmlXPathCastToNumber would give is found by walking the tree: each term
+ * is the first such attribute in document order, as a number by XPath's
+ * own conversion (NaN when there is none), added from the left.  Anything
+ * else (functions, predicates, variables, other operators, spaces around
+ * "/") is left to XPath. */
+#define S_SIMPLE_STEPS 8
+
+typedef struct S_step {
+  const char *name;
+  size_t len;
+} S_step;
+
+static bool
+S_step_is(const xmlChar *name, const S_step *st)
+{
+  return strncmp((const char *)name, st->name, st->len) == 0 &&
+         name[st->len] == '\0';
+}
+
+/* An NCName of ASCII letters, digits, '_' and '-' (not an operator name). */
+static bool
+S_simple_name(const char **p, S_step *st)
+{
+  const char *s = *p;
+  if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+    return false;
+  while ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+         (*s >= '0' && *s <= '9') || *s == '_' || *s == '-')
+    s++;
+  st->name = *p;
+  st->len = (size_t)(s - *p);
+  static const char *const ops[] = {"and", "or", "div", "mod"};
+  for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+    if (strlen(ops[i]) == st->len && memcmp(ops[i], st->name, st->len) == 0)
+      return false;
+  *p = s;
+  return true;
+}
+
+/* The first attribute `attr` of an element reached from `n` by the child
+ * steps `st`, in document order. */
+static xmlAttrPtr
+S_first_attr(xmlNodePtr n, const S_step *st, int nst, const S_step *attr)
+{
+  if (nst == 0) {
+    for (xmlAttrPtr a = n->properties; a; a = a->next)
+      if (a->type == XML_ATTRIBUTE_NODE && !a->ns && S_step_is(a->name, attr))
+        return a;
+    return NULL;
+  }
+  for (xmlNodePtr k = n->children; k; k = k->next)
+    if (k->type == XML_ELEMENT_NODE && !k->ns && S_step_is(k->name, st)) {
+      xmlAttrPtr a = S_first_attr(k, st + 1, nst - 1, attr);
+      if (a)
+        return a;
+    }
+  return NULL;
+}
+
+static double
+S_attr_number(xmlAttrPtr a)
+{
+  if (!a)
+    return xmlXPathCastStringToNumber(BAD_CAST "");
+  xmlNodePtr t = a->children;
+  if (!t)
+    return xmlXPathCastStringToNumber(BAD_CAST "");
+  if (t->type == XML_TEXT_NODE && !t->next)
+    return xmlXPathCastStringToNumber(t->content ? t->content : BAD_CAST "");
+  xmlChar *v = xmlNodeGetContent((xmlNodePtr)a);
+  double d = xmlXPathCastStringToNumber(v ? v : BAD_CAST "");
+  xmlFree(v);
+  return d;
+}
+
+/* The number `expr` gives at element `ctx` when it is a simple sum; false
+ * (and *out untouched) when it is not. */
+static bool
+S_simple_sum(xmlNodePtr ctx, const char *expr, double *out)
+{
+  if (!ctx || ctx->type != XML_ELEMENT_NODE)
+    return false;
+  const char *p = expr;
+  double acc = 0;
+  for (int term = 0;; term++) {
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+      p++;
+    S_step st[S_SIMPLE_STEPS], attr;
+    int nst = 0;
+    while (*p != '@') {
+      if (nst == S_SIMPLE_STEPS || !S_simple_name(&p, &st[nst++]) ||
+          *p++ != '/')
+        return false;
+    }
+    p++;
+    if (!S_simple_name(&p, &attr))
+      return false;
+    double v = S_attr_number(S_first_attr(ctx, st, nst, &attr));
+    acc = term ? acc + v : v;
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+      p++;
+    if (!*p)
+      break;
+    if (*p++ != '+')
+      return false;
+  }
+  *out = acc;
+  return true;
+}
+
 /* Format a rule value: integers without decimals, others shortest. */
 static void
 S_fmt_num(double v, char *out, size_t outsz)
@@ -1146,13 +1259,26 @@ S_rule(S_check *c, xmlNodePtr rule)
       double lv = 0, rv = 0;
       if (applies && is_equal && left && right) {
         char *le = S_subst_key(left, key), *re = S_subst_key(right, key);
-        c->x->node = node;
-        xmlXPathObjectPtr lo = S_eval(c, rule, le);
-        c->x->node = node;
-        xmlXPathObjectPtr ro = lo ? S_eval(c, rule, re) : NULL;
-        if (lo && ro) {
-          lv = xmlXPathCastToNumber(lo);
-          rv = xmlXPathCastToNumber(ro);
+        xmlXPathObjectPtr lo = NULL, ro = NULL;
+        bool lok = S_simple_sum(node, le, &lv), rok = false;
+        if (!lok) {
+          c->x->node = node;
+          lo = S_eval(c, rule, le);
+          lok = lo != NULL;
+          if (lo)
+            lv = xmlXPathCastToNumber(lo);
+        }
+        if (lok) {
+          rok = S_simple_sum(node, re, &rv);
+          if (!rok) {
+            c->x->node = node;
+            ro = S_eval(c, rule, re);
+            rok = ro != NULL;
+            if (ro)
+              rv = xmlXPathCastToNumber(ro);
+          }
+        }
+        if (lok && rok) {
           /* NaN: a cell already reported as not a number */
           fails = !isnan(lv) && !isnan(rv) && fabs(lv - rv) > 1e-9;
         }
