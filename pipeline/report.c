@@ -931,6 +931,134 @@ S_simple_sum(xmlNodePtr ctx, const char *expr, double *out)
   return true;
 }
 
+/* "sum(PATH/@NAME)" with the same PATH for every key of a rule
+ * (R3: the sum of a column over every result row, once per column): PATH is evaluated once per context node and kept, and each
+ * key's sum adds up the attribute NAME of its elements in document order
+ * from 0, as XPath's sum() does.  PATH must be a node-set with no "|"
+ * outside brackets (else "PATH/@NAME" would not be "(PATH)/@NAME"); when
+ * it is not, or does not evaluate, the whole expression goes to XPath,
+ * which reports any error as before. */
+typedef struct S_pathmemo {
+  xmlNodePtr node;      /* the context node it was evaluated at */
+  char *path;
+  xmlXPathObjectPtr set;
+} S_pathmemo;
+
+static void
+S_pathmemo_clear(S_pathmemo *m)
+{
+  free(m->path);
+  xmlXPathFreeObject(m->set);
+  memset(m, 0, sizeof *m);
+}
+
+static bool
+S_sum_attr(S_check *c, xmlNodePtr ctx, const char *expr, S_pathmemo *m,
+           double *out)
+{
+  if (strncmp(expr, "sum(", 4) != 0)
+    return false;
+  const char *p = expr + 4, *end = expr + strlen(expr);
+  if (end - p < 4 || end[-1] != ')')
+    return false;
+  /* the attribute name before the final ")" */
+  const char *a = end - 1;
+  while (a > p && ((a[-1] >= 'A' && a[-1] <= 'Z') ||
+                   (a[-1] >= 'a' && a[-1] <= 'z') ||
+                   (a[-1] >= '0' && a[-1] <= '9') || a[-1] == '_' ||
+                   a[-1] == '-'))
+    a--;
+  const char *name = a;
+  S_step attr;
+  if (a - p < 3 || a[-1] != '@' || a[-2] != '/' ||
+      !S_simple_name(&name, &attr) || name != end - 1)
+    return false;
+  const char *pe = a - 2; /* PATH is [p, pe) */
+  if (pe == p || pe[-1] == '/')
+    return false;
+  int depth = 0;
+  char quote = 0;
+  for (const char *q = p; q < pe; q++) {
+    if (quote) {
+      if (*q == quote)
+        quote = 0;
+    } else if (*q == '"' || *q == '\'') {
+      quote = *q;
+    } else if (*q == '(' || *q == '[') {
+      depth++;
+    } else if (*q == ')' || *q == ']') {
+      if (--depth < 0)
+        return false;
+    } else if (*q == '|' && depth == 0) {
+      return false;
+    }
+  }
+  if (quote || depth)
+    return false;
+  size_t plen = (size_t)(pe - p);
+  if (!m->set || m->node != ctx || strlen(m->path) != plen ||
+      memcmp(m->path, p, plen) != 0) {
+    S_pathmemo_clear(m);
+    char *path = bs_xmalloc(plen + 1);
+    memcpy(path, p, plen);
+    path[plen] = '\0';
+    xmlXPathCompExprPtr comp = S_xcompiled(c, path);
+    xmlXPathObjectPtr o = NULL;
+    if (comp) {
+      c->x->node = ctx;
+      o = xmlXPathCompiledEval(comp, c->x);
+    }
+    if (c->xone) {
+      xmlXPathFreeCompExpr(c->xone);
+      c->xone = NULL;
+    }
+    free(c->xpath_error);
+    c->xpath_error = NULL;
+    if (!o || o->type != XPATH_NODESET) {
+      xmlXPathFreeObject(o);
+      free(path);
+      return false;
+    }
+    if (o->nodesetval)
+      xmlXPathNodeSetSort(o->nodesetval);
+    m->node = ctx;
+    m->path = path;
+    m->set = o;
+  }
+  double res = 0.0;
+  xmlNodeSetPtr ns = m->set->nodesetval;
+  for (int i = 0; ns && i < ns->nodeNr; i++) {
+    xmlNodePtr n = ns->nodeTab[i];
+    if (n->type != XML_ELEMENT_NODE)
+      continue;
+    for (xmlAttrPtr at = n->properties; at; at = at->next)
+      if (at->type == XML_ATTRIBUTE_NODE && !at->ns &&
+          S_step_is(at->name, &attr)) {
+        res += S_attr_number(at);
+        break;
+      }
+  }
+  *out = res;
+  return true;
+}
+
+/* The number an equation side gives at `node`: false after a reported
+ * error. */
+static bool
+S_side(S_check *c, xmlNodePtr rule, xmlNodePtr node, const char *expr,
+       S_pathmemo *m, double *out)
+{
+  if (S_simple_sum(node, expr, out) || S_sum_attr(c, node, expr, m, out))
+    return true;
+  c->x->node = node;
+  xmlXPathObjectPtr o = S_eval(c, rule, expr);
+  if (!o)
+    return false;
+  *out = xmlXPathCastToNumber(o);
+  xmlXPathFreeObject(o);
+  return true;
+}
+
 /* Format a rule value: integers without decimals, others shortest. */
 static void
 S_fmt_num(double v, char *out, size_t outsz)
@@ -1229,6 +1357,7 @@ S_rule(S_check *c, xmlNodePtr rule)
   }
 
   bool when_keyed = when && strstr(when, "{key}");
+  S_pathmemo memo = {0}; /* a sum's node-set at the current context */
   c->x->node = xmlDocGetRootElement(c->x->doc);
   xmlXPathObjectPtr ctxs = S_eval(c, rule, context ? context : "/*");
   xmlNodeSetPtr ns =
@@ -1259,31 +1388,11 @@ S_rule(S_check *c, xmlNodePtr rule)
       double lv = 0, rv = 0;
       if (applies && is_equal && left && right) {
         char *le = S_subst_key(left, key), *re = S_subst_key(right, key);
-        xmlXPathObjectPtr lo = NULL, ro = NULL;
-        bool lok = S_simple_sum(node, le, &lv), rok = false;
-        if (!lok) {
-          c->x->node = node;
-          lo = S_eval(c, rule, le);
-          lok = lo != NULL;
-          if (lo)
-            lv = xmlXPathCastToNumber(lo);
-        }
-        if (lok) {
-          rok = S_simple_sum(node, re, &rv);
-          if (!rok) {
-            c->x->node = node;
-            ro = S_eval(c, rule, re);
-            rok = ro != NULL;
-            if (ro)
-              rv = xmlXPathCastToNumber(ro);
-          }
-        }
-        if (lok && rok) {
+        if (S_side(c, rule, node, le, &memo, &lv) &&
+            S_side(c, rule, node, re, &memo, &rv)) {
           /* NaN: a cell already reported as not a number */
           fails = !isnan(lv) && !isnan(rv) && fabs(lv - rv) > 1e-9;
         }
-        xmlXPathFreeObject(lo);
-        xmlXPathFreeObject(ro);
         free(le);
         free(re);
       } else if (applies && !is_equal && assert_expr) {
@@ -1308,6 +1417,7 @@ S_rule(S_check *c, xmlNodePtr rule)
     } while (key);
     free(klist);
   }
+  S_pathmemo_clear(&memo);
   xmlXPathFreeObject(ctxs);
   free(context);
   free(keys);
