@@ -792,32 +792,6 @@ S_xcompiled(S_check *c, const char *expr)
   return comp;
 }
 
-/* Evaluate `expr` at the context node; NULL after a reported data error. */
-static xmlXPathObjectPtr
-S_eval(S_check *c, xmlNodePtr rule, const char *expr)
-{
-  free(c->xpath_error);
-  c->xpath_error = NULL;
-  xmlXPathCompExprPtr comp = S_xcompiled(c, expr);
-  xmlXPathObjectPtr o = comp ? xmlXPathCompiledEval(comp, c->x)
-                             : xmlXPathEvalExpression(BAD_CAST expr, c->x);
-  if (c->xone) {
-    xmlXPathFreeCompExpr(c->xone);
-    c->xone = NULL;
-  }
-  if (!o) {
-    char *id = bs_xml_prop(rule, "id");
-    char what[600];
-    snprintf(what, sizeof what, "%s: rule %s: XPath \"%s\": %s",
-             c->t->rules_path, id ? id : "?", expr,
-             c->xpath_error ? c->xpath_error : "cannot be evaluated");
-    bs_diag(&c->p->doc->diags, BS_ERROR, BS_D_REPORT_TYPE, NULL, 0, 0,
-            c->t->name, what);
-    free(id);
-  }
-  return o;
-}
-
 /* Equations are mostly sums of cells: "new/@{key} + carried-over/@{key}",
  * "@natural + @business + ...".  For such an expression (terms of child
  * element names and one unprefixed attribute, joined by "+") the value
@@ -929,6 +903,209 @@ S_simple_sum(xmlNodePtr ctx, const char *expr, double *out)
   }
   *out = acc;
   return true;
+}
+
+/* Absolute paths of element steps ("/disclosure-report/applications",
+ * the cells of table 三 and the rows of table 四), what rule contexts and
+ * cell selections mostly are, are found by walking the tree: child steps of a
+ * name or "*", each with at most a predicate [@NAME]; a last element step
+ * may be "//" (descendants); an attribute step @NAME or @* may end the
+ * path.  The node-set is the one XPath gives, in document order (the
+ * steps before a "//" select no element inside another).  Any other
+ * expression, and any tree holding nodes other than elements, text,
+ * comments and processing instructions under the path, is left to XPath. */
+#define S_PATH_STEPS 12
+
+typedef struct S_pstep {
+  S_step name;
+  bool any;             /* "*" */
+  bool desc;            /* reached by "//" */
+  bool pred;            /* [@pname] */
+  S_step pname;
+} S_pstep;
+
+typedef struct S_path {
+  S_pstep st[S_PATH_STEPS];
+  int n;
+  bool attr, attr_any;  /* ends in @aname or @* */
+  S_step aname;
+} S_path;
+
+static bool
+S_path_parse(const char *p, S_path *path)
+{
+  memset(path, 0, sizeof *path);
+  if (p[0] != '/' || p[1] == '/')
+    return false;
+  while (*p == '/') {
+    p++;
+    bool desc = *p == '/';
+    if (desc)
+      p++;
+    if (*p == '@') {
+      p++;
+      if (desc)
+        return false;
+      if (*p == '*') {
+        path->attr_any = true;
+        p++;
+      } else if (!S_simple_name(&p, &path->aname)) {
+        return false;
+      }
+      path->attr = true;
+      break;
+    }
+    if (path->n == S_PATH_STEPS)
+      return false;
+    S_pstep *s = &path->st[path->n++];
+    s->desc = desc;
+    if (*p == '*') {
+      s->any = true;
+      p++;
+    } else if (!S_simple_name(&p, &s->name)) {
+      return false;
+    }
+    if (*p == '[') {
+      p++;
+      if (*p++ != '@' || !S_simple_name(&p, &s->pname) || *p++ != ']')
+        return false;
+      s->pred = true;
+    }
+  }
+  if (*p || path->n == 0)
+    return false;
+  for (int i = 0; i + 1 < path->n; i++)
+    if (path->st[i].desc)
+      return false;
+  return true;
+}
+
+static bool
+S_plain_node(xmlNodePtr k)
+{
+  return k->type == XML_ELEMENT_NODE || k->type == XML_TEXT_NODE ||
+         k->type == XML_CDATA_SECTION_NODE || k->type == XML_COMMENT_NODE ||
+         k->type == XML_PI_NODE;
+}
+
+static bool
+S_pstep_match(xmlNodePtr k, const S_pstep *s)
+{
+  if (k->type != XML_ELEMENT_NODE ||
+      !(s->any || (!k->ns && S_step_is(k->name, &s->name))))
+    return false;
+  if (!s->pred)
+    return true;
+  for (xmlAttrPtr a = k->properties; a; a = a->next)
+    if (a->type == XML_ATTRIBUTE_NODE && !a->ns && S_step_is(a->name, &s->pname))
+      return true;
+  return false;
+}
+
+/* Add what the steps from `i` select at element `n` to `out`; false when
+ * the tree holds a node the walk does not decide on. */
+static bool
+S_path_walk(xmlNodePtr n, const S_path *path, int i, xmlNodeSetPtr out)
+{
+  if (i == path->n) {
+    if (!path->attr) {
+      xmlXPathNodeSetAddUnique(out, n);
+      return true;
+    }
+    for (xmlAttrPtr a = n->properties; a; a = a->next)
+      if (a->type == XML_ATTRIBUTE_NODE &&
+          (path->attr_any || (!a->ns && S_step_is(a->name, &path->aname))))
+        xmlXPathNodeSetAddUnique(out, (xmlNodePtr)a);
+    return true;
+  }
+  const S_pstep *s = &path->st[i];
+  if (!s->desc) {
+    for (xmlNodePtr k = n->children; k; k = k->next) {
+      if (!S_plain_node(k))
+        return false;
+      if (S_pstep_match(k, s) && !S_path_walk(k, path, i + 1, out))
+        return false;
+    }
+    return true;
+  }
+  /* the last element step, "//": n's descendants in document order */
+  xmlNodePtr k = n->children;
+  while (k) {
+    if (!S_plain_node(k))
+      return false;
+    if (S_pstep_match(k, s) && !S_path_walk(k, path, i + 1, out))
+      return false;
+    if (k->type == XML_ELEMENT_NODE && k->children) {
+      k = k->children;
+      continue;
+    }
+    while (k && !k->next) {
+      k = k->parent;
+      if (k == n)
+        k = NULL;
+    }
+    if (k)
+      k = k->next;
+  }
+  return true;
+}
+
+/* The node-set of `expr` in `doc` when it is such a path, else NULL. */
+static xmlXPathObjectPtr
+S_path_eval(xmlDocPtr doc, const char *expr)
+{
+  S_path path;
+  if (!doc || !S_path_parse(expr, &path))
+    return NULL;
+  xmlXPathObjectPtr o = xmlXPathNewNodeSet(NULL);
+  if (!o || !o->nodesetval) {
+    xmlXPathFreeObject(o);
+    return NULL;
+  }
+  /* the first step: the document's children (a DTD node is no element) */
+  const S_pstep *s = &path.st[0];
+  for (xmlNodePtr k = doc->children; k; k = k->next) {
+    if (!S_plain_node(k) && k->type != XML_DTD_NODE) {
+      xmlXPathFreeObject(o);
+      return NULL;
+    }
+    if (S_pstep_match(k, s) && !S_path_walk(k, &path, 1, o->nodesetval)) {
+      xmlXPathFreeObject(o);
+      return NULL;
+    }
+  }
+  return o;
+}
+
+/* Evaluate `expr` at the context node; NULL after a reported data error. */
+static xmlXPathObjectPtr
+S_eval(S_check *c, xmlNodePtr rule, const char *expr)
+{
+  free(c->xpath_error);
+  c->xpath_error = NULL;
+  if (expr[0] == '/') {
+    xmlXPathObjectPtr o = S_path_eval(c->x->doc, expr);
+    if (o)
+      return o;
+  }
+  xmlXPathCompExprPtr comp = S_xcompiled(c, expr);
+  xmlXPathObjectPtr o = comp ? xmlXPathCompiledEval(comp, c->x)
+                             : xmlXPathEvalExpression(BAD_CAST expr, c->x);
+  if (c->xone) {
+    xmlXPathFreeCompExpr(c->xone);
+    c->xone = NULL;
+  }
+  if (!o) {
+    char *id = bs_xml_prop(rule, "id");
+    char what[600];
+    snprintf(what, sizeof what, "%s: rule %s: XPath \"%s\": %s",
+             c->t->rules_path, id ? id : "?", expr,
+             c->xpath_error ? c->xpath_error : "cannot be evaluated");
+    bs_diag(&c->p->doc->diags, BS_ERROR, BS_D_REPORT_TYPE, NULL, 0, 0,
+            c->t->name, what);
+    free(id);
+  }
+  return o;
 }
 
 /* "sum(PATH/@NAME)" with the same PATH for every key of a rule
