@@ -922,14 +922,73 @@ typedef struct S_pstep {
   bool desc;            /* reached by "//" */
   bool pred;            /* [@pname] */
   S_step pname;
+  bool starts;          /* [starts-with(name(), 'prefix')] */
+  S_step prefix;
 } S_pstep;
+
+#define S_PATH_NOT 8
 
 typedef struct S_path {
   S_pstep st[S_PATH_STEPS];
   int n;
   bool attr, attr_any;  /* ends in @aname or @* */
   S_step aname;
+  S_step not_names[S_PATH_NOT]; /* @*[not(name() = 'a' or ...)] */
+  int nnot;
 } S_path;
+
+static void
+S_ws(const char **p)
+{
+  while (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r')
+    (*p)++;
+}
+
+/* The token `tok` (then spaces); for a word, not followed by a name
+ * character. */
+static bool
+S_tok(const char **p, const char *tok)
+{
+  size_t n = strlen(tok);
+  if (strncmp(*p, tok, n) != 0)
+    return false;
+  char c = (*p)[n];
+  if (((tok[0] >= 'a' && tok[0] <= 'z') || tok[0] == '-') &&
+      ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+       (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' ||
+       c == ':'))
+    return false;
+  *p += n;
+  S_ws(p);
+  return true;
+}
+
+/* A string literal (then spaces). */
+static bool
+S_literal(const char **p, S_step *lit)
+{
+  char q = **p;
+  if (q != '\'' && q != '"')
+    return false;
+  const char *e = strchr(*p + 1, q);
+  if (!e)
+    return false;
+  lit->name = *p + 1;
+  lit->len = (size_t)(e - (*p + 1));
+  *p = e + 1;
+  S_ws(p);
+  return true;
+}
+
+/* name() of an element or attribute when it is its local name (no
+ * prefix), else NULL. */
+static const xmlChar *
+S_plain_name(xmlNodePtr n)
+{
+  if ((n->ns && n->ns->prefix) || !n->name || n->name[0] == ' ')
+    return NULL;
+  return n->name;
+}
 
 static bool
 S_path_parse(const char *p, S_path *path)
@@ -953,6 +1012,20 @@ S_path_parse(const char *p, S_path *path)
         return false;
       }
       path->attr = true;
+      if (path->attr_any && *p == '[') {
+        p++;
+        S_ws(&p);
+        if (!S_tok(&p, "not") || !S_tok(&p, "("))
+          return false;
+        do {
+          if (path->nnot == S_PATH_NOT || !S_tok(&p, "name") ||
+              !S_tok(&p, "(") || !S_tok(&p, ")") || !S_tok(&p, "=") ||
+              !S_literal(&p, &path->not_names[path->nnot++]))
+            return false;
+        } while (S_tok(&p, "or"));
+        if (!S_tok(&p, ")") || *p++ != ']')
+          return false;
+      }
       break;
     }
     if (path->n == S_PATH_STEPS)
@@ -967,9 +1040,23 @@ S_path_parse(const char *p, S_path *path)
     }
     if (*p == '[') {
       p++;
-      if (*p++ != '@' || !S_simple_name(&p, &s->pname) || *p++ != ']')
+      S_ws(&p);
+      if (*p == '@') {
+        p++;
+        if (!S_simple_name(&p, &s->pname))
+          return false;
+        s->pred = true;
+        S_ws(&p);
+      } else if (S_tok(&p, "starts-with") && S_tok(&p, "(") &&
+                 S_tok(&p, "name") && S_tok(&p, "(") && S_tok(&p, ")") &&
+                 S_tok(&p, ",") && S_literal(&p, &s->prefix) &&
+                 S_tok(&p, ")")) {
+        s->starts = true;
+      } else {
         return false;
-      s->pred = true;
+      }
+      if (*p++ != ']')
+        return false;
     }
   }
   if (*p || path->n == 0)
@@ -988,18 +1075,28 @@ S_plain_node(xmlNodePtr k)
          k->type == XML_PI_NODE;
 }
 
-static bool
+/* 1 when element step `s` selects `k`, 0 when not, -1 when the walk does
+ * not decide (a prefixed name for name()). */
+static int
 S_pstep_match(xmlNodePtr k, const S_pstep *s)
 {
   if (k->type != XML_ELEMENT_NODE ||
       !(s->any || (!k->ns && S_step_is(k->name, &s->name))))
-    return false;
+    return 0;
+  if (s->starts) {
+    const xmlChar *nm = S_plain_name(k);
+    if (!nm)
+      return -1;
+    if (strncmp((const char *)nm, s->prefix.name, s->prefix.len) != 0 ||
+        strlen((const char *)nm) < s->prefix.len)
+      return 0;
+  }
   if (!s->pred)
-    return true;
+    return 1;
   for (xmlAttrPtr a = k->properties; a; a = a->next)
     if (a->type == XML_ATTRIBUTE_NODE && !a->ns && S_step_is(a->name, &s->pname))
-      return true;
-  return false;
+      return 1;
+  return 0;
 }
 
 /* Add what the steps from `i` select at element `n` to `out`; false when
@@ -1012,10 +1109,22 @@ S_path_walk(xmlNodePtr n, const S_path *path, int i, xmlNodeSetPtr out)
       xmlXPathNodeSetAddUnique(out, n);
       return true;
     }
-    for (xmlAttrPtr a = n->properties; a; a = a->next)
-      if (a->type == XML_ATTRIBUTE_NODE &&
-          (path->attr_any || (!a->ns && S_step_is(a->name, &path->aname))))
-        xmlXPathNodeSetAddUnique(out, (xmlNodePtr)a);
+    for (xmlAttrPtr a = n->properties; a; a = a->next) {
+      if (a->type != XML_ATTRIBUTE_NODE ||
+          !(path->attr_any || (!a->ns && S_step_is(a->name, &path->aname))))
+        continue;
+      if (path->nnot) {
+        const xmlChar *nm = S_plain_name((xmlNodePtr)a);
+        if (!nm)
+          return false;
+        bool excluded = false;
+        for (int j = 0; j < path->nnot && !excluded; j++)
+          excluded = S_step_is(nm, &path->not_names[j]);
+        if (excluded)
+          continue;
+      }
+      xmlXPathNodeSetAddUnique(out, (xmlNodePtr)a);
+    }
     return true;
   }
   const S_pstep *s = &path->st[i];
@@ -1023,7 +1132,8 @@ S_path_walk(xmlNodePtr n, const S_path *path, int i, xmlNodeSetPtr out)
     for (xmlNodePtr k = n->children; k; k = k->next) {
       if (!S_plain_node(k))
         return false;
-      if (S_pstep_match(k, s) && !S_path_walk(k, path, i + 1, out))
+      int m = S_pstep_match(k, s);
+      if (m < 0 || (m && !S_path_walk(k, path, i + 1, out)))
         return false;
     }
     return true;
@@ -1033,7 +1143,8 @@ S_path_walk(xmlNodePtr n, const S_path *path, int i, xmlNodeSetPtr out)
   while (k) {
     if (!S_plain_node(k))
       return false;
-    if (S_pstep_match(k, s) && !S_path_walk(k, path, i + 1, out))
+    int m = S_pstep_match(k, s);
+    if (m < 0 || (m && !S_path_walk(k, path, i + 1, out)))
       return false;
     if (k->type == XML_ELEMENT_NODE && k->children) {
       k = k->children;
@@ -1052,7 +1163,7 @@ S_path_walk(xmlNodePtr n, const S_path *path, int i, xmlNodeSetPtr out)
 
 /* The node-set of `expr` in `doc` when it is such a path, else NULL. */
 static xmlXPathObjectPtr
-S_path_eval(xmlDocPtr doc, const char *expr)
+S_path_eval1(xmlDocPtr doc, const char *expr)
 {
   S_path path;
   if (!doc || !S_path_parse(expr, &path))
@@ -1069,12 +1180,59 @@ S_path_eval(xmlDocPtr doc, const char *expr)
       xmlXPathFreeObject(o);
       return NULL;
     }
-    if (S_pstep_match(k, s) && !S_path_walk(k, &path, 1, o->nodesetval)) {
+    int m = S_pstep_match(k, s);
+    if (m < 0 || (m && !S_path_walk(k, &path, 1, o->nodesetval))) {
       xmlXPathFreeObject(o);
       return NULL;
     }
   }
   return o;
+}
+
+/* A path, or a union "A | B" of such paths: their node-sets merged and
+ * sorted into document order as XPath does; else NULL. */
+static xmlXPathObjectPtr
+S_path_eval(xmlDocPtr doc, const char *expr)
+{
+  const char *bar = NULL;
+  char quote = 0;
+  for (const char *q = expr; *q && !bar; q++) {
+    if (quote)
+      quote = *q == quote ? 0 : quote;
+    else if (*q == '\'' || *q == '"')
+      quote = *q;
+    else if (*q == '|')
+      bar = q;
+  }
+  if (!bar)
+    return S_path_eval1(doc, expr);
+  /* the first path, then the rest (which may hold more "|") */
+  const char *e = bar;
+  while (e > expr && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
+                      e[-1] == '\r'))
+    e--;
+  char *first = bs_xmalloc((size_t)(e - expr) + 1);
+  memcpy(first, expr, (size_t)(e - expr));
+  first[e - expr] = '\0';
+  const char *rest = bar + 1;
+  S_ws(&rest);
+  xmlXPathObjectPtr a = S_path_eval1(doc, first);
+  free(first);
+  xmlXPathObjectPtr b = a ? S_path_eval(doc, rest) : NULL;
+  if (!a || !b) {
+    xmlXPathFreeObject(a);
+    xmlXPathFreeObject(b);
+    return NULL;
+  }
+  xmlNodeSetPtr m = xmlXPathNodeSetMerge(a->nodesetval, b->nodesetval);
+  xmlXPathFreeObject(b);
+  if (!m) {
+    xmlXPathFreeObject(a);
+    return NULL;
+  }
+  a->nodesetval = m;
+  xmlXPathNodeSetSort(m);
+  return a;
 }
 
 /* Evaluate `expr` at the context node; NULL after a reported data error. */
