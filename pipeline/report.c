@@ -1592,14 +1592,13 @@ S_cells(S_check *c, xmlNodePtr rule)
   for (int i = 0; ns && i < ns->nodeNr; i++) {
     xmlNodePtr n = ns->nodeTab[i];
     xmlChar *raw = xmlNodeGetContent(n);
-    const char *v = raw ? (const char *)raw : "";
-    while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r')
-      v++;
-    char *val = bs_xstrdup(v);
+    char none[1] = "";
+    char *val = raw ? (char *)raw : none; /* trimmed in place */
+    while (*val == ' ' || *val == '\t' || *val == '\n' || *val == '\r')
+      val++;
     size_t len = strlen(val);
     while (len && strchr(" \t\r\n", val[len - 1]))
       val[--len] = '\0';
-    xmlFree(raw);
     if (!S_number_ok(val, kind)) {
       char buf[256], buf2[256], *desc = NULL;
       xmlNodePtr row = n->type == XML_ATTRIBUTE_NODE ? n->parent : n;
@@ -1651,7 +1650,7 @@ S_cells(S_check *c, xmlNodePtr rule)
       else
         xmlNodeSetContent(n, BAD_CAST "");
     }
-    free(val);
+    xmlFree(raw);
   }
   xmlXPathFreeObject(o);
   free(sel);
@@ -1880,9 +1879,13 @@ S_mark(xmlDocPtr src, bs_vec *nodes)
   xmlNsPtr ns = xmlNewNs(root, BAD_CAST S_LOC_NS, BAD_CAST "bsloc");
   for (xmlNodePtr n = root; n;) {
     if (n->type == XML_ELEMENT_NODE && n->_private) {
-      char buf[32];
-      snprintf(buf, sizeof buf, "%zu", S_offset_of(n));
-      xmlSetNsProp(n, ns, BAD_CAST "at", BAD_CAST buf);
+      char buf[32], *d = buf + sizeof buf; /* "%zu" */
+      *--d = '\0';
+      size_t v = S_offset_of(n);
+      do
+        *--d = (char)('0' + v % 10);
+      while ((v /= 10) != 0);
+      xmlSetNsProp(n, ns, BAD_CAST "at", BAD_CAST d);
       S_srcnode s = {S_offset_of(n), n};
       bs_vec_push(nodes, &s);
     }
@@ -1915,10 +1918,14 @@ S_unmark(xmlDocPtr out, const bs_vec *nodes, size_t src_len)
     if (n->type == XML_ELEMENT_NODE) {
       xmlAttrPtr a = xmlHasNsProp(n, BAD_CAST "at", BAD_CAST S_LOC_NS);
       if (a) {
-        xmlChar *v = xmlNodeGetContent((xmlNodePtr)a);
+        /* the value as written by S_mark: one text node */
+        xmlNodePtr t1 = a->children;
+        bool one = t1 && t1->type == XML_TEXT_NODE && !t1->next && t1->content;
+        xmlChar *v = one ? t1->content : xmlNodeGetContent((xmlNodePtr)a);
         size_t off = v ? (size_t)strtoull((const char *)v, NULL, 10)
                        : SIZE_MAX;
-        xmlFree(v);
+        if (!one)
+          xmlFree(v);
         xmlRemoveProp(a);
         /* an offset we did not write (a stylesheet's own) locates nothing */
         xmlNodePtr s = off < src_len ? S_find_src(nodes, off) : NULL;
