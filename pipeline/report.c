@@ -906,14 +906,17 @@ S_simple_sum(xmlNodePtr ctx, const char *expr, double *out)
 }
 
 /* Absolute paths of element steps ("/disclosure-report/applications",
- * the cells of table 三 and the rows of table 四), what rule contexts and
- * cell selections mostly are, are found by walking the tree: child steps of a
- * name or "*", each with at most a predicate [@NAME]; a last element step
- * may be "//" (descendants); an attribute step @NAME or @* may end the
- * path.  The node-set is the one XPath gives, in document order (the
- * steps before a "//" select no element inside another).  Any other
- * expression, and any tree holding nodes other than elements, text,
- * comments and processing instructions under the path, is left to XPath. */
+ * the cells of tables 二, 三 and 四), what rule contexts and cell
+ * selections mostly are, are found by walking the tree: child steps of a
+ * name or "*", each with at most a predicate [@NAME], [@NAME = 'TEXT'] or
+ * [starts-with(name(), 'TEXT')]; a last element step may be "//"
+ * (descendants); an attribute step @NAME, @* or @*[not(name() = 'TEXT' or
+ * ...)] may end the path; "|" joins such paths.  The node-set is the one
+ * XPath gives, in document order (the steps before a "//" select no
+ * element inside another).  Any other expression, and any tree holding
+ * nodes other than elements, text, comments and processing instructions
+ * under the path, or a prefixed name where name() is asked, is left to
+ * XPath. */
 #define S_PATH_STEPS 12
 
 typedef struct S_pstep {
@@ -922,6 +925,8 @@ typedef struct S_pstep {
   bool desc;            /* reached by "//" */
   bool pred;            /* [@pname] */
   S_step pname;
+  bool peq;             /* [@pname = 'pval'] */
+  S_step pval;
   bool starts;          /* [starts-with(name(), 'prefix')] */
   S_step prefix;
 } S_pstep;
@@ -1047,6 +1052,13 @@ S_path_parse(const char *p, S_path *path)
           return false;
         s->pred = true;
         S_ws(&p);
+        if (*p == '=') {
+          p++;
+          S_ws(&p);
+          if (!S_literal(&p, &s->pval))
+            return false;
+          s->peq = true;
+        }
       } else if (S_tok(&p, "starts-with") && S_tok(&p, "(") &&
                  S_tok(&p, "name") && S_tok(&p, "(") && S_tok(&p, ")") &&
                  S_tok(&p, ",") && S_literal(&p, &s->prefix) &&
@@ -1093,9 +1105,18 @@ S_pstep_match(xmlNodePtr k, const S_pstep *s)
   }
   if (!s->pred)
     return 1;
-  for (xmlAttrPtr a = k->properties; a; a = a->next)
-    if (a->type == XML_ATTRIBUTE_NODE && !a->ns && S_step_is(a->name, &s->pname))
+  for (xmlAttrPtr a = k->properties; a; a = a->next) {
+    if (a->type != XML_ATTRIBUTE_NODE || a->ns ||
+        !S_step_is(a->name, &s->pname))
+      continue;
+    if (!s->peq)
       return 1;
+    /* @pname = 'pval': the attribute's string value is pval */
+    xmlChar *v = xmlNodeGetContent((xmlNodePtr)a);
+    bool eq = S_step_is(v ? v : BAD_CAST "", &s->pval);
+    xmlFree(v);
+    return eq;
+  }
   return 0;
 }
 
