@@ -626,9 +626,11 @@ S_label(const S_check *c, const char *kind, const xmlChar *name, char *buf,
   return buf;
 }
 
-/* Replace every "{key}" in `s` by `key` (malloc'd result). */
+/* Replace every "{key}" in `s` by `key` (malloc'd result), built as
+ * S_appendf pieces, each cut at 511 bytes: how longer expressions have
+ * always been read. */
 static char *
-S_subst_key(const char *s, const char *key)
+S_subst_key_pieces(const char *s, const char *key)
 {
   char *out = NULL;
   S_appendf(&out, "%s", "");
@@ -642,6 +644,28 @@ S_subst_key(const char *s, const char *key)
     s = k + 5;
   }
   S_appendf(&out, "%s", s);
+  return out;
+}
+
+/* Replace every "{key}" in `s` by `key` (malloc'd result). */
+static char *
+S_subst_key(const char *s, const char *key)
+{
+  size_t n = strlen(s), kl = key ? strlen(key) : 0, count = 0;
+  for (const char *k = s; key && (k = strstr(k, "{key}")); k += 5)
+    count++;
+  if (n + count * kl >= 512) /* a piece may be cut */
+    return S_subst_key_pieces(s, key);
+  char *out = bs_xmalloc(n + count * kl + 1), *o = out;
+  const char *k;
+  while (key && (k = strstr(s, "{key}"))) {
+    memcpy(o, s, (size_t)(k - s));
+    o += k - s;
+    memcpy(o, key, kl);
+    o += kl;
+    s = k + 5;
+  }
+  memcpy(o, s, strlen(s) + 1);
   return out;
 }
 
@@ -768,12 +792,481 @@ S_xcompiled(S_check *c, const char *expr)
   return comp;
 }
 
+/* Equations are mostly sums of cells: "new/@{key} + carried-over/@{key}",
+ * "@natural + @business + ...".  For such an expression (terms of child
+ * element names and one unprefixed attribute, joined by "+") the value
+ * xmlXPathCastToNumber would give is found by walking the tree: each term
+ * is the first such attribute in document order, as a number by XPath's
+ * own conversion (NaN when there is none), added from the left.  Anything
+ * else (functions, predicates, variables, other operators, spaces around
+ * "/") is left to XPath. */
+#define S_SIMPLE_STEPS 8
+
+typedef struct S_step {
+  const char *name;
+  size_t len;
+} S_step;
+
+static bool
+S_step_is(const xmlChar *name, const S_step *st)
+{
+  return strncmp((const char *)name, st->name, st->len) == 0 &&
+         name[st->len] == '\0';
+}
+
+/* An NCName of ASCII letters, digits, '_' and '-' (not an operator name). */
+static bool
+S_simple_name(const char **p, S_step *st)
+{
+  const char *s = *p;
+  if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+    return false;
+  while ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+         (*s >= '0' && *s <= '9') || *s == '_' || *s == '-')
+    s++;
+  st->name = *p;
+  st->len = (size_t)(s - *p);
+  static const char *const ops[] = {"and", "or", "div", "mod"};
+  for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+    if (strlen(ops[i]) == st->len && memcmp(ops[i], st->name, st->len) == 0)
+      return false;
+  *p = s;
+  return true;
+}
+
+/* The first attribute `attr` of an element reached from `n` by the child
+ * steps `st`, in document order. */
+static xmlAttrPtr
+S_first_attr(xmlNodePtr n, const S_step *st, int nst, const S_step *attr)
+{
+  if (nst == 0) {
+    for (xmlAttrPtr a = n->properties; a; a = a->next)
+      if (a->type == XML_ATTRIBUTE_NODE && !a->ns && S_step_is(a->name, attr))
+        return a;
+    return NULL;
+  }
+  for (xmlNodePtr k = n->children; k; k = k->next)
+    if (k->type == XML_ELEMENT_NODE && !k->ns && S_step_is(k->name, st)) {
+      xmlAttrPtr a = S_first_attr(k, st + 1, nst - 1, attr);
+      if (a)
+        return a;
+    }
+  return NULL;
+}
+
+static double
+S_attr_number(xmlAttrPtr a)
+{
+  if (!a)
+    return xmlXPathCastStringToNumber(BAD_CAST "");
+  xmlNodePtr t = a->children;
+  if (!t)
+    return xmlXPathCastStringToNumber(BAD_CAST "");
+  if (t->type == XML_TEXT_NODE && !t->next)
+    return xmlXPathCastStringToNumber(t->content ? t->content : BAD_CAST "");
+  xmlChar *v = xmlNodeGetContent((xmlNodePtr)a);
+  double d = xmlXPathCastStringToNumber(v ? v : BAD_CAST "");
+  xmlFree(v);
+  return d;
+}
+
+/* The number `expr` gives at element `ctx` when it is a simple sum; false
+ * (and *out untouched) when it is not. */
+static bool
+S_simple_sum(xmlNodePtr ctx, const char *expr, double *out)
+{
+  if (!ctx || ctx->type != XML_ELEMENT_NODE)
+    return false;
+  const char *p = expr;
+  double acc = 0;
+  for (int term = 0;; term++) {
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+      p++;
+    S_step st[S_SIMPLE_STEPS], attr;
+    int nst = 0;
+    while (*p != '@') {
+      if (nst == S_SIMPLE_STEPS || !S_simple_name(&p, &st[nst++]) ||
+          *p++ != '/')
+        return false;
+    }
+    p++;
+    if (!S_simple_name(&p, &attr))
+      return false;
+    double v = S_attr_number(S_first_attr(ctx, st, nst, &attr));
+    acc = term ? acc + v : v;
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+      p++;
+    if (!*p)
+      break;
+    if (*p++ != '+')
+      return false;
+  }
+  *out = acc;
+  return true;
+}
+
+/* Absolute paths of element steps ("/disclosure-report/applications",
+ * the cells of tables 二, 三 and 四), what rule contexts and cell
+ * selections mostly are, are found by walking the tree: child steps of a
+ * name or "*", each with at most a predicate [@NAME], [@NAME = 'TEXT'] or
+ * [starts-with(name(), 'TEXT')]; a last element step may be "//"
+ * (descendants); an attribute step @NAME, @* or @*[not(name() = 'TEXT' or
+ * ...)] may end the path; "|" joins such paths.  The node-set is the one
+ * XPath gives, in document order (the steps before a "//" select no
+ * element inside another).  Any other expression, and any tree holding
+ * nodes other than elements, text, comments and processing instructions
+ * under the path, or a prefixed name where name() is asked, is left to
+ * XPath. */
+#define S_PATH_STEPS 12
+
+typedef struct S_pstep {
+  S_step name;
+  bool any;             /* "*" */
+  bool desc;            /* reached by "//" */
+  bool pred;            /* [@pname] */
+  S_step pname;
+  bool peq;             /* [@pname = 'pval'] */
+  S_step pval;
+  bool starts;          /* [starts-with(name(), 'prefix')] */
+  S_step prefix;
+} S_pstep;
+
+#define S_PATH_NOT 8
+
+typedef struct S_path {
+  S_pstep st[S_PATH_STEPS];
+  int n;
+  bool attr, attr_any;  /* ends in @aname or @* */
+  S_step aname;
+  S_step not_names[S_PATH_NOT]; /* @*[not(name() = 'a' or ...)] */
+  int nnot;
+} S_path;
+
+static void
+S_ws(const char **p)
+{
+  while (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r')
+    (*p)++;
+}
+
+/* The token `tok` (then spaces); for a word, not followed by a name
+ * character. */
+static bool
+S_tok(const char **p, const char *tok)
+{
+  size_t n = strlen(tok);
+  if (strncmp(*p, tok, n) != 0)
+    return false;
+  char c = (*p)[n];
+  if (((tok[0] >= 'a' && tok[0] <= 'z') || tok[0] == '-') &&
+      ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+       (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' ||
+       c == ':'))
+    return false;
+  *p += n;
+  S_ws(p);
+  return true;
+}
+
+/* A string literal (then spaces). */
+static bool
+S_literal(const char **p, S_step *lit)
+{
+  char q = **p;
+  if (q != '\'' && q != '"')
+    return false;
+  const char *e = strchr(*p + 1, q);
+  if (!e)
+    return false;
+  lit->name = *p + 1;
+  lit->len = (size_t)(e - (*p + 1));
+  *p = e + 1;
+  S_ws(p);
+  return true;
+}
+
+/* name() of an element or attribute when it is its local name (no
+ * prefix), else NULL. */
+static const xmlChar *
+S_plain_name(xmlNodePtr n)
+{
+  if ((n->ns && n->ns->prefix) || !n->name || n->name[0] == ' ')
+    return NULL;
+  return n->name;
+}
+
+static bool
+S_path_parse(const char *p, S_path *path)
+{
+  memset(path, 0, sizeof *path);
+  if (p[0] != '/' || p[1] == '/')
+    return false;
+  while (*p == '/') {
+    p++;
+    bool desc = *p == '/';
+    if (desc)
+      p++;
+    if (*p == '@') {
+      p++;
+      if (desc)
+        return false;
+      if (*p == '*') {
+        path->attr_any = true;
+        p++;
+      } else if (!S_simple_name(&p, &path->aname)) {
+        return false;
+      }
+      path->attr = true;
+      if (path->attr_any && *p == '[') {
+        p++;
+        S_ws(&p);
+        if (!S_tok(&p, "not") || !S_tok(&p, "("))
+          return false;
+        do {
+          if (path->nnot == S_PATH_NOT || !S_tok(&p, "name") ||
+              !S_tok(&p, "(") || !S_tok(&p, ")") || !S_tok(&p, "=") ||
+              !S_literal(&p, &path->not_names[path->nnot++]))
+            return false;
+        } while (S_tok(&p, "or"));
+        if (!S_tok(&p, ")") || *p++ != ']')
+          return false;
+      }
+      break;
+    }
+    if (path->n == S_PATH_STEPS)
+      return false;
+    S_pstep *s = &path->st[path->n++];
+    s->desc = desc;
+    if (*p == '*') {
+      s->any = true;
+      p++;
+    } else if (!S_simple_name(&p, &s->name)) {
+      return false;
+    }
+    if (*p == '[') {
+      p++;
+      S_ws(&p);
+      if (*p == '@') {
+        p++;
+        if (!S_simple_name(&p, &s->pname))
+          return false;
+        s->pred = true;
+        S_ws(&p);
+        if (*p == '=') {
+          p++;
+          S_ws(&p);
+          if (!S_literal(&p, &s->pval))
+            return false;
+          s->peq = true;
+        }
+      } else if (S_tok(&p, "starts-with") && S_tok(&p, "(") &&
+                 S_tok(&p, "name") && S_tok(&p, "(") && S_tok(&p, ")") &&
+                 S_tok(&p, ",") && S_literal(&p, &s->prefix) &&
+                 S_tok(&p, ")")) {
+        s->starts = true;
+      } else {
+        return false;
+      }
+      if (*p++ != ']')
+        return false;
+    }
+  }
+  if (*p || path->n == 0)
+    return false;
+  for (int i = 0; i + 1 < path->n; i++)
+    if (path->st[i].desc)
+      return false;
+  return true;
+}
+
+static bool
+S_plain_node(xmlNodePtr k)
+{
+  return k->type == XML_ELEMENT_NODE || k->type == XML_TEXT_NODE ||
+         k->type == XML_CDATA_SECTION_NODE || k->type == XML_COMMENT_NODE ||
+         k->type == XML_PI_NODE;
+}
+
+/* 1 when element step `s` selects `k`, 0 when not, -1 when the walk does
+ * not decide (a prefixed name for name()). */
+static int
+S_pstep_match(xmlNodePtr k, const S_pstep *s)
+{
+  if (k->type != XML_ELEMENT_NODE ||
+      !(s->any || (!k->ns && S_step_is(k->name, &s->name))))
+    return 0;
+  if (s->starts) {
+    const xmlChar *nm = S_plain_name(k);
+    if (!nm)
+      return -1;
+    if (strncmp((const char *)nm, s->prefix.name, s->prefix.len) != 0 ||
+        strlen((const char *)nm) < s->prefix.len)
+      return 0;
+  }
+  if (!s->pred)
+    return 1;
+  for (xmlAttrPtr a = k->properties; a; a = a->next) {
+    if (a->type != XML_ATTRIBUTE_NODE || a->ns ||
+        !S_step_is(a->name, &s->pname))
+      continue;
+    if (!s->peq)
+      return 1;
+    /* @pname = 'pval': the attribute's string value is pval */
+    xmlChar *v = xmlNodeGetContent((xmlNodePtr)a);
+    bool eq = S_step_is(v ? v : BAD_CAST "", &s->pval);
+    xmlFree(v);
+    return eq;
+  }
+  return 0;
+}
+
+/* Add what the steps from `i` select at element `n` to `out`; false when
+ * the tree holds a node the walk does not decide on. */
+static bool
+S_path_walk(xmlNodePtr n, const S_path *path, int i, xmlNodeSetPtr out)
+{
+  if (i == path->n) {
+    if (!path->attr) {
+      xmlXPathNodeSetAddUnique(out, n);
+      return true;
+    }
+    for (xmlAttrPtr a = n->properties; a; a = a->next) {
+      if (a->type != XML_ATTRIBUTE_NODE ||
+          !(path->attr_any || (!a->ns && S_step_is(a->name, &path->aname))))
+        continue;
+      if (path->nnot) {
+        const xmlChar *nm = S_plain_name((xmlNodePtr)a);
+        if (!nm)
+          return false;
+        bool excluded = false;
+        for (int j = 0; j < path->nnot && !excluded; j++)
+          excluded = S_step_is(nm, &path->not_names[j]);
+        if (excluded)
+          continue;
+      }
+      xmlXPathNodeSetAddUnique(out, (xmlNodePtr)a);
+    }
+    return true;
+  }
+  const S_pstep *s = &path->st[i];
+  if (!s->desc) {
+    for (xmlNodePtr k = n->children; k; k = k->next) {
+      if (!S_plain_node(k))
+        return false;
+      int m = S_pstep_match(k, s);
+      if (m < 0 || (m && !S_path_walk(k, path, i + 1, out)))
+        return false;
+    }
+    return true;
+  }
+  /* the last element step, "//": n's descendants in document order */
+  xmlNodePtr k = n->children;
+  while (k) {
+    if (!S_plain_node(k))
+      return false;
+    int m = S_pstep_match(k, s);
+    if (m < 0 || (m && !S_path_walk(k, path, i + 1, out)))
+      return false;
+    if (k->type == XML_ELEMENT_NODE && k->children) {
+      k = k->children;
+      continue;
+    }
+    while (k && !k->next) {
+      k = k->parent;
+      if (k == n)
+        k = NULL;
+    }
+    if (k)
+      k = k->next;
+  }
+  return true;
+}
+
+/* The node-set of `expr` in `doc` when it is such a path, else NULL. */
+static xmlXPathObjectPtr
+S_path_eval1(xmlDocPtr doc, const char *expr)
+{
+  S_path path;
+  if (!doc || !S_path_parse(expr, &path))
+    return NULL;
+  xmlXPathObjectPtr o = xmlXPathNewNodeSet(NULL);
+  if (!o || !o->nodesetval) {
+    xmlXPathFreeObject(o);
+    return NULL;
+  }
+  /* the first step: the document's children (a DTD node is no element) */
+  const S_pstep *s = &path.st[0];
+  for (xmlNodePtr k = doc->children; k; k = k->next) {
+    if (!S_plain_node(k) && k->type != XML_DTD_NODE) {
+      xmlXPathFreeObject(o);
+      return NULL;
+    }
+    int m = S_pstep_match(k, s);
+    if (m < 0 || (m && !S_path_walk(k, &path, 1, o->nodesetval))) {
+      xmlXPathFreeObject(o);
+      return NULL;
+    }
+  }
+  return o;
+}
+
+/* A path, or a union "A | B" of such paths: their node-sets merged and
+ * sorted into document order as XPath does; else NULL. */
+static xmlXPathObjectPtr
+S_path_eval(xmlDocPtr doc, const char *expr)
+{
+  const char *bar = NULL;
+  char quote = 0;
+  for (const char *q = expr; *q && !bar; q++) {
+    if (quote)
+      quote = *q == quote ? 0 : quote;
+    else if (*q == '\'' || *q == '"')
+      quote = *q;
+    else if (*q == '|')
+      bar = q;
+  }
+  if (!bar)
+    return S_path_eval1(doc, expr);
+  /* the first path, then the rest (which may hold more "|") */
+  const char *e = bar;
+  while (e > expr && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
+                      e[-1] == '\r'))
+    e--;
+  char *first = bs_xmalloc((size_t)(e - expr) + 1);
+  memcpy(first, expr, (size_t)(e - expr));
+  first[e - expr] = '\0';
+  const char *rest = bar + 1;
+  S_ws(&rest);
+  xmlXPathObjectPtr a = S_path_eval1(doc, first);
+  free(first);
+  xmlXPathObjectPtr b = a ? S_path_eval(doc, rest) : NULL;
+  if (!a || !b) {
+    xmlXPathFreeObject(a);
+    xmlXPathFreeObject(b);
+    return NULL;
+  }
+  xmlNodeSetPtr m = xmlXPathNodeSetMerge(a->nodesetval, b->nodesetval);
+  xmlXPathFreeObject(b);
+  if (!m) {
+    xmlXPathFreeObject(a);
+    return NULL;
+  }
+  a->nodesetval = m;
+  xmlXPathNodeSetSort(m);
+  return a;
+}
+
 /* Evaluate `expr` at the context node; NULL after a reported data error. */
 static xmlXPathObjectPtr
 S_eval(S_check *c, xmlNodePtr rule, const char *expr)
 {
   free(c->xpath_error);
   c->xpath_error = NULL;
+  if (expr[0] == '/') {
+    xmlXPathObjectPtr o = S_path_eval(c->x->doc, expr);
+    if (o)
+      return o;
+  }
   xmlXPathCompExprPtr comp = S_xcompiled(c, expr);
   xmlXPathObjectPtr o = comp ? xmlXPathCompiledEval(comp, c->x)
                              : xmlXPathEvalExpression(BAD_CAST expr, c->x);
@@ -792,6 +1285,134 @@ S_eval(S_check *c, xmlNodePtr rule, const char *expr)
     free(id);
   }
   return o;
+}
+
+/* "sum(PATH/@NAME)" with the same PATH for every key of a rule
+ * (R3: the sum of a column over every result row, once per column): PATH is evaluated once per context node and kept, and each
+ * key's sum adds up the attribute NAME of its elements in document order
+ * from 0, as XPath's sum() does.  PATH must be a node-set with no "|"
+ * outside brackets (else "PATH/@NAME" would not be "(PATH)/@NAME"); when
+ * it is not, or does not evaluate, the whole expression goes to XPath,
+ * which reports any error as before. */
+typedef struct S_pathmemo {
+  xmlNodePtr node;      /* the context node it was evaluated at */
+  char *path;
+  xmlXPathObjectPtr set;
+} S_pathmemo;
+
+static void
+S_pathmemo_clear(S_pathmemo *m)
+{
+  free(m->path);
+  xmlXPathFreeObject(m->set);
+  memset(m, 0, sizeof *m);
+}
+
+static bool
+S_sum_attr(S_check *c, xmlNodePtr ctx, const char *expr, S_pathmemo *m,
+           double *out)
+{
+  if (strncmp(expr, "sum(", 4) != 0)
+    return false;
+  const char *p = expr + 4, *end = expr + strlen(expr);
+  if (end - p < 4 || end[-1] != ')')
+    return false;
+  /* the attribute name before the final ")" */
+  const char *a = end - 1;
+  while (a > p && ((a[-1] >= 'A' && a[-1] <= 'Z') ||
+                   (a[-1] >= 'a' && a[-1] <= 'z') ||
+                   (a[-1] >= '0' && a[-1] <= '9') || a[-1] == '_' ||
+                   a[-1] == '-'))
+    a--;
+  const char *name = a;
+  S_step attr;
+  if (a - p < 3 || a[-1] != '@' || a[-2] != '/' ||
+      !S_simple_name(&name, &attr) || name != end - 1)
+    return false;
+  const char *pe = a - 2; /* PATH is [p, pe) */
+  if (pe == p || pe[-1] == '/')
+    return false;
+  int depth = 0;
+  char quote = 0;
+  for (const char *q = p; q < pe; q++) {
+    if (quote) {
+      if (*q == quote)
+        quote = 0;
+    } else if (*q == '"' || *q == '\'') {
+      quote = *q;
+    } else if (*q == '(' || *q == '[') {
+      depth++;
+    } else if (*q == ')' || *q == ']') {
+      if (--depth < 0)
+        return false;
+    } else if (*q == '|' && depth == 0) {
+      return false;
+    }
+  }
+  if (quote || depth)
+    return false;
+  size_t plen = (size_t)(pe - p);
+  if (!m->set || m->node != ctx || strlen(m->path) != plen ||
+      memcmp(m->path, p, plen) != 0) {
+    S_pathmemo_clear(m);
+    char *path = bs_xmalloc(plen + 1);
+    memcpy(path, p, plen);
+    path[plen] = '\0';
+    xmlXPathCompExprPtr comp = S_xcompiled(c, path);
+    xmlXPathObjectPtr o = NULL;
+    if (comp) {
+      c->x->node = ctx;
+      o = xmlXPathCompiledEval(comp, c->x);
+    }
+    if (c->xone) {
+      xmlXPathFreeCompExpr(c->xone);
+      c->xone = NULL;
+    }
+    free(c->xpath_error);
+    c->xpath_error = NULL;
+    if (!o || o->type != XPATH_NODESET) {
+      xmlXPathFreeObject(o);
+      free(path);
+      return false;
+    }
+    if (o->nodesetval)
+      xmlXPathNodeSetSort(o->nodesetval);
+    m->node = ctx;
+    m->path = path;
+    m->set = o;
+  }
+  double res = 0.0;
+  xmlNodeSetPtr ns = m->set->nodesetval;
+  for (int i = 0; ns && i < ns->nodeNr; i++) {
+    xmlNodePtr n = ns->nodeTab[i];
+    if (n->type != XML_ELEMENT_NODE)
+      continue;
+    for (xmlAttrPtr at = n->properties; at; at = at->next)
+      if (at->type == XML_ATTRIBUTE_NODE && !at->ns &&
+          S_step_is(at->name, &attr)) {
+        res += S_attr_number(at);
+        break;
+      }
+  }
+  *out = res;
+  return true;
+}
+
+/* The number an equation side gives at `node`: false after a reported
+ * error. */
+static bool
+S_side(S_check *c, xmlNodePtr rule, xmlNodePtr node, const char *expr,
+       S_pathmemo *m, double *out)
+{
+  if (S_simple_sum(node, expr, out) || S_sum_attr(c, node, expr, m, out))
+    return true;
+  c->x->node = node;
+  xmlXPathObjectPtr o = S_eval(c, rule, expr);
+  if (!o)
+    return false;
+  *out = xmlXPathCastToNumber(o);
+  xmlXPathFreeObject(o);
+  return true;
 }
 
 /* Format a rule value: integers without decimals, others shortest. */
@@ -992,14 +1613,13 @@ S_cells(S_check *c, xmlNodePtr rule)
   for (int i = 0; ns && i < ns->nodeNr; i++) {
     xmlNodePtr n = ns->nodeTab[i];
     xmlChar *raw = xmlNodeGetContent(n);
-    const char *v = raw ? (const char *)raw : "";
-    while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r')
-      v++;
-    char *val = bs_xstrdup(v);
+    char none[1] = "";
+    char *val = raw ? (char *)raw : none; /* trimmed in place */
+    while (*val == ' ' || *val == '\t' || *val == '\n' || *val == '\r')
+      val++;
     size_t len = strlen(val);
     while (len && strchr(" \t\r\n", val[len - 1]))
       val[--len] = '\0';
-    xmlFree(raw);
     if (!S_number_ok(val, kind)) {
       char buf[256], buf2[256], *desc = NULL;
       xmlNodePtr row = n->type == XML_ATTRIBUTE_NODE ? n->parent : n;
@@ -1051,7 +1671,7 @@ S_cells(S_check *c, xmlNodePtr rule)
       else
         xmlNodeSetContent(n, BAD_CAST "");
     }
-    free(val);
+    xmlFree(raw);
   }
   xmlXPathFreeObject(o);
   free(sel);
@@ -1091,6 +1711,8 @@ S_rule(S_check *c, xmlNodePtr rule)
     test = NULL;
   }
 
+  bool when_keyed = when && strstr(when, "{key}");
+  S_pathmemo memo = {0}; /* a sum's node-set at the current context */
   c->x->node = xmlDocGetRootElement(c->x->doc);
   xmlXPathObjectPtr ctxs = S_eval(c, rule, context ? context : "/*");
   xmlNodeSetPtr ns =
@@ -1099,14 +1721,21 @@ S_rule(S_check *c, xmlNodePtr rule)
     char *klist = bs_xstrdup(keys ? keys : "");
     char *save = NULL;
     char *key = keys ? strtok_r(klist, " \t\n", &save) : NULL;
+    int when_known = -1; /* the condition at this node, once evaluated */
     do {
       xmlNodePtr node = ns->nodeTab[i];
       c->x->node = node;
       bool applies = true;
-      if (when) {
+      if (when && when_known >= 0) {
+        applies = when_known;
+      } else if (when) {
         char *e = S_subst_key(when, key);
         xmlXPathObjectPtr w = S_eval(c, rule, e);
         applies = w && xmlXPathCastToBoolean(w);
+        /* without {key} the condition is the same for every key (an
+         * expression in error is evaluated, and reported, for each) */
+        if (w && !when_keyed)
+          when_known = applies;
         xmlXPathFreeObject(w);
         free(e);
       }
@@ -1114,18 +1743,11 @@ S_rule(S_check *c, xmlNodePtr rule)
       double lv = 0, rv = 0;
       if (applies && is_equal && left && right) {
         char *le = S_subst_key(left, key), *re = S_subst_key(right, key);
-        c->x->node = node;
-        xmlXPathObjectPtr lo = S_eval(c, rule, le);
-        c->x->node = node;
-        xmlXPathObjectPtr ro = lo ? S_eval(c, rule, re) : NULL;
-        if (lo && ro) {
-          lv = xmlXPathCastToNumber(lo);
-          rv = xmlXPathCastToNumber(ro);
+        if (S_side(c, rule, node, le, &memo, &lv) &&
+            S_side(c, rule, node, re, &memo, &rv)) {
           /* NaN: a cell already reported as not a number */
           fails = !isnan(lv) && !isnan(rv) && fabs(lv - rv) > 1e-9;
         }
-        xmlXPathFreeObject(lo);
-        xmlXPathFreeObject(ro);
         free(le);
         free(re);
       } else if (applies && !is_equal && assert_expr) {
@@ -1150,6 +1772,7 @@ S_rule(S_check *c, xmlNodePtr rule)
     } while (key);
     free(klist);
   }
+  S_pathmemo_clear(&memo);
   xmlXPathFreeObject(ctxs);
   free(context);
   free(keys);
@@ -1277,9 +1900,13 @@ S_mark(xmlDocPtr src, bs_vec *nodes)
   xmlNsPtr ns = xmlNewNs(root, BAD_CAST S_LOC_NS, BAD_CAST "bsloc");
   for (xmlNodePtr n = root; n;) {
     if (n->type == XML_ELEMENT_NODE && n->_private) {
-      char buf[32];
-      snprintf(buf, sizeof buf, "%zu", S_offset_of(n));
-      xmlSetNsProp(n, ns, BAD_CAST "at", BAD_CAST buf);
+      char buf[32], *d = buf + sizeof buf; /* "%zu" */
+      *--d = '\0';
+      size_t v = S_offset_of(n);
+      do
+        *--d = (char)('0' + v % 10);
+      while ((v /= 10) != 0);
+      xmlSetNsProp(n, ns, BAD_CAST "at", BAD_CAST d);
       S_srcnode s = {S_offset_of(n), n};
       bs_vec_push(nodes, &s);
     }
@@ -1312,10 +1939,14 @@ S_unmark(xmlDocPtr out, const bs_vec *nodes, size_t src_len)
     if (n->type == XML_ELEMENT_NODE) {
       xmlAttrPtr a = xmlHasNsProp(n, BAD_CAST "at", BAD_CAST S_LOC_NS);
       if (a) {
-        xmlChar *v = xmlNodeGetContent((xmlNodePtr)a);
+        /* the value as written by S_mark: one text node */
+        xmlNodePtr t1 = a->children;
+        bool one = t1 && t1->type == XML_TEXT_NODE && !t1->next && t1->content;
+        xmlChar *v = one ? t1->content : xmlNodeGetContent((xmlNodePtr)a);
         size_t off = v ? (size_t)strtoull((const char *)v, NULL, 10)
                        : SIZE_MAX;
-        xmlFree(v);
+        if (!one)
+          xmlFree(v);
         xmlRemoveProp(a);
         /* an offset we did not write (a stylesheet's own) locates nothing */
         xmlNodePtr s = off < src_len ? S_find_src(nodes, off) : NULL;
