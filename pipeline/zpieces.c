@@ -14,17 +14,17 @@
  * Z_BLOCK, which stops at each block's end and says how many bits of the
  * last byte it read (zlib.h, "The Z_BLOCK option").
  *
- * The store is an open-addressed table (linear probing, at most half
- * full) of entries keyed by the piece's length and CRC-32, each holding
- * the piece's bytes, compared in full before a reuse, and its deflated
- * form.  Entries are never changed nor freed before the store: a thread
- * copies a found entry's bytes after releasing the lock.
+ * The store is a bs_memo (memo.h: bounded, thread-safe, items never
+ * moved nor freed before it) keyed by the piece's CRC-32; an item holds
+ * the piece's bytes, compared in full before a reuse, then its deflated
+ * form, and its length as the item's value.  Two pieces with one CRC-32
+ * share a key: the first is kept, the second is deflated each time.
  *
  * Layer 0 (base): docs/architecture.md. */
 #include "zpieces.h"
 
 #include <libdeflate.h>
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,6 +32,7 @@
 #include <zlib.h>
 
 #include "arena.h"
+#include "memo.h"
 
 /* Pieces: at least S_MIN bytes (the last may be shorter), cut where the
  * gear hash of the 64 bytes before has its top S_BITS bits clear (every
@@ -44,30 +45,17 @@
 #define S_BITS 11
 #define S_LEVEL 1
 
-typedef struct S_entry {
-  uint32_t crc;      /* CRC-32 of the piece */
-  uint32_t len;      /* bytes of the piece */
-  uint32_t zlen;     /* bytes of its deflated form */
-  uint8_t bytes[];   /* the piece, then its deflated form */
-} S_entry;
-
 struct bs_zpieces {
-  pthread_mutex_t lock;
-  S_entry **slots;   /* cap slots, NULL where empty */
-  size_t cap;        /* a power of two, or 0 before the first entry */
-  size_t n;          /* entries */
-  size_t bytes;      /* the entries' and the table's */
-  size_t max_bytes;  /* the bound on `bytes` */
-  size_t reused;     /* pieces found in the store */
-  size_t made;       /* pieces deflated */
+  bs_memo *memo;          /* the pieces */
+  _Atomic size_t reused;  /* pieces found in the store */
+  _Atomic size_t made;    /* pieces deflated */
 };
 
 bs_zpieces *
 bs_zpieces_new(size_t max_bytes)
 {
   bs_zpieces *z = bs_xcalloc(1, sizeof *z);
-  pthread_mutex_init(&z->lock, NULL);
-  z->max_bytes = max_bytes;
+  z->memo = bs_memo_new(max_bytes);
   return z;
 }
 
@@ -76,10 +64,7 @@ bs_zpieces_free(bs_zpieces *z)
 {
   if (!z)
     return;
-  for (size_t i = 0; i < z->cap; i++)
-    free(z->slots[i]);
-  free(z->slots);
-  pthread_mutex_destroy(&z->lock);
+  bs_memo_free(z->memo);
   free(z);
 }
 
@@ -87,16 +72,13 @@ void
 bs_zpieces_stats(bs_zpieces *z, size_t *pieces, size_t *bytes,
                  size_t *reused, size_t *made)
 {
-  pthread_mutex_lock(&z->lock);
+  size_t n = bs_memo_count(z->memo, bytes);
   if (pieces)
-    *pieces = z->n;
-  if (bytes)
-    *bytes = z->bytes;
+    *pieces = n;
   if (reused)
-    *reused = z->reused;
+    *reused = atomic_load(&z->reused);
   if (made)
-    *made = z->made;
-  pthread_mutex_unlock(&z->lock);
+    *made = atomic_load(&z->made);
 }
 
 /* ------------------------------------------------------------------ */
@@ -224,85 +206,6 @@ S_piece(struct libdeflate_compressor *c, z_stream *in, uint8_t *check,
 }
 
 /* ------------------------------------------------------------------ */
-/* The store                                                            */
-
-static size_t
-S_slot(const bs_zpieces *z, uint32_t crc, uint32_t len, const uint8_t *d)
-{
-  size_t mask = z->cap - 1;
-  size_t i = (size_t)((crc ^ len * 2654435761u) * 2654435761u) & mask;
-  for (;;) {
-    const S_entry *e = z->slots[i];
-    if (!e || (e->crc == crc && e->len == len &&
-               memcmp(e->bytes, d, len) == 0))
-      return i;
-    i = (i + 1) & mask;
-  }
-}
-
-/* The entry of piece d, or NULL. */
-static const S_entry *
-S_find(bs_zpieces *z, uint32_t crc, const uint8_t *d, size_t n)
-{
-  pthread_mutex_lock(&z->lock);
-  const S_entry *e = z->cap ? z->slots[S_slot(z, crc, (uint32_t)n, d)] : NULL;
-  if (e)
-    z->reused++;
-  else
-    z->made++;
-  pthread_mutex_unlock(&z->lock);
-  return e;
-}
-
-/* Double the table (or make the first of 64 slots); false when that
- * would pass the bound. */
-static bool
-S_grow(bs_zpieces *z)
-{
-  size_t cap = z->cap ? z->cap * 2 : 64;
-  size_t more = (cap - z->cap) * sizeof *z->slots;
-  if (more > z->max_bytes - z->bytes)
-    return false;
-  S_entry **old = z->slots;
-  size_t oldcap = z->cap;
-  z->slots = bs_xcalloc(cap, sizeof *z->slots);
-  z->cap = cap;
-  z->bytes += more;
-  for (size_t i = 0; i < oldcap; i++)
-    if (old[i])
-      z->slots[S_slot(z, old[i]->crc, old[i]->len, old[i]->bytes)] = old[i];
-  free(old);
-  return true;
-}
-
-/* Keep piece d (n bytes) and its deflated form p (pn bytes), unless the
- * bound would be passed or another thread kept it first. */
-static void
-S_keep(bs_zpieces *z, uint32_t crc, const uint8_t *d, size_t n,
-       const uint8_t *p, size_t pn)
-{
-  size_t size = sizeof(S_entry) + n + pn;
-  pthread_mutex_lock(&z->lock);
-  if (size <= z->max_bytes - z->bytes &&
-      (2 * (z->n + 1) <= z->cap || S_grow(z)) &&
-      size <= z->max_bytes - z->bytes) {
-    size_t i = S_slot(z, crc, (uint32_t)n, d);
-    if (!z->slots[i]) {
-      S_entry *e = bs_xmalloc(size);
-      e->crc = crc;
-      e->len = (uint32_t)n;
-      e->zlen = (uint32_t)pn;
-      memcpy(e->bytes, d, n);
-      memcpy(e->bytes + n, p, pn);
-      z->slots[i] = e;
-      z->n++;
-      z->bytes += size;
-    }
-  }
-  pthread_mutex_unlock(&z->lock);
-}
-
-/* ------------------------------------------------------------------ */
 
 unsigned char *
 bs_zpieces_deflate(bs_zpieces *store, struct libdeflate_compressor **c,
@@ -323,7 +226,7 @@ bs_zpieces_deflate(bs_zpieces *store, struct libdeflate_compressor **c,
   size_t cap = 2 + len + 5 * (len / S_MIN + 1) + 2 + 4;
   unsigned char *out = bs_xmalloc(cap);
   uint8_t *check = bs_xmalloc(S_MAX);
-  uint8_t *piece = bs_xmalloc(S_MAX + 16);
+  uint8_t *both = bs_xmalloc(2 * S_MAX + 16);
   size_t k = 0;
   out[k++] = 0x78; /* deflate, 32 KB window */
   out[k++] = 0x01; /* fastest; (0x78 << 8 | 0x01) % 31 == 0 */
@@ -332,16 +235,24 @@ bs_zpieces_deflate(bs_zpieces *store, struct libdeflate_compressor **c,
   while (at < len) {
     size_t n = S_cut(d + at, len - at, g);
     uint32_t crc = (uint32_t)libdeflate_crc32(0, d + at, n);
-    const S_entry *e = store ? S_find(store, crc, d + at, n) : NULL;
+    const bs_memo_item *e = store ? bs_memo_get(store->memo, crc) : NULL;
+    if (e && (e->aux != n || memcmp(e->data, d + at, n) != 0))
+      e = NULL; /* another piece with this CRC-32 */
     if (e) {
-      memcpy(out + k, e->bytes + e->len, e->zlen);
-      k += e->zlen;
-    } else {
-      size_t pn = S_piece(*c, &in, check, d + at, n, piece);
-      memcpy(out + k, piece, pn);
-      k += pn;
+      memcpy(out + k, e->data + n, e->len - n);
+      k += e->len - n;
       if (store)
-        S_keep(store, crc, d + at, n, piece, pn);
+        atomic_fetch_add(&store->reused, 1);
+    } else {
+      /* the piece, then its deflated form: a store's item */
+      memcpy(both, d + at, n);
+      size_t pn = S_piece(*c, &in, check, d + at, n, both + n);
+      memcpy(out + k, both + n, pn);
+      k += pn;
+      if (store) {
+        atomic_fetch_add(&store->made, 1);
+        bs_memo_put(store->memo, crc, (uint32_t)n, both, n + pn);
+      }
     }
     at += n;
   }
@@ -354,7 +265,7 @@ bs_zpieces_deflate(bs_zpieces *store, struct libdeflate_compressor **c,
   out[k++] = (uint8_t)a;
   inflateEnd(&in);
   free(check);
-  free(piece);
+  free(both);
   *zlen = k;
   return out;
 }
