@@ -403,15 +403,18 @@ typedef struct S_packed {
   size_t zlen;        /* bytes in z */
 } S_packed;
 
-/* Pack `len` bytes at `data` (`own`: malloc'd, taken; NULL: borrowed). */
+/* Pack `len` bytes at `data` (`own`: malloc'd, taken; NULL: borrowed):
+ * deflated whole, or in pieces kept in `pieces` (zpieces.h) when it is not
+ * NULL. */
 static void
-S_pack(S_packed *pk, struct libdeflate_compressor **c, const void *data,
-       size_t len, void *own)
+S_pack(S_packed *pk, struct libdeflate_compressor **c, bs_zpieces *pieces,
+       const void *data, size_t len, void *own)
 {
   pk->data = data;
   pk->len = len;
   pk->own = own;
-  pk->z = S_deflate(c, data, len, &pk->zlen);
+  pk->z = pieces ? bs_zpieces_deflate(pieces, c, data, len, &pk->zlen)
+                 : S_deflate(c, data, len, &pk->zlen);
 }
 
 static void
@@ -792,12 +795,7 @@ S_font_job_program(S_font_job *j, struct libdeflate_compressor **c)
     return;
   unsigned blen;
   const char *bdata = hb_blob_get_data(j->ss.program, &blen);
-  S_packed *pk = &j->program;
-  pk->data = bdata;
-  pk->len = blen;
-  pk->own = NULL;
-  pk->z = bs_zpieces_deflate(j->sf->font->programs, c, bdata, blen,
-                             &pk->zlen);
+  S_pack(&j->program, c, j->sf->font->programs, bdata, blen, NULL);
 }
 
 /* Run job j with the compressor *c (one per thread): all of it, or all
@@ -812,9 +810,9 @@ S_font_job_run(S_font_job *j, struct libdeflate_compressor **c, bool program)
     S_font_job_program(j, c);
   size_t len;
   unsigned char *bits = S_cidset(&j->ss, &len);
-  S_pack(&j->cidset, c, bits, len, bits);
+  S_pack(&j->cidset, c, NULL, bits, len, bits);
   char *cmap = S_tounicode(j->sf, &j->ss, &len);
-  S_pack(&j->tounicode, c, cmap, len, cmap);
+  S_pack(&j->tounicode, c, NULL, cmap, len, cmap);
 }
 
 static void
@@ -1818,23 +1816,13 @@ S_outline(S_pdf *p)
  * as a digest, and MD5 over the 24 bytes hashed per glyph was 2 % of a
  * batch document's time.  The fields are gathered in one buffer, hashed
  * at the end. */
-typedef struct {
-  uint8_t *buf;
-  size_t n, cap;
-} S_hash;
+typedef bs_vec S_hash; /* bytes */
 
 static void
 S_hash_feed(S_hash *h, size_t n, const uint8_t *data)
 {
-  if (n > h->cap - h->n) {
-    size_t cap = h->cap ? h->cap : 4096;
-    while (n > cap - h->n)
-      cap *= 2;
-    h->buf = bs_xrealloc(h->buf, cap);
-    h->cap = cap;
-  }
-  memcpy(h->buf + h->n, data, n);
-  h->n += n;
+  memcpy(bs_vec_reserve(h, n), data, n);
+  h->len += n;
 }
 
 static void
@@ -1872,7 +1860,7 @@ S_id_digest(const S_pdf *p, const S_date *dt, HPDF_BYTE d[16])
 {
   const bs_layout *l = p->l;
   const bs_meta *m = &l->doc->meta;
-  S_hash ctx = {NULL, 0, 0};
+  S_hash ctx = BS_VEC_INIT(uint8_t);
   S_id_str(&ctx, BANSHI_VERSION);
   /* document information and XMP */
   S_id_str(&ctx, m->title);
@@ -1974,8 +1962,8 @@ S_id_digest(const S_pdf *p, const S_date *dt, HPDF_BYTE d[16])
       S_id_int(&ctx, v[k]);
   }
   XXH128_canonical_t c;
-  XXH128_canonicalFromHash(&c, XXH3_128bits(ctx.buf, ctx.n));
-  free(ctx.buf);
+  XXH128_canonicalFromHash(&c, XXH3_128bits(ctx.data, ctx.len));
+  bs_vec_free(&ctx);
   memcpy(d, c.digest, 16);
 }
 
