@@ -393,6 +393,43 @@ test_plan(test_state *st)
   bs_source_images(src, S_image, &seen);
   CHECK_STR(st, seen.text,
             "a/c.png=c.png;../s.xml=-;/etc/passwd=-;none.png=-;");
+  /* a figure with a prefix, and one in UTF-16, whose bytes do not spell
+   * "figure": both are still found (the scan is skipped only for sources
+   * that surely have none) */
+  S_write(dir, "img/p.xml",
+          "<?xml version=\"1.0\" encoding=\"GB18030\"?>\n<d:document "
+          "xmlns:d=\"urn:x\"><d:body><d:figure src=\"a/c.png\"/></d:body>"
+          "</d:document>");
+  seen.text[0] = '\0';
+  snprintf(src, sizeof src, "%s/img/p.xml", dir);
+  bs_source_images(src, S_image, &seen);
+  CHECK_STR(st, seen.text, "a/c.png=c.png;");
+  const char *u8 = "<?xml version=\"1.0\" encoding=\"UTF-16\"?>"
+                   "<document><figure src=\"a/c.png\"/></document>";
+  for (int bom = 0; bom < 2; bom++) {
+    snprintf(src, sizeof src, "%s/img/u%d.xml", dir, bom);
+    FILE *f16 = fopen(src, "wb");
+    if (bom) {
+      fputc(0xFF, f16);
+      fputc(0xFE, f16);
+    }
+    for (const char *c = u8; *c; c++) {
+      fputc(*c, f16);
+      fputc(0, f16);
+    }
+    fclose(f16);
+    seen.text[0] = '\0';
+    bs_source_images(src, S_image, &seen);
+    CHECK_STR(st, seen.text, "a/c.png=c.png;");
+  }
+  /* none: a source without the word */
+  S_write(dir, "img/n.xml",
+          "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- a comment -->"
+          "<document><body><p>x</p></body></document>");
+  seen.text[0] = '\0';
+  snprintf(src, sizeof src, "%s/img/n.xml", dir);
+  bs_source_images(src, S_image, &seen);
+  CHECK_STR(st, seen.text, "");
   bs_remove_tree(dir);
 }
 
