@@ -405,6 +405,7 @@ S_font_free(bs_font *f)
   if (f->blob)
     hb_blob_destroy(f->blob);
   bs_memo_free(f->cff_glyphs);
+  bs_recent_free(f->embeds);
   free(f->glyph_memo);
   free(f->adv_memo);
   if (f->fd >= 0)
@@ -655,6 +656,12 @@ S_font_open(const char *path, unsigned index, const char **why, char *buf,
    * walks the memo would have saved, nothing more. */
   if (f->cff)
     f->cff_glyphs = bs_memo_new(4u << 20);
+
+  /* The last two embeddings of a subset of the font (the program, CIDSet
+   * and ToUnicode deflated), for a document that draws the same glyphs
+   * for the same characters as one before it: in a batch of one report's
+   * variants most fonts do.  A CJK body font's is some 100 KB. */
+  f->embeds = bs_recent_new(2, free);
 
   /* Embedding restrictions (OS/2 fsType): PDF/A requires embedding. */
   if ((f->fs_type & 0x000F) == 0x0002) {

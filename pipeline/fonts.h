@@ -50,6 +50,9 @@ typedef struct bs_font {
                           so far (pdf/cff.c), for every document */
   bs_zpieces *programs; /* the deflated pieces of subset programs, shared
                            by the fonts of a font set (pdf/render_pdf.c) */
+  bs_recent *embeds;  /* the last embeddings of this font's subsets,
+                         each a malloc'd block under the glyphs and
+                         characters it was made for (pdf/render_pdf.c) */
   int id;             /* index in the font set */
   /* What HarfBuzz said of recent code points (glyph) and glyphs (advance
    * in 1/1000 em), for every document and thread: a direct-mapped table

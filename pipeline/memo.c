@@ -190,3 +190,137 @@ bs_memo_count(bs_memo *m, size_t *bytes)
   pthread_mutex_unlock(&m->lock);
   return n;
 }
+
+/* ------------------------------------------------------------------ */
+/* Recent results                                                       */
+
+struct bs_recent_ref {
+  size_t refs;          /* the store's (while stored) and readers' */
+  uint64_t hash;
+  void *value;
+  size_t klen;
+  unsigned char key[];
+};
+
+struct bs_recent {
+  pthread_mutex_t lock;
+  void (*free_value)(void *);
+  bs_recent_ref **items; /* newest first, n of them, at most cap */
+  unsigned n, cap;
+  size_t found, stored;
+};
+
+bs_recent *
+bs_recent_new(unsigned n, void (*free_value)(void *))
+{
+  bs_recent *r = bs_xcalloc(1, sizeof *r);
+  pthread_mutex_init(&r->lock, NULL);
+  r->free_value = free_value;
+  r->cap = n ? n : 1;
+  r->items = bs_xcalloc(r->cap, sizeof *r->items);
+  return r;
+}
+
+/* Drop a reference to it (the lock held); the item, when it was the last,
+ * to free after the lock is let go: returned. */
+static bs_recent_ref *
+S_unref(bs_recent_ref *it)
+{
+  return --it->refs == 0 ? it : NULL;
+}
+
+static void
+S_item_free(bs_recent *r, bs_recent_ref *it)
+{
+  if (!it)
+    return;
+  if (r->free_value)
+    r->free_value(it->value);
+  free(it);
+}
+
+void
+bs_recent_free(bs_recent *r)
+{
+  if (!r)
+    return;
+  for (unsigned i = 0; i < r->n; i++)
+    S_item_free(r, S_unref(r->items[i]));
+  free(r->items);
+  pthread_mutex_destroy(&r->lock);
+  free(r);
+}
+
+const void *
+bs_recent_get(bs_recent *r, uint64_t hash, const void *key, size_t klen,
+              bs_recent_ref **ref)
+{
+  *ref = NULL;
+  pthread_mutex_lock(&r->lock);
+  for (unsigned i = 0; i < r->n; i++) {
+    bs_recent_ref *it = r->items[i];
+    if (it->hash == hash && it->klen == klen &&
+        (klen == 0 || memcmp(it->key, key, klen) == 0)) {
+      it->refs++;
+      r->found++;
+      *ref = it;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&r->lock);
+  return *ref ? (*ref)->value : NULL;
+}
+
+void
+bs_recent_release(bs_recent *r, bs_recent_ref *ref)
+{
+  if (!ref)
+    return;
+  pthread_mutex_lock(&r->lock);
+  bs_recent_ref *dead = S_unref(ref);
+  pthread_mutex_unlock(&r->lock);
+  S_item_free(r, dead);
+}
+
+void
+bs_recent_put(bs_recent *r, uint64_t hash, const void *key, size_t klen,
+              void *value)
+{
+  bs_recent_ref *it = bs_xmalloc(offsetof(bs_recent_ref, key) + klen + 1);
+  it->refs = 1;
+  it->hash = hash;
+  it->value = value;
+  it->klen = klen;
+  if (klen)
+    memcpy(it->key, key, klen);
+  bs_recent_ref *dead = NULL;
+  pthread_mutex_lock(&r->lock);
+  for (unsigned i = 0; i < r->n; i++)
+    if (r->items[i]->hash == hash && r->items[i]->klen == klen &&
+        (klen == 0 || memcmp(r->items[i]->key, key, klen) == 0)) {
+      dead = it; /* stored already (by another thread): keep that one */
+      it = NULL;
+      break;
+    }
+  if (it) {
+    if (r->n == r->cap)
+      dead = S_unref(r->items[--r->n]);
+    memmove(r->items + 1, r->items, r->n * sizeof *r->items);
+    r->items[0] = it;
+    r->n++;
+    r->stored++;
+  }
+  pthread_mutex_unlock(&r->lock);
+  S_item_free(r, dead);
+}
+
+void
+bs_recent_stats(bs_recent *r, size_t *found, size_t *stored)
+{
+  pthread_mutex_lock(&r->lock);
+  if (found)
+    *found = r->found;
+  if (stored)
+    *stored = r->stored;
+  pthread_mutex_unlock(&r->lock);
+}

@@ -57,4 +57,36 @@ bool bs_memo_put(bs_memo *m, uint32_t key, uint32_t aux, const void *data,
 /* Items stored, and the bytes counted against the bound. */
 size_t bs_memo_count(bs_memo *m, size_t *bytes);
 
+/* A store of the last few results of a costly computation, each under the
+ * full bytes of what it was computed from (render_pdf.c keeps a font's
+ * recent embeddings in one: a batch's documents often draw the very same
+ * glyphs of a font).  Unlike a bs_memo it holds whole results, and
+ * evicts: storing one more than it holds drops the oldest, which is freed
+ * once no reader holds it (readers take a reference).  A key is found by
+ * its hash and then compared byte for byte, never by the hash alone.  As
+ * with a memo, a value must be a function of its key alone.  Thread-safe;
+ * a reader reads the value without the lock. */
+typedef struct bs_recent bs_recent;
+typedef struct bs_recent_ref bs_recent_ref;
+
+/* A store of at most n values; freeing it frees each with free_value
+ * (called also for values dropped), once no reference is held. */
+bs_recent *bs_recent_new(unsigned n, void (*free_value)(void *));
+void bs_recent_free(bs_recent *r);
+
+/* The value stored under the klen bytes at key (hash: any hash of them),
+ * and in *ref a reference to give back with bs_recent_release; NULL when
+ * none is stored. */
+const void *bs_recent_get(bs_recent *r, uint64_t hash, const void *key,
+                          size_t klen, bs_recent_ref **ref);
+void bs_recent_release(bs_recent *r, bs_recent_ref *ref);
+
+/* Store `value` (taken: freed with free_value, at once when the key is
+ * stored already) under a copy of the key. */
+void bs_recent_put(bs_recent *r, uint64_t hash, const void *key, size_t klen,
+                   void *value);
+
+/* Values found and values stored since the store was made. */
+void bs_recent_stats(bs_recent *r, size_t *found, size_t *stored);
+
 #endif

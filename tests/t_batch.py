@@ -817,9 +817,74 @@ def group_batch_messages(a):
                   % (name, key, again.get(key), r[key]))
 
 
+def group_batch_reuse(a):
+    """A font whose glyphs and characters are the same as in an earlier
+    document of the process reuses that document's embedding (program,
+    CIDSet, ToUnicode: render_pdf.c, bs_font.embeds): each PDF of a batch
+    where a font comes with the same glyph set, then another, then the
+    first again (the store keeps two), must be the one `banshi render`
+    writes alone, in either order of the batch."""
+    w = fresh(a, "batch_reuse")
+    src = os.path.join(w, "src")
+    os.makedirs(src)
+    same = "本年度主动公开政府信息十条，依申请公开三件。"
+    bodies = [
+        same,
+        same,
+        "依申请公开三件，本年度主动公开政府信息十条。",  # same glyphs, reordered
+        same + "另有一件。",                               # one glyph more
+        same,
+        "全年受理行政复议案件两起，均已办结。",            # other glyphs
+        same + "另有一件。",
+        "全年受理行政复议案件两起，均已办结。",
+        same,
+    ]
+    names = []
+    for i, b in enumerate(bodies):
+        name = "r%02d" % i
+        body = ("<section><heading>总体情况</heading><p>%s</p></section>"
+                "<section><heading>其他</heading><p>%s</p></section>"
+                % (b, bodies[(i + 3) % len(bodies)] if i % 2 else b))
+        text = ('<?xml version="1.0" encoding="UTF-8"?>\n<document '
+                'version="1"><meta><title>某市2020年政府信息公开工作年度报告'
+                "</title><issuer>某市人民政府</issuer><year>2020</year>"
+                "<date>2021-01-20</date><number>政办〔2021〕1号</number>"
+                "<retention>永久</retention></meta>\n<body>%s</body>"
+                "</document>\n" % body)
+        with open(os.path.join(src, name + ".xml"), "w",
+                  encoding="utf-8") as f:
+            f.write(text)
+        names.append(name)
+    env = {"SOURCE_DATE_EPOCH": "1700000000"}
+    for opts in ([], ["--pdfa", "2a"]):
+        tag = "-".join(opts) or "1b"
+        alone = os.path.join(w, "alone-" + tag)
+        os.makedirs(alone)
+        for n in names:
+            rc, out, err = run([a.banshi, "render", os.path.join(src, n + ".xml"),
+                                "-o", os.path.join(alone, n + ".pdf")] + opts,
+                               env=env)
+            check(rc == 0, "render %s %s: %s" % (n, opts, err))
+        for order in ("forward", "backward"):
+            out = os.path.join(w, "batch-%s-%s" % (tag, order))
+            seq = names if order == "forward" else names[::-1]
+            rc, o, err = run([a.banshi, "batch"] +
+                             [os.path.join(src, n + ".xml") for n in seq] +
+                             ["-o", out, "-j", "1", "-q"] + opts, env=env)
+            check(rc == 0, "batch %s %s: %s" % (order, opts, err[-2000:]))
+            for n in names:
+                got = os.path.join(out, n + ".pdf")
+                want = os.path.join(alone, n + ".pdf")
+                check(os.path.exists(got) and
+                      open(got, "rb").read() == open(want, "rb").read(),
+                      "batch %s %s: %s.pdf differs from its render alone"
+                      % (order, opts, n))
+
+
 GROUPS = {
     "batch": group_batch, "batch_kill": group_batch_kill,
     "batch_shard": group_batch_shard, "archive": group_archive,
     "batch_previous": group_batch_previous,
     "batch_messages": group_batch_messages,
+    "batch_reuse": group_batch_reuse,
 }

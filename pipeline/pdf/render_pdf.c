@@ -28,6 +28,10 @@
  * them, the costliest font first, while the main thread goes on with the
  * document's other objects; libharu, which is not thread-safe, is called
  * from the main thread alone, in the same order, so the bytes are the same.
+ * A font that draws the same glyphs for the same characters as in one of
+ * the last two documents of the process takes that document's subset and
+ * deflated streams (bs_font.embeds, S_reuse) instead of making them again:
+ * they are functions of those glyphs and characters and the font alone.
  *
  * PDF/A-1b needs, besides: an sRGB ICC v2 output intent (icc-profiles-free),
  * XMP metadata in an x:xmpmeta wrapper with the pdfaid schema and the same
@@ -731,6 +735,15 @@ S_subset_hb(S_font *sf, S_subset *ss)
   return why;
 }
 
+/* Record, in sf->old_new, the code of each original glyph of subset ss. */
+static void
+S_old_new(S_font *sf, const S_subset *ss)
+{
+  sf->old_new = hb_map_create();
+  for (unsigned c = 0; c < ss->n; c++)
+    hb_map_set(sf->old_new, ss->orig[c], ss->code[c]);
+}
+
 /* Cut one font down to the glyphs the document draws and record, in
  * sf->old_new, the code of each original glyph.  Failures, for S_fail,
  * go to why[] (at most two; none: the subset is there).  Touches nothing
@@ -744,12 +757,10 @@ S_subset_font(S_font *sf, S_subset *ss, const char *why[2])
     why[0] = S_subset_hb(sf, ss);
   if (!ss->program)
     return;
-  sf->old_new = hb_map_create();
-  for (unsigned c = 0; c < ss->n; c++) {
-    hb_map_set(sf->old_new, ss->orig[c], ss->code[c]);
+  for (unsigned c = 0; c < ss->n; c++)
     if (ss->code[c] > ss->maxcode)
       ss->maxcode = ss->code[c];
-  }
+  S_old_new(sf, ss);
   if (ss->maxcode > 0xFFFF)
     why[why[0] != NULL] = "a font subset has a CID above 65535";
 }
@@ -784,18 +795,142 @@ typedef struct S_font_job {
   bool subset_done;     /* S_font_work: the subset and the small streams
                            are made (under its lock) */
   bool program_done;    /* and the program is deflated */
+  char tag[8];          /* the subset tag (S_subset_tag) */
+  unsigned program_len; /* bytes in the program before deflating */
+  uint32_t *key;        /* what the embedding is made from (S_embed_key),
+                           malloc'd; NULL once stored or when reused */
+  size_t klen;          /* bytes in key */
+  uint64_t khash;       /* their hash */
+  bs_recent_ref *reused; /* the stored embedding used (S_reuse), whose
+                            bytes the job's subset and streams borrow;
+                            NULL: made here */
 } S_font_job;
+
+/* A font's embedding kept for the next documents (bs_font.embeds), in one
+ * malloc'd block: this header, then the arrays and the streams' zlib
+ * forms its pointers point to.  Everything of it is a function of the
+ * font and the key it is stored under (S_embed_key). */
+typedef struct S_embedding {
+  unsigned n;           /* S_subset's n, code, orig and maxcode */
+  uint32_t maxcode;
+  const uint32_t *code;
+  const hb_codepoint_t *orig;
+  unsigned program_len;
+  char tag[8];
+  const unsigned char *z[3]; /* program, CIDSet, ToUnicode, deflated */
+  size_t zlen[3];
+  size_t len[3];        /* their bytes before deflating */
+} S_embedding;
+
+/* The key of a font's embedding in a document: each glyph it draws
+ * (ascending) with the character it is drawn for, or ~0 for none.  The
+ * subset (glyphs, codes, program), its tag, CIDSet and ToUnicode and the
+ * widths are functions of these and the font alone; the font is the
+ * store's (one per bs_font).  Returns the malloc'd key, *klen bytes. */
+static uint32_t *
+S_embed_key(const S_font *sf, size_t *klen)
+{
+  unsigned n = hb_set_get_population(sf->gids);
+  uint32_t *key = bs_xmalloc(2 * (size_t)(n ? n : 1) * sizeof *key);
+  size_t k = 0;
+  hb_codepoint_t g = HB_SET_VALUE_INVALID;
+  while (k < 2 * (size_t)n && hb_set_next(sf->gids, &g)) {
+    key[k++] = g;
+    key[k++] = hb_map_has(sf->gid_cp, g) ? hb_map_get(sf->gid_cp, g)
+                                         : UINT32_MAX;
+  }
+  *klen = k * sizeof *key;
+  return key;
+}
+
+/* Use an embedding stored for the same key by an earlier document, if
+ * there is one: the job's subset and streams then borrow its bytes.
+ * True when it did. */
+static bool
+S_reuse(S_font_job *j)
+{
+  bs_recent *store = j->sf->font->embeds;
+  if (!store)
+    return false;
+  j->key = S_embed_key(j->sf, &j->klen);
+  j->khash = XXH3_64bits(j->key, j->klen);
+  bs_recent_ref *ref;
+  const S_embedding *e =
+      bs_recent_get(store, j->khash, j->key, j->klen, &ref);
+  if (!e)
+    return false;
+  free(j->key);
+  j->key = NULL;
+  j->reused = ref;
+  memset(&j->ss, 0, sizeof j->ss);
+  j->ss.n = e->n;
+  j->ss.maxcode = e->maxcode;
+  j->ss.code = (uint32_t *)e->code;
+  j->ss.orig = (hb_codepoint_t *)e->orig;
+  j->program_len = e->program_len;
+  memcpy(j->tag, e->tag, sizeof j->tag);
+  S_packed *pk[3] = {&j->program, &j->cidset, &j->tounicode};
+  for (int i = 0; i < 3; i++) {
+    pk[i]->z = (unsigned char *)e->z[i];
+    pk[i]->zlen = e->zlen[i];
+    pk[i]->len = e->len[i];
+  }
+  S_old_new(j->sf, &j->ss);
+  return true;
+}
+
+/* Store job j's embedding (all of it made here, without failure) for the
+ * documents after. */
+static void
+S_keep(S_font_job *j)
+{
+  if (!j->key)
+    return;
+  const S_packed *pk[3] = {&j->program, &j->cidset, &j->tounicode};
+  bool whole = !j->why[0] && !j->why[1];
+  for (int i = 0; i < 3; i++)
+    whole = whole && pk[i]->z;
+  if (whole) {
+    size_t n = j->ss.n, size = sizeof(S_embedding) + n * sizeof(uint32_t) +
+                              n * sizeof(hb_codepoint_t);
+    for (int i = 0; i < 3; i++)
+      size += pk[i]->zlen;
+    S_embedding *e = bs_xmalloc(size);
+    unsigned char *at = (unsigned char *)(e + 1);
+    e->n = j->ss.n;
+    e->maxcode = j->ss.maxcode;
+    e->code = (const uint32_t *)at;
+    memcpy(at, j->ss.code, n * sizeof(uint32_t));
+    at += n * sizeof(uint32_t);
+    e->orig = (const hb_codepoint_t *)at;
+    memcpy(at, j->ss.orig, n * sizeof(hb_codepoint_t));
+    at += n * sizeof(hb_codepoint_t);
+    e->program_len = j->program_len;
+    memcpy(e->tag, j->tag, sizeof e->tag);
+    for (int i = 0; i < 3; i++) {
+      e->z[i] = at;
+      e->zlen[i] = pk[i]->zlen;
+      e->len[i] = pk[i]->len;
+      memcpy(at, pk[i]->z, pk[i]->zlen);
+      at += pk[i]->zlen;
+    }
+    bs_recent_put(j->sf->font->embeds, j->khash, j->key, j->klen, e);
+  }
+  free(j->key);
+  j->key = NULL;
+}
 
 /* Deflate the program of job j (its subset made) with the compressor *c,
  * in pieces that documents of a batch share (zpieces.h). */
 static void
 S_font_job_program(S_font_job *j, struct libdeflate_compressor **c)
 {
-  if (j->why[0])
+  if (j->why[0] || j->reused)
     return;
   unsigned blen;
   const char *bdata = hb_blob_get_data(j->ss.program, &blen);
   S_pack(&j->program, c, j->sf->font->programs, bdata, blen, NULL);
+  S_keep(j);
 }
 
 /* Run job j with the compressor *c (one per thread): all of it, or all
@@ -803,21 +938,36 @@ S_font_job_program(S_font_job *j, struct libdeflate_compressor **c)
 static void
 S_font_job_run(S_font_job *j, struct libdeflate_compressor **c, bool program)
 {
+  if (S_reuse(j))
+    return;
   S_subset_font(j->sf, &j->ss, j->why);
   if (j->why[0])
     return;
-  if (program)
-    S_font_job_program(j, c);
+  j->program_len = hb_blob_get_length(j->ss.program);
+  S_subset_tag(j->sf, j->tag);
   size_t len;
   unsigned char *bits = S_cidset(&j->ss, &len);
   S_pack(&j->cidset, c, NULL, bits, len, bits);
   char *cmap = S_tounicode(j->sf, &j->ss, &len);
   S_pack(&j->tounicode, c, NULL, cmap, len, cmap);
+  if (program)
+    S_font_job_program(j, c);
 }
 
 static void
 S_font_job_free(S_font_job *j)
 {
+  free(j->key);
+  j->key = NULL;
+  if (j->reused) {
+    /* the bytes are the store's */
+    memset(&j->program, 0, sizeof j->program);
+    memset(&j->cidset, 0, sizeof j->cidset);
+    memset(&j->tounicode, 0, sizeof j->tounicode);
+    memset(&j->ss, 0, sizeof j->ss);
+    bs_recent_release(j->sf->font->embeds, j->reused);
+    j->reused = NULL;
+  }
   S_packed_free(&j->program);
   S_packed_free(&j->cidset);
   S_packed_free(&j->tounicode);
@@ -1011,10 +1161,8 @@ S_font_dicts(S_pdf *p, S_font_job *j)
   const S_subset *ss = &j->ss;
   bs_font *f = sf->font;
   HPDF_MMgr mm = p->pdf->mmgr;
-  char tag[8];
-  S_subset_tag(sf, tag);
   char base[128];
-  snprintf(base, sizeof base, "%s%s", tag, f->psname);
+  snprintf(base, sizeof base, "%s%s", j->tag, f->psname);
 
   /* the program itself may come later (S_font_work_finish) */
   HPDF_Dict ff = !j->later
@@ -1025,7 +1173,7 @@ S_font_dicts(S_pdf *p, S_font_job *j)
     HPDF_Dict_AddName(ff, "Subtype", "CIDFontType0C");
   else
     HPDF_Dict_AddNumber(ff, "Length1",
-                        (HPDF_INT32)hb_blob_get_length(j->ss.program));
+                        (HPDF_INT32)j->program_len);
 
   HPDF_Dict fd = HPDF_Dict_New(mm);
   HPDF_Xref_Add(p->pdf->xref, fd);

@@ -27,6 +27,7 @@ void test_cff_subset(test_state *st);
 void test_cff_memo(test_state *st);
 void test_percent(test_state *st);
 void test_zpieces(test_state *st);
+void test_recent(test_state *st);
 
 static const struct {
   const char *name;
@@ -44,6 +45,7 @@ static const struct {
     {"cff_memo", test_cff_memo},
     {"percent", test_percent},
     {"zpieces", test_zpieces},
+    {"recent", test_recent},
 };
 
 int

@@ -7,7 +7,9 @@
  * and without, on a second call (pieces reused) and on a third thread;
  * data with bytes inserted in its middle reuses the pieces before and
  * after the insertion; a store too small to keep a piece changes nothing
- * but the reuse. */
+ * but the reuse.
+ *
+ * recent: memo.h's store of recent results (below). */
 #include <libdeflate.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -17,6 +19,7 @@
 #include <zlib.h>
 
 #include "harness.h"
+#include "memo.h"
 #include "zpieces.h"
 
 void test_zpieces(test_state *st);
@@ -201,4 +204,66 @@ test_zpieces(test_state *st)
   free(a);
   free(b);
   libdeflate_free_compressor(c);
+}
+
+/* recent (memo.h): the last results of a costly computation.  A key is
+ * found by its bytes, not its hash alone (two keys under one hash); the
+ * oldest of more than the store holds is dropped, but freed only once its
+ * reader lets it go; a key stored twice keeps the first value. */
+
+static int S_freed;
+
+static void
+S_count_free(void *v)
+{
+  S_freed++;
+  free(v);
+}
+
+static char *
+S_dup(const char *s)
+{
+  char *d = malloc(strlen(s) + 1);
+  strcpy(d, s);
+  return d;
+}
+
+void test_recent(test_state *st);
+
+void
+test_recent(test_state *st)
+{
+  S_freed = 0;
+  bs_recent *r = bs_recent_new(2, S_count_free);
+  bs_recent_ref *ref, *held;
+  CHECK(st, !bs_recent_get(r, 7, "a", 1, &ref) && !ref, "empty store");
+  bs_recent_put(r, 7, "a", 1, S_dup("A"));
+  bs_recent_put(r, 7, "b", 1, S_dup("B")); /* the same hash */
+  const char *v = bs_recent_get(r, 7, "a", 1, &held);
+  CHECK(st, v && strcmp(v, "A") == 0, "a under a shared hash");
+  v = bs_recent_get(r, 7, "b", 1, &ref);
+  CHECK(st, v && strcmp(v, "B") == 0, "b under a shared hash");
+  bs_recent_release(r, ref);
+  CHECK(st, !bs_recent_get(r, 8, "a", 1, &ref), "another hash, same bytes");
+  CHECK(st, !bs_recent_get(r, 7, "ab", 2, &ref), "a longer key");
+  bs_recent_put(r, 7, "b", 1, S_dup("B2")); /* stored already: dropped */
+  CHECK_INT(st, S_freed, 1);
+  v = bs_recent_get(r, 7, "b", 1, &ref);
+  CHECK(st, v && strcmp(v, "B") == 0, "the first value stays");
+  bs_recent_release(r, ref);
+  /* a third key drops the oldest, "a", still held */
+  bs_recent_put(r, 9, "c", 1, S_dup("C"));
+  CHECK(st, !bs_recent_get(r, 7, "a", 1, &ref), "a dropped");
+  CHECK_INT(st, S_freed, 1);
+  v = bs_recent_get(r, 7, "b", 1, &ref); /* still held by the store */
+  CHECK(st, v != NULL, "b kept");
+  bs_recent_release(r, ref);
+  bs_recent_release(r, held); /* "a" freed now */
+  CHECK_INT(st, S_freed, 2);
+  size_t found, stored;
+  bs_recent_stats(r, &found, &stored);
+  CHECK_INT(st, found, 4);
+  CHECK_INT(st, stored, 3);
+  bs_recent_free(r);
+  CHECK_INT(st, S_freed, 4);
 }
