@@ -61,6 +61,7 @@
 #include "dynlib.h"
 #include "util.h"
 #include "xml.h"
+#include "xpath.h"
 
 #define S_MAX_CACHE 16
 
@@ -79,6 +80,7 @@ typedef struct S_claim {
   char *id;
   char *value;            /* XPath of the table's value */
   xmlXPathCompExprPtr value_x; /* compiled once, shared by every thread */
+  bs_xnum *value_n;       /* the same walked (xpath.h), or NULL */
   char *prose;            /* XPath narrowing the prose it reads, or NULL */
   xmlXPathCompExprPtr prose_x;
   char *where, *where_en; /* the cell in words */
@@ -1007,6 +1009,7 @@ S_compile(S_compiled *c, const char *rules_path)
   for (int k = 0; k < c->nclaims; k++) {
     S_claim *cl = &c->claims[k];
     cl->value_x = cl->value ? xmlXPathCompile(BAD_CAST cl->value) : NULL;
+    cl->value_n = cl->value_x ? bs_xnum_compile(cl->value) : NULL;
     cl->prose_x = cl->prose ? xmlXPathCompile(BAD_CAST cl->prose) : NULL;
     if (cl->prose && !cl->prose_x && !c->error) {
       char buf[600];
@@ -1081,6 +1084,7 @@ bs_prose_cleanup(void)
       free(cl->id);
       free(cl->value);
       xmlXPathFreeCompExpr(cl->value_x);
+      bs_xnum_free(cl->value_n);
       free(cl->prose);
       xmlXPathFreeCompExpr(cl->prose_x);
       free(cl->where);
@@ -1149,6 +1153,45 @@ S_fmt(double v, char *out, size_t outsz)
     out[--n] = '\0';
 }
 
+/* The prose each claim reads when narrower than all of it (prose=""),
+ * evaluated when a pattern of the claim first may match a text (most
+ * documents never need it); claims with the same prose="" share one
+ * evaluation. */
+typedef struct S_scopes {
+  const S_compiled *c;
+  xmlXPathContextPtr x;
+  xmlXPathObjectPtr *set; /* per claim, once done */
+  bool *done, *owned;
+} S_scopes;
+
+/* Claim k's prose: NULL for all of it, else its evaluation; false when
+ * that is no node-set and the claim reads nothing. */
+static bool
+S_scope(S_scopes *s, int k, xmlXPathObjectPtr *out)
+{
+  const S_claim *cl = &s->c->claims[k];
+  *out = NULL;
+  if (!cl->prose_x)
+    return true;
+  if (!s->done[k]) {
+    int j = 0;
+    while (j < k && !(s->c->claims[j].prose &&
+                      strcmp(s->c->claims[j].prose, cl->prose) == 0))
+      j++;
+    if (!s->done[j]) {
+      xmlNodePtr at = s->x->node;
+      s->x->node = xmlDocGetRootElement(s->x->doc);
+      s->set[j] = xmlXPathCompiledEval(s->c->claims[j].prose_x, s->x);
+      s->x->node = at;
+      s->owned[j] = s->done[j] = true;
+    }
+    s->set[k] = s->set[j];
+    s->done[k] = true;
+  }
+  *out = s->set[k];
+  return *out != NULL;
+}
+
 typedef struct S_span {
   const S_claim *claim;
   int64_t start, end;
@@ -1156,7 +1199,7 @@ typedef struct S_span {
 
 static void
 S_check_text(bs_xml_parser *p, const S_compiled *c, xmlNodePtr el,
-             const char *text, const double *values, xmlXPathObjectPtr *scopes,
+             const char *text, double *values, S_scopes *scopes,
              URegularExpression **res)
 {
   /* matched as UTF-16 (ICU's own form, several times faster than through
@@ -1192,8 +1235,13 @@ S_check_text(bs_xml_parser *p, const S_compiled *c, xmlNodePtr el,
       if (!isfinite(values[k]) || !res[r] ||
           !bs_prose_may_match(&cl->pats[j].need, text))
         continue;
-      if (scopes[k] && (scopes[k]->type != XPATH_NODESET ||
-                        !xmlXPathNodeSetContains(scopes[k]->nodesetval, el)))
+      xmlXPathObjectPtr scope;
+      if (!S_scope(scopes, k, &scope)) {
+        values[k] = NAN; /* not a node-set: the claim reads nothing */
+        continue;
+      }
+      if (scope && (scope->type != XPATH_NODESET ||
+                    !xmlXPathNodeSetContains(scope->nodesetval, el)))
         continue;
       URegularExpression *re = res[r];
       st = U_ZERO_ERROR;
@@ -1303,6 +1351,10 @@ bs_prose_check(bs_xml_parser *p, xmlDocPtr rules, const char *rules_path,
   double *values = bs_xmalloc((size_t)c->nclaims * sizeof *values);
   int npats = 0;
   for (int k = 0; k < c->nclaims; k++) {
+    npats += c->claims[k].npats;
+    /* mostly cells and sums of cells: walked, not through XPath */
+    if (bs_xnum_eval(c->claims[k].value_n, x->doc, &values[k]))
+      continue;
     x->node = root;
     xmlXPathObjectPtr o = xmlXPathCompiledEval(c->claims[k].value_x, x);
     values[k] = o ? xmlXPathCastToNumber(o) : NAN;
@@ -1315,29 +1367,15 @@ bs_prose_check(bs_xml_parser *p, xmlDocPtr rules, const char *rules_path,
               type_name, buf);
     }
     xmlXPathFreeObject(o);
-    npats += c->claims[k].npats;
   }
-  /* the prose each claim reads, when narrower than all of it; claims
-   * with the same prose="" share one evaluation */
-  xmlXPathObjectPtr *scopes = bs_xcalloc((size_t)c->nclaims, sizeof *scopes);
-  bool *owned = bs_xcalloc((size_t)c->nclaims + 1, sizeof *owned);
-  for (int k = 0; k < c->nclaims; k++) {
-    if (!c->claims[k].prose_x)
-      continue;
-    for (int j = 0; j < k && !scopes[k]; j++)
-      if (c->claims[j].prose && strcmp(c->claims[j].prose,
-                                       c->claims[k].prose) == 0)
-        scopes[k] = scopes[j];
-    if (!scopes[k]) {
-      x->node = root;
-      scopes[k] = xmlXPathCompiledEval(c->claims[k].prose_x, x);
-      owned[k] = true;
-    }
-    if (!scopes[k])
-      values[k] = NAN; /* not a node-set: the claim reads nothing */
-  }
+  S_scopes scopes = {c, x,
+                     bs_xcalloc((size_t)c->nclaims + 1, sizeof *scopes.set),
+                     bs_xcalloc((size_t)c->nclaims + 1, sizeof *scopes.done),
+                     bs_xcalloc((size_t)c->nclaims + 1, sizeof *scopes.owned)};
   x->node = root;
-  xmlXPathObjectPtr o = xmlXPathCompiledEval(c->select_x, x);
+  xmlXPathObjectPtr o = bs_xpath_paths(x->doc, c->select);
+  if (!o)
+    o = xmlXPathCompiledEval(c->select_x, x);
   xmlNodeSetPtr ns = o && o->type == XPATH_NODESET ? o->nodesetval : NULL;
   int ntexts = ns ? ns->nodeNr : 0;
   xmlChar **texts = bs_xcalloc((size_t)ntexts + 1, sizeof *texts);
@@ -1359,7 +1397,7 @@ bs_prose_check(bs_xml_parser *p, xmlDocPtr rules, const char *rules_path,
   for (int i = 0; i < ntexts; i++) {
     if (texts[i] && *texts[i])
       S_check_text(p, c, ns->nodeTab[i], (const char *)texts[i], values,
-                   scopes, res);
+                   &scopes, res);
     xmlFree(texts[i]);
   }
   free(texts);
@@ -1369,10 +1407,11 @@ bs_prose_check(bs_xml_parser *p, xmlDocPtr rules, const char *rules_path,
       S_re.uregex_close(res[k]);
   free(res);
   for (int k = 0; k < c->nclaims; k++)
-    if (owned[k])
-      xmlXPathFreeObject(scopes[k]);
-  free(scopes);
-  free(owned);
+    if (scopes.owned[k])
+      xmlXPathFreeObject(scopes.set[k]);
+  free(scopes.set);
+  free(scopes.done);
+  free(scopes.owned);
   free(values);
   x->node = root;
 }

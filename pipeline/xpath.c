@@ -11,6 +11,7 @@
 
 #include <libxml/xpathInternals.h>
 
+#include "arena.h"
 #include "util.h"
 
 bool
@@ -61,7 +62,8 @@ bs_xattr_number(xmlAttrPtr a)
  * selections mostly are, are found by walking the tree: child steps of a
  * name or "*", each with at most a predicate [@NAME], [@NAME = 'TEXT'] or
  * [starts-with(name(), 'TEXT')]; a last element step may be "//"
- * (descendants); an attribute step @NAME, @* or @*[not(name() = 'TEXT' or
+ * (descendants; "//NAME", the first step, all the document's NAME
+ * elements, as the prose checks' "//p" is); an attribute step @NAME, @* or @*[not(name() = 'TEXT' or
  * ...)] may end the path; "|" joins such paths.  The node-set is the one
  * XPath gives, in document order (the steps before a "//" select no
  * element inside another).  Any other expression, and any tree holding
@@ -150,7 +152,7 @@ static bool
 S_path_parse(const char *p, S_path *path)
 {
   memset(path, 0, sizeof *path);
-  if (p[0] != '/' || p[1] == '/')
+  if (p[0] != '/')
     return false;
   while (*p == '/') {
     p++;
@@ -333,6 +335,34 @@ S_path_walk(xmlNodePtr n, const S_path *path, int i, xmlNodeSetPtr out)
   return true;
 }
 
+/* The node-set of `path` in `doc`; NULL when the walk declines. */
+static xmlXPathObjectPtr
+S_path_run(xmlDocPtr doc, const S_path *path)
+{
+  xmlXPathObjectPtr o = xmlXPathNewNodeSet(NULL);
+  if (!o || !o->nodesetval) {
+    xmlXPathFreeObject(o);
+    return NULL;
+  }
+  /* the first step: the document's children (a DTD node is no element),
+   * for "//NAME" each followed by its descendants */
+  const S_pstep *s = &path->st[0];
+  for (xmlNodePtr k = doc->children; k; k = k->next) {
+    if (!S_plain_node(k) && k->type != XML_DTD_NODE) {
+      xmlXPathFreeObject(o);
+      return NULL;
+    }
+    int m = S_pstep_match(k, s);
+    if (m < 0 || (m && !S_path_walk(k, path, 1, o->nodesetval)) ||
+        (s->desc && k->type == XML_ELEMENT_NODE &&
+         !S_path_walk(k, path, 0, o->nodesetval))) {
+      xmlXPathFreeObject(o);
+      return NULL;
+    }
+  }
+  return o;
+}
+
 /* The node-set of `expr` in `doc` when it is such a path, else NULL. */
 static xmlXPathObjectPtr
 S_path_eval1(xmlDocPtr doc, const char *expr)
@@ -340,25 +370,7 @@ S_path_eval1(xmlDocPtr doc, const char *expr)
   S_path path;
   if (!doc || !S_path_parse(expr, &path))
     return NULL;
-  xmlXPathObjectPtr o = xmlXPathNewNodeSet(NULL);
-  if (!o || !o->nodesetval) {
-    xmlXPathFreeObject(o);
-    return NULL;
-  }
-  /* the first step: the document's children (a DTD node is no element) */
-  const S_pstep *s = &path.st[0];
-  for (xmlNodePtr k = doc->children; k; k = k->next) {
-    if (!S_plain_node(k) && k->type != XML_DTD_NODE) {
-      xmlXPathFreeObject(o);
-      return NULL;
-    }
-    int m = S_pstep_match(k, s);
-    if (m < 0 || (m && !S_path_walk(k, &path, 1, o->nodesetval))) {
-      xmlXPathFreeObject(o);
-      return NULL;
-    }
-  }
-  return o;
+  return S_path_run(doc, &path);
 }
 
 /* A path, or a union "A | B" of such paths: their node-sets merged and
@@ -405,4 +417,313 @@ bs_xpath_paths(xmlDocPtr doc, const char *expr)
   a->nodesetval = m;
   xmlXPathNodeSetSort(m);
   return a;
+}
+
+
+/* Numbers: an expression of additions, subtractions, multiplications and
+ * divisions ("+", "-", "*", "div", left to right, "*" and "div" first) of
+ * integer literals, parenthesised expressions, paths or unions of paths
+ * as above (a node-set's number is its first node's, by XPath's own
+ * conversion) and sum() of one such node-set is compiled once into a
+ * program of those operations, and run with the same conversions and in
+ * the same order as libxml2's XPath; a prose claim's value is one
+ * ("100 * A div B", "sum(A | B)").  Anything else (other functions,
+ * "mod", a unary minus, relative paths, comparisons) is not compiled, and
+ * a path the walk declines in a document is not run: both are left to
+ * XPath. */
+enum { S_OP_NUM, S_OP_PATHS, S_OP_SUM, S_OP_ADD, S_OP_SUB, S_OP_MUL,
+       S_OP_DIV };
+
+typedef struct S_op {
+  int op;
+  double v;       /* S_OP_NUM */
+  int first, n;   /* S_OP_PATHS, S_OP_SUM: the paths [first, first + n) */
+} S_op;
+
+struct bs_xnum {
+  bs_vec ops;     /* S_op, in postfix order */
+  bs_vec paths;   /* S_path; their names point into strs */
+  bs_vec strs;    /* char *: each path's text */
+};
+
+typedef struct S_num {
+  bs_xnum *prog;
+  const char *p;
+  bool bad;
+} S_num;
+
+static void S_num_expr(S_num *n);
+
+static void
+S_num_emit(S_num *n, int op, double v, int first, int count)
+{
+  S_op o = {op, v, first, count};
+  bs_vec_push(&n->prog->ops, &o);
+}
+
+/* The end of the path or union of paths at p: the first space, ")",
+ * "+", ",", or comparison outside brackets and quotes that no "|"
+ * follows, or a "*" that is no step's name. */
+static const char *
+S_path_end(const char *p)
+{
+  int depth = 0;
+  char quote = 0;
+  for (const char *q = p;; q++) {
+    char c = *q;
+    if (!c)
+      return q;
+    if (quote) {
+      quote = c == quote ? 0 : quote;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (c == '[') {
+      depth++;
+    } else if (c == ']') {
+      if (--depth < 0)
+        return q;
+    } else if (depth) {
+      continue;
+    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '|') {
+      const char *r = q;
+      S_ws(&r);
+      if (*r != '|')
+        return q;
+      r++;
+      S_ws(&r);
+      q = r - 1;
+    } else if (c == ')' || c == '+' || c == ',' || c == '=' || c == '<' ||
+               c == '>' || c == '!' ||
+               (c == '*' && q > p && q[-1] != '/' && q[-1] != '@')) {
+      return q;
+    }
+  }
+}
+
+/* Compile the paths at n->p, split at "|" as bs_xpath_paths splits them,
+ * into n->prog->paths; their index range in *first, *count. */
+static void
+S_num_paths(S_num *n, int *first, int *count)
+{
+  const char *e = S_path_end(n->p);
+  *first = (int)n->prog->paths.len;
+  *count = 0;
+  const char *s = n->p;
+  while (!n->bad) {
+    const char *bar = NULL;
+    char quote = 0;
+    for (const char *q = s; q < e && !bar; q++) {
+      if (quote)
+        quote = *q == quote ? 0 : quote;
+      else if (*q == '\'' || *q == '"')
+        quote = *q;
+      else if (*q == '|')
+        bar = q;
+    }
+    const char *end = bar ? bar : e;
+    while (bar && end > s && (end[-1] == ' ' || end[-1] == '\t' ||
+                              end[-1] == '\n' || end[-1] == '\r'))
+      end--;
+    char *str = bs_xmalloc((size_t)(end - s) + 1);
+    memcpy(str, s, (size_t)(end - s));
+    str[end - s] = '\0';
+    bs_vec_push(&n->prog->strs, &str);
+    S_path path;
+    if (!S_path_parse(str, &path)) {
+      n->bad = true;
+      break;
+    }
+    bs_vec_push(&n->prog->paths, &path);
+    (*count)++;
+    if (!bar)
+      break;
+    s = bar + 1;
+    S_ws(&s);
+  }
+  n->p = e;
+  S_ws(&n->p);
+}
+
+static void
+S_num_primary(S_num *n)
+{
+  const char *p = n->p;
+  int first, count;
+  if (*p >= '0' && *p <= '9') {
+    double v = 0;
+    int digits = 0;
+    while (*p >= '0' && *p <= '9' && digits < 15)
+      v = v * 10 + (*p++ - '0'), digits++;
+    if ((*p >= '0' && *p <= '9') || *p == '.') {
+      n->bad = true;
+      return;
+    }
+    n->p = p;
+    S_ws(&n->p);
+    S_num_emit(n, S_OP_NUM, v, 0, 0);
+  } else if (*p == '(') {
+    n->p++;
+    S_ws(&n->p);
+    S_num_expr(n);
+    if (*n->p != ')') {
+      n->bad = true;
+      return;
+    }
+    n->p++;
+    S_ws(&n->p);
+  } else if (*p == '/') {
+    S_num_paths(n, &first, &count);
+    S_num_emit(n, S_OP_PATHS, 0, first, count);
+  } else if (S_tok(&p, "sum") && S_tok(&p, "(") && *p == '/') {
+    n->p = p;
+    S_num_paths(n, &first, &count);
+    if (*n->p != ')') {
+      n->bad = true;
+      return;
+    }
+    n->p++;
+    S_ws(&n->p);
+    S_num_emit(n, S_OP_SUM, 0, first, count);
+  } else {
+    n->bad = true;
+  }
+}
+
+static void
+S_num_term(S_num *n)
+{
+  S_num_primary(n);
+  while (!n->bad) {
+    int op;
+    if (*n->p == '*') {
+      n->p++;
+      S_ws(&n->p);
+      op = S_OP_MUL;
+    } else if (S_tok(&n->p, "div")) {
+      op = S_OP_DIV;
+    } else {
+      break;
+    }
+    S_num_primary(n);
+    S_num_emit(n, op, 0, 0, 0);
+  }
+}
+
+static void
+S_num_expr(S_num *n)
+{
+  S_num_term(n);
+  while (!n->bad && (*n->p == '+' || *n->p == '-')) {
+    int op = *n->p == '+' ? S_OP_ADD : S_OP_SUB;
+    n->p++;
+    S_ws(&n->p);
+    S_num_term(n);
+    S_num_emit(n, op, 0, 0, 0);
+  }
+}
+
+bs_xnum *
+bs_xnum_compile(const char *expr)
+{
+  if (!expr)
+    return NULL;
+  bs_xnum *prog = bs_xcalloc(1, sizeof *prog);
+  prog->ops = (bs_vec)BS_VEC_INIT(S_op);
+  prog->paths = (bs_vec)BS_VEC_INIT(S_path);
+  prog->strs = (bs_vec)BS_VEC_INIT(char *);
+  S_num n = {prog, expr, false};
+  S_ws(&n.p);
+  S_num_expr(&n);
+  if (n.bad || *n.p) {
+    bs_xnum_free(prog);
+    return NULL;
+  }
+  return prog;
+}
+
+void
+bs_xnum_free(bs_xnum *prog)
+{
+  if (!prog)
+    return;
+  char **strs = prog->strs.data;
+  for (size_t i = 0; i < prog->strs.len; i++)
+    free(strs[i]);
+  bs_vec_free(&prog->strs);
+  bs_vec_free(&prog->paths);
+  bs_vec_free(&prog->ops);
+  free(prog);
+}
+
+/* The node-set of paths [first, first + n): merged and sorted into
+ * document order as XPath's union is; NULL when the walk declines. */
+static xmlXPathObjectPtr
+S_num_set(const bs_xnum *prog, xmlDocPtr doc, int first, int n)
+{
+  const S_path *paths = prog->paths.data;
+  xmlXPathObjectPtr a = S_path_run(doc, &paths[first]);
+  for (int i = 1; a && i < n; i++) {
+    xmlXPathObjectPtr b = S_path_run(doc, &paths[first + i]);
+    xmlNodeSetPtr m = b ? xmlXPathNodeSetMerge(a->nodesetval, b->nodesetval)
+                        : NULL;
+    xmlXPathFreeObject(b);
+    if (!m) {
+      xmlXPathFreeObject(a);
+      return NULL;
+    }
+    a->nodesetval = m;
+  }
+  if (a && n > 1)
+    xmlXPathNodeSetSort(a->nodesetval);
+  return a;
+}
+
+bool
+bs_xnum_eval(const bs_xnum *prog, xmlDocPtr doc, double *out)
+{
+  if (!prog || !doc || !prog->ops.len)
+    return false;
+  double stack[64];
+  size_t sp = 0;
+  const S_op *ops = prog->ops.data;
+  for (size_t i = 0; i < prog->ops.len; i++) {
+    const S_op *o = &ops[i];
+    if (o->op == S_OP_NUM || o->op == S_OP_PATHS || o->op == S_OP_SUM) {
+      if (sp == sizeof stack / sizeof *stack)
+        return false;
+      double v = o->v;
+      if (o->op != S_OP_NUM) {
+        xmlXPathObjectPtr set = S_num_set(prog, doc, o->first, o->n);
+        if (!set)
+          return false;
+        if (o->op == S_OP_PATHS) {
+          v = xmlXPathCastToNumber(set);
+        } else {
+          /* as xmlXPathSumFunction: from 0, node by node */
+          v = 0.0;
+          xmlNodeSetPtr ns = set->nodesetval;
+          for (int k = 0; ns && k < ns->nodeNr; k++)
+            v += xmlXPathCastNodeToNumber(ns->nodeTab[k]);
+        }
+        xmlXPathFreeObject(set);
+      }
+      stack[sp++] = v;
+      continue;
+    }
+    if (sp < 2)
+      return false;
+    double b = stack[--sp], *a = &stack[sp - 1];
+    if (o->op == S_OP_ADD)
+      *a = *a + b;
+    else if (o->op == S_OP_SUB)
+      *a = *a - b;
+    else if (o->op == S_OP_MUL)
+      *a = *a * b;
+    else
+      *a = *a / b;
+  }
+  if (sp != 1)
+    return false;
+  *out = stack[0];
+  return true;
 }

@@ -41,4 +41,14 @@ double bs_xattr_number(xmlAttrPtr a);
  * document order as XPath gives it; else NULL. */
 xmlXPathObjectPtr bs_xpath_paths(xmlDocPtr doc, const char *expr);
 
+/* Arithmetic of such paths, sums of them and integers (xpath.c says
+ * which), compiled once: NULL for any other expression.  bs_xnum_eval
+ * gives the number xmlXPathCastToNumber gives of the expression evaluated
+ * in `doc` (true), or false, *out untouched, when the walk declines a
+ * path of it there. */
+typedef struct bs_xnum bs_xnum;
+bs_xnum *bs_xnum_compile(const char *expr);
+bool bs_xnum_eval(const bs_xnum *prog, xmlDocPtr doc, double *out);
+void bs_xnum_free(bs_xnum *prog);
+
 #endif
