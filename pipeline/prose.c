@@ -49,6 +49,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -828,17 +829,63 @@ bs_prose_need_free(bs_prose_need *need)
   need->nsets = 0;
 }
 
-bool
-bs_prose_may_match(const bs_prose_need *need, const char *text)
+/* The pairs of adjacent bytes a text holds, hashed to 4096 bits, so that
+ * a string with a pair the text lacks is known to be absent without
+ * searching (most of the strings the patterns need are not in a given
+ * text); a string whose pairs are all there is searched for as before. */
+typedef struct S_pairs {
+  uint64_t bits[64];
+} S_pairs;
+
+static unsigned
+S_pair(unsigned char a, unsigned char b)
+{
+  return ((unsigned)a << 4 ^ b) & 4095u;
+}
+
+static void
+S_pairs_of(const char *text, S_pairs *pp)
+{
+  memset(pp, 0, sizeof *pp);
+  const unsigned char *s = (const unsigned char *)text;
+  for (size_t i = 0; s[i] && s[i + 1]; i++) {
+    unsigned h = S_pair(s[i], s[i + 1]);
+    pp->bits[h >> 6] |= (uint64_t)1 << (h & 63);
+  }
+}
+
+/* Whether `lit` may be in the text of `pp`: false only when it is not. */
+static bool
+S_pairs_may(const S_pairs *pp, const char *lit)
+{
+  const unsigned char *s = (const unsigned char *)lit;
+  for (size_t i = 0; s[i] && s[i + 1]; i++) {
+    unsigned h = S_pair(s[i], s[i + 1]);
+    if (!(pp->bits[h >> 6] >> (h & 63) & 1))
+      return false;
+  }
+  return true;
+}
+
+/* bs_prose_may_match, with the text's pairs when known (else NULL). */
+static bool
+S_may_match(const bs_prose_need *need, const char *text, const S_pairs *pp)
 {
   for (int k = 0; k < need->nsets; k++) {
     bool any = false;
     for (int j = 0; j < need->n[k] && !any; j++)
-      any = strstr(text, need->s[k][j]) != NULL;
+      any = (!pp || S_pairs_may(pp, need->s[k][j])) &&
+            strstr(text, need->s[k][j]) != NULL;
     if (!any)
       return false;
   }
   return true;
+}
+
+bool
+bs_prose_may_match(const bs_prose_need *need, const char *text)
+{
+  return S_may_match(need, text, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1199,8 +1246,8 @@ typedef struct S_span {
 
 static void
 S_check_text(bs_xml_parser *p, const S_compiled *c, xmlNodePtr el,
-             const char *text, double *values, S_scopes *scopes,
-             URegularExpression **res)
+             const char *text, const S_pairs *pairs, double *values,
+             S_scopes *scopes, URegularExpression **res)
 {
   /* matched as UTF-16 (ICU's own form, several times faster than through
    * a UTF-8 UText); `at` maps each UTF-16 index to its byte offset */
@@ -1233,7 +1280,7 @@ S_check_text(bs_xml_parser *p, const S_compiled *c, xmlNodePtr el,
     const S_claim *cl = &c->claims[k];
     for (int j = 0; j < cl->npats; j++, r++) {
       if (!isfinite(values[k]) || !res[r] ||
-          !bs_prose_may_match(&cl->pats[j].need, text))
+          !S_may_match(&cl->pats[j].need, text, pairs))
         continue;
       xmlXPathObjectPtr scope;
       if (!S_scope(scopes, k, &scope)) {
@@ -1301,8 +1348,8 @@ S_check_text(bs_xml_parser *p, const S_compiled *c, xmlNodePtr el,
  * text needs ICU's regular expressions and they cannot be loaded, every
  * matcher is NULL and *missing is the first such text; else -1. */
 static URegularExpression **
-S_matchers(const S_compiled *c, xmlChar **texts, int n, int npats,
-           int *missing)
+S_matchers(const S_compiled *c, xmlChar **texts, const S_pairs *pairs,
+           int n, int npats, int *missing)
 {
   URegularExpression **res = bs_xcalloc((size_t)npats + 1, sizeof *res);
   *missing = -1;
@@ -1314,9 +1361,10 @@ S_matchers(const S_compiled *c, xmlChar **texts, int n, int npats,
        * (no need) may match any */
       int first = -1;
       for (int i = 0; i < n && first < 0; i++)
-        if (texts[i] && (pt->need.nsets ? bs_prose_may_match(
-                                              &pt->need, (const char *)texts[i])
-                                        : *texts[i] != '\0'))
+        if (texts[i] && (pt->need.nsets
+                             ? S_may_match(&pt->need, (const char *)texts[i],
+                                           &pairs[i])
+                             : *texts[i] != '\0'))
           first = i;
       if (first < 0)
         continue;
@@ -1381,8 +1429,12 @@ bs_prose_check(bs_xml_parser *p, xmlDocPtr rules, const char *rules_path,
   xmlChar **texts = bs_xcalloc((size_t)ntexts + 1, sizeof *texts);
   for (int i = 0; i < ntexts; i++)
     texts[i] = xmlNodeGetContent(ns->nodeTab[i]);
+  S_pairs *pairs = bs_xmalloc(((size_t)ntexts + 1) * sizeof *pairs);
+  for (int i = 0; i < ntexts; i++)
+    S_pairs_of(texts[i] ? (const char *)texts[i] : "", &pairs[i]);
   int missing;
-  URegularExpression **res = S_matchers(c, texts, ntexts, npats, &missing);
+  URegularExpression **res = S_matchers(c, texts, pairs, ntexts, npats,
+                                         &missing);
   if (missing >= 0) {
     /* the patterns are skipped; the error is at the first text that
      * needed them */
@@ -1396,11 +1448,12 @@ bs_prose_check(bs_xml_parser *p, xmlDocPtr rules, const char *rules_path,
   }
   for (int i = 0; i < ntexts; i++) {
     if (texts[i] && *texts[i])
-      S_check_text(p, c, ns->nodeTab[i], (const char *)texts[i], values,
-                   &scopes, res);
+      S_check_text(p, c, ns->nodeTab[i], (const char *)texts[i], &pairs[i],
+                   values, &scopes, res);
     xmlFree(texts[i]);
   }
   free(texts);
+  free(pairs);
   xmlXPathFreeObject(o);
   for (int k = 0; k < npats; k++)
     if (res[k])
