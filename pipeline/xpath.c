@@ -14,13 +14,6 @@
 #include "arena.h"
 #include "util.h"
 
-bool
-bs_xname_is(const xmlChar *name, const bs_xname *st)
-{
-  return strncmp((const char *)name, st->name, st->len) == 0 &&
-         name[st->len] == '\0';
-}
-
 /* An NCName of ASCII letters, digits, '_' and '-' (not an operator name). */
 bool
 bs_xname_read(const char **p, bs_xname *st)
@@ -34,8 +27,9 @@ bs_xname_read(const char **p, bs_xname *st)
   st->name = *p;
   st->len = (size_t)(s - *p);
   static const char *const ops[] = {"and", "or", "div", "mod"};
-  for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
-    if (strlen(ops[i]) == st->len && memcmp(ops[i], st->name, st->len) == 0)
+  for (size_t i = 0; i < sizeof ops / sizeof *ops && st->len <= 3; i++)
+    if (ops[i][0] == st->name[0] && strlen(ops[i]) == st->len &&
+        memcmp(ops[i], st->name, st->len) == 0)
       return false;
   *p = s;
   return true;

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
@@ -24,8 +25,17 @@ typedef struct bs_xname {
   size_t len;
 } bs_xname;
 
-/* Whether `name` is the name `st`. */
-bool bs_xname_is(const xmlChar *name, const bs_xname *st);
+/* Whether `name` is the name (or literal) `st`; inline, the first byte
+ * deciding most comparisons. */
+static inline bool
+bs_xname_is(const xmlChar *name, const bs_xname *st)
+{
+  if (!st->len)
+    return name[0] == '\0';
+  return name[0] == (xmlChar)st->name[0] &&
+         strncmp((const char *)name, st->name, st->len) == 0 &&
+         name[st->len] == '\0';
+}
 
 /* Read an NCName of ASCII letters, digits, '_' and '-' (not an operator
  * name) at *p into *st, advancing *p; false (nothing read) when there is
