@@ -57,8 +57,8 @@ bs_xattr_number(xmlAttrPtr a)
  * name or "*", each with at most a predicate [@NAME], [@NAME = 'TEXT'] or
  * [starts-with(name(), 'TEXT')]; a last element step may be "//"
  * (descendants; "//NAME", the first step, all the document's NAME
- * elements, as the prose checks' "//p" is); an attribute step @NAME, @* or @*[not(name() = 'TEXT' or
- * ...)] may end the path; "|" joins such paths.  The node-set is the one
+ * elements, as the prose checks' "//p" is); an attribute step @NAME, @*
+ * or @*[not(name() = 'TEXT' or ...)] may end the path; "|" joins such paths.  The node-set is the one
  * XPath gives, in document order (the steps before a "//" select no
  * element inside another).  Any other expression, and any tree holding
  * nodes other than elements, text, comments and processing instructions
