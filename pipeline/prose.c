@@ -1244,41 +1244,55 @@ typedef struct S_span {
   int64_t start, end;
 } S_span;
 
+/* `text` in UTF-16 (*u, *ulen) and the byte offset of each UTF-16 index
+ * and of its end (*at); false, with nothing allocated, when ICU does not
+ * take it. */
+static bool
+S_utf16(const char *text, UChar **u, int32_t *ulen, int64_t **at)
+{
+  size_t tlen = strlen(text);
+  UErrorCode st = U_ZERO_ERROR;
+  *u = bs_xmalloc((tlen + 1) * sizeof **u);
+  *ulen = 0;
+  u_strFromUTF8(*u, (int32_t)tlen + 1, ulen, text, (int32_t)tlen, &st);
+  if (U_FAILURE(st) || *ulen < 0 || (size_t)*ulen > tlen) {
+    free(*u);
+    *u = NULL;
+    return false;
+  }
+  int64_t *a = bs_xmalloc(((size_t)*ulen + 1) * sizeof *a);
+  size_t b = 0;
+  for (int32_t i = 0; i < *ulen; i++) {
+    a[i] = (int64_t)b;
+    unsigned char ch = (unsigned char)text[b];
+    size_t n = ch < 0x80 ? 1 : ch < 0xE0 ? 2 : ch < 0xF0 ? 3 : 4;
+    if (n == 4 && i + 1 < *ulen) /* a surrogate pair: two UTF-16 units */
+      a[++i] = (int64_t)b;
+    b += n;
+  }
+  a[*ulen] = (int64_t)tlen;
+  *at = a;
+  return true;
+}
+
 static void
 S_check_text(bs_xml_parser *p, const S_compiled *c, xmlNodePtr el,
              const char *text, const S_pairs *pairs, double *values,
              S_scopes *scopes, URegularExpression **res)
 {
   /* matched as UTF-16 (ICU's own form, several times faster than through
-   * a UTF-8 UText); `at` maps each UTF-16 index to its byte offset */
-  size_t tlen = strlen(text);
+   * a UTF-8 UText), converted once a pattern is to run on the text */
   UErrorCode st = U_ZERO_ERROR;
-  UChar *u = bs_xmalloc((tlen + 1) * sizeof *u);
+  UChar *u = NULL;
   int32_t ulen = 0;
-  u_strFromUTF8(u, (int32_t)tlen + 1, &ulen, text, (int32_t)tlen, &st);
-  if (U_FAILURE(st) || ulen < 0 || (size_t)ulen > tlen) {
-    free(u);
-    return;
-  }
-  int64_t *at = bs_xmalloc(((size_t)ulen + 1) * sizeof *at);
-  {
-    size_t b = 0;
-    for (int32_t i = 0; i < ulen; i++) {
-      at[i] = (int64_t)b;
-      unsigned char ch = (unsigned char)text[b];
-      size_t n = ch < 0x80 ? 1 : ch < 0xE0 ? 2 : ch < 0xF0 ? 3 : 4;
-      if (n == 4 && i + 1 < ulen) /* a surrogate pair: two UTF-16 units */
-        at[++i] = (int64_t)b;
-      b += n;
-    }
-    at[ulen] = (int64_t)tlen;
-  }
+  int64_t *at = NULL;
   bool en = p->doc->diags.lang == BS_LANG_EN;
   bs_vec spans = BS_VEC_INIT(S_span);
   int r = 0;
-  for (int k = 0; k < c->nclaims; k++) {
+  bool stop = false; /* not UTF-8 for ICU: no pattern runs */
+  for (int k = 0; k < c->nclaims && !stop; k++) {
     const S_claim *cl = &c->claims[k];
-    for (int j = 0; j < cl->npats; j++, r++) {
+    for (int j = 0; j < cl->npats && !stop; j++, r++) {
       if (!isfinite(values[k]) || !res[r] ||
           !S_may_match(&cl->pats[j].need, text, pairs))
         continue;
@@ -1290,6 +1304,10 @@ S_check_text(bs_xml_parser *p, const S_compiled *c, xmlNodePtr el,
       if (scope && (scope->type != XPATH_NODESET ||
                     !xmlXPathNodeSetContains(scope->nodesetval, el)))
         continue;
+      if (!u && !S_utf16(text, &u, &ulen, &at)) {
+        stop = true;
+        continue;
+      }
       URegularExpression *re = res[r];
       st = U_ZERO_ERROR;
       S_re.uregex_setText(re, u, ulen, &st);
