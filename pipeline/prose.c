@@ -22,7 +22,10 @@
  * it decides).  The value is an XPath 1.0 number over the source, evaluated
  * at its root (a cell, a sum of cells, a ratio); a claim whose value is not
  * a finite number (a blank cell, a "/", already reported by the cell
- * checks; a ratio of a zero total) is skipped.  A
+ * checks; a ratio of a zero total) is skipped.  Values that are
+ * arithmetic of simple paths, and a prose selection of simple paths
+ * ("//p | //note"), are found by walking the tree (xpath.h), with the
+ * numbers and node-sets XPath would give; the rest goes to XPath.  A
  * stated number agrees with the table when the table's value rounds to it
  * at the precision it is written with: "49件" needs 49, "占33.9%" any value
  * in [33.85, 33.95].  Numbers are read in Arabic digits (ASCII or
