@@ -22,7 +22,10 @@
  * it decides).  The value is an XPath 1.0 number over the source, evaluated
  * at its root (a cell, a sum of cells, a ratio); a claim whose value is not
  * a finite number (a blank cell, a "/", already reported by the cell
- * checks; a ratio of a zero total) is skipped.  A
+ * checks; a ratio of a zero total) is skipped.  Values that are
+ * arithmetic of simple paths, and a prose selection of simple paths
+ * ("//p | //note"), are found by walking the tree (xpath.h), with the
+ * numbers and node-sets XPath would give; the rest goes to XPath.  A
  * stated number agrees with the table when the table's value rounds to it
  * at the precision it is written with: "49件" needs 49, "占33.9%" any value
  * in [33.85, 33.95].  Numbers are read in Arabic digits (ASCII or
@@ -49,6 +52,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +65,7 @@
 #include "dynlib.h"
 #include "util.h"
 #include "xml.h"
+#include "xpath.h"
 
 #define S_MAX_CACHE 16
 
@@ -79,6 +84,7 @@ typedef struct S_claim {
   char *id;
   char *value;            /* XPath of the table's value */
   xmlXPathCompExprPtr value_x; /* compiled once, shared by every thread */
+  bs_xnum *value_n;       /* the same walked (xpath.h), or NULL */
   char *prose;            /* XPath narrowing the prose it reads, or NULL */
   xmlXPathCompExprPtr prose_x;
   char *where, *where_en; /* the cell in words */
@@ -826,17 +832,63 @@ bs_prose_need_free(bs_prose_need *need)
   need->nsets = 0;
 }
 
-bool
-bs_prose_may_match(const bs_prose_need *need, const char *text)
+/* The pairs of adjacent bytes a text holds, hashed to 4096 bits, so that
+ * a string with a pair the text lacks is known to be absent without
+ * searching (most of the strings the patterns need are not in a given
+ * text); a string whose pairs are all there is searched for as before. */
+typedef struct S_pairs {
+  uint64_t bits[64];
+} S_pairs;
+
+static unsigned
+S_pair(unsigned char a, unsigned char b)
+{
+  return ((unsigned)a << 4 ^ b) & 4095u;
+}
+
+static void
+S_pairs_of(const char *text, S_pairs *pp)
+{
+  memset(pp, 0, sizeof *pp);
+  const unsigned char *s = (const unsigned char *)text;
+  for (size_t i = 0; s[i] && s[i + 1]; i++) {
+    unsigned h = S_pair(s[i], s[i + 1]);
+    pp->bits[h >> 6] |= (uint64_t)1 << (h & 63);
+  }
+}
+
+/* Whether `lit` may be in the text of `pp`: false only when it is not. */
+static bool
+S_pairs_may(const S_pairs *pp, const char *lit)
+{
+  const unsigned char *s = (const unsigned char *)lit;
+  for (size_t i = 0; s[i] && s[i + 1]; i++) {
+    unsigned h = S_pair(s[i], s[i + 1]);
+    if (!(pp->bits[h >> 6] >> (h & 63) & 1))
+      return false;
+  }
+  return true;
+}
+
+/* bs_prose_may_match, with the text's pairs when known (else NULL). */
+static bool
+S_may_match(const bs_prose_need *need, const char *text, const S_pairs *pp)
 {
   for (int k = 0; k < need->nsets; k++) {
     bool any = false;
     for (int j = 0; j < need->n[k] && !any; j++)
-      any = strstr(text, need->s[k][j]) != NULL;
+      any = (!pp || S_pairs_may(pp, need->s[k][j])) &&
+            strstr(text, need->s[k][j]) != NULL;
     if (!any)
       return false;
   }
   return true;
+}
+
+bool
+bs_prose_may_match(const bs_prose_need *need, const char *text)
+{
+  return S_may_match(need, text, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1007,6 +1059,7 @@ S_compile(S_compiled *c, const char *rules_path)
   for (int k = 0; k < c->nclaims; k++) {
     S_claim *cl = &c->claims[k];
     cl->value_x = cl->value ? xmlXPathCompile(BAD_CAST cl->value) : NULL;
+    cl->value_n = cl->value_x ? bs_xnum_compile(cl->value) : NULL;
     cl->prose_x = cl->prose ? xmlXPathCompile(BAD_CAST cl->prose) : NULL;
     if (cl->prose && !cl->prose_x && !c->error) {
       char buf[600];
@@ -1081,6 +1134,7 @@ bs_prose_cleanup(void)
       free(cl->id);
       free(cl->value);
       xmlXPathFreeCompExpr(cl->value_x);
+      bs_xnum_free(cl->value_n);
       free(cl->prose);
       xmlXPathFreeCompExpr(cl->prose_x);
       free(cl->where);
@@ -1149,52 +1203,114 @@ S_fmt(double v, char *out, size_t outsz)
     out[--n] = '\0';
 }
 
+/* The prose each claim reads when narrower than all of it (prose=""),
+ * evaluated when a pattern of the claim first may match a text (most
+ * documents never need it); claims with the same prose="" share one
+ * evaluation. */
+typedef struct S_scopes {
+  const S_compiled *c;
+  xmlXPathContextPtr x;
+  xmlXPathObjectPtr *set; /* per claim, once done */
+  bool *done, *owned;
+} S_scopes;
+
+/* Claim k's prose: NULL for all of it, else its evaluation; false when
+ * that is no node-set and the claim reads nothing. */
+static bool
+S_scope(S_scopes *s, int k, xmlXPathObjectPtr *out)
+{
+  const S_claim *cl = &s->c->claims[k];
+  *out = NULL;
+  if (!cl->prose_x)
+    return true;
+  if (!s->done[k]) {
+    int j = 0;
+    while (j < k && !(s->c->claims[j].prose &&
+                      strcmp(s->c->claims[j].prose, cl->prose) == 0))
+      j++;
+    if (!s->done[j]) {
+      xmlNodePtr at = s->x->node;
+      s->x->node = xmlDocGetRootElement(s->x->doc);
+      s->set[j] = xmlXPathCompiledEval(s->c->claims[j].prose_x, s->x);
+      s->x->node = at;
+      s->owned[j] = s->done[j] = true;
+    }
+    s->set[k] = s->set[j];
+    s->done[k] = true;
+  }
+  *out = s->set[k];
+  return *out != NULL;
+}
+
 typedef struct S_span {
   const S_claim *claim;
   int64_t start, end;
 } S_span;
 
-static void
-S_check_text(bs_xml_parser *p, const S_compiled *c, xmlNodePtr el,
-             const char *text, const double *values, xmlXPathObjectPtr *scopes,
-             URegularExpression **res)
+/* `text` in UTF-16 (*u, *ulen) and the byte offset of each UTF-16 index
+ * and of its end (*at); false, with nothing allocated, when ICU does not
+ * take it. */
+static bool
+S_utf16(const char *text, UChar **u, int32_t *ulen, int64_t **at)
 {
-  /* matched as UTF-16 (ICU's own form, several times faster than through
-   * a UTF-8 UText); `at` maps each UTF-16 index to its byte offset */
   size_t tlen = strlen(text);
   UErrorCode st = U_ZERO_ERROR;
-  UChar *u = bs_xmalloc((tlen + 1) * sizeof *u);
+  *u = bs_xmalloc((tlen + 1) * sizeof **u);
+  *ulen = 0;
+  u_strFromUTF8(*u, (int32_t)tlen + 1, ulen, text, (int32_t)tlen, &st);
+  if (U_FAILURE(st) || *ulen < 0 || (size_t)*ulen > tlen) {
+    free(*u);
+    *u = NULL;
+    return false;
+  }
+  int64_t *a = bs_xmalloc(((size_t)*ulen + 1) * sizeof *a);
+  size_t b = 0;
+  for (int32_t i = 0; i < *ulen; i++) {
+    a[i] = (int64_t)b;
+    unsigned char ch = (unsigned char)text[b];
+    size_t n = ch < 0x80 ? 1 : ch < 0xE0 ? 2 : ch < 0xF0 ? 3 : 4;
+    if (n == 4 && i + 1 < *ulen) /* a surrogate pair: two UTF-16 units */
+      a[++i] = (int64_t)b;
+    b += n;
+  }
+  a[*ulen] = (int64_t)tlen;
+  *at = a;
+  return true;
+}
+
+static void
+S_check_text(bs_xml_parser *p, const S_compiled *c, xmlNodePtr el,
+             const char *text, const S_pairs *pairs, double *values,
+             S_scopes *scopes, URegularExpression **res)
+{
+  /* matched as UTF-16 (ICU's own form, several times faster than through
+   * a UTF-8 UText), converted once a pattern is to run on the text */
+  UErrorCode st = U_ZERO_ERROR;
+  UChar *u = NULL;
   int32_t ulen = 0;
-  u_strFromUTF8(u, (int32_t)tlen + 1, &ulen, text, (int32_t)tlen, &st);
-  if (U_FAILURE(st) || ulen < 0 || (size_t)ulen > tlen) {
-    free(u);
-    return;
-  }
-  int64_t *at = bs_xmalloc(((size_t)ulen + 1) * sizeof *at);
-  {
-    size_t b = 0;
-    for (int32_t i = 0; i < ulen; i++) {
-      at[i] = (int64_t)b;
-      unsigned char ch = (unsigned char)text[b];
-      size_t n = ch < 0x80 ? 1 : ch < 0xE0 ? 2 : ch < 0xF0 ? 3 : 4;
-      if (n == 4 && i + 1 < ulen) /* a surrogate pair: two UTF-16 units */
-        at[++i] = (int64_t)b;
-      b += n;
-    }
-    at[ulen] = (int64_t)tlen;
-  }
+  int64_t *at = NULL;
   bool en = p->doc->diags.lang == BS_LANG_EN;
   bs_vec spans = BS_VEC_INIT(S_span);
   int r = 0;
-  for (int k = 0; k < c->nclaims; k++) {
+  bool stop = false; /* not UTF-8 for ICU: no pattern runs */
+  for (int k = 0; k < c->nclaims && !stop; k++) {
     const S_claim *cl = &c->claims[k];
-    for (int j = 0; j < cl->npats; j++, r++) {
+    for (int j = 0; j < cl->npats && !stop; j++, r++) {
       if (!isfinite(values[k]) || !res[r] ||
-          !bs_prose_may_match(&cl->pats[j].need, text))
+          !S_may_match(&cl->pats[j].need, text, pairs))
         continue;
-      if (scopes[k] && (scopes[k]->type != XPATH_NODESET ||
-                        !xmlXPathNodeSetContains(scopes[k]->nodesetval, el)))
+      xmlXPathObjectPtr scope;
+      if (!S_scope(scopes, k, &scope)) {
+        values[k] = NAN; /* not a node-set: the claim reads nothing */
         continue;
+      }
+      if (scope && (scope->type != XPATH_NODESET ||
+                    !xmlXPathNodeSetContains(scope->nodesetval, el)))
+        continue;
+      if (!u && !S_utf16(text, &u, &ulen, &at)) {
+        stop = true;
+        continue;
+      }
       URegularExpression *re = res[r];
       st = U_ZERO_ERROR;
       S_re.uregex_setText(re, u, ulen, &st);
@@ -1253,8 +1369,8 @@ S_check_text(bs_xml_parser *p, const S_compiled *c, xmlNodePtr el,
  * text needs ICU's regular expressions and they cannot be loaded, every
  * matcher is NULL and *missing is the first such text; else -1. */
 static URegularExpression **
-S_matchers(const S_compiled *c, xmlChar **texts, int n, int npats,
-           int *missing)
+S_matchers(const S_compiled *c, xmlChar **texts, const S_pairs *pairs,
+           int n, int npats, int *missing)
 {
   URegularExpression **res = bs_xcalloc((size_t)npats + 1, sizeof *res);
   *missing = -1;
@@ -1266,9 +1382,10 @@ S_matchers(const S_compiled *c, xmlChar **texts, int n, int npats,
        * (no need) may match any */
       int first = -1;
       for (int i = 0; i < n && first < 0; i++)
-        if (texts[i] && (pt->need.nsets ? bs_prose_may_match(
-                                              &pt->need, (const char *)texts[i])
-                                        : *texts[i] != '\0'))
+        if (texts[i] && (pt->need.nsets
+                             ? S_may_match(&pt->need, (const char *)texts[i],
+                                           &pairs[i])
+                             : *texts[i] != '\0'))
           first = i;
       if (first < 0)
         continue;
@@ -1303,6 +1420,10 @@ bs_prose_check(bs_xml_parser *p, xmlDocPtr rules, const char *rules_path,
   double *values = bs_xmalloc((size_t)c->nclaims * sizeof *values);
   int npats = 0;
   for (int k = 0; k < c->nclaims; k++) {
+    npats += c->claims[k].npats;
+    /* mostly cells and sums of cells: walked, not through XPath */
+    if (bs_xnum_eval(c->claims[k].value_n, x->doc, &values[k]))
+      continue;
     x->node = root;
     xmlXPathObjectPtr o = xmlXPathCompiledEval(c->claims[k].value_x, x);
     values[k] = o ? xmlXPathCastToNumber(o) : NAN;
@@ -1315,36 +1436,26 @@ bs_prose_check(bs_xml_parser *p, xmlDocPtr rules, const char *rules_path,
               type_name, buf);
     }
     xmlXPathFreeObject(o);
-    npats += c->claims[k].npats;
   }
-  /* the prose each claim reads, when narrower than all of it; claims
-   * with the same prose="" share one evaluation */
-  xmlXPathObjectPtr *scopes = bs_xcalloc((size_t)c->nclaims, sizeof *scopes);
-  bool *owned = bs_xcalloc((size_t)c->nclaims + 1, sizeof *owned);
-  for (int k = 0; k < c->nclaims; k++) {
-    if (!c->claims[k].prose_x)
-      continue;
-    for (int j = 0; j < k && !scopes[k]; j++)
-      if (c->claims[j].prose && strcmp(c->claims[j].prose,
-                                       c->claims[k].prose) == 0)
-        scopes[k] = scopes[j];
-    if (!scopes[k]) {
-      x->node = root;
-      scopes[k] = xmlXPathCompiledEval(c->claims[k].prose_x, x);
-      owned[k] = true;
-    }
-    if (!scopes[k])
-      values[k] = NAN; /* not a node-set: the claim reads nothing */
-  }
+  S_scopes scopes = {c, x,
+                     bs_xcalloc((size_t)c->nclaims + 1, sizeof *scopes.set),
+                     bs_xcalloc((size_t)c->nclaims + 1, sizeof *scopes.done),
+                     bs_xcalloc((size_t)c->nclaims + 1, sizeof *scopes.owned)};
   x->node = root;
-  xmlXPathObjectPtr o = xmlXPathCompiledEval(c->select_x, x);
+  xmlXPathObjectPtr o = bs_xpath_paths(x->doc, c->select);
+  if (!o)
+    o = xmlXPathCompiledEval(c->select_x, x);
   xmlNodeSetPtr ns = o && o->type == XPATH_NODESET ? o->nodesetval : NULL;
   int ntexts = ns ? ns->nodeNr : 0;
   xmlChar **texts = bs_xcalloc((size_t)ntexts + 1, sizeof *texts);
   for (int i = 0; i < ntexts; i++)
     texts[i] = xmlNodeGetContent(ns->nodeTab[i]);
+  S_pairs *pairs = bs_xmalloc(((size_t)ntexts + 1) * sizeof *pairs);
+  for (int i = 0; i < ntexts; i++)
+    S_pairs_of(texts[i] ? (const char *)texts[i] : "", &pairs[i]);
   int missing;
-  URegularExpression **res = S_matchers(c, texts, ntexts, npats, &missing);
+  URegularExpression **res = S_matchers(c, texts, pairs, ntexts, npats,
+                                         &missing);
   if (missing >= 0) {
     /* the patterns are skipped; the error is at the first text that
      * needed them */
@@ -1358,21 +1469,23 @@ bs_prose_check(bs_xml_parser *p, xmlDocPtr rules, const char *rules_path,
   }
   for (int i = 0; i < ntexts; i++) {
     if (texts[i] && *texts[i])
-      S_check_text(p, c, ns->nodeTab[i], (const char *)texts[i], values,
-                   scopes, res);
+      S_check_text(p, c, ns->nodeTab[i], (const char *)texts[i], &pairs[i],
+                   values, &scopes, res);
     xmlFree(texts[i]);
   }
   free(texts);
+  free(pairs);
   xmlXPathFreeObject(o);
   for (int k = 0; k < npats; k++)
     if (res[k])
       S_re.uregex_close(res[k]);
   free(res);
   for (int k = 0; k < c->nclaims; k++)
-    if (owned[k])
-      xmlXPathFreeObject(scopes[k]);
-  free(scopes);
-  free(owned);
+    if (scopes.owned[k])
+      xmlXPathFreeObject(scopes.set[k]);
+  free(scopes.set);
+  free(scopes.done);
+  free(scopes.owned);
   free(values);
   x->node = root;
 }

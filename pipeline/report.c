@@ -63,6 +63,7 @@
 
 #include "prose.h"
 #include "xml.h"
+#include "xpath.h"
 #include "util.h"
 
 #define S_LOC_NS "urn:banshi:source-location"
@@ -802,72 +803,25 @@ S_xcompiled(S_check *c, const char *expr)
  * "/") is left to XPath. */
 #define S_SIMPLE_STEPS 8
 
-typedef struct S_step {
-  const char *name;
-  size_t len;
-} S_step;
-
-static bool
-S_step_is(const xmlChar *name, const S_step *st)
-{
-  return strncmp((const char *)name, st->name, st->len) == 0 &&
-         name[st->len] == '\0';
-}
-
-/* An NCName of ASCII letters, digits, '_' and '-' (not an operator name). */
-static bool
-S_simple_name(const char **p, S_step *st)
-{
-  const char *s = *p;
-  if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
-    return false;
-  while ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-         (*s >= '0' && *s <= '9') || *s == '_' || *s == '-')
-    s++;
-  st->name = *p;
-  st->len = (size_t)(s - *p);
-  static const char *const ops[] = {"and", "or", "div", "mod"};
-  for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
-    if (strlen(ops[i]) == st->len && memcmp(ops[i], st->name, st->len) == 0)
-      return false;
-  *p = s;
-  return true;
-}
-
 /* The first attribute `attr` of an element reached from `n` by the child
  * steps `st`, in document order. */
 static xmlAttrPtr
-S_first_attr(xmlNodePtr n, const S_step *st, int nst, const S_step *attr)
+S_first_attr(xmlNodePtr n, const bs_xname *st, int nst, const bs_xname *attr)
 {
   if (nst == 0) {
     for (xmlAttrPtr a = n->properties; a; a = a->next)
-      if (a->type == XML_ATTRIBUTE_NODE && !a->ns && S_step_is(a->name, attr))
+      if (a->type == XML_ATTRIBUTE_NODE && !a->ns &&
+          bs_xname_is(a->name, attr))
         return a;
     return NULL;
   }
   for (xmlNodePtr k = n->children; k; k = k->next)
-    if (k->type == XML_ELEMENT_NODE && !k->ns && S_step_is(k->name, st)) {
+    if (k->type == XML_ELEMENT_NODE && !k->ns && bs_xname_is(k->name, st)) {
       xmlAttrPtr a = S_first_attr(k, st + 1, nst - 1, attr);
       if (a)
         return a;
     }
   return NULL;
-}
-
-static double
-S_attr_number(xmlAttrPtr a)
-{
-  if (!a)
-    return xmlXPathCastStringToNumber(BAD_CAST "");
-  xmlNodePtr t = a->children;
-  if (!t)
-    return xmlXPathCastStringToNumber(BAD_CAST "");
-  if (t->type == XML_TEXT_NODE && !t->next)
-    return xmlXPathCastStringToNumber(t->content ? t->content : BAD_CAST "");
-  xmlChar *v = xmlNodeGetContent((xmlNodePtr)a);
-  double d = xmlXPathCastStringToNumber(v ? v : BAD_CAST "");
-  xmlFree(v);
-  return d;
 }
 
 /* The number `expr` gives at element `ctx` when it is a simple sum; false
@@ -882,17 +836,17 @@ S_simple_sum(xmlNodePtr ctx, const char *expr, double *out)
   for (int term = 0;; term++) {
     while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
       p++;
-    S_step st[S_SIMPLE_STEPS], attr;
+    bs_xname st[S_SIMPLE_STEPS], attr;
     int nst = 0;
     while (*p != '@') {
-      if (nst == S_SIMPLE_STEPS || !S_simple_name(&p, &st[nst++]) ||
+      if (nst == S_SIMPLE_STEPS || !bs_xname_read(&p, &st[nst++]) ||
           *p++ != '/')
         return false;
     }
     p++;
-    if (!S_simple_name(&p, &attr))
+    if (!bs_xname_read(&p, &attr))
       return false;
-    double v = S_attr_number(S_first_attr(ctx, st, nst, &attr));
+    double v = bs_xattr_number(S_first_attr(ctx, st, nst, &attr));
     acc = term ? acc + v : v;
     while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
       p++;
@@ -905,357 +859,6 @@ S_simple_sum(xmlNodePtr ctx, const char *expr, double *out)
   return true;
 }
 
-/* Absolute paths of element steps ("/disclosure-report/applications",
- * the cells of tables 二, 三 and 四), what rule contexts and cell
- * selections mostly are, are found by walking the tree: child steps of a
- * name or "*", each with at most a predicate [@NAME], [@NAME = 'TEXT'] or
- * [starts-with(name(), 'TEXT')]; a last element step may be "//"
- * (descendants); an attribute step @NAME, @* or @*[not(name() = 'TEXT' or
- * ...)] may end the path; "|" joins such paths.  The node-set is the one
- * XPath gives, in document order (the steps before a "//" select no
- * element inside another).  Any other expression, and any tree holding
- * nodes other than elements, text, comments and processing instructions
- * under the path, or a prefixed name where name() is asked, is left to
- * XPath. */
-#define S_PATH_STEPS 12
-
-typedef struct S_pstep {
-  S_step name;
-  bool any;             /* "*" */
-  bool desc;            /* reached by "//" */
-  bool pred;            /* [@pname] */
-  S_step pname;
-  bool peq;             /* [@pname = 'pval'] */
-  S_step pval;
-  bool starts;          /* [starts-with(name(), 'prefix')] */
-  S_step prefix;
-} S_pstep;
-
-#define S_PATH_NOT 8
-
-typedef struct S_path {
-  S_pstep st[S_PATH_STEPS];
-  int n;
-  bool attr, attr_any;  /* ends in @aname or @* */
-  S_step aname;
-  S_step not_names[S_PATH_NOT]; /* @*[not(name() = 'a' or ...)] */
-  int nnot;
-} S_path;
-
-static void
-S_ws(const char **p)
-{
-  while (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r')
-    (*p)++;
-}
-
-/* The token `tok` (then spaces); for a word, not followed by a name
- * character. */
-static bool
-S_tok(const char **p, const char *tok)
-{
-  size_t n = strlen(tok);
-  if (strncmp(*p, tok, n) != 0)
-    return false;
-  char c = (*p)[n];
-  if (((tok[0] >= 'a' && tok[0] <= 'z') || tok[0] == '-') &&
-      ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-       (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' ||
-       c == ':'))
-    return false;
-  *p += n;
-  S_ws(p);
-  return true;
-}
-
-/* A string literal (then spaces). */
-static bool
-S_literal(const char **p, S_step *lit)
-{
-  char q = **p;
-  if (q != '\'' && q != '"')
-    return false;
-  const char *e = strchr(*p + 1, q);
-  if (!e)
-    return false;
-  lit->name = *p + 1;
-  lit->len = (size_t)(e - (*p + 1));
-  *p = e + 1;
-  S_ws(p);
-  return true;
-}
-
-/* name() of an element or attribute when it is its local name (no
- * prefix), else NULL. */
-static const xmlChar *
-S_plain_name(xmlNodePtr n)
-{
-  if ((n->ns && n->ns->prefix) || !n->name || n->name[0] == ' ')
-    return NULL;
-  return n->name;
-}
-
-static bool
-S_path_parse(const char *p, S_path *path)
-{
-  memset(path, 0, sizeof *path);
-  if (p[0] != '/' || p[1] == '/')
-    return false;
-  while (*p == '/') {
-    p++;
-    bool desc = *p == '/';
-    if (desc)
-      p++;
-    if (*p == '@') {
-      p++;
-      if (desc)
-        return false;
-      if (*p == '*') {
-        path->attr_any = true;
-        p++;
-      } else if (!S_simple_name(&p, &path->aname)) {
-        return false;
-      }
-      path->attr = true;
-      if (path->attr_any && *p == '[') {
-        p++;
-        S_ws(&p);
-        if (!S_tok(&p, "not") || !S_tok(&p, "("))
-          return false;
-        do {
-          if (path->nnot == S_PATH_NOT || !S_tok(&p, "name") ||
-              !S_tok(&p, "(") || !S_tok(&p, ")") || !S_tok(&p, "=") ||
-              !S_literal(&p, &path->not_names[path->nnot++]))
-            return false;
-        } while (S_tok(&p, "or"));
-        if (!S_tok(&p, ")") || *p++ != ']')
-          return false;
-      }
-      break;
-    }
-    if (path->n == S_PATH_STEPS)
-      return false;
-    S_pstep *s = &path->st[path->n++];
-    s->desc = desc;
-    if (*p == '*') {
-      s->any = true;
-      p++;
-    } else if (!S_simple_name(&p, &s->name)) {
-      return false;
-    }
-    if (*p == '[') {
-      p++;
-      S_ws(&p);
-      if (*p == '@') {
-        p++;
-        if (!S_simple_name(&p, &s->pname))
-          return false;
-        s->pred = true;
-        S_ws(&p);
-        if (*p == '=') {
-          p++;
-          S_ws(&p);
-          if (!S_literal(&p, &s->pval))
-            return false;
-          s->peq = true;
-        }
-      } else if (S_tok(&p, "starts-with") && S_tok(&p, "(") &&
-                 S_tok(&p, "name") && S_tok(&p, "(") && S_tok(&p, ")") &&
-                 S_tok(&p, ",") && S_literal(&p, &s->prefix) &&
-                 S_tok(&p, ")")) {
-        s->starts = true;
-      } else {
-        return false;
-      }
-      if (*p++ != ']')
-        return false;
-    }
-  }
-  if (*p || path->n == 0)
-    return false;
-  for (int i = 0; i + 1 < path->n; i++)
-    if (path->st[i].desc)
-      return false;
-  return true;
-}
-
-static bool
-S_plain_node(xmlNodePtr k)
-{
-  return k->type == XML_ELEMENT_NODE || k->type == XML_TEXT_NODE ||
-         k->type == XML_CDATA_SECTION_NODE || k->type == XML_COMMENT_NODE ||
-         k->type == XML_PI_NODE;
-}
-
-/* 1 when element step `s` selects `k`, 0 when not, -1 when the walk does
- * not decide (a prefixed name for name()). */
-static int
-S_pstep_match(xmlNodePtr k, const S_pstep *s)
-{
-  if (k->type != XML_ELEMENT_NODE ||
-      !(s->any || (!k->ns && S_step_is(k->name, &s->name))))
-    return 0;
-  if (s->starts) {
-    const xmlChar *nm = S_plain_name(k);
-    if (!nm)
-      return -1;
-    if (strncmp((const char *)nm, s->prefix.name, s->prefix.len) != 0 ||
-        strlen((const char *)nm) < s->prefix.len)
-      return 0;
-  }
-  if (!s->pred)
-    return 1;
-  for (xmlAttrPtr a = k->properties; a; a = a->next) {
-    if (a->type != XML_ATTRIBUTE_NODE || a->ns ||
-        !S_step_is(a->name, &s->pname))
-      continue;
-    if (!s->peq)
-      return 1;
-    /* @pname = 'pval': the attribute's string value is pval */
-    xmlChar *v = xmlNodeGetContent((xmlNodePtr)a);
-    bool eq = S_step_is(v ? v : BAD_CAST "", &s->pval);
-    xmlFree(v);
-    return eq;
-  }
-  return 0;
-}
-
-/* Add what the steps from `i` select at element `n` to `out`; false when
- * the tree holds a node the walk does not decide on. */
-static bool
-S_path_walk(xmlNodePtr n, const S_path *path, int i, xmlNodeSetPtr out)
-{
-  if (i == path->n) {
-    if (!path->attr) {
-      xmlXPathNodeSetAddUnique(out, n);
-      return true;
-    }
-    for (xmlAttrPtr a = n->properties; a; a = a->next) {
-      if (a->type != XML_ATTRIBUTE_NODE ||
-          !(path->attr_any || (!a->ns && S_step_is(a->name, &path->aname))))
-        continue;
-      if (path->nnot) {
-        const xmlChar *nm = S_plain_name((xmlNodePtr)a);
-        if (!nm)
-          return false;
-        bool excluded = false;
-        for (int j = 0; j < path->nnot && !excluded; j++)
-          excluded = S_step_is(nm, &path->not_names[j]);
-        if (excluded)
-          continue;
-      }
-      xmlXPathNodeSetAddUnique(out, (xmlNodePtr)a);
-    }
-    return true;
-  }
-  const S_pstep *s = &path->st[i];
-  if (!s->desc) {
-    for (xmlNodePtr k = n->children; k; k = k->next) {
-      if (!S_plain_node(k))
-        return false;
-      int m = S_pstep_match(k, s);
-      if (m < 0 || (m && !S_path_walk(k, path, i + 1, out)))
-        return false;
-    }
-    return true;
-  }
-  /* the last element step, "//": n's descendants in document order */
-  xmlNodePtr k = n->children;
-  while (k) {
-    if (!S_plain_node(k))
-      return false;
-    int m = S_pstep_match(k, s);
-    if (m < 0 || (m && !S_path_walk(k, path, i + 1, out)))
-      return false;
-    if (k->type == XML_ELEMENT_NODE && k->children) {
-      k = k->children;
-      continue;
-    }
-    while (k && !k->next) {
-      k = k->parent;
-      if (k == n)
-        k = NULL;
-    }
-    if (k)
-      k = k->next;
-  }
-  return true;
-}
-
-/* The node-set of `expr` in `doc` when it is such a path, else NULL. */
-static xmlXPathObjectPtr
-S_path_eval1(xmlDocPtr doc, const char *expr)
-{
-  S_path path;
-  if (!doc || !S_path_parse(expr, &path))
-    return NULL;
-  xmlXPathObjectPtr o = xmlXPathNewNodeSet(NULL);
-  if (!o || !o->nodesetval) {
-    xmlXPathFreeObject(o);
-    return NULL;
-  }
-  /* the first step: the document's children (a DTD node is no element) */
-  const S_pstep *s = &path.st[0];
-  for (xmlNodePtr k = doc->children; k; k = k->next) {
-    if (!S_plain_node(k) && k->type != XML_DTD_NODE) {
-      xmlXPathFreeObject(o);
-      return NULL;
-    }
-    int m = S_pstep_match(k, s);
-    if (m < 0 || (m && !S_path_walk(k, &path, 1, o->nodesetval))) {
-      xmlXPathFreeObject(o);
-      return NULL;
-    }
-  }
-  return o;
-}
-
-/* A path, or a union "A | B" of such paths: their node-sets merged and
- * sorted into document order as XPath does; else NULL. */
-static xmlXPathObjectPtr
-S_path_eval(xmlDocPtr doc, const char *expr)
-{
-  const char *bar = NULL;
-  char quote = 0;
-  for (const char *q = expr; *q && !bar; q++) {
-    if (quote)
-      quote = *q == quote ? 0 : quote;
-    else if (*q == '\'' || *q == '"')
-      quote = *q;
-    else if (*q == '|')
-      bar = q;
-  }
-  if (!bar)
-    return S_path_eval1(doc, expr);
-  /* the first path, then the rest (which may hold more "|") */
-  const char *e = bar;
-  while (e > expr && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
-                      e[-1] == '\r'))
-    e--;
-  char *first = bs_xmalloc((size_t)(e - expr) + 1);
-  memcpy(first, expr, (size_t)(e - expr));
-  first[e - expr] = '\0';
-  const char *rest = bar + 1;
-  S_ws(&rest);
-  xmlXPathObjectPtr a = S_path_eval1(doc, first);
-  free(first);
-  xmlXPathObjectPtr b = a ? S_path_eval(doc, rest) : NULL;
-  if (!a || !b) {
-    xmlXPathFreeObject(a);
-    xmlXPathFreeObject(b);
-    return NULL;
-  }
-  xmlNodeSetPtr m = xmlXPathNodeSetMerge(a->nodesetval, b->nodesetval);
-  xmlXPathFreeObject(b);
-  if (!m) {
-    xmlXPathFreeObject(a);
-    return NULL;
-  }
-  a->nodesetval = m;
-  xmlXPathNodeSetSort(m);
-  return a;
-}
-
 /* Evaluate `expr` at the context node; NULL after a reported data error. */
 static xmlXPathObjectPtr
 S_eval(S_check *c, xmlNodePtr rule, const char *expr)
@@ -1263,7 +866,7 @@ S_eval(S_check *c, xmlNodePtr rule, const char *expr)
   free(c->xpath_error);
   c->xpath_error = NULL;
   if (expr[0] == '/') {
-    xmlXPathObjectPtr o = S_path_eval(c->x->doc, expr);
+    xmlXPathObjectPtr o = bs_xpath_paths(c->x->doc, expr);
     if (o)
       return o;
   }
@@ -1325,9 +928,9 @@ S_sum_attr(S_check *c, xmlNodePtr ctx, const char *expr, S_pathmemo *m,
                    a[-1] == '-'))
     a--;
   const char *name = a;
-  S_step attr;
+  bs_xname attr;
   if (a - p < 3 || a[-1] != '@' || a[-2] != '/' ||
-      !S_simple_name(&name, &attr) || name != end - 1)
+      !bs_xname_read(&name, &attr) || name != end - 1)
     return false;
   const char *pe = a - 2; /* PATH is [p, pe) */
   if (pe == p || pe[-1] == '/')
@@ -1389,8 +992,8 @@ S_sum_attr(S_check *c, xmlNodePtr ctx, const char *expr, S_pathmemo *m,
       continue;
     for (xmlAttrPtr at = n->properties; at; at = at->next)
       if (at->type == XML_ATTRIBUTE_NODE && !at->ns &&
-          S_step_is(at->name, &attr)) {
-        res += S_attr_number(at);
+          bs_xname_is(at->name, &attr)) {
+        res += bs_xattr_number(at);
         break;
       }
   }

@@ -2,8 +2,11 @@
 /* Unit tests of report types (report.c): a source of the test-only type in
  * tests/types is mapped to a core tree whose nodes are located in the report
  * source, and rule messages point at the attribute they are about. */
+#include <math.h>
 #include <stdlib.h>
 
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
 #include <unicode/uregex.h>
 #include <unicode/utext.h>
 
@@ -12,6 +15,7 @@
 #include "prose.h"
 #include "report.h"
 #include "util.h"
+#include "xpath.h"
 
 void test_report(test_state *st);
 
@@ -30,6 +34,58 @@ S_parse(const char *src)
 {
   return bs_parse_memory("b.xml", (const unsigned char *)src, strlen(src),
                          NULL, BS_LANG_ZH);
+}
+
+/* The walked paths and numbers of xpath.c against libxml2's XPath. */
+static void
+S_xpath_walk(test_state *st)
+{
+  static const char xdoc[] =
+      "<r f='2021'><a><n t='3'/><n t='4.5'/><m t=''/><k><n t='7'/></k></a>"
+      "<p>x<note>y</note></p><b t='0'/><p><p/></p><note/><a><n t='2'/></a>"
+      "</r>";
+  xmlDocPtr d = xmlReadMemory(xdoc, (int)sizeof xdoc - 1, "x.xml", NULL, 0);
+  xmlXPathContextPtr x = xmlXPathNewContext(d);
+  static const char *const nums[] = {
+      "/r/a/n/@t", "/r/a/n/@t + /r/b/@t", "100 * /r/a/n/@t div /r/b/@t",
+      "100 * (/r/a/n/@t + /r/a/m/@t) div /r/a/n/@t", "sum(/r/a/n/@t)",
+      "sum(/r/a/*/@t | /r/b/@t)", "sum(/r/a//n/@t)", "/r/x/@t",
+      "sum(/r/x/@t)", "2 * 3 - 4 div 8", "/r[@f = '2021']/a/n/@t - 1",
+      "/r[@f = '2019']/a/n/@t", "sum(//n/@t)", "/r/b/@t div /r/b/@t"};
+  for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
+    bs_xnum *prog = bs_xnum_compile(nums[i]);
+    double v = -1, w = -2;
+    CHECK(st, prog && bs_xnum_eval(prog, d, &v), "walked %s", nums[i]);
+    xmlXPathObjectPtr o = xmlXPathEvalExpression(BAD_CAST nums[i], x);
+    w = o ? xmlXPathCastToNumber(o) : -3;
+    xmlXPathFreeObject(o);
+    CHECK(st, (isnan(v) && isnan(w)) || v == w, "%s: %g, XPath %g", nums[i],
+          v, w);
+    bs_xnum_free(prog);
+  }
+  static const char *const declined[] = {
+      "-/r/b/@t", "/r/b/@t mod 2", "count(/r/a)", "sum(r/a/n/@t)",
+      "sum(/r/a/descendant-or-self::*/@t)", "/r/b/@t = 0", "1.5 * 2", ""};
+  for (size_t i = 0; i < sizeof declined / sizeof *declined; i++) {
+    bs_xnum *prog = bs_xnum_compile(declined[i]);
+    CHECK(st, !prog, "declined %s", declined[i]);
+    bs_xnum_free(prog);
+  }
+  static const char *const sets[] = {"//p | //note", "//p", "//n/@t",
+                                     "/r/a/n | /r/b | /r/a"};
+  for (size_t i = 0; i < sizeof sets / sizeof *sets; i++) {
+    xmlXPathObjectPtr o = bs_xpath_paths(d, sets[i]);
+    xmlXPathObjectPtr q = xmlXPathEvalExpression(BAD_CAST sets[i], x);
+    bool same = o && q && o->nodesetval && q->nodesetval &&
+                o->nodesetval->nodeNr == q->nodesetval->nodeNr;
+    for (int k = 0; same && k < o->nodesetval->nodeNr; k++)
+      same = o->nodesetval->nodeTab[k] == q->nodesetval->nodeTab[k];
+    CHECK(st, same, "walked %s", sets[i]);
+    xmlXPathFreeObject(o);
+    xmlXPathFreeObject(q);
+  }
+  xmlXPathFreeContext(x);
+  xmlFreeDoc(d);
 }
 
 void
@@ -188,6 +244,9 @@ test_report(test_state *st)
   CHECK(st, bs_prose_needs("(?:本年新收|新收|上年结转|上年度结转)(\\d+)件",
                            &need), "need");
   CHECK(st, bs_prose_may_match(&need, "上年度结转3件"), "may");
+  CHECK(st, !bs_prose_may_match(&need, "上年结余3件"), "may not");
   bs_prose_need_free(&need);
   bs_arena_free(&a);
+
+  S_xpath_walk(st);
 }
