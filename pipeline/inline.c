@@ -340,6 +340,28 @@ bs_para_begin(bs_lctx *lc)
   lc->chars.len = 0;
 }
 
+size_t
+bs_para_keep(bs_lctx *lc, bs_vec *keep)
+{
+  size_t bytes = lc->chars.len * sizeof(S_ch);
+  if (bytes) {
+    memcpy(bs_vec_reserve(keep, bytes), lc->chars.data, bytes);
+    keep->len += bytes;
+  }
+  return lc->chars.len;
+}
+
+void
+bs_para_restore(bs_lctx *lc, const bs_vec *keep, size_t off, size_t n)
+{
+  bs_para_begin(lc);
+  if (n) {
+    memcpy(bs_vec_reserve(&lc->chars, n), (const char *)keep->data + off,
+           n * sizeof(S_ch));
+    lc->chars.len = n;
+  }
+}
+
 bool
 bs_para_empty(bs_lctx *lc)
 {
