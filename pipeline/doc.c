@@ -148,9 +148,15 @@ bs_document_offset_loc(const bs_document *doc, size_t off, uint32_t *line,
       hi = mid - 1;
   }
   *line = lo + 1;
-  *col = (uint32_t)(S_chars_before(doc, off) -
-                    S_chars_before(doc, doc->line_starts[lo])) +
-         1;
+  /* the characters from the line's start: counted directly on a short
+   * line (the count of bytes that are not continuation bytes adds up, so
+   * either way gives the same number), through the strides on a long one */
+  size_t ls = doc->line_starts[lo];
+  if (ls <= off && off - ls <= 2 * BS_LOC_STRIDE)
+    *col = (uint32_t)bs_utf8_count(doc->src + ls, off - ls) + 1;
+  else
+    *col = (uint32_t)(S_chars_before(doc, off) - S_chars_before(doc, ls)) +
+           1;
   return true;
 }
 

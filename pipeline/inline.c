@@ -340,6 +340,37 @@ bs_para_begin(bs_lctx *lc)
   lc->chars.len = 0;
 }
 
+/* Append one character to the paragraph (a copy of the fixed size, not
+ * bs_vec_push's memcpy of the vector's element size). */
+static inline void
+S_push(bs_lctx *lc, const S_ch *c)
+{
+  *(S_ch *)bs_vec_reserve(&lc->chars, 1) = *c;
+  lc->chars.len++;
+}
+
+size_t
+bs_para_keep(bs_lctx *lc, bs_vec *keep)
+{
+  size_t bytes = lc->chars.len * sizeof(S_ch);
+  if (bytes) {
+    memcpy(bs_vec_reserve(keep, bytes), lc->chars.data, bytes);
+    keep->len += bytes;
+  }
+  return lc->chars.len;
+}
+
+void
+bs_para_restore(bs_lctx *lc, const bs_vec *keep, size_t off, size_t n)
+{
+  bs_para_begin(lc);
+  if (n) {
+    memcpy(bs_vec_reserve(&lc->chars, n), (const char *)keep->data + off,
+           n * sizeof(S_ch));
+    lc->chars.len = n;
+  }
+}
+
 bool
 bs_para_empty(bs_lctx *lc)
 {
@@ -386,7 +417,7 @@ bs_para_break(bs_lctx *lc)
   c.cp = '\n';
   c.forced = true;
   c.cls = S_SPACE;
-  bs_vec_push(&lc->chars, &c);
+  S_push(lc, &c);
 }
 
 /* Which half of its advance a wide mark leaves empty, from the glyph's
@@ -446,7 +477,7 @@ bs_para_text(bs_lctx *lc, const char *utf8, size_t len, const bs_style *st,
     if (S_is_format(c.cp)) {
       c.skip = true;
       c.cls = S_WESTERN;
-      bs_vec_push(&lc->chars, &c);
+      S_push(lc, &c);
       continue;
     }
     if (!role) {
@@ -460,7 +491,7 @@ bs_para_text(bs_lctx *lc, const char *utf8, size_t len, const bs_style *st,
         /* a space the fonts lack: use a quarter em of nothing */
         c.cls = S_SPACE;
         c.adv = c.full = st->size / 4;
-        bs_vec_push(&lc->chars, &c);
+        S_push(lc, &c);
         continue;
       }
       lc->missing = true;
@@ -499,7 +530,7 @@ bs_para_text(bs_lctx *lc, const char *utf8, size_t len, const bs_style *st,
       if (c.ink_left)
         c.half = c.full / 2;
     }
-    bs_vec_push(&lc->chars, &c);
+    S_push(lc, &c);
   }
 }
 

@@ -104,6 +104,14 @@ int bs_para_layout(bs_lctx *lc, const bs_para_geom *g, bs_vec *out);
 /* Minimum width (widest unbreakable piece) and preferred width (longest
  * line without wrapping) of the collected paragraph. */
 void bs_para_measure(bs_lctx *lc, int32_t *minw, int32_t *maxw);
+/* Keep a copy of the collected paragraph at the end of `keep` (a byte
+ * vector), so that the same text need not be collected again: returns its
+ * number of characters.  bs_para_restore makes a kept paragraph, of `n`
+ * characters at byte offset `off` of `keep`, the collected one, as if it
+ * had been collected again (measuring and layout each work out what they
+ * need from the characters themselves). */
+size_t bs_para_keep(bs_lctx *lc, bs_vec *keep);
+void bs_para_restore(bs_lctx *lc, const bs_vec *keep, size_t off, size_t n);
 
 /* Ideographic em box: baseline at 0.88 em below its top, used to centre
  * text vertically in its line. */

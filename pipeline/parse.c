@@ -77,6 +77,35 @@ S_text(S_parser *p, xmlNodePtr n)
 static const char *
 S_attr(xmlNodePtr n, const char *name, char *buf, size_t bufsz)
 {
+  /* What xmlGetProp returns, read in place in the common case (a table
+   * cell asks for four attributes and has none or one): the first
+   * attribute of the name, whose value is one text node.  Another value,
+   * and a document with a DTD, whose declarations may give defaults, go
+   * through xmlGetProp. */
+  if (n && n->type == XML_ELEMENT_NODE) {
+    bool simple = true;
+    const xmlAttr *a = n->properties;
+    for (; a; a = a->next)
+      if (xmlStrEqual(a->name, BAD_CAST name))
+        break;
+    if (a) {
+      const xmlNode *t = a->children;
+      simple = a->type == XML_ATTRIBUTE_NODE && t && !t->next &&
+               (t->type == XML_TEXT_NODE ||
+                t->type == XML_CDATA_SECTION_NODE) &&
+               t->content;
+      if (simple) {
+        size_t l = strlen((const char *)t->content);
+        if (l >= bufsz)
+          l = bufsz - 1;
+        memcpy(buf, t->content, l);
+        buf[l] = '\0';
+        return buf;
+      }
+    } else if (!n->doc || !n->doc->intSubset) {
+      return NULL;
+    }
+  }
   xmlChar *v = xmlGetProp(n, BAD_CAST name);
   if (!v)
     return NULL;

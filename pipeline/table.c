@@ -58,6 +58,9 @@ typedef struct S_cell {
   bool shown;           /* the whole text was drawn in one piece */
   bool drawn;           /* drawn before: drawn whole again, it repeats */
   int32_t sid;          /* its structure element (TH or TD) */
+  size_t kept_off;      /* its text as collected to be measured: bytes at */
+  size_t kept_n;        /* kept_off in the table's `kept`, kept_n chars */
+  bool kept;            /* (only when no glyph was missing in it) */
 } S_cell;
 
 struct bs_table_layout {
@@ -77,6 +80,8 @@ struct bs_table_layout {
   bool squeeze;         /* even then too wide: columns may be one character
                            narrow and long words break inside */
   int first_end;        /* end of the first piece (S_first_group_end) */
+  bs_vec kept;          /* the cells' collected text (bs_para_keep), from
+                           the last measuring, for their layout */
 };
 
 #define S_AT(t, r, c) ((t)->grid[(size_t)(r) * (size_t)(t)->ncols + (size_t)(c)])
@@ -88,13 +93,12 @@ S_cell_style(const bs_lctx *lc, const S_cell *c)
   return &lc->tpl->styles[head ? BS_STYLE_TABLE_HEAD : BS_STYLE_TABLE];
 }
 
+/* The style of a cell's text at the table's size and scale. */
 static void
-S_collect_cell(bs_lctx *lc, const bs_table_layout *t, const S_cell *c,
-               const bs_style **st_out)
+S_text_style(const bs_lctx *lc, const bs_table_layout *t, const S_cell *c,
+             bs_style *st)
 {
-  const bs_style *base = S_cell_style(lc, c);
-  bs_style *st = bs_arena_alloc(lc->arena, sizeof *st);
-  *st = *base;
+  *st = *S_cell_style(lc, c);
   st->grid = false;
   if (t->node->as.table.size)
     st->size = t->node->as.table.size;
@@ -102,6 +106,14 @@ S_collect_cell(bs_lctx *lc, const bs_table_layout *t, const S_cell *c,
     st->leading = st->size * 135 / 100;
   st->size = (int32_t)((int64_t)st->size * t->scale / 1000);
   st->leading = (int32_t)((int64_t)st->leading * t->scale / 1000);
+}
+
+static void
+S_collect_cell(bs_lctx *lc, const bs_table_layout *t, const S_cell *c,
+               const bs_style **st_out)
+{
+  bs_style *st = bs_arena_alloc(lc->arena, sizeof *st);
+  S_text_style(lc, t, c, st);
   *st_out = st;
   bs_para_begin(lc);
   if (c->node)
@@ -281,15 +293,29 @@ S_span_cmp(const void *pa, const void *pb)
 static int *
 S_by_span(const bs_table_layout *t, bool rows)
 {
-  S_span_key *k = bs_xmalloc((size_t)(t->ncells ? t->ncells : 1) * sizeof *k);
-  for (int i = 0; i < t->ncells; i++) {
-    k[i].span = rows ? t->cells[i].rowspan : t->cells[i].colspan;
-    k[i].index = i;
-  }
-  qsort(k, (size_t)t->ncells, sizeof *k, S_span_cmp);
+  /* Most cells span one row and one column: those come first, in their
+   * order, and only the spanning ones are sorted (spans are at least 1:
+   * S_place_cells). */
   int *order = bs_xmalloc((size_t)(t->ncells ? t->ncells : 1) * sizeof(int));
-  for (int i = 0; i < t->ncells; i++)
-    order[i] = k[i].index;
+  S_span_key *k = NULL;
+  int n1 = 0, nk = 0;
+  for (int i = 0; i < t->ncells; i++) {
+    int span = rows ? t->cells[i].rowspan : t->cells[i].colspan;
+    if (span == 1) {
+      order[n1++] = i;
+      continue;
+    }
+    if (!k)
+      k = bs_xmalloc((size_t)t->ncells * sizeof *k);
+    k[nk].span = span;
+    k[nk].index = i;
+    nk++;
+  }
+  if (nk) {
+    qsort(k, (size_t)nk, sizeof *k, S_span_cmp);
+    for (int i = 0; i < nk; i++)
+      order[n1 + i] = k[i].index;
+  }
   free(k);
   return order;
 }
@@ -299,12 +325,25 @@ S_by_span(const bs_table_layout *t, bool rows)
 static void
 S_measure_cells(bs_lctx *lc, bs_table_layout *t)
 {
+  t->kept.esize = 1;
+  t->kept.len = 0;
   for (int i = 0; i < t->ncells; i++) {
     S_cell *c = &t->cells[i];
     const bs_style *st;
+    /* The text is kept for the layout of the cell (S_layout_cells), which
+     * collects the same characters at the same scale, unless a glyph is
+     * missing: the measuring leaves its message to the layout. */
+    bool missing = lc->missing;
+    lc->missing = false;
     lc->measuring = true;
     S_collect_cell(lc, t, c, &st);
     lc->measuring = false;
+    c->kept = !lc->missing;
+    lc->missing = lc->missing || missing;
+    if (c->kept) {
+      c->kept_off = t->kept.len;
+      c->kept_n = bs_para_keep(lc, &t->kept);
+    }
     int32_t a, b;
     bs_para_measure(lc, &a, &b);
     /* A column narrower than two characters reads as a vertical strip:
@@ -606,7 +645,14 @@ S_layout_cells(bs_lctx *lc, bs_table_layout *t)
   for (int i = 0; i < t->ncells; i++) {
     S_cell *c = &t->cells[i];
     const bs_style *st;
-    S_collect_cell(lc, t, c, &st);
+    bs_style kst;
+    if (c->kept) {
+      S_text_style(lc, t, c, &kst);
+      st = &kst;
+      bs_para_restore(lc, &t->kept, c->kept_off, c->kept_n);
+    } else {
+      S_collect_cell(lc, t, c, &st);
+    }
     bs_para_geom g;
     memset(&g, 0, sizeof g);
     g.width = t->colx[c->col + c->colspan] - t->colx[c->col] - 2 * t->pad_x -
@@ -674,6 +720,7 @@ bs_table_prepare(bs_lctx *lc, const bs_node *table, int32_t width,
 {
   bs_table_layout *t = bs_arena_alloc(lc->arena, sizeof *t);
   t->node = table;
+  t->kept = (bs_vec)BS_VEC_INIT(char);
   t->pad_x = lc->tpl->cell_pad_x;
   t->pad_y = lc->tpl->cell_pad_y;
   t->rule = lc->tpl->rule_width;
@@ -692,6 +739,7 @@ bs_table_prepare(bs_lctx *lc, const bs_node *table, int32_t width,
   S_fit_widths(lc, t, table, width);
   S_no_lone_chars(t);
   S_layout_cells(lc, t);
+  bs_vec_free(&t->kept);
   S_row_heights(t);
   t->first_end = S_first_group_end(t);
   return t;

@@ -85,6 +85,9 @@ void bs_cp_show(uint32_t cp, char out[16]);
 /* Format a length in millipoints as a decimal number of points with up to
  * three decimals and no trailing zeros ("12.5", "-3", "0.001"). */
 void bs_fmt_mpt(int64_t mpt, char out[32]);
+/* The same characters written at `out` (room for 24, which it may use
+ * as scratch beyond them), without a NUL; returns their end. */
+char *bs_put_mpt(char *out, int64_t mpt);
 
 /* Percent-encoding (RFC 3986 2.1, "%0A"): how a name that may hold any
  * byte is kept on one line of a text file.  '%' itself is always encoded,

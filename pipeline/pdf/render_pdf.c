@@ -250,9 +250,8 @@ S_str(bs_vec *s, const char *str)
 static void
 S_num(bs_vec *s, int64_t mpt)
 {
-  char buf[32];
-  bs_fmt_mpt(mpt, buf);
-  S_str(s, buf);
+  char *o = bs_vec_reserve(s, 24);
+  s->len += (size_t)(bs_put_mpt(o, mpt) - o);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1316,16 +1315,36 @@ S_tc(S_pdf *p, int64_t tc)
 {
   if (tc == p->cur_tc)
     return;
-  char buf[48];
-  int64_t v = tc < 0 ? -tc : tc;
-  int n = snprintf(buf, sizeof buf, "%s%lld.%09lld", tc < 0 ? "-" : "",
-                   (long long)(v / 1000000000), (long long)(v % 1000000000));
-  while (n > 0 && buf[n - 1] == '0')
-    buf[--n] = '\0';
-  if (n > 0 && buf[n - 1] == '.')
-    buf[--n] = '\0';
-  S_str(p->cs, buf);
-  S_str(p->cs, " Tc\n");
+  /* the number with nine decimals, less its trailing zeros (and its point
+   * when none is left) */
+  uint64_t v = tc < 0 ? 0 - (uint64_t)tc : (uint64_t)tc;
+  uint64_t ip = v / 1000000000;
+  uint32_t fp = (uint32_t)(v % 1000000000);
+  char *o = bs_vec_reserve(p->cs, 48);
+  char *start = o;
+  if (tc < 0)
+    *o++ = '-';
+  char tmp[24];
+  int n = (int)sizeof tmp;
+  do {
+    tmp[--n] = (char)('0' + ip % 10);
+    ip /= 10;
+  } while (ip);
+  memcpy(o, tmp + n, sizeof tmp - (size_t)n);
+  o += sizeof tmp - (size_t)n;
+  if (fp) {
+    *o++ = '.';
+    for (int k = 8; k >= 0; k--) {
+      o[k] = (char)('0' + fp % 10);
+      fp /= 10;
+    }
+    int len = 9;
+    while (o[len - 1] == '0')
+      len--;
+    o += len;
+  }
+  memcpy(o, " Tc\n", 4);
+  p->cs->len += (size_t)(o + 4 - start);
   p->cur_tc = tc;
 }
 
@@ -1447,10 +1466,10 @@ S_tj(bs_vec *s, S_font *sf, const bs_run *r, uint32_t i, uint32_t j,
     }
     S_cid(s, sf, &r->glyphs[k]);
     if (k + 1 < r->n && adj[k] != mode) {
-      char buf[40];
-      bs_fmt_mpt(adj[k] - mode, buf);
-      S_str(s, "> ");
-      S_str(s, buf);
+      char *o = bs_vec_reserve(s, 2 + 24), *start = o;
+      memcpy(o, "> ", 2);
+      o = bs_put_mpt(o + 2, adj[k] - mode);
+      s->len += (size_t)(o - start);
       open = false;
     }
   }
@@ -1488,11 +1507,13 @@ S_glyph_run(void *ctx, const bs_run *r)
   /* Tc in points = -mode / 1e6 * size / 1000; kept exact in 1e-9 pt */
   int64_t tc = -mode * r->size;
   S_tc(p, tc);
-  S_str(s, "1 0 0 1 ");
-  S_num(s, r->x);
-  S_str(s, " ");
-  S_num(s, (int64_t)p->page_h - r->y);
-  S_str(s, " Tm ");
+  char *o = bs_vec_reserve(s, 2 * 24 + 16), *start = o;
+  memcpy(o, "1 0 0 1 ", 8);
+  o = bs_put_mpt(o + 8, r->x);
+  *o++ = ' ';
+  o = bs_put_mpt(o, (int64_t)p->page_h - r->y);
+  memcpy(o, " Tm ", 4);
+  s->len += (size_t)(o + 4 - start);
   /* Glyphs that overlap the next by more than S_OVERLAP (the marks of a
    * compressed pair: 》 and 《 share one empty half em) are drawn in a
    * marked-content span with their text as /ActualText.  The glyphs land
@@ -1574,14 +1595,17 @@ S_rule(void *ctx, const bs_rule *r)
     p->path_width = r->width;
   }
   p->in_path = true;
-  S_num(s, r->x0);
-  S_str(s, " ");
-  S_num(s, (int64_t)p->page_h - r->y0);
-  S_str(s, " m ");
-  S_num(s, r->x1);
-  S_str(s, " ");
-  S_num(s, (int64_t)p->page_h - r->y1);
-  S_str(s, " l\n");
+  /* "x0 y0 m x1 y1 l\n": four numbers of at most 24 characters each */
+  char *o = bs_vec_reserve(s, 4 * 24 + 8), *start = o;
+  o = bs_put_mpt(o, r->x0);
+  *o++ = ' ';
+  o = bs_put_mpt(o, (int64_t)p->page_h - r->y0);
+  memcpy(o, " m ", 3);
+  o = bs_put_mpt(o + 3, r->x1);
+  *o++ = ' ';
+  o = bs_put_mpt(o, (int64_t)p->page_h - r->y1);
+  memcpy(o, " l\n", 3);
+  s->len += (size_t)(o + 3 - start);
   return p->error ? -1 : 0;
 }
 

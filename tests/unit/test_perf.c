@@ -48,4 +48,21 @@ test_fmt(test_state *st)
   }
   bs_fmt_mpt(-50, got);
   CHECK_STR(st, got, "-0.05");
+  /* bs_put_mpt writes the same characters and returns their end, also
+   * for numbers of many digits (a fixed pseudo-random walk) */
+  uint64_t x = 88172645463325252ULL;
+  bad = 0;
+  for (int i = 0; i < 200000; i++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    int64_t v = (int64_t)x >> (x % 63);
+    char put[32];
+    char *end = bs_put_mpt(put, v);
+    S_fmt_ref(v, want);
+    if ((size_t)(end - put) != strlen(want) ||
+        memcmp(put, want, strlen(want)) != 0)
+      bad++;
+  }
+  CHECK_INT(st, bad, 0);
 }
