@@ -977,6 +977,19 @@ S_font_work_finish(S_font_work *w, pthread_t worker, S_pdf *p)
     if (j->ff && S_font_work_take_program(w, j))
       S_font_work_program(w, j, &p->deflate);
   }
+  /* and the programs the worker is deflating: their last pieces, which
+   * it then finds made (zpieces.h) */
+  for (int i = 0; i < w->n; i++) {
+    S_font_job *j = &w->jobs[w->order[i]];
+    pthread_mutex_lock(&w->lock);
+    bool busy = j->ff && !j->program_done;
+    pthread_mutex_unlock(&w->lock);
+    if (busy) {
+      unsigned blen;
+      const char *bdata = hb_blob_get_data(j->ss.program, &blen);
+      bs_zpieces_prime(j->sf->font->programs, &p->deflate, bdata, blen);
+    }
+  }
   for (int i = 0; i < w->n; i++) {
     S_font_job *j = &w->jobs[i];
     if (!j->ff)
