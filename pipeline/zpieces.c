@@ -269,3 +269,46 @@ bs_zpieces_deflate(bs_zpieces *store, struct libdeflate_compressor **c,
   *zlen = k;
   return out;
 }
+
+void
+bs_zpieces_prime(bs_zpieces *store, struct libdeflate_compressor **c,
+                 const void *data, size_t len)
+{
+  if (!store || !len)
+    return;
+  if (!*c)
+    *c = libdeflate_alloc_compressor(S_LEVEL);
+  if (!*c)
+    return;
+  z_stream in;
+  memset(&in, 0, sizeof in);
+  if (inflateInit2(&in, -15) != Z_OK)
+    return;
+  uint64_t g[256];
+  S_gear(g);
+  /* the pieces' starts, as bs_zpieces_deflate cuts them */
+  const uint8_t *d = data;
+  size_t npieces = 0, cap = len / S_MIN + 2;
+  size_t *at = bs_xmalloc(cap * sizeof *at);
+  for (size_t o = 0; o < len; o += S_cut(d + o, len - o, g))
+    at[npieces++] = o;
+  uint8_t *check = bs_xmalloc(S_MAX);
+  uint8_t *both = bs_xmalloc(2 * S_MAX + 16);
+  for (size_t i = npieces; i-- > 0;) {
+    size_t n = (i + 1 < npieces ? at[i + 1] : len) - at[i];
+    uint32_t crc = (uint32_t)libdeflate_crc32(0, d + at[i], n);
+    const bs_memo_item *e = bs_memo_get(store->memo, crc);
+    if (e)
+      break; /* stored: the other thread is past it, or the store has
+                pieces of this CRC-32 (what follows is the other's) */
+    memcpy(both, d + at[i], n);
+    size_t pn = S_piece(*c, &in, check, d + at[i], n, both + n);
+    atomic_fetch_add(&store->made, 1);
+    if (!bs_memo_put(store->memo, crc, (uint32_t)n, both, n + pn))
+      break; /* full, or the other thread stored it meanwhile */
+  }
+  inflateEnd(&in);
+  free(check);
+  free(both);
+  free(at);
+}

@@ -54,6 +54,15 @@ unsigned char *bs_zpieces_deflate(bs_zpieces *store,
                                   struct libdeflate_compressor **c,
                                   const void *data, size_t len, size_t *zlen);
 
+/* Deflate into `store` the pieces of `len` bytes at `data` that
+ * bs_zpieces_deflate would cut, from the last towards the first, until
+ * one is found stored (or the store is full): a second thread's help to
+ * a thread that deflates the same bytes from the first piece, which then
+ * finds the rest of its pieces made.  The bytes that call makes are the
+ * same (the store's pieces are the ones it would make).  Thread-safe. */
+void bs_zpieces_prime(bs_zpieces *store, struct libdeflate_compressor **c,
+                      const void *data, size_t len);
+
 /* Pieces stored and the bytes counted against the bound; pieces reused
  * and pieces deflated since the store was made. */
 void bs_zpieces_stats(bs_zpieces *z, size_t *pieces, size_t *bytes,

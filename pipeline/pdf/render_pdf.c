@@ -793,6 +793,7 @@ typedef struct S_font_job {
                            built, and put in ff then */
   bool subset_done;     /* S_font_work: the subset and the small streams
                            are made (under its lock) */
+  bool program_taken;   /* a thread deflates the program (under it) */
   bool program_done;    /* and the program is deflated */
   char tag[8];          /* the subset tag (S_subset_tag) */
   unsigned program_len; /* bytes in the program before deflating */
@@ -981,10 +982,14 @@ S_font_job_free(S_font_job *j)
  * instructions of its four fonts), and the worker takes it while the main
  * thread writes the document information, the output intent and the ID's
  * hash and takes the smaller fonts.  The programs, most of the bytes to
- * compress, are deflated by the worker alone once their subsets are made,
- * while the main thread builds the fonts' objects, their program streams
- * empty, and writes the pages; it fills the program streams before the
- * file is written (S_font_work_finish). */
+ * compress, are deflated by the worker, costliest first, once their
+ * subsets are made, while the main thread builds the fonts' objects, their
+ * program streams empty, and writes the pages; then the main thread, which
+ * would otherwise wait for the worker, deflates the programs the worker
+ * has not started, cheapest first, and fills the program streams before
+ * the file is written (S_font_work_finish).  Each program is deflated
+ * once, by whichever thread takes it first; its bytes are the same on
+ * either (zpieces.h). */
 typedef struct S_font_work {
   S_font_job *jobs;     /* one per font, in the fonts' order */
   int n;                /* jobs */
@@ -1052,9 +1057,33 @@ S_font_work_wait_subset(S_font_work *w, S_font_job *j)
   return ok;
 }
 
-/* The font worker: subsets, then every program, with a compressor of its
- * own.  It never calls libharu nor S_fail (its failures wait in the
- * jobs). */
+/* Take job j's program to deflate (its subset made): false when the other
+ * thread took it. */
+static bool
+S_font_work_take_program(S_font_work *w, S_font_job *j)
+{
+  pthread_mutex_lock(&w->lock);
+  bool mine = !j->program_taken;
+  j->program_taken = true;
+  pthread_mutex_unlock(&w->lock);
+  return mine;
+}
+
+/* Deflate job j's program, taken, with the compressor *c. */
+static void
+S_font_work_program(S_font_work *w, S_font_job *j,
+                    struct libdeflate_compressor **c)
+{
+  S_font_job_program(j, c);
+  pthread_mutex_lock(&w->lock);
+  j->program_done = true;
+  pthread_cond_broadcast(&w->done);
+  pthread_mutex_unlock(&w->lock);
+}
+
+/* The font worker: subsets, then every program the main thread has not
+ * taken, with a compressor of its own.  It never calls libharu nor S_fail
+ * (its failures wait in the jobs). */
 static void *
 S_font_worker(void *arg)
 {
@@ -1065,11 +1094,8 @@ S_font_worker(void *arg)
     S_font_job *j = &w->jobs[w->order[i]];
     if (!S_font_work_wait_subset(w, j))
       break;
-    S_font_job_program(j, &c);
-    pthread_mutex_lock(&w->lock);
-    j->program_done = true;
-    pthread_cond_broadcast(&w->done);
-    pthread_mutex_unlock(&w->lock);
+    if (S_font_work_take_program(w, j))
+      S_font_work_program(w, j, &c);
   }
   if (c)
     libdeflate_free_compressor(c);
@@ -1093,6 +1119,26 @@ S_font_work_stop(S_font_work *w)
 static int
 S_font_work_finish(S_font_work *w, pthread_t worker, S_pdf *p)
 {
+  /* the programs the worker has not started, cheapest first (every
+   * subset of a built font is made) */
+  for (int i = w->n; i-- > 0;) {
+    S_font_job *j = &w->jobs[w->order[i]];
+    if (j->ff && S_font_work_take_program(w, j))
+      S_font_work_program(w, j, &p->deflate);
+  }
+  /* and the programs the worker is deflating: their last pieces, which
+   * it then finds made (zpieces.h) */
+  for (int i = 0; i < w->n; i++) {
+    S_font_job *j = &w->jobs[w->order[i]];
+    pthread_mutex_lock(&w->lock);
+    bool busy = j->ff && !j->program_done;
+    pthread_mutex_unlock(&w->lock);
+    if (busy) {
+      unsigned blen;
+      const char *bdata = hb_blob_get_data(j->ss.program, &blen);
+      bs_zpieces_prime(j->sf->font->programs, &p->deflate, bdata, blen);
+    }
+  }
   for (int i = 0; i < w->n; i++) {
     S_font_job *j = &w->jobs[i];
     if (!j->ff)

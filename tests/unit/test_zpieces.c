@@ -133,6 +133,20 @@ test_zpieces(test_state *st)
       CHECK(st, reused == made && pieces == made,
             "%zu bytes of kind %d: %zu pieces made, %zu reused, %zu kept",
             n, k, made, reused, pieces);
+      /* primed from the last piece: every piece made, all reused after */
+      bs_zpieces *primed = bs_zpieces_new(4u << 20);
+      bs_zpieces_prime(primed, &c, d, n);
+      size_t made_p, l3, made_after, reused_after;
+      bs_zpieces_stats(primed, NULL, NULL, NULL, &made_p);
+      unsigned char *z3 = bs_zpieces_deflate(primed, &c, d, n, &l3);
+      bs_zpieces_stats(primed, NULL, NULL, &reused_after, &made_after);
+      CHECK(st, z3 && l3 == l0 && memcmp(z3, z0, l0) == 0,
+            "%zu bytes of kind %d: primed pieces changed the bytes", n, k);
+      CHECK(st, made_p == made && made_after == made && reused_after == made,
+            "%zu bytes of kind %d: %zu primed of %zu, then %zu made, %zu "
+            "reused", n, k, made_p, made, made_after - made_p, reused_after);
+      free(z3);
+      bs_zpieces_free(primed);
       if (k == 1 && n >= 1024) /* incompressible: stored, 5 bytes a piece */
         CHECK(st, l0 <= n + 5 * (n / 1024 + 1) + 8,
               "%zu random bytes grew to %zu", n, l0);
@@ -197,6 +211,23 @@ test_zpieces(test_state *st)
   for (int i = 0; i < 2; i++)
     free(jobs[i].z);
   bs_zpieces_free(store);
+
+  /* one thread deflates from the first piece while another primes from
+   * the last, one store: the bytes made alone */
+  for (int round = 0; round < 4; round++) {
+    bs_zpieces *shared = bs_zpieces_new(4u << 20);
+    S_job dj = {shared, a, n, NULL, 0};
+    pthread_t td;
+    pthread_create(&td, NULL, S_run, &dj);
+    struct libdeflate_compressor *c2 = NULL;
+    bs_zpieces_prime(shared, &c2, a, n);
+    pthread_join(td, NULL);
+    CHECK(st, dj.z && dj.zlen == la && memcmp(dj.z, za, la) == 0,
+          "deflated while primed: other bytes (round %d)", round);
+    free(dj.z);
+    libdeflate_free_compressor(c2);
+    bs_zpieces_free(shared);
+  }
   free(za);
   free(zb);
   free(zb0);
