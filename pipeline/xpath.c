@@ -367,14 +367,15 @@ S_path_eval1(xmlDocPtr doc, const char *expr)
   return S_path_run(doc, &path);
 }
 
-/* A path, or a union "A | B" of such paths: their node-sets merged and
- * sorted into document order as XPath does; else NULL. */
-xmlXPathObjectPtr
-bs_xpath_paths(xmlDocPtr doc, const char *expr)
+/* In the union s..e ("A | B | ..."), the first bar outside quotes, or NULL;
+ * and in *aend the end of the path before it (or of all, when none) less
+ * its trailing white space. */
+static const char *
+S_union_bar(const char *s, const char *e, const char **aend)
 {
   const char *bar = NULL;
   char quote = 0;
-  for (const char *q = expr; *q && !bar; q++) {
+  for (const char *q = s; q < e && !bar; q++) {
     if (quote)
       quote = *q == quote ? 0 : quote;
     else if (*q == '\'' || *q == '"')
@@ -382,13 +383,24 @@ bs_xpath_paths(xmlDocPtr doc, const char *expr)
     else if (*q == '|')
       bar = q;
   }
+  const char *end = bar ? bar : e;
+  while (bar && end > s && (end[-1] == ' ' || end[-1] == '\t' ||
+                            end[-1] == '\n' || end[-1] == '\r'))
+    end--;
+  *aend = end;
+  return bar;
+}
+
+/* A path, or a union "A | B" of such paths: their node-sets merged and
+ * sorted into document order as XPath does; else NULL. */
+xmlXPathObjectPtr
+bs_xpath_paths(xmlDocPtr doc, const char *expr)
+{
+  const char *e;
+  const char *bar = S_union_bar(expr, expr + strlen(expr), &e);
   if (!bar)
     return S_path_eval1(doc, expr);
   /* the first path, then the rest (which may hold more "|") */
-  const char *e = bar;
-  while (e > expr && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
-                      e[-1] == '\r'))
-    e--;
   char *first = bs_xmalloc((size_t)(e - expr) + 1);
   memcpy(first, expr, (size_t)(e - expr));
   first[e - expr] = '\0';
@@ -504,20 +516,8 @@ S_num_paths(S_num *n, int *first, int *count)
   *count = 0;
   const char *s = n->p;
   while (!n->bad) {
-    const char *bar = NULL;
-    char quote = 0;
-    for (const char *q = s; q < e && !bar; q++) {
-      if (quote)
-        quote = *q == quote ? 0 : quote;
-      else if (*q == '\'' || *q == '"')
-        quote = *q;
-      else if (*q == '|')
-        bar = q;
-    }
-    const char *end = bar ? bar : e;
-    while (bar && end > s && (end[-1] == ' ' || end[-1] == '\t' ||
-                              end[-1] == '\n' || end[-1] == '\r'))
-      end--;
+    const char *end;
+    const char *bar = S_union_bar(s, e, &end);
     char *str = bs_xmalloc((size_t)(end - s) + 1);
     memcpy(str, s, (size_t)(end - s));
     str[end - s] = '\0';

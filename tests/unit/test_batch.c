@@ -308,6 +308,17 @@ S_image(void *ctx, const char *src, const char *path)
            path ? strrchr(path, '/') + 1 : "-");
 }
 
+/* The images bs_source_images finds for dir/name, as S_image lists them. */
+static const char *
+S_images_of(S_seen *seen, const char *dir, const char *name)
+{
+  char src[512];
+  snprintf(src, sizeof src, "%s/%s", dir, name);
+  seen->text[0] = '\0';
+  bs_source_images(src, S_image, seen);
+  return seen->text;
+}
+
 void
 test_plan(test_state *st)
 {
@@ -387,11 +398,8 @@ test_plan(test_state *st)
           "<document><body><figure src=\"a/./b/../c.png\"/>"
           "<figure src=\"../s.xml\"/><figure src=\"/etc/passwd\"/>"
           "<figure src=\"none.png\"/><p>x</p><figure/></body></document>");
-  S_seen seen = {""};
-  char src[512];
-  snprintf(src, sizeof src, "%s/img/s.xml", dir);
-  bs_source_images(src, S_image, &seen);
-  CHECK_STR(st, seen.text,
+  S_seen seen;
+  CHECK_STR(st, S_images_of(&seen, dir, "img/s.xml"),
             "a/c.png=c.png;../s.xml=-;/etc/passwd=-;none.png=-;");
   /* a figure with a prefix, and one in UTF-16, whose bytes do not spell
    * "figure": both are still found (the scan is skipped only for sources
@@ -400,14 +408,13 @@ test_plan(test_state *st)
           "<?xml version=\"1.0\" encoding=\"GB18030\"?>\n<d:document "
           "xmlns:d=\"urn:x\"><d:body><d:figure src=\"a/c.png\"/></d:body>"
           "</d:document>");
-  seen.text[0] = '\0';
-  snprintf(src, sizeof src, "%s/img/p.xml", dir);
-  bs_source_images(src, S_image, &seen);
-  CHECK_STR(st, seen.text, "a/c.png=c.png;");
+  CHECK_STR(st, S_images_of(&seen, dir, "img/p.xml"), "a/c.png=c.png;");
   const char *u8 = "<?xml version=\"1.0\" encoding=\"UTF-16\"?>"
                    "<document><figure src=\"a/c.png\"/></document>";
   for (int bom = 0; bom < 2; bom++) {
-    snprintf(src, sizeof src, "%s/img/u%d.xml", dir, bom);
+    char src[512], name[32];
+    snprintf(name, sizeof name, "img/u%d.xml", bom);
+    snprintf(src, sizeof src, "%s/%s", dir, name);
     FILE *f16 = fopen(src, "wb");
     if (bom) {
       fputc(0xFF, f16);
@@ -418,18 +425,13 @@ test_plan(test_state *st)
       fputc(0, f16);
     }
     fclose(f16);
-    seen.text[0] = '\0';
-    bs_source_images(src, S_image, &seen);
-    CHECK_STR(st, seen.text, "a/c.png=c.png;");
+    CHECK_STR(st, S_images_of(&seen, dir, name), "a/c.png=c.png;");
   }
   /* none: a source without the word */
   S_write(dir, "img/n.xml",
           "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- a comment -->"
           "<document><body><p>x</p></body></document>");
-  seen.text[0] = '\0';
-  snprintf(src, sizeof src, "%s/img/n.xml", dir);
-  bs_source_images(src, S_image, &seen);
-  CHECK_STR(st, seen.text, "");
+  CHECK_STR(st, S_images_of(&seen, dir, "img/n.xml"), "");
   bs_remove_tree(dir);
 }
 
