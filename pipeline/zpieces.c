@@ -207,33 +207,71 @@ S_piece(struct libdeflate_compressor *c, z_stream *in, uint8_t *check,
 
 /* ------------------------------------------------------------------ */
 
-unsigned char *
-bs_zpieces_deflate(bs_zpieces *store, struct libdeflate_compressor **c,
-                   const void *data, size_t len, size_t *zlen)
+/* What making pieces needs: the compressor (made on first use, the
+ * caller's), an inflater to check them, the gear table and two buffers. */
+typedef struct S_maker {
+  struct libdeflate_compressor *c;
+  z_stream in;
+  uint64_t g[256];
+  uint8_t *check; /* S_MAX bytes: a piece read back */
+  uint8_t *both;  /* a piece and then its deflated form: a store's item */
+} S_maker;
+
+static bool
+S_maker_init(S_maker *m, struct libdeflate_compressor **c)
 {
   if (!*c)
     *c = libdeflate_alloc_compressor(S_LEVEL);
   if (!*c)
+    return false;
+  m->c = *c;
+  memset(&m->in, 0, sizeof m->in);
+  if (inflateInit2(&m->in, -15) != Z_OK)
+    return false;
+  S_gear(m->g);
+  m->check = bs_xmalloc(S_MAX);
+  m->both = bs_xmalloc(2 * S_MAX + 16);
+  return true;
+}
+
+static void
+S_maker_free(S_maker *m)
+{
+  inflateEnd(&m->in);
+  free(m->check);
+  free(m->both);
+}
+
+/* Deflate the n-byte piece d into m->both (the piece, then its deflated
+ * form, whose length is returned), counted as made in `store`. */
+static size_t
+S_make(S_maker *m, bs_zpieces *store, const uint8_t *d, size_t n)
+{
+  memcpy(m->both, d, n);
+  size_t pn = S_piece(m->c, &m->in, m->check, d, n, m->both + n);
+  if (store)
+    atomic_fetch_add(&store->made, 1);
+  return pn;
+}
+
+unsigned char *
+bs_zpieces_deflate(bs_zpieces *store, struct libdeflate_compressor **c,
+                   const void *data, size_t len, size_t *zlen)
+{
+  S_maker m;
+  if (!S_maker_init(&m, c))
     return NULL;
-  z_stream in;
-  memset(&in, 0, sizeof in);
-  if (inflateInit2(&in, -15) != Z_OK)
-    return NULL;
-  uint64_t g[256];
-  S_gear(g);
   /* each piece: at most 5 bytes more than its length; pieces but the last
    * have S_MIN bytes or more */
   size_t cap = 2 + len + 5 * (len / S_MIN + 1) + 2 + 4;
   unsigned char *out = bs_xmalloc(cap);
-  uint8_t *check = bs_xmalloc(S_MAX);
-  uint8_t *both = bs_xmalloc(2 * S_MAX + 16);
   size_t k = 0;
   out[k++] = 0x78; /* deflate, 32 KB window */
   out[k++] = 0x01; /* fastest; (0x78 << 8 | 0x01) % 31 == 0 */
   const uint8_t *d = data;
   size_t at = 0;
   while (at < len) {
-    size_t n = S_cut(d + at, len - at, g);
+    size_t n = S_cut(d + at, len - at, m.g);
     uint32_t crc = (uint32_t)libdeflate_crc32(0, d + at, n);
     const bs_memo_item *e = store ? bs_memo_get(store->memo, crc) : NULL;
     if (e && (e->aux != n || memcmp(e->data, d + at, n) != 0))
@@ -241,18 +279,13 @@ bs_zpieces_deflate(bs_zpieces *store, struct libdeflate_compressor **c,
     if (e) {
       memcpy(out + k, e->data + n, e->len - n);
       k += e->len - n;
-      if (store)
-        atomic_fetch_add(&store->reused, 1);
+      atomic_fetch_add(&store->reused, 1);
     } else {
-      /* the piece, then its deflated form: a store's item */
-      memcpy(both, d + at, n);
-      size_t pn = S_piece(*c, &in, check, d + at, n, both + n);
-      memcpy(out + k, both + n, pn);
+      size_t pn = S_make(&m, store, d + at, n);
+      memcpy(out + k, m.both + n, pn);
       k += pn;
-      if (store) {
-        atomic_fetch_add(&store->made, 1);
-        bs_memo_put(store->memo, crc, (uint32_t)n, both, n + pn);
-      }
+      if (store)
+        bs_memo_put(store->memo, crc, (uint32_t)n, m.both, n + pn);
     }
     at += n;
   }
@@ -263,9 +296,7 @@ bs_zpieces_deflate(bs_zpieces *store, struct libdeflate_compressor **c,
   out[k++] = (uint8_t)(a >> 16);
   out[k++] = (uint8_t)(a >> 8);
   out[k++] = (uint8_t)a;
-  inflateEnd(&in);
-  free(check);
-  free(both);
+  S_maker_free(&m);
   *zlen = k;
   return out;
 }
@@ -274,41 +305,25 @@ void
 bs_zpieces_prime(bs_zpieces *store, struct libdeflate_compressor **c,
                  const void *data, size_t len)
 {
-  if (!store || !len)
+  S_maker m;
+  if (!store || !len || !S_maker_init(&m, c))
     return;
-  if (!*c)
-    *c = libdeflate_alloc_compressor(S_LEVEL);
-  if (!*c)
-    return;
-  z_stream in;
-  memset(&in, 0, sizeof in);
-  if (inflateInit2(&in, -15) != Z_OK)
-    return;
-  uint64_t g[256];
-  S_gear(g);
   /* the pieces' starts, as bs_zpieces_deflate cuts them */
   const uint8_t *d = data;
   size_t npieces = 0, cap = len / S_MIN + 2;
   size_t *at = bs_xmalloc(cap * sizeof *at);
-  for (size_t o = 0; o < len; o += S_cut(d + o, len - o, g))
+  for (size_t o = 0; o < len; o += S_cut(d + o, len - o, m.g))
     at[npieces++] = o;
-  uint8_t *check = bs_xmalloc(S_MAX);
-  uint8_t *both = bs_xmalloc(2 * S_MAX + 16);
   for (size_t i = npieces; i-- > 0;) {
     size_t n = (i + 1 < npieces ? at[i + 1] : len) - at[i];
     uint32_t crc = (uint32_t)libdeflate_crc32(0, d + at[i], n);
-    const bs_memo_item *e = bs_memo_get(store->memo, crc);
-    if (e)
+    if (bs_memo_get(store->memo, crc))
       break; /* stored: the other thread is past it, or the store has
                 pieces of this CRC-32 (what follows is the other's) */
-    memcpy(both, d + at[i], n);
-    size_t pn = S_piece(*c, &in, check, d + at[i], n, both + n);
-    atomic_fetch_add(&store->made, 1);
-    if (!bs_memo_put(store->memo, crc, (uint32_t)n, both, n + pn))
+    size_t pn = S_make(&m, store, d + at[i], n);
+    if (!bs_memo_put(store->memo, crc, (uint32_t)n, m.both, n + pn))
       break; /* full, or the other thread stored it meanwhile */
   }
-  inflateEnd(&in);
-  free(check);
-  free(both);
+  S_maker_free(&m);
   free(at);
 }
