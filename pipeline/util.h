@@ -82,6 +82,11 @@ size_t bs_utf8_count(const unsigned char *s, size_t n);
  * characters are shown as themselves unless they are controls or spaces). */
 void bs_cp_show(uint32_t cp, char out[16]);
 
+/* The decimal digits of v ("0", "18446744073709551615") written at `out`
+ * (room for 20), without a NUL; returns their end.  The one integer
+ * formatter of the PDF writer's numbers (bs_put_mpt, character spacing). */
+char *bs_put_u64(char *out, uint64_t v);
+
 /* Format a length in millipoints as a decimal number of points with up to
  * three decimals and no trailing zeros ("12.5", "-3", "0.001"). */
 void bs_fmt_mpt(int64_t mpt, char out[32]);

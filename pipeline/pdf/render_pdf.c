@@ -1370,14 +1370,7 @@ S_tc(S_pdf *p, int64_t tc)
   char *start = o;
   if (tc < 0)
     *o++ = '-';
-  char tmp[24];
-  int n = (int)sizeof tmp;
-  do {
-    tmp[--n] = (char)('0' + ip % 10);
-    ip /= 10;
-  } while (ip);
-  memcpy(o, tmp + n, sizeof tmp - (size_t)n);
-  o += sizeof tmp - (size_t)n;
+  o = bs_put_u64(o, ip);
   if (fp) {
     *o++ = '.';
     for (int k = 8; k >= 0; k--) {

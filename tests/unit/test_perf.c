@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Unit tests of code rewritten for speed, against the plain versions.
  *
- * fmt: bs_fmt_mpt writes what printf would, over a range of values and at
- * the extremes. */
+ * fmt: bs_fmt_mpt, bs_put_mpt and bs_put_u64 write what printf would, over
+ * a range of values and at the extremes. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -63,6 +63,29 @@ test_fmt(test_state *st)
     if ((size_t)(end - put) != strlen(want) ||
         memcmp(put, want, strlen(want)) != 0)
       bad++;
+  }
+  CHECK_INT(st, bad, 0);
+  /* bs_put_u64, the integer part of both, writes what printf's %llu
+   * would, over the same walk unshifted and shifted, and at the ends */
+  x = 88172645463325252ULL;
+  bad = 0;
+  for (int i = 0; i < 200000; i++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    uint64_t u = i % 2 ? x : x >> (x % 64);
+    char put[24];
+    char *end = bs_put_u64(put, u);
+    snprintf(want, sizeof want, "%llu", (unsigned long long)u);
+    if ((size_t)(end - put) != strlen(want) ||
+        memcmp(put, want, strlen(want)) != 0)
+      bad++;
+  }
+  static const uint64_t uedge[] = {0, 9, 10, 99, 100, 999, 1000, UINT64_MAX};
+  for (size_t i = 0; i < sizeof uedge / sizeof *uedge; i++) {
+    *bs_put_u64(got, uedge[i]) = '\0';
+    snprintf(want, sizeof want, "%llu", (unsigned long long)uedge[i]);
+    CHECK_STR(st, got, want);
   }
   CHECK_INT(st, bad, 0);
 }
