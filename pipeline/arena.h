@@ -19,6 +19,7 @@
 #ifndef BS_ARENA_H
 #define BS_ARENA_H
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -92,6 +93,26 @@ bs_vec_push(bs_vec *v, const void *elem)
   v->len++;
   return slot;
 }
+/* A slot for one more element of size `esize` (which must be the
+ * vector's), counted in len; the caller stores the element.  The step
+ * behind BS_VEC_PUSH. */
+static inline void *
+bs_vec_slot(bs_vec *v, size_t esize)
+{
+  assert(esize == v->esize);
+  (void)esize;
+  void *slot = bs_vec_reserve(v, 1);
+  v->len++;
+  return slot;
+}
+/* Append `elem`, a value of `type`, the vector's element type, and yield
+ * it: a typed store whose size the compiler knows, where bs_vec_push
+ * copies the size it reads from the vector at run time (a call to memcpy
+ * for anything but the smallest elements).  For the hot pushes: each
+ * character of a paragraph, each line.  `v` is evaluated once; `elem`
+ * must not be read from the vector itself (growing it may move it). */
+#define BS_VEC_PUSH(v, type, elem)                                           \
+  (*(type *)bs_vec_slot((v), sizeof(type)) = (elem))
 void bs_vec_free(bs_vec *v);
 
 #endif

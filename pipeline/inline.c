@@ -172,7 +172,7 @@ S_mark_breaks(UBreakIteratorType type, const UChar *u, int32_t ul, S_ch *ch,
       else
         ch[map[p]].brk = true;
       if (keep)
-        bs_vec_push(&S_bm_pos, &p);
+        BS_VEC_PUSH(&S_bm_pos, int32_t, p);
     }
   if (!keep || S_bm_n >= S_BM_MAX)
     return;
@@ -340,15 +340,6 @@ bs_para_begin(bs_lctx *lc)
   lc->chars.len = 0;
 }
 
-/* Append one character to the paragraph (a copy of the fixed size, not
- * bs_vec_push's memcpy of the vector's element size). */
-static inline void
-S_push(bs_lctx *lc, const S_ch *c)
-{
-  *(S_ch *)bs_vec_reserve(&lc->chars, 1) = *c;
-  lc->chars.len++;
-}
-
 size_t
 bs_para_keep(bs_lctx *lc, bs_vec *keep)
 {
@@ -417,7 +408,7 @@ bs_para_break(bs_lctx *lc)
   c.cp = '\n';
   c.forced = true;
   c.cls = S_SPACE;
-  S_push(lc, &c);
+  BS_VEC_PUSH(&lc->chars, S_ch, c);
 }
 
 /* Which half of its advance a wide mark leaves empty, from the glyph's
@@ -477,7 +468,7 @@ bs_para_text(bs_lctx *lc, const char *utf8, size_t len, const bs_style *st,
     if (S_is_format(c.cp)) {
       c.skip = true;
       c.cls = S_WESTERN;
-      S_push(lc, &c);
+      BS_VEC_PUSH(&lc->chars, S_ch, c);
       continue;
     }
     if (!role) {
@@ -491,7 +482,7 @@ bs_para_text(bs_lctx *lc, const char *utf8, size_t len, const bs_style *st,
         /* a space the fonts lack: use a quarter em of nothing */
         c.cls = S_SPACE;
         c.adv = c.full = st->size / 4;
-        S_push(lc, &c);
+        BS_VEC_PUSH(&lc->chars, S_ch, c);
         continue;
       }
       lc->missing = true;
@@ -530,7 +521,7 @@ bs_para_text(bs_lctx *lc, const char *utf8, size_t len, const bs_style *st,
       if (c.ink_left)
         c.half = c.full / 2;
     }
-    S_push(lc, &c);
+    BS_VEC_PUSH(&lc->chars, S_ch, c);
   }
 }
 
@@ -798,7 +789,7 @@ S_break(bs_lctx *lc, const int64_t *Q, const int64_t *V, int32_t w0,
     if (end < n && ch[end].forced)
       end++;
     S_brk br = {s, end};
-    bs_vec_push(out, &br);
+    BS_VEC_PUSH(out, S_brk, br);
     s = end;
     /* spaces at the start of a line vanish */
     while (s < n && ch[s].cls == S_SPACE && !ch[s].forced)
@@ -1136,7 +1127,7 @@ S_title_lines(bs_lctx *lc, const bs_para_geom *g, const int64_t *Q,
     size_t s = 0;
     for (int i = 0; i < t.k; i++) {
       S_brk br = {s, i + 1 < t.k ? t.best[i] : n};
-      bs_vec_push(brks, &br);
+      BS_VEC_PUSH(brks, S_brk, br);
       s = br.b;
     }
   }
@@ -1246,7 +1237,7 @@ bs_para_layout(bs_lctx *lc, const bs_para_geom *g, bs_vec *out)
     int32_t x0 = g->left + (first ? g->first_indent : 0);
     S_make_line(lc, &b[i], i + 1 == brks.len, first ? w0 : w, x0, g, &line);
     line.par_last = i + 1 == brks.len;
-    bs_vec_push(out, &line);
+    BS_VEC_PUSH(out, bs_line, line);
     made++;
   }
   bs_vec_free(&brks);
