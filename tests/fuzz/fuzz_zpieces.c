@@ -15,9 +15,9 @@
  * are found by inflating it: this is where a mistake in that would show. */
 #include <libdeflate.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "fuzz.h"
+#include "zcheck.h"
 #include "zpieces.h"
 
 int
@@ -26,18 +26,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
   (void)argc;
   (void)argv;
   return 0;
-}
-
-/* z (zlen bytes) inflates to exactly d (n bytes). */
-static int
-S_reads_back(const unsigned char *z, size_t zlen, const uint8_t *d, size_t n)
-{
-  unsigned char *out = malloc(n + 1);
-  uLongf got = (uLongf)n + 1;
-  int r = uncompress(out, &got, z, (uLong)zlen);
-  int ok = r == Z_OK && got == n && memcmp(out, d, n) == 0;
-  free(out);
-  return ok;
 }
 
 static void
@@ -59,7 +47,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   size_t l0, l1, l2;
   unsigned char *z0 = bs_zpieces_deflate(NULL, &c, d, n, &l0);
   FUZZ_CHECK(z0 != NULL, "no output for %zu bytes", n);
-  FUZZ_CHECK(S_reads_back(z0, l0, d, n), "%zu bytes do not read back", n);
+  FUZZ_CHECK(zcheck_reads_back(z0, l0, d, n), "%zu bytes do not read back",
+             n);
   bs_zpieces *store = bs_zpieces_new(1u << 20);
   unsigned char *z1 = bs_zpieces_deflate(store, &c, d, n, &l1);
   S_same(z1, l1, z0, l0, "with a store");
@@ -77,7 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   unsigned char *zv = bs_zpieces_deflate(store, &c, v, n + more, &lv);
   unsigned char *zv0 = bs_zpieces_deflate(NULL, &c, v, n + more, &lv0);
   S_same(zv, lv, zv0, lv0, "the variant through the store");
-  FUZZ_CHECK(S_reads_back(zv, lv, v, n + more),
+  FUZZ_CHECK(zcheck_reads_back(zv, lv, v, n + more),
              "the variant (%zu bytes) does not read back", n + more);
   free(z0);
   free(z1);

@@ -16,10 +16,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "harness.h"
 #include "memo.h"
+#include "zcheck.h"
 #include "zpieces.h"
 
 void test_zpieces(test_state *st);
@@ -75,19 +75,6 @@ S_text(size_t n)
   return d;
 }
 
-/* z (zlen bytes) inflates with zlib to exactly d (n bytes). */
-static bool
-S_reads_back(const unsigned char *z, size_t zlen, const unsigned char *d,
-             size_t n)
-{
-  unsigned char *out = malloc(n + 1);
-  uLongf got = (uLongf)n + 1;
-  int r = uncompress(out, &got, z, (uLong)zlen);
-  bool ok = r == Z_OK && got == n && memcmp(out, d, n) == 0;
-  free(out);
-  return ok;
-}
-
 typedef struct S_job {
   bs_zpieces *store;
   const unsigned char *d;
@@ -119,7 +106,7 @@ test_zpieces(test_state *st)
       const unsigned char *d = data[k];
       size_t l0, l1, l2;
       unsigned char *z0 = bs_zpieces_deflate(NULL, &c, d, n, &l0);
-      CHECK(st, z0 && S_reads_back(z0, l0, d, n),
+      CHECK(st, z0 && zcheck_reads_back(z0, l0, d, n),
             "%zu bytes of kind %d: not read back", n, k);
       bs_zpieces *store = bs_zpieces_new(4u << 20);
       unsigned char *z1 = bs_zpieces_deflate(store, &c, d, n, &l1);
@@ -179,7 +166,7 @@ test_zpieces(test_state *st)
   bs_zpieces_stats(store, NULL, NULL, &reused_b, &made_b);
   made_b -= made_a;
   unsigned char *zb0 = bs_zpieces_deflate(NULL, &c, b, n + ins, &lb0);
-  CHECK(st, zb && S_reads_back(zb, lb, b, n + ins), "insertion: not read back");
+  CHECK(st, zb && zcheck_reads_back(zb, lb, b, n + ins), "insertion: not read back");
   CHECK(st, zb && zb0 && lb == lb0 && memcmp(zb, zb0, lb) == 0,
         "insertion: the store changed the bytes");
   CHECK(st, made_a >= 15 && made_b <= 3 && reused_b + 3 >= made_a,
