@@ -885,6 +885,13 @@ bs_fontset_font(bs_fontset *fs, int i)
   return f;
 }
 
+bs_zpieces *
+bs_fontset_programs(bs_fontset *fs)
+{
+  /* set once by bs_fontset_new: no lock */
+  return fs->programs;
+}
+
 bs_font *
 bs_role_font_for(const bs_role *role, uint32_t cp, unsigned *gid)
 {

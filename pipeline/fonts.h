@@ -91,6 +91,12 @@ bs_role *bs_fontset_role(bs_fontset *fs, const char *name, bs_diags *diags);
 int bs_fontset_count(bs_fontset *fs);
 bs_font *bs_fontset_font(bs_fontset *fs, int i);
 
+/* The set's store of deflated pieces (zpieces.h), owned by the set: its
+ * fonts' subset programs are kept there, and the renderer keeps there what
+ * else every document repeats (bs_pdf_options.pieces).  Never NULL;
+ * thread-safe like the store itself. */
+bs_zpieces *bs_fontset_programs(bs_fontset *fs);
+
 /* Glyph of cp in font f (0 if missing). */
 unsigned bs_font_glyph(const bs_font *f, uint32_t cp);
 

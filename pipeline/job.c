@@ -383,7 +383,8 @@ bs_job_run_memory(bs_shared *sh, const char *src, const unsigned char *buf,
                              o->pdfa == 3 || o->pdfa == 2 ? o->pdfa : 1,
                              NULL, 0, o->tagged,
                              two ? 2 : 1,
-                             o->pdf_sha256 ? res->pdf_sha256 : NULL};
+                             o->pdf_sha256 ? res->pdf_sha256 : NULL,
+                             bs_fontset_programs(sh->fonts)};
         bs_pdf_attachment files[2];
         if (po.pdfa_part == 3)
           po.nfiles = S_source_files(doc, files);

@@ -62,6 +62,11 @@ typedef struct bs_pdf_options {
                               the file, when the file was written whole,
                               flushed and renamed into place (0 returned):
                               batch's stamp, without reading the file back */
+  bs_zpieces *pieces;      /* NULL, or the store of deflated pieces that
+                              outlives the document (the font set's,
+                              bs_fontset_programs): streams every document
+                              repeats, the ICC profile's, are deflated
+                              once a process; the bytes are the same */
 } bs_pdf_options;
 
 /* Write `l` as a PDF/A-1b file (or PDF/A-3b with o->files embedded, or

@@ -1942,16 +1942,18 @@ S_output_intent(S_pdf *p, const char *icc_path)
     return -1;
   }
   /* The profile's stream as libharu's HPDF_LoadIccProfileFromFile makes
-   * it (/N 3 /Alternate /DeviceRGB), but deflated here in pieces kept with
-   * the fonts' (zpieces.h): every document of a process embeds the same
-   * profile, and libharu deflated it anew each time with zlib (a 7 KB
-   * profile, 3 % of a batch document's time). */
+   * it (/N 3 /Alternate /DeviceRGB), but deflated here in pieces kept in
+   * the caller's store (bs_pdf_options.pieces, the font set's, which keeps
+   * the fonts' programs too), whether the document has fonts or not: every
+   * document of a process embeds the same profile, and libharu deflated it
+   * anew each time with zlib (a 7 KB profile, 3 % of a batch document's
+   * time). */
   size_t len = 0;
   unsigned char *data = bs_read_file(icc_path, S_ICC_MAX, &len);
-  bs_zpieces *store = p->nfonts ? p->fonts[0].font->programs : NULL;
   size_t zlen = 0;
-  unsigned char *z =
-      data ? bs_zpieces_deflate(store, &p->deflate, data, len, &zlen) : NULL;
+  unsigned char *z = data ? bs_zpieces_deflate(p->o ? p->o->pieces : NULL,
+                                               &p->deflate, data, len, &zlen)
+                          : NULL;
   HPDF_Dict icc = z ? HPDF_DictStream_New(p->pdf->mmgr, p->pdf->xref) : NULL;
   if (icc) {
     HPDF_Dict_AddNumber(icc, "N", 3);
