@@ -22,6 +22,8 @@
 #define BS_MAX_DEPTH 64 /* element nesting */
 #define BS_MAX_TABLE_COLUMNS 1000           /* columns of one table */
 #define BS_MAX_TABLE_CELLS (2 * 1000 * 1000) /* rows x columns of one table */
+#define BS_MAX_TABLE_REPEATS (200 * 1000)   /* cells a document's tables draw
+                                               again on later pages */
 
 typedef enum bs_node_type {
   BS_NODE_BODY,      /* root of the flow: blocks */

@@ -64,6 +64,8 @@ struct bs_lctx {
   bs_vec tmp;          /* scratch: widths and prefix sums */
   bool missing;        /* a character had no glyph (an error was emitted) */
   bool warned_overflow;/* one overflow warning per document */
+  int64_t table_repeats;/* cells drawn again on later pages, all tables
+                           (BS_MAX_TABLE_REPEATS; table.c) */
   struct {             /* which half of a mark's em its ink leaves empty
                           (inline.c S_ink_halves): measuring a CFF glyph
                           runs its charstring, so each is measured once

@@ -811,8 +811,9 @@ S_cell_piece(bs_lctx *lc, bs_table_layout *t, S_cell *c, bs_page *p,
 }
 
 /* Draw rows [r0, r1) of the table at *y with row heights h[] (which may be
- * cut for a split row).  `split`: the last row continues on the next page. */
-static void
+ * cut for a split row).  `split`: the last row continues on the next page.
+ * Returns the cell pieces drawn. */
+static int64_t
 S_draw_rows(bs_lctx *lc, bs_table_layout *t, bs_page *p, int32_t x0,
             int32_t y0, int r0, int r1, const int32_t *h, bool split,
             bool close_bottom)
@@ -822,6 +823,7 @@ S_draw_rows(bs_lctx *lc, bs_table_layout *t, bs_page *p, int32_t x0,
   ry[0] = y0;
   for (int r = r0; r < r1; r++)
     ry[r - r0 + 1] = ry[r - r0] + h[r - r0];
+  int64_t pieces = 0;
   /* each cell that has a piece in [r0, r1), in reading order */
   for (int r = r0; r < r1; r++) {
     for (int col = 0; col < t->ncols; col++) {
@@ -841,6 +843,7 @@ S_draw_rows(bs_lctx *lc, bs_table_layout *t, bs_page *p, int32_t x0,
       S_rule(lc, p, x, y, x + w, y, t->rule);
       S_rule(lc, p, x, y, x, y + hh, t->rule);
       S_cell_piece(lc, t, c, p, x, y, hh, end < r1 || (end == r1 && !split));
+      pieces++;
     }
   }
   /* right and bottom edges of this piece of the table */
@@ -849,6 +852,7 @@ S_draw_rows(bs_lctx *lc, bs_table_layout *t, bs_page *p, int32_t x0,
   if (close_bottom) /* a header's bottom is the top of the rows below */
     S_rule(lc, p, x0, yb, x0 + t->width, yb, t->rule);
   free(ry);
+  return pieces;
 }
 
 static int32_t
@@ -1025,8 +1029,8 @@ S_sum_h(const int32_t *h, int n)
 }
 
 /* Draw the header rows at y, their cells (head[], nhead of them) drawn
- * afresh as on every page. */
-static void
+ * afresh as on every page.  Returns the cell pieces drawn. */
+static int64_t
 S_draw_header(bs_lctx *lc, bs_table_layout *t, bs_pager *pg, int32_t y,
               const int *head, int nhead)
 {
@@ -1037,9 +1041,10 @@ S_draw_header(bs_lctx *lc, bs_table_layout *t, bs_pager *pg, int32_t y,
     t->cells[head[k]].consumed = 0;
     t->cells[head[k]].shown = false;
   }
-  S_draw_rows(lc, t, pg->page, pg->left, y, 0, t->head_rows, hh, false,
-              false);
+  int64_t pieces = S_draw_rows(lc, t, pg->page, pg->left, y, 0, t->head_rows,
+                               hh, false, false);
   free(hh);
+  return pieces;
 }
 
 /* What is left of split row r for the next page: the tallest rest of its
@@ -1088,6 +1093,34 @@ S_with_header(const bs_table_layout *t, int32_t head_h, int32_t page_h,
   return t->head_rows > 0 && (first_piece || (int64_t)head_h * 4 <= page_h);
 }
 
+/* Refuse a table whose pieces on its pages draw its cells again more
+ * often than the document's budget allows (BS_MAX_TABLE_REPEATS).  A row
+ * or row span that continues over pages draws every cell it crosses on
+ * every page: the output grows as the table's columns times the pages of
+ * its tallest cell, both linear in the source, so a few tens of KB (a
+ * span of 900 columns beside a long word in a narrow column, one character
+ * a line, 440 pages) took hundreds of MB.  Real reports repeat a header
+ * or a row label a few hundred times.  `pieces` is what the table drew so
+ * far; returns true (with the error) when over the budget. */
+static bool
+S_over_repeats(bs_lctx *lc, const bs_table_layout *t, int64_t pieces)
+{
+  if (pieces - t->ncells <= BS_MAX_TABLE_REPEATS - lc->table_repeats)
+    return false;
+  const bs_node *tn = t->node;
+  bs_diag_text(&lc->doc->diags, BS_ERROR, BS_D_LIMIT, lc->doc->path, tn->line,
+               tn->col,
+               lc->doc->diags.lang == BS_LANG_EN
+                   ? "table of %d columns continues its rows over so many "
+                     "pages that more than %d cells are drawn again (the "
+                     "limit)"
+                   : "表格有 %d 列，续排的页数过多，重复绘制的单元格超过 %d "
+                     "个的上限",
+               t->ncols, BS_MAX_TABLE_REPEATS);
+  lc->table_repeats = BS_MAX_TABLE_REPEATS;
+  return true;
+}
+
 /* Placement is one loop over pages: which rows fit, where the piece may
  * end, whether the table moves, splits a row or overflows all depend on
  * the row r, the rest left_h of a split row and the page position it
@@ -1105,6 +1138,7 @@ bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg)
   /* the header's cells, drawn afresh on every page */
   int *head = bs_xmalloc((size_t)(t->ncells ? t->ncells : 1) * sizeof(int));
   int nhead = 0;
+  int64_t pieces = 0; /* cell pieces drawn (S_over_repeats) */
   for (int i = 0; i < t->ncells; i++) {
     t->cells[i].consumed = 0;
     t->cells[i].shown = false;
@@ -1188,12 +1222,14 @@ bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg)
     }
     int32_t y = pg->y;
     if (with_head) {
-      S_draw_header(lc, t, pg, y, head, nhead);
+      pieces += S_draw_header(lc, t, pg, y, head, nhead);
       y += hh;
     }
-    S_draw_rows(lc, t, pg->page, pg->left, y, r, r1, h, split, true);
+    pieces += S_draw_rows(lc, t, pg->page, pg->left, y, r, r1, h, split, true);
     pg->y = y + used;
     first_piece = false;
+    if (S_over_repeats(lc, t, pieces))
+      break;
     if (split) {
       int32_t rest = S_split_rest(t, r);
       if (rest == 0) {
@@ -1209,6 +1245,8 @@ bs_table_place(bs_lctx *lc, bs_table_layout *t, bs_pager *pg)
     if (r < t->nrows)
       pg->new_page(pg);
   }
+  if (pieces > t->ncells && lc->table_repeats < BS_MAX_TABLE_REPEATS)
+    lc->table_repeats += pieces - t->ncells;
   free(h);
   free(head);
 }
