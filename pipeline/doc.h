@@ -24,6 +24,9 @@
 #define BS_MAX_TABLE_CELLS (2 * 1000 * 1000) /* rows x columns of one table */
 #define BS_MAX_TABLE_REPEATS (200 * 1000)   /* cells a document's tables draw
                                                again on later pages */
+#define BS_MAX_TABLE_FILLERS (100 * 1000)   /* empty cells a document's tables
+                                               get for the holes of their
+                                               grids (short rows) */
 
 typedef enum bs_node_type {
   BS_NODE_BODY,      /* root of the flow: blocks */

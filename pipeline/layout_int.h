@@ -66,6 +66,8 @@ struct bs_lctx {
   bool warned_overflow;/* one overflow warning per document */
   int64_t table_repeats;/* cells drawn again on later pages, all tables
                            (BS_MAX_TABLE_REPEATS; table.c) */
+  int64_t table_fillers;/* empty cells filling the holes of all tables'
+                           grids (BS_MAX_TABLE_FILLERS; table.c) */
   struct {             /* which half of a mark's em its ink leaves empty
                           (inline.c S_ink_halves): measuring a CFF glyph
                           runs its charstring, so each is measured once

@@ -214,10 +214,8 @@ S_place_cells(bs_lctx *lc, bs_table_layout *t, const bs_node *table)
                            (size_t)nrows * (size_t)ncols * sizeof(int));
   for (size_t i = 0; i < (size_t)nrows * (size_t)ncols; i++)
     t->grid[i] = -1;
-  /* up to one filler per grid slot */
-  t->cells = bs_arena_alloc(lc->arena, ((size_t)ncells +
-                                        (size_t)nrows * (size_t)ncols) *
-                                           sizeof(S_cell));
+  /* the cells of the source; the fillers of holes are added below */
+  t->cells = bs_arena_alloc(lc->arena, (size_t)ncells * sizeof(S_cell));
   int r = 0;
   for (const bs_node *row = table->first; row; row = row->next) {
     if (row->type != BS_NODE_ROW)
@@ -259,7 +257,32 @@ S_place_cells(bs_lctx *lc, bs_table_layout *t, const bs_node *table)
     }
     r++;
   }
-  /* holes become empty cells, so the grid is closed */
+  /* holes become empty cells, so the grid is closed: a document's tables
+   * get at most BS_MAX_TABLE_FILLERS of them.  Each is drawn as a cell, so
+   * a few tens of KB of short rows under a row of 1,000 columns (2,000
+   * rows of one cell each) would otherwise be 2 million cells, 1.3 GB and
+   * 15 s to render; real reports leave a few holes at most. */
+  int64_t holes = 0;
+  for (size_t i = 0; i < (size_t)nrows * (size_t)ncols; i++)
+    holes += t->grid[i] < 0;
+  if (holes > BS_MAX_TABLE_FILLERS - lc->table_fillers) {
+    bs_diag_text(&lc->doc->diags, BS_ERROR, BS_D_LIMIT, lc->doc->path,
+                 table->line, table->col,
+                 lc->doc->diags.lang == BS_LANG_EN
+                     ? "table of %d rows and %d columns has %lld empty grid "
+                       "places (rows with fewer cells than columns); a "
+                       "document's tables may have at most %d (the limit)"
+                     : "表格有 %d 行、%d 列，其中 %lld 个位置没有单元格（行的"
+                       "单元格少于列数），全文表格的空位超过 %d 个的上限",
+                 nrows, ncols, (long long)holes, BS_MAX_TABLE_FILLERS);
+    lc->table_fillers = BS_MAX_TABLE_FILLERS;
+    return false;
+  }
+  lc->table_fillers += holes;
+  t->cells = bs_arena_realloc(lc->arena, t->cells,
+                              (size_t)ncells * sizeof(S_cell),
+                              ((size_t)t->ncells + (size_t)holes) *
+                                  sizeof(S_cell));
   for (int y = 0; y < nrows; y++)
     for (int x = 0; x < ncols; x++)
       if (S_AT(t, y, x) < 0) {

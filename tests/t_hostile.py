@@ -23,7 +23,8 @@ clear error every time.
              than one node), 1,000,000 zero-width spaces and '(' in one
              paragraph, a 50,000-row table on one line, a table header
              taller than the page over 300 rows, a row continued over
-             pages beside 900 columns (memory bounded), empty documents,
+             pages beside 900 columns and 2,000 rows short of 1,000
+             columns (memory bounded), empty documents,
              headings at the foot of a page before a table, a list or a
              subsection, nesting 100,000 deep, text nodes and files over the
              limits, metadata at its limits (Preflight).  Time and peak
@@ -425,6 +426,26 @@ def group_extremes(a):
           "table row over pages: %.0f MB, %.0f MB in one column (the output grows as "
           "columns times pages)" % (mb, base))
     report("900 columns, a row over pages", secs, mb, "refused")
+
+    # 4d. 2,000 rows of one cell under a row of 1,000 columns: every place
+    # without a cell became an empty cell drawn as one, 2 million of them
+    # from 43 KB (1.3 GB and 15 s, a 21 MB PDF).  Now a document's tables
+    # fill at most 100,000 such places, and the table is refused before
+    # its cells are made: memory near that of the same rows in one column.
+    rows = "".join("<tr><td>%d</td></tr>" % i for i in range(1990))
+    short = '<table><tbody>%s%s</tbody></table>'
+    src = source(w, "table-rows-one-column", short % ("", rows))
+    rc, out, err, secs, base = peak_rss_mb([a.banshi, "validate", src, "--lang", "en"])
+    check(rc == 0, "table rows of one column: %d %r" % (rc, err[:300]))
+    src = source(w, "table-rows-short", short % ('<tr><td colspan="1000"/></tr>', rows))
+    rc, out, err, secs, mb = peak_rss_mb([a.banshi, "validate", src, "--lang", "en"])
+    check(rc == 1 and re.search(r"x-table-rows-short\.xml:\d+:\d+: error: table of 1991 rows "
+                                r"and 1000 columns has 1988010 empty grid places", err),
+          "table rows short of 1,000 columns: %d %r" % (rc, err[:300]))
+    check(mb is None or base is None or mb < 2 * base + 40,
+          "table rows short of 1,000 columns: %.0f MB, %.0f MB in one column (every "
+          "place without a cell drawn as one)" % (mb, base))
+    report("2,000 rows short of 1,000 columns", secs, mb, "refused")
 
     # 5. 185,000 paragraphs: one line each, 22 lines a page, more pages
     # (8,410) than one node of the PDF page tree holds (8,191).
