@@ -334,6 +334,23 @@ def dump(a, src, extra=()):
     return rc, parse_dump(out)[0] if rc == 0 else [], err, secs, mb
 
 
+def refused_near(a, w, label, base, bad, message, why):
+    """A source (bad: name, body) refused with `message` at its start, its
+    peak memory within twice that of a like source the program accepts
+    (base: name, body), plus 40 MB: bounded against it, so that a
+    sanitizer build's larger figures compare alike."""
+    src = source(w, base[0], base[1])
+    rc, out, err, secs, base_mb = peak_rss_mb([a.banshi, "validate", src, "--lang", "en"])
+    check(rc == 0, "%s, %s: %d %r" % (label, base[0], rc, err[:300]))
+    src = source(w, bad[0], bad[1])
+    rc, out, err, secs, mb = peak_rss_mb([a.banshi, "validate", src, "--lang", "en"])
+    check(rc == 1 and re.search(r"x-%s\.xml:\d+:\d+: %s" % (re.escape(bad[0]), message), err),
+          "%s: %d %r" % (label, rc, err[:300]))
+    check(mb is None or base_mb is None or mb < 2 * base_mb + 40,
+          "%s: %.0f MB, %.0f MB for %s (%s)" % (label, mb, base_mb, base[0], why))
+    report(label, secs, mb, "refused")
+
+
 def group_extremes(a):
     os.makedirs(a.work, exist_ok=True)
     w = a.work
@@ -410,22 +427,14 @@ def group_extremes(a):
     # for the same text in a table of one column; 444 pages took 214 MB
     # for a 65 KB source found by fuzz_layout).  Now the document's tables
     # draw at most 200,000 cells again, then the table is refused, and the
-    # memory stays near that of the one-column table (bounded against it,
-    # so that a sanitizer build's larger figures compare alike).
+    # memory stays near that of the one-column table.
     text = "数" * 100000
     narrow = '<table size="30pt"><tbody><tr><td>%s</td></tr>%s</tbody></table>'
-    src = source(w, "table-row-one-column", narrow % (text, ""))
-    rc, out, err, secs, base = peak_rss_mb([a.banshi, "validate", src, "--lang", "en"])
-    check(rc == 0, "table row of one column: %d %r" % (rc, err[:300]))
-    src = source(w, "table-row-over-pages", narrow % (text, '<tr><td colspan="900"/></tr>'))
-    rc, out, err, secs, mb = peak_rss_mb([a.banshi, "validate", src, "--lang", "en"])
-    check(rc == 1 and re.search(r"x-table-row-over-pages\.xml:\d+:\d+: error: table of 900 "
-                                r"columns .*more than 200000 cells are drawn again", err),
-          "table row over pages: %d %r" % (rc, err[:300]))
-    check(mb is None or base is None or mb < 2 * base + 40,
-          "table row over pages: %.0f MB, %.0f MB in one column (the output grows as "
-          "columns times pages)" % (mb, base))
-    report("900 columns, a row over pages", secs, mb, "refused")
+    refused_near(a, w, "900 columns, a row over pages",
+                 ("table-row-one-column", narrow % (text, "")),
+                 ("table-row-over-pages", narrow % (text, '<tr><td colspan="900"/></tr>')),
+                 r"error: table of 900 columns .*more than 200000 cells are drawn again",
+                 "the output grows as columns times pages")
 
     # 4d. 2,000 rows of one cell under a row of 1,000 columns: every place
     # without a cell became an empty cell drawn as one, 2 million of them
@@ -434,18 +443,11 @@ def group_extremes(a):
     # its cells are made: memory near that of the same rows in one column.
     rows = "".join("<tr><td>%d</td></tr>" % i for i in range(1990))
     short = '<table><tbody>%s%s</tbody></table>'
-    src = source(w, "table-rows-one-column", short % ("", rows))
-    rc, out, err, secs, base = peak_rss_mb([a.banshi, "validate", src, "--lang", "en"])
-    check(rc == 0, "table rows of one column: %d %r" % (rc, err[:300]))
-    src = source(w, "table-rows-short", short % ('<tr><td colspan="1000"/></tr>', rows))
-    rc, out, err, secs, mb = peak_rss_mb([a.banshi, "validate", src, "--lang", "en"])
-    check(rc == 1 and re.search(r"x-table-rows-short\.xml:\d+:\d+: error: table of 1991 rows "
-                                r"and 1000 columns has 1988010 empty grid places", err),
-          "table rows short of 1,000 columns: %d %r" % (rc, err[:300]))
-    check(mb is None or base is None or mb < 2 * base + 40,
-          "table rows short of 1,000 columns: %.0f MB, %.0f MB in one column (every "
-          "place without a cell drawn as one)" % (mb, base))
-    report("2,000 rows short of 1,000 columns", secs, mb, "refused")
+    refused_near(a, w, "2,000 rows short of 1,000 columns",
+                 ("table-rows-one-column", short % ("", rows)),
+                 ("table-rows-short", short % ('<tr><td colspan="1000"/></tr>', rows)),
+                 r"error: table of 1991 rows and 1000 columns has 1988010 empty grid places",
+                 "every place without a cell drawn as one")
 
     # 5. 185,000 paragraphs: one line each, 22 lines a page, more pages
     # (8,410) than one node of the PDF page tree holds (8,191).
