@@ -27,6 +27,24 @@ S_fmt_ref(int64_t mpt, char out[48])
     out[--n] = '\0';
 }
 
+/* The next number of a fixed pseudo-random walk (xorshift64). */
+static uint64_t
+S_next(uint64_t *x)
+{
+  *x ^= *x << 13;
+  *x ^= *x >> 7;
+  *x ^= *x << 17;
+  return *x;
+}
+
+/* True when the characters put..end are exactly the string want. */
+static bool
+S_same(const char *put, const char *end, const char *want)
+{
+  size_t n = strlen(want);
+  return (size_t)(end - put) == n && memcmp(put, want, n) == 0;
+}
+
 void
 test_fmt(test_state *st)
 {
@@ -53,15 +71,12 @@ test_fmt(test_state *st)
   uint64_t x = 88172645463325252ULL;
   bad = 0;
   for (int i = 0; i < 200000; i++) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
+    S_next(&x);
     int64_t v = (int64_t)x >> (x % 63);
     char put[32];
     char *end = bs_put_mpt(put, v);
     S_fmt_ref(v, want);
-    if ((size_t)(end - put) != strlen(want) ||
-        memcmp(put, want, strlen(want)) != 0)
+    if (!S_same(put, end, want))
       bad++;
   }
   CHECK_INT(st, bad, 0);
@@ -70,15 +85,12 @@ test_fmt(test_state *st)
   x = 88172645463325252ULL;
   bad = 0;
   for (int i = 0; i < 200000; i++) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
+    S_next(&x);
     uint64_t u = i % 2 ? x : x >> (x % 64);
     char put[24];
     char *end = bs_put_u64(put, u);
     snprintf(want, sizeof want, "%llu", (unsigned long long)u);
-    if ((size_t)(end - put) != strlen(want) ||
-        memcmp(put, want, strlen(want)) != 0)
+    if (!S_same(put, end, want))
       bad++;
   }
   static const uint64_t uedge[] = {0, 9, 10, 99, 100, 999, 1000, UINT64_MAX};
