@@ -337,6 +337,28 @@ S_memo_put(uint64_t *m, size_t i, uint64_t v)
   __atomic_store_n(&m[i], v, __ATOMIC_RELAXED);
 }
 
+/* The table at *slot of n entries, made zeroed on first use: a font of a
+ * role's chain that no character falls back to (most fallbacks) never
+ * touches the 96 KB of its two tables.  Threads that race to make it keep
+ * the first one made.  NULL when memory ran out (the caller then asks
+ * HarfBuzz each time). */
+static uint64_t *
+S_memo_table(uint64_t *const *slot, size_t n)
+{
+  uint64_t **s = (uint64_t **)slot;
+  uint64_t *m = __atomic_load_n(s, __ATOMIC_ACQUIRE);
+  if (m)
+    return m;
+  uint64_t *fresh = calloc(n, sizeof *fresh);
+  if (!fresh)
+    return NULL;
+  if (__atomic_compare_exchange_n(s, &m, fresh, false, __ATOMIC_ACQ_REL,
+                                  __ATOMIC_ACQUIRE))
+    return fresh;
+  free(fresh);
+  return m;
+}
+
 static unsigned
 S_glyph(const bs_font *f, uint32_t cp)
 {
@@ -349,14 +371,16 @@ S_glyph(const bs_font *f, uint32_t cp)
 unsigned
 bs_font_glyph(const bs_font *f, uint32_t cp)
 {
-  if (!f->glyph_memo || cp > 0x10FFFF)
+  uint64_t *memo = cp > 0x10FFFF ? NULL
+                                 : S_memo_table(&f->glyph_memo, S_GLYPH_MEMO);
+  if (!memo)
     return S_glyph(f, cp);
   size_t i = cp & (S_GLYPH_MEMO - 1);
-  uint64_t e = S_memo_get(f->glyph_memo, i);
+  uint64_t e = S_memo_get(memo, i);
   if ((uint32_t)(e >> 32) == cp + 1)
     return (unsigned)(uint32_t)e;
   unsigned g = S_glyph(f, cp);
-  S_memo_put(f->glyph_memo, i, (uint64_t)(cp + 1) << 32 | (uint32_t)g);
+  S_memo_put(memo, i, (uint64_t)(cp + 1) << 32 | (uint32_t)g);
   return g;
 }
 
@@ -378,17 +402,19 @@ bs_font_glyph_ink(const bs_font *f, unsigned gid, bs_glyph_ink *ink)
 int
 bs_font_advance(const bs_font *f, unsigned gid)
 {
-  if (!f->adv_memo || gid > 0xFFFFFF) {
+  uint64_t *memo = gid > 0xFFFFFF ? NULL
+                                   : S_memo_table(&f->adv_memo, S_ADV_MEMO);
+  if (!memo) {
     hb_position_t a = hb_font_get_glyph_h_advance(f->hbfont, gid);
     return S_to1000(f, a);
   }
   size_t i = gid & (S_ADV_MEMO - 1);
-  uint64_t e = S_memo_get(f->adv_memo, i);
+  uint64_t e = S_memo_get(memo, i);
   if ((uint32_t)(e >> 32) == gid + 1)
     return (int)(int32_t)(uint32_t)e;
   hb_position_t a = hb_font_get_glyph_h_advance(f->hbfont, gid);
   int w = S_to1000(f, a);
-  S_memo_put(f->adv_memo, i,
+  S_memo_put(memo, i,
              (uint64_t)(gid + 1) << 32 | (uint32_t)(int32_t)w);
   return w;
 }
@@ -634,8 +660,6 @@ S_font_open(const char *path, unsigned index, const char **why, char *buf,
   }
   f->hbfont = hb_font_create(f->face);
   hb_font_set_scale(f->hbfont, (int)f->upem, (int)f->upem);
-  f->glyph_memo = bs_xcalloc(S_GLYPH_MEMO, sizeof *f->glyph_memo);
-  f->adv_memo = bs_xcalloc(S_ADV_MEMO, sizeof *f->adv_memo);
   if (!S_maps_text(f)) {
     hb_blob_destroy(head);
     S_font_free(f);

@@ -59,7 +59,8 @@ typedef struct bs_font {
    * of key + 1 in the high half of each entry and the value in the low
    * half, 0 where nothing is kept yet (fonts.c).  Layout asks for each
    * character of a paragraph and again for each measure of a table
-   * cell; HarfBuzz's lookups cost 100 to 250 instructions each. */
+   * cell; HarfBuzz's lookups cost 100 to 250 instructions each.  Made
+   * on a font's first lookup (a fallback seldom has one). */
   uint64_t *glyph_memo; /* BS_FONT_GLYPH_MEMO entries */
   uint64_t *adv_memo;   /* BS_FONT_ADV_MEMO entries */
 } bs_font;
