@@ -166,7 +166,7 @@ void *
 bs_vec_grow(bs_vec *v, size_t extra)
 {
   if (v->cap - v->len < extra) {
-    size_t cap = v->cap ? v->cap : 16;
+    size_t cap = v->cap ? v->cap : v->esize > 256 ? 2 : 16;
     while (cap - v->len < extra) {
       if (cap > SIZE_MAX / 2 / v->esize)
         S_oom();
