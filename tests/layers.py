@@ -68,10 +68,11 @@ def sources(root):
 
 
 # What a file of cli/ may include besides <banshi.h> and cli/ headers: the
-# C library and POSIX.
+# C library (with glibc's malloc.h, for mallopt) and POSIX.
 SYSTEM_HEADERS = {
     "assert.h", "ctype.h", "errno.h", "fcntl.h", "getopt.h", "inttypes.h",
-    "limits.h", "locale.h", "math.h", "signal.h", "stdarg.h", "stdbool.h",
+    "limits.h", "locale.h", "malloc.h", "math.h", "signal.h", "stdarg.h",
+    "stdbool.h",
     "stddef.h", "stdint.h", "stdio.h", "stdlib.h", "string.h", "strings.h",
     "time.h", "unistd.h"}
 ANGLE_RX = re.compile(r'^\s*#\s*include\s+<([^>]+)>', re.M)
