@@ -607,7 +607,8 @@ def group_pdfa(a):
         "specials": ("<section><heading>标题</heading><p>正文&amp;&lt;&gt;"
                      "&quot;&apos;。</p></section>",
                      "A&amp;B &lt;报告&gt; \"引号\" 'x'"),
-        "fallback": ("<p>〇号文件；生僻字𠀋；〇〇七。</p>", "后备字体"),
+        "fallback": ("<section><heading>生僻字𠀋</heading>"
+                     "<p>〇号文件；生僻字𠀋；〇〇七。</p></section>", "后备字体与生僻字𠀋"),
         "figures": ('<figure src="alpha.png"><caption>图1</caption></figure>'
                     '<figure src="photo.jpg"><caption>图2</caption></figure>', "插图"),
         "table": ("<table><thead><tr><th>甲</th><th>乙</th></tr></thead><tbody>"
@@ -623,11 +624,16 @@ def group_pdfa(a):
     tt_map = os.path.join(d, "truetype.map")
     with open(tt_map, "w") as f:
         f.write("fangsong = gbsn00lp.ttf, wqy-zenhei.ttc#0, LXGWWenKai-Regular.ttf\n"
-                "xiaobiaosong = wqy-zenhei.ttc#0\nsong = gbsn00lp.ttf\n")
+                "xiaobiaosong = wqy-zenhei.ttc#0, LXGWWenKai-Regular.ttf\n"
+                "hei = wqy-zenhei.ttc#0, LXGWWenKai-Regular.ttf\n"
+                "song = gbsn00lp.ttf\n")
     pdfs = []
     for name, (body, title) in srcs.items():
         src = os.path.join(d, name + ".xml")
-        write_source(src, body, title=title)
+        # the fallback source has 𠀋 (outside the BMP) in its title, issuer
+        # and a heading too: Info, the XMP and the bookmarks keep it
+        write_source(src, body, title=title,
+                     issuer="𠀋村委员会" if name == "fallback" else "测试机关")
         pdf = os.path.join(d, "pdfa-" + name + ".pdf")
         extra = ["--fonts", tt_map] if name == "fallback" else []
         rc, out, err = run([a.banshi, "render", src, "-o", pdf] + extra)
@@ -658,6 +664,15 @@ def group_pdfa(a):
     fb = os.path.join(d, "pdfa-fallback.pdf")
     rc, out, err = run(["pdftotext", fb, "-"])
     check("〇号文件；生僻字𠀋；〇〇七。" in out, "fallback text: %r" % out)
+    # ... and so do the document information and the bookmark (libharu's
+    # own UTF-8 strings made each a space, which Preflight rejected as
+    # Info not matching the XMP)
+    rc, out, err = run(["pdfinfo", fb])
+    check("后备字体与生僻字𠀋" in out and "𠀋村委员会" in out,
+          "fallback information: %r" % out)
+    rc, out, err = run(["qpdf", "--json", "--json-key=outlines", fb])
+    titles = [o.get("title") for o in json.loads(out).get("outlines", [])] if rc == 0 else []
+    check(any("生僻字𠀋" in (t or "") for t in titles), "fallback bookmarks: %r" % titles)
     rc, out, err = run(["pdffonts", fb])
     check("WenQuanYi" in out and "LXGW" in out and "BousungEG" in out
           and "CID TrueType" in out and "CID Type 0C" not in out,

@@ -25,6 +25,7 @@
 
 #include <nettle/md5.h>
 
+#include "pdf_text.h"
 #include "util.h"
 
 /* A file name for /F, which PDF readers take as a byte string in the
@@ -59,7 +60,6 @@ bs_pdf_embed_sources(HPDF_Doc pdf, const bs_pdf_attachment *files, int n,
   if (n <= 0)
     return 0;
   HPDF_MMgr mm = pdf->mmgr;
-  HPDF_Encoder utf8 = HPDF_GetEncoder(pdf, "UTF-8");
   const bs_pdf_attachment **order = bs_xcalloc((size_t)n, sizeof *order);
   for (int i = 0; i < n; i++)
     order[i] = &files[i];
@@ -95,16 +95,16 @@ bs_pdf_embed_sources(HPDF_Doc pdf, const bs_pdf_attachment *files, int n,
     HPDF_Xref_Add(pdf->xref, fs);
     HPDF_Dict_AddName(fs, "Type", "Filespec");
     HPDF_Dict_Add(fs, "F", HPDF_String_New(mm, ascii, NULL));
-    HPDF_Dict_Add(fs, "UF", HPDF_String_New(mm, f->name, utf8));
+    HPDF_Dict_Add(fs, "UF", bs_pdf_text(mm, f->name));
     if (f->desc)
-      HPDF_Dict_Add(fs, "Desc", HPDF_String_New(mm, f->desc, utf8));
+      HPDF_Dict_Add(fs, "Desc", bs_pdf_text(mm, f->desc));
     HPDF_Dict_AddName(fs, "AFRelationship", "Source");
     HPDF_Dict efd = HPDF_Dict_New(mm);
     HPDF_Dict_Add(efd, "F", ef);
     HPDF_Dict_Add(efd, "UF", ef);
     HPDF_Dict_Add(fs, "EF", efd);
 
-    HPDF_Array_Add(names, HPDF_String_New(mm, f->name, utf8));
+    HPDF_Array_Add(names, bs_pdf_text(mm, f->name));
     HPDF_Array_Add(names, fs);
     HPDF_Array_Add(af, fs);
   }

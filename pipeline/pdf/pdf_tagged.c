@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pdf_text.h"
 #include "util.h"
 
 /* Kids per K array or Nums pairs per node, under the 8,191 limit. */
@@ -105,42 +106,6 @@ bs_pdf_tags_mcid(bs_pdf_tags *t, int page, int32_t sid)
   return pm->n++;
 }
 
-/* A text string (ISO 32000-1 7.9.2.2): UTF-16BE with its byte order
- * mark, so every character survives (libharu's UTF-8 encoder turns those
- * outside the BMP into spaces). */
-static HPDF_Binary
-S_text(HPDF_MMgr mm, const char *utf8)
-{
-  size_t n = strlen(utf8);
-  HPDF_BYTE *b = bs_xmalloc(2 + n * 4);
-  size_t k = 0;
-  b[k++] = 0xFE;
-  b[k++] = 0xFF;
-  for (size_t i = 0; i < n;) {
-    uint32_t cp;
-    int l = bs_utf8_decode((const unsigned char *)utf8 + i, n - i, &cp);
-    if (l <= 0) {
-      cp = 0xFFFD;
-      l = 1;
-    }
-    i += (size_t)l;
-    uint32_t u[2] = {cp, 0};
-    int nu = 1;
-    if (cp >= 0x10000) {
-      u[0] = 0xD800 + ((cp - 0x10000) >> 10);
-      u[1] = 0xDC00 + ((cp - 0x10000) & 0x3FF);
-      nu = 2;
-    }
-    for (int j = 0; j < nu; j++) {
-      b[k++] = (HPDF_BYTE)(u[j] >> 8);
-      b[k++] = (HPDF_BYTE)u[j];
-    }
-  }
-  HPDF_Binary s = HPDF_Binary_New(mm, b, (HPDF_UINT)k);
-  free(b);
-  return s;
-}
-
 /* What an element says besides its kind and content: a cell's spans
  * (table attributes, where they are not 1) and a header cell's scope, a
  * figure's Alt. */
@@ -148,7 +113,7 @@ static void
 S_attrs(HPDF_MMgr mm, HPDF_Dict d, const bs_selem *e)
 {
   if (e->kind == BS_SE_FIGURE && e->alt)
-    HPDF_Dict_Add(d, "Alt", S_text(mm, e->alt));
+    HPDF_Dict_Add(d, "Alt", bs_pdf_text(mm, e->alt));
   int scope = e->kind == BS_SE_TH ? e->level : 0;
   if ((e->kind != BS_SE_TH && e->kind != BS_SE_TD) ||
       (e->rowspan <= 1 && e->colspan <= 1 && !scope))

@@ -68,6 +68,7 @@
 #include "fsio.h"
 #include "pdf_archival.h"
 #include "pdf_tagged.h"
+#include "pdf_text.h"
 #include "image.h"
 #include "util.h"
 
@@ -112,49 +113,6 @@ HPDF_StrLen(const char *s, HPDF_INT maxlen)
   if (!s)
     return 0;
   return (HPDF_UINT)(maxlen < 0 ? strlen(s) : strnlen(s, (size_t)maxlen));
-}
-
-/* The same for HPDF_CMapEncoder_InitAttr (hpdf_encoder.c), which libharu
- * calls through its procedure linkage table when it builds the UTF-8
- * encoder of each document (HPDF_SetCurrentEncoder): it zeroed the
- * encoder's 257 KB of tables and then set the 65,536 entries of the
- * unicode_map to U+25A1 one at a time, some 0.6 M instructions a document.
- * This does the same, the fill eight bytes a store: zero everything but
- * the map (its first member), fill the map, horizontal writing, and the
- * three lists with the library's block sizes; errors as the library
- * returns them. */
-HPDF_STATUS HPDF_CMapEncoder_InitAttr(HPDF_Encoder encoder);
-
-HPDF_STATUS
-HPDF_CMapEncoder_InitAttr(HPDF_Encoder encoder)
-{
-  if (encoder->attr)
-    return HPDF_INVALID_ENCODER;
-  HPDF_CMapEncoderAttr a =
-      HPDF_GetMem(encoder->mmgr, sizeof(HPDF_CMapEncoderAttr_Rec));
-  if (!a)
-    return encoder->error->error_no;
-  _Static_assert(offsetof(HPDF_CMapEncoderAttr_Rec, unicode_map) == 0,
-                 "the map comes first");
-  size_t maplen = sizeof a->unicode_map;
-  memset((char *)a + maplen, 0, sizeof(HPDF_CMapEncoderAttr_Rec) - maplen);
-  uint64_t square = UINT64_C(0x25A1) * UINT64_C(0x0001000100010001);
-  unsigned char *m = (unsigned char *)a->unicode_map;
-  for (size_t i = 0; i < maplen; i += sizeof square)
-    memcpy(m + i, &square, sizeof square);
-  encoder->attr = a;
-  a->writing_mode = HPDF_WMODE_HORIZONTAL;
-  a->cmap_range = HPDF_List_New(encoder->mmgr, HPDF_DEF_RANGE_TBL_NUM);
-  if (!a->cmap_range)
-    return encoder->error->error_no;
-  a->notdef_range = HPDF_List_New(encoder->mmgr, HPDF_DEF_ITEMS_PER_BLOCK);
-  if (!a->notdef_range)
-    return encoder->error->error_no;
-  a->code_space_range =
-      HPDF_List_New(encoder->mmgr, HPDF_DEF_ITEMS_PER_BLOCK);
-  if (!a->code_space_range)
-    return encoder->error->error_no;
-  return HPDF_OK;
 }
 
 typedef struct S_font {
@@ -1989,7 +1947,6 @@ S_outline(S_pdf *p)
   const bs_layout *l = p->l;
   if (!l->noutline)
     return 0;
-  HPDF_Encoder enc = HPDF_GetEncoder(p->pdf, "UTF-8");
   HPDF_Outline parents[8] = {NULL};
   for (int i = 0; i < l->noutline; i++) {
     const bs_outline *o = &l->outline[i];
@@ -1997,8 +1954,11 @@ S_outline(S_pdf *p)
     HPDF_Outline parent = NULL;
     for (int k = lv - 1; k >= 1 && !parent; k--)
       parent = parents[k];
-    HPDF_Outline ol = HPDF_CreateOutline(p->pdf, parent, o->title, enc);
-    if (!ol)
+    /* the title in place of the empty one libharu makes (pdf_text.h) */
+    HPDF_Outline ol = HPDF_CreateOutline(p->pdf, parent, "", NULL);
+    if (!ol ||
+        HPDF_Dict_Add(ol, "Title", bs_pdf_text(p->pdf->mmgr, o->title)) !=
+            HPDF_OK)
       return -1;
     HPDF_Outline_SetOpened(ol, lv == 1 ? HPDF_TRUE : HPDF_FALSE);
     HPDF_Page pg = HPDF_GetPageByIndex(p->pdf, (HPDF_UINT)o->page);
@@ -2268,16 +2228,22 @@ S_info(S_pdf *p, const S_date *dt, const char *creator, const char *producer)
   const bs_meta *m = &p->l->doc->meta;
   char kw[2048];
   S_keywords(m, kw, sizeof kw);
-  if (m->title)
-    HPDF_SetInfoAttr(p->pdf, HPDF_INFO_TITLE, m->title);
-  if (m->issuer)
-    HPDF_SetInfoAttr(p->pdf, HPDF_INFO_AUTHOR, m->issuer);
-  if (m->subject)
-    HPDF_SetInfoAttr(p->pdf, HPDF_INFO_SUBJECT, m->subject);
-  if (kw[0])
-    HPDF_SetInfoAttr(p->pdf, HPDF_INFO_KEYWORDS, kw);
-  HPDF_SetInfoAttr(p->pdf, HPDF_INFO_CREATOR, creator);
-  HPDF_SetInfoAttr(p->pdf, HPDF_INFO_PRODUCER, producer);
+  /* the dictionary as libharu's HPDF_SetInfoAttr makes it (an indirect
+   * object, the trailer's /Info), its strings ours (pdf_text.h) */
+  HPDF_Doc pdf = p->pdf;
+  if (!pdf->info) {
+    pdf->info = HPDF_Dict_New(pdf->mmgr);
+    if (pdf->info && HPDF_Xref_Add(pdf->xref, pdf->info) != HPDF_OK)
+      pdf->info = NULL; /* freed by HPDF_Xref_Add */
+  }
+  const char *text[][2] = {
+      {"Title", m->title},     {"Author", m->issuer},
+      {"Subject", m->subject}, {"Keywords", kw[0] ? kw : NULL},
+      {"Creator", creator},    {"Producer", producer}};
+  for (size_t i = 0; pdf->info && i < sizeof text / sizeof text[0]; i++)
+    if (text[i][1])
+      HPDF_Dict_Add(pdf->info, text[i][0],
+                    bs_pdf_text(pdf->mmgr, text[i][1]));
   HPDF_Date hd = {dt->y, dt->mo, dt->d, dt->h, dt->mi, dt->s, '+', dt->off_h,
                   dt->off_m};
   HPDF_SetInfoDateAttr(p->pdf, HPDF_INFO_CREATION_DATE, hd);
@@ -2347,8 +2313,6 @@ bs_render_pdf(const bs_layout *l, const char *path, const bs_pdf_options *o)
    * array limit): longer documents get a tree of nodes of 1,000 pages. */
   if (l->npages > 8000)
     HPDF_SetPagesConfiguration(p.pdf, 1000);
-  HPDF_UseUTFEncodings(p.pdf);
-  HPDF_SetCurrentEncoder(p.pdf, "UTF-8");
   p.pdf->pdf_version = HPDF_VER_14;
 
   char creator[64], producer[128];
