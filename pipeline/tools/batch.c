@@ -1675,7 +1675,8 @@ S_worker_main(S_batch *b, int in, int out, pid_t parent)
    * did not move beyond the noise (22.0 MB).  Either limit set alone
    * turns glibc's raising off for both and is worse than the default
    * (11,000 and 13,800 faults for 200 documents instead of 3,700);
-   * M_TOP_PAD (4 MB) changed nothing and keeps its default. */
+   * M_TOP_PAD (4 MB) changed nothing here (the command line sets 1 MB for
+   * the threads of a render, cli/main.c, and a worker inherits it). */
   mallopt(M_MMAP_THRESHOLD, 8 << 20);
   mallopt(M_TRIM_THRESHOLD, 16 << 20);
 #endif
