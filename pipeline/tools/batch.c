@@ -1297,15 +1297,9 @@ S_render_item(const S_batch *b, S_work *w, S_result *r)
   bs_job_result_free(&res);
   if (status != BS_STATUS_OK)
     return status;
-  /* The renderer flushed the PDF; its rename is flushed with its folder
-   * before a stamp may vouch for it. */
-  char *dir = S_dirname(w->out);
-  int e = bs_fsync_dir(dir);
-  free(dir);
-  if (e) {
-    bs_diag(&w->d, BS_ERROR, BS_D_IO_WRITE, NULL, 0, 0, w->out, strerror(e));
-    return BS_STATUS_FAILURE;
-  }
+  /* The renderer flushed the PDF, renamed it into place and flushed its
+   * folder (bs_atomic_commit, fsio.h) before it reported success, so a
+   * stamp written now vouches for a PDF that survives a power cut. */
   if (!w->have_key)
     return BS_STATUS_OK;
   /* The digest of the bytes the renderer wrote, flushed and renamed into
@@ -1319,7 +1313,7 @@ S_render_item(const S_batch *b, S_work *w, S_result *r)
             bs_io_strerror(errno, lang));
     return BS_STATUS_FAILURE;
   }
-  e = S_stamp_write(w->stamp, w->key, w->src_sha, pdf_sha, &w->images, it, r,
+  int e = S_stamp_write(w->stamp, w->key, w->src_sha, pdf_sha, &w->images, it, r,
                     &b->o->job, it->as_published || b->o->job.as_published,
                     w->findings, w->diags, w->json);
   if (e) {
