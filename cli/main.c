@@ -10,9 +10,11 @@
  * Layer 15 (command line): docs/architecture.md. */
 #include <errno.h>
 #include <malloc.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <banshi.h>
@@ -358,6 +360,66 @@ S_command(const bs_cmd *bc, S_opts *o, const bs_common *c)
   return status;
 }
 
+/* The heap of a one-document process in 2 MB pages.  Each page a process
+ * touches first costs a page fault; on virtual machines whose hypervisor
+ * keeps shadow page tables, such as this project's CI and bench machines,
+ * a fault costs about 12 us (about 1 us on bare metal), and a fresh
+ * render's main thread faults in about 650 pages of heap (the source's
+ * trees, the compiled schemas and stylesheet, the layout, libharu's
+ * objects).  A 2 MB page is one fault.  Linux gives them to ranges marked
+ * MADV_HUGEPAGE (its default setting, "madvise"), but only to a 2 MB-aligned
+ * range none of whose pages is touched yet, and glibc marks none (its
+ * tunable glibc.malloc.hugetlb is read from the environment before main).
+ * So one block grows the heap by 12 MB; the new range is marked while only
+ * the page at the block's end is touched (the header of what is left of
+ * the heap: it lies in the last, partial 2 MB range); the block is freed,
+ * and a block kept for the process fills the heap up to the first 2 MB
+ * boundary, so that what is allocated next starts there.
+ *
+ * The example, Release build: page faults 1,633 -> about 950 (perf stat,
+ * 20 runs each, several times), and in runs taken in turn with the build
+ * before, 8 ms less CPU and 8-9 ms less wall time of 44-48 ms; peak RSS
+ * 25.0 -> 25.4-26.5 MB (the touched 2 MB pages count whole).  Not done:
+ * - the threads' arenas (their own mappings, about 360 faults): a thread
+ *   arena's first 2 MB holds its header, touched as it is made, and each
+ *   thread uses less than that; one arena for all (M_ARENA_MAX 1) halves
+ *   the faults but the threads then wait for its lock, and the time does
+ *   not move;
+ * - a batch: its processes keep their heaps for thousands of documents.
+ * The check of the block's place skips it all where malloc is not glibc's
+ * heap below the program break (valgrind, sanitizers); where the kernel
+ * gives no large pages, the mark does nothing. */
+/* kept for the process, reachable (no leak); volatile, or the compiler,
+ * seeing it never read, drops the call that fills it */
+static void *volatile S_heap_filler;
+
+static void
+S_heap_large_pages(void)
+{
+#if defined(__GLIBC__) && defined(MADV_HUGEPAGE)
+  const uintptr_t huge = (uintptr_t)2 << 20;
+  const size_t span = (size_t)12 << 20;
+  /* the block from the heap, not from mmap, for this call only */
+  mallopt(M_MMAP_THRESHOLD, 16 << 20);
+  void *volatile block = malloc(span); /* volatile: kept, not folded away */
+  mallopt(M_MMAP_THRESHOLD, 8 << 20);
+  if (!block)
+    return;
+  uintptr_t start = (uintptr_t)block - 2 * sizeof(size_t); /* its header */
+  uintptr_t end = (uintptr_t)sbrk(0);
+  uintptr_t lo = (start + huge - 1) & ~(huge - 1);
+  /* the block came from the top of glibc's heap: the break lies above it,
+   * by no more than M_TOP_PAD and a page */
+  int ours = end > start && end - start <= span + ((size_t)1 << 20) + 8192 &&
+             end - lo >= huge;
+  if (ours)
+    (void)madvise((void *)lo, end - lo, MADV_HUGEPAGE);
+  free(block);
+  if (ours && lo - start >= 64)
+    S_heap_filler = malloc(lo - start - 2 * sizeof(size_t));
+#endif
+}
+
 int
 main(int argc, char **argv)
 {
@@ -417,6 +479,7 @@ main(int argc, char **argv)
     S_usage(stderr, env_lang);
     return EXIT_USAGE;
   }
+  S_heap_large_pages();
   S_opts o;
   memset(&o, 0, sizeof o);
   o.env = bs_opts_env_new();
